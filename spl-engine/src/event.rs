@@ -1,0 +1,69 @@
+//! An event (or result row): an ordered map of field name → value. Field order is the order
+//! fields were first set, which is what `table`-less output shows.
+
+use indexmap::IndexMap;
+
+use crate::value::{Atom, Value};
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Event {
+    pub fields: IndexMap<String, Value>,
+}
+
+impl Event {
+    pub fn new() -> Self {
+        Event::default()
+    }
+
+    pub fn get(&self, name: &str) -> Option<&Value> {
+        self.fields.get(name)
+    }
+
+    /// First value of a field as text.
+    pub fn get_str(&self, name: &str) -> Option<std::borrow::Cow<'_, str>> {
+        self.fields.get(name).map(|v| v.first().as_str())
+    }
+
+    pub fn set(&mut self, name: impl Into<String>, value: impl Into<Value>) {
+        self.fields.insert(name.into(), value.into());
+    }
+
+    /// Set or, for `None`, remove (assigning null removes a field in Splunk).
+    pub fn set_opt(&mut self, name: &str, value: Option<Value>) {
+        match value {
+            Some(v) => {
+                if let Some(slot) = self.fields.get_mut(name) {
+                    *slot = v;
+                } else {
+                    self.fields.insert(name.to_string(), v);
+                }
+            }
+            None => {
+                self.fields.shift_remove(name);
+            }
+        }
+    }
+
+    /// Append a value, turning the field multivalue when it already exists.
+    pub fn push(&mut self, name: &str, atom: Atom) {
+        match self.fields.get_mut(name) {
+            None => {
+                self.fields.insert(name.to_string(), Value::One(atom));
+            }
+            Some(v) => {
+                let mut atoms = std::mem::replace(v, Value::Many(Vec::new())).into_atoms();
+                atoms.push(atom);
+                *v = Value::Many(atoms);
+            }
+        }
+    }
+
+    pub fn remove(&mut self, name: &str) -> Option<Value> {
+        self.fields.shift_remove(name)
+    }
+
+    /// `_time` in epoch seconds.
+    pub fn time(&self) -> Option<f64> {
+        self.get("_time").and_then(|v| v.first().to_num())
+    }
+}

@@ -1,0 +1,8 @@
+//! `spl-engine`: SPL AST → logical plan → streaming executor over events.
+
+pub mod event;
+pub mod read;
+pub mod value;
+
+pub use event::Event;
+pub use value::{Atom, Value};

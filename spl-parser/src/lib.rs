@@ -1,0 +1,31 @@
+//! `spl-parser`: Splunk SPL text → AST with byte spans.
+//!
+//! Phases, one file each: [`macros`] (backtick macro expansion with a source map back to the
+//! original text), [`lexer`]-free nom combinators in [`parse`] (pipelines, commands, search
+//! and eval expressions), and [`error`] (messages with a caret under the original text).
+//! Nothing here knows about the engine.
+
+pub mod ast;
+pub mod error;
+pub mod macros;
+mod parse;
+
+pub use ast::*;
+pub use error::ParseError;
+pub use macros::{expand, Expanded, MacroDef, MacroError, MacroTable};
+
+/// Parse a whole pipeline (`search ... | stats ... | ...`). Text not starting with `|` begins
+/// with an implicit `search`. Spans refer to `text`.
+pub fn parse_pipeline(text: &str) -> Result<Pipeline, ParseError> {
+    parse::pipeline(text)
+}
+
+/// Parse a search-language expression alone (as after `search`).
+pub fn parse_search_expr(text: &str) -> Result<Option<SearchExpr>, ParseError> {
+    parse::search_expr_only(text)
+}
+
+/// Parse an eval expression alone (as after `where`).
+pub fn parse_eval_expr(text: &str) -> Result<Expr, ParseError> {
+    parse::eval_expr_only(text)
+}
