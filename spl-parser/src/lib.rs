@@ -11,7 +11,7 @@ pub mod macros;
 mod parse;
 
 pub use ast::*;
-pub use error::ParseError;
+pub use error::{render_caret, ParseError};
 pub use macros::{expand, Expanded, MacroDef, MacroError, MacroTable};
 
 /// Parse a whole pipeline (`search ... | stats ... | ...`). Text not starting with `|` begins
