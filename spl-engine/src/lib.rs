@@ -1,5 +1,6 @@
 //! `spl-engine`: SPL AST → logical plan → streaming executor over events.
 
+pub mod eval;
 pub mod event;
 pub mod read;
 pub mod value;
