@@ -40,6 +40,9 @@ impl Expanded {
     pub fn original_span(&self, span: Span) -> Span {
         span
     }
+    pub fn render_error(&self, span: Span, message: &str) -> String {
+        crate::error::render_caret(&self.original, self.original_span(span), message)
+    }
 }
 
 pub fn expand(text: &str, _table: &MacroTable) -> Result<Expanded, MacroError> {

@@ -2,6 +2,7 @@
 //! function library (`functions.rs`).
 
 pub mod functions;
+pub mod interp;
 
 use crate::value::{Atom, Value};
 

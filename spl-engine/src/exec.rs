@@ -1,0 +1,224 @@
+//! The streaming executor: events flow one at a time through a chain of operators. Only
+//! aggregating operators (stats, sort, dedup …) keep state; the rest pass events on at once,
+//! so memory stays flat in the input size.
+//!
+//! Subsearches run first, to completion, over the same input (Splunk runs a subsearch before
+//! its outer search); the executor re-scans the source for them.
+
+use std::sync::Arc;
+
+use crate::content::Content;
+use crate::eval::FnContext;
+use crate::event::Event;
+
+/// Where events come from. `scan` feeds every event (fields already extracted) to `f` until it
+/// returns `Flow::Stop`. It may be called more than once (subsearches re-scan).
+pub trait EventSource: Sync {
+    fn scan(&self, f: &mut dyn FnMut(Event) -> Result<Flow, ExecError>) -> Result<(), ExecError>;
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Flow {
+    Continue,
+    Stop,
+}
+
+/// An execution error, with the span of the command (in the expanded text) when known.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ExecError {
+    pub message: String,
+    pub span: Option<spl_parser::Span>,
+}
+
+impl ExecError {
+    pub fn new(message: impl Into<String>) -> Self {
+        ExecError { message: message.into(), span: None }
+    }
+    pub fn at(message: impl Into<String>, span: spl_parser::Span) -> Self {
+        ExecError { message: message.into(), span: Some(span) }
+    }
+}
+
+impl std::fmt::Display for ExecError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for ExecError {}
+
+/// Limits Splunk applies to subsearches (limits.conf defaults).
+#[derive(Clone, Debug)]
+pub struct Limits {
+    /// `[subsearch] maxout`: rows a subsearch returns to a search expression.
+    pub subsearch_maxout: usize,
+    /// `[join] subsearch_maxout`.
+    pub join_maxout: usize,
+    /// `append` `maxout`.
+    pub append_maxout: usize,
+    /// `map` `maxsearches` default.
+    pub map_maxsearches: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits { subsearch_maxout: 10_000, join_maxout: 50_000, append_maxout: 50_000, map_maxsearches: 10 }
+    }
+}
+
+/// What every operator may read while running.
+#[derive(Clone)]
+pub struct Context {
+    pub fns: FnContext,
+    pub content: Arc<Content>,
+    pub limits: Limits,
+    /// Folder `outputlookup` may write to; `None` refuses writes.
+    pub output_dir: Option<std::path::PathBuf>,
+}
+
+impl Context {
+    pub fn new(content: Arc<Content>, now: f64) -> Self {
+        Context {
+            fns: FnContext { now, tz: Default::default() },
+            content,
+            limits: Limits::default(),
+            output_dir: None,
+        }
+    }
+}
+
+/// One command of a planned pipeline: configuration resolved at plan time, state while running.
+pub trait Operator: Send {
+    /// The command name as the user wrote it (`stats`, `search` …).
+    fn name(&self) -> &str;
+    /// One line for `explain`.
+    fn describe(&self) -> String;
+    /// Run subsearches this operator needs (before the main pass).
+    fn prepare(&mut self, _rt: &Runtime<'_>) -> Result<(), ExecError> {
+        Ok(())
+    }
+    /// Consume one event, emitting zero or more.
+    fn push(&mut self, ev: Event, out: &mut Vec<Event>) -> Result<(), ExecError>;
+    /// End of input: emit what was held back.
+    fn finish(&mut self, _out: &mut Vec<Event>) -> Result<(), ExecError> {
+        Ok(())
+    }
+    /// True once the operator will emit nothing more whatever it is fed (`head`).
+    fn exhausted(&self) -> bool {
+        false
+    }
+    /// Nested pipelines, for explain.
+    fn children(&self) -> Vec<(&str, &Pipeline)> {
+        Vec::new()
+    }
+}
+
+/// A planned pipeline: operators in order. `reads_events` is false when the first command
+/// generates its own rows (`| inputlookup`, `| makeresults`) and the input need not be scanned.
+pub struct Pipeline {
+    pub ops: Vec<Box<dyn Operator>>,
+    pub reads_events: bool,
+}
+
+/// Runs pipelines over a source.
+pub struct Runtime<'a> {
+    pub source: &'a dyn EventSource,
+    pub ctx: &'a Context,
+}
+
+impl Runtime<'_> {
+    /// Run a pipeline to completion and collect its rows.
+    pub fn collect(&self, pipeline: &mut Pipeline) -> Result<Vec<Event>, ExecError> {
+        let mut rows = Vec::new();
+        self.run(pipeline, &mut |ev| {
+            rows.push(ev);
+            Ok(Flow::Continue)
+        })?;
+        Ok(rows)
+    }
+
+    /// Run a pipeline, handing each output row to `sink` as soon as it is final.
+    pub fn run(&self, pipeline: &mut Pipeline, sink: &mut dyn FnMut(Event) -> Result<Flow, ExecError>) -> Result<(), ExecError> {
+        for op in pipeline.ops.iter_mut() {
+            op.prepare(self)?;
+        }
+        let mut stopped = false;
+        if pipeline.reads_events {
+            self.source.scan(&mut |ev| {
+                if feed(&mut pipeline.ops, 0, ev, sink)? == Flow::Stop {
+                    stopped = true;
+                    return Ok(Flow::Stop);
+                }
+                // Stop reading once the first operators can take nothing more.
+                if pipeline.ops.first().is_some_and(|op| op.exhausted()) {
+                    return Ok(Flow::Stop);
+                }
+                Ok(Flow::Continue)
+            })?;
+        }
+        if !stopped {
+            finish(&mut pipeline.ops, sink)?;
+        }
+        Ok(())
+    }
+}
+
+/// Push one event into operator `idx` and everything it emits further down the chain.
+pub fn feed(
+    ops: &mut [Box<dyn Operator>],
+    idx: usize,
+    ev: Event,
+    sink: &mut dyn FnMut(Event) -> Result<Flow, ExecError>,
+) -> Result<Flow, ExecError> {
+    let Some((op, rest)) = ops[idx..].split_first_mut() else {
+        return sink(ev);
+    };
+    if op.exhausted() {
+        return Ok(Flow::Continue);
+    }
+    let mut out = Vec::new();
+    op.push(ev, &mut out)?;
+    for e in out {
+        if feed_rest(rest, e, sink)? == Flow::Stop {
+            return Ok(Flow::Stop);
+        }
+    }
+    Ok(Flow::Continue)
+}
+
+fn feed_rest(rest: &mut [Box<dyn Operator>], ev: Event, sink: &mut dyn FnMut(Event) -> Result<Flow, ExecError>) -> Result<Flow, ExecError> {
+    if rest.is_empty() {
+        sink(ev)
+    } else {
+        feed(rest, 0, ev, sink)
+    }
+}
+
+/// End of input: finish each operator in order, feeding what it emits to the ones after it.
+pub fn finish(ops: &mut [Box<dyn Operator>], sink: &mut dyn FnMut(Event) -> Result<Flow, ExecError>) -> Result<(), ExecError> {
+    for i in 0..ops.len() {
+        let mut out = Vec::new();
+        ops[i].finish(&mut out)?;
+        let rest = &mut ops[i + 1..];
+        for e in out {
+            if feed_rest(rest, e, sink)? == Flow::Stop {
+                return Ok(());
+            }
+        }
+    }
+    Ok(())
+}
+
+/// An in-memory source (tests, subsearch results, `map`).
+pub struct VecSource(pub Vec<Event>);
+
+impl EventSource for VecSource {
+    fn scan(&self, f: &mut dyn FnMut(Event) -> Result<Flow, ExecError>) -> Result<(), ExecError> {
+        for ev in &self.0 {
+            if f(ev.clone())? == Flow::Stop {
+                break;
+            }
+        }
+        Ok(())
+    }
+}

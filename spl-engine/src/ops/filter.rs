@@ -1,0 +1,202 @@
+//! Filtering commands: `search` (with subsearches), `where`, `regex`.
+
+use spl_parser::{CmpOp, FieldName, SearchExpr, SearchValue, Span};
+
+use crate::eval::interp::Interp;
+use crate::event::Event;
+use crate::exec::{Context, ExecError, Operator, Pipeline, Runtime};
+use crate::regex_util::SplRegex;
+use crate::search::{CompileCtx, Matcher};
+
+/// `search <expr>`. Subsearches in the expression run in `prepare` and are formatted into the
+/// expression the way Splunk's `format` command does.
+pub struct SearchOp {
+    pub text: String,
+    expr: Option<SearchExpr>,
+    subs: Vec<Pipeline>,
+    matcher: Option<Matcher>,
+    ctx: CompileCtx,
+    maxout: usize,
+}
+
+impl SearchOp {
+    pub fn new(text: String, expr: Option<SearchExpr>, subs: Vec<Pipeline>, ctx: &Context) -> Result<SearchOp, ExecError> {
+        let cc = CompileCtx { now: ctx.fns.now };
+        let matcher = match (&expr, subs.is_empty()) {
+            (None, _) => Some(Matcher::True),
+            (Some(e), true) => Some(Matcher::compile(e, &cc).map_err(|e| ExecError::at(e.message, e.span))?),
+            (Some(_), false) => None,
+        };
+        Ok(SearchOp { text, expr, subs, matcher, ctx: cc, maxout: ctx.limits.subsearch_maxout })
+    }
+
+    pub fn matcher(&self) -> Option<&Matcher> {
+        self.matcher.as_ref()
+    }
+}
+
+impl Operator for SearchOp {
+    fn name(&self) -> &str {
+        "search"
+    }
+    fn describe(&self) -> String {
+        match &self.matcher {
+            Some(m) => format!("search {}", describe_matcher(m)),
+            None => format!("search {} (with subsearch)", self.text.trim()),
+        }
+    }
+    fn prepare(&mut self, rt: &Runtime<'_>) -> Result<(), ExecError> {
+        if self.matcher.is_some() {
+            return Ok(());
+        }
+        let mut formatted = Vec::new();
+        for sub in &mut self.subs {
+            let mut rows = rt.collect(sub)?;
+            rows.truncate(self.maxout);
+            formatted.push(format_rows(&rows)?);
+        }
+        let mut it = formatted.into_iter();
+        let expr = self.expr.as_ref().map(|e| substitute(e, &mut it));
+        self.matcher = Some(match expr {
+            None => Matcher::True,
+            Some(e) => Matcher::compile(&e, &self.ctx).map_err(|e| ExecError::at(e.message, e.span))?,
+        });
+        Ok(())
+    }
+    fn push(&mut self, ev: Event, out: &mut Vec<Event>) -> Result<(), ExecError> {
+        if self.matcher.as_ref().is_some_and(|m| m.matches(&ev)) {
+            out.push(ev);
+        }
+        Ok(())
+    }
+    fn children(&self) -> Vec<(&str, &Pipeline)> {
+        self.subs.iter().map(|p| ("subsearch", p)).collect()
+    }
+}
+
+/// Replace each `[subsearch]` node, in order, with its formatted result.
+fn substitute(e: &SearchExpr, subs: &mut impl Iterator<Item = SearchExpr>) -> SearchExpr {
+    match e {
+        SearchExpr::And(v) => SearchExpr::And(v.iter().map(|x| substitute(x, subs)).collect()),
+        SearchExpr::Or(v) => SearchExpr::Or(v.iter().map(|x| substitute(x, subs)).collect()),
+        SearchExpr::Not(x, s) => SearchExpr::Not(Box::new(substitute(x, subs)), *s),
+        SearchExpr::Subsearch(_, _) => subs.next().unwrap_or(SearchExpr::And(Vec::new())),
+        other => other.clone(),
+    }
+}
+
+/// Splunk's `format`: `( ( f1="v1" AND f2="v2" ) OR ( ... ) )`; multivalue → OR of values;
+/// fields starting with `_` skipped; a field named `search` or `query` is inserted verbatim;
+/// no rows → `NOT ( )`, which matches everything.
+pub fn format_rows(rows: &[Event]) -> Result<SearchExpr, ExecError> {
+    if rows.is_empty() {
+        return Ok(SearchExpr::Not(Box::new(SearchExpr::Or(Vec::new())), Span::default()));
+    }
+    let mut alts = Vec::new();
+    for r in rows {
+        let mut conj = Vec::new();
+        for (k, v) in &r.fields {
+            if k.starts_with('_') {
+                continue;
+            }
+            if k == "search" || k == "query" {
+                for a in v.atoms() {
+                    if let Some(e) = spl_parser::parse_search_expr(&a.as_str()).map_err(|e| ExecError::new(format!("subsearch `{k}` field: {}", e.message)))? {
+                        conj.push(e);
+                    }
+                }
+                continue;
+            }
+            let cmp = |text: String| SearchExpr::Compare {
+                field: FieldName { name: k.clone(), span: Span::default() },
+                op: CmpOp::Eq,
+                value: SearchValue { text, quoted: true, span: Span::default() },
+                span: Span::default(),
+            };
+            let vals: Vec<SearchExpr> = v.atoms().iter().map(|a| cmp(a.as_str().into_owned())).collect();
+            conj.push(if vals.len() == 1 { vals.into_iter().next().unwrap_or(SearchExpr::And(Vec::new())) } else { SearchExpr::Or(vals) });
+        }
+        alts.push(SearchExpr::And(conj));
+    }
+    Ok(SearchExpr::Or(alts))
+}
+
+pub fn describe_matcher(m: &Matcher) -> String {
+    use crate::search::Pattern;
+    let pat = |p: &Pattern| match p {
+        Pattern::Any => "*".to_string(),
+        Pattern::Glob(g) => format!("{g}"),
+        Pattern::Cidr(n) => format!("cidr({n})"),
+    };
+    match m {
+        Matcher::True => "true".into(),
+        Matcher::False => "false".into(),
+        Matcher::And(v) => format!("({})", v.iter().map(describe_matcher).collect::<Vec<_>>().join(" AND ")),
+        Matcher::Or(v) => format!("({})", v.iter().map(describe_matcher).collect::<Vec<_>>().join(" OR ")),
+        Matcher::Not(x) => format!("NOT {}", describe_matcher(x)),
+        Matcher::Eq { field, pat: p } => format!("{field}~{}", pat(p)),
+        Matcher::Ne { field, pat: p } => format!("{field}!~{}", pat(p)),
+        Matcher::Rel { field, op, value } => format!("{field}{}{}", match op {
+            CmpOp::Lt => "<",
+            CmpOp::Le => "<=",
+            CmpOp::Gt => ">",
+            CmpOp::Ge => ">=",
+            CmpOp::Eq => "=",
+            CmpOp::Ne => "!=",
+        }, value),
+        Matcher::Raw(t) => format!("_raw~term({})", t.text),
+        Matcher::TimeGe(t) => format!("_time>={t}"),
+        Matcher::TimeLt(t) => format!("_time<{t}"),
+    }
+}
+
+/// `where <eval expr>`: keeps rows whose condition is true (null is false).
+pub struct WhereOp {
+    pub text: String,
+    pub expr: spl_parser::Expr,
+    pub ctx: Context,
+}
+
+impl Operator for WhereOp {
+    fn name(&self) -> &str {
+        "where"
+    }
+    fn describe(&self) -> String {
+        format!("where {}", self.text.trim())
+    }
+    fn push(&mut self, ev: Event, out: &mut Vec<Event>) -> Result<(), ExecError> {
+        let interp = Interp { ctx: &self.ctx.fns };
+        if interp.test(&self.expr, &ev).map_err(|e| ExecError::at(e.message, e.span))? {
+            out.push(ev);
+        }
+        Ok(())
+    }
+}
+
+/// `regex [field](=|!=)"re"`: keeps rows whose field (default `_raw`) matches (or not).
+/// A row without the field is dropped by `=` and kept by `!=`.
+pub struct RegexOp {
+    pub field: String,
+    pub negated: bool,
+    pub re: SplRegex,
+}
+
+impl Operator for RegexOp {
+    fn name(&self) -> &str {
+        "regex"
+    }
+    fn describe(&self) -> String {
+        format!("regex {}{}{}", self.field, if self.negated { "!=" } else { "=" }, self.re.as_str())
+    }
+    fn push(&mut self, ev: Event, out: &mut Vec<Event>) -> Result<(), ExecError> {
+        let hit = ev.get(&self.field).map(|v| v.atoms().iter().any(|a| self.re.is_match(&a.as_str())));
+        let keep = match hit {
+            Some(h) => h != self.negated,
+            None => self.negated,
+        };
+        if keep {
+            out.push(ev);
+        }
+        Ok(())
+    }
+}

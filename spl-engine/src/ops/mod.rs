@@ -1,0 +1,8 @@
+//! Operators, one module per command family.
+
+pub mod fields;
+pub mod filter;
+pub mod rex;
+pub mod rows;
+pub mod stats;
+pub mod tstats;

@@ -1,0 +1,164 @@
+//! `stats`, `eventstats`, `streamstats`.
+
+use std::collections::{HashMap, VecDeque};
+
+use crate::event::Event;
+use crate::exec::{Context, ExecError, Operator};
+use crate::stats::{Acc, AggSpec, Grouper};
+
+pub fn describe_aggs(aggs: &[AggSpec], by: &[String]) -> String {
+    let a: Vec<String> = aggs
+        .iter()
+        .map(|s| {
+            let input = match &s.input {
+                crate::stats::AggInput::Events => String::new(),
+                crate::stats::AggInput::Field(f) => f.clone(),
+                crate::stats::AggInput::Eval(_) => "eval(..)".into(),
+            };
+            format!("{}({input}) AS {}", format!("{:?}", s.func).to_lowercase(), s.out)
+        })
+        .collect();
+    if by.is_empty() {
+        a.join(", ")
+    } else {
+        format!("{} BY {}", a.join(", "), by.join(", "))
+    }
+}
+
+/// `stats aggs [by fields]`: a transforming command; rows come out at the end.
+pub struct StatsOp {
+    pub grouper: Grouper,
+    pub ctx: Context,
+}
+
+impl Operator for StatsOp {
+    fn name(&self) -> &str {
+        "stats"
+    }
+    fn describe(&self) -> String {
+        format!("stats {}", describe_aggs(&self.grouper.aggs, &self.grouper.by))
+    }
+    fn push(&mut self, ev: Event, _out: &mut Vec<Event>) -> Result<(), ExecError> {
+        self.grouper.add(&ev, &self.ctx.fns)
+    }
+    fn finish(&mut self, out: &mut Vec<Event>) -> Result<(), ExecError> {
+        out.extend(self.grouper.rows());
+        Ok(())
+    }
+}
+
+/// `eventstats aggs [by fields]`: every row gets its group's aggregates; order is kept.
+pub struct EventstatsOp {
+    pub grouper: Grouper,
+    pub ctx: Context,
+    held: Vec<Event>,
+}
+
+impl EventstatsOp {
+    pub fn new(grouper: Grouper, ctx: Context) -> Self {
+        EventstatsOp { grouper, ctx, held: Vec::new() }
+    }
+}
+
+impl Operator for EventstatsOp {
+    fn name(&self) -> &str {
+        "eventstats"
+    }
+    fn describe(&self) -> String {
+        format!("eventstats {}", describe_aggs(&self.grouper.aggs, &self.grouper.by))
+    }
+    fn push(&mut self, ev: Event, _out: &mut Vec<Event>) -> Result<(), ExecError> {
+        self.grouper.add(&ev, &self.ctx.fns)?;
+        self.held.push(ev);
+        Ok(())
+    }
+    fn finish(&mut self, out: &mut Vec<Event>) -> Result<(), ExecError> {
+        for mut ev in self.held.drain(..) {
+            // A multivalue by-field: the first group's values (Splunk annotates per row).
+            if let Some(key) = self.grouper.keys_of(&ev).into_iter().next() {
+                for (name, v) in self.grouper.values_of(&key) {
+                    ev.set_opt(&name, v);
+                }
+            }
+            out.push(ev);
+        }
+        Ok(())
+    }
+}
+
+/// `streamstats [window=N] [current=bool] [global=bool] aggs [by fields]`: running aggregates.
+pub struct StreamstatsOp {
+    pub aggs: Vec<AggSpec>,
+    pub by: Vec<String>,
+    pub window: usize,
+    pub current: bool,
+    pub ctx: Context,
+    groups: HashMap<Vec<String>, VecDeque<(Vec<Option<crate::value::Value>>, Option<f64>)>>,
+    running: HashMap<Vec<String>, Vec<Acc>>,
+    keyer: Grouper,
+}
+
+impl StreamstatsOp {
+    pub fn new(aggs: Vec<AggSpec>, by: Vec<String>, window: usize, current: bool, ctx: Context) -> Self {
+        let keyer = Grouper::new(by.clone(), None, Vec::new());
+        StreamstatsOp { aggs, by, window, current, ctx, groups: HashMap::new(), running: HashMap::new(), keyer }
+    }
+}
+
+impl Operator for StreamstatsOp {
+    fn name(&self) -> &str {
+        "streamstats"
+    }
+    fn describe(&self) -> String {
+        format!("streamstats window={} current={} {}", self.window, self.current, describe_aggs(&self.aggs, &self.by))
+    }
+    fn push(&mut self, mut ev: Event, out: &mut Vec<Event>) -> Result<(), ExecError> {
+        let Some(key) = self.keyer.keys_of(&ev).into_iter().next() else {
+            out.push(ev);
+            return Ok(());
+        };
+        let mut vals = Vec::with_capacity(self.aggs.len());
+        for a in &self.aggs {
+            vals.push(a.value_of(&ev, &self.ctx.fns)?);
+        }
+        let time = ev.time();
+        let results: Vec<Option<crate::value::Value>> = if self.window == 0 {
+            let accs = self.running.entry(key).or_insert_with(|| self.aggs.iter().map(|a| Acc::new(&a.func)).collect());
+            let before: Vec<_> = accs.iter().map(|a| a.finish()).collect();
+            for (acc, v) in accs.iter_mut().zip(&vals) {
+                acc.add(v.as_ref(), time);
+            }
+            if self.current {
+                accs.iter().map(|a| a.finish()).collect()
+            } else {
+                before
+            }
+        } else {
+            let q = self.groups.entry(key).or_default();
+            if self.current {
+                q.push_back((vals.clone(), time));
+                if q.len() > self.window {
+                    q.pop_front();
+                }
+            }
+            let mut accs: Vec<Acc> = self.aggs.iter().map(|a| Acc::new(&a.func)).collect();
+            for (vs, t) in q.iter() {
+                for (acc, v) in accs.iter_mut().zip(vs) {
+                    acc.add(v.as_ref(), *t);
+                }
+            }
+            if !self.current {
+                q.push_back((vals, time));
+                if q.len() > self.window {
+                    q.pop_front();
+                }
+            }
+            accs.iter().map(|a| a.finish()).collect()
+        };
+        for (a, v) in self.aggs.iter().zip(results) {
+            ev.set_opt(&a.out, v);
+        }
+        out.push(ev);
+        Ok(())
+    }
+}

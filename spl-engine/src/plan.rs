@@ -1,0 +1,427 @@
+//! AST → logical plan: each command becomes a typed operator with its arguments checked and
+//! names resolved. Anything the engine cannot execute is collected as [`Unsupported`] (name and
+//! position), never silently skipped.
+
+use spl_parser::{ast, Arg, CommandBody, Expr, ExprKind, Opt, Span};
+
+use crate::eval::functions;
+use crate::eval::interp::LAZY_FUNCTIONS;
+use crate::exec::{Context, ExecError, Operator, Pipeline};
+use crate::ops;
+use crate::ops::fields::NamePattern;
+use crate::stats::{AggFunc, AggInput, AggSpec, Grouper};
+
+/// A command, function or argument the engine does not execute, and where it is.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Unsupported {
+    pub what: String,
+    pub span: Span,
+}
+
+/// Why a pipeline cannot be planned.
+#[derive(Clone, Debug, PartialEq)]
+pub enum PlanError {
+    /// Well-formed, but uses things the engine cannot execute.
+    Unsupported(Vec<Unsupported>),
+    /// Meaningless arguments (a bad regex, unknown data model …).
+    Invalid { message: String, span: Span },
+}
+
+impl std::fmt::Display for PlanError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            PlanError::Unsupported(u) => write!(f, "unsupported: {}", u.iter().map(|x| x.what.as_str()).collect::<Vec<_>>().join(", ")),
+            PlanError::Invalid { message, .. } => f.write_str(message),
+        }
+    }
+}
+
+pub struct Planner<'a> {
+    /// The expanded SPL text the spans refer to.
+    pub src: &'a str,
+    pub ctx: &'a Context,
+    unsupported: Vec<Unsupported>,
+}
+
+type PResult<T> = Result<T, PlanError>;
+
+fn invalid<T>(message: impl Into<String>, span: Span) -> PResult<T> {
+    Err(PlanError::Invalid { message: message.into(), span })
+}
+
+fn opt<'o>(opts: &'o [Opt], key: &str) -> Option<&'o Opt> {
+    opts.iter().find(|o| o.key == key)
+}
+
+fn truthy(s: &str) -> bool {
+    matches!(s.to_ascii_lowercase().as_str(), "true" | "t" | "1" | "yes")
+}
+
+/// Plan a parsed pipeline.
+pub fn plan(pipeline: &ast::Pipeline, src: &str, ctx: &Context) -> PResult<Pipeline> {
+    let mut p = Planner { src, ctx, unsupported: Vec::new() };
+    let planned = p.pipeline(pipeline)?;
+    if p.unsupported.is_empty() {
+        Ok(planned)
+    } else {
+        Err(PlanError::Unsupported(p.unsupported))
+    }
+}
+
+impl Planner<'_> {
+    fn text(&self, span: Span) -> String {
+        self.src.get(span.start..span.end).unwrap_or("").to_string()
+    }
+
+    fn unsupported(&mut self, what: impl Into<String>, span: Span) {
+        self.unsupported.push(Unsupported { what: what.into(), span });
+    }
+
+    fn exec_err(e: ExecError) -> PlanError {
+        PlanError::Invalid { message: e.message, span: e.span.unwrap_or_default() }
+    }
+
+    pub fn pipeline(&mut self, pipeline: &ast::Pipeline) -> PResult<Pipeline> {
+        let mut ops: Vec<Box<dyn Operator>> = Vec::new();
+        let mut reads_events = true;
+        for (i, cmd) in pipeline.commands.iter().enumerate() {
+            if i == 0 && matches!(cmd.name.as_str(), "inputlookup" | "makeresults" | "rest") {
+                reads_events = false;
+            }
+            if let Some(op) = self.command(cmd, i == 0)? {
+                ops.push(op);
+            }
+        }
+        Ok(Pipeline { ops, reads_events })
+    }
+
+    fn check_expr(&mut self, e: &Expr) {
+        match &e.kind {
+            ExprKind::Call { name, args } => {
+                let known = LAZY_FUNCTIONS.contains(&name.as_str()) || functions::arity(name).is_some();
+                if !known {
+                    self.unsupported(format!("function `{name}`"), e.span);
+                } else if let Some((min, max)) = functions::arity(name) {
+                    if args.len() < min || max.is_some_and(|m| args.len() > m) {
+                        self.unsupported(format!("function `{name}` with {} arguments", args.len()), e.span);
+                    }
+                }
+                args.iter().for_each(|a| self.check_expr(a));
+            }
+            ExprKind::Unary { expr, .. } => self.check_expr(expr),
+            ExprKind::Binary { lhs, rhs, .. } => {
+                self.check_expr(lhs);
+                self.check_expr(rhs);
+            }
+            ExprKind::In { expr, list } => {
+                self.check_expr(expr);
+                list.iter().for_each(|a| self.check_expr(a));
+            }
+            ExprKind::Str(_) | ExprKind::Num(_) | ExprKind::Field(_) => {}
+        }
+    }
+
+    fn search_subsearches(&mut self, e: &ast::SearchExpr, out: &mut Vec<Pipeline>) -> PResult<()> {
+        match e {
+            ast::SearchExpr::And(v) | ast::SearchExpr::Or(v) => {
+                for x in v {
+                    self.search_subsearches(x, out)?;
+                }
+            }
+            ast::SearchExpr::Not(x, _) => self.search_subsearches(x, out)?,
+            ast::SearchExpr::Subsearch(p, _) => out.push(self.pipeline(p)?),
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn aggs(&mut self, aggs: &[ast::Aggregation]) -> Vec<AggSpec> {
+        let mut out = Vec::new();
+        for a in aggs {
+            let Some(func) = AggFunc::parse(&a.func) else {
+                self.unsupported(format!("aggregation `{}`", a.func), a.span);
+                continue;
+            };
+            let input = match &a.arg {
+                None => AggInput::Events,
+                Some(ast::AggArg::Field(f)) if f.name.contains('*') => {
+                    self.unsupported(format!("wildcard aggregation `{}`", a.default_name), a.span);
+                    continue;
+                }
+                Some(ast::AggArg::Field(f)) => AggInput::Field(f.name.clone()),
+                Some(ast::AggArg::Eval(e)) => {
+                    self.check_expr(e);
+                    AggInput::Eval(e.clone())
+                }
+            };
+            if matches!(input, AggInput::Events) && func != AggFunc::Count {
+                self.unsupported(format!("aggregation `{}` without a field", a.func), a.span);
+                continue;
+            }
+            let out_name = a.alias.as_ref().map(|x| x.name.clone()).unwrap_or_else(|| a.default_name.clone());
+            out.push(AggSpec { func, input, out: out_name });
+        }
+        out
+    }
+
+    fn command(&mut self, cmd: &ast::Command, first: bool) -> PResult<Option<Box<dyn Operator>>> {
+        let ctx = self.ctx.clone();
+        let name = cmd.name.as_str();
+        Ok(Some(match &cmd.body {
+            CommandBody::Search(expr) => {
+                let mut subs = Vec::new();
+                if let Some(e) = expr {
+                    self.search_subsearches(e, &mut subs)?;
+                }
+                let text = self.text(cmd.span);
+                Box::new(ops::filter::SearchOp::new(text, expr.clone(), subs, &ctx).map_err(Self::exec_err)?)
+            }
+            CommandBody::Where(e) => {
+                self.check_expr(e);
+                Box::new(ops::filter::WhereOp { text: self.text(e.span), expr: e.clone(), ctx })
+            }
+            CommandBody::Eval(assigns) => {
+                let mut v = Vec::new();
+                for a in assigns {
+                    self.check_expr(&a.expr);
+                    v.push((a.field.name.clone(), a.expr.clone(), self.text(a.expr.span)));
+                }
+                Box::new(ops::fields::EvalOp { assignments: v, ctx })
+            }
+            CommandBody::Stats(s) => {
+                let aggs = self.aggs(&s.aggs);
+                let by: Vec<String> = s.by.iter().map(|f| f.name.clone()).collect();
+                match name {
+                    "stats" => Box::new(ops::stats::StatsOp { grouper: Grouper::new(by, None, aggs), ctx }),
+                    "eventstats" => Box::new(ops::stats::EventstatsOp::new(Grouper::new(by, None, aggs), ctx)),
+                    "streamstats" => {
+                        for o in &s.options {
+                            if !matches!(o.key.as_str(), "window" | "current" | "global") {
+                                self.unsupported(format!("streamstats option `{}`", o.key), o.span);
+                            }
+                        }
+                        let window = opt(&s.options, "window").and_then(|o| o.value.parse().ok()).unwrap_or(0);
+                        let current = opt(&s.options, "current").is_none_or(|o| truthy(&o.value));
+                        Box::new(ops::stats::StreamstatsOp::new(aggs, by, window, current, ctx))
+                    }
+                    _ => {
+                        self.unsupported(format!("command `{name}`"), cmd.name_span);
+                        return Ok(None);
+                    }
+                }
+            }
+            CommandBody::Tstats(t) => return self.tstats(cmd, t, ctx).map(Some),
+            CommandBody::Rename(pairs) => Box::new(ops::fields::RenameOp {
+                pairs: pairs.iter().map(|p| (NamePattern::new(&p.from.name), p.to.name.clone())).collect(),
+            }),
+            CommandBody::Table(fields) => Box::new(ops::fields::TableOp { patterns: fields.iter().map(|f| NamePattern::new(&f.name)).collect() }),
+            CommandBody::Fields { remove, fields } => {
+                Box::new(ops::fields::FieldsOp { remove: *remove, patterns: fields.iter().map(|f| NamePattern::new(&f.name)).collect() })
+            }
+            CommandBody::Convert { options, conversions } => {
+                let timeformat = opt(options, "timeformat").map_or("%m/%d/%Y %H:%M:%S".to_string(), |o| o.value.clone());
+                let mut conv = Vec::new();
+                for c in conversions {
+                    if !matches!(c.func.as_str(), "ctime" | "mktime" | "num" | "auto" | "dur2sec" | "rmunit" | "rmcomma" | "none") {
+                        self.unsupported(format!("convert function `{}`", c.func), c.span);
+                    }
+                    conv.push((c.func.clone(), NamePattern::new(&c.field.name), c.alias.as_ref().map(|a| a.name.clone())));
+                }
+                Box::new(ops::fields::ConvertOp { timeformat, conversions: conv, ctx })
+            }
+            CommandBody::Sort { limit, keys, descending } => {
+                let keys = keys
+                    .iter()
+                    .map(|k| ops::rows::SortKey { field: k.field.name.clone(), descending: k.descending != *descending, how: k.how.clone().unwrap_or_else(|| "auto".into()) })
+                    .collect();
+                // Without a count Splunk's sort keeps 10000 rows; `sort 0` keeps all.
+                let limit = match limit {
+                    None => Some(10_000),
+                    Some(0) => None,
+                    Some(n) => Some(*n as usize),
+                };
+                Box::new(ops::rows::SortOp::new(keys, limit))
+            }
+            CommandBody::Head { count, expr, options } => {
+                if expr.is_some() || !options.is_empty() {
+                    self.unsupported(format!("{name} with an expression or options"), cmd.span);
+                }
+                let n = count.unwrap_or(10) as usize;
+                if name == "tail" {
+                    Box::new(ops::rows::TailOp::new(n))
+                } else {
+                    Box::new(ops::rows::HeadOp { limit: n, seen: 0 })
+                }
+            }
+            CommandBody::Dedup { limit, fields, options, sortby } => {
+                if !sortby.is_empty() {
+                    self.unsupported("dedup sortby", cmd.span);
+                }
+                let keepempty = opt(options, "keepempty").is_some_and(|o| truthy(&o.value));
+                let consecutive = opt(options, "consecutive").is_some_and(|o| truthy(&o.value));
+                Box::new(ops::rows::DedupOp::new(fields.iter().map(|f| f.name.clone()).collect(), limit.unwrap_or(1) as usize, keepempty, consecutive))
+            }
+            CommandBody::Fillnull { options, fields } => {
+                let value = opt(options, "value").map_or("0".to_string(), |o| o.value.clone());
+                Box::new(ops::fields::FillnullOp::new(value, fields.iter().map(|f| f.name.clone()).collect()))
+            }
+            CommandBody::Rex { options, pattern } => {
+                let field = opt(options, "field").map_or("_raw".to_string(), |o| o.value.clone());
+                let mode = opt(options, "mode").map(|o| o.value.to_ascii_lowercase());
+                if mode.as_deref() == Some("sed") {
+                    let (re, m) = ops::rex::parse_sed(&pattern.value).map_err(|m| PlanError::Invalid { message: m, span: pattern.span })?;
+                    let re = match re {
+                        Some(r) => Some(crate::regex_util::SplRegex::new(&r).map_err(|m| PlanError::Invalid { message: m, span: pattern.span })?),
+                        None => None,
+                    };
+                    Box::new(ops::rex::RexOp { field, re, mode: m, text: format!("mode=sed {:?}", pattern.value) })
+                } else {
+                    let max_match = opt(options, "max_match").and_then(|o| o.value.parse().ok()).unwrap_or(1);
+                    for o in options {
+                        if !matches!(o.key.as_str(), "field" | "max_match" | "mode" | "offset_field") {
+                            self.unsupported(format!("rex option `{}`", o.key), o.span);
+                        }
+                    }
+                    let re = crate::regex_util::SplRegex::new(&pattern.value).map_err(|m| PlanError::Invalid { message: m, span: pattern.span })?;
+                    Box::new(ops::rex::RexOp { field, re: Some(re), mode: ops::rex::RexMode::Extract { max_match }, text: format!("{:?}", pattern.value) })
+                }
+            }
+            CommandBody::Regex { field, negated, pattern } => {
+                let re = crate::regex_util::SplRegex::new(&pattern.value).map_err(|m| PlanError::Invalid { message: m, span: pattern.span })?;
+                Box::new(ops::filter::RegexOp { field: field.as_ref().map_or("_raw".to_string(), |f| f.name.clone()), negated: *negated, re })
+            }
+            CommandBody::Bin { options, field, alias } => {
+                let Some(span_opt) = opt(options, "span") else {
+                    self.unsupported("bin without span=", cmd.span);
+                    return Ok(None);
+                };
+                let Some(span) = crate::timefmt::parse_span(&span_opt.value) else {
+                    return invalid(format!("cannot read span `{}`", span_opt.value), span_opt.span);
+                };
+                Box::new(ops::rows::BinOp { field: field.name.clone(), alias: alias.as_ref().map(|a| a.name.clone()), span, span_text: span_opt.value.clone() })
+            }
+            CommandBody::Generic(args) => return self.generic(cmd, args, first),
+            CommandBody::Lookup(_) | CommandBody::Inputlookup { .. } | CommandBody::Subsearch { .. } | CommandBody::Foreach { .. } => {
+                self.unsupported(format!("command `{name}`"), cmd.name_span);
+                return Ok(None);
+            }
+        }))
+    }
+
+    fn tstats(&mut self, cmd: &ast::Command, t: &ast::TstatsCmd, ctx: Context) -> PResult<Box<dyn Operator>> {
+        if cmd.name == "mstats" {
+            self.unsupported("command `mstats` (metrics indexes are not available offline)", cmd.name_span);
+            return Ok(Box::new(ops::rows::HeadOp { limit: 0, seen: 0 }));
+        }
+        for o in &t.options {
+            match o.key.as_str() {
+                "summariesonly" | "allow_old_summaries" | "fillnull_value" | "chunk_size" | "local" | "append" => {}
+                "prestats" if !truthy(&o.value) => {}
+                _ => self.unsupported(format!("tstats option `{}={}`", o.key, o.value), o.span),
+            }
+        }
+        let Some(from) = &t.from else {
+            self.unsupported("tstats without `from datamodel=` (indexed-field tstats)", cmd.span);
+            return Ok(Box::new(ops::rows::HeadOp { limit: 0, seen: 0 }));
+        };
+        let Some(dm) = self.ctx.content.datamodel(&from.model) else {
+            self.unsupported(format!("data model `{}` (no content/datamodels definition)", from.model), from.span);
+            return Ok(Box::new(ops::rows::HeadOp { limit: 0, seen: 0 }));
+        };
+        // `where nodename=X` selects a dataset like `from datamodel=Model.X`.
+        let (where_expr, nodename) = match &t.where_ {
+            Some(w) => take_nodename(w),
+            None => (None, None),
+        };
+        let dataset = nodename.or_else(|| from.dataset.clone());
+        let views = ops::tstats::DatasetView::resolve(dm, dataset.as_deref()).map_err(|m| PlanError::Invalid { message: m, span: from.span })?;
+        let cc = crate::search::CompileCtx { now: ctx.fns.now };
+        let mut where_text = String::from("*");
+        let matcher = match &where_expr {
+            Some(w) => {
+                if let Some(wt) = &t.where_ {
+                    where_text = self.text(search_span(wt));
+                }
+                let mut subs = Vec::new();
+                self.search_subsearches(w, &mut subs)?;
+                if !subs.is_empty() {
+                    self.unsupported("subsearch inside tstats where", cmd.span);
+                }
+                crate::search::Matcher::compile(w, &cc).map_err(|e| PlanError::Invalid { message: e.message, span: e.span })?
+            }
+            None => crate::search::Matcher::True,
+        };
+        let aggs = self.aggs(&t.aggs);
+        let fill = opt(&t.options, "fillnull_value").map(|o| o.value.clone());
+        let span = match &t.span {
+            Some(o) => Some(crate::timefmt::parse_span(&o.value).ok_or(PlanError::Invalid { message: format!("cannot read span `{}`", o.value), span: o.span })?),
+            None => None,
+        };
+        let by = t.by.iter().map(|f| f.name.clone()).collect();
+        Ok(Box::new(ops::tstats::TstatsOp { views, where_: matcher, where_text, grouper: Grouper::new(by, fill, aggs), span, ctx }))
+    }
+
+    fn generic(&mut self, cmd: &ast::Command, args: &[Arg], _first: bool) -> PResult<Option<Box<dyn Operator>>> {
+        let words: Vec<&str> = args
+            .iter()
+            .filter_map(|a| match a {
+                Arg::Word { text, .. } => Some(text.as_str()),
+                _ => None,
+            })
+            .collect();
+        Ok(Some(match cmd.name.as_str() {
+            "mvexpand" => {
+                let Some(field) = words.first() else { return invalid("mvexpand needs a field", cmd.span) };
+                let limit = args.iter().find_map(|a| match a {
+                    Arg::Opt(o) if o.key == "limit" => o.value.parse().ok(),
+                    _ => None,
+                });
+                Box::new(ops::rows::MvexpandOp { field: field.to_string(), limit })
+            }
+            _ => {
+                self.unsupported(format!("command `{}`", cmd.name), cmd.name_span);
+                return Ok(None);
+            }
+        }))
+    }
+}
+
+fn search_span(e: &ast::SearchExpr) -> Span {
+    match e {
+        ast::SearchExpr::And(v) | ast::SearchExpr::Or(v) => v.iter().map(search_span).reduce(Span::join).unwrap_or_default(),
+        ast::SearchExpr::Not(_, s) | ast::SearchExpr::Compare { span: s, .. } | ast::SearchExpr::In { span: s, .. } | ast::SearchExpr::Term { span: s, .. } | ast::SearchExpr::Subsearch(_, s) => *s,
+    }
+}
+
+/// Split `nodename=X` out of a tstats where clause (top-level conjunct).
+fn take_nodename(e: &ast::SearchExpr) -> (Option<ast::SearchExpr>, Option<String>) {
+    let is_node = |x: &ast::SearchExpr| matches!(x, ast::SearchExpr::Compare { field, op: ast::CmpOp::Eq, .. } if field.name == "nodename");
+    let node_of = |x: &ast::SearchExpr| match x {
+        ast::SearchExpr::Compare { value, .. } => Some(value.text.clone()),
+        _ => None,
+    };
+    match e {
+        x if is_node(x) => (None, node_of(x)),
+        ast::SearchExpr::And(v) => {
+            let node = v.iter().find(|x| is_node(x)).and_then(node_of);
+            let rest: Vec<ast::SearchExpr> = v.iter().filter(|x| !is_node(x)).cloned().collect();
+            (if rest.is_empty() { None } else { Some(ast::SearchExpr::And(rest)) }, node)
+        }
+        other => (Some(other.clone()), None),
+    }
+}
+
+/// `explain`: the plan as indented lines.
+pub fn describe(p: &Pipeline, indent: usize, out: &mut String) {
+    let pad = "  ".repeat(indent);
+    if !p.reads_events {
+        out.push_str(&format!("{pad}(generates its own rows; input not read)\n"));
+    }
+    for (i, op) in p.ops.iter().enumerate() {
+        out.push_str(&format!("{pad}{}. {}\n", i + 1, op.describe()));
+        for (label, child) in op.children() {
+            out.push_str(&format!("{pad}   {label}:\n"));
+            describe(child, indent + 2, out);
+        }
+    }
+}

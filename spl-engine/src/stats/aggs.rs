@@ -1,0 +1,417 @@
+//! Aggregation functions of `stats`, `tstats`, `eventstats`, `streamstats`, `timechart`.
+//!
+//! Splunk rules: `values()` is distinct and sorted lexicographically by bytes; `list()` keeps
+//! arrival order (at most 100); `dc()` counts distinct strings; `min`/`max` compare numerically
+//! when values are numbers and fall back to lexicographic order only when none is; `count(x)`
+//! counts values (a multivalue counts each); `avg`/`sum`/`stdev` ignore non-numeric values.
+
+use std::collections::BTreeSet;
+
+use crate::value::{compare_lexical, format_num, Atom, Value};
+
+/// The function of an aggregation, after name normalisation (`c` → count, `distinct_count` →
+/// dc, `mean` → avg, `p95`/`perc95` → Perc(95)).
+#[derive(Clone, Debug, PartialEq)]
+pub enum AggFunc {
+    Count,
+    Dc,
+    Values,
+    List,
+    Min,
+    Max,
+    Sum,
+    Sumsq,
+    Avg,
+    Stdev,
+    Stdevp,
+    Var,
+    Varp,
+    Range,
+    Median,
+    Mode,
+    Perc(f64),
+    Earliest,
+    Latest,
+    EarliestTime,
+    LatestTime,
+    First,
+    Last,
+    Rate,
+}
+
+impl AggFunc {
+    pub fn parse(name: &str) -> Option<AggFunc> {
+        let n = name.to_ascii_lowercase();
+        Some(match n.as_str() {
+            "count" | "c" => AggFunc::Count,
+            "dc" | "distinct_count" | "estdc" => AggFunc::Dc,
+            "values" => AggFunc::Values,
+            "list" => AggFunc::List,
+            "min" => AggFunc::Min,
+            "max" => AggFunc::Max,
+            "sum" => AggFunc::Sum,
+            "sumsq" => AggFunc::Sumsq,
+            "avg" | "mean" => AggFunc::Avg,
+            "stdev" => AggFunc::Stdev,
+            "stdevp" => AggFunc::Stdevp,
+            "var" => AggFunc::Var,
+            "varp" => AggFunc::Varp,
+            "range" => AggFunc::Range,
+            "median" => AggFunc::Median,
+            "mode" => AggFunc::Mode,
+            "earliest" => AggFunc::Earliest,
+            "latest" => AggFunc::Latest,
+            "earliest_time" => AggFunc::EarliestTime,
+            "latest_time" => AggFunc::LatestTime,
+            "first" => AggFunc::First,
+            "last" => AggFunc::Last,
+            "rate" => AggFunc::Rate,
+            _ => {
+                for prefix in ["exactperc", "upperperc", "perc", "p"] {
+                    if let Some(rest) = n.strip_prefix(prefix) {
+                        if let Ok(p) = rest.parse::<f64>() {
+                            if (0.0..=100.0).contains(&p) {
+                                return Some(AggFunc::Perc(p));
+                            }
+                        }
+                    }
+                }
+                return None;
+            }
+        })
+    }
+}
+
+/// Running state of one aggregation in one group.
+#[derive(Clone, Debug)]
+pub enum Acc {
+    Count(u64),
+    Distinct(BTreeSet<String>, bool),
+    List(Vec<Atom>),
+    MinMax { num: Option<f64>, text: Option<String>, max: bool },
+    Moments { n: u64, sum: f64, sumsq: f64, func: AggFunc },
+    Range { lo: Option<f64>, hi: Option<f64> },
+    Numbers(Vec<f64>, AggFunc),
+    Mode(indexmap::IndexMap<String, u64>),
+    Timed { best: Option<(f64, Vec<Atom>)>, latest: bool, time_only: bool },
+    FirstLast(Option<Vec<Atom>>, bool),
+}
+
+const LIST_MAX: usize = 100;
+
+impl Acc {
+    pub fn new(f: &AggFunc) -> Acc {
+        match f {
+            AggFunc::Count => Acc::Count(0),
+            AggFunc::Dc => Acc::Distinct(BTreeSet::new(), true),
+            AggFunc::Values => Acc::Distinct(BTreeSet::new(), false),
+            AggFunc::List => Acc::List(Vec::new()),
+            AggFunc::Min => Acc::MinMax { num: None, text: None, max: false },
+            AggFunc::Max => Acc::MinMax { num: None, text: None, max: true },
+            AggFunc::Sum | AggFunc::Sumsq | AggFunc::Avg | AggFunc::Stdev | AggFunc::Stdevp | AggFunc::Var | AggFunc::Varp => {
+                Acc::Moments { n: 0, sum: 0.0, sumsq: 0.0, func: f.clone() }
+            }
+            AggFunc::Range | AggFunc::Rate => Acc::Range { lo: None, hi: None },
+            AggFunc::Median | AggFunc::Perc(_) => Acc::Numbers(Vec::new(), f.clone()),
+            AggFunc::Mode => Acc::Mode(indexmap::IndexMap::new()),
+            AggFunc::Earliest => Acc::Timed { best: None, latest: false, time_only: false },
+            AggFunc::Latest => Acc::Timed { best: None, latest: true, time_only: false },
+            AggFunc::EarliestTime => Acc::Timed { best: None, latest: false, time_only: true },
+            AggFunc::LatestTime => Acc::Timed { best: None, latest: true, time_only: true },
+            AggFunc::First => Acc::FirstLast(None, false),
+            AggFunc::Last => Acc::FirstLast(None, true),
+        }
+    }
+
+    /// Add one event's value of the argument field (`None` when the field is missing). `count`
+    /// without an argument is fed `Some` of a dummy value once per event.
+    pub fn add(&mut self, value: Option<&Value>, time: Option<f64>) {
+        let Some(value) = value else { return };
+        match self {
+            Acc::Count(n) => *n += value.atoms().len() as u64,
+            Acc::Distinct(set, _) => {
+                for a in value.atoms() {
+                    if !set.contains(a.as_str().as_ref()) {
+                        set.insert(a.as_str().into_owned());
+                    }
+                }
+            }
+            Acc::List(v) => {
+                for a in value.atoms() {
+                    if v.len() < LIST_MAX {
+                        v.push(a.clone());
+                    }
+                }
+            }
+            Acc::MinMax { num, text, max } => {
+                for a in value.atoms() {
+                    match a.to_num() {
+                        Some(x) => {
+                            *num = Some(match *num {
+                                None => x,
+                                Some(cur) if *max => cur.max(x),
+                                Some(cur) => cur.min(x),
+                            })
+                        }
+                        None => {
+                            let s = a.as_str();
+                            let better = match text {
+                                None => true,
+                                Some(cur) if *max => s.as_ref() > cur.as_str(),
+                                Some(cur) => s.as_ref() < cur.as_str(),
+                            };
+                            if better {
+                                *text = Some(s.into_owned());
+                            }
+                        }
+                    }
+                }
+            }
+            Acc::Moments { n, sum, sumsq, .. } => {
+                for x in value.atoms().iter().filter_map(Atom::to_num) {
+                    *n += 1;
+                    *sum += x;
+                    *sumsq += x * x;
+                }
+            }
+            Acc::Range { lo, hi } => {
+                for x in value.atoms().iter().filter_map(Atom::to_num) {
+                    *lo = Some(lo.map_or(x, |c| c.min(x)));
+                    *hi = Some(hi.map_or(x, |c| c.max(x)));
+                }
+            }
+            Acc::Numbers(v, _) => v.extend(value.atoms().iter().filter_map(Atom::to_num)),
+            Acc::Mode(counts) => {
+                for a in value.atoms() {
+                    *counts.entry(a.as_str().into_owned()).or_insert(0) += 1;
+                }
+            }
+            Acc::Timed { best, latest, .. } => {
+                let t = time.unwrap_or(0.0);
+                let replace = match best {
+                    None => true,
+                    Some((bt, _)) if *latest => t > *bt,
+                    Some((bt, _)) => t < *bt,
+                };
+                if replace {
+                    *best = Some((t, value.atoms().to_vec()));
+                }
+            }
+            Acc::FirstLast(slot, last) => {
+                if slot.is_none() || *last {
+                    *slot = Some(value.atoms().to_vec());
+                }
+            }
+        }
+    }
+
+    /// Merge another partial state of the same function (parallel execution).
+    pub fn merge(&mut self, other: Acc) {
+        match (self, other) {
+            (Acc::Count(a), Acc::Count(b)) => *a += b,
+            (Acc::Distinct(a, _), Acc::Distinct(b, _)) => a.extend(b),
+            (Acc::List(a), Acc::List(b)) => a.extend(b.into_iter().take(LIST_MAX.saturating_sub(a.len()))),
+            (Acc::MinMax { num, text, max }, Acc::MinMax { num: n2, text: t2, .. }) => {
+                if let Some(x) = n2 {
+                    *num = Some(match *num {
+                        None => x,
+                        Some(c) if *max => c.max(x),
+                        Some(c) => c.min(x),
+                    });
+                }
+                if let Some(s) = t2 {
+                    let better = match text {
+                        None => true,
+                        Some(c) if *max => s > *c,
+                        Some(c) => s < *c,
+                    };
+                    if better {
+                        *text = Some(s);
+                    }
+                }
+            }
+            (Acc::Moments { n, sum, sumsq, .. }, Acc::Moments { n: n2, sum: s2, sumsq: q2, .. }) => {
+                *n += n2;
+                *sum += s2;
+                *sumsq += q2;
+            }
+            (Acc::Range { lo, hi }, Acc::Range { lo: l2, hi: h2 }) => {
+                if let Some(x) = l2 {
+                    *lo = Some(lo.map_or(x, |c| c.min(x)));
+                }
+                if let Some(x) = h2 {
+                    *hi = Some(hi.map_or(x, |c| c.max(x)));
+                }
+            }
+            (Acc::Numbers(a, _), Acc::Numbers(b, _)) => a.extend(b),
+            (Acc::Mode(a), Acc::Mode(b)) => {
+                for (k, v) in b {
+                    *a.entry(k).or_insert(0) += v;
+                }
+            }
+            (Acc::Timed { best, latest, .. }, Acc::Timed { best: b2, .. }) => {
+                if let Some((t, v)) = b2 {
+                    let replace = match best {
+                        None => true,
+                        Some((bt, _)) if *latest => t > *bt,
+                        Some((bt, _)) => t < *bt,
+                    };
+                    if replace {
+                        *best = Some((t, v));
+                    }
+                }
+            }
+            (Acc::FirstLast(a, last), Acc::FirstLast(b, _)) => {
+                if b.is_some() && (a.is_none() || *last) {
+                    *a = b;
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// The aggregate's value; `None` when nothing was aggregated (except counts, which are 0).
+    pub fn finish(&self) -> Option<Value> {
+        match self {
+            Acc::Count(n) => Some(Value::num(*n as f64)),
+            Acc::Distinct(set, true) => Some(Value::num(set.len() as f64)),
+            // BTreeSet<String> orders by bytes: Splunk's lexicographic values() order.
+            Acc::Distinct(set, false) => Value::from_atoms(set.iter().map(|s| Atom::Str(s.clone())).collect()),
+            Acc::List(v) => Value::from_atoms(v.clone()),
+            Acc::MinMax { num, text, .. } => match (num, text) {
+                (Some(n), _) => Some(Value::num(*n)),
+                (None, Some(s)) => Some(Value::str(s.clone())),
+                _ => None,
+            },
+            Acc::Moments { n, sum, sumsq, func } => {
+                if *n == 0 {
+                    return None;
+                }
+                let nf = *n as f64;
+                let mean = sum / nf;
+                let var_p = (sumsq / nf - mean * mean).max(0.0);
+                let var_s = if *n > 1 { ((sumsq - nf * mean * mean) / (nf - 1.0)).max(0.0) } else { 0.0 };
+                Some(Value::num(match func {
+                    AggFunc::Sum => *sum,
+                    AggFunc::Sumsq => *sumsq,
+                    AggFunc::Avg => mean,
+                    AggFunc::Stdev => var_s.sqrt(),
+                    AggFunc::Stdevp => var_p.sqrt(),
+                    AggFunc::Var => var_s,
+                    AggFunc::Varp => var_p,
+                    _ => return None,
+                }))
+            }
+            Acc::Range { lo, hi } => match (lo, hi) {
+                (Some(l), Some(h)) => Some(Value::num(h - l)),
+                _ => None,
+            },
+            Acc::Numbers(v, func) => {
+                if v.is_empty() {
+                    return None;
+                }
+                let mut s = v.clone();
+                s.sort_by(|a, b| a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal));
+                let p = match func {
+                    AggFunc::Perc(p) => *p,
+                    _ => 50.0,
+                };
+                // Nearest-rank on sorted values, as Splunk's perc() approximates for small sets.
+                let idx = ((p / 100.0) * (s.len() as f64 - 1.0)).round() as usize;
+                s.get(idx.min(s.len() - 1)).map(|x| Value::num(*x))
+            }
+            Acc::Mode(counts) => {
+                let mut best: Option<(&String, u64)> = None;
+                for (k, n) in counts {
+                    if best.is_none_or(|(_, b)| *n > b) {
+                        best = Some((k, *n));
+                    }
+                }
+                best.map(|(k, _)| Value::str(k.clone()))
+            }
+            Acc::Timed { best, time_only, .. } => match best {
+                Some((t, _)) if *time_only => Some(Value::num(*t)),
+                Some((_, v)) => Value::from_atoms(v.clone()),
+                None => None,
+            },
+            Acc::FirstLast(v, _) => v.clone().and_then(Value::from_atoms),
+        }
+    }
+}
+
+/// Render a by-value key for grouping: values compare as strings (`"10"` ≠ `"10.0"`).
+pub fn group_key(a: &Atom) -> String {
+    match a {
+        Atom::Str(s) => s.clone(),
+        Atom::Num(n) => format_num(*n),
+    }
+}
+
+/// Sort order of group keys: lexicographic by bytes, like values().
+pub fn compare_keys(a: &[Atom], b: &[Atom]) -> std::cmp::Ordering {
+    for (x, y) in a.iter().zip(b) {
+        let o = compare_lexical(x, y);
+        if o.is_ne() {
+            return o;
+        }
+    }
+    a.len().cmp(&b.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(f: &str, vals: &[&str]) -> Option<Value> {
+        let func = AggFunc::parse(f).expect("known function");
+        let mut acc = Acc::new(&func);
+        for v in vals {
+            acc.add(Some(&Value::str(*v)), None);
+        }
+        acc.finish()
+    }
+
+    #[test]
+    fn values_are_distinct_and_sorted_lexicographically() {
+        let v = run("values", &["b", "10", "9", "a", "b", "Z"]).expect("values");
+        let got: Vec<String> = v.atoms().iter().map(|a| a.as_str().into_owned()).collect();
+        assert_eq!(got, ["10", "9", "Z", "a", "b"]);
+    }
+
+    #[test]
+    fn min_max_are_numeric_for_numbers() {
+        assert_eq!(run("max", &["9", "10", "2"]), Some(Value::num(10.0)));
+        assert_eq!(run("min", &["9", "10", "2"]), Some(Value::num(2.0)));
+        assert_eq!(run("min", &["b", "a"]), Some(Value::str("a")));
+        assert_eq!(run("max", &["b", "3"]), Some(Value::num(3.0)), "numbers win over strings");
+    }
+
+    #[test]
+    fn dc_counts_distinct_strings() {
+        assert_eq!(run("dc", &["a", "b", "a"]), Some(Value::num(2.0)));
+        assert_eq!(run("distinct_count", &[]), Some(Value::num(0.0)));
+    }
+
+    #[test]
+    fn avg_ignores_non_numbers_and_empty_is_null() {
+        assert_eq!(run("avg", &["1", "x", "3"]), Some(Value::num(2.0)));
+        assert_eq!(run("avg", &["x"]), None);
+        assert_eq!(run("stdev", &["2", "4", "4", "4", "5", "5", "7", "9"]).and_then(|v| v.to_num()).map(|x| (x * 1000.0).round()), Some(2138.0));
+    }
+
+    #[test]
+    fn percentiles_parse() {
+        assert_eq!(AggFunc::parse("perc95"), Some(AggFunc::Perc(95.0)));
+        assert_eq!(AggFunc::parse("p50"), Some(AggFunc::Perc(50.0)));
+        assert_eq!(AggFunc::parse("exactperc99"), Some(AggFunc::Perc(99.0)));
+        assert_eq!(AggFunc::parse("bogus"), None);
+    }
+
+    #[test]
+    fn latest_takes_value_of_latest_event() {
+        let mut acc = Acc::new(&AggFunc::Latest);
+        acc.add(Some(&Value::str("new")), Some(20.0));
+        acc.add(Some(&Value::str("old")), Some(10.0));
+        assert_eq!(acc.finish(), Some(Value::str("new")));
+    }
+}

@@ -1,0 +1,173 @@
+//! Grouped aggregation shared by `stats`, `tstats`, `eventstats` and `streamstats`.
+//!
+//! Splunk rules: `by` splits multivalue by-fields into one group per value; a row whose
+//! by-field is missing is dropped (tstats with `fillnull_value` keeps it under that string);
+//! output rows are sorted by the by-values; with no `by` and no input, one row comes out
+//! (count=0).
+
+pub mod aggs;
+
+use std::collections::HashMap;
+
+use spl_parser::Expr;
+
+use crate::eval::interp::Interp;
+use crate::eval::{EvalValue, FnContext};
+use crate::event::Event;
+use crate::exec::ExecError;
+use crate::value::{Atom, Value};
+pub use aggs::{Acc, AggFunc};
+
+/// One aggregation: function, what it reads, output name.
+#[derive(Clone, Debug)]
+pub struct AggSpec {
+    pub func: AggFunc,
+    pub input: AggInput,
+    pub out: String,
+}
+
+#[derive(Clone, Debug)]
+pub enum AggInput {
+    /// Bare `count`: one per event.
+    Events,
+    Field(String),
+    /// `count(eval(...))`: the expression's value per event (false counts as missing).
+    Eval(Expr),
+}
+
+impl AggSpec {
+    pub fn value_of(&self, ev: &Event, fns: &FnContext) -> Result<Option<Value>, ExecError> {
+        Ok(match &self.input {
+            AggInput::Events => Some(Value::num(1.0)),
+            AggInput::Field(f) => ev.get(f).cloned(),
+            AggInput::Eval(e) => match (Interp { ctx: fns }).eval(e, ev).map_err(|e| ExecError::at(e.message, e.span))? {
+                EvalValue::Null | EvalValue::Bool(false) => None,
+                EvalValue::Bool(true) => Some(Value::str("true")),
+                EvalValue::Val(v) => Some(v),
+            },
+        })
+    }
+}
+
+/// Groups and their accumulators.
+pub struct Grouper {
+    pub by: Vec<String>,
+    /// tstats `fillnull_value`: missing by-fields take this string instead of dropping the row.
+    pub fill: Option<String>,
+    pub aggs: Vec<AggSpec>,
+    groups: HashMap<Vec<String>, Vec<Acc>>,
+    /// Insertion order, for stable output among equal keys.
+    keys: Vec<Vec<String>>,
+}
+
+impl Grouper {
+    pub fn new(by: Vec<String>, fill: Option<String>, aggs: Vec<AggSpec>) -> Self {
+        Grouper { by, fill, aggs, groups: HashMap::new(), keys: Vec::new() }
+    }
+
+    /// The group keys an event falls into (several when a by-field is multivalue).
+    pub fn keys_of(&self, ev: &Event) -> Vec<Vec<String>> {
+        let mut combos: Vec<Vec<String>> = vec![Vec::new()];
+        for f in &self.by {
+            let vals: Vec<String> = match ev.get(f) {
+                Some(v) => {
+                    let mut seen: Vec<String> = Vec::new();
+                    for a in v.atoms() {
+                        let s = a.as_str().into_owned();
+                        if !seen.contains(&s) {
+                            seen.push(s);
+                        }
+                    }
+                    seen
+                }
+                None => match &self.fill {
+                    Some(fill) => vec![fill.clone()],
+                    None => return Vec::new(),
+                },
+            };
+            let mut next = Vec::with_capacity(combos.len() * vals.len());
+            for c in &combos {
+                for v in &vals {
+                    let mut k = c.clone();
+                    k.push(v.clone());
+                    next.push(k);
+                }
+            }
+            combos = next;
+        }
+        combos
+    }
+
+    pub fn add(&mut self, ev: &Event, fns: &FnContext) -> Result<(), ExecError> {
+        let keys = self.keys_of(ev);
+        if keys.is_empty() {
+            return Ok(());
+        }
+        let time = ev.time();
+        let mut vals = Vec::with_capacity(self.aggs.len());
+        for a in &self.aggs {
+            vals.push(a.value_of(ev, fns)?);
+        }
+        for key in keys {
+            let accs = match self.groups.get_mut(&key) {
+                Some(a) => a,
+                None => {
+                    self.keys.push(key.clone());
+                    self.groups.entry(key).or_insert_with(|| self.aggs.iter().map(|a| Acc::new(&a.func)).collect())
+                }
+            };
+            for (acc, v) in accs.iter_mut().zip(&vals) {
+                acc.add(v.as_ref(), time);
+            }
+        }
+        Ok(())
+    }
+
+    /// The aggregate fields of one group, by output name.
+    pub fn values_of(&self, key: &[String]) -> Vec<(String, Option<Value>)> {
+        match self.groups.get(key) {
+            Some(accs) => self.aggs.iter().zip(accs).map(|(a, acc)| (a.out.clone(), acc.finish())).collect(),
+            None => Vec::new(),
+        }
+    }
+
+    /// Final rows: by-fields then aggregates, sorted by the by-values.
+    pub fn rows(&mut self) -> Vec<Event> {
+        if self.by.is_empty() && self.groups.is_empty() {
+            let accs: Vec<Acc> = self.aggs.iter().map(|a| Acc::new(&a.func)).collect();
+            self.groups.insert(Vec::new(), accs);
+            self.keys.push(Vec::new());
+        }
+        let mut keys = std::mem::take(&mut self.keys);
+        keys.sort_by(|a, b| {
+            let aa: Vec<Atom> = a.iter().map(|s| Atom::Str(s.clone())).collect();
+            let bb: Vec<Atom> = b.iter().map(|s| Atom::Str(s.clone())).collect();
+            aggs::compare_keys(&aa, &bb)
+        });
+        let mut out = Vec::with_capacity(keys.len());
+        for key in keys {
+            let mut ev = Event::new();
+            for (f, v) in self.by.iter().zip(&key) {
+                ev.set(f.clone(), restore_number(f, v));
+            }
+            for (name, v) in self.values_of(&key) {
+                if let Some(v) = v {
+                    ev.set(name, v);
+                }
+            }
+            out.push(ev);
+        }
+        self.groups.clear();
+        out
+    }
+}
+
+/// `_time` groups come back as numbers so later `convert ctime` and arithmetic work.
+fn restore_number(field: &str, v: &str) -> Value {
+    if field == "_time" {
+        if let Some(n) = crate::value::parse_num(v) {
+            return Value::num(n);
+        }
+    }
+    Value::str(v)
+}

@@ -1,0 +1,300 @@
+//! `spelunk run`, `spelunk search`, `spelunk explain`.
+
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use spl_engine::detection::Detection;
+use spl_engine::exec::{Flow, Runtime};
+use spl_engine::read::ReadOptions;
+use spl_engine::{Atom, Event, Value};
+
+use crate::output::{self, Format, Visibility};
+use crate::session::{self, CompileError};
+use crate::source::FileSource;
+use crate::{exit, Common, Input, OutputArgs};
+
+fn fail(msg: impl AsRef<str>, code: u8) -> u8 {
+    eprintln!("error: {}", msg.as_ref());
+    code
+}
+
+fn open_output(out: &OutputArgs) -> Result<(Box<dyn Write>, Format), String> {
+    let format = out.format.unwrap_or(if out.output.is_none() && std::io::stdout().is_terminal() { Format::Table } else { Format::Json });
+    let w: Box<dyn Write> = match &out.output {
+        Some(p) => Box::new(std::io::BufWriter::new(std::fs::File::create(p).map_err(|e| format!("--output {}: {e}", p.display()))?)),
+        None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
+    };
+    Ok((w, format))
+}
+
+/// Internal fields the search's last `table`/`fields` names explicitly are shown.
+fn visibility(ast: &spl_parser::Pipeline, tz: i32) -> Visibility {
+    let mut keep = Vec::new();
+    for c in ast.commands.iter().rev() {
+        let names: Vec<&str> = match &c.body {
+            spl_parser::CommandBody::Table(f) => f.iter().map(|x| x.name.as_str()).collect(),
+            spl_parser::CommandBody::Fields { remove: false, fields } => fields.iter().map(|x| x.name.as_str()).collect(),
+            _ => continue,
+        };
+        keep = names.into_iter().filter(|n| n.starts_with('_')).map(str::to_string).collect();
+        break;
+    }
+    Visibility { keep_internal: keep, tz_offset: tz }
+}
+
+/// A write to a closed pipe (`| head`) ends the run quietly.
+fn is_broken_pipe(e: &std::io::Error) -> bool {
+    e.kind() == std::io::ErrorKind::BrokenPipe
+}
+
+pub fn search(spl: &str, common: &Common, input: &Input, out: &OutputArgs) -> u8 {
+    let det = Detection { name: "search".into(), search: spl.to_string(), ..Default::default() };
+    run_detections(&[det], common, input, out, false, true)
+}
+
+pub fn run(paths: &[PathBuf], common: &Common, input: &Input, out: &OutputArgs, risk: bool) -> u8 {
+    let dets = match session::load_detections(paths) {
+        Ok(d) if d.is_empty() => return fail("no detections found", exit::USAGE),
+        Ok(d) => d,
+        Err(e) => return fail(e, exit::DETECTION_ERROR),
+    };
+    run_detections(&dets, common, input, out, risk, false)
+}
+
+fn run_detections(dets: &[Detection], common: &Common, input: &Input, out: &OutputArgs, risk: bool, adhoc: bool) -> u8 {
+    let content = match session::load_content(common) {
+        Ok(c) => Arc::new(c),
+        Err(e) => return fail(e, exit::USAGE),
+    };
+    for w in &content.warnings {
+        if !input.quiet {
+            eprintln!("warning: {w}");
+        }
+    }
+    let ctx = match session::context(content.clone(), common) {
+        Ok(c) => c,
+        Err(e) => return fail(e, exit::USAGE),
+    };
+    let opts = ReadOptions { sourcetype: input.sourcetype.clone(), source: input.source.clone(), host: None };
+    let source = match FileSource::new(&input.events, opts, ctx.clone(), input.strict) {
+        Ok(s) => s,
+        Err(e) => return fail(e, exit::INPUT_ERROR),
+    };
+    let (w, format) = match open_output(out) {
+        Ok(x) => x,
+        Err(e) => return fail(e, exit::USAGE),
+    };
+    let multi = dets.len() > 1;
+    let mut writer: Option<Box<dyn output::RowWriter>> = None;
+    let mut w = Some(w);
+    let mut code = exit::OK;
+    let mut summary = Vec::new();
+    for det in dets {
+        let origin = if adhoc { "search".to_string() } else { format!("{} ({})", det.name, det.file) };
+        let macros = content.macros_for(if adhoc { None } else { Some(det) });
+        let mut compiled = match session::compile(&det.search, &macros, &ctx, &origin) {
+            Ok(c) => c,
+            Err(e) => {
+                eprintln!("error: {}", e.render());
+                code = exit::DETECTION_ERROR;
+                if let CompileError::Unsupported(..) = e {
+                    summary.push(format!("{}: unsupported", det.name));
+                }
+                continue;
+            }
+        };
+        if writer.is_none() {
+            let vis = visibility(&compiled.ast, ctx.fns.tz.offset_seconds);
+            let Some(w) = w.take() else { break };
+            writer = Some(output::writer(format, w, vis));
+        }
+        let Some(wr) = writer.as_mut() else { break };
+        let rt = Runtime { source: &source, ctx: &ctx };
+        let mut rows = 0u64;
+        let mut io_err: Option<std::io::Error> = None;
+        let result = rt.run(&mut compiled.plan, &mut |mut ev: Event| {
+            rows += 1;
+            if risk {
+                ev = risk_event(det, &ev);
+            } else if multi {
+                let mut tagged = Event::new();
+                tagged.set("search_name", det.name.clone());
+                tagged.fields.extend(ev.fields);
+                ev = tagged;
+            }
+            if let Err(e) = wr.row(&ev) {
+                io_err = Some(e);
+                return Ok(Flow::Stop);
+            }
+            Ok(Flow::Continue)
+        });
+        if let Some(e) = io_err {
+            if is_broken_pipe(&e) {
+                return exit::OK;
+            }
+            return fail(format!("writing output: {e}"), exit::INPUT_ERROR);
+        }
+        if let Err(e) = result {
+            let msg = match e.span {
+                Some(span) => compiled.expanded.render_error(span, &e.message),
+                None => e.message.clone(),
+            };
+            eprintln!("error: {origin}: {msg}");
+            code = if msg.contains("malformed event") { exit::INPUT_ERROR } else { exit::DETECTION_ERROR };
+            continue;
+        }
+        summary.push(format!("{}: {rows} rows", det.name));
+    }
+    if let Some(mut wr) = writer {
+        if let Err(e) = wr.finish() {
+            if !is_broken_pipe(&e) {
+                return fail(format!("writing output: {e}"), exit::INPUT_ERROR);
+            }
+        }
+    }
+    if !input.quiet {
+        eprintln!("{}", source.summary());
+        for s in summary {
+            eprintln!("{s}");
+        }
+    }
+    code
+}
+
+/// One risk event per result row, as Enterprise Security's risk-based alerting writes them.
+pub fn risk_event(det: &Detection, row: &Event) -> Event {
+    let mut r = Event::new();
+    if let Some(t) = row.get("_time").or_else(|| row.get("firstTime")) {
+        r.set("_time", t.clone());
+    }
+    r.set("search_name", det.name.clone());
+    r.set("detection_id", det.id.clone());
+    if let Some(s) = det.score() {
+        r.set("risk_score", s);
+    }
+    if let Some(m) = &det.message {
+        r.set("risk_message", substitute_tokens(m, row));
+    }
+    let mut objs = Vec::new();
+    let mut types = Vec::new();
+    for o in &det.observables {
+        if let Some(v) = row.get(&o.field) {
+            for a in v.atoms() {
+                objs.push(a.clone());
+                types.push(Atom::Str(risk_object_type(&o.kind).to_string()));
+            }
+        }
+    }
+    if let Some(v) = Value::from_atoms(objs) {
+        r.set("risk_object", v);
+    }
+    if let Some(v) = Value::from_atoms(types) {
+        r.set("risk_object_type", v);
+    }
+    let mut threats = Vec::new();
+    for o in &det.threat_objects {
+        if let Some(v) = row.get(&o.field) {
+            threats.extend(v.atoms().iter().cloned());
+        }
+    }
+    if let Some(v) = Value::from_atoms(threats) {
+        r.set("threat_object", v);
+    }
+    if let Some(v) = Value::from_atoms(det.mitre_attack_id.iter().map(|s| Atom::Str(s.clone())).collect()) {
+        r.set("annotations.mitre_attack.mitre_technique_id", v);
+    }
+    if let Some(v) = Value::from_atoms(det.analytic_story.iter().map(|s| Atom::Str(s.clone())).collect()) {
+        r.set("analyticstories", v);
+    }
+    r
+}
+
+/// ES risk object types from ESCU observable types.
+fn risk_object_type(kind: &str) -> &'static str {
+    match kind.to_ascii_lowercase().as_str() {
+        "user" => "user",
+        "hostname" | "ip address" | "endpoint" | "system" => "system",
+        _ => "other",
+    }
+}
+
+/// Replace `$field$` tokens with the row's values (multivalue joined with `, `); unknown
+/// tokens stay as written so a missing field is visible.
+pub fn substitute_tokens(template: &str, row: &Event) -> String {
+    let mut out = String::new();
+    let mut rest = template;
+    while let Some(i) = rest.find('$') {
+        out.push_str(&rest[..i]);
+        let after = &rest[i + 1..];
+        match after.find('$') {
+            Some(j) if j > 0 && !after[..j].contains(char::is_whitespace) => {
+                let name = &after[..j];
+                match row.get(name) {
+                    Some(v) => out.push_str(&v.atoms().iter().map(|a| a.as_str().into_owned()).collect::<Vec<_>>().join(", ")),
+                    None => {
+                        out.push('$');
+                        out.push_str(name);
+                        out.push('$');
+                    }
+                }
+                rest = &after[j + 1..];
+            }
+            _ => {
+                out.push('$');
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+pub fn explain(target: &str, common: &Common) -> u8 {
+    let content = match session::load_content(common) {
+        Ok(c) => Arc::new(c),
+        Err(e) => return fail(e, exit::USAGE),
+    };
+    let ctx = match session::context(content.clone(), common) {
+        Ok(c) => c,
+        Err(e) => return fail(e, exit::USAGE),
+    };
+    let path = Path::new(target);
+    let (det, adhoc) = if target.ends_with(".yml") || target.ends_with(".yaml") || path.is_file() {
+        match session::load_detections(&[path.to_path_buf()]) {
+            Ok(mut d) if !d.is_empty() => (d.remove(0), false),
+            Ok(_) => return fail(format!("{target}: no detection"), exit::USAGE),
+            Err(e) => return fail(e, exit::DETECTION_ERROR),
+        }
+    } else {
+        (Detection { name: "search".into(), search: target.to_string(), ..Default::default() }, true)
+    };
+    let macros = content.macros_for(if adhoc { None } else { Some(&det) });
+    match session::compile(&det.search, &macros, &ctx, &det.name) {
+        Ok(c) => {
+            let mut s = String::new();
+            if !adhoc {
+                s.push_str(&format!("detection: {} ({})\n", det.name, det.file));
+            }
+            s.push_str(&format!("search:\n  {}\nexpanded:\n  {}\nplan:\n", det.search.trim(), c.expanded.text.trim()));
+            spl_engine::plan::describe(&c.plan, 1, &mut s);
+            print!("{s}");
+            exit::OK
+        }
+        Err(e) => fail(e.render(), exit::DETECTION_ERROR),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn message_tokens_are_replaced_from_the_row() {
+        let mut row = Event::new();
+        row.set("dest", "host1");
+        row.push("user", "a".into());
+        row.push("user", "b".into());
+        assert_eq!(substitute_tokens("on $dest$ by $user$ ($missing$) costs $5", &row), "on host1 by a, b ($missing$) costs $5");
+    }
+}

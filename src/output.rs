@@ -1,0 +1,180 @@
+//! Printers: table, JSON Lines, CSV — one writer per format behind one small trait.
+
+use std::io::{self, Write};
+
+use clap::ValueEnum;
+use comfy_table::{presets::UTF8_FULL_CONDENSED, ContentArrangement, Table};
+use spl_engine::value::{format_num, Atom};
+use spl_engine::{Event, Value};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Table,
+    Json,
+    Csv,
+}
+
+/// Which internal (`_`-prefixed) fields a row shows: `_time` always (formatted), others only
+/// when the search named them in `table`/`fields`.
+#[derive(Clone, Debug, Default)]
+pub struct Visibility {
+    pub keep_internal: Vec<String>,
+    pub tz_offset: i32,
+}
+
+impl Visibility {
+    fn shows(&self, name: &str) -> bool {
+        !name.starts_with('_') || name == "_time" || self.keep_internal.iter().any(|k| k == name)
+    }
+}
+
+pub trait RowWriter {
+    fn row(&mut self, ev: &Event) -> io::Result<()>;
+    fn finish(&mut self) -> io::Result<()>;
+}
+
+fn atom_text(name: &str, a: &Atom, tz: i32) -> String {
+    match (name, a.to_num()) {
+        ("_time", Some(t)) => iso_time(t, tz),
+        _ => a.as_str().into_owned(),
+    }
+}
+
+/// `_time` shown as ISO-8601 with milliseconds and offset, as Splunk exports it.
+pub fn iso_time(t: f64, tz: i32) -> String {
+    let secs = t.floor() as i64;
+    let millis = ((t - t.floor()) * 1000.0).round() as u32;
+    let Some(off) = chrono::FixedOffset::east_opt(tz) else { return format_num(t) };
+    match chrono::DateTime::from_timestamp(secs, millis.min(999) * 1_000_000) {
+        Some(d) => d.with_timezone(&off).format("%Y-%m-%dT%H:%M:%S%.3f%:z").to_string(),
+        None => format_num(t),
+    }
+}
+
+fn value_text(name: &str, v: &Value, tz: i32) -> String {
+    v.atoms().iter().map(|a| atom_text(name, a, tz)).collect::<Vec<_>>().join("\n")
+}
+
+/// JSON Lines: one object per row, multivalue fields as arrays, numbers as numbers.
+pub struct JsonWriter<W: Write> {
+    pub out: W,
+    pub vis: Visibility,
+}
+
+fn atom_json(name: &str, a: &Atom, tz: i32) -> serde_json::Value {
+    match a {
+        Atom::Num(n) if name != "_time" => serde_json::Number::from_f64(*n).map_or(serde_json::Value::String(format_num(*n)), |num| {
+            if n.fract() == 0.0 && n.abs() < 1e15 {
+                serde_json::Value::from(*n as i64)
+            } else {
+                serde_json::Value::Number(num)
+            }
+        }),
+        _ => serde_json::Value::String(atom_text(name, a, tz)),
+    }
+}
+
+pub fn row_json(ev: &Event, vis: &Visibility) -> serde_json::Map<String, serde_json::Value> {
+    let mut obj = serde_json::Map::new();
+    for (k, v) in &ev.fields {
+        if !vis.shows(k) {
+            continue;
+        }
+        let j = match v {
+            Value::One(a) => atom_json(k, a, vis.tz_offset),
+            Value::Many(list) => serde_json::Value::Array(list.iter().map(|a| atom_json(k, a, vis.tz_offset)).collect()),
+        };
+        obj.insert(k.clone(), j);
+    }
+    obj
+}
+
+impl<W: Write> RowWriter for JsonWriter<W> {
+    fn row(&mut self, ev: &Event) -> io::Result<()> {
+        let obj = row_json(ev, &self.vis);
+        serde_json::to_writer(&mut self.out, &obj)?;
+        self.out.write_all(b"\n")
+    }
+    fn finish(&mut self) -> io::Result<()> {
+        self.out.flush()
+    }
+}
+
+/// Table and CSV need the union of columns, so rows are held until the end.
+pub struct TabularWriter<W: Write> {
+    pub out: W,
+    pub vis: Visibility,
+    pub csv: bool,
+    rows: Vec<Event>,
+}
+
+impl<W: Write> TabularWriter<W> {
+    pub fn new(out: W, vis: Visibility, csv: bool) -> Self {
+        TabularWriter { out, vis, csv, rows: Vec::new() }
+    }
+}
+
+impl<W: Write> RowWriter for TabularWriter<W> {
+    fn row(&mut self, ev: &Event) -> io::Result<()> {
+        self.rows.push(ev.clone());
+        Ok(())
+    }
+    fn finish(&mut self) -> io::Result<()> {
+        let mut cols: indexmap::IndexSet<String> = indexmap::IndexSet::new();
+        for r in &self.rows {
+            for k in r.fields.keys() {
+                if self.vis.shows(k) {
+                    cols.insert(k.clone());
+                }
+            }
+        }
+        let cells = |r: &Event| -> Vec<String> { cols.iter().map(|c| r.get(c).map(|v| value_text(c, v, self.vis.tz_offset)).unwrap_or_default()).collect() };
+        if self.csv {
+            let mut w = csv::Writer::from_writer(&mut self.out);
+            w.write_record(cols.iter()).map_err(io::Error::other)?;
+            for r in &self.rows {
+                w.write_record(cells(r)).map_err(io::Error::other)?;
+            }
+            w.flush()?;
+        } else if !self.rows.is_empty() {
+            let mut t = Table::new();
+            t.load_preset(UTF8_FULL_CONDENSED).set_content_arrangement(ContentArrangement::Dynamic);
+            t.set_header(cols.iter());
+            for r in &self.rows {
+                t.add_row(cells(r));
+            }
+            writeln!(self.out, "{t}")?;
+        }
+        self.out.flush()
+    }
+}
+
+pub fn writer<'a>(format: Format, out: Box<dyn Write + 'a>, vis: Visibility) -> Box<dyn RowWriter + 'a> {
+    match format {
+        Format::Json => Box::new(JsonWriter { out, vis }),
+        Format::Table => Box::new(TabularWriter::new(out, vis, false)),
+        Format::Csv => Box::new(TabularWriter::new(out, vis, true)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_rows_keep_numbers_and_arrays_and_hide_internal_fields() {
+        let mut ev = Event::new();
+        ev.set("count", 3.0);
+        ev.push("user", "a".into());
+        ev.push("user", "b".into());
+        ev.set("_raw", "x");
+        let j = serde_json::Value::Object(row_json(&ev, &Visibility::default())).to_string();
+        assert_eq!(j, r#"{"count":3,"user":["a","b"]}"#);
+    }
+
+    #[test]
+    fn time_prints_iso_with_offset() {
+        assert_eq!(iso_time(0.5, 0), "1970-01-01T00:00:00.500+00:00");
+        assert_eq!(iso_time(0.0, 3600), "1970-01-01T01:00:00.000+01:00");
+    }
+}

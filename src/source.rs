@@ -1,0 +1,102 @@
+//! Event files as an `EventSource`: read each file with its reader, apply content field
+//! extraction, count what was read and what was skipped as malformed.
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Mutex;
+
+use spl_engine::exec::{Context, EventSource, ExecError, Flow};
+use spl_engine::read::{self, ReadOptions, Record};
+use spl_engine::Event;
+
+/// How many malformed records are listed by location (the rest are counted).
+const SHOWN_ISSUES: usize = 5;
+
+#[derive(Default)]
+pub struct Counters {
+    pub files: AtomicU64,
+    pub events: AtomicU64,
+    pub malformed: AtomicU64,
+    pub issues: Mutex<Vec<String>>,
+}
+
+pub struct FileSource {
+    pub files: Vec<PathBuf>,
+    pub opts: ReadOptions,
+    pub ctx: Context,
+    pub strict: bool,
+    pub counters: Counters,
+    /// Only the first full scan counts (subsearches re-scan the same input).
+    counted: AtomicBool,
+}
+
+impl FileSource {
+    pub fn new(paths: &[PathBuf], opts: ReadOptions, ctx: Context, strict: bool) -> Result<FileSource, String> {
+        let files = read::expand_paths(paths).map_err(|e| e.to_string())?;
+        if files.is_empty() {
+            return Err(format!("no event files found in {}", paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")));
+        }
+        Ok(FileSource { files, opts, ctx, strict, counters: Counters::default(), counted: AtomicBool::new(false) })
+    }
+
+    /// `files read, events read, events skipped as malformed` for stderr.
+    pub fn summary(&self) -> String {
+        let c = &self.counters;
+        let mut s = format!(
+            "{} files read, {} events read, {} skipped as malformed",
+            c.files.load(Ordering::Relaxed),
+            c.events.load(Ordering::Relaxed),
+            c.malformed.load(Ordering::Relaxed)
+        );
+        if let Ok(issues) = c.issues.lock() {
+            for i in issues.iter() {
+                s.push_str("\n  malformed: ");
+                s.push_str(i);
+            }
+            let more = c.malformed.load(Ordering::Relaxed).saturating_sub(issues.len() as u64);
+            if more > 0 {
+                s.push_str(&format!("\n  … and {more} more"));
+            }
+        }
+        s
+    }
+}
+
+impl EventSource for FileSource {
+    fn scan(&self, f: &mut dyn FnMut(Event) -> Result<Flow, ExecError>) -> Result<(), ExecError> {
+        let count = !self.counted.swap(true, Ordering::SeqCst);
+        for path in &self.files {
+            let records = read::open(path, &self.opts).map_err(|e| ExecError::new(e.to_string()))?;
+            if count {
+                self.counters.files.fetch_add(1, Ordering::Relaxed);
+            }
+            for rec in records {
+                match rec {
+                    Record::Event(mut ev) => {
+                        if count {
+                            self.counters.events.fetch_add(1, Ordering::Relaxed);
+                        }
+                        spl_engine::extract::extract(&self.ctx.content, &self.ctx.fns, &mut ev);
+                        if f(ev)? == Flow::Stop {
+                            return Ok(());
+                        }
+                    }
+                    Record::Malformed(m) => {
+                        if self.strict {
+                            return Err(ExecError::new(format!("malformed event at {}: {}", m.location, m.message)));
+                        }
+                        if count {
+                            self.counters.malformed.fetch_add(1, Ordering::Relaxed);
+                            if let Ok(mut issues) = self.counters.issues.lock() {
+                                if issues.len() < SHOWN_ISSUES {
+                                    issues.push(format!("{}: {}", m.location, m.message));
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+}
