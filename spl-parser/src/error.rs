@@ -12,7 +12,10 @@ pub struct ParseError {
 
 impl ParseError {
     pub fn new(message: impl Into<String>, span: Span) -> Self {
-        ParseError { message: message.into(), span }
+        ParseError {
+            message: message.into(),
+            span,
+        }
     }
 }
 
@@ -33,13 +36,18 @@ impl std::error::Error for ParseError {}
 ///   |                  ^
 /// ```
 pub fn render_caret(text: &str, span: Span, message: &str) -> String {
-    let start = span.start.min(text.len());
+    // Spans from untrusted input may fall inside a UTF-8 character: widen to boundaries.
+    let start = text.floor_char_boundary(span.start.min(text.len()));
+    let span = Span::new(start, text.ceil_char_boundary(span.end.min(text.len())));
     let line_start = text[..start].rfind('\n').map_or(0, |i| i + 1);
     let line_end = text[start..].find('\n').map_or(text.len(), |i| start + i);
     let line_no = text[..line_start].matches('\n').count() + 1;
     let line = &text[line_start..line_end];
     let col = text[line_start..start].chars().count();
-    let width = text[start..span.end.clamp(start, line_end)].chars().count().max(1);
+    let width = text[start..span.end.clamp(start, line_end)]
+        .chars()
+        .count()
+        .max(1);
     let gutter = " ".repeat(line_no.to_string().len());
     format!(
         "error: {message}\n{gutter} |\n{line_no} | {line}\n{gutter} | {}{}",
