@@ -191,7 +191,7 @@ pub fn test(paths: &[PathBuf], common: &Common, data_root: &Path, format: Report
         }
         ReportFormat::Table => {
             let mut t = comfy_table::Table::new();
-            t.load_preset(comfy_table::presets::UTF8_FULL_CONDENSED);
+            t.load_style(comfy_table::presets::UTF8_FULL_CONDENSED);
             t.set_header(["status", "detection", "rows", "details"]);
             for o in outcomes.iter().filter(|o| o.status != "skipped") {
                 t.add_row([o.status.to_string(), o.name.clone(), o.rows.to_string(), o.message.lines().next().unwrap_or("").to_string()]);

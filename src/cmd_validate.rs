@@ -209,7 +209,7 @@ pub fn validate(paths: &[PathBuf], common: &Common, format: ReportFormat) -> u8 
         }
         ReportFormat::Table => {
             let mut t = comfy_table::Table::new();
-            t.load_preset(comfy_table::presets::UTF8_FULL_CONDENSED);
+            t.load_style(comfy_table::presets::UTF8_FULL_CONDENSED);
             t.set_header(["status", "detection", "details"]);
             for r in &reports {
                 let details = match r.status {

@@ -138,7 +138,7 @@ impl<W: Write> RowWriter for TabularWriter<W> {
             w.flush()?;
         } else if !self.rows.is_empty() {
             let mut t = Table::new();
-            t.load_preset(UTF8_FULL_CONDENSED).set_content_arrangement(ContentArrangement::Dynamic);
+            t.load_style(UTF8_FULL_CONDENSED).set_content_arrangement(ContentArrangement::Dynamic);
             t.set_header(cols.iter());
             for r in &self.rows {
                 t.add_row(cells(r));

@@ -195,9 +195,6 @@ impl Expanded {
             message,
         )
     }
-    pub fn render_error(&self, span: Span, message: &str) -> String {
-        crate::error::render_caret(&self.original, self.original_span(span), message)
-    }
 }
 
 /// Expand comments and backtick macros in `text`.
