@@ -1,0 +1,458 @@
+//! JSON events: one object per line (also pretty-printed objects spanning lines, and JSON array
+//! files). Nested objects flatten with dots and arrays become multivalue fields named with `{}`
+//! (`Actor{}.ID`, `tags{}`), as Splunk's KV_MODE=json / `spath` name them (spl-semantics.md
+//! §10.16, §11.1). Splunk's export shape `{"preview":false,"result":{…}}` yields the inner
+//! result's fields as they are (its `_raw`, `_time`, `source`, … win).
+
+use std::collections::VecDeque;
+
+use serde_json::Value as Json;
+
+use super::lines::{to_text, LineInfo, Lines};
+use super::{reorder, Location, Malformed, Record, Records, Source};
+use crate::event::Event;
+use crate::value::{Atom, Value};
+
+/// Keys tried for `_time` after `_time` itself, in order. Splunk would find the first timestamp
+/// in the text; these cover the corpus (NXLog `EventTime`, CloudTrail `eventTime`, O365
+/// `CreationTime`, ECS `@timestamp`).
+const TIME_KEYS: &[&str] = &[
+    "_time",
+    "@timestamp",
+    "timestamp",
+    "time",
+    "eventTime",
+    "EventTime",
+    "TimeCreated",
+    "CreationTime",
+];
+
+/// A multi-line object is given up after this many lines.
+const MAX_SPAN_LINES: usize = 10_000;
+
+pub(crate) fn records(src: Source, file: String) -> Records {
+    Box::new(JsonRecords {
+        lines: Lines::new(src),
+        file,
+        pending: VecDeque::new(),
+        out: VecDeque::new(),
+        done: false,
+    })
+}
+
+struct Line {
+    info: LineInfo,
+    text: Vec<u8>,
+}
+
+struct JsonRecords {
+    lines: Lines,
+    file: String,
+    /// Lines read ahead while trying a multi-line object that failed; re-read one by one.
+    pending: VecDeque<Line>,
+    out: VecDeque<Record>,
+    done: bool,
+}
+
+impl JsonRecords {
+    fn next_line(&mut self) -> Option<Result<Line, Malformed>> {
+        if let Some(l) = self.pending.pop_front() {
+            return Some(Ok(l));
+        }
+        if self.done {
+            return None;
+        }
+        let mut text = Vec::new();
+        match self.lines.next_line(&mut text) {
+            Ok(Some(info)) => Some(Ok(Line { info, text })),
+            Ok(None) => {
+                self.done = true;
+                None
+            }
+            Err(e) => {
+                self.done = true;
+                Some(Err(Malformed {
+                    location: Location::file(&self.file),
+                    message: format!("read error: {e}"),
+                }))
+            }
+        }
+    }
+
+    fn malformed(&self, info: &LineInfo, message: String) -> Record {
+        Record::Malformed(Malformed {
+            location: Location::line(&self.file, info.number, info.offset),
+            message,
+        })
+    }
+
+    /// Read one logical record starting at `first`, joining lines while the JSON is incomplete.
+    fn read_record(&mut self, first: Line) {
+        if first.info.truncated {
+            let m = self.malformed(&first.info, "line longer than 16 MiB".to_string());
+            self.out.push_back(m);
+            return;
+        }
+        let mut span: Vec<Line> = vec![first];
+        let mut joined: Vec<u8> = Vec::new();
+        loop {
+            joined.clear();
+            for (i, l) in span.iter().enumerate() {
+                if i > 0 {
+                    joined.push(b'\n');
+                }
+                joined.extend_from_slice(&l.text);
+            }
+            let body = strip_array_punctuation(&joined);
+            // Several objects may share a line (`{…}{…}`, seen in vendor exports).
+            let mut stream = serde_json::Deserializer::from_slice(body).into_iter::<Json>();
+            let mut values = Vec::new();
+            let mut failure = None;
+            let mut start = 0;
+            while let Some(item) = stream.next() {
+                match item {
+                    Ok(v) => {
+                        let end = stream.byte_offset();
+                        values.push((v, body.get(start..end).unwrap_or_default().trim_ascii()));
+                        start = end;
+                    }
+                    Err(e) => {
+                        failure = Some(e);
+                        break;
+                    }
+                }
+            }
+            let (result, tail_error) = match failure {
+                None => (Ok(()), None),
+                Some(e) if values.is_empty() => (Err(e), None),
+                Some(e) => (
+                    Ok(()),
+                    Some(format!(
+                        "invalid JSON after {} object(s): {e}",
+                        values.len()
+                    )),
+                ),
+            };
+            match result {
+                Ok(()) => {
+                    for (value, raw) in values {
+                        let raw = to_text(raw);
+                        self.emit(value, raw);
+                    }
+                    if let (Some(message), Some(first)) = (tail_error, span.first()) {
+                        let m = self.malformed(&first.info, message);
+                        self.out.push_back(m);
+                    }
+                    return;
+                }
+                Err(e) if e.is_eof() && span.len() < MAX_SPAN_LINES => match self.next_line() {
+                    Some(Ok(l)) if !l.info.truncated => span.push(l),
+                    other => {
+                        let first = span.remove(0);
+                        let m = self.malformed(&first.info, format!("incomplete JSON: {e}"));
+                        self.out.push_back(m);
+                        self.requeue(span, other);
+                        return;
+                    }
+                },
+                Err(e) => {
+                    let first = span.remove(0);
+                    let m = self.malformed(&first.info, format!("invalid JSON: {e}"));
+                    self.out.push_back(m);
+                    self.requeue(span, None);
+                    return;
+                }
+            }
+        }
+    }
+
+    /// Lines swallowed by a failed multi-line attempt get their own chance.
+    fn requeue(&mut self, span: Vec<Line>, extra: Option<Result<Line, Malformed>>) {
+        let mut lines: Vec<Line> = span;
+        match extra {
+            Some(Ok(l)) => lines.push(l),
+            Some(Err(m)) => self.out.push_back(Record::Malformed(m)),
+            None => {}
+        }
+        for l in lines.into_iter().rev() {
+            self.pending.push_front(l);
+        }
+    }
+
+    fn emit(&mut self, value: Json, raw: String) {
+        match value {
+            Json::Array(items) => {
+                for item in items {
+                    let raw = item.to_string();
+                    self.emit_one(item, raw);
+                }
+            }
+            other => self.emit_one(other, raw),
+        }
+    }
+
+    fn emit_one(&mut self, value: Json, raw: String) {
+        let ev = match value {
+            Json::Object(map) if is_export(&map) => match map.get("result") {
+                Some(Json::Object(result)) => export_event(result, &raw),
+                _ => return,
+            },
+            Json::Object(_) => json_event(&value, &raw, &self.file),
+            // A bare scalar line: keep it as a raw event rather than dropping it.
+            other => {
+                let mut ev = Event::new();
+                ev.set("_raw", Value::str(other.to_string()));
+                ev
+            }
+        };
+        self.out.push_back(Record::Event(ev));
+    }
+}
+
+impl Iterator for JsonRecords {
+    type Item = Record;
+
+    fn next(&mut self) -> Option<Record> {
+        loop {
+            if let Some(r) = self.out.pop_front() {
+                return Some(r);
+            }
+            let line = match self.next_line()? {
+                Ok(l) => l,
+                Err(m) => return Some(Record::Malformed(m)),
+            };
+            let body = strip_array_punctuation(&line.text);
+            if body.iter().all(u8::is_ascii_whitespace) {
+                continue;
+            }
+            self.read_record(line);
+        }
+    }
+}
+
+/// Lines of a JSON array written one element per line: drop the BOM, a leading `[`, a trailing
+/// `,` or `]`, and surrounding whitespace.
+fn strip_array_punctuation(line: &[u8]) -> &[u8] {
+    let mut s = line
+        .strip_prefix(b"\xEF\xBB\xBF")
+        .unwrap_or(line)
+        .trim_ascii();
+    if s == b"[" || s == b"]" || s == b"[]" {
+        return &[];
+    }
+    if let Some(rest) = s.strip_prefix(b"[") {
+        // A one-line array `[{…},{…}]` parses as an array; only strip an unbalanced `[`.
+        if !s.ends_with(b"]") {
+            s = rest.trim_ascii_start();
+        }
+    }
+    if let Some(rest) = s.strip_suffix(b",") {
+        s = rest.trim_ascii_end();
+    }
+    if s.ends_with(b"]") && !s.starts_with(b"[") && s.starts_with(b"{") {
+        s = s.strip_suffix(b"]").unwrap_or(s).trim_ascii_end();
+    }
+    s
+}
+
+/// Splunk REST/CLI export: `{"preview":…, "offset":…, "lastrow":…, "result":{…}}`.
+fn is_export(map: &serde_json::Map<String, Json>) -> bool {
+    matches!(map.get("result"), Some(Json::Object(_)))
+        && (map.contains_key("preview")
+            || map.contains_key("lastrow")
+            || map.contains_key("offset"))
+        && map.keys().all(|k| {
+            matches!(
+                k.as_str(),
+                "preview" | "offset" | "lastrow" | "result" | "messages"
+            )
+        })
+}
+
+/// The export's fields are already named (`a.b{}.c`); an array there is a multivalue field.
+fn export_event(result: &serde_json::Map<String, Json>, line: &str) -> Event {
+    let mut ev = Event::new();
+    for (k, v) in result {
+        match v {
+            Json::Array(items) => {
+                for item in items {
+                    if let Some(a) = scalar(item) {
+                        ev.push(k, a);
+                    }
+                }
+            }
+            other => flatten_json(k, other, &mut ev),
+        }
+    }
+    if !ev.fields.contains_key("_raw") {
+        ev.set("_raw", Value::str(line));
+    }
+    set_time(&mut ev);
+    reorder(ev, &["source", "sourcetype", "host", "_raw"])
+}
+
+fn json_event(value: &Json, line: &str, file: &str) -> Event {
+    let mut ev = Event::new();
+    flatten_json("", value, &mut ev);
+    set_time(&mut ev);
+    // The file is the source unless the JSON names one (Splunk's INDEX.tsv shows ingested
+    // JSON whose `source` key became the source, e.g. pingid).
+    if !ev.fields.contains_key("source") {
+        ev.set("source", Value::str(file));
+    }
+    if !ev.fields.contains_key("sourcetype") {
+        ev.set("sourcetype", Value::str("_json"));
+    }
+    ev.set("_raw", Value::str(line));
+    reorder(ev, &["source", "sourcetype", "host", "_raw"])
+}
+
+/// `_time` as epoch seconds, from the first [`TIME_KEYS`] field that parses as a time.
+fn set_time(ev: &mut Event) {
+    let t = TIME_KEYS
+        .iter()
+        .find_map(|k| ev.get_str(k).and_then(|s| super::parse_time(&s)));
+    match t {
+        Some(t) => ev.set("_time", Value::num(t)),
+        None => {
+            ev.remove("_time");
+        }
+    }
+}
+
+fn scalar(v: &Json) -> Option<Atom> {
+    match v {
+        // Splunk does not extract empty values; JSON null gives no field either.
+        Json::Null => None,
+        Json::String(s) if s.is_empty() => None,
+        Json::String(s) => Some(Atom::Str(s.clone())),
+        // Numbers keep their JSON text (`1.0` stays `1.0`, 64-bit integers stay exact).
+        Json::Number(n) => Some(Atom::Str(n.to_string())),
+        Json::Bool(b) => Some(Atom::Str(b.to_string())),
+        Json::Array(_) | Json::Object(_) => None,
+    }
+}
+
+/// Flatten `value` into `ev` under `name`: `a.b` for objects, `a{}` for arrays (each element
+/// appended, so arrays become multivalue). Depth is bounded by serde_json's recursion limit.
+pub fn flatten_json(name: &str, value: &Json, ev: &mut Event) {
+    match value {
+        Json::Object(map) => {
+            for (k, v) in map {
+                let key = if name.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{name}.{k}")
+                };
+                flatten_json(&key, v, ev);
+            }
+        }
+        Json::Array(items) => {
+            let key = format!("{name}{{}}");
+            for item in items {
+                flatten_json(&key, item, ev);
+            }
+        }
+        other => {
+            if let Some(a) = scalar(other) {
+                let key = if name.is_empty() { "_value" } else { name };
+                ev.push(key, a);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Cursor;
+
+    fn read(text: &str) -> Vec<Record> {
+        records(
+            Box::new(Cursor::new(text.as_bytes().to_vec())),
+            "t.json".into(),
+        )
+        .collect()
+    }
+
+    fn events(recs: &[Record]) -> Vec<&Event> {
+        recs.iter()
+            .filter_map(|r| {
+                if let Record::Event(e) = r {
+                    Some(e)
+                } else {
+                    None
+                }
+            })
+            .collect()
+    }
+
+    #[test]
+    fn flatten_names() {
+        let recs = read(
+            r#"{"_time":"2020-10-08T11:03:46Z","a":{"b":1,"c":[1,2]},"Actor":[{"ID":"x"},{"ID":"y"}],"e":"","n":null}"#,
+        );
+        let ev = events(&recs)[0];
+        assert_eq!(ev.time(), Some(1602155026.0));
+        assert_eq!(ev.get_str("a.b").unwrap(), "1");
+        assert_eq!(
+            ev.get("a.c{}").unwrap(),
+            &Value::Many(vec!["1".into(), "2".into()])
+        );
+        assert_eq!(
+            ev.get("Actor{}.ID").unwrap(),
+            &Value::Many(vec!["x".into(), "y".into()])
+        );
+        assert!(ev.get("e").is_none() && ev.get("n").is_none());
+        assert_eq!(ev.get_str("sourcetype").unwrap(), "_json");
+    }
+
+    #[test]
+    fn broken_lines_and_shapes() {
+        let text = "{\"a\":1}\n{\"a\":2, \"b\n{\"a\":3}\n\n{\n  \"a\": 4\n}\n[{\"a\":5},{\"a\":6}]\n{\"a\":";
+        let recs = read(text);
+        let a: Vec<String> = events(&recs)
+            .iter()
+            .map(|e| e.get_str("a").unwrap().into_owned())
+            .collect();
+        assert_eq!(a, ["1", "3", "4", "5", "6"]);
+        let bad: Vec<String> = recs
+            .iter()
+            .filter_map(|r| {
+                if let Record::Malformed(m) = r {
+                    Some(m.location.to_string())
+                } else {
+                    None
+                }
+            })
+            .collect();
+        assert_eq!(bad, ["t.json:2", "t.json:9"]);
+    }
+
+    #[test]
+    fn export_shape() {
+        let recs = read(
+            r#"{"preview":false,"result":{"_raw":"hello","_time":"2020-10-08T11:03:46.000+00:00","x{}":["1","2"],"sourcetype":"st"}}"#,
+        );
+        let ev = events(&recs)[0];
+        assert_eq!(ev.get_str("_raw").unwrap(), "hello");
+        assert_eq!(ev.get_str("sourcetype").unwrap(), "st");
+        assert_eq!(
+            ev.get("x{}").unwrap(),
+            &Value::Many(vec!["1".into(), "2".into()])
+        );
+        assert_eq!(ev.time(), Some(1602155026.0));
+    }
+
+    #[test]
+    fn deep_nesting_is_malformed() {
+        let deep = format!(
+            "{{\"a\":1}}\n{}{}\n{{\"a\":2}}\n",
+            "{\"a\":".repeat(100_000),
+            "}".repeat(100_000)
+        );
+        let recs = read(&deep);
+        assert_eq!(events(&recs).len(), 2);
+        assert_eq!(recs.len(), 3);
+    }
+}

@@ -1,0 +1,69 @@
+//! Any other text (vendor logs such as `pan:traffic`): one event per non-empty line. No time is
+//! guessed; `_time` is absent. The sourcetype comes from `--sourcetype` only.
+
+use super::lines::{is_binary, to_text, Lines};
+use super::{Location, Malformed, Record, Source};
+use crate::event::Event;
+use crate::value::Value;
+
+pub(crate) struct TextRecords {
+    lines: Lines,
+    file: String,
+    buf: Vec<u8>,
+    done: bool,
+}
+
+impl TextRecords {
+    pub fn new(src: Source, file: String) -> TextRecords {
+        TextRecords {
+            lines: Lines::new(src),
+            file,
+            buf: Vec::new(),
+            done: false,
+        }
+    }
+}
+
+impl Iterator for TextRecords {
+    type Item = Record;
+
+    fn next(&mut self) -> Option<Record> {
+        while !self.done {
+            let info = match self.lines.next_line(&mut self.buf) {
+                Ok(Some(info)) => info,
+                Ok(None) => break,
+                Err(e) => {
+                    self.done = true;
+                    let message = format!("read error: {e}");
+                    return Some(Record::Malformed(Malformed {
+                        location: Location::file(&self.file),
+                        message,
+                    }));
+                }
+            };
+            if info.truncated {
+                let location = Location::line(&self.file, info.number, info.offset);
+                return Some(Record::Malformed(Malformed {
+                    location,
+                    message: "line longer than 16 MiB".into(),
+                }));
+            }
+            if self.buf.iter().all(u8::is_ascii_whitespace) {
+                continue;
+            }
+            if is_binary(&self.buf) {
+                let location = Location::line(&self.file, info.number, info.offset);
+                return Some(Record::Malformed(Malformed {
+                    location,
+                    message: "binary data, not text".into(),
+                }));
+            }
+            let mut ev = Event::new();
+            ev.set("source", Value::str(self.file.as_str()));
+            ev.set("_raw", Value::str(to_text(&self.buf)));
+            return Some(Record::Event(ev));
+        }
+        self.done = true;
+        None
+    }
+}

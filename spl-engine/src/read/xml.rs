@@ -1,0 +1,503 @@
+//! Splunk's XmlWinEventLog text: one `<Event xmlns=…>…</Event>` element per record, usually one
+//! per line, sometimes spanning lines. Records are split on raw bytes first ([`XmlSplitter`]), so
+//! a byte prefilter can skip parsing, and each record is then parsed on its own
+//! ([`parse_xml_event`]); the EVTX reader feeds its rendered XML to the same parser.
+//!
+//! Field naming follows Splunk's Windows TA generic extraction (cim-mapping.md §1.3): `System`
+//! leaf elements by element name, `System` attributes by attribute name (`Name`/`Guid` of
+//! Provider, `SystemTime`, `ProcessID`, `ThreadID`, `UserID`, `Qualifiers`, …), and every
+//! `EventData/Data[@Name]` by its Name. Values are the text as written, entities NOT decoded
+//! (§1.4: Splunk's regex extractions keep `&amp;`, and ESCU searches rely on it).
+
+use memchr::memmem::Finder;
+use quick_xml::events::{BytesStart, Event as XmlEvent};
+use quick_xml::Reader;
+
+use super::lines::to_text;
+use super::{host_from_computer, reorder, Location, Malformed, Record, Source};
+use crate::event::Event;
+use crate::value::{Atom, Value};
+
+/// Deepest element nesting accepted; deeper input is reported malformed, never recursed into.
+const MAX_DEPTH: usize = 64;
+/// Largest single record kept in memory while looking for its end.
+const MAX_RECORD: usize = 16 * 1024 * 1024;
+
+const START: &[u8] = b"<Event";
+const END: &[u8] = b"</Event>";
+
+/// One record's raw bytes and where it starts.
+#[derive(Clone, Debug)]
+pub struct RawXml {
+    pub bytes: Vec<u8>,
+    pub line: u64,
+    pub byte_offset: u64,
+}
+
+/// Split a byte stream into `<Event>…</Event>` records without parsing them. Text outside
+/// records that is not markup (e.g. an `<Events>` wrapper) and truncated records come out as
+/// errors, and splitting goes on.
+pub fn split_xml_records(src: Source, file: String) -> XmlSplitter {
+    XmlSplitter {
+        src,
+        file,
+        buf: Vec::new(),
+        pos: 0,
+        buf_offset: 0,
+        buf_line: 1,
+        eof: false,
+        start: Finder::new(START).into_owned(),
+        end: Finder::new(END).into_owned(),
+    }
+}
+
+pub struct XmlSplitter {
+    src: Source,
+    file: String,
+    /// Unconsumed bytes are `buf[pos..]`; `buf_offset`/`buf_line` describe `buf[pos]`.
+    buf: Vec<u8>,
+    pos: usize,
+    buf_offset: u64,
+    buf_line: u64,
+    eof: bool,
+    start: Finder<'static>,
+    end: Finder<'static>,
+}
+
+impl XmlSplitter {
+    fn pending(&self) -> &[u8] {
+        self.buf.get(self.pos..).unwrap_or_default()
+    }
+
+    /// Drop `n` pending bytes, keeping the line/offset counters right.
+    fn consume(&mut self, n: usize) {
+        let n = n.min(self.buf.len() - self.pos.min(self.buf.len()));
+        let gone = self.buf.get(self.pos..self.pos + n).unwrap_or_default();
+        self.buf_line += memchr::memchr_iter(b'\n', gone).count() as u64;
+        self.buf_offset += n as u64;
+        self.pos += n;
+    }
+
+    fn location(&self) -> Location {
+        Location::line(&self.file, self.buf_line, self.buf_offset)
+    }
+
+    /// Append the next chunk of input; false at end of input (or on a read error, reported).
+    fn fill(&mut self) -> Result<bool, Malformed> {
+        if self.eof {
+            return Ok(false);
+        }
+        // Compact once the consumed prefix dominates, so memory stays at about one chunk.
+        if self.pos > 0 && self.pos * 2 >= self.buf.len() {
+            self.buf.drain(..self.pos);
+            self.pos = 0;
+        }
+        loop {
+            match self.src.fill_buf() {
+                Ok([]) => {
+                    self.eof = true;
+                    return Ok(false);
+                }
+                Ok(chunk) => {
+                    let n = chunk.len();
+                    self.buf.extend_from_slice(chunk);
+                    self.src.consume(n);
+                    return Ok(true);
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    self.eof = true;
+                    return Err(Malformed {
+                        location: self.location(),
+                        message: format!("read error: {e}"),
+                    });
+                }
+            }
+        }
+    }
+
+    /// Position of the next `<Event` start tag in `hay` (not `<EventData`, `<EventID`…).
+    /// `None` also when a candidate sits at the very end and the next byte is still unknown.
+    fn find_start(&self, hay: &[u8], from: usize) -> Option<usize> {
+        let tail = hay.get(from..)?;
+        self.start.find_iter(tail).map(|i| i + from).find(|&i| {
+            matches!(
+                hay.get(i + START.len()),
+                Some(b' ' | b'>' | b'\t' | b'\r' | b'\n' | b'/')
+            )
+        })
+    }
+
+    /// Report non-markup text in the gap before a record (or before end of input).
+    fn check_gap(&mut self, len: usize) -> Option<Malformed> {
+        let gap = self.pending().get(..len).unwrap_or_default();
+        let lead = gap.iter().position(|b| !b.is_ascii_whitespace());
+        let bad = match lead {
+            None => None,
+            Some(i) => {
+                let rest = gap.get(i..).unwrap_or_default();
+                let rest = rest.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(rest);
+                let markup = rest.first().is_none_or(|&b| b == b'<');
+                (!markup).then_some(i)
+            }
+        };
+        match bad {
+            None => {
+                self.consume(len);
+                None
+            }
+            Some(i) => {
+                self.consume(i);
+                let loc = self.location();
+                self.consume(len - i);
+                Some(Malformed {
+                    location: loc,
+                    message: "text outside any <Event> record".to_string(),
+                })
+            }
+        }
+    }
+}
+
+impl Iterator for XmlSplitter {
+    type Item = Result<RawXml, Malformed>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            let pending = self.pending();
+            let Some(s) = self.find_start(pending, 0) else {
+                // No record start yet: keep a short tail that may be the beginning of `<Event`.
+                if self.eof {
+                    let len = self.pending().len();
+                    return self.check_gap(len).map(Err);
+                }
+                let keep = START.len();
+                let drop = pending.len().saturating_sub(keep);
+                if drop > 0 {
+                    if let Some(m) = self.check_gap(drop) {
+                        return Some(Err(m));
+                    }
+                }
+                match self.fill() {
+                    Ok(_) => continue,
+                    Err(m) => return Some(Err(m)),
+                }
+            };
+            if s > 0 {
+                if let Some(m) = self.check_gap(s) {
+                    return Some(Err(m));
+                }
+                continue;
+            }
+            // A record starts at `pending[0]`: find its end, or the next start (truncation).
+            let end = self
+                .end
+                .find(pending.get(START.len()..).unwrap_or_default())
+                .map(|i| i + START.len());
+            let next = self.find_start(pending, START.len());
+            match (end, next) {
+                (Some(e), n) if n.is_none_or(|n| e < n) => {
+                    let len = e + END.len();
+                    let raw = RawXml {
+                        bytes: pending.get(..len).unwrap_or_default().to_vec(),
+                        line: self.buf_line,
+                        byte_offset: self.buf_offset,
+                    };
+                    self.consume(len);
+                    return Some(Ok(raw));
+                }
+                (_, Some(n)) => {
+                    let loc = self.location();
+                    self.consume(n);
+                    return Some(Err(Malformed {
+                        location: loc,
+                        message: "truncated <Event> record".to_string(),
+                    }));
+                }
+                (_, None) => {
+                    if self.eof || pending.len() > MAX_RECORD {
+                        let loc = self.location();
+                        let len = pending.len();
+                        let message = if self.eof {
+                            "truncated <Event> record at end of input"
+                        } else {
+                            "<Event> record larger than 16 MiB"
+                        };
+                        self.consume(len);
+                        return Some(Err(Malformed {
+                            location: loc,
+                            message: message.to_string(),
+                        }));
+                    }
+                    if let Err(m) = self.fill() {
+                        return Some(Err(m));
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The XmlWinEventLog reader: split, then parse each record.
+pub struct XmlRecords {
+    split: XmlSplitter,
+}
+
+impl XmlRecords {
+    pub fn new(src: Source, file: String) -> XmlRecords {
+        XmlRecords {
+            split: split_xml_records(src, file),
+        }
+    }
+}
+
+impl Iterator for XmlRecords {
+    type Item = Record;
+
+    fn next(&mut self) -> Option<Record> {
+        Some(match self.split.next()? {
+            Err(m) => Record::Malformed(m),
+            Ok(raw) => {
+                let text = to_text(&raw.bytes);
+                match parse_xml_event(&text) {
+                    Ok(ev) => Record::Event(ev),
+                    Err(message) => Record::Malformed(Malformed {
+                        location: Location::line(&self.split.file, raw.line, raw.byte_offset),
+                        message,
+                    }),
+                }
+            }
+        })
+    }
+}
+
+struct Frame {
+    name: String,
+    text: String,
+    has_child: bool,
+    /// `Name` attribute of an `EventData/Data` element.
+    data_name: Option<String>,
+}
+
+/// Parse one `<Event>` element into fields; `_raw` is `raw` exactly. Errors say what is wrong.
+pub fn parse_xml_event(raw: &str) -> Result<Event, String> {
+    let mut reader = Reader::from_str(raw);
+    reader.config_mut().trim_text(false);
+    let mut ev = Event::new();
+    let mut stack: Vec<Frame> = Vec::new();
+    let mut closed_root = false;
+    loop {
+        let item = reader
+            .read_event()
+            .map_err(|e| format!("XML error at byte {}: {e}", reader.error_position()))?;
+        match item {
+            XmlEvent::Start(e) => {
+                open(&mut stack, &mut ev, &e, closed_root)?;
+            }
+            XmlEvent::Empty(e) => {
+                open(&mut stack, &mut ev, &e, closed_root)?;
+                close(&mut stack, &mut ev, &mut closed_root);
+            }
+            XmlEvent::End(_) => close(&mut stack, &mut ev, &mut closed_root),
+            XmlEvent::Text(t) => append(&mut stack, &t),
+            XmlEvent::CData(t) => append(&mut stack, &t),
+            XmlEvent::GeneralRef(r) => {
+                // Entities stay as written (cim-mapping.md §1.4).
+                if let Some(top) = stack.last_mut() {
+                    top.text.push('&');
+                    top.text.push_str(&r);
+                    top.text.push(';');
+                }
+            }
+            XmlEvent::Eof => break,
+            XmlEvent::Comment(_) | XmlEvent::Decl(_) | XmlEvent::PI(_) | XmlEvent::DocType(_) => {}
+        }
+    }
+    if !stack.is_empty() || !closed_root {
+        return Err("truncated <Event> record".to_string());
+    }
+    finish_windows_event(&mut ev, raw);
+    Ok(reorder(ev, &["source", "sourcetype", "host", "_raw"]))
+}
+
+fn append(stack: &mut [Frame], text: &str) {
+    if let Some(top) = stack.last_mut() {
+        top.text.push_str(text);
+    }
+}
+
+fn local_name(e: &BytesStart<'_>) -> String {
+    e.local_name().as_ref().to_string()
+}
+
+fn open(
+    stack: &mut Vec<Frame>,
+    ev: &mut Event,
+    e: &BytesStart<'_>,
+    closed_root: bool,
+) -> Result<(), String> {
+    if stack.len() >= MAX_DEPTH {
+        return Err(format!("XML nested deeper than {MAX_DEPTH} elements"));
+    }
+    let name = local_name(e);
+    if stack.is_empty() && (closed_root || name != "Event") {
+        return Err(format!("unexpected top-level element <{name}>"));
+    }
+    if let Some(parent) = stack.last_mut() {
+        parent.has_child = true;
+    }
+    let in_system = stack.len() == 2 && stack.get(1).is_some_and(|f| f.name == "System");
+    let is_data =
+        stack.len() == 2 && name == "Data" && stack.get(1).is_some_and(|f| f.name == "EventData");
+    let mut data_name = None;
+    if in_system || is_data {
+        for attr in e.attributes() {
+            let attr = attr.map_err(|err| format!("bad attribute in <{name}>: {err}"))?;
+            let key = attr.key.local_name().as_ref().to_string();
+            if attr.key.as_ref().starts_with("xmlns") {
+                continue;
+            }
+            let value = attr.value.into_owned();
+            if is_data {
+                if key == "Name" {
+                    data_name = Some(value);
+                }
+            } else if !value.is_empty() {
+                ev.push(&key, Atom::Str(value));
+            }
+        }
+    }
+    stack.push(Frame {
+        name,
+        text: String::new(),
+        has_child: false,
+        data_name,
+    });
+    Ok(())
+}
+
+fn close(stack: &mut Vec<Frame>, ev: &mut Event, closed_root: &mut bool) {
+    let Some(frame) = stack.pop() else {
+        return;
+    };
+    if stack.is_empty() {
+        *closed_root = true;
+        return;
+    }
+    // Splunk drops empty extractions, so an empty element gives no field at all (§1.4).
+    if frame.has_child || frame.text.is_empty() {
+        return;
+    }
+    let section = stack
+        .get(1)
+        .map(|f| f.name.as_str())
+        .unwrap_or(frame.name.as_str());
+    let depth = stack.len();
+    let field = match (section, depth) {
+        ("System", 2) => frame.name,
+        // `Data` without a Name (e.g. classic provider payloads) gathers into multivalue `Data`.
+        ("EventData", 2) if frame.name == "Data" => frame.data_name.unwrap_or(frame.name),
+        ("EventData", 2) => frame.name,
+        ("UserData", d) if d >= 2 => frame.name,
+        ("RenderingInfo", 2) if frame.name == "Message" => frame.name,
+        _ => return,
+    };
+    ev.push(&field, Atom::Str(frame.text));
+}
+
+/// The metadata Splunk's Windows input and TA give every XML event (cim-mapping.md §1.1–1.2).
+fn finish_windows_event(ev: &mut Event, raw: &str) {
+    if let Some(t) = ev.get_str("SystemTime").and_then(|s| super::parse_time(&s)) {
+        ev.set("_time", Value::num(t));
+    }
+    if let Some(channel) = ev.get_str("Channel").map(|c| c.into_owned()) {
+        ev.set("source", Value::str(format!("XmlWinEventLog:{channel}")));
+    }
+    ev.set("sourcetype", Value::str("XmlWinEventLog"));
+    if let Some(host) = ev
+        .get_str("Computer")
+        .map(|c| host_from_computer(&c).to_string())
+    {
+        ev.set("host", Value::str(host));
+    }
+    ev.set("_raw", Value::str(raw));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Cursor;
+
+    fn src(bytes: &[u8]) -> Source {
+        Box::new(Cursor::new(bytes.to_vec()))
+    }
+
+    const ONE: &str = "<Event xmlns='http://schemas.microsoft.com/win/2004/08/events/event'><System><Provider Name='Microsoft-Windows-Sysmon' Guid='{5770385f-c22a-43e0-bf4c-06f5698ffbd9}'/><EventID>1</EventID><TimeCreated SystemTime='2020-10-08T11:03:46.617920300Z'/><EventRecordID>7</EventRecordID><Execution ProcessID='2' ThreadID='3'/><Channel>Microsoft-Windows-Sysmon/Operational</Channel><Computer>win-dc-1.attackrange.local</Computer><Security UserID='S-1-5-18'/></System><EventData><Data Name='CommandLine'>a &amp; b</Data><Data Name='RuleName'></Data><Data Name='Hashes'/><Data>x</Data><Data>y</Data></EventData></Event>";
+
+    #[test]
+    fn fields() {
+        let ev = parse_xml_event(ONE).unwrap();
+        let keys: Vec<&str> = ev.fields.keys().map(|k| k.as_str()).collect();
+        assert_eq!(
+            keys,
+            [
+                "_time",
+                "Name",
+                "Guid",
+                "EventID",
+                "SystemTime",
+                "EventRecordID",
+                "ProcessID",
+                "ThreadID",
+                "Channel",
+                "Computer",
+                "UserID",
+                "CommandLine",
+                "Data",
+                "source",
+                "sourcetype",
+                "host",
+                "_raw"
+            ]
+        );
+        assert_eq!(ev.get_str("CommandLine").unwrap(), "a &amp; b");
+        assert_eq!(
+            ev.get("Data").unwrap(),
+            &Value::Many(vec!["x".into(), "y".into()])
+        );
+        assert_eq!(ev.get_str("host").unwrap(), "win-dc-1");
+        assert_eq!(
+            ev.get_str("source").unwrap(),
+            "XmlWinEventLog:Microsoft-Windows-Sysmon/Operational"
+        );
+        assert_eq!(ev.time(), Some(1602155026.6179203));
+        assert_eq!(ev.get_str("_raw").unwrap(), ONE);
+    }
+
+    #[test]
+    fn split_spanning_truncated_and_garbage() {
+        let input = format!(
+            "{ONE}\r\n<Event xmlns='x'><System>\n garbage here\n{}\n{ONE}\n<Event>",
+            ONE.replace("><", ">\n<")
+        );
+        let items: Vec<_> = split_xml_records(src(input.as_bytes()), "f".into()).collect();
+        let shape: Vec<String> = items
+            .iter()
+            .map(|i| match i {
+                Ok(r) => format!("ok:{}", r.line),
+                Err(m) => format!("err:{}", m.location),
+            })
+            .collect();
+        assert_eq!(shape, ["ok:1", "err:f:2", "ok:4", "ok:24", "err:f:25"]);
+    }
+
+    #[test]
+    fn deep_nesting_is_malformed() {
+        let deep = format!(
+            "<Event><UserData>{}{}</UserData></Event>",
+            "<a>".repeat(10_000),
+            "</a>".repeat(10_000)
+        );
+        assert!(parse_xml_event(&deep).unwrap_err().contains("deeper"));
+    }
+}
