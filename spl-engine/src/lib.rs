@@ -3,6 +3,8 @@
 pub mod eval;
 pub mod event;
 pub mod read;
+pub mod regex_util;
+pub mod timefmt;
 pub mod value;
 
 pub use event::Event;
