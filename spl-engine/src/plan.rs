@@ -271,7 +271,7 @@ impl Planner<'_> {
                 if mode.as_deref() == Some("sed") {
                     let (re, m) = ops::rex::parse_sed(&pattern.value).map_err(|m| PlanError::Invalid { message: m, span: pattern.span })?;
                     let re = match re {
-                        Some(r) => Some(crate::regex_util::SplRegex::new(&r).map_err(|m| PlanError::Invalid { message: m, span: pattern.span })?),
+                        Some(r) => Some(crate::regex_util::compile(&r).map_err(|m| PlanError::Invalid { message: m, span: pattern.span })?),
                         None => None,
                     };
                     Box::new(ops::rex::RexOp { field, re, mode: m, text: format!("mode=sed {:?}", pattern.value) })
@@ -282,12 +282,12 @@ impl Planner<'_> {
                             self.unsupported(format!("rex option `{}`", o.key), o.span);
                         }
                     }
-                    let re = crate::regex_util::SplRegex::new(&pattern.value).map_err(|m| PlanError::Invalid { message: m, span: pattern.span })?;
+                    let re = crate::regex_util::compile(&pattern.value).map_err(|m| PlanError::Invalid { message: m, span: pattern.span })?;
                     Box::new(ops::rex::RexOp { field, re: Some(re), mode: ops::rex::RexMode::Extract { max_match }, text: format!("{:?}", pattern.value) })
                 }
             }
             CommandBody::Regex { field, negated, pattern } => {
-                let re = crate::regex_util::SplRegex::new(&pattern.value).map_err(|m| PlanError::Invalid { message: m, span: pattern.span })?;
+                let re = crate::regex_util::compile(&pattern.value).map_err(|m| PlanError::Invalid { message: m, span: pattern.span })?;
                 Box::new(ops::filter::RegexOp { field: field.as_ref().map_or("_raw".to_string(), |f| f.name.clone()), negated: *negated, re })
             }
             CommandBody::Bin { options, field, alias } => {
@@ -298,7 +298,7 @@ impl Planner<'_> {
                 let Some(span) = crate::timefmt::parse_span(&span_opt.value) else {
                     return invalid(format!("cannot read span `{}`", span_opt.value), span_opt.span);
                 };
-                Box::new(ops::rows::BinOp { field: field.name.clone(), alias: alias.as_ref().map(|a| a.name.clone()), span, span_text: span_opt.value.clone() })
+                Box::new(ops::rows::BinOp { field: field.name.clone(), alias: alias.as_ref().map(|a| a.name.clone()), span, span_text: span_opt.value.clone(), tz: ctx.fns.tz.offset_seconds })
             }
             CommandBody::Generic(args) => return self.generic(cmd, args, first),
             CommandBody::Lookup(_) | CommandBody::Inputlookup { .. } | CommandBody::Subsearch { .. } | CommandBody::Foreach { .. } => {

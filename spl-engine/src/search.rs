@@ -314,7 +314,7 @@ fn compile_compare(field: &str, op: CmpOp, value: &SearchValue, span: Span, ctx:
     // earliest/latest are time-range modifiers, not fields.
     let lower = field.to_ascii_lowercase();
     if (lower == "earliest" || lower == "latest") && op == CmpOp::Eq {
-        let t = crate::timefmt::relative_time_spec(ctx.now, &value.text).ok_or_else(|| CompileError {
+        let t = crate::timefmt::relative_time(ctx.now, &value.text, 0).ok_or_else(|| CompileError {
             message: format!("cannot read time modifier `{}={}`", field, value.text),
             span,
         })?;

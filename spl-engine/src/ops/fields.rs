@@ -304,7 +304,7 @@ fn convert_atom(func: &str, a: &Atom, timeformat: &str, ctx: &Context) -> Option
     match func {
         "ctime" => {
             let t = a.to_num()?;
-            Some(Atom::Str(timefmt::strftime(t, timeformat, ctx.fns.tz.offset_seconds)))
+            timefmt::strftime(t, timeformat, ctx.fns.tz.offset_seconds).map(Atom::Str)
         }
         "mktime" => timefmt::strptime(&a.as_str(), timeformat, ctx.fns.tz.offset_seconds).map(Atom::Num),
         "num" | "auto" => match a.to_num() {

@@ -5,6 +5,8 @@ use spl_parser::{CmpOp, FieldName, SearchExpr, SearchValue, Span};
 use crate::eval::interp::Interp;
 use crate::event::Event;
 use crate::exec::{Context, ExecError, Operator, Pipeline, Runtime};
+use std::sync::Arc;
+
 use crate::regex_util::SplRegex;
 use crate::search::{CompileCtx, Matcher};
 
@@ -178,7 +180,7 @@ impl Operator for WhereOp {
 pub struct RegexOp {
     pub field: String,
     pub negated: bool,
-    pub re: SplRegex,
+    pub re: Arc<SplRegex>,
 }
 
 impl Operator for RegexOp {

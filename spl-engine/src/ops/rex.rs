@@ -2,6 +2,8 @@
 
 use crate::event::Event;
 use crate::exec::{ExecError, Operator};
+use std::sync::Arc;
+
 use crate::regex_util::SplRegex;
 use crate::value::{Atom, Value};
 
@@ -15,7 +17,7 @@ pub enum RexMode {
 
 pub struct RexOp {
     pub field: String,
-    pub re: Option<SplRegex>,
+    pub re: Option<Arc<SplRegex>>,
     pub mode: RexMode,
     pub text: String,
 }
@@ -41,10 +43,11 @@ impl Operator for RexOp {
                     if left == 0 {
                         break;
                     }
-                    for m in re.captures_named(&a.as_str(), left) {
+                    let text = a.as_str();
+                    for m in re.captures_iter(&text, left) {
                         left = left.saturating_sub(1);
-                        for (name, val) in m {
-                            found.entry(name).or_default().push(Atom::Str(val));
+                        for (name, val) in m.named() {
+                            found.entry(name.to_string()).or_default().push(Atom::Str(val.to_string()));
                         }
                     }
                 }
@@ -55,7 +58,7 @@ impl Operator for RexOp {
                 }
             }
             (RexMode::Sed { replacement, global, nth }, Some(re)) => {
-                let atoms: Vec<Atom> = v.atoms().iter().map(|a| Atom::Str(re.replace_sed(&a.as_str(), replacement, *global, *nth))).collect();
+                let atoms: Vec<Atom> = v.atoms().iter().map(|a| Atom::Str(replace_sed(re, &a.as_str(), replacement, *global, *nth))).collect();
                 if let Some(nv) = Value::from_atoms(atoms) {
                     ev.set(self.field.clone(), nv);
                 }
@@ -130,4 +133,19 @@ pub fn parse_sed(expr: &str) -> Result<(Option<String>, RexMode), String> {
         }
         _ => Err(format!("sed expression `{expr}` must start with s or y")),
     }
+}
+
+/// sed `s///` on one value: all matches (`g`), else only the Nth (1-based).
+fn replace_sed(re: &SplRegex, text: &str, repl: &str, global: bool, nth: usize) -> String {
+    if global {
+        return re.replace_all(text, repl);
+    }
+    let caps = re.captures_iter(text, nth.max(1));
+    let Some((s, e)) = caps.get(nth.max(1) - 1).and_then(|c| c.span(0)) else {
+        return text.to_string();
+    };
+    let (Some(head), Some(mid), Some(tail)) = (text.get(..s), text.get(s..e), text.get(e..)) else {
+        return text.to_string();
+    };
+    format!("{head}{}{tail}", re.replace_all(mid, repl))
 }

@@ -226,6 +226,7 @@ pub struct BinOp {
     pub alias: Option<String>,
     pub span: crate::timefmt::Span,
     pub span_text: String,
+    pub tz: i32,
 }
 
 impl Operator for BinOp {
@@ -237,7 +238,7 @@ impl Operator for BinOp {
     }
     fn push(&mut self, mut ev: Event, out: &mut Vec<Event>) -> Result<(), ExecError> {
         if let Some(v) = ev.get(&self.field) {
-            let binned: Vec<Atom> = v.atoms().iter().filter_map(|a| a.to_num()).map(|x| Atom::Num(crate::timefmt::bucket(x, &self.span))).collect();
+            let binned: Vec<Atom> = v.atoms().iter().filter_map(|a| a.to_num()).map(|x| Atom::Num(crate::timefmt::bucket_time_tz(x, &self.span, self.tz))).collect();
             if let Some(nv) = Value::from_atoms(binned) {
                 ev.set(self.alias.clone().unwrap_or_else(|| self.field.clone()), nv);
             }

@@ -122,7 +122,7 @@ impl Operator for TstatsOp {
                 continue;
             }
             if let (Some(span), Some(t)) = (&self.span, row.time()) {
-                row.set("_time", crate::timefmt::bucket(t, span));
+                row.set("_time", crate::timefmt::bucket_time_tz(t, span, self.ctx.fns.tz.offset_seconds));
             }
             self.grouper.add(&row, &self.ctx.fns)?;
         }
