@@ -315,3 +315,23 @@ fn overrides_and_gzip() {
     assert_eq!(s(&events[0], "host"), "h");
     assert_eq!(s(&events[0], "sourcetype"), "XmlWinEventLog");
 }
+
+#[test]
+fn evtx_sysmon_record_matches_splunk_naming() {
+    let files = expand_paths(&[shared("evtx")]).unwrap();
+    let evtx = files
+        .iter()
+        .find(|p| {
+            p.to_string_lossy().contains("Sysmon") && p.extension().is_some_and(|e| e == "evtx")
+        })
+        .unwrap();
+    let (events, bad) = read_all(evtx, &ReadOptions::default());
+    assert!(bad.is_empty(), "{bad:?}");
+    let ev = events.iter().find(|e| e.get("Image").is_some()).unwrap();
+    eprintln!("{:#?}", ev.fields.keys().collect::<Vec<_>>());
+    let guid = s(ev, "Guid");
+    assert!(guid.starts_with('{') && guid.ends_with('}'), "{guid}");
+    assert!(s(ev, "source").starts_with("XmlWinEventLog:"));
+    assert!(ev.time().is_some());
+    assert!(!s(ev, "_raw").contains('\n'));
+}
