@@ -65,18 +65,26 @@ fn is_wineventlog(body: &[u8]) -> bool {
     super::wineventlog::is_timestamp_line(first) && second.starts_with(b"LogName=")
 }
 
-/// A Splunk results export in CSV: a header naming `_time` or `_raw`.
+/// A Splunk results export in CSV: a header of field names only, one of them `_time` or `_raw`.
 fn is_splunk_csv(body: &[u8]) -> bool {
     let first = body.split(|&b| b == b'\n').next().unwrap_or_default();
-    first.contains(&b',')
-        && first.split(|&b| b == b',').any(|c| {
-            let c = c.trim_ascii();
-            let c = c
-                .strip_prefix(b"\"")
+    let first = first.strip_suffix(b"\r").unwrap_or(first);
+    let cells: Vec<&[u8]> = first
+        .split(|&b| b == b',')
+        .map(|c| {
+            c.strip_prefix(b"\"")
                 .and_then(|c| c.strip_suffix(b"\""))
-                .unwrap_or(c);
-            c == b"_time" || c == b"_raw"
+                .unwrap_or(c)
         })
+        .collect();
+    let name_like = |c: &[u8]| {
+        !c.is_empty()
+            && c.iter()
+                .all(|&b| b.is_ascii_alphanumeric() || b"_.{}@:-".contains(&b))
+    };
+    cells.len() > 1
+        && cells.iter().all(|c| name_like(c))
+        && cells.iter().any(|&c| c == b"_time" || c == b"_raw")
 }
 
 #[cfg(test)]
