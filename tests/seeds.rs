@@ -1,0 +1,128 @@
+//! The two seed detections, run as-is by the real CLI over the bundled example events, must
+//! return exactly the rows Splunk would (see examples/README.md for how they were derived).
+
+mod common;
+use common::*;
+
+const REGASM: &str = "content/detections/endpoint/detect_regasm_with_network_connection.yml";
+const REGSVCS: &str = "content/detections/endpoint/detect_regsvcs_with_network_connection.yml";
+const EVENTS: &str = "examples/sysmon_network.log";
+
+fn regasm_expected() -> Vec<&'static str> {
+    vec![
+        "dest=WIN-WS01.acme.local user=alice process_name=RegAsm.exe src_ip=10.1.20.11 dest_ip=172.15.255.255 count=1 firstTime=2024-03-12T09:04:27 lastTime=2024-03-12T09:04:27",
+        "dest=WIN-WS01.acme.local user=alice process_name=RegAsm.exe src_ip=10.1.20.11 dest_ip=172.32.0.1 count=1 firstTime=2024-03-12T09:05:19 lastTime=2024-03-12T09:05:19",
+        "dest=WIN-WS01.acme.local user=alice process_name=RegAsm.exe src_ip=10.1.20.11 dest_ip=198.51.100.7 count=2 firstTime=2024-03-12T09:06:33 lastTime=2024-03-12T09:12:32",
+        "dest=WIN-WS01.acme.local user=alice process_name=RegAsm.exe src_ip=10.1.20.11 dest_ip=203.0.113.45 count=3 firstTime=2024-03-12T09:01:43 lastTime=2024-03-12T09:09:55",
+        "dest=WIN-WS02.acme.local user=bob process_name=REGASM.EXE src_ip=10.1.20.12 dest_ip=11.0.0.1 count=1 firstTime=2024-03-12T09:16:22 lastTime=2024-03-12T09:16:22",
+        "dest=WIN-WS02.acme.local user=bob process_name=REGASM.EXE src_ip=10.1.20.12 dest_ip=203.0.113.45 count=2 firstTime=2024-03-12T09:15:15 lastTime=2024-03-12T09:21:11",
+        "dest=WIN-WS02.acme.local user=bob process_name=regasm.exe src_ip=10.1.20.12 dest_ip=192.0.2.200 count=1 firstTime=2024-03-12T09:18:34 lastTime=2024-03-12T09:18:34",
+        "dest=WIN-WS02.acme.local user=bob process_name=regasm.exe src_ip=10.1.20.12 dest_ip=192.169.0.1 count=1 firstTime=2024-03-12T09:18:45 lastTime=2024-03-12T09:18:45",
+    ]
+}
+
+#[test]
+fn regasm_seed_returns_exact_rows_in_by_order() {
+    let o = run(&["run", REGASM, "--events", EVENTS, "--format", "json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let got: Vec<String> = rows(&o).iter().map(flat).collect();
+    assert_eq!(got, regasm_expected());
+    let err = stderr(&o);
+    assert!(err.contains("1 files read, 53 events read, 0 skipped as malformed"), "{err}");
+}
+
+#[test]
+fn regsvcs_seed_returns_exact_rows() {
+    let o = run(&["run", REGSVCS, "--events", EVENTS, "--format", "json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let got: Vec<String> = rows(&o).iter().map(flat).collect();
+    assert_eq!(
+        got,
+        vec![
+            "dest=WIN-WS01.acme.local user=alice process_name=RegSvcs.exe src_ip=10.1.20.11 dest_ip=198.51.100.99 count=2 firstTime=2024-03-12T09:25:20 lastTime=2024-03-12T09:27:26",
+            "dest=WIN-WS02.acme.local user=SYSTEM process_name=REGSVCS.EXE src_ip=10.1.20.12 dest_ip=11.0.0.1 count=2 firstTime=2024-03-12T09:29:14 lastTime=2024-03-12T09:31:47",
+            "dest=WIN-WS02.acme.local user=SYSTEM process_name=REGSVCS.EXE src_ip=10.1.20.12 dest_ip=172.32.0.1 count=1 firstTime=2024-03-12T09:30:00 lastTime=2024-03-12T09:30:00",
+            "dest=WIN-WS02.acme.local user=bob process_name=regsvcs.exe src_ip=10.1.20.12 dest_ip=198.51.100.99 count=1 firstTime=2024-03-12T09:28:08 lastTime=2024-03-12T09:28:08",
+        ]
+    );
+}
+
+#[test]
+fn corpus_seed_files_run_unmodified_with_security_content() {
+    let content = shared().join("security_content");
+    let det = content.join("detections/endpoint/detect_regasm_with_network_connection.yml");
+    let o = run(&["run", det.to_str().unwrap(), "--content", content.to_str().unwrap(), "--events", EVENTS, "--format", "json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let got: Vec<String> = rows(&o).iter().map(flat).collect();
+    assert_eq!(got, regasm_expected());
+    let det = content.join("detections/endpoint/detect_regsvcs_with_network_connection.yml");
+    let o = run(&["run", det.to_str().unwrap(), "--content", content.to_str().unwrap(), "--events", EVENTS, "--format", "json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(rows(&o).len(), 4);
+}
+
+#[test]
+fn filter_macro_override_by_flag_removes_exactly_those_rows() {
+    let o = run(&["run", REGASM, "--events", EVENTS, "--format", "json", "--macro", "detect_regasm_with_network_connection_filter=search dest_ip!=203.0.113.45"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let got: Vec<String> = rows(&o).iter().map(flat).collect();
+    let want: Vec<&str> = regasm_expected().into_iter().filter(|r| !r.contains("dest_ip=203.0.113.45 ")).collect();
+    assert_eq!(got, want);
+    assert_eq!(got.len(), 6);
+}
+
+#[test]
+fn filter_macro_override_by_file_removes_exactly_those_rows() {
+    let dir = std::env::temp_dir().join(format!("spelunk-filter-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let f = dir.join("filters.yml");
+    std::fs::write(&f, "- name: detect_regasm_with_network_connection_filter\n  definition: search NOT (user=bob process_name=regasm.exe)\n").unwrap();
+    let o = run(&["run", REGASM, "--events", EVENTS, "--format", "json", "--macros-file", f.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let got: Vec<String> = rows(&o).iter().map(flat).collect();
+    // Search values ignore case: REGASM.EXE rows of bob go too; alice's stay.
+    let want: Vec<&str> = regasm_expected().into_iter().filter(|r| !r.contains("user=bob")).collect();
+    assert_eq!(got, want);
+}
+
+#[test]
+fn undefined_macro_is_an_error_with_a_caret_in_the_original_text() {
+    let o = run(&["search", "`nosuch_macro` EventID=3 | stats count", "--events", EVENTS]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = stderr(&o);
+    assert!(err.contains("nosuch_macro"), "{err}");
+    assert!(err.contains('^'), "{err}");
+}
+
+#[test]
+fn unsupported_command_names_itself_and_its_position() {
+    let o = run(&["search", "EventID=3 | frobnicate x", "--events", EVENTS]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = stderr(&o);
+    assert!(err.contains("frobnicate"), "{err}");
+    assert!(err.contains('^'), "{err}");
+}
+
+#[test]
+fn stats_count_without_input_gives_one_zero_row() {
+    let o = run(&["search", "EventID=999999 | stats count", "--events", EVENTS, "--format", "json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(stdout(&o).trim(), r#"{"count":0}"#);
+}
+
+#[test]
+fn broken_events_are_counted_and_the_rest_is_read() {
+    let dir = std::env::temp_dir().join(format!("spelunk-broken-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let good = std::fs::read_to_string(root().join(EVENTS)).unwrap();
+    let mut lines: Vec<&str> = good.split("\r\n").filter(|l| !l.is_empty()).collect();
+    lines.insert(3, "<Event xmlns='http://schemas.microsoft.com/win/2004/08/events/event'><System><EventID>3</EventID>");
+    let f = dir.join("broken.log");
+    std::fs::write(&f, lines.join("\r\n")).unwrap();
+    let o = run(&["run", REGASM, "--events", f.to_str().unwrap(), "--format", "json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(rows(&o).len(), 8);
+    assert!(stderr(&o).contains("1 skipped as malformed"), "{}", stderr(&o));
+    let strict = run(&["run", REGASM, "--events", f.to_str().unwrap(), "--format", "json", "--strict"]);
+    assert_eq!(strict.status.code(), Some(3), "{}", stderr(&strict));
+}
