@@ -333,6 +333,21 @@ mod tests {
     }
 
     #[test]
+    fn security_content_pcre_idioms_compile() {
+        // PCRE accepts a literal `{` that starts no quantifier; the regex crate does not, so
+        // these (taken from ESCU detections) go through the fallback engine.
+        let r = compile(r"(?i)({|%7b)(main|sys|env)").unwrap();
+        assert!(r.is_match("${env:USER}"));
+        let r = compile(r"(^%{|^)(?P<SidHistory>.*?)(}$|$)").unwrap();
+        assert_eq!(
+            r.captures("%{S-1-5-21}").unwrap().name("SidHistory"),
+            Some("S-1-5-21")
+        );
+        let r = compile(r"(?<!\/)\b\w+(\.\w+)?:\w+$").unwrap();
+        assert!(r.is_match("host.example:8080"));
+    }
+
+    #[test]
     fn invalid_regex_is_an_error() {
         assert!(compile("(unclosed").unwrap_err().contains("invalid regex"));
     }

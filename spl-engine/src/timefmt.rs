@@ -650,7 +650,7 @@ pub fn bucket_time(t: f64, span: &Span) -> f64 {
 /// (so `1d` buckets start at local midnight and `1w` buckets, like Splunk's, on Thursdays);
 /// months, quarters and years align to calendar boundaries (`3mon` → Jan/Apr/Jul/Oct).
 pub fn bucket_time_tz(t: f64, span: &Span, tz_offset: i32) -> f64 {
-    if !t.is_finite() || !(span.count > 0.0) {
+    if !t.is_finite() || span.count.is_nan() || span.count <= 0.0 {
         return t;
     }
     if let Some(len) = span.seconds() {
