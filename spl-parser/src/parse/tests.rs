@@ -691,3 +691,29 @@ fn random_garbage_never_panics() {
         }
     }
 }
+
+#[test]
+fn nesting_just_under_the_limit_fits_the_stack() {
+    let n = lex_depth() - 2;
+    let search = format!("{}a{}", "(".repeat(n), ")".repeat(n));
+    assert!(parse_pipeline(&search).is_ok());
+    let eval = format!("| eval x={}1{}", "(".repeat(n), ")".repeat(n));
+    assert!(parse_pipeline(&eval).is_ok());
+    let calls = format!("| where {}1{}", "abs(".repeat(n), ")".repeat(n));
+    assert!(parse_pipeline(&calls).is_ok());
+    let m = lex_depth() / super::lex::SUBSEARCH_WEIGHT;
+    let subs = format!("a {}b{}", "[search ".repeat(m), "]".repeat(m));
+    assert!(parse_pipeline(&subs).is_ok());
+    let subs = format!("a {}b{}", "[search ".repeat(m + 1), "]".repeat(m + 1));
+    assert!(parse_pipeline(&subs)
+        .unwrap_err()
+        .message
+        .contains("nested more than"));
+    let k = lex_depth() / (super::lex::SUBSEARCH_WEIGHT + 1);
+    let mixed = format!("a {}b{}", "[search (".repeat(k), ")]".repeat(k));
+    assert!(parse_pipeline(&mixed).is_ok());
+}
+
+fn lex_depth() -> usize {
+    super::lex::MAX_DEPTH
+}
