@@ -49,6 +49,14 @@ impl MacroTable {
         self.defs.get(&(name.to_string(), arity))
     }
 
+    /// Add every definition of a YAML text (see [`MacroTable::from_yaml_str`]); returns how many.
+    pub fn insert_yaml(&mut self, text: &str) -> Result<usize, String> {
+        let defs = Self::from_yaml_str(text)?;
+        let n = defs.len();
+        defs.into_iter().for_each(|d| self.insert(d));
+        Ok(n)
+    }
+
     /// Macro definitions from security_content YAML: one mapping (`name`, `definition`,
     /// optional `arguments`, `description`) or a list of such mappings.
     pub fn from_yaml_str(text: &str) -> Result<Vec<MacroDef>, String> {
