@@ -211,6 +211,22 @@ fn implicit_search_then_commands() {
 }
 
 #[test]
+fn leading_search_keyword_is_the_search_command() {
+    let p = parse_pipeline("search index=main foo").unwrap();
+    assert_eq!(p.commands.len(), 1);
+    assert_eq!(p.commands[0].name_span, Span::new(0, 6));
+    let CommandBody::Search(Some(e)) = &p.commands[0].body else {
+        panic!()
+    };
+    assert_eq!(s_show(e), "(index=main AND 'foo')");
+    // After a pipe, `search search *` keeps the literal term (Splunk does the same).
+    let CommandBody::Search(Some(e)) = body("| search search *", 0) else {
+        panic!()
+    };
+    assert_eq!(s_show(&e), "('search' AND '*')");
+}
+
+#[test]
 fn pipe_inside_quotes_brackets_parens_does_not_split() {
     let p =
         parse_pipeline(r#"a="x|y" | join f [search b | head 1] | eval z=if(a="|", 1, 2)"#).unwrap();
