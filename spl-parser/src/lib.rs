@@ -1,9 +1,19 @@
 //! `spl-parser`: Splunk SPL text → AST with byte spans.
 //!
-//! Phases, one file each: [`macros`] (backtick macro expansion with a source map back to the
-//! original text), [`lexer`]-free nom combinators in [`parse`] (pipelines, commands, search
-//! and eval expressions), and [`error`] (messages with a caret under the original text).
-//! Nothing here knows about the engine.
+//! Phases, one file each: [`macros`] (comment removal and backtick macro expansion with a
+//! source map back to the original text), then the nom parser in `parse/` (`mod.rs`
+//! pipelines and subsearches, `search.rs` the search language, `eval.rs` eval expressions,
+//! `command.rs` typed command bodies, `lex.rs` shared tokens), and [`error`] (messages with a
+//! caret under the original text). Nothing here knows about the engine.
+//!
+//! ```
+//! use spl_parser::{expand, parse_pipeline, MacroDef, MacroTable};
+//! let mut macros = MacroTable::default();
+//! macros.insert(MacroDef { name: "sysmon".into(), arguments: vec![], definition: "sourcetype=sysmon".into() });
+//! let expanded = expand("`sysmon` EventCode=1 | stats count by host", &macros).unwrap();
+//! let pipeline = parse_pipeline(&expanded.text).unwrap();
+//! assert_eq!(pipeline.commands[1].name, "stats");
+//! ```
 
 pub mod ast;
 pub mod error;

@@ -49,6 +49,14 @@ impl MacroTable {
         self.defs.get(&(name.to_string(), arity))
     }
 
+    /// Add every definition of a YAML text (see [`MacroTable::from_yaml_str`]); returns how many.
+    pub fn insert_yaml(&mut self, text: &str) -> Result<usize, String> {
+        let defs = Self::from_yaml_str(text)?;
+        let n = defs.len();
+        defs.into_iter().for_each(|d| self.insert(d));
+        Ok(n)
+    }
+
     /// Macro definitions from security_content YAML: one mapping (`name`, `definition`,
     /// optional `arguments`, `description`) or a list of such mappings.
     pub fn from_yaml_str(text: &str) -> Result<Vec<MacroDef>, String> {
@@ -347,21 +355,45 @@ impl Expander<'_> {
                 span,
             });
         }
-        let mut body = def.definition.clone();
-        for (param, arg) in def.arguments.iter().zip(&args) {
-            body = body.replace(&format!("${param}$"), arg);
-            if body.len() > MAX_OUTPUT {
-                return Err(MacroError {
-                    message: format!("macro expansion is larger than {MAX_OUTPUT} bytes"),
-                    span,
-                });
-            }
+        let body = substitute(&def.definition, &def.arguments, &args);
+        if body.len() > MAX_OUTPUT {
+            return Err(MacroError {
+                message: format!("macro expansion is larger than {MAX_OUTPUT} bytes"),
+                span,
+            });
         }
         self.stack.push(key);
         let result = self.run(&body, Some(span));
         self.stack.pop();
         result
     }
+}
+
+/// Replace `$param$` with its argument in one pass, so an argument's own `$x$` text is kept.
+fn substitute(definition: &str, params: &[String], args: &[String]) -> String {
+    let mut out = String::with_capacity(definition.len());
+    let mut rest = definition;
+    while let Some(at) = rest.find('$') {
+        out.push_str(&rest[..at]);
+        let after = &rest[at + 1..];
+        let hit = params.iter().zip(args).find(|(p, _)| {
+            after
+                .strip_prefix(p.as_str())
+                .is_some_and(|r| r.starts_with('$'))
+        });
+        match hit {
+            Some((p, a)) => {
+                out.push_str(a);
+                rest = &after[p.len() + 1..];
+            }
+            None => {
+                out.push('$');
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 /// `name` or `name(a, b)` → name and trimmed arguments. Arguments split on commas outside
@@ -446,6 +478,12 @@ mod tests {
         ]);
         let e = expand("| `ct(firstTime)` | `two( f(x, y) , \"q,r\" )`", &t).unwrap();
         assert_eq!(e.text, "| convert ctime(firstTime) | f(x, y)-q,r");
+    }
+
+    #[test]
+    fn substitution_is_one_pass() {
+        let t = table(&[("m", &["a", "b"], "$a$ $b$ $$ $c$")]);
+        assert_eq!(expand("`m($b$, x)`", &t).unwrap().text, "$b$ x $$ $c$");
     }
 
     #[test]

@@ -61,13 +61,16 @@ pub struct Cx<'a> {
     depth: Cell<usize>,
 }
 
-pub struct DepthGuard<'c>(&'c Cell<usize>);
+pub struct DepthGuard<'c>(&'c Cell<usize>, usize);
 
 impl Drop for DepthGuard<'_> {
     fn drop(&mut self) {
-        self.0.set(self.0.get().saturating_sub(1));
+        self.0.set(self.0.get().saturating_sub(self.1));
     }
 }
+
+/// Depth cost of one subsearch level (at most `MAX_DEPTH / SUBSEARCH_WEIGHT` nested).
+pub const SUBSEARCH_WEIGHT: usize = 5;
 
 impl<'a> Cx<'a> {
     pub fn new(text: &'a str) -> Self {
@@ -88,15 +91,25 @@ impl<'a> Cx<'a> {
     }
     /// Enter one nesting level; the guard leaves it.
     pub fn enter<'c>(&'c self, at: &'a str) -> Result<DepthGuard<'c>, nom::Err<PErr<'a>>> {
-        if self.depth.get() >= MAX_DEPTH {
+        self.enter_weighted(at, 1)
+    }
+
+    /// Enter a nesting level that costs `weight` levels (a subsearch recurses through the
+    /// whole pipeline grammar, so its stack frames are much larger).
+    pub fn enter_weighted<'c>(
+        &'c self,
+        at: &'a str,
+        weight: usize,
+    ) -> Result<DepthGuard<'c>, nom::Err<PErr<'a>>> {
+        if self.depth.get() + weight > MAX_DEPTH {
             return Err(nom::Err::Failure(PErr {
                 input: at,
                 message: Some(format!("nested more than {MAX_DEPTH} levels deep")),
                 len: 1,
             }));
         }
-        self.depth.set(self.depth.get() + 1);
-        Ok(DepthGuard(&self.depth))
+        self.depth.set(self.depth.get() + weight);
+        Ok(DepthGuard(&self.depth, weight))
     }
 }
 

@@ -229,7 +229,7 @@ pub(crate) fn subsearch<'a>(
     start: Start,
 ) -> PResult<'a, (Pipeline, Span)> {
     let (rest, inner) = lex::balanced(i, '[', ']')?;
-    let _guard = cx.enter(i)?;
+    let _guard = cx.enter_weighted(i, lex::SUBSEARCH_WEIGHT)?;
     let pipeline = pipeline_in(cx, inner, start)?;
     Ok((rest, (pipeline, cx.span(i, rest))))
 }

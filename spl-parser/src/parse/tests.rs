@@ -211,6 +211,22 @@ fn implicit_search_then_commands() {
 }
 
 #[test]
+fn leading_search_keyword_is_the_search_command() {
+    let p = parse_pipeline("search index=main foo").unwrap();
+    assert_eq!(p.commands.len(), 1);
+    assert_eq!(p.commands[0].name_span, Span::new(0, 6));
+    let CommandBody::Search(Some(e)) = &p.commands[0].body else {
+        panic!()
+    };
+    assert_eq!(s_show(e), "(index=main AND 'foo')");
+    // After a pipe, `search search *` keeps the literal term (Splunk does the same).
+    let CommandBody::Search(Some(e)) = body("| search search *", 0) else {
+        panic!()
+    };
+    assert_eq!(s_show(&e), "('search' AND '*')");
+}
+
+#[test]
 fn pipe_inside_quotes_brackets_parens_does_not_split() {
     let p =
         parse_pipeline(r#"a="x|y" | join f [search b | head 1] | eval z=if(a="|", 1, 2)"#).unwrap();
@@ -690,4 +706,30 @@ fn random_garbage_never_panics() {
             let _ = render_caret(&text, e.span, &e.message);
         }
     }
+}
+
+#[test]
+fn nesting_just_under_the_limit_fits_the_stack() {
+    let n = lex_depth() - 2;
+    let search = format!("{}a{}", "(".repeat(n), ")".repeat(n));
+    assert!(parse_pipeline(&search).is_ok());
+    let eval = format!("| eval x={}1{}", "(".repeat(n), ")".repeat(n));
+    assert!(parse_pipeline(&eval).is_ok());
+    let calls = format!("| where {}1{}", "abs(".repeat(n), ")".repeat(n));
+    assert!(parse_pipeline(&calls).is_ok());
+    let m = lex_depth() / super::lex::SUBSEARCH_WEIGHT;
+    let subs = format!("a {}b{}", "[search ".repeat(m), "]".repeat(m));
+    assert!(parse_pipeline(&subs).is_ok());
+    let subs = format!("a {}b{}", "[search ".repeat(m + 1), "]".repeat(m + 1));
+    assert!(parse_pipeline(&subs)
+        .unwrap_err()
+        .message
+        .contains("nested more than"));
+    let k = lex_depth() / (super::lex::SUBSEARCH_WEIGHT + 1);
+    let mixed = format!("a {}b{}", "[search (".repeat(k), ")]".repeat(k));
+    assert!(parse_pipeline(&mixed).is_ok());
+}
+
+fn lex_depth() -> usize {
+    super::lex::MAX_DEPTH
 }
