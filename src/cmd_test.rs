@@ -87,6 +87,16 @@ pub fn run_one(det: &Detection, content: &Content, ctx: &Context, index: &DataIn
         o.message = "no tests".into();
         return o;
     }
+    // Data first: a detection without its data is `skipped` whatever its SPL.
+    for t in &det.tests {
+        for ad in &t.attack_data {
+            if !index.resolve(&ad.data).is_file() {
+                o.status = "skipped";
+                o.message = format!("attack data not on disk: {}", ad.data);
+                return o;
+            }
+        }
+    }
     let macros = content.macros_for(Some(det));
     let mut compiled = match session::compile(&det.search, &macros, ctx, &det.name) {
         Ok(c) => c,
@@ -105,11 +115,6 @@ pub fn run_one(det: &Detection, content: &Content, ctx: &Context, index: &DataIn
     for t in &det.tests {
         for ad in &t.attack_data {
             let path = index.resolve(&ad.data);
-            if !path.is_file() {
-                o.status = "skipped";
-                o.message = format!("attack data not on disk: {}", ad.data);
-                return o;
-            }
             let opts = ReadOptions { sourcetype: ad.sourcetype.clone(), source: ad.source.clone(), host: None };
             match read_events(&path, &opts, ctx) {
                 Ok((evs, _)) => events.extend(evs),
