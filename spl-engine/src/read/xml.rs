@@ -385,9 +385,13 @@ fn close(stack: &mut Vec<Frame>, ev: &mut Event, closed_root: &mut bool) {
         return;
     }
     // Splunk drops empty extractions, so an empty element gives no field at all (§1.4).
-    if frame.has_child || frame.text.is_empty() {
+    // Values are trimmed: pretty-printed records (`<Data Name='SidHistory'>\r\n\t\t%{S-1-…}`)
+    // would otherwise defeat anchored rex patterns the detections rely on.
+    let text = frame.text.trim();
+    if frame.has_child || text.is_empty() {
         return;
     }
+    let text = text.to_string();
     let section = stack
         .get(1)
         .map(|f| f.name.as_str())
@@ -402,7 +406,7 @@ fn close(stack: &mut Vec<Frame>, ev: &mut Event, closed_root: &mut bool) {
         ("RenderingInfo", 2) if frame.name == "Message" => frame.name,
         _ => return,
     };
-    ev.push(&field, Atom::Str(frame.text));
+    ev.push(&field, Atom::Str(text));
 }
 
 /// The metadata Splunk's Windows input and TA give every XML event (cim-mapping.md §1.1–1.2).
