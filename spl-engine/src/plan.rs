@@ -335,22 +335,13 @@ impl Planner<'_> {
         };
         let dataset = nodename.or_else(|| from.dataset.clone());
         let views = ops::tstats::DatasetView::resolve(dm, dataset.as_deref()).map_err(|m| PlanError::Invalid { message: m, span: from.span })?;
-        let cc = crate::search::CompileCtx { now: ctx.fns.now };
         let mut where_text = String::from("*");
-        let matcher = match &where_expr {
-            Some(w) => {
-                if let Some(wt) = &t.where_ {
-                    where_text = self.text(search_span(wt));
-                }
-                let mut subs = Vec::new();
-                self.search_subsearches(w, &mut subs)?;
-                if !subs.is_empty() {
-                    self.unsupported("subsearch inside tstats where", cmd.span);
-                }
-                crate::search::Matcher::compile(w, &cc).map_err(|e| PlanError::Invalid { message: e.message, span: e.span })?
-            }
-            None => crate::search::Matcher::True,
-        };
+        let mut subs = Vec::new();
+        if let (Some(w), Some(wt)) = (&where_expr, &t.where_) {
+            where_text = self.text(search_span(wt));
+            self.search_subsearches(w, &mut subs)?;
+        }
+        let matcher = ops::filter::DeferredMatcher::new(where_expr, subs, &ctx).map_err(Self::exec_err)?;
         let aggs = self.aggs(&t.aggs);
         let fill = opt(&t.options, "fillnull_value").map(|o| o.value.clone());
         let span = match &t.span {

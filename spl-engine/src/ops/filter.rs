@@ -10,10 +10,9 @@ use std::sync::Arc;
 use crate::regex_util::SplRegex;
 use crate::search::{CompileCtx, Matcher};
 
-/// `search <expr>`. Subsearches in the expression run in `prepare` and are formatted into the
-/// expression the way Splunk's `format` command does.
-pub struct SearchOp {
-    pub text: String,
+/// A search expression whose subsearches run in `prepare` and are formatted into it the way
+/// Splunk's `format` command does. Shared by `search` and tstats `where`.
+pub struct DeferredMatcher {
     expr: Option<SearchExpr>,
     subs: Vec<Pipeline>,
     matcher: Option<Matcher>,
@@ -21,33 +20,27 @@ pub struct SearchOp {
     maxout: usize,
 }
 
-impl SearchOp {
-    pub fn new(text: String, expr: Option<SearchExpr>, subs: Vec<Pipeline>, ctx: &Context) -> Result<SearchOp, ExecError> {
+impl DeferredMatcher {
+    pub fn new(expr: Option<SearchExpr>, subs: Vec<Pipeline>, ctx: &Context) -> Result<Self, ExecError> {
         let cc = CompileCtx { now: ctx.fns.now };
         let matcher = match (&expr, subs.is_empty()) {
             (None, _) => Some(Matcher::True),
             (Some(e), true) => Some(Matcher::compile(e, &cc).map_err(|e| ExecError::at(e.message, e.span))?),
             (Some(_), false) => None,
         };
-        Ok(SearchOp { text, expr, subs, matcher, ctx: cc, maxout: ctx.limits.subsearch_maxout })
+        Ok(DeferredMatcher { expr, subs, matcher, ctx: cc, maxout: ctx.limits.subsearch_maxout })
     }
 
+    /// The compiled matcher (`None` until `prepare` ran the subsearches).
     pub fn matcher(&self) -> Option<&Matcher> {
         self.matcher.as_ref()
     }
-}
 
-impl Operator for SearchOp {
-    fn name(&self) -> &str {
-        "search"
+    pub fn matches(&self, ev: &Event) -> bool {
+        self.matcher.as_ref().is_some_and(|m| m.matches(ev))
     }
-    fn describe(&self) -> String {
-        match &self.matcher {
-            Some(m) => format!("search {}", describe_matcher(m)),
-            None => format!("search {} (with subsearch)", self.text.trim()),
-        }
-    }
-    fn prepare(&mut self, rt: &Runtime<'_>) -> Result<(), ExecError> {
+
+    pub fn prepare(&mut self, rt: &Runtime<'_>) -> Result<(), ExecError> {
         if self.matcher.is_some() {
             return Ok(());
         }
@@ -65,14 +58,49 @@ impl Operator for SearchOp {
         });
         Ok(())
     }
+
+    pub fn subsearches(&self) -> Vec<(&str, &Pipeline)> {
+        self.subs.iter().map(|p| ("subsearch", p)).collect()
+    }
+}
+
+/// `search <expr>`.
+pub struct SearchOp {
+    pub text: String,
+    pub filter: DeferredMatcher,
+}
+
+impl SearchOp {
+    pub fn new(text: String, expr: Option<SearchExpr>, subs: Vec<Pipeline>, ctx: &Context) -> Result<SearchOp, ExecError> {
+        Ok(SearchOp { text, filter: DeferredMatcher::new(expr, subs, ctx)? })
+    }
+
+    pub fn matcher(&self) -> Option<&Matcher> {
+        self.filter.matcher()
+    }
+}
+
+impl Operator for SearchOp {
+    fn name(&self) -> &str {
+        "search"
+    }
+    fn describe(&self) -> String {
+        match self.filter.matcher() {
+            Some(m) => format!("search {}", describe_matcher(m)),
+            None => format!("search {} (with subsearch)", self.text.trim()),
+        }
+    }
+    fn prepare(&mut self, rt: &Runtime<'_>) -> Result<(), ExecError> {
+        self.filter.prepare(rt)
+    }
     fn push(&mut self, ev: Event, out: &mut Vec<Event>) -> Result<(), ExecError> {
-        if self.matcher.as_ref().is_some_and(|m| m.matches(&ev)) {
+        if self.filter.matches(&ev) {
             out.push(ev);
         }
         Ok(())
     }
     fn children(&self) -> Vec<(&str, &Pipeline)> {
-        self.subs.iter().map(|p| ("subsearch", p)).collect()
+        self.filter.subsearches()
     }
 }
 

@@ -6,9 +6,9 @@
 use crate::content::{DataModel, Dataset};
 use crate::eval::interp::Interp;
 use crate::event::Event;
-use crate::exec::{Context, ExecError, Operator};
+use crate::exec::{Context, ExecError, Operator, Pipeline, Runtime};
 use crate::ops::fields::eval_to_value;
-use crate::search::Matcher;
+use crate::ops::filter::{describe_matcher, DeferredMatcher};
 use crate::stats::Grouper;
 
 /// The dataset a tstats reads, resolved at plan time.
@@ -94,7 +94,7 @@ impl DatasetView {
 
 pub struct TstatsOp {
     pub views: Vec<DatasetView>,
-    pub where_: Matcher,
+    pub where_: DeferredMatcher,
     pub where_text: String,
     pub grouper: Grouper,
     pub span: Option<crate::timefmt::Span>,
@@ -110,10 +110,16 @@ impl Operator for TstatsOp {
             "tstats {} FROM {} WHERE {}{}{}",
             crate::ops::stats::describe_aggs(&self.grouper.aggs, &self.grouper.by),
             self.views.iter().map(|v| v.describe()).collect::<Vec<_>>().join(" + "),
-            self.where_text.trim(),
+            self.where_.matcher().map_or_else(|| format!("{} (with subsearch)", self.where_text.trim()), describe_matcher),
             self.grouper.fill.as_ref().map(|f| format!(" fillnull_value={f:?}")).unwrap_or_default(),
             self.span.as_ref().map(|s| format!(" span={s:?}")).unwrap_or_default()
         )
+    }
+    fn prepare(&mut self, rt: &Runtime<'_>) -> Result<(), ExecError> {
+        self.where_.prepare(rt)
+    }
+    fn children(&self) -> Vec<(&str, &Pipeline)> {
+        self.where_.subsearches()
     }
     fn push(&mut self, ev: Event, _out: &mut Vec<Event>) -> Result<(), ExecError> {
         for v in &self.views {
