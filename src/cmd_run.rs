@@ -116,7 +116,7 @@ fn run_detections(dets: &[Detection], common: &Common, input: &Input, out: &Outp
         let result = rt.run(&mut compiled.plan, &mut |mut ev: Event| {
             rows += 1;
             if risk {
-                ev = risk_event(det, &ev);
+                ev = risk_event(det, &ev, ctx.fns.now);
             } else if multi {
                 let mut tagged = Event::new();
                 tagged.set("search_name", det.name.clone());
@@ -163,11 +163,12 @@ fn run_detections(dets: &[Detection], common: &Common, input: &Input, out: &Outp
 }
 
 /// One risk event per result row, as Enterprise Security's risk-based alerting writes them.
-pub fn risk_event(det: &Detection, row: &Event) -> Event {
+pub fn risk_event(det: &Detection, row: &Event, now: f64) -> Event {
     let mut r = Event::new();
-    if let Some(t) = row.get("_time").or_else(|| row.get("firstTime")) {
-        r.set("_time", t.clone());
-    }
+    // The row's own time when it has one, else the search time (ES stamps risk events when the
+    // correlation search runs).
+    let t = row.get("_time").and_then(|v| v.first().to_num()).unwrap_or(now);
+    r.set("_time", t);
     r.set("search_name", det.name.clone());
     r.set("detection_id", det.id.clone());
     if let Some(s) = det.score() {

@@ -32,7 +32,13 @@ pub struct FileSource {
 
 impl FileSource {
     pub fn new(paths: &[PathBuf], opts: ReadOptions, ctx: Context, strict: bool) -> Result<FileSource, String> {
-        let files = read::expand_paths(paths).map_err(|e| e.to_string())?;
+        let files: Vec<PathBuf> = read::expand_paths(paths)
+            .map_err(|e| e.to_string())?
+            .into_iter()
+            // Files met while walking a folder that are plainly not logs (docs, scripts, content)
+            // are left out; a file named on the command line is always read.
+            .filter(|f| paths.contains(f) || !is_not_a_log(f))
+            .collect();
         if files.is_empty() {
             return Err(format!("no event files found in {}", paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")));
         }
@@ -60,6 +66,11 @@ impl FileSource {
         }
         s
     }
+}
+
+fn is_not_a_log(f: &std::path::Path) -> bool {
+    const NOT_LOGS: &[&str] = &["md", "py", "rs", "sh", "yml", "yaml", "toml", "lock", "html", "ps1", "pyc"];
+    f.extension().and_then(|x| x.to_str()).is_some_and(|x| NOT_LOGS.contains(&x.to_ascii_lowercase().as_str()))
 }
 
 impl EventSource for FileSource {
