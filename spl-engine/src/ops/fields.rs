@@ -109,18 +109,12 @@ impl Operator for RenameOp {
                     if target == name {
                         continue;
                     }
-                    if let Some(v) = ev.remove(&name) {
-                        rename_into(&mut ev, &name, &target, v);
-                    }
+                    rename_in_place(&mut ev, &name, &target);
                 }
             } else {
                 match ev.fields.get_index_of(&from.text) {
                     Some(_) if from.text == *to => {}
-                    Some(_) => {
-                        if let Some(v) = ev.remove(&from.text) {
-                            rename_into(&mut ev, &from.text, to, v);
-                        }
-                    }
+                    Some(_) => rename_in_place(&mut ev, &from.text, to),
                     None => {
                         ev.remove(to);
                     }
@@ -132,9 +126,13 @@ impl Operator for RenameOp {
     }
 }
 
-fn rename_into(ev: &mut Event, _old: &str, target: &str, v: Value) {
+/// Rename keeping the field's position (Splunk shows renamed columns where they were); an
+/// existing target is replaced.
+fn rename_in_place(ev: &mut Event, old: &str, target: &str) {
     ev.fields.shift_remove(target);
-    ev.fields.insert(target.to_string(), v);
+    if let Some((idx, _, v)) = ev.fields.shift_remove_full(old) {
+        ev.fields.shift_insert(idx.min(ev.fields.len()), target.to_string(), v);
+    }
 }
 
 /// `table a, b*`: only these fields, in this order (wildcards expand in field order).
@@ -348,7 +346,7 @@ mod tests {
         let mut out = Vec::new();
         op.push(ev, &mut out).unwrap();
         let keys: Vec<&String> = out[0].fields.keys().collect();
-        assert!(keys.contains(&&"dest".to_string()));
+        assert_eq!(keys[0], "dest", "renamed fields keep their position");
         assert!(keys.contains(&&"values(Processes.process)".to_string()), "rename X.* must not touch values(X.y)");
     }
 

@@ -1,0 +1,115 @@
+//! The real corpus (../shared/security_content) through the real CLI: validate pins, test
+//! summary pins, and exact rows of data-model (tstats) detections over their real logs.
+
+mod common;
+use common::*;
+
+fn sc() -> String {
+    shared().join("security_content").display().to_string()
+}
+
+fn attack(rel: &str) -> String {
+    shared().join("attack_data/datasets/attack_techniques").join(rel).display().to_string()
+}
+
+fn det(rel: &str) -> String {
+    shared().join("security_content/detections").join(rel).display().to_string()
+}
+
+/// The last line of stdout: the summary.
+fn summary(o: &std::process::Output) -> String {
+    stdout(o).lines().last().unwrap_or("").to_string()
+}
+
+fn count(summary: &str, label: &str) -> usize {
+    let words: Vec<&str> = summary.split([' ', ',', ';', ':']).filter(|w| !w.is_empty()).collect();
+    words.windows(2).find(|w| w[1] == label).and_then(|w| w[0].parse().ok()).unwrap_or_else(|| panic!("no `{label}` in {summary}"))
+}
+
+#[test]
+fn validate_whole_corpus_has_no_errors_and_pinned_ok_count() {
+    let detections = format!("{}/detections", sc());
+    let o = run(&["validate", "--content", &sc(), &detections, "--format", "json"]);
+    assert!(o.status.success(), "validate exit {:?}\n{}", o.status.code(), summary(&o));
+    let s = summary(&o);
+    assert_eq!(count(&s, "detections"), 1613, "{s}");
+    assert_eq!(count(&s, "error"), 0, "{s}");
+    // Raise this pin as the engine grows; it must never drop.
+    assert!(count(&s, "ok") >= 1355, "{s}");
+    for line in stdout(&o).lines().filter(|l| l.starts_with('{')) {
+        let v: serde_json::Value = serde_json::from_str(line).expect("json line");
+        assert!(matches!(v["status"].as_str(), Some("ok" | "unsupported")), "{line}");
+        if v["status"] == "unsupported" {
+            assert!(!v["unsupported"].as_array().map_or(true, |a| a.is_empty()), "unsupported must name what: {line}");
+        }
+    }
+}
+
+#[test]
+fn test_over_attack_data_pins_the_pass_count() {
+    let detections = format!("{}/detections", sc());
+    let data = shared().join("attack_data").display().to_string();
+    let o = run(&["test", "--content", &sc(), "--data-root", &data, &detections, "--format", "json"]);
+    assert!(o.status.success(), "{}\n{}", summary(&o), stderr(&o));
+    let s = summary(&o);
+    assert_eq!(count(&s, "error"), 0, "{s}");
+    assert!(count(&s, "passed") >= 31, "{s}");
+    let all = count(&s, "passed") + count(&s, "failed") + count(&s, "skipped") + count(&s, "unsupported");
+    assert_eq!(all, 1613, "{s}");
+}
+
+#[test]
+fn tstats_pcalua_rows_over_real_sysmon_log() {
+    let o = run(&[
+        "run",
+        &det("endpoint/windows_indirect_command_execution_via_pcalua.yml"),
+        "--content",
+        &sc(),
+        "--events",
+        &attack("T1202/atomic_red_team/windows-sysmon.log"),
+        "--format",
+        "json",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let got: Vec<String> = rows(&o).iter().map(flat).collect();
+    let host = "dest=win-dc-emcginnis-47905-664.attackrange.local user=Administrator";
+    let cmd = r#"parent_process="cmd.exe" /c "pcalua.exe -a calc.exe &amp; pcalua.exe -a C:\Windows\System32\calc.exe" parent_process_name=cmd.exe"#;
+    let tail = "count=1 firstTime=2022-03-25T17:46:37 lastTime=2022-03-25T17:46:37";
+    assert_eq!(
+        got,
+        vec![
+            format!(r"{host} {cmd} process_name=pcalua.exe process=pcalua.exe  -a C:\Windows\System32\calc.exe process_id=4888 parent_process_id=3492 process_path=C:\Windows\System32\pcalua.exe {tail}"),
+            format!(r"{host} {cmd} process_name=pcalua.exe process=pcalua.exe  -a calc.exe process_id=4852 parent_process_id=3492 process_path=C:\Windows\System32\pcalua.exe {tail}"),
+            format!(r#"{host} parent_process=pcalua.exe  -a C:\Windows\System32\calc.exe parent_process_name=pcalua.exe process_name=calc.exe process="C:\Windows\System32\calc.exe" process_id=4116 parent_process_id=4888 process_path=C:\Windows\System32\calc.exe {tail}"#),
+            format!(r#"{host} parent_process=pcalua.exe  -a calc.exe parent_process_name=pcalua.exe process_name=calc.exe process="C:\Windows\System32\calc.exe" process_id=2112 parent_process_id=4852 process_path=C:\Windows\System32\calc.exe {tail}"#),
+        ]
+    );
+}
+
+#[test]
+fn tstats_rtlo_in_process_rows_over_real_log() {
+    let o = run(&[
+        "run",
+        &det("endpoint/detect_rtlo_in_process.yml"),
+        "--content",
+        &sc(),
+        "--events",
+        &attack("T1036.002/outlook_attachment/rtlo_events.log"),
+        "--format",
+        "json",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let rows = rows(&o);
+    // Three Sysmon process creations of chrome.exe with a right-to-left override in the command
+    // line; the Security 4688 records of the same file enter Endpoint.Processes too.
+    let sysmon: Vec<_> = rows.iter().filter(|r| r["original_file_name"] == "chrome.exe").collect();
+    assert_eq!(sysmon.len(), 3, "{rows:?}");
+    for r in &sysmon {
+        assert_eq!(r["dest"], "victim.lan.local");
+        assert_eq!(r["user"], "ADMIN");
+        assert_eq!(r["parent_process_name"], "explorer.exe");
+        assert!(r["process_with_RTLO"].as_str().is_some_and(|p| p.contains('\u{202e}')), "{r:?}");
+    }
+    let ids: Vec<&str> = sysmon.iter().filter_map(|r| r["process_id"].as_str()).collect();
+    assert_eq!(ids, ["12408", "2980", "7936"], "sorted by the by-values, lexicographically");
+}
