@@ -126,3 +126,31 @@ fn broken_events_are_counted_and_the_rest_is_read() {
     let strict = run(&["run", REGASM, "--events", f.to_str().unwrap(), "--format", "json", "--strict"]);
     assert_eq!(strict.status.code(), Some(3), "{}", stderr(&strict));
 }
+
+#[test]
+fn real_sysmon_network_records_get_the_add_on_field_names() {
+    let f = shared().join("attack_data/datasets/attack_techniques/T1649/certify_abuse/certify_esc1_abuse_sysmon.log");
+    let o = run(&[
+        "search",
+        "`sysmon` EventID=3 | head 1 | table _time dest user process_name process_path process_id process_guid src_ip src_port dest_ip dest_port dest_host transport action",
+        "--events",
+        f.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let got: Vec<String> = rows(&o).iter().map(flat).collect();
+    assert_eq!(
+        got,
+        vec![r"_time=2023-06-09T14:48:51.188+00:00 dest=attack_pc.attack_range.local user=attack_user process_name=certipy.exe process_path=C:\Users\attack_user\Desktop\Temp\certipy.exe process_id=8352 process_guid={78198d03-3bcf-6483-8083-c60c00000000} src_ip=192.168.1.10 src_port=2411 dest_ip=192.168.2.10 dest_port=88 dest_host=dc.attack_range.local transport=tcp action=allowed"]
+    );
+}
+
+#[test]
+fn times_print_in_utc_unless_tz_is_given() {
+    let spl = "`sysmon` EventID=3 process_name=regasm.exe | stats min(_time) as t | eval t=strftime(t, \"%H:%M\") | table t";
+    let utc = run(&["search", spl, "--events", EVENTS, "--format", "json"]);
+    assert_eq!(stdout(&utc).trim(), r#"{"t":"09:01"}"#, "{}", stderr(&utc));
+    let plus2 = run(&["search", spl, "--events", EVENTS, "--format", "json", "--tz", "+02:00"]);
+    assert_eq!(stdout(&plus2).trim(), r#"{"t":"11:01"}"#, "{}", stderr(&plus2));
+}

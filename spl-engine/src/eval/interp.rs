@@ -327,6 +327,93 @@ pub fn like_match(value: &str, pattern: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::eval::chrono_tz_offset::Tz;
+
+    fn ev(pairs: &[(&str, &str)]) -> Event {
+        let mut e = Event::new();
+        for (k, v) in pairs {
+            e.push(k, Atom::Str(v.to_string()));
+        }
+        e
+    }
+
+    fn eval(src: &str, e: &Event) -> EvalValue {
+        let ctx = FnContext { now: 1000.0, tz: Tz::default() };
+        let expr = spl_parser::parse_eval_expr(src).expect("parses");
+        Interp { ctx: &ctx }.eval(&expr, e).expect("evaluates")
+    }
+
+    #[test]
+    fn where_comparisons_are_case_sensitive() {
+        let e = ev(&[("p", "RegAsm.exe")]);
+        assert_eq!(eval(r#"p="regasm.exe""#, &e), EvalValue::Bool(false));
+        assert_eq!(eval(r#"p="RegAsm.exe""#, &e), EvalValue::Bool(true));
+    }
+
+    #[test]
+    fn comparisons_are_numeric_when_both_sides_are_numbers() {
+        let e = ev(&[("n", "10")]);
+        assert_eq!(eval("n > 9", &e), EvalValue::Bool(true), "10 > 9 numerically");
+        assert_eq!(eval(r#"n > "9""#, &e), EvalValue::Bool(true));
+        let s = ev(&[("s", "abc")]);
+        assert_eq!(eval(r#"s < "abd""#, &s), EvalValue::Bool(true));
+    }
+
+    #[test]
+    fn null_propagates_through_arithmetic_and_concatenation() {
+        let e = ev(&[("a", "1")]);
+        assert_eq!(eval("a + missing", &e), EvalValue::Null);
+        assert_eq!(eval(r#"a . missing"#, &e), EvalValue::Null);
+        assert_eq!(eval("missing = 1", &e), EvalValue::Null);
+        assert_eq!(eval("NOT missing = 1", &e), EvalValue::Null, "where drops it either way");
+    }
+
+    #[test]
+    fn where_treats_null_as_false_three_valued_logic() {
+        let e = ev(&[("a", "1")]);
+        assert_eq!(eval("missing = 1 OR a = 1", &e), EvalValue::Bool(true));
+        assert_eq!(eval("missing = 1 AND a = 1", &e), EvalValue::Null);
+        assert_eq!(eval("missing = 1 AND a = 2", &e), EvalValue::Bool(false));
+    }
+
+    #[test]
+    fn multivalue_comparison_succeeds_when_any_value_does() {
+        let mut e = Event::new();
+        e.push("m", "x".into());
+        e.push("m", "y".into());
+        assert_eq!(eval(r#"m = "y""#, &e), EvalValue::Bool(true));
+    }
+
+    #[test]
+    fn double_quotes_are_strings_single_quotes_and_bare_names_are_fields() {
+        let e = ev(&[("a.b", "v")]);
+        assert_eq!(eval(r#"'a.b'"#, &e), EvalValue::str("v"));
+        assert_eq!(eval(r#""a.b""#, &e), EvalValue::str("a.b"));
+        assert_eq!(eval("null", &e), EvalValue::Null, "bare null is a field that does not exist");
+    }
+
+    #[test]
+    fn plus_adds_numbers_and_concatenates_strings() {
+        let e = ev(&[("a", "2"), ("s", "x")]);
+        assert_eq!(eval("a + 3", &e), EvalValue::num(5.0));
+        assert_eq!(eval(r#"s + "y""#, &e), EvalValue::str("xy"));
+    }
+
+    #[test]
+    fn if_and_case_evaluate_lazily_and_default_to_null() {
+        let e = ev(&[("a", "2")]);
+        assert_eq!(eval(r#"if(a > 1, "big", "small")"#, &e), EvalValue::str("big"));
+        assert_eq!(eval(r#"case(a = 1, "one")"#, &e), EvalValue::Null);
+        assert_eq!(eval(r#"case(a = 1, "one", true(), "other")"#, &e), EvalValue::str("other"));
+    }
+
+    #[test]
+    fn mvfilter_tests_each_value() {
+        let mut e = Event::new();
+        e.push("m", "a.exe".into());
+        e.push("m", "b.dll".into());
+        assert_eq!(eval(r#"mvfilter(match(m, "exe$"))"#, &e), EvalValue::str("a.exe"));
+    }
 
     #[test]
     fn like_is_case_sensitive_with_percent_and_underscore() {

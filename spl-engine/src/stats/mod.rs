@@ -171,3 +171,68 @@ fn restore_number(field: &str, v: &str) -> Value {
     }
     Value::str(v)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::eval::chrono_tz_offset::Tz;
+
+    fn fns() -> FnContext {
+        FnContext { now: 0.0, tz: Tz::default() }
+    }
+
+    fn count_by(by: &[&str], fill: Option<&str>, events: &[Event]) -> Vec<Event> {
+        let aggs = vec![AggSpec { func: AggFunc::Count, input: AggInput::Events, out: "count".into() }];
+        let mut g = Grouper::new(by.iter().map(|s| s.to_string()).collect(), fill.map(str::to_string), aggs);
+        for e in events {
+            g.add(e, &fns()).expect("add");
+        }
+        g.rows()
+    }
+
+    fn e(pairs: &[(&str, &str)]) -> Event {
+        let mut ev = Event::new();
+        for (k, v) in pairs {
+            ev.push(k, Atom::Str(v.to_string()));
+        }
+        ev
+    }
+
+    #[test]
+    fn stats_by_drops_rows_with_a_null_by_field() {
+        let rows = count_by(&["user"], None, &[e(&[("user", "a")]), e(&[("other", "x")])]);
+        assert_eq!(rows.len(), 1);
+        assert_eq!(rows[0].get("user"), Some(&Value::str("a")));
+    }
+
+    #[test]
+    fn tstats_fillnull_value_keeps_rows_under_the_string() {
+        let rows = count_by(&["user"], Some("null"), &[e(&[("user", "u")]), e(&[("other", "x")])]);
+        let users: Vec<String> = rows.iter().filter_map(|r| r.get_str("user").map(|s| s.into_owned())).collect();
+        assert_eq!(users, ["null", "u"], "sorted: \"null\" < \"u\"");
+    }
+
+    #[test]
+    fn stats_by_splits_multivalue_by_fields() {
+        let mut ev = e(&[("x", "1")]);
+        ev.push("tag", "a".into());
+        ev.push("tag", "b".into());
+        let rows = count_by(&["tag"], None, &[ev]);
+        assert_eq!(rows.len(), 2);
+    }
+
+    #[test]
+    fn stats_groups_sort_by_values_lexicographically() {
+        let rows = count_by(&["n"], None, &[e(&[("n", "9")]), e(&[("n", "10")]), e(&[("n", "Z")]), e(&[("n", "a")])]);
+        let got: Vec<String> = rows.iter().filter_map(|r| r.get_str("n").map(|s| s.into_owned())).collect();
+        assert_eq!(got, ["10", "9", "Z", "a"]);
+    }
+
+    #[test]
+    fn stats_without_by_and_without_input_gives_one_zero_row() {
+        let rows = count_by(&[], None, &[]);
+        assert_eq!(rows.len(), 1);
+        assert_eq!(rows[0].get("count"), Some(&Value::num(0.0)));
+        assert!(count_by(&["x"], None, &[]).is_empty(), "with by: no rows");
+    }
+}
