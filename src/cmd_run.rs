@@ -86,71 +86,103 @@ fn run_detections(dets: &[Detection], common: &Common, input: &Input, out: &Outp
         Err(e) => return fail(e, exit::USAGE),
     };
     let multi = dets.len() > 1;
-    let mut writer: Option<Box<dyn output::RowWriter>> = None;
-    let mut w = Some(w);
     let mut code = exit::OK;
     let mut summary = Vec::new();
+    // Compile everything first, then read the input once for all detections.
+    let mut compiled = Vec::new();
     for det in dets {
         let origin = if adhoc { "search".to_string() } else { format!("{} ({})", det.name, det.file) };
         let macros = content.macros_for(if adhoc { None } else { Some(det) });
-        let mut compiled = match session::compile(&det.search, &macros, &ctx, &origin) {
-            Ok(c) => c,
+        match session::compile(&det.search, &macros, &ctx, &origin) {
+            Ok(c) => compiled.push((det, origin, c)),
             Err(e) => {
                 eprintln!("error: {}", e.render());
                 code = exit::DETECTION_ERROR;
-                if let CompileError::Unsupported(..) = e {
-                    summary.push(format!("{}: unsupported", det.name));
-                }
-                continue;
+                summary.push(format!("{}: {}", det.name, if matches!(e, CompileError::Unsupported(..)) { "unsupported" } else { "error" }));
             }
-        };
-        if writer.is_none() {
-            let vis = visibility(&compiled.ast, ctx.fns.tz.offset_seconds);
-            let Some(w) = w.take() else { break };
-            writer = Some(output::writer(format, w, vis));
         }
-        let Some(wr) = writer.as_mut() else { break };
-        let rt = Runtime { source: &source, ctx: &ctx };
-        let mut rows = 0u64;
-        let mut io_err: Option<std::io::Error> = None;
-        let result = rt.run(&mut compiled.plan, &mut |mut ev: Event| {
-            rows += 1;
-            if risk {
-                ev = risk_event(det, &ev, ctx.fns.now);
-            } else if multi {
-                let mut tagged = Event::new();
-                tagged.set("search_name", det.name.clone());
-                tagged.fields.extend(ev.fields);
-                ev = tagged;
+    }
+    let vis = compiled.first().map(|(_, _, c)| visibility(&c.ast, ctx.fns.tz.offset_seconds)).unwrap_or_default();
+    let mut writer = output::writer(format, w, vis);
+    let rt = Runtime { source: &source, ctx: &ctx };
+    let compiled_dets: Vec<&Detection> = compiled.iter().map(|(d, _, _)| *d).collect();
+    let shape = |det: &Detection, mut ev: Event| -> Event {
+        if risk {
+            ev = risk_event(det, &ev, ctx.fns.now);
+        } else if multi {
+            let mut tagged = Event::new();
+            tagged.set("search_name", det.name.clone());
+            tagged.fields.extend(ev.fields);
+            ev = tagged;
+        }
+        ev
+    };
+    let mut counts = vec![0u64; compiled.len()];
+    let mut io_err: Option<std::io::Error> = None;
+    let mut held: Vec<Vec<Event>> = vec![Vec::new(); compiled.len()];
+    let single = compiled.len() == 1;
+    let outcome = {
+        let mut plans: Vec<&mut spl_engine::exec::Pipeline> = compiled.iter_mut().map(|(_, _, c)| &mut c.plan).collect();
+        let dets_only: Vec<&Detection> = compiled_dets.clone();
+        rt.run_many(&mut plans, &mut |i, ev| {
+            if let Some(n) = counts.get_mut(i) {
+                *n += 1;
             }
-            if let Err(e) = wr.row(&ev) {
-                io_err = Some(e);
-                return Ok(Flow::Stop);
+            if single {
+                // One detection: rows stream out as they are final.
+                let Some(det) = dets_only.get(i) else { return Ok(Flow::Continue) };
+                if let Err(e) = writer.row(&shape(det, ev)) {
+                    io_err = Some(e);
+                    return Ok(Flow::Stop);
+                }
+            } else if let Some(h) = held.get_mut(i) {
+                // Several: rows are printed per detection, in detection order, after the pass.
+                h.push(ev);
             }
             Ok(Flow::Continue)
-        });
-        if let Some(e) = io_err {
-            if is_broken_pipe(&e) {
-                return exit::OK;
+        })
+    };
+    for (i, rows) in held.into_iter().enumerate() {
+        let Some((det, _, _)) = compiled.get(i) else { continue };
+        for ev in rows {
+            if io_err.is_none() {
+                if let Err(e) = writer.row(&shape(det, ev)) {
+                    io_err = Some(e);
+                }
             }
-            return fail(format!("writing output: {e}"), exit::INPUT_ERROR);
         }
-        if let Err(e) = result {
-            let msg = match e.span {
-                Some(span) => compiled.expanded.render_error(span, &e.message),
-                None => e.message.clone(),
-            };
-            eprintln!("error: {origin}: {msg}");
-            code = if msg.contains("malformed event") { exit::INPUT_ERROR } else { exit::DETECTION_ERROR };
-            continue;
-        }
-        summary.push(format!("{}: {rows} rows", det.name));
     }
-    if let Some(mut wr) = writer {
-        if let Err(e) = wr.finish() {
-            if !is_broken_pipe(&e) {
-                return fail(format!("writing output: {e}"), exit::INPUT_ERROR);
+    if let Some(e) = io_err {
+        if is_broken_pipe(&e) {
+            return exit::OK;
+        }
+        return fail(format!("writing output: {e}"), exit::INPUT_ERROR);
+    }
+    match outcome {
+        Err(e) => {
+            eprintln!("error: {}", e.message);
+            code = if e.message.contains("malformed event") { exit::INPUT_ERROR } else { exit::DETECTION_ERROR };
+        }
+        Ok(errors) => {
+            for (((det, origin, c), n), err) in compiled.iter().zip(&counts).zip(errors) {
+                match err {
+                    Some(e) => {
+                        let msg = match e.span {
+                            Some(span) => c.expanded.render_error(span, &e.message),
+                            None => e.message.clone(),
+                        };
+                        eprintln!("error: {origin}: {msg}");
+                        code = exit::DETECTION_ERROR;
+                        summary.push(format!("{}: error", det.name));
+                    }
+                    None => summary.push(format!("{}: {n} rows", det.name)),
+                }
             }
+        }
+    }
+    if let Err(e) = writer.finish() {
+        if !is_broken_pipe(&e) {
+            return fail(format!("writing output: {e}"), exit::INPUT_ERROR);
         }
     }
     if !input.quiet {

@@ -111,6 +111,11 @@ pub trait Operator: Send {
     fn children(&self) -> Vec<(&str, &Pipeline)> {
         Vec::new()
     }
+    /// Whether `push` could emit anything for this event, decided without taking it. Lets a
+    /// pass over many pipelines skip the copy of an event a filter would drop at once.
+    fn accepts(&self, _ev: &Event) -> bool {
+        true
+    }
 }
 
 /// A planned pipeline: operators in order. `reads_events` is false when the first command
@@ -135,6 +140,59 @@ impl Runtime<'_> {
             Ok(Flow::Continue)
         })?;
         Ok(rows)
+    }
+
+    /// Run several pipelines in one pass over the source: each event is read and parsed once
+    /// and offered to every pipeline (`run DIR` over a whole pack). `sink(i, row)` gets the
+    /// rows of pipeline `i`. An error in one pipeline stops only that one (its slot in the
+    /// returned list); an error of the source (unreadable input, `--strict`) stops all.
+    pub fn run_many(
+        &self,
+        pipelines: &mut [&mut Pipeline],
+        sink: &mut dyn FnMut(usize, Event) -> Result<Flow, ExecError>,
+    ) -> Result<Vec<Option<ExecError>>, ExecError> {
+        let mut errors: Vec<Option<ExecError>> = vec![None; pipelines.len()];
+        let mut stopped = vec![false; pipelines.len()];
+        for (i, p) in pipelines.iter_mut().enumerate() {
+            for op in p.ops.iter_mut() {
+                if let Err(e) = op.prepare(self) {
+                    errors[i] = Some(e);
+                    stopped[i] = true;
+                    break;
+                }
+            }
+        }
+        if pipelines.iter().any(|p| p.reads_events) {
+            self.source.scan(&mut |ev| {
+                let mut live = false;
+                for (i, p) in pipelines.iter_mut().enumerate() {
+                    if stopped[i] || !p.reads_events || p.ops.first().is_some_and(|op| op.exhausted()) {
+                        continue;
+                    }
+                    live = true;
+                    if !p.ops.first().is_none_or(|op| op.accepts(&ev)) {
+                        continue;
+                    }
+                    match feed(&mut p.ops, 0, ev.clone(), &mut |row| sink(i, row)) {
+                        Ok(Flow::Continue) => {}
+                        Ok(Flow::Stop) => stopped[i] = true,
+                        Err(e) => {
+                            errors[i] = Some(e);
+                            stopped[i] = true;
+                        }
+                    }
+                }
+                Ok(if live { Flow::Continue } else { Flow::Stop })
+            })?;
+        }
+        for (i, p) in pipelines.iter_mut().enumerate() {
+            if !stopped[i] {
+                if let Err(e) = finish(&mut p.ops, &mut |row| sink(i, row)) {
+                    errors[i] = Some(e);
+                }
+            }
+        }
+        Ok(errors)
     }
 
     /// Run a pipeline, handing each output row to `sink` as soon as it is final.

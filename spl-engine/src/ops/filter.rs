@@ -102,6 +102,9 @@ impl Operator for SearchOp {
     fn children(&self) -> Vec<(&str, &Pipeline)> {
         self.filter.subsearches()
     }
+    fn accepts(&self, ev: &Event) -> bool {
+        self.filter.matches(ev)
+    }
 }
 
 /// Replace each `[subsearch]` node, in order, with its formatted result.

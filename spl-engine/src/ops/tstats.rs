@@ -41,14 +41,15 @@ impl DatasetView {
         Ok(out)
     }
 
+    /// Whether the event satisfies the constraints of the dataset and its ancestors.
+    pub fn admits(&self, ev: &Event) -> bool {
+        self.lineage.iter().all(|d| d.constraint.as_ref().is_none_or(|c| c.matches(ev)))
+    }
+
     /// The event's row in this dataset, or `None` when a constraint excludes it.
     pub fn row(&self, ev: &Event, ctx: &Context) -> Result<Option<Event>, ExecError> {
-        for d in &self.lineage {
-            if let Some(c) = &d.constraint {
-                if !c.matches(ev) {
-                    return Ok(None);
-                }
-            }
+        if !self.admits(ev) {
+            return Ok(None);
         }
         let mut row = Event::new();
         for meta in ["_time", "source", "sourcetype", "host", "index", "_raw"] {
@@ -120,6 +121,9 @@ impl Operator for TstatsOp {
     }
     fn children(&self) -> Vec<(&str, &Pipeline)> {
         self.where_.subsearches()
+    }
+    fn accepts(&self, ev: &Event) -> bool {
+        self.views.iter().any(|v| v.admits(ev))
     }
     fn push(&mut self, ev: Event, _out: &mut Vec<Event>) -> Result<(), ExecError> {
         for v in &self.views {
