@@ -77,10 +77,13 @@ fn run_detections(dets: &[Detection], common: &Common, input: &Input, out: &Outp
         Err(e) => return fail(e, exit::USAGE),
     };
     let opts = ReadOptions { sourcetype: input.sourcetype.clone(), source: input.source.clone(), host: None };
-    let source = match FileSource::new(&input.events, opts, ctx.clone(), input.strict) {
+    let mut source = match FileSource::new(&input.events, opts, ctx.clone(), input.strict) {
         Ok(s) => s,
         Err(e) => return fail(e, exit::INPUT_ERROR),
     };
+    if !input.quiet && std::io::stderr().is_terminal() {
+        source.progress = Some(crate::source::Progress::new(&source.files));
+    }
     let (w, format) = match open_output(out) {
         Ok(x) => x,
         Err(e) => return fail(e, exit::USAGE),
@@ -184,6 +187,9 @@ fn run_detections(dets: &[Detection], common: &Common, input: &Input, out: &Outp
         if !is_broken_pipe(&e) {
             return fail(format!("writing output: {e}"), exit::INPUT_ERROR);
         }
+    }
+    if let Some(p) = &source.progress {
+        p.finish();
     }
     if !input.quiet {
         eprintln!("{}", source.summary());

@@ -22,6 +22,8 @@ pub struct Counters {
 
 pub struct FileSource {
     pub files: Vec<PathBuf>,
+    /// Progress on stderr (terminal only); shown once a run takes more than a second.
+    pub progress: Option<Progress>,
     pub opts: ReadOptions,
     pub ctx: Context,
     pub strict: bool,
@@ -42,7 +44,7 @@ impl FileSource {
         if files.is_empty() {
             return Err(format!("no event files found in {}", paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")));
         }
-        Ok(FileSource { files, opts, ctx, strict, counters: Counters::default(), counted: AtomicBool::new(false) })
+        Ok(FileSource { files, progress: None, opts, ctx, strict, counters: Counters::default(), counted: AtomicBool::new(false) })
     }
 
     /// `files read, events read, events skipped as malformed` for stderr.
@@ -73,10 +75,45 @@ fn is_not_a_log(f: &std::path::Path) -> bool {
     f.extension().and_then(|x| x.to_str()).is_some_and(|x| NOT_LOGS.contains(&x.to_ascii_lowercase().as_str()))
 }
 
+/// A progress bar over the bytes of the input files, drawn on stderr only when it is a
+/// terminal and the run has lasted a second (short runs stay quiet).
+pub struct Progress {
+    bar: indicatif::ProgressBar,
+    started: std::time::Instant,
+    shown: AtomicBool,
+}
+
+impl Progress {
+    pub fn new(files: &[PathBuf]) -> Progress {
+        let total: u64 = files.iter().filter_map(|f| std::fs::metadata(f).ok()).map(|m| m.len()).sum();
+        let bar = indicatif::ProgressBar::with_draw_target(Some(total), indicatif::ProgressDrawTarget::hidden());
+        // No colour codes in the template, so NO_COLOR needs nothing more.
+        if let Ok(style) = indicatif::ProgressStyle::with_template("{bar:30} {bytes}/{total_bytes} {bytes_per_sec} {msg}") {
+            bar.set_style(style);
+        }
+        Progress { bar, started: std::time::Instant::now(), shown: AtomicBool::new(false) }
+    }
+
+    fn tick(&self, events: u64) {
+        if !self.shown.load(Ordering::Relaxed) && self.started.elapsed() > std::time::Duration::from_secs(1) {
+            self.shown.store(true, Ordering::Relaxed);
+            self.bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+        }
+        if events % 4096 == 0 {
+            self.bar.set_message(format!("{events} events"));
+        }
+    }
+
+    pub fn finish(&self) {
+        self.bar.finish_and_clear();
+    }
+}
+
 impl EventSource for FileSource {
     fn scan(&self, f: &mut dyn FnMut(Event) -> Result<Flow, ExecError>) -> Result<(), ExecError> {
         let count = !self.counted.swap(true, Ordering::SeqCst);
         for path in &self.files {
+            let size = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
             let records = read::open(path, &self.opts).map_err(|e| ExecError::new(e.to_string()))?;
             if count {
                 self.counters.files.fetch_add(1, Ordering::Relaxed);
@@ -85,7 +122,10 @@ impl EventSource for FileSource {
                 match rec {
                     Record::Event(mut ev) => {
                         if count {
-                            self.counters.events.fetch_add(1, Ordering::Relaxed);
+                            let n = self.counters.events.fetch_add(1, Ordering::Relaxed) + 1;
+                            if let Some(p) = &self.progress {
+                                p.tick(n);
+                            }
                         }
                         spl_engine::extract::extract(&self.ctx.content, &self.ctx.fns, &mut ev);
                         if f(ev)? == Flow::Stop {
@@ -106,6 +146,9 @@ impl EventSource for FileSource {
                         }
                     }
                 }
+            }
+            if let (true, Some(p)) = (count, &self.progress) {
+                p.bar.inc(size);
             }
         }
         Ok(())
