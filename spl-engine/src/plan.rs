@@ -144,10 +144,7 @@ impl Planner<'_> {
             };
             let input = match &a.arg {
                 None => AggInput::Events,
-                Some(ast::AggArg::Field(f)) if f.name.contains('*') => {
-                    self.unsupported(format!("wildcard aggregation `{}`", a.default_name), a.span);
-                    continue;
-                }
+                Some(ast::AggArg::Field(f)) if f.name.contains('*') => AggInput::Wild(NamePattern::new(&f.name)),
                 Some(ast::AggArg::Field(f)) => AggInput::Field(f.name.clone()),
                 Some(ast::AggArg::Eval(e)) => {
                     self.check_expr(e);
@@ -190,6 +187,9 @@ impl Planner<'_> {
             }
             CommandBody::Stats(s) => {
                 let aggs = self.aggs(&s.aggs);
+                if name != "stats" && aggs.iter().any(|a| matches!(a.input, AggInput::Wild(_))) {
+                    self.unsupported(format!("wildcard aggregation in `{name}`"), cmd.span);
+                }
                 let by: Vec<String> = s.by.iter().map(|f| f.name.clone()).collect();
                 match name {
                     "stats" => Box::new(ops::stats::StatsOp { grouper: Grouper::new(by, None, aggs), ctx }),

@@ -14,6 +14,7 @@ pub fn describe_aggs(aggs: &[AggSpec], by: &[String]) -> String {
                 crate::stats::AggInput::Events => String::new(),
                 crate::stats::AggInput::Field(f) => f.clone(),
                 crate::stats::AggInput::Eval(_) => "eval(..)".into(),
+                crate::stats::AggInput::Wild(p) => p.text.clone(),
             };
             format!("{}({input}) AS {}", format!("{:?}", s.func).to_lowercase(), s.out)
         })

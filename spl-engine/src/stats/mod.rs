@@ -33,6 +33,9 @@ pub enum AggInput {
     Field(String),
     /// `count(eval(...))`: the expression's value per event (false counts as missing).
     Eval(Expr),
+    /// `values(*) as *`, `latest(req.*) as *`: one aggregate per matching field, named by
+    /// putting what `*` matched into the output template.
+    Wild(crate::ops::fields::NamePattern),
 }
 
 impl AggSpec {
@@ -45,8 +48,17 @@ impl AggSpec {
                 EvalValue::Bool(true) => Some(Value::str("true")),
                 EvalValue::Val(v) => Some(v),
             },
+            AggInput::Wild(_) => None,
         })
     }
+}
+
+/// Per-group state: one accumulator per fixed aggregation, and per wildcard aggregation one per
+/// output field seen.
+#[derive(Clone, Debug)]
+struct GroupState {
+    fixed: Vec<Acc>,
+    wild: Vec<indexmap::IndexMap<String, Acc>>,
 }
 
 /// Groups and their accumulators.
@@ -55,7 +67,7 @@ pub struct Grouper {
     /// tstats `fillnull_value`: missing by-fields take this string instead of dropping the row.
     pub fill: Option<String>,
     pub aggs: Vec<AggSpec>,
-    groups: HashMap<Vec<String>, Vec<Acc>>,
+    groups: HashMap<Vec<String>, GroupState>,
     /// Insertion order, for stable output among equal keys.
     keys: Vec<Vec<String>>,
 }
@@ -108,16 +120,43 @@ impl Grouper {
         for a in &self.aggs {
             vals.push(a.value_of(ev, fns)?);
         }
+        // Wildcard aggregations: (spec index, output name, value) for every matching field;
+        // by-fields and internal fields are not aggregated.
+        let mut wild_vals: Vec<(usize, String, Value)> = Vec::new();
+        for (i, a) in self.aggs.iter().enumerate() {
+            if let AggInput::Wild(p) = &a.input {
+                for (name, v) in &ev.fields {
+                    if name.starts_with('_') || self.by.contains(name) {
+                        continue;
+                    }
+                    if let Some(cap) = p.capture(name) {
+                        wild_vals.push((i, a.out.replacen('*', cap, 1), v.clone()));
+                    }
+                }
+            }
+        }
         for key in keys {
-            let accs = match self.groups.get_mut(&key) {
+            let state = match self.groups.get_mut(&key) {
                 Some(a) => a,
                 None => {
                     self.keys.push(key.clone());
-                    self.groups.entry(key).or_insert_with(|| self.aggs.iter().map(|a| Acc::new(&a.func)).collect())
+                    let fresh = GroupState {
+                        fixed: self.aggs.iter().map(|a| Acc::new(&a.func)).collect(),
+                        wild: self.aggs.iter().map(|_| indexmap::IndexMap::new()).collect(),
+                    };
+                    self.groups.entry(key).or_insert(fresh)
                 }
             };
-            for (acc, v) in accs.iter_mut().zip(&vals) {
-                acc.add(v.as_ref(), time);
+            for ((acc, v), spec) in state.fixed.iter_mut().zip(&vals).zip(&self.aggs) {
+                if !matches!(spec.input, AggInput::Wild(_)) {
+                    acc.add(v.as_ref(), time);
+                }
+            }
+            for (i, out, v) in &wild_vals {
+                let func = &self.aggs[*i].func;
+                if let Some(m) = state.wild.get_mut(*i) {
+                    m.entry(out.clone()).or_insert_with(|| Acc::new(func)).add(Some(v), time);
+                }
             }
         }
         Ok(())
@@ -126,7 +165,19 @@ impl Grouper {
     /// The aggregate fields of one group, by output name.
     pub fn values_of(&self, key: &[String]) -> Vec<(String, Option<Value>)> {
         match self.groups.get(key) {
-            Some(accs) => self.aggs.iter().zip(accs).map(|(a, acc)| (a.out.clone(), acc.finish())).collect(),
+            Some(state) => {
+                let mut out = Vec::new();
+                for (i, (a, acc)) in self.aggs.iter().zip(&state.fixed).enumerate() {
+                    if matches!(a.input, AggInput::Wild(_)) {
+                        if let Some(m) = state.wild.get(i) {
+                            out.extend(m.iter().map(|(name, acc)| (name.clone(), acc.finish())));
+                        }
+                    } else {
+                        out.push((a.out.clone(), acc.finish()));
+                    }
+                }
+                out
+            }
             None => Vec::new(),
         }
     }
@@ -134,8 +185,8 @@ impl Grouper {
     /// Final rows: by-fields then aggregates, sorted by the by-values.
     pub fn rows(&mut self) -> Vec<Event> {
         if self.by.is_empty() && self.groups.is_empty() {
-            let accs: Vec<Acc> = self.aggs.iter().map(|a| Acc::new(&a.func)).collect();
-            self.groups.insert(Vec::new(), accs);
+            let fresh = GroupState { fixed: self.aggs.iter().map(|a| Acc::new(&a.func)).collect(), wild: self.aggs.iter().map(|_| Default::default()).collect() };
+            self.groups.insert(Vec::new(), fresh);
             self.keys.push(Vec::new());
         }
         let mut keys = std::mem::take(&mut self.keys);
@@ -234,5 +285,30 @@ mod tests {
         assert_eq!(rows.len(), 1);
         assert_eq!(rows[0].get("count"), Some(&Value::num(0.0)));
         assert!(count_by(&["x"], None, &[]).is_empty(), "with by: no rows");
+    }
+}
+
+#[cfg(test)]
+mod wildcard_tests {
+    use super::*;
+    use crate::eval::chrono_tz_offset::Tz;
+
+    #[test]
+    fn values_star_as_star_aggregates_every_field_but_the_by_fields() {
+        let spec = AggSpec { func: AggFunc::Values, input: AggInput::Wild(crate::ops::fields::NamePattern::new("*")), out: "*".into() };
+        let mut g = Grouper::new(vec!["user".into()], None, vec![spec]);
+        let fns = FnContext { now: 0.0, tz: Tz::default() };
+        for (u, h) in [("a", "h2"), ("a", "h1")] {
+            let mut e = Event::new();
+            e.set("user", u);
+            e.set("host", h);
+            e.set("_raw", "x");
+            g.add(&e, &fns).expect("add");
+        }
+        let rows = g.rows();
+        assert_eq!(rows.len(), 1);
+        let hosts: Vec<String> = rows[0].get("host").map(|v| v.atoms().iter().map(|a| a.as_str().into_owned()).collect()).unwrap_or_default();
+        assert_eq!(hosts, ["h1", "h2"]);
+        assert!(rows[0].get("_raw").is_none());
     }
 }
