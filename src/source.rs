@@ -109,27 +109,57 @@ impl Progress {
     }
 }
 
-impl EventSource for FileSource {
-    fn scan(&self, f: &mut dyn FnMut(Event) -> Result<Flow, ExecError>) -> Result<(), ExecError> {
-        let count = !self.counted.swap(true, Ordering::SeqCst);
-        for path in &self.files {
-            let size = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
-            let records = read::open(path, &self.opts).map_err(|e| ExecError::new(e.to_string()))?;
-            if count {
-                self.counters.files.fetch_add(1, Ordering::Relaxed);
-            }
-            for rec in records {
+/// Records handed from the reading thread to the searching one, in batches to keep the channel
+/// cheap.
+const BATCH: usize = 512;
+
+impl FileSource {
+    /// Read, parse and extract one file on a helper thread (the other core), handing batches of
+    /// ready events to `f` on this thread, in file order.
+    fn scan_file(&self, path: &std::path::Path, count: bool, f: &mut dyn FnMut(Event) -> Result<Flow, ExecError>) -> Result<Flow, ExecError> {
+        let records = read::open(path, &self.opts).map_err(|e| ExecError::new(e.to_string()))?;
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Record>>(8);
+        let ctx = &self.ctx;
+        std::thread::scope(|scope| {
+            scope.spawn(move || {
+                let mut batch = Vec::with_capacity(BATCH);
+                for rec in records {
+                    let rec = match rec {
+                        Record::Event(mut ev) => {
+                            spl_engine::extract::extract(&ctx.content, &ctx.fns, &mut ev);
+                            Record::Event(ev)
+                        }
+                        other => other,
+                    };
+                    batch.push(rec);
+                    if batch.len() == BATCH {
+                        // The receiver hung up (the search stopped early): stop reading.
+                        if tx.send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH))).is_err() {
+                            return;
+                        }
+                    }
+                }
+                let _ = tx.send(batch);
+            });
+            let result = self.consume(rx, count, f);
+            // Dropping the receiver (end of this closure) unblocks the reader if we stopped early.
+            result
+        })
+    }
+
+    fn consume(&self, rx: std::sync::mpsc::Receiver<Vec<Record>>, count: bool, f: &mut dyn FnMut(Event) -> Result<Flow, ExecError>) -> Result<Flow, ExecError> {
+        for batch in rx {
+            for rec in batch {
                 match rec {
-                    Record::Event(mut ev) => {
+                    Record::Event(ev) => {
                         if count {
                             let n = self.counters.events.fetch_add(1, Ordering::Relaxed) + 1;
                             if let Some(p) = &self.progress {
                                 p.tick(n);
                             }
                         }
-                        spl_engine::extract::extract(&self.ctx.content, &self.ctx.fns, &mut ev);
                         if f(ev)? == Flow::Stop {
-                            return Ok(());
+                            return Ok(Flow::Stop);
                         }
                     }
                     Record::Malformed(m) => {
@@ -147,8 +177,25 @@ impl EventSource for FileSource {
                     }
                 }
             }
+        }
+        Ok(Flow::Continue)
+    }
+}
+
+impl EventSource for FileSource {
+    fn scan(&self, f: &mut dyn FnMut(Event) -> Result<Flow, ExecError>) -> Result<(), ExecError> {
+        let count = !self.counted.swap(true, Ordering::SeqCst);
+        for path in &self.files {
+            let size = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+            if count {
+                self.counters.files.fetch_add(1, Ordering::Relaxed);
+            }
+            let flow = self.scan_file(path, count, f)?;
             if let (true, Some(p)) = (count, &self.progress) {
                 p.bar.inc(size);
+            }
+            if flow == Flow::Stop {
+                return Ok(());
             }
         }
         Ok(())
