@@ -11,6 +11,17 @@ use crate::value::{Atom, Value};
 /// Apply every matching mapping, then eventtypes. Evaluation errors in content leave the field
 /// unset rather than losing the event.
 pub fn extract(content: &Content, fns: &FnContext, ev: &mut Event) {
+    // Plain text events carry nothing but `_raw`: Splunk's default KV_MODE=auto pulls
+    // `key=value` and `key="value"` pairs out of them before any mapping runs.
+    if is_bare_text(ev) {
+        if let Some(raw) = ev.get_str("_raw").map(|r| r.into_owned()) {
+            for (k, v) in auto_kv(&raw) {
+                if ev.get(&k).is_none() {
+                    ev.set(k, v);
+                }
+            }
+        }
+    }
     let interp = Interp { ctx: fns };
     for m in &content.sourcetypes {
         let applies = m.matchers.iter().all(|(field, pat)| ev.get(field).is_some_and(|v| pat.matches_value(v)));
@@ -59,5 +70,78 @@ pub fn extract(content: &Content, fns: &FnContext, ev: &mut Event) {
     }
     if ev.get("index").is_none() {
         ev.set("index", "main");
+    }
+}
+
+/// An event with no fields besides `_raw` and metadata (what the text reader gives).
+fn is_bare_text(ev: &Event) -> bool {
+    ev.get("_raw").is_some()
+        && ev.fields.keys().all(|k| k.starts_with('_') || matches!(k.as_str(), "source" | "sourcetype" | "host" | "index" | "linecount"))
+}
+
+/// Splunk's automatic key-value extraction: `key=value` (value up to whitespace or `,`/`;`) and
+/// `key="quoted value"`. Keys are word characters (`.` and `-` allowed inside); the first
+/// occurrence of a key wins, as Splunk keeps the first.
+pub fn auto_kv(raw: &str) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = Vec::new();
+    let b = raw.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] != b'=' || i == 0 {
+            i += 1;
+            continue;
+        }
+        // Key: word characters right before `=`.
+        let mut k = i;
+        while k > 0 && (b[k - 1].is_ascii_alphanumeric() || matches!(b[k - 1], b'_' | b'.' | b'-')) {
+            k -= 1;
+        }
+        let key = raw.get(k..i).unwrap_or("").trim_matches(|c| c == '.' || c == '-');
+        let mut j = i + 1;
+        let value;
+        if j < b.len() && b[j] == b'"' {
+            j += 1;
+            let start = j;
+            while j < b.len() && b[j] != b'"' {
+                if b[j] == b'\\' {
+                    j += 1;
+                }
+                j += 1;
+            }
+            value = raw.get(start..j.min(b.len())).unwrap_or("").to_string();
+            j += 1;
+        } else {
+            let start = j;
+            while j < b.len() && !b[j].is_ascii_whitespace() && !matches!(b[j], b',' | b';' | b'&') {
+                j += 1;
+            }
+            value = raw.get(start..j).unwrap_or("").to_string();
+        }
+        let key_ok = key.bytes().next().is_some_and(|c| c.is_ascii_alphabetic() || c == b'_');
+        if key_ok && !value.is_empty() && !out.iter().any(|(x, _)| x == key) {
+            out.push((key.to_string(), value));
+        }
+        i = j.max(i + 1);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn auto_kv_extracts_plain_and_quoted_pairs_first_wins() {
+        let kv = auto_kv(r#"1700000000, search_name="Log4Shell Attack", risk_score=80, user=bob user=eve msg="a \"q\" b""#);
+        assert_eq!(
+            kv,
+            vec![
+                ("search_name".to_string(), "Log4Shell Attack".to_string()),
+                ("risk_score".to_string(), "80".to_string()),
+                ("user".to_string(), "bob".to_string()),
+                ("msg".to_string(), r#"a \"q\" b"#.to_string()),
+            ]
+        );
+        assert!(auto_kv("no pairs here = at all").is_empty());
     }
 }
