@@ -124,12 +124,8 @@ pub fn output_fields(ast: &spl_parser::Pipeline) -> Option<Vec<String>> {
                     }
                 }
             }
-            CommandBody::Rex { .. } | CommandBody::Generic(_) | CommandBody::Subsearch { .. } | CommandBody::Foreach { .. } => {
-                if fields.is_some() {
-                    // These add fields we cannot list statically.
-                    return None;
-                }
-            }
+            // These add fields we cannot list statically.
+            CommandBody::Rex { .. } | CommandBody::Generic(_) | CommandBody::Subsearch { .. } | CommandBody::Foreach { .. } if fields.is_some() => return None,
             _ => {}
         }
     }

@@ -99,7 +99,7 @@ impl Progress {
             self.shown.store(true, Ordering::Relaxed);
             self.bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
         }
-        if events % 4096 == 0 {
+        if events.is_multiple_of(4096) {
             self.bar.set_message(format!("{events} events"));
         }
     }

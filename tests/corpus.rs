@@ -40,7 +40,7 @@ fn validate_whole_corpus_has_no_errors_and_pinned_ok_count() {
         let v: serde_json::Value = serde_json::from_str(line).expect("json line");
         assert!(matches!(v["status"].as_str(), Some("ok" | "unsupported")), "{line}");
         if v["status"] == "unsupported" {
-            assert!(!v["unsupported"].as_array().map_or(true, |a| a.is_empty()), "unsupported must name what: {line}");
+            assert!(v["unsupported"].as_array().is_some_and(|a| !a.is_empty()), "unsupported must name what: {line}");
         }
     }
 }

@@ -151,7 +151,7 @@ impl Operator for TableOp {
         let mut row = Event::new();
         for p in &self.patterns {
             if p.is_wild() {
-                let names: Vec<String> = ev.fields.keys().filter(|k| p.matches(k) && !(k.starts_with('_') && !p.text.starts_with('_'))).cloned().collect();
+                let names: Vec<String> = ev.fields.keys().filter(|k| (p.text.starts_with('_') || !k.starts_with('_')) && p.matches(k)).cloned().collect();
                 for n in names {
                     if let Some(v) = ev.remove(&n) {
                         row.fields.insert(n, v);
@@ -285,10 +285,9 @@ impl Operator for ConvertOp {
                 let Some(v) = ev.get(&name) else { continue };
                 let converted: Vec<Atom> = v.atoms().iter().filter_map(|a| convert_atom(func, a, &self.timeformat, &self.ctx)).collect();
                 let target = alias.clone().unwrap_or_else(|| name.clone());
-                match Value::from_atoms(converted) {
-                    Some(nv) => ev.set(target, nv),
-                    // A value that does not convert is left as it was (Splunk keeps it).
-                    None => {}
+                // A value that does not convert is left as it was (Splunk keeps it).
+                if let Some(nv) = Value::from_atoms(converted) {
+                    ev.set(target, nv);
                 }
             }
         }

@@ -87,6 +87,9 @@ impl Operator for EventstatsOp {
     }
 }
 
+/// One event's aggregate inputs and time, kept while it is inside a streamstats window.
+type WindowEntry = (Vec<Option<crate::value::Value>>, Option<f64>);
+
 /// `streamstats [window=N] [current=bool] [global=bool] aggs [by fields]`: running aggregates.
 pub struct StreamstatsOp {
     pub aggs: Vec<AggSpec>,
@@ -94,7 +97,7 @@ pub struct StreamstatsOp {
     pub window: usize,
     pub current: bool,
     pub ctx: Context,
-    groups: HashMap<Vec<String>, VecDeque<(Vec<Option<crate::value::Value>>, Option<f64>)>>,
+    groups: HashMap<Vec<String>, VecDeque<WindowEntry>>,
     running: HashMap<Vec<String>, Vec<Acc>>,
     keyer: Grouper,
 }

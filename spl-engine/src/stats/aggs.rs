@@ -249,23 +249,17 @@ impl Acc {
                     *a.entry(k).or_insert(0) += v;
                 }
             }
-            (Acc::Timed { best, latest, .. }, Acc::Timed { best: b2, .. }) => {
-                if let Some((t, v)) = b2 {
-                    let replace = match best {
-                        None => true,
-                        Some((bt, _)) if *latest => t > *bt,
-                        Some((bt, _)) => t < *bt,
-                    };
-                    if replace {
-                        *best = Some((t, v));
-                    }
+            (Acc::Timed { best, latest, .. }, Acc::Timed { best: Some((t, v)), .. }) => {
+                let replace = match best {
+                    None => true,
+                    Some((bt, _)) if *latest => t > *bt,
+                    Some((bt, _)) => t < *bt,
+                };
+                if replace {
+                    *best = Some((t, v));
                 }
             }
-            (Acc::FirstLast(a, last), Acc::FirstLast(b, _)) => {
-                if b.is_some() && (a.is_none() || *last) {
-                    *a = b;
-                }
-            }
+            (Acc::FirstLast(a, last), Acc::FirstLast(b, _)) if b.is_some() && (a.is_none() || *last) => *a = b,
             _ => {}
         }
     }
