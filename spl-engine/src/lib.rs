@@ -13,6 +13,7 @@ pub mod exec;
 pub mod extract;
 pub mod ops;
 pub mod plan;
+pub mod prefilter;
 pub mod read;
 pub mod regex_util;
 pub mod search;

@@ -15,7 +15,7 @@ mod lines;
 mod text;
 mod time;
 mod wineventlog;
-mod xml;
+pub mod xml;
 
 use std::fmt;
 use std::fs::File;
@@ -214,9 +214,46 @@ fn skipped_in_walk(path: &Path) -> bool {
 /// Open one input (`-` = stdin) and stream its records. Gzip is undone transparently, a tar
 /// archive (plain or gzipped) yields each member's records in turn, each by its own format.
 pub fn open(path: &Path, opts: &ReadOptions) -> Result<Records, ReadError> {
+    open_split(path, opts).map(Opened::into_records)
+}
+
+/// An opened input: records the reader parses, or — for XmlWinEventLog text, the bulk of real
+/// data — raw records the caller parses itself, so it can test their bytes first (prefilter)
+/// and parse them on several cores ([`parse_raw_xml`]).
+pub enum Opened {
+    Records(Records),
+    RawXml {
+        split: xml::XmlSplitter,
+        file: String,
+        opts: ReadOptions,
+    },
+}
+
+impl Opened {
+    pub fn into_records(self) -> Records {
+        match self {
+            Opened::Records(r) => r,
+            Opened::RawXml { split, file, opts } => with_overrides(Box::new(XmlRecords::from_splitter(split, file)), &opts),
+        }
+    }
+}
+
+/// Parse one raw XmlWinEventLog record as the reader would, overrides included.
+pub fn parse_raw_xml(raw: &xml::RawXml, file: &str, opts: &ReadOptions) -> Record {
+    match xml::parse_raw(raw, file) {
+        Record::Event(mut ev) => {
+            apply_overrides(&mut ev, opts);
+            Record::Event(ev)
+        }
+        other => other,
+    }
+}
+
+/// Like [`open`], but hands XmlWinEventLog text back unparsed.
+pub fn open_split(path: &Path, opts: &ReadOptions) -> Result<Opened, ReadError> {
     if path.as_os_str() == "-" {
         let stdin: Box<dyn Read + Send> = Box::new(io::stdin());
-        return open_stream("<stdin>", Path::new(""), stdin, opts);
+        return open_stream_split("<stdin>", Path::new(""), stdin, opts);
     }
     let name = path.display().to_string();
     let file = File::open(path).map_err(|e| ReadError::io(&name, e))?;
@@ -232,10 +269,10 @@ pub fn open(path: &Path, opts: &ReadOptions) -> Result<Records, ReadError> {
         .map_err(|e| ReadError::io(&name, e))?;
     // EVTX magic wins over a `--sourcetype` format: the binary cannot be read as text anyway.
     if head.starts_with(evtx::MAGIC) {
-        return Ok(with_overrides(evtx::records_from_path(path, &name), opts));
+        return Ok(Opened::Records(with_overrides(evtx::records_from_path(path, &name), opts)));
     }
     let rest: Box<dyn Read + Send> = Box::new(io::Cursor::new(head).chain(file));
-    open_stream(&name, path, rest, opts)
+    open_stream_split(&name, path, rest, opts)
 }
 
 /// Open a byte stream named `name`; `ext_path` carries the extension used as a format hint.
@@ -245,18 +282,27 @@ pub(crate) fn open_stream(
     raw: Box<dyn Read + Send>,
     opts: &ReadOptions,
 ) -> Result<Records, ReadError> {
+    open_stream_split(name, ext_path, raw, opts).map(Opened::into_records)
+}
+
+fn open_stream_split(
+    name: &str,
+    ext_path: &Path,
+    raw: Box<dyn Read + Send>,
+    opts: &ReadOptions,
+) -> Result<Opened, ReadError> {
     let (head, stream) = peek(raw, 4096).map_err(|e| ReadError::io(name, e))?;
     if compress::is_gzip(&head) {
         let inner: Box<dyn Read + Send> = Box::new(compress::gunzip(stream));
         let stripped = compress::strip_gz(ext_path);
-        return open_stream(name, &stripped, inner, opts);
+        return open_stream_split(name, &stripped, inner, opts);
     }
     if compress::is_tar(&head) {
-        return Ok(compress::tar_records(
+        return Ok(Opened::Records(compress::tar_records(
             stream,
             name.to_string(),
             opts.clone(),
-        ));
+        )));
     }
     let format = if head.starts_with(evtx::MAGIC) {
         Format::Evtx
@@ -268,7 +314,13 @@ pub(crate) fn open_stream(
     };
     let src: Source = Box::new(BufReader::with_capacity(BUF_SIZE, stream));
     let records: Records = match format {
-        Format::XmlWinEventLog => Box::new(XmlRecords::new(src, name.to_string())),
+        Format::XmlWinEventLog => {
+            return Ok(Opened::RawXml {
+                split: xml::split_xml_records(src, name.to_string()),
+                file: name.to_string(),
+                opts: opts.clone(),
+            })
+        }
         Format::Evtx => evtx::records_from_stream(src, name.to_string()),
         Format::JsonLines => json::records(src, name.to_string()),
         Format::Csv => csv::records(src, name.to_string()),
@@ -277,7 +329,7 @@ pub(crate) fn open_stream(
         }
         Format::Text => Box::new(text::TextRecords::new(src, name.to_string())),
     };
-    Ok(with_overrides(records, opts))
+    Ok(Opened::Records(with_overrides(records, opts)))
 }
 
 /// Read up to `n` bytes of the stream for format detection, and give back a stream that still

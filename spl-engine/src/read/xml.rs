@@ -249,6 +249,22 @@ impl XmlRecords {
             split: split_xml_records(src, file),
         }
     }
+
+    pub fn from_splitter(split: XmlSplitter, _file: String) -> XmlRecords {
+        XmlRecords { split }
+    }
+}
+
+/// Parse one split record; a parse failure is a malformed record at its location.
+pub fn parse_raw(raw: &RawXml, file: &str) -> Record {
+    let text = to_text(&raw.bytes);
+    match parse_xml_event(&text) {
+        Ok(ev) => Record::Event(ev),
+        Err(message) => Record::Malformed(Malformed {
+            location: Location::line(file, raw.line, raw.byte_offset),
+            message,
+        }),
+    }
 }
 
 impl Iterator for XmlRecords {
@@ -257,16 +273,7 @@ impl Iterator for XmlRecords {
     fn next(&mut self) -> Option<Record> {
         Some(match self.split.next()? {
             Err(m) => Record::Malformed(m),
-            Ok(raw) => {
-                let text = to_text(&raw.bytes);
-                match parse_xml_event(&text) {
-                    Ok(ev) => Record::Event(ev),
-                    Err(message) => Record::Malformed(Malformed {
-                        location: Location::line(&self.split.file, raw.line, raw.byte_offset),
-                        message,
-                    }),
-                }
-            }
+            Ok(raw) => parse_raw(&raw, &self.split.file),
         })
     }
 }

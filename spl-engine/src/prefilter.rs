@@ -1,0 +1,285 @@
+//! Raw-byte prefilter: from a plan, derive literal strings that every event it can match must
+//! contain, and skip parsing records that lack them (ripgrep's trick: a literal scan before the
+//! expensive engine).
+//!
+//! Soundness rule: a field's value may be required as a substring of the raw record only when
+//! the value is *verbatim* — copied from the record's text (reader fields, aliases, and evals
+//! that keep a contiguous piece of such a field). Fields computed from constants (`action`,
+//! `vendor_product`) or synthesized by the reader (`source`, `sourcetype`, `host`, `tag`) never
+//! yield requirements. Literals are ASCII, compared ignoring ASCII case like search values, and
+//! free of XML-escaped characters.
+
+use std::collections::HashSet;
+
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use spl_parser::{Expr, ExprKind};
+
+use crate::content::Content;
+use crate::search::{Matcher, Pattern};
+
+/// A necessary condition on the raw record, over literal indices.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Req {
+    True,
+    Lit(String),
+    And(Vec<Req>),
+    Or(Vec<Req>),
+}
+
+impl Req {
+    fn and(items: Vec<Req>) -> Req {
+        let mut v: Vec<Req> = items.into_iter().filter(|r| *r != Req::True).collect();
+        match v.len() {
+            0 => Req::True,
+            1 => v.pop().unwrap_or(Req::True),
+            _ => Req::And(v),
+        }
+    }
+
+    fn or(items: Vec<Req>) -> Req {
+        if items.is_empty() || items.iter().any(|r| *r == Req::True) {
+            return Req::True;
+        }
+        Req::Or(items)
+    }
+
+    /// Any of several pipelines may want the record.
+    pub fn any(items: Vec<Req>) -> Req {
+        Req::or(items)
+    }
+
+    fn collect_lits(&self, out: &mut Vec<String>) {
+        match self {
+            Req::Lit(l) => {
+                if !out.contains(l) {
+                    out.push(l.clone())
+                }
+            }
+            Req::And(v) | Req::Or(v) => v.iter().for_each(|r| r.collect_lits(out)),
+            Req::True => {}
+        }
+    }
+
+    fn eval(&self, lits: &[String], found: &[bool]) -> bool {
+        match self {
+            Req::True => true,
+            Req::Lit(l) => lits.iter().position(|x| x == l).and_then(|i| found.get(i)).copied().unwrap_or(true),
+            Req::And(v) => v.iter().all(|r| r.eval(lits, found)),
+            Req::Or(v) => v.iter().any(|r| r.eval(lits, found)),
+        }
+    }
+}
+
+/// Which fields hold verbatim text of the raw record.
+#[derive(Clone, Debug, Default)]
+pub struct Verbatim {
+    /// Fields that are NOT verbatim (computed or synthesized).
+    computed: HashSet<String>,
+}
+
+/// Fields the readers make up rather than copy (cim-mapping §1.1) and the extraction adds.
+const SYNTHESIZED: &[&str] = &["source", "sourcetype", "host", "index", "eventtype", "tag", "_time", "linecount", "splunk_server"];
+
+impl Verbatim {
+    pub fn from_content(content: &Content) -> Verbatim {
+        let mut computed: HashSet<String> = SYNTHESIZED.iter().map(|s| s.to_string()).collect();
+        // Fixpoint: an alias or eval of a computed field is computed too.
+        loop {
+            let before = computed.len();
+            for m in &content.sourcetypes {
+                for r in &m.rules {
+                    for (target, source) in &r.alias {
+                        if computed.contains(source) {
+                            computed.insert(target.clone());
+                        }
+                    }
+                    for (target, expr, _) in &r.eval {
+                        if !substring_preserving(expr, &computed) {
+                            computed.insert(target.clone());
+                        }
+                    }
+                }
+            }
+            if computed.len() == before {
+                break;
+            }
+        }
+        Verbatim { computed }
+    }
+
+    pub fn is_verbatim(&self, field: &str) -> bool {
+        !self.computed.contains(field)
+    }
+}
+
+/// Whether an eval's result is always a contiguous piece (ignoring ASCII case) of one verbatim
+/// input field, or null.
+fn substring_preserving(e: &Expr, computed: &HashSet<String>) -> bool {
+    match &e.kind {
+        ExprKind::Field(f) => !computed.contains(f),
+        ExprKind::Call { name, args } => match name.as_str() {
+            "null" => true,
+            "lower" | "upper" | "trim" | "ltrim" | "rtrim" | "mvdedup" | "mvsort" => args.first().is_some_and(|a| substring_preserving(a, computed)),
+            "mvindex" | "substr" | "split" => args.first().is_some_and(|a| substring_preserving(a, computed)),
+            "coalesce" | "mvappend" => args.iter().all(|a| substring_preserving(a, computed)),
+            "if" => args.iter().skip(1).all(|a| substring_preserving(a, computed)),
+            "case" => args.chunks(2).all(|p| p.get(1).is_none_or(|v| substring_preserving(v, computed))),
+            "replace" => {
+                // Removing an anchored prefix or suffix keeps a contiguous piece.
+                let (Some(x), Some(re), Some(rep)) = (args.first(), args.get(1), args.get(2)) else { return false };
+                let (ExprKind::Str(re), ExprKind::Str(rep)) = (&re.kind, &rep.kind) else { return false };
+                rep.is_empty() && (re.starts_with('^') || re.ends_with('$')) && !re.contains('|') && substring_preserving(x, computed)
+            }
+            _ => false,
+        },
+        _ => false,
+    }
+}
+
+/// Characters that appear escaped in XML text, so a literal holding them is not in the raw bytes.
+fn usable_literal(l: &str) -> bool {
+    l.len() >= 3 && l.is_ascii() && !l.contains(['&', '<', '>', '"', '\''])
+}
+
+/// The requirement a search matcher puts on the raw record; `field_map` turns a field name of
+/// the matched row into the event field it comes from (`Processes.process_name` →
+/// `process_name` for tstats), `None` when it is not an event field.
+pub fn requirement(m: &Matcher, verbatim: &Verbatim, field_map: &dyn Fn(&str) -> Option<String>) -> Req {
+    match m {
+        Matcher::True | Matcher::False => Req::True,
+        Matcher::And(v) => Req::and(v.iter().map(|x| requirement(x, verbatim, field_map)).collect()),
+        Matcher::Or(v) => Req::or(v.iter().map(|x| requirement(x, verbatim, field_map)).collect()),
+        Matcher::Eq { field, pat } => {
+            let Some(f) = field_map(field) else { return Req::True };
+            if !verbatim.is_verbatim(&f) {
+                return Req::True;
+            }
+            match pat {
+                Pattern::Glob(g) => {
+                    let lit = g.longest_literal();
+                    if usable_literal(lit) {
+                        Req::Lit(lit.to_string())
+                    } else {
+                        Req::True
+                    }
+                }
+                _ => Req::True,
+            }
+        }
+        Matcher::Raw(t) => {
+            let longest = t.text.split('*').max_by_key(|p| p.len()).unwrap_or("");
+            if usable_literal(longest) {
+                Req::Lit(longest.to_ascii_lowercase())
+            } else {
+                Req::True
+            }
+        }
+        // NOT, !=, relational and time tests say nothing about required text.
+        _ => Req::True,
+    }
+}
+
+/// A compiled requirement: one Aho-Corasick pass over the record finds every literal.
+pub struct RawFilter {
+    req: Req,
+    lits: Vec<String>,
+    ac: AhoCorasick,
+}
+
+impl std::fmt::Debug for RawFilter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "RawFilter({:?})", self.req)
+    }
+}
+
+impl RawFilter {
+    /// `None` when the requirement is `True` (nothing to skip on).
+    pub fn new(req: Req) -> Option<RawFilter> {
+        if req == Req::True {
+            return None;
+        }
+        let mut lits = Vec::new();
+        req.collect_lits(&mut lits);
+        let ac = AhoCorasickBuilder::new().ascii_case_insensitive(true).match_kind(MatchKind::Standard).build(&lits).ok()?;
+        Some(RawFilter { req, lits, ac })
+    }
+
+    pub fn admits(&self, raw: &[u8]) -> bool {
+        if let Req::Lit(_) = self.req {
+            return self.ac.is_match(raw);
+        }
+        let mut found = vec![false; self.lits.len()];
+        let mut left = self.lits.len();
+        for m in self.ac.find_overlapping_iter(raw) {
+            if let Some(slot) = found.get_mut(m.pattern().as_usize()) {
+                if !*slot {
+                    *slot = true;
+                    left -= 1;
+                    if left == 0 {
+                        break;
+                    }
+                }
+            }
+        }
+        self.req.eval(&self.lits, &found)
+    }
+
+    pub fn describe(&self) -> String {
+        describe(&self.req)
+    }
+}
+
+fn describe(r: &Req) -> String {
+    match r {
+        Req::True => "true".into(),
+        Req::Lit(l) => format!("{l:?}"),
+        Req::And(v) => format!("({})", v.iter().map(describe).collect::<Vec<_>>().join(" AND ")),
+        Req::Or(v) => format!("({})", v.iter().map(describe).collect::<Vec<_>>().join(" OR ")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::search::{CompileCtx, Matcher};
+
+    fn matcher(spl: &str) -> Matcher {
+        let e = spl_parser::parse_search_expr(spl).expect("parses").expect("non-empty");
+        Matcher::compile(&e, &CompileCtx { now: 0.0 }).expect("compiles")
+    }
+
+    fn req(spl: &str) -> Req {
+        let v = Verbatim { computed: SYNTHESIZED.iter().map(|s| s.to_string()).chain(["action".to_string()]).collect() };
+        requirement(&matcher(spl), &v, &|f| Some(f.to_string()))
+    }
+
+    #[test]
+    fn equality_on_a_verbatim_field_requires_its_longest_literal() {
+        assert_eq!(req("process_name=regasm.exe EventID=3"), Req::Lit("regasm.exe".into()));
+        assert_eq!(req(r#"process="*\\Windows\\Temp\\*""#), Req::Lit(r"\windows\temp\".into()));
+    }
+
+    #[test]
+    fn computed_fields_not_and_short_literals_require_nothing() {
+        assert_eq!(req("action=allowed"), Req::True);
+        assert_eq!(req("source=XmlWinEventLog:Security"), Req::True);
+        assert_eq!(req("NOT process_name=regasm.exe"), Req::True);
+        assert_eq!(req("process_name!=regasm.exe"), Req::True);
+        assert_eq!(req("EventID=3"), Req::True);
+        assert_eq!(req("process_name=regasm.exe OR EventID=1"), Req::True);
+    }
+
+    #[test]
+    fn or_of_literals_and_and_combine() {
+        let r = req("(process_name=regasm.exe OR process_name=regsvcs.exe) CommandLine=*-enc*");
+        let f = RawFilter::new(r).expect("filter");
+        assert!(f.admits(b"<Data Name='Image'>C:\\RegAsm.EXE</Data><Data Name='CommandLine'>x -ENC y</Data>"));
+        assert!(!f.admits(b"<Data Name='Image'>C:\\RegAsm.EXE</Data>"));
+        assert!(!f.admits(b"<Data Name='CommandLine'>x -enc y</Data>"));
+    }
+
+    #[test]
+    fn xml_escaped_characters_are_never_required() {
+        assert_eq!(req(r#"CommandLine="*a & b*""#), Req::True);
+    }
+}
