@@ -301,7 +301,9 @@ impl Planner<'_> {
                 Box::new(ops::rows::BinOp { field: field.name.clone(), alias: alias.as_ref().map(|a| a.name.clone()), span, span_text: span_opt.value.clone(), tz: ctx.fns.tz.offset_seconds })
             }
             CommandBody::Generic(args) => return self.generic(cmd, args, first),
-            CommandBody::Lookup(_) | CommandBody::Inputlookup { .. } | CommandBody::Subsearch { .. } | CommandBody::Foreach { .. } => {
+            CommandBody::Lookup(l) => return self.lookup(l),
+            CommandBody::Inputlookup { options, name: table, where_ } => return self.inputlookup(cmd, options, table, where_.as_ref()),
+            CommandBody::Subsearch { .. } | CommandBody::Foreach { .. } => {
                 self.unsupported(format!("command `{name}`"), cmd.name_span);
                 return Ok(None);
             }
@@ -361,6 +363,62 @@ impl Planner<'_> {
         Ok(Box::new(ops::tstats::TstatsOp { views, where_: matcher, where_text, grouper: Grouper::new(by, fill, aggs), span, ctx }))
     }
 
+    /// A CSV lookup definition by name (or CSV file name); KV-store/model lookups are unsupported.
+    fn lookup_def(&mut self, name: &ast::FieldName) -> PResult<Option<crate::content::LookupDef>> {
+        let Some(def) = ops::lookup::resolve(self.ctx, &name.name) else {
+            // Reported as unsupported, not invalid: the corpus names lookups shipped by other apps
+            // (ES, CIM, URL Toolbox) that a real Splunk has but content does not define.
+            self.unsupported(format!("lookup `{}` is not defined in content (no lookups/*.yml with that name or file)", name.name), name.span);
+            return Ok(None);
+        };
+        if let Some(why) = ops::lookup::offline_reason(def) {
+            self.unsupported(why, name.span);
+            return Ok(None);
+        }
+        Ok(Some(def.clone()))
+    }
+
+    fn lookup(&mut self, l: &ast::LookupCmd) -> PResult<Option<Box<dyn Operator>>> {
+        for o in &l.options {
+            if !matches!(o.key.as_str(), "local" | "update" | "event_time_field") {
+                self.unsupported(format!("lookup option `{}`", o.key), o.span);
+            }
+        }
+        let Some(def) = self.lookup_def(&l.name)? else { return Ok(None) };
+        let map = |m: &ast::FieldMap| (m.field.name.clone(), m.alias.as_ref().map_or_else(|| m.field.name.clone(), |a| a.name.clone()));
+        if l.inputs.is_empty() {
+            return invalid(format!("lookup `{}` needs at least one input field", def.name), l.name.span);
+        }
+        let inputs = l.inputs.iter().map(map).collect();
+        let outputs = if l.outputs.is_empty() { None } else { Some(l.outputs.iter().map(map).collect()) };
+        Ok(Some(Box::new(ops::lookup::LookupOp::new(def, inputs, outputs, l.output_new))))
+    }
+
+    fn inputlookup(&mut self, cmd: &ast::Command, options: &[Opt], table: &ast::FieldName, where_: Option<&ast::SearchExpr>) -> PResult<Option<Box<dyn Operator>>> {
+        let mut append = false;
+        for o in options {
+            match o.key.as_str() {
+                "append" => append = truthy(&o.value),
+                _ => self.unsupported(format!("inputlookup option `{}`", o.key), o.span),
+            }
+        }
+        let Some(def) = self.lookup_def(table)? else { return Ok(None) };
+        let (where_m, where_text) = match where_ {
+            Some(w) => {
+                let mut subs = Vec::new();
+                self.search_subsearches(w, &mut subs)?;
+                if !subs.is_empty() {
+                    self.unsupported("subsearch inside inputlookup where", cmd.span);
+                }
+                let cc = crate::search::CompileCtx { now: self.ctx.fns.now };
+                let m = crate::search::Matcher::compile(w, &cc).map_err(|e| PlanError::Invalid { message: e.message, span: e.span })?;
+                (Some(m), self.text(search_span(w)))
+            }
+            None => (None, String::new()),
+        };
+        Ok(Some(Box::new(ops::lookup::InputlookupOp { def, append, where_: where_m, where_text })))
+    }
+
     fn generic(&mut self, cmd: &ast::Command, args: &[Arg], _first: bool) -> PResult<Option<Box<dyn Operator>>> {
         let words: Vec<&str> = args
             .iter()
@@ -377,6 +435,20 @@ impl Planner<'_> {
                     _ => None,
                 });
                 Box::new(ops::rows::MvexpandOp { field: field.to_string(), limit })
+            }
+            "outputlookup" => {
+                let Some(file) = words.first() else { return invalid("outputlookup needs a file name", cmd.span) };
+                for a in args {
+                    if let Arg::Opt(o) = a {
+                        if !matches!(o.key.as_str(), "append" | "createinapp" | "create_empty" | "override_if_empty" | "max") {
+                            self.unsupported(format!("outputlookup option `{}`", o.key), o.span);
+                        }
+                        if o.key == "append" && truthy(&o.value) {
+                            self.unsupported("outputlookup append=true", o.span);
+                        }
+                    }
+                }
+                Box::new(ops::lookup::OutputlookupOp::new(file, self.ctx.output_dir.clone()).map_err(|m| PlanError::Invalid { message: m, span: cmd.span })?)
             }
             _ => {
                 self.unsupported(format!("command `{}`", cmd.name), cmd.name_span);

@@ -2,6 +2,7 @@
 
 pub mod fields;
 pub mod filter;
+pub mod lookup;
 pub mod rex;
 pub mod rows;
 pub mod stats;
