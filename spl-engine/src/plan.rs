@@ -303,7 +303,8 @@ impl Planner<'_> {
             CommandBody::Generic(args) => return self.generic(cmd, args, first),
             CommandBody::Lookup(l) => return self.lookup(l),
             CommandBody::Inputlookup { options, name: table, where_ } => return self.inputlookup(cmd, options, table, where_.as_ref()),
-            CommandBody::Subsearch { .. } | CommandBody::Foreach { .. } => {
+            CommandBody::Subsearch { options, fields, search } => return self.subsearch_cmd(cmd, options, fields, search),
+            CommandBody::Foreach { .. } => {
                 self.unsupported(format!("command `{name}`"), cmd.name_span);
                 return Ok(None);
             }
@@ -417,6 +418,60 @@ impl Planner<'_> {
             None => (None, String::new()),
         };
         Ok(Some(Box::new(ops::lookup::InputlookupOp { def, append, where_: where_m, where_text })))
+    }
+
+    fn subsearch_cmd(&mut self, cmd: &ast::Command, options: &[Opt], fields: &[ast::FieldName], search: &ast::Pipeline) -> PResult<Option<Box<dyn Operator>>> {
+        let sub = self.pipeline(search)?;
+        let limits = self.ctx.limits.clone();
+        let num = |o: &Opt| o.value.parse::<usize>().map_err(|_| PlanError::Invalid { message: format!("`{}` needs a number, found `{}`", o.key, o.value), span: o.span });
+        match cmd.name.as_str() {
+            "join" => {
+                let (mut kind, mut max, mut overwrite, mut maxout) = (ops::subsearch::JoinType::Inner, 1, true, limits.join_maxout);
+                for o in options {
+                    match o.key.as_str() {
+                        "type" => match o.value.to_ascii_lowercase().as_str() {
+                            "inner" => kind = ops::subsearch::JoinType::Inner,
+                            "left" | "outer" => kind = ops::subsearch::JoinType::Left,
+                            other => return invalid(format!("join type `{other}` (expected inner, left or outer)"), o.span),
+                        },
+                        "max" => max = num(o)?,
+                        "overwrite" => overwrite = truthy(&o.value),
+                        "maxout" | "subsearch_maxout" => maxout = num(o)?.min(limits.join_maxout),
+                        _ => self.unsupported(format!("join option `{}`", o.key), o.span),
+                    }
+                }
+                let fields = fields.iter().map(|f| f.name.clone()).collect();
+                Ok(Some(Box::new(ops::subsearch::JoinOp::new(fields, kind, max, overwrite, maxout, sub))))
+            }
+            "append" | "appendcols" => {
+                let mut maxout = limits.append_maxout;
+                let mut overwrite = false;
+                for o in options {
+                    match o.key.as_str() {
+                        "maxout" => maxout = num(o)?.min(limits.append_maxout),
+                        "override" if cmd.name == "appendcols" => overwrite = truthy(&o.value),
+                        "maxtime" | "timeout" | "extendtimerange" => {}
+                        _ => self.unsupported(format!("{} option `{}`", cmd.name, o.key), o.span),
+                    }
+                }
+                if cmd.name == "append" {
+                    Ok(Some(Box::new(ops::subsearch::AppendOp::new(maxout, sub))))
+                } else {
+                    Ok(Some(Box::new(ops::subsearch::AppendcolsOp::new(maxout, overwrite, sub))))
+                }
+            }
+            "appendpipe" => {
+                for o in options {
+                    self.unsupported(format!("appendpipe option `{}`", o.key), o.span);
+                }
+                // The sub-pipeline runs over the current results: it never reads events.
+                Ok(Some(Box::new(ops::subsearch::AppendpipeOp::new(sub, limits.append_maxout.max(1_000_000)))))
+            }
+            other => {
+                self.unsupported(format!("command `{other}`"), cmd.name_span);
+                Ok(None)
+            }
+        }
     }
 
     fn generic(&mut self, cmd: &ast::Command, args: &[Arg], _first: bool) -> PResult<Option<Box<dyn Operator>>> {

@@ -6,4 +6,5 @@ pub mod lookup;
 pub mod rex;
 pub mod rows;
 pub mod stats;
+pub mod subsearch;
 pub mod tstats;
