@@ -304,10 +304,7 @@ impl Planner<'_> {
             CommandBody::Lookup(l) => return self.lookup(l),
             CommandBody::Inputlookup { options, name: table, where_ } => return self.inputlookup(cmd, options, table, where_.as_ref()),
             CommandBody::Subsearch { options, fields, search } => return self.subsearch_cmd(cmd, options, fields, search),
-            CommandBody::Foreach { .. } => {
-                self.unsupported(format!("command `{name}`"), cmd.name_span);
-                return Ok(None);
-            }
+            CommandBody::Foreach { options, fields, template } => return self.foreach(options, fields, template),
         }))
     }
 
@@ -472,6 +469,34 @@ impl Planner<'_> {
                 Ok(None)
             }
         }
+    }
+
+    fn foreach(&mut self, options: &[Opt], fields: &[ast::FieldName], template: &ast::StrLit) -> PResult<Option<Box<dyn Operator>>> {
+        for o in options {
+            if !(o.key == "mode" && o.value.eq_ignore_ascii_case("multifield")) {
+                self.unsupported(format!("foreach option `{}={}`", o.key, o.value), o.span);
+            }
+        }
+        // Check the template once with a stand-in field name: parse errors and unsupported
+        // commands or functions show at plan time, not on the first row.
+        let probe = format!("| {}", ops::foreach::substitute(&template.value, "x", &vec!["x".to_string(); 9]).trim_start_matches(|c: char| c == '|' || c.is_whitespace()));
+        let parsed = spl_parser::parse_pipeline(&probe).map_err(|e| PlanError::Invalid { message: format!("foreach template `{probe}`: {}", e.message), span: template.span })?;
+        for c in &parsed.commands {
+            if !ops::foreach::TEMPLATE_COMMANDS.contains(&c.name.as_str()) {
+                self.unsupported(format!("foreach template command `{}`", c.name), template.span);
+                return Ok(None);
+            }
+        }
+        let mut inner = Planner { src: &probe, ctx: self.ctx, unsupported: Vec::new() };
+        inner.pipeline(&parsed).map_err(|e| match e {
+            PlanError::Invalid { message, .. } => PlanError::Invalid { message: format!("foreach template: {message}"), span: template.span },
+            other => other,
+        })?;
+        for u in inner.unsupported {
+            self.unsupported(u.what, template.span);
+        }
+        let patterns = fields.iter().map(|f| ops::foreach::CapturePattern::new(&f.name)).collect();
+        Ok(Some(Box::new(ops::foreach::ForeachOp::new(patterns, template.value.clone(), self.ctx.clone()))))
     }
 
     fn generic(&mut self, cmd: &ast::Command, args: &[Arg], _first: bool) -> PResult<Option<Box<dyn Operator>>> {

@@ -2,6 +2,7 @@
 
 pub mod fields;
 pub mod filter;
+pub mod foreach;
 pub mod lookup;
 pub mod rex;
 pub mod rows;
