@@ -516,6 +516,33 @@ impl Planner<'_> {
                 });
                 Box::new(ops::rows::MvexpandOp { field: field.to_string(), limit })
             }
+            "spath" => {
+                let (mut input, mut output, mut path) = ("_raw".to_string(), None, None);
+                for a in args {
+                    match a {
+                        Arg::Opt(o) if o.key == "input" => input = o.value.clone(),
+                        Arg::Opt(o) if o.key == "output" => output = Some(o.value.clone()),
+                        Arg::Opt(o) if o.key == "path" => path = Some(o.value.clone()),
+                        Arg::Word { text, .. } if path.is_none() => path = Some(text.clone()),
+                        Arg::Comma(_) => {}
+                        other => self.unsupported(format!("spath argument `{}`", self.text(arg_span(other))), arg_span(other)),
+                    }
+                }
+                Box::new(ops::json::SpathOp::new(input, output, path).map_err(|m| PlanError::Invalid { message: m, span: cmd.span })?)
+            }
+            "fromjson" => {
+                let Some(field) = words.first() else { return invalid("fromjson needs a field", cmd.span) };
+                let prefix = opt_arg(args, "prefix").unwrap_or_default();
+                Box::new(ops::json::FromjsonOp { field: field.to_string(), prefix })
+            }
+            "xmlkv" => {
+                for a in args {
+                    if let Arg::Opt(o) = a {
+                        self.unsupported(format!("xmlkv option `{}`", o.key), o.span);
+                    }
+                }
+                Box::new(ops::json::XmlkvOp { field: words.first().map_or("_raw".to_string(), |w| w.to_string()) })
+            }
             "outputlookup" => {
                 let Some(file) = words.first() else { return invalid("outputlookup needs a file name", cmd.span) };
                 for a in args {
@@ -576,4 +603,21 @@ pub fn describe(p: &Pipeline, indent: usize, out: &mut String) {
             describe(child, indent + 2, out);
         }
     }
+}
+
+/// The span of a generic argument.
+fn arg_span(a: &Arg) -> Span {
+    match a {
+        Arg::Opt(o) => o.span,
+        Arg::Word { span, .. } | Arg::Call { span, .. } | Arg::Comma(span) => *span,
+        Arg::Subsearch(p) => p.span,
+    }
+}
+
+/// The value of `key=value` among generic arguments.
+fn opt_arg(args: &[Arg], key: &str) -> Option<String> {
+    args.iter().find_map(|a| match a {
+        Arg::Opt(o) if o.key == key => Some(o.value.clone()),
+        _ => None,
+    })
 }

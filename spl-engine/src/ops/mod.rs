@@ -3,6 +3,7 @@
 pub mod fields;
 pub mod filter;
 pub mod foreach;
+pub mod json;
 pub mod lookup;
 pub mod rex;
 pub mod rows;
