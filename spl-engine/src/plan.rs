@@ -499,6 +499,65 @@ impl Planner<'_> {
         Ok(Some(Box::new(ops::foreach::ForeachOp::new(patterns, template.value.clone(), self.ctx.clone()))))
     }
 
+    fn transaction(&mut self, cmd: &ast::Command, args: &[Arg]) -> PResult<Option<Box<dyn Operator>>> {
+        let mut fields = Vec::new();
+        let (mut starts, mut ends, mut maxspan, mut maxpause, mut maxevents) = (None, None, None, None, None);
+        let cc = crate::search::CompileCtx { now: self.ctx.fns.now };
+        for a in args {
+            match a {
+                Arg::Word { text, quoted: false, .. } => fields.push(text.clone()),
+                Arg::Comma(_) => {}
+                Arg::Opt(o) => match o.key.as_str() {
+                    "startswith" | "endswith" => {
+                        let t = o.value.trim();
+                        let t = t.strip_prefix('(').and_then(|x| x.strip_suffix(')')).unwrap_or(t);
+                        if t.starts_with("eval(") {
+                            self.unsupported(format!("transaction {}=eval(...)", o.key), o.span);
+                            continue;
+                        }
+                        let expr = spl_parser::parse_search_expr(t).map_err(|e| PlanError::Invalid { message: format!("transaction {}: {}", o.key, e.message), span: o.span })?;
+                        let m = match expr {
+                            Some(e) => crate::search::Matcher::compile(&e, &cc).map_err(|e| PlanError::Invalid { message: e.message, span: o.span })?,
+                            None => crate::search::Matcher::True,
+                        };
+                        if o.key == "startswith" {
+                            starts = Some(m);
+                        } else {
+                            ends = Some(m);
+                        }
+                    }
+                    "maxspan" | "maxpause" => {
+                        let secs = crate::timefmt::parse_span(&o.value).and_then(|s| s.seconds()).ok_or(PlanError::Invalid { message: format!("cannot read {} `{}`", o.key, o.value), span: o.span })?;
+                        if o.key == "maxspan" {
+                            maxspan = Some(secs);
+                        } else {
+                            maxpause = Some(secs);
+                        }
+                    }
+                    "maxevents" => maxevents = o.value.parse::<i64>().ok(),
+                    // connected only matters with several fields where some events lack some.
+                    "connected" | "keepevicted" if !truthy(&o.value) || o.key == "connected" => {}
+                    _ => self.unsupported(format!("transaction option `{}={}`", o.key, o.value), o.span),
+                },
+                other => self.unsupported(format!("transaction argument `{}`", self.text(arg_span(other))), arg_span(other)),
+            }
+        }
+        if fields.is_empty() {
+            self.unsupported("transaction without fields", cmd.span);
+            return Ok(None);
+        }
+        let mut op = ops::transaction::TransactionOp::new(fields, starts, ends, self.text(cmd.span));
+        op.maxspan = maxspan;
+        op.maxpause = maxpause;
+        // maxevents < 0 means no limit.
+        op.maxevents = match maxevents {
+            Some(n) if n < 0 => usize::MAX,
+            Some(n) => n as usize,
+            None => 1000,
+        };
+        Ok(Some(Box::new(op)))
+    }
+
     fn generic(&mut self, cmd: &ast::Command, args: &[Arg], _first: bool) -> PResult<Option<Box<dyn Operator>>> {
         let words: Vec<&str> = args
             .iter()
@@ -543,6 +602,7 @@ impl Planner<'_> {
                 }
                 Box::new(ops::json::XmlkvOp { field: words.first().map_or("_raw".to_string(), |w| w.to_string()) })
             }
+            "transaction" => return self.transaction(cmd, args),
             "outputlookup" => {
                 let Some(file) = words.first() else { return invalid("outputlookup needs a file name", cmd.span) };
                 for a in args {

@@ -9,4 +9,5 @@ pub mod rex;
 pub mod rows;
 pub mod stats;
 pub mod subsearch;
+pub mod transaction;
 pub mod tstats;
