@@ -558,6 +558,27 @@ impl Planner<'_> {
         Ok(Some(Box::new(op)))
     }
 
+    /// `from datamodel:M.D`, `from datamodel M.D`, `datamodel M D search`.
+    fn datamodel_cmd(&mut self, cmd: &ast::Command, words: &[&str]) -> PResult<Option<Box<dyn Operator>>> {
+        let spec: Option<(String, Option<String>)> = match (cmd.name.as_str(), words) {
+            ("from", [w]) => w.strip_prefix("datamodel:").map(|r| r.to_string()).map(|r| split_model(&r)),
+            ("from", [d, m]) if d.eq_ignore_ascii_case("datamodel") => Some(split_model(m)),
+            ("datamodel", [m, d, s]) if s.eq_ignore_ascii_case("search") => Some((m.to_string(), Some(d.to_string()))),
+            ("datamodel", [m, s]) if s.eq_ignore_ascii_case("search") => Some(split_model(m)),
+            _ => None,
+        };
+        let Some((model, dataset)) = spec else {
+            self.unsupported(format!("{} form `{}`", cmd.name, self.text(cmd.span)), cmd.span);
+            return Ok(None);
+        };
+        let Some(dm) = self.ctx.content.datamodel(&model) else {
+            self.unsupported(format!("data model `{model}` (no content/datamodels definition)"), cmd.span);
+            return Ok(None);
+        };
+        let views = ops::tstats::DatasetView::resolve(dm, dataset.as_deref()).map_err(|m| PlanError::Invalid { message: m, span: cmd.span })?;
+        Ok(Some(Box::new(ops::datamodel::DatamodelOp { views, ctx: self.ctx.clone(), text: self.text(cmd.span) })))
+    }
+
     fn generic(&mut self, cmd: &ast::Command, args: &[Arg], _first: bool) -> PResult<Option<Box<dyn Operator>>> {
         let words: Vec<&str> = args
             .iter()
@@ -603,6 +624,129 @@ impl Planner<'_> {
                 Box::new(ops::json::XmlkvOp { field: words.first().map_or("_raw".to_string(), |w| w.to_string()) })
             }
             "transaction" => return self.transaction(cmd, args),
+            "replace" => {
+                // `"a" WITH "b" [, ...] [IN f1, f2]`
+                let mut toks: Vec<(&str, bool)> = Vec::new();
+                for a in args {
+                    match a {
+                        Arg::Word { text, quoted, .. } => toks.push((text.as_str(), *quoted)),
+                        Arg::Comma(_) => {}
+                        other => return invalid(format!("replace: unexpected `{}`", self.text(arg_span(other))), arg_span(other)),
+                    }
+                }
+                let kw = |t: &(&str, bool), k: &str| !t.1 && t.0.eq_ignore_ascii_case(k);
+                let split = toks.iter().position(|t| kw(t, "in")).unwrap_or(toks.len());
+                let (pairs_toks, field_toks) = toks.split_at(split);
+                let mut pairs = Vec::new();
+                for chunk in pairs_toks.chunks(3) {
+                    match chunk {
+                        [from, w, to] if kw(w, "with") => pairs.push((ops::foreach::CapturePattern::new(from.0), to.0.to_string())),
+                        _ => return invalid("replace: expected `\"old\" WITH \"new\"` pairs", cmd.span),
+                    }
+                }
+                let fields = field_toks.iter().skip(1).map(|t| NamePattern::new(t.0)).collect();
+                Box::new(ops::misc::ReplaceOp { pairs, fields })
+            }
+            "addtotals" => {
+                let mut fieldname = "Total".to_string();
+                for a in args {
+                    if let Arg::Opt(o) = a {
+                        match o.key.as_str() {
+                            "fieldname" => fieldname = o.value.clone(),
+                            "row" if truthy(&o.value) => {}
+                            "col" if !truthy(&o.value) => {}
+                            _ => self.unsupported(format!("addtotals option `{}={}`", o.key, o.value), o.span),
+                        }
+                    }
+                }
+                Box::new(ops::misc::AddtotalsOp { fieldname, fields: words.iter().map(|w| NamePattern::new(w)).collect() })
+            }
+            "makeresults" => {
+                let count = opt_arg(args, "count").map_or(Ok(1), |c| c.parse::<usize>().map_err(|_| PlanError::Invalid { message: format!("makeresults count `{c}`"), span: cmd.span }))?;
+                for a in args {
+                    if let Arg::Opt(o) = a {
+                        if o.key != "count" {
+                            self.unsupported(format!("makeresults option `{}`", o.key), o.span);
+                        }
+                    }
+                }
+                Box::new(ops::misc::MakeresultsOp { count, now: self.ctx.fns.now })
+            }
+            "top" | "rare" => {
+                let mut fields = Vec::new();
+                let mut by = Vec::new();
+                let mut in_by = false;
+                for w in &words {
+                    if w.eq_ignore_ascii_case("by") {
+                        in_by = true;
+                    } else if in_by {
+                        by.push(w.to_string());
+                    } else {
+                        fields.push(w.to_string());
+                    }
+                }
+                if fields.is_empty() {
+                    return invalid(format!("{} needs a field", cmd.name), cmd.span);
+                }
+                let mut op = ops::misc::TopOp::new(cmd.name == "rare", fields, by, 10);
+                for a in args {
+                    if let Arg::Opt(o) = a {
+                        match o.key.as_str() {
+                            "limit" => op.limit = o.value.parse().map_err(|_| PlanError::Invalid { message: format!("limit `{}`", o.value), span: o.span })?,
+                            "countfield" => op.countfield = o.value.clone(),
+                            "percentfield" => op.percentfield = o.value.clone(),
+                            "showcount" => op.showcount = truthy(&o.value),
+                            "showperc" => op.showperc = truthy(&o.value),
+                            _ => self.unsupported(format!("{} option `{}`", cmd.name, o.key), o.span),
+                        }
+                    }
+                }
+                Box::new(op)
+            }
+            "makemv" => {
+                let Some(field) = words.last() else { return invalid("makemv needs a field", cmd.span) };
+                let mut op = ops::misc::MakemvOp { field: field.to_string(), delim: " ".into(), tokenizer: None, allowempty: false };
+                for a in args {
+                    if let Arg::Opt(o) = a {
+                        match o.key.as_str() {
+                            "delim" => op.delim = o.value.clone(),
+                            "tokenizer" => op.tokenizer = Some(crate::regex_util::compile(&o.value).map_err(|m| PlanError::Invalid { message: m, span: o.span })?),
+                            "allowempty" => op.allowempty = truthy(&o.value),
+                            "setsv" if !truthy(&o.value) => {}
+                            _ => self.unsupported(format!("makemv option `{}`", o.key), o.span),
+                        }
+                    }
+                }
+                Box::new(op)
+            }
+            "nomv" => {
+                let Some(field) = words.first() else { return invalid("nomv needs a field", cmd.span) };
+                Box::new(ops::misc::NomvOp { field: field.to_string() })
+            }
+            "mvcombine" => {
+                let Some(field) = words.last() else { return invalid("mvcombine needs a field", cmd.span) };
+                if let Some(o) = args.iter().find_map(|a| if let Arg::Opt(o) = a { Some(o) } else { None }) {
+                    self.unsupported(format!("mvcombine option `{}`", o.key), o.span);
+                }
+                Box::new(ops::misc::MvcombineOp::new(field.to_string()))
+            }
+            "from" | "datamodel" => return self.datamodel_cmd(cmd, &words),
+            "iplocation" => {
+                self.unsupported("iplocation needs a GeoIP database (MaxMind .mmdb); none configured", cmd.name_span);
+                return Ok(None);
+            }
+            "apply" | "summary" | "fit" | "anomalydetection" | "outlier" => {
+                self.unsupported(format!("command `{}` (Machine Learning Toolkit model or analysis; not available offline)", cmd.name), cmd.name_span);
+                return Ok(None);
+            }
+            "rest" | "metadata" | "collect" | "sendalert" => {
+                self.unsupported(format!("command `{}` (needs a live Splunk instance)", cmd.name), cmd.name_span);
+                return Ok(None);
+            }
+            "cyberchef" => {
+                self.unsupported("command `cyberchef` (CyberChef add-on; not available offline)", cmd.name_span);
+                return Ok(None);
+            }
             "outputlookup" => {
                 let Some(file) = words.first() else { return invalid("outputlookup needs a file name", cmd.span) };
                 for a in args {
@@ -680,4 +824,12 @@ fn opt_arg(args: &[Arg], key: &str) -> Option<String> {
         Arg::Opt(o) if o.key == key => Some(o.value.clone()),
         _ => None,
     })
+}
+
+/// `Model.Dataset` → (`Model`, `Dataset`); the dataset may itself be dotted (`Web.Proxy`).
+fn split_model(s: &str) -> (String, Option<String>) {
+    match s.split_once('.') {
+        Some((m, d)) => (m.to_string(), Some(d.to_string())),
+        None => (s.to_string(), None),
+    }
 }

@@ -1,10 +1,12 @@
 //! Operators, one module per command family.
 
+pub mod datamodel;
 pub mod fields;
 pub mod filter;
 pub mod foreach;
 pub mod json;
 pub mod lookup;
+pub mod misc;
 pub mod rex;
 pub mod rows;
 pub mod stats;
