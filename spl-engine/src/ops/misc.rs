@@ -163,6 +163,12 @@ impl Operator for MakeresultsOp {
     }
 }
 
+/// Per value combination its count, and the group's total.
+type GroupCounts = (IndexMap<Vec<String>, u64>, u64);
+
+/// The first row of a group and the values collected so far.
+type Combined = (Event, Vec<Atom>);
+
 /// `top`/`rare [limit=N] f1 [f2] [by g]`: the most (least) common value combinations with
 /// `count` and `percent` (of the group's rows that have all the fields), `limit` per group.
 pub struct TopOp {
@@ -176,7 +182,7 @@ pub struct TopOp {
     pub showcount: bool,
     pub showperc: bool,
     /// group → (combination → count), in first-seen order.
-    groups: IndexMap<Vec<String>, (IndexMap<Vec<String>, u64>, u64)>,
+    groups: IndexMap<Vec<String>, GroupCounts>,
 }
 
 impl TopOp {
@@ -338,7 +344,7 @@ impl Operator for NomvOp {
 /// all their values (multivalue), in first-seen order.
 pub struct MvcombineOp {
     pub field: String,
-    groups: IndexMap<Vec<(String, String)>, (Event, Vec<Atom>)>,
+    groups: IndexMap<Vec<(String, String)>, Combined>,
     passthrough: Vec<Event>,
 }
 
