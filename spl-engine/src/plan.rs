@@ -747,6 +747,29 @@ impl Planner<'_> {
                 self.unsupported("command `cyberchef` (CyberChef add-on; not available offline)", cmd.name_span);
                 return Ok(None);
             }
+            "map" => {
+                let Some(template) = opt_arg(args, "search") else {
+                    self.unsupported("map without search=\"...\" (subsearch form)", cmd.span);
+                    return Ok(None);
+                };
+                let mut maxsearches = self.ctx.limits.map_maxsearches;
+                for a in args {
+                    match a {
+                        Arg::Opt(o) if o.key == "maxsearches" => maxsearches = o.value.parse().map_err(|_| PlanError::Invalid { message: format!("maxsearches `{}`", o.value), span: o.span })?,
+                        Arg::Opt(o) if o.key == "search" => {}
+                        other => self.unsupported(format!("map argument `{}`", self.text(arg_span(other))), arg_span(other)),
+                    }
+                }
+                // Check the inner search once with stand-in values for its `$tokens$`.
+                let probe = ops::map::substitute(&template, &|_| Some("x".to_string()));
+                let (parsed, expanded) = ops::map::parse_inner(&probe, self.ctx).map_err(|m| PlanError::Invalid { message: m, span: cmd.span })?;
+                let mut inner = Planner { src: &expanded, ctx: self.ctx, unsupported: Vec::new() };
+                inner.pipeline(&parsed).map_err(|e| PlanError::Invalid { message: format!("map search: {e}"), span: cmd.span })?;
+                for u in inner.unsupported {
+                    self.unsupported(u.what, cmd.span);
+                }
+                Box::new(ops::map::MapOp::new(template, maxsearches, self.ctx.clone()))
+            }
             "outputlookup" => {
                 let Some(file) = words.first() else { return invalid("outputlookup needs a file name", cmd.span) };
                 for a in args {

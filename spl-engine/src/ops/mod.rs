@@ -6,6 +6,7 @@ pub mod filter;
 pub mod foreach;
 pub mod json;
 pub mod lookup;
+pub mod map;
 pub mod misc;
 pub mod rex;
 pub mod rows;
