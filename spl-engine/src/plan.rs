@@ -760,8 +760,8 @@ impl Planner<'_> {
                         other => self.unsupported(format!("map argument `{}`", self.text(arg_span(other))), arg_span(other)),
                     }
                 }
-                // Check the inner search once with stand-in values for its `$tokens$`.
-                let probe = ops::map::substitute(&template, &|_| Some("x".to_string()));
+                // Check the inner search once with a stand-in value (a number fits fields and time modifiers).
+                let probe = ops::map::substitute(&template, &|_| Some("1".to_string()));
                 let (parsed, expanded) = ops::map::parse_inner(&probe, self.ctx).map_err(|m| PlanError::Invalid { message: m, span: cmd.span })?;
                 let mut inner = Planner { src: &expanded, ctx: self.ctx, unsupported: Vec::new() };
                 inner.pipeline(&parsed).map_err(|e| PlanError::Invalid { message: format!("map search: {e}"), span: cmd.span })?;
