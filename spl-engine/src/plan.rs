@@ -301,10 +301,10 @@ impl Planner<'_> {
                 Box::new(ops::rows::BinOp { field: field.name.clone(), alias: alias.as_ref().map(|a| a.name.clone()), span, span_text: span_opt.value.clone(), tz: ctx.fns.tz.offset_seconds })
             }
             CommandBody::Generic(args) => return self.generic(cmd, args, first),
-            CommandBody::Lookup(_) | CommandBody::Inputlookup { .. } | CommandBody::Subsearch { .. } | CommandBody::Foreach { .. } => {
-                self.unsupported(format!("command `{name}`"), cmd.name_span);
-                return Ok(None);
-            }
+            CommandBody::Lookup(l) => return self.lookup(l),
+            CommandBody::Inputlookup { options, name: table, where_ } => return self.inputlookup(cmd, options, table, where_.as_ref()),
+            CommandBody::Subsearch { options, fields, search } => return self.subsearch_cmd(cmd, options, fields, search),
+            CommandBody::Foreach { options, fields, template } => return self.foreach(options, fields, template),
         }))
     }
 
@@ -352,6 +352,224 @@ impl Planner<'_> {
         Ok(Box::new(ops::tstats::TstatsOp { views, where_: matcher, where_text, grouper: Grouper::new(by, fill, aggs), span, ctx }))
     }
 
+    /// A CSV lookup definition by name (or CSV file name); KV-store/model lookups are unsupported.
+    fn lookup_def(&mut self, name: &ast::FieldName) -> PResult<Option<crate::content::LookupDef>> {
+        let Some(def) = ops::lookup::resolve(self.ctx, &name.name) else {
+            // Reported as unsupported, not invalid: the corpus names lookups shipped by other apps
+            // (ES, CIM, URL Toolbox) that a real Splunk has but content does not define.
+            self.unsupported(format!("lookup `{}` is not defined in content (no lookups/*.yml with that name or file)", name.name), name.span);
+            return Ok(None);
+        };
+        if let Some(why) = ops::lookup::offline_reason(def) {
+            self.unsupported(why, name.span);
+            return Ok(None);
+        }
+        Ok(Some(def.clone()))
+    }
+
+    fn lookup(&mut self, l: &ast::LookupCmd) -> PResult<Option<Box<dyn Operator>>> {
+        for o in &l.options {
+            if !matches!(o.key.as_str(), "local" | "update" | "event_time_field") {
+                self.unsupported(format!("lookup option `{}`", o.key), o.span);
+            }
+        }
+        let Some(def) = self.lookup_def(&l.name)? else { return Ok(None) };
+        let map = |m: &ast::FieldMap| (m.field.name.clone(), m.alias.as_ref().map_or_else(|| m.field.name.clone(), |a| a.name.clone()));
+        if l.inputs.is_empty() {
+            return invalid(format!("lookup `{}` needs at least one input field", def.name), l.name.span);
+        }
+        let inputs = l.inputs.iter().map(map).collect();
+        let outputs = if l.outputs.is_empty() { None } else { Some(l.outputs.iter().map(map).collect()) };
+        Ok(Some(Box::new(ops::lookup::LookupOp::new(def, inputs, outputs, l.output_new))))
+    }
+
+    fn inputlookup(&mut self, cmd: &ast::Command, options: &[Opt], table: &ast::FieldName, where_: Option<&ast::SearchExpr>) -> PResult<Option<Box<dyn Operator>>> {
+        let mut append = false;
+        for o in options {
+            match o.key.as_str() {
+                "append" => append = truthy(&o.value),
+                _ => self.unsupported(format!("inputlookup option `{}`", o.key), o.span),
+            }
+        }
+        let Some(def) = self.lookup_def(table)? else { return Ok(None) };
+        let (where_m, where_text) = match where_ {
+            Some(w) => {
+                let mut subs = Vec::new();
+                self.search_subsearches(w, &mut subs)?;
+                if !subs.is_empty() {
+                    self.unsupported("subsearch inside inputlookup where", cmd.span);
+                }
+                let cc = crate::search::CompileCtx { now: self.ctx.fns.now };
+                let m = crate::search::Matcher::compile(w, &cc).map_err(|e| PlanError::Invalid { message: e.message, span: e.span })?;
+                (Some(m), self.text(search_span(w)))
+            }
+            None => (None, String::new()),
+        };
+        Ok(Some(Box::new(ops::lookup::InputlookupOp { def, append, where_: where_m, where_text })))
+    }
+
+    fn subsearch_cmd(&mut self, cmd: &ast::Command, options: &[Opt], fields: &[ast::FieldName], search: &ast::Pipeline) -> PResult<Option<Box<dyn Operator>>> {
+        let sub = self.pipeline(search)?;
+        let limits = self.ctx.limits.clone();
+        let num = |o: &Opt| o.value.parse::<usize>().map_err(|_| PlanError::Invalid { message: format!("`{}` needs a number, found `{}`", o.key, o.value), span: o.span });
+        match cmd.name.as_str() {
+            "join" => {
+                let (mut kind, mut max, mut overwrite, mut maxout) = (ops::subsearch::JoinType::Inner, 1, true, limits.join_maxout);
+                for o in options {
+                    match o.key.as_str() {
+                        "type" => match o.value.to_ascii_lowercase().as_str() {
+                            "inner" => kind = ops::subsearch::JoinType::Inner,
+                            "left" | "outer" => kind = ops::subsearch::JoinType::Left,
+                            other => return invalid(format!("join type `{other}` (expected inner, left or outer)"), o.span),
+                        },
+                        "max" => max = num(o)?,
+                        "overwrite" => overwrite = truthy(&o.value),
+                        "maxout" | "subsearch_maxout" => maxout = num(o)?.min(limits.join_maxout),
+                        _ => self.unsupported(format!("join option `{}`", o.key), o.span),
+                    }
+                }
+                let fields = fields.iter().map(|f| f.name.clone()).collect();
+                Ok(Some(Box::new(ops::subsearch::JoinOp::new(fields, kind, max, overwrite, maxout, sub))))
+            }
+            "append" | "appendcols" => {
+                let mut maxout = limits.append_maxout;
+                let mut overwrite = false;
+                for o in options {
+                    match o.key.as_str() {
+                        "maxout" => maxout = num(o)?.min(limits.append_maxout),
+                        "override" if cmd.name == "appendcols" => overwrite = truthy(&o.value),
+                        "maxtime" | "timeout" | "extendtimerange" => {}
+                        _ => self.unsupported(format!("{} option `{}`", cmd.name, o.key), o.span),
+                    }
+                }
+                if cmd.name == "append" {
+                    Ok(Some(Box::new(ops::subsearch::AppendOp::new(maxout, sub))))
+                } else {
+                    Ok(Some(Box::new(ops::subsearch::AppendcolsOp::new(maxout, overwrite, sub))))
+                }
+            }
+            "appendpipe" => {
+                for o in options {
+                    self.unsupported(format!("appendpipe option `{}`", o.key), o.span);
+                }
+                // The sub-pipeline runs over the current results: it never reads events.
+                Ok(Some(Box::new(ops::subsearch::AppendpipeOp::new(sub, limits.append_maxout.max(1_000_000)))))
+            }
+            other => {
+                self.unsupported(format!("command `{other}`"), cmd.name_span);
+                Ok(None)
+            }
+        }
+    }
+
+    fn foreach(&mut self, options: &[Opt], fields: &[ast::FieldName], template: &ast::StrLit) -> PResult<Option<Box<dyn Operator>>> {
+        for o in options {
+            if !(o.key == "mode" && o.value.eq_ignore_ascii_case("multifield")) {
+                self.unsupported(format!("foreach option `{}={}`", o.key, o.value), o.span);
+            }
+        }
+        // Check the template once with a stand-in field name: parse errors and unsupported
+        // commands or functions show at plan time, not on the first row.
+        let probe = format!("| {}", ops::foreach::substitute(&template.value, "x", &vec!["x".to_string(); 9]).trim_start_matches(|c: char| c == '|' || c.is_whitespace()));
+        let parsed = spl_parser::parse_pipeline(&probe).map_err(|e| PlanError::Invalid { message: format!("foreach template `{probe}`: {}", e.message), span: template.span })?;
+        for c in &parsed.commands {
+            if !ops::foreach::TEMPLATE_COMMANDS.contains(&c.name.as_str()) {
+                self.unsupported(format!("foreach template command `{}`", c.name), template.span);
+                return Ok(None);
+            }
+        }
+        let mut inner = Planner { src: &probe, ctx: self.ctx, unsupported: Vec::new() };
+        inner.pipeline(&parsed).map_err(|e| match e {
+            PlanError::Invalid { message, .. } => PlanError::Invalid { message: format!("foreach template: {message}"), span: template.span },
+            other => other,
+        })?;
+        for u in inner.unsupported {
+            self.unsupported(u.what, template.span);
+        }
+        let patterns = fields.iter().map(|f| ops::foreach::CapturePattern::new(&f.name)).collect();
+        Ok(Some(Box::new(ops::foreach::ForeachOp::new(patterns, template.value.clone(), self.ctx.clone()))))
+    }
+
+    fn transaction(&mut self, cmd: &ast::Command, args: &[Arg]) -> PResult<Option<Box<dyn Operator>>> {
+        let mut fields = Vec::new();
+        let (mut starts, mut ends, mut maxspan, mut maxpause, mut maxevents) = (None, None, None, None, None);
+        let cc = crate::search::CompileCtx { now: self.ctx.fns.now };
+        for a in args {
+            match a {
+                Arg::Word { text, quoted: false, .. } => fields.push(text.clone()),
+                Arg::Comma(_) => {}
+                Arg::Opt(o) => match o.key.as_str() {
+                    "startswith" | "endswith" => {
+                        let t = o.value.trim();
+                        let t = t.strip_prefix('(').and_then(|x| x.strip_suffix(')')).unwrap_or(t);
+                        if t.starts_with("eval(") {
+                            self.unsupported(format!("transaction {}=eval(...)", o.key), o.span);
+                            continue;
+                        }
+                        let expr = spl_parser::parse_search_expr(t).map_err(|e| PlanError::Invalid { message: format!("transaction {}: {}", o.key, e.message), span: o.span })?;
+                        let m = match expr {
+                            Some(e) => crate::search::Matcher::compile(&e, &cc).map_err(|e| PlanError::Invalid { message: e.message, span: o.span })?,
+                            None => crate::search::Matcher::True,
+                        };
+                        if o.key == "startswith" {
+                            starts = Some(m);
+                        } else {
+                            ends = Some(m);
+                        }
+                    }
+                    "maxspan" | "maxpause" => {
+                        let secs = crate::timefmt::parse_span(&o.value).and_then(|s| s.seconds()).ok_or(PlanError::Invalid { message: format!("cannot read {} `{}`", o.key, o.value), span: o.span })?;
+                        if o.key == "maxspan" {
+                            maxspan = Some(secs);
+                        } else {
+                            maxpause = Some(secs);
+                        }
+                    }
+                    "maxevents" => maxevents = o.value.parse::<i64>().ok(),
+                    // connected only matters with several fields where some events lack some.
+                    "connected" | "keepevicted" if !truthy(&o.value) || o.key == "connected" => {}
+                    _ => self.unsupported(format!("transaction option `{}={}`", o.key, o.value), o.span),
+                },
+                other => self.unsupported(format!("transaction argument `{}`", self.text(arg_span(other))), arg_span(other)),
+            }
+        }
+        if fields.is_empty() {
+            self.unsupported("transaction without fields", cmd.span);
+            return Ok(None);
+        }
+        let mut op = ops::transaction::TransactionOp::new(fields, starts, ends, self.text(cmd.span));
+        op.maxspan = maxspan;
+        op.maxpause = maxpause;
+        // maxevents < 0 means no limit.
+        op.maxevents = match maxevents {
+            Some(n) if n < 0 => usize::MAX,
+            Some(n) => n as usize,
+            None => 1000,
+        };
+        Ok(Some(Box::new(op)))
+    }
+
+    /// `from datamodel:M.D`, `from datamodel M.D`, `datamodel M D search`.
+    fn datamodel_cmd(&mut self, cmd: &ast::Command, words: &[&str]) -> PResult<Option<Box<dyn Operator>>> {
+        let spec: Option<(String, Option<String>)> = match (cmd.name.as_str(), words) {
+            ("from", [w]) => w.strip_prefix("datamodel:").map(|r| r.to_string()).map(|r| split_model(&r)),
+            ("from", [d, m]) if d.eq_ignore_ascii_case("datamodel") => Some(split_model(m)),
+            ("datamodel", [m, d, s]) if s.eq_ignore_ascii_case("search") => Some((m.to_string(), Some(d.to_string()))),
+            ("datamodel", [m, s]) if s.eq_ignore_ascii_case("search") => Some(split_model(m)),
+            _ => None,
+        };
+        let Some((model, dataset)) = spec else {
+            self.unsupported(format!("{} form `{}`", cmd.name, self.text(cmd.span)), cmd.span);
+            return Ok(None);
+        };
+        let Some(dm) = self.ctx.content.datamodel(&model) else {
+            self.unsupported(format!("data model `{model}` (no content/datamodels definition)"), cmd.span);
+            return Ok(None);
+        };
+        let views = ops::tstats::DatasetView::resolve(dm, dataset.as_deref()).map_err(|m| PlanError::Invalid { message: m, span: cmd.span })?;
+        Ok(Some(Box::new(ops::datamodel::DatamodelOp { views, ctx: self.ctx.clone(), text: self.text(cmd.span) })))
+    }
+
     fn generic(&mut self, cmd: &ast::Command, args: &[Arg], _first: bool) -> PResult<Option<Box<dyn Operator>>> {
         let words: Vec<&str> = args
             .iter()
@@ -368,6 +586,194 @@ impl Planner<'_> {
                     _ => None,
                 });
                 Box::new(ops::rows::MvexpandOp { field: field.to_string(), limit })
+            }
+            "spath" => {
+                let (mut input, mut output, mut path) = ("_raw".to_string(), None, None);
+                for a in args {
+                    match a {
+                        Arg::Opt(o) if o.key == "input" => input = o.value.clone(),
+                        Arg::Opt(o) if o.key == "output" => output = Some(o.value.clone()),
+                        Arg::Opt(o) if o.key == "path" => path = Some(o.value.clone()),
+                        Arg::Word { text, .. } if path.is_none() => path = Some(text.clone()),
+                        Arg::Comma(_) => {}
+                        other => self.unsupported(format!("spath argument `{}`", self.text(arg_span(other))), arg_span(other)),
+                    }
+                }
+                Box::new(ops::json::SpathOp::new(input, output, path).map_err(|m| PlanError::Invalid { message: m, span: cmd.span })?)
+            }
+            "fromjson" => {
+                let Some(field) = words.first() else { return invalid("fromjson needs a field", cmd.span) };
+                let prefix = opt_arg(args, "prefix").unwrap_or_default();
+                Box::new(ops::json::FromjsonOp { field: field.to_string(), prefix })
+            }
+            "xmlkv" => {
+                for a in args {
+                    if let Arg::Opt(o) = a {
+                        self.unsupported(format!("xmlkv option `{}`", o.key), o.span);
+                    }
+                }
+                Box::new(ops::json::XmlkvOp { field: words.first().map_or("_raw".to_string(), |w| w.to_string()) })
+            }
+            "transaction" => return self.transaction(cmd, args),
+            "replace" => {
+                // `"a" WITH "b" [, ...] [IN f1, f2]`
+                let mut toks: Vec<(&str, bool)> = Vec::new();
+                for a in args {
+                    match a {
+                        Arg::Word { text, quoted, .. } => toks.push((text.as_str(), *quoted)),
+                        Arg::Comma(_) => {}
+                        other => return invalid(format!("replace: unexpected `{}`", self.text(arg_span(other))), arg_span(other)),
+                    }
+                }
+                let kw = |t: &(&str, bool), k: &str| !t.1 && t.0.eq_ignore_ascii_case(k);
+                let split = toks.iter().position(|t| kw(t, "in")).unwrap_or(toks.len());
+                let (pairs_toks, field_toks) = toks.split_at(split);
+                let mut pairs = Vec::new();
+                for chunk in pairs_toks.chunks(3) {
+                    match chunk {
+                        [from, w, to] if kw(w, "with") => pairs.push((ops::foreach::CapturePattern::new(from.0), to.0.to_string())),
+                        _ => return invalid("replace: expected `\"old\" WITH \"new\"` pairs", cmd.span),
+                    }
+                }
+                let fields = field_toks.iter().skip(1).map(|t| NamePattern::new(t.0)).collect();
+                Box::new(ops::misc::ReplaceOp { pairs, fields })
+            }
+            "addtotals" => {
+                let mut fieldname = "Total".to_string();
+                for a in args {
+                    if let Arg::Opt(o) = a {
+                        match o.key.as_str() {
+                            "fieldname" => fieldname = o.value.clone(),
+                            "row" if truthy(&o.value) => {}
+                            "col" if !truthy(&o.value) => {}
+                            _ => self.unsupported(format!("addtotals option `{}={}`", o.key, o.value), o.span),
+                        }
+                    }
+                }
+                Box::new(ops::misc::AddtotalsOp { fieldname, fields: words.iter().map(|w| NamePattern::new(w)).collect() })
+            }
+            "makeresults" => {
+                let count = opt_arg(args, "count").map_or(Ok(1), |c| c.parse::<usize>().map_err(|_| PlanError::Invalid { message: format!("makeresults count `{c}`"), span: cmd.span }))?;
+                for a in args {
+                    if let Arg::Opt(o) = a {
+                        if o.key != "count" {
+                            self.unsupported(format!("makeresults option `{}`", o.key), o.span);
+                        }
+                    }
+                }
+                Box::new(ops::misc::MakeresultsOp { count, now: self.ctx.fns.now })
+            }
+            "top" | "rare" => {
+                let mut fields = Vec::new();
+                let mut by = Vec::new();
+                let mut in_by = false;
+                for w in &words {
+                    if w.eq_ignore_ascii_case("by") {
+                        in_by = true;
+                    } else if in_by {
+                        by.push(w.to_string());
+                    } else {
+                        fields.push(w.to_string());
+                    }
+                }
+                if fields.is_empty() {
+                    return invalid(format!("{} needs a field", cmd.name), cmd.span);
+                }
+                let mut op = ops::misc::TopOp::new(cmd.name == "rare", fields, by, 10);
+                for a in args {
+                    if let Arg::Opt(o) = a {
+                        match o.key.as_str() {
+                            "limit" => op.limit = o.value.parse().map_err(|_| PlanError::Invalid { message: format!("limit `{}`", o.value), span: o.span })?,
+                            "countfield" => op.countfield = o.value.clone(),
+                            "percentfield" => op.percentfield = o.value.clone(),
+                            "showcount" => op.showcount = truthy(&o.value),
+                            "showperc" => op.showperc = truthy(&o.value),
+                            _ => self.unsupported(format!("{} option `{}`", cmd.name, o.key), o.span),
+                        }
+                    }
+                }
+                Box::new(op)
+            }
+            "makemv" => {
+                let Some(field) = words.last() else { return invalid("makemv needs a field", cmd.span) };
+                let mut op = ops::misc::MakemvOp { field: field.to_string(), delim: " ".into(), tokenizer: None, allowempty: false };
+                for a in args {
+                    if let Arg::Opt(o) = a {
+                        match o.key.as_str() {
+                            "delim" => op.delim = o.value.clone(),
+                            "tokenizer" => op.tokenizer = Some(crate::regex_util::compile(&o.value).map_err(|m| PlanError::Invalid { message: m, span: o.span })?),
+                            "allowempty" => op.allowempty = truthy(&o.value),
+                            "setsv" if !truthy(&o.value) => {}
+                            _ => self.unsupported(format!("makemv option `{}`", o.key), o.span),
+                        }
+                    }
+                }
+                Box::new(op)
+            }
+            "nomv" => {
+                let Some(field) = words.first() else { return invalid("nomv needs a field", cmd.span) };
+                Box::new(ops::misc::NomvOp { field: field.to_string() })
+            }
+            "mvcombine" => {
+                let Some(field) = words.last() else { return invalid("mvcombine needs a field", cmd.span) };
+                if let Some(o) = args.iter().find_map(|a| if let Arg::Opt(o) = a { Some(o) } else { None }) {
+                    self.unsupported(format!("mvcombine option `{}`", o.key), o.span);
+                }
+                Box::new(ops::misc::MvcombineOp::new(field.to_string()))
+            }
+            "from" | "datamodel" => return self.datamodel_cmd(cmd, &words),
+            "iplocation" => {
+                self.unsupported("iplocation needs a GeoIP database (MaxMind .mmdb); none configured", cmd.name_span);
+                return Ok(None);
+            }
+            "apply" | "summary" | "fit" | "anomalydetection" | "outlier" => {
+                self.unsupported(format!("command `{}` (Machine Learning Toolkit model or analysis; not available offline)", cmd.name), cmd.name_span);
+                return Ok(None);
+            }
+            "rest" | "metadata" | "collect" | "sendalert" => {
+                self.unsupported(format!("command `{}` (needs a live Splunk instance)", cmd.name), cmd.name_span);
+                return Ok(None);
+            }
+            "cyberchef" => {
+                self.unsupported("command `cyberchef` (CyberChef add-on; not available offline)", cmd.name_span);
+                return Ok(None);
+            }
+            "map" => {
+                let Some(template) = opt_arg(args, "search") else {
+                    self.unsupported("map without search=\"...\" (subsearch form)", cmd.span);
+                    return Ok(None);
+                };
+                let mut maxsearches = self.ctx.limits.map_maxsearches;
+                for a in args {
+                    match a {
+                        Arg::Opt(o) if o.key == "maxsearches" => maxsearches = o.value.parse().map_err(|_| PlanError::Invalid { message: format!("maxsearches `{}`", o.value), span: o.span })?,
+                        Arg::Opt(o) if o.key == "search" => {}
+                        other => self.unsupported(format!("map argument `{}`", self.text(arg_span(other))), arg_span(other)),
+                    }
+                }
+                // Check the inner search once with a stand-in value (a number fits fields and time modifiers).
+                let probe = ops::map::substitute(&template, &|_| Some("1".to_string()));
+                let (parsed, expanded) = ops::map::parse_inner(&probe, self.ctx).map_err(|m| PlanError::Invalid { message: m, span: cmd.span })?;
+                let mut inner = Planner { src: &expanded, ctx: self.ctx, unsupported: Vec::new() };
+                inner.pipeline(&parsed).map_err(|e| PlanError::Invalid { message: format!("map search: {e}"), span: cmd.span })?;
+                for u in inner.unsupported {
+                    self.unsupported(u.what, cmd.span);
+                }
+                Box::new(ops::map::MapOp::new(template, maxsearches, self.ctx.clone()))
+            }
+            "outputlookup" => {
+                let Some(file) = words.first() else { return invalid("outputlookup needs a file name", cmd.span) };
+                for a in args {
+                    if let Arg::Opt(o) = a {
+                        if !matches!(o.key.as_str(), "append" | "createinapp" | "create_empty" | "override_if_empty" | "max") {
+                            self.unsupported(format!("outputlookup option `{}`", o.key), o.span);
+                        }
+                        if o.key == "append" && truthy(&o.value) {
+                            self.unsupported("outputlookup append=true", o.span);
+                        }
+                    }
+                }
+                Box::new(ops::lookup::OutputlookupOp::new(file, self.ctx.output_dir.clone()).map_err(|m| PlanError::Invalid { message: m, span: cmd.span })?)
             }
             _ => {
                 self.unsupported(format!("command `{}`", cmd.name), cmd.name_span);
@@ -414,5 +820,30 @@ pub fn describe(p: &Pipeline, indent: usize, out: &mut String) {
             out.push_str(&format!("{pad}   {label}:\n"));
             describe(child, indent + 2, out);
         }
+    }
+}
+
+/// The span of a generic argument.
+fn arg_span(a: &Arg) -> Span {
+    match a {
+        Arg::Opt(o) => o.span,
+        Arg::Word { span, .. } | Arg::Call { span, .. } | Arg::Comma(span) => *span,
+        Arg::Subsearch(p) => p.span,
+    }
+}
+
+/// The value of `key=value` among generic arguments.
+fn opt_arg(args: &[Arg], key: &str) -> Option<String> {
+    args.iter().find_map(|a| match a {
+        Arg::Opt(o) if o.key == key => Some(o.value.clone()),
+        _ => None,
+    })
+}
+
+/// `Model.Dataset` → (`Model`, `Dataset`); the dataset may itself be dotted (`Web.Proxy`).
+fn split_model(s: &str) -> (String, Option<String>) {
+    match s.split_once('.') {
+        Some((m, d)) => (m.to_string(), Some(d.to_string())),
+        None => (s.to_string(), None),
     }
 }

@@ -1,8 +1,16 @@
 //! Operators, one module per command family.
 
+pub mod datamodel;
 pub mod fields;
 pub mod filter;
+pub mod foreach;
+pub mod json;
+pub mod lookup;
+pub mod map;
+pub mod misc;
 pub mod rex;
 pub mod rows;
 pub mod stats;
+pub mod subsearch;
+pub mod transaction;
 pub mod tstats;

@@ -1,0 +1,835 @@
+//! `lookup`, `inputlookup`, `outputlookup` over CSV lookup tables from content.
+//!
+//! Tables are read once per process (cached by path) and only from files the content loader
+//! resolved inside a content folder; `outputlookup` writes only into `Context::output_dir`.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, OnceLock};
+
+use ipnet::IpNet;
+
+use crate::content::LookupDef;
+use crate::event::Event;
+use crate::exec::{Context, ExecError, Operator};
+use crate::search::{fold, Glob, Matcher};
+use crate::value::{Atom, Value};
+
+/// Largest lookup CSV we read (a guard against a runaway file in content).
+const MAX_CSV_BYTES: u64 = 512 << 20;
+
+/// A CSV lookup table: header and rows; an empty cell is `None` (a missing field).
+#[derive(Debug, Default)]
+pub struct Table {
+    pub columns: Vec<String>,
+    pub rows: Vec<Vec<Option<String>>>,
+}
+
+impl Table {
+    pub fn column(&self, name: &str) -> Option<usize> {
+        self.columns.iter().position(|c| c == name)
+    }
+
+    pub fn parse(text: &str) -> Result<Table, String> {
+        let mut rdr = csv::ReaderBuilder::new()
+            .flexible(true)
+            .from_reader(text.as_bytes());
+        let columns: Vec<String> = rdr
+            .headers()
+            .map_err(|e| e.to_string())?
+            .iter()
+            .map(|s| s.trim_start_matches('\u{feff}').to_string())
+            .collect();
+        let mut rows = Vec::new();
+        for rec in rdr.records() {
+            let rec = rec.map_err(|e| e.to_string())?;
+            rows.push(
+                (0..columns.len())
+                    .map(|i| rec.get(i).filter(|s| !s.is_empty()).map(str::to_string))
+                    .collect(),
+            );
+        }
+        Ok(Table { columns, rows })
+    }
+
+    /// Rows as events, in file order (empty cells are missing fields).
+    pub fn events(&self) -> impl Iterator<Item = Event> + '_ {
+        self.rows.iter().map(|r| {
+            let mut ev = Event::new();
+            for (c, v) in self.columns.iter().zip(r) {
+                if let Some(v) = v {
+                    ev.set(c.clone(), v.as_str());
+                }
+            }
+            ev
+        })
+    }
+}
+
+fn cache() -> &'static Mutex<HashMap<PathBuf, Arc<Table>>> {
+    static CACHE: OnceLock<Mutex<HashMap<PathBuf, Arc<Table>>>> = OnceLock::new();
+    CACHE.get_or_init(Default::default)
+}
+
+/// Read (once) the CSV of a lookup definition.
+pub fn load(def: &LookupDef) -> Result<Arc<Table>, ExecError> {
+    let Some(path) = &def.file else {
+        return Err(ExecError::new(format!(
+            "lookup `{}` has no CSV file ({} lookups are not available offline)",
+            def.name, def.kind
+        )));
+    };
+    if let Some(t) = cache().lock().ok().and_then(|c| c.get(path).cloned()) {
+        return Ok(t);
+    }
+    let table =
+        Arc::new(read_csv(path).map_err(|m| {
+            ExecError::new(format!("lookup `{}` ({}): {m}", def.name, path.display()))
+        })?);
+    if let Ok(mut c) = cache().lock() {
+        c.insert(path.clone(), table.clone());
+    }
+    Ok(table)
+}
+
+fn read_csv(path: &Path) -> Result<Table, String> {
+    let meta = std::fs::metadata(path).map_err(|e| e.to_string())?;
+    if meta.len() > MAX_CSV_BYTES {
+        return Err(format!("file is over {MAX_CSV_BYTES} bytes"));
+    }
+    let bytes = std::fs::read(path).map_err(|e| e.to_string())?;
+    Table::parse(&String::from_utf8_lossy(&bytes))
+}
+
+/// Find a lookup by its definition name, or by CSV file name (`x.csv`).
+pub fn resolve<'c>(ctx: &'c Context, name: &str) -> Option<&'c LookupDef> {
+    if let Some(d) = ctx.content.lookups.get(name) {
+        return Some(d);
+    }
+    let mut by_file: Vec<&LookupDef> = ctx
+        .content
+        .lookups
+        .values()
+        .filter(|d| {
+            d.file
+                .as_ref()
+                .and_then(|f| f.file_name())
+                .is_some_and(|f| f.to_string_lossy() == name)
+        })
+        .collect();
+    by_file.sort_by(|a, b| a.name.cmp(&b.name));
+    by_file.into_iter().next()
+}
+
+/// Why a definition cannot be used offline, if it cannot.
+pub fn offline_reason(def: &LookupDef) -> Option<String> {
+    match def.kind.as_str() {
+        "csv" => None,
+        "kvstore" => Some(format!(
+            "KV store lookup `{}` is not available offline",
+            def.name
+        )),
+        _ => Some(format!(
+            "MLTK model lookup `{}` is not available offline",
+            def.name
+        )),
+    }
+}
+
+/// How one table cell matches an event value.
+#[derive(Debug)]
+enum Cell {
+    Missing,
+    Exact(String),
+    Glob(Glob),
+    Cidr(IpNet),
+}
+
+impl Cell {
+    fn matches(&self, value: &str, case_sensitive: bool) -> bool {
+        match self {
+            Cell::Missing => false,
+            Cell::Exact(s) if case_sensitive => s == value,
+            Cell::Exact(s) => *s == fold(value),
+            Cell::Glob(g) => g.matches(value),
+            Cell::Cidr(net) => value
+                .trim()
+                .parse::<std::net::IpAddr>()
+                .is_ok_and(|ip| net.contains(&ip)),
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum MatchKind {
+    Exact,
+    Wildcard,
+    Cidr,
+}
+
+/// `match_type` of a column: `WILDCARD(col)`, `CIDR(col)`, else exact.
+fn match_kind(def: &LookupDef, column: &str) -> MatchKind {
+    for m in &def.match_type {
+        let m = m.trim();
+        let inner = |p: &str| {
+            m.get(p.len()..)
+                .and_then(|r| r.strip_suffix(')'))
+                .map(str::trim)
+        };
+        if m.to_ascii_uppercase().starts_with("WILDCARD(") && inner("WILDCARD(") == Some(column) {
+            return MatchKind::Wildcard;
+        }
+        if m.to_ascii_uppercase().starts_with("CIDR(") && inner("CIDR(") == Some(column) {
+            return MatchKind::Cidr;
+        }
+    }
+    MatchKind::Exact
+}
+
+/// `lookup <table> <lfield> [AS <efield>] ... [OUTPUT|OUTPUTNEW <lcol> [AS <efield>] ...]`.
+pub struct LookupOp {
+    def: LookupDef,
+    /// (table column, event field).
+    inputs: Vec<(String, String)>,
+    /// (table column, event field); `None` = every non-input column, OUTPUT semantics.
+    outputs: Option<Vec<(String, String)>>,
+    output_new: bool,
+    state: Option<Prepared>,
+}
+
+struct Prepared {
+    table: Arc<Table>,
+    /// Per row, per input: the compiled cell.
+    cells: Vec<Vec<Cell>>,
+    /// Exact-only inputs: folded key → rows, for a hash lookup instead of a scan.
+    index: Option<HashMap<Vec<String>, Vec<usize>>>,
+    /// (column index or None when the table lacks it, event field).
+    outputs: Vec<(Option<usize>, String)>,
+}
+
+impl LookupOp {
+    pub fn new(
+        def: LookupDef,
+        inputs: Vec<(String, String)>,
+        outputs: Option<Vec<(String, String)>>,
+        output_new: bool,
+    ) -> LookupOp {
+        LookupOp {
+            def,
+            inputs,
+            outputs,
+            output_new,
+            state: None,
+        }
+    }
+
+    fn prepare_table(&mut self) -> Result<(), ExecError> {
+        if self.state.is_some() {
+            return Ok(());
+        }
+        let table = load(&self.def)?;
+        let cs = self.def.case_sensitive;
+        let mut input_cols = Vec::new();
+        for (col, _) in &self.inputs {
+            let Some(i) = table.column(col) else {
+                return Err(ExecError::new(format!(
+                    "lookup `{}` has no column `{col}` (it has: {})",
+                    self.def.name,
+                    table.columns.join(", ")
+                )));
+            };
+            input_cols.push((i, match_kind(&self.def, col)));
+        }
+        let norm = |s: &str| if cs { s.to_string() } else { fold(s) };
+        let cells: Vec<Vec<Cell>> = table
+            .rows
+            .iter()
+            .map(|r| {
+                input_cols
+                    .iter()
+                    .map(|(i, kind)| match (r.get(*i).cloned().flatten(), kind) {
+                        (None, _) => Cell::Missing,
+                        (Some(v), MatchKind::Wildcard) if v.contains('*') => {
+                            Cell::Glob(Glob::new(&v, cs))
+                        }
+                        (Some(v), MatchKind::Cidr) => match v.trim().parse::<IpNet>() {
+                            Ok(n) => Cell::Cidr(n),
+                            // A plain address in a CIDR column is a /32 (or /128).
+                            Err(_) => match v.trim().parse::<std::net::IpAddr>() {
+                                Ok(ip) => Cell::Cidr(IpNet::from(ip)),
+                                Err(_) => Cell::Exact(norm(&v)),
+                            },
+                        },
+                        (Some(v), _) => Cell::Exact(norm(&v)),
+                    })
+                    .collect()
+            })
+            .collect();
+        let index = if input_cols.iter().all(|(_, k)| *k == MatchKind::Exact) {
+            let mut m: HashMap<Vec<String>, Vec<usize>> = HashMap::new();
+            for (ri, row) in cells.iter().enumerate() {
+                let key: Option<Vec<String>> = row
+                    .iter()
+                    .map(|c| match c {
+                        Cell::Exact(s) => Some(s.clone()),
+                        _ => None,
+                    })
+                    .collect();
+                if let Some(k) = key {
+                    m.entry(k).or_default().push(ri);
+                }
+            }
+            Some(m)
+        } else {
+            None
+        };
+        let outputs = match &self.outputs {
+            Some(o) => o
+                .iter()
+                .map(|(c, f)| (table.column(c), f.clone()))
+                .collect(),
+            None => table
+                .columns
+                .iter()
+                .enumerate()
+                .filter(|(_, c)| !self.inputs.iter().any(|(i, _)| i == *c))
+                .map(|(i, c)| (Some(i), c.clone()))
+                .collect(),
+        };
+        self.state = Some(Prepared {
+            table,
+            cells,
+            index,
+            outputs,
+        });
+        Ok(())
+    }
+}
+
+/// Cross product of the inputs' values (an MV field is looked up once per value), capped.
+fn combinations(values: &[Vec<String>]) -> Vec<Vec<String>> {
+    const CAP: usize = 10_000;
+    let mut out: Vec<Vec<String>> = vec![Vec::new()];
+    for vals in values {
+        let mut next = Vec::new();
+        for prefix in &out {
+            for v in vals {
+                if next.len() >= CAP {
+                    break;
+                }
+                let mut p = prefix.clone();
+                p.push(v.clone());
+                next.push(p);
+            }
+        }
+        out = next;
+    }
+    out
+}
+
+impl Operator for LookupOp {
+    fn name(&self) -> &str {
+        "lookup"
+    }
+    fn describe(&self) -> String {
+        let ins: Vec<String> = self
+            .inputs
+            .iter()
+            .map(|(c, f)| {
+                if c == f {
+                    c.clone()
+                } else {
+                    format!("{c} AS {f}")
+                }
+            })
+            .collect();
+        let outs = match &self.outputs {
+            None => " (all columns)".to_string(),
+            Some(o) => format!(
+                " {} {}",
+                if self.output_new {
+                    "OUTPUTNEW"
+                } else {
+                    "OUTPUT"
+                },
+                o.iter()
+                    .map(|(c, f)| if c == f {
+                        c.clone()
+                    } else {
+                        format!("{c} AS {f}")
+                    })
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        };
+        format!(
+            "lookup {} {}{outs} [match_type={:?} case_sensitive={} min_matches={} max_matches={}]",
+            self.def.name,
+            ins.join(", "),
+            self.def.match_type,
+            self.def.case_sensitive,
+            self.def.min_matches,
+            self.def.max_matches
+        )
+    }
+    fn prepare(&mut self, _rt: &crate::exec::Runtime<'_>) -> Result<(), ExecError> {
+        self.prepare_table()
+    }
+    fn push(&mut self, mut ev: Event, out: &mut Vec<Event>) -> Result<(), ExecError> {
+        self.prepare_table()?;
+        let Some(st) = &self.state else { return Ok(()) };
+        let cs = self.def.case_sensitive;
+        // OUTPUTNEW: if every destination already exists there is nothing to do.
+        if self.output_new && st.outputs.iter().all(|(_, f)| ev.get(f).is_some()) {
+            out.push(ev);
+            return Ok(());
+        }
+        // Read all inputs before writing outputs (outputs may overwrite an input field).
+        let mut values = Vec::new();
+        for (_, f) in &self.inputs {
+            match ev.get(f) {
+                Some(v) => values.push(
+                    v.atoms()
+                        .iter()
+                        .map(|a| a.as_str().into_owned())
+                        .collect::<Vec<_>>(),
+                ),
+                None => values.push(Vec::new()),
+            }
+        }
+        let max = if self.def.max_matches == 0 {
+            usize::MAX
+        } else {
+            self.def.max_matches
+        };
+        let mut matched: Vec<usize> = Vec::new();
+        for combo in combinations(&values) {
+            let mut n = 0;
+            let mut take = |ri: usize, matched: &mut Vec<usize>| {
+                if n < max {
+                    matched.push(ri);
+                    n += 1;
+                }
+            };
+            match &st.index {
+                Some(idx) => {
+                    let key: Vec<String> = combo
+                        .iter()
+                        .map(|v| if cs { v.clone() } else { fold(v) })
+                        .collect();
+                    for &ri in idx.get(&key).map(Vec::as_slice).unwrap_or(&[]) {
+                        take(ri, &mut matched);
+                    }
+                }
+                None => {
+                    for (ri, row) in st.cells.iter().enumerate() {
+                        if row.iter().zip(&combo).all(|(c, v)| c.matches(v, cs)) {
+                            take(ri, &mut matched);
+                        }
+                    }
+                }
+            }
+        }
+        for (col, field) in &st.outputs {
+            if self.output_new && ev.get(field).is_some() {
+                continue;
+            }
+            let mut atoms: Vec<Atom> = Vec::new();
+            if let Some(ci) = col {
+                for &ri in &matched {
+                    if let Some(Some(v)) = st.table.rows.get(ri).and_then(|r| r.get(*ci)) {
+                        atoms.push(Atom::Str(v.clone()));
+                    }
+                }
+            }
+            // transforms.conf: fewer than min_matches matches are padded with default_match.
+            if matched.len() < self.def.min_matches {
+                if let Some(d) = &self.def.default_match {
+                    for _ in matched.len()..self.def.min_matches {
+                        atoms.push(Atom::Str(d.clone()));
+                    }
+                }
+            }
+            // OUTPUT overwrites: no value clears the destination.
+            ev.set_opt(field, Value::from_atoms(atoms));
+        }
+        out.push(ev);
+        Ok(())
+    }
+}
+
+/// `inputlookup [append=t] <table> [where <search>]`: the table's rows, in file order. With
+/// `append=t` they follow the incoming rows; otherwise incoming rows are dropped.
+pub struct InputlookupOp {
+    pub def: LookupDef,
+    pub append: bool,
+    pub where_: Option<Matcher>,
+    pub where_text: String,
+}
+
+impl Operator for InputlookupOp {
+    fn name(&self) -> &str {
+        "inputlookup"
+    }
+    fn describe(&self) -> String {
+        format!(
+            "inputlookup{} {}{}",
+            if self.append { " append=t" } else { "" },
+            self.def.name,
+            if self.where_text.is_empty() {
+                String::new()
+            } else {
+                format!(" where {}", self.where_text)
+            }
+        )
+    }
+    fn push(&mut self, ev: Event, out: &mut Vec<Event>) -> Result<(), ExecError> {
+        if self.append {
+            out.push(ev);
+        }
+        Ok(())
+    }
+    fn finish(&mut self, out: &mut Vec<Event>) -> Result<(), ExecError> {
+        let table = load(&self.def)?;
+        out.extend(
+            table
+                .events()
+                .filter(|e| self.where_.as_ref().is_none_or(|m| m.matches(e))),
+        );
+        Ok(())
+    }
+}
+
+/// `outputlookup <file>`: write the rows as CSV into the output folder; rows pass through.
+pub struct OutputlookupOp {
+    pub name: String,
+    pub dir: Option<PathBuf>,
+    rows: Vec<Event>,
+}
+
+impl OutputlookupOp {
+    /// Refuse names that could leave the output folder.
+    pub fn new(name: &str, dir: Option<PathBuf>) -> Result<OutputlookupOp, String> {
+        if name.is_empty()
+            || name.contains('/')
+            || name.contains('\\')
+            || name.contains("..")
+            || name.contains('\0')
+        {
+            return Err(format!(
+                "outputlookup: refused file name `{name}` (a plain file name is required)"
+            ));
+        }
+        Ok(OutputlookupOp {
+            name: name.to_string(),
+            dir,
+            rows: Vec::new(),
+        })
+    }
+}
+
+impl Operator for OutputlookupOp {
+    fn name(&self) -> &str {
+        "outputlookup"
+    }
+    fn describe(&self) -> String {
+        match &self.dir {
+            Some(d) => format!("outputlookup {} (into {})", self.name, d.display()),
+            None => format!("outputlookup {} (refused: no output folder)", self.name),
+        }
+    }
+    fn push(&mut self, ev: Event, _out: &mut Vec<Event>) -> Result<(), ExecError> {
+        self.rows.push(ev);
+        Ok(())
+    }
+    fn finish(&mut self, out: &mut Vec<Event>) -> Result<(), ExecError> {
+        let Some(dir) = &self.dir else {
+            return Err(ExecError::new(format!(
+                "outputlookup {}: no output folder configured; writing is refused",
+                self.name
+            )));
+        };
+        let file = if self.name.to_ascii_lowercase().ends_with(".csv") {
+            self.name.clone()
+        } else {
+            format!("{}.csv", self.name)
+        };
+        let mut columns: Vec<String> = Vec::new();
+        for r in &self.rows {
+            for k in r.fields.keys() {
+                if !columns.contains(k) {
+                    columns.push(k.clone());
+                }
+            }
+        }
+        let mut w = csv::Writer::from_writer(Vec::new());
+        let err = |e: csv::Error| ExecError::new(format!("outputlookup {}: {e}", self.name));
+        w.write_record(&columns).map_err(err)?;
+        for r in &self.rows {
+            w.write_record(columns.iter().map(|c| {
+                r.get(c)
+                    .map(|v| v.as_str().into_owned())
+                    .unwrap_or_default()
+            }))
+            .map_err(err)?;
+        }
+        let bytes = w
+            .into_inner()
+            .map_err(|e| ExecError::new(format!("outputlookup {}: {e}", self.name)))?;
+        std::fs::write(dir.join(&file), bytes)
+            .map_err(|e| ExecError::new(format!("outputlookup {}: {e}", self.name)))?;
+        out.append(&mut self.rows);
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn def(match_type: &[&str], cs: bool, min: usize, default: Option<&str>) -> LookupDef {
+        LookupDef {
+            name: "t".into(),
+            file: None,
+            kind: "csv".into(),
+            match_type: match_type.iter().map(|s| s.to_string()).collect(),
+            case_sensitive: cs,
+            min_matches: min,
+            max_matches: 100,
+            default_match: default.map(str::to_string),
+            yml: String::new(),
+        }
+    }
+
+    fn op(
+        d: LookupDef,
+        csv: &str,
+        inputs: &[(&str, &str)],
+        outputs: Option<&[(&str, &str)]>,
+        new: bool,
+    ) -> LookupOp {
+        let mut o = LookupOp::new(
+            d,
+            inputs
+                .iter()
+                .map(|(a, b)| (a.to_string(), b.to_string()))
+                .collect(),
+            outputs.map(|o| {
+                o.iter()
+                    .map(|(a, b)| (a.to_string(), b.to_string()))
+                    .collect()
+            }),
+            new,
+        );
+        // Install the table directly (tests have no file).
+        let table = Arc::new(Table::parse(csv).unwrap());
+        static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let path = PathBuf::from(format!(
+            "/test/{}.csv",
+            N.fetch_add(1, std::sync::atomic::Ordering::SeqCst)
+        ));
+        cache().lock().unwrap().insert(path.clone(), table);
+        o.def.file = Some(path);
+        o
+    }
+
+    fn run(o: &mut LookupOp, ev: Event) -> Event {
+        let mut out = Vec::new();
+        o.push(ev, &mut out).unwrap();
+        out.pop().unwrap()
+    }
+
+    fn ev(pairs: &[(&str, &str)]) -> Event {
+        let mut e = Event::new();
+        for (k, v) in pairs {
+            e.set(*k, *v);
+        }
+        e
+    }
+
+    #[test]
+    fn lookup_wildcard_case_insensitive_with_default_match_false() {
+        let d = def(&["WILDCARD(domain)"], false, 1, Some("false"));
+        let mut o = op(
+            d,
+            "domain,isIOC,Description\n*akamaicontainer.com,TRUE,url\n",
+            &[("domain", "query")],
+            Some(&[("Description", "Description"), ("isIOC", "isIOC")]),
+            false,
+        );
+        let hit = run(&mut o, ev(&[("query", "x.AKAMAICONTAINER.COM")]));
+        assert_eq!(hit.get_str("isIOC").as_deref(), Some("TRUE"));
+        assert_eq!(hit.get_str("Description").as_deref(), Some("url"));
+        let miss = run(&mut o, ev(&[("query", "example.org")]));
+        assert_eq!(miss.get_str("isIOC").as_deref(), Some("false"));
+        assert_eq!(miss.get_str("Description").as_deref(), Some("false"));
+    }
+
+    #[test]
+    fn lookup_exact_match_is_case_sensitive_by_default() {
+        let d = def(&[], true, 0, None);
+        let mut o = op(d, "k,v\nAbc,1\n", &[("k", "k")], Some(&[("v", "v")]), false);
+        assert_eq!(
+            run(&mut o, ev(&[("k", "Abc")])).get_str("v").as_deref(),
+            Some("1")
+        );
+        assert!(run(&mut o, ev(&[("k", "abc")])).get("v").is_none());
+    }
+
+    #[test]
+    fn lookup_output_overwrites_and_no_match_clears() {
+        let d = def(&[], true, 0, None);
+        let mut o = op(
+            d,
+            "ace_type_string,ace_type_value\nA,Allowed\n",
+            &[("ace_type_string", "aceType")],
+            Some(&[("ace_type_value", "aceType")]),
+            false,
+        );
+        assert_eq!(
+            run(&mut o, ev(&[("aceType", "A")]))
+                .get_str("aceType")
+                .as_deref(),
+            Some("Allowed")
+        );
+        assert!(run(&mut o, ev(&[("aceType", "Z")]))
+            .get("aceType")
+            .is_none());
+    }
+
+    #[test]
+    fn lookup_outputnew_fills_only_missing_fields() {
+        let d = def(&[], true, 0, None);
+        let mut o = op(
+            d,
+            "k,a,b\nx,1,2\n",
+            &[("k", "k")],
+            Some(&[("a", "a"), ("b", "b")]),
+            true,
+        );
+        let r = run(&mut o, ev(&[("k", "x"), ("a", "keep")]));
+        assert_eq!(r.get_str("a").as_deref(), Some("keep"));
+        assert_eq!(r.get_str("b").as_deref(), Some("2"));
+    }
+
+    #[test]
+    fn lookup_without_output_clause_writes_all_other_columns() {
+        let d = def(&[], true, 0, None);
+        let mut o = op(d, "k,a,b\nx,1,\n", &[("k", "k")], None, false);
+        let r = run(&mut o, ev(&[("k", "x")]));
+        assert_eq!(r.get_str("a").as_deref(), Some("1"));
+        assert!(r.get("b").is_none(), "empty cells are missing");
+    }
+
+    #[test]
+    fn lookup_several_matching_rows_give_multivalue_and_mv_input_looks_up_each_value() {
+        let d = def(&["WILDCARD(k)"], true, 0, None);
+        let mut o = op(
+            d,
+            "k,v\na*,1\nab*,2\nc,3\n",
+            &[("k", "k")],
+            Some(&[("v", "v")]),
+            false,
+        );
+        let r = run(&mut o, ev(&[("k", "abc")]));
+        assert_eq!(r.get("v").unwrap().atoms().len(), 2);
+        let mut e = Event::new();
+        e.push("k", "c".into());
+        e.push("k", "zz".into());
+        e.push("k", "ax".into());
+        let r = run(&mut o, e);
+        let vs: Vec<String> = r
+            .get("v")
+            .unwrap()
+            .atoms()
+            .iter()
+            .map(|a| a.to_string())
+            .collect();
+        assert_eq!(vs, vec!["3", "1"]);
+    }
+
+    #[test]
+    fn lookup_cidr_match_type_matches_subnets() {
+        let d = def(&["CIDR(net)"], true, 0, None);
+        let mut o = op(
+            d,
+            "net,zone\n10.0.0.0/8,internal\n",
+            &[("net", "ip")],
+            Some(&[("zone", "zone")]),
+            false,
+        );
+        assert_eq!(
+            run(&mut o, ev(&[("ip", "10.2.3.4")]))
+                .get_str("zone")
+                .as_deref(),
+            Some("internal")
+        );
+        assert!(run(&mut o, ev(&[("ip", "11.2.3.4")])).get("zone").is_none());
+    }
+
+    #[test]
+    fn lookup_missing_input_field_matches_nothing() {
+        let d = def(&[], true, 0, None);
+        let mut o = op(d, "k,v\n,1\n", &[("k", "k")], Some(&[("v", "v")]), false);
+        assert!(run(&mut o, ev(&[("other", "x")])).get("v").is_none());
+    }
+
+    #[test]
+    fn inputlookup_append_adds_table_rows_after_results_and_empty_cells_are_missing() {
+        let o = op(
+            def(&[], true, 0, None),
+            "a,b\n1,\n2,y\n",
+            &[("a", "a")],
+            None,
+            false,
+        );
+        let m = crate::search::Matcher::compile(
+            &spl_parser::parse_search_expr("a=2").unwrap().unwrap(),
+            &crate::search::CompileCtx { now: 0.0 },
+        )
+        .unwrap();
+        let mut il = InputlookupOp {
+            def: o.def.clone(),
+            append: true,
+            where_: None,
+            where_text: String::new(),
+        };
+        let mut out = Vec::new();
+        il.push(ev(&[("x", "0")]), &mut out).unwrap();
+        il.finish(&mut out).unwrap();
+        assert_eq!(out.len(), 3);
+        assert!(out[1].get("b").is_none());
+        let mut il = InputlookupOp {
+            def: o.def,
+            append: false,
+            where_: Some(m),
+            where_text: "a=2".into(),
+        };
+        let mut out = Vec::new();
+        il.push(ev(&[("x", "0")]), &mut out).unwrap();
+        il.finish(&mut out).unwrap();
+        assert_eq!(out.len(), 1);
+        assert_eq!(out[0].get_str("b").as_deref(), Some("y"));
+    }
+
+    #[test]
+    fn outputlookup_refuses_paths() {
+        assert!(OutputlookupOp::new("../x.csv", None).is_err());
+        assert!(OutputlookupOp::new("a/b.csv", None).is_err());
+        assert!(OutputlookupOp::new("ok.csv", None).is_ok());
+    }
+
+    #[test]
+    fn outputlookup_writes_csv_into_output_dir_and_passes_rows() {
+        let dir = std::env::temp_dir().join(format!("spelunk-outlookup-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut o = OutputlookupOp::new("seen", Some(dir.clone())).unwrap();
+        let mut out = Vec::new();
+        o.push(ev(&[("a", "1"), ("b", "x,y")]), &mut out).unwrap();
+        o.finish(&mut out).unwrap();
+        assert_eq!(out.len(), 1);
+        let text = std::fs::read_to_string(dir.join("seen.csv")).unwrap();
+        assert_eq!(text, "a,b\n1,\"x,y\"\n");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}

@@ -1,0 +1,505 @@
+//! Commands that combine the results with another pipeline: `join`, `append`, `appendcols`
+//! (subsearches that run first, in `prepare`) and `appendpipe` (a sub-pipeline run over the
+//! current results at the end).
+
+use std::collections::{HashMap, HashSet};
+
+use crate::event::Event;
+use crate::exec::{self, ExecError, Flow, Operator, Pipeline, Runtime};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum JoinType {
+    Inner,
+    /// `left` and `outer` are the same in Splunk: unmatched main rows are kept.
+    Left,
+}
+
+/// `join [type=] [max=] [overwrite=] f1, f2 [subsearch]`.
+pub struct JoinOp {
+    pub fields: Vec<String>,
+    pub kind: JoinType,
+    /// Right rows used per main row; 0 = all.
+    pub max: usize,
+    pub overwrite: bool,
+    pub maxout: usize,
+    pub sub: Pipeline,
+    right: Vec<Event>,
+    /// Join-key text → right rows (when join fields are listed).
+    index: HashMap<Vec<String>, Vec<usize>>,
+    /// Every field name seen in the right rows (for joins without a field list).
+    right_fields: HashSet<String>,
+}
+
+impl JoinOp {
+    pub fn new(
+        fields: Vec<String>,
+        kind: JoinType,
+        max: usize,
+        overwrite: bool,
+        maxout: usize,
+        sub: Pipeline,
+    ) -> JoinOp {
+        JoinOp {
+            fields,
+            kind,
+            max,
+            overwrite,
+            maxout,
+            sub,
+            right: Vec::new(),
+            index: HashMap::new(),
+            right_fields: HashSet::new(),
+        }
+    }
+
+    /// Set the right-hand rows (what `prepare` does after running the subsearch).
+    pub fn set_right(&mut self, mut rows: Vec<Event>) {
+        rows.truncate(self.maxout);
+        self.index.clear();
+        self.right_fields = rows.iter().flat_map(|r| r.fields.keys().cloned()).collect();
+        if !self.fields.is_empty() {
+            for (i, r) in rows.iter().enumerate() {
+                if let Some(k) = key(r, &self.fields) {
+                    self.index.entry(k).or_default().push(i);
+                }
+            }
+        }
+        self.right = rows;
+    }
+
+    fn merge(&self, left: &Event, right: &Event) -> Event {
+        let mut ev = left.clone();
+        for (k, v) in &right.fields {
+            if self.overwrite || ev.get(k).is_none() {
+                ev.set(k.clone(), v.clone());
+            }
+        }
+        ev
+    }
+}
+
+/// The values of `fields` as exact text; `None` when one is missing (no match).
+fn key(ev: &Event, fields: &[String]) -> Option<Vec<String>> {
+    fields
+        .iter()
+        .map(|f| ev.get(f).map(|v| v.as_str().into_owned()))
+        .collect()
+}
+
+impl Operator for JoinOp {
+    fn name(&self) -> &str {
+        "join"
+    }
+    fn describe(&self) -> String {
+        format!(
+            "join type={} max={} on {} (right side at most {} rows)",
+            if self.kind == JoinType::Inner {
+                "inner"
+            } else {
+                "left"
+            },
+            self.max,
+            if self.fields.is_empty() {
+                "all common fields".to_string()
+            } else {
+                self.fields.join(", ")
+            },
+            self.maxout
+        )
+    }
+    fn prepare(&mut self, rt: &Runtime<'_>) -> Result<(), ExecError> {
+        let rows = rt.collect(&mut self.sub)?;
+        self.set_right(rows);
+        Ok(())
+    }
+    fn push(&mut self, ev: Event, out: &mut Vec<Event>) -> Result<(), ExecError> {
+        let limit = if self.max == 0 { usize::MAX } else { self.max };
+        let mut matched = 0;
+        if self.fields.is_empty() {
+            // No field list: join on every field both sides have.
+            let common: Vec<String> = ev
+                .fields
+                .keys()
+                .filter(|k| self.right_fields.contains(*k))
+                .cloned()
+                .collect();
+            if !common.is_empty() {
+                let lk = key(&ev, &common);
+                for r in &self.right {
+                    if matched >= limit {
+                        break;
+                    }
+                    if lk.is_some() && key(r, &common) == lk {
+                        out.push(self.merge(&ev, r));
+                        matched += 1;
+                    }
+                }
+            }
+        } else if let Some(k) = key(&ev, &self.fields) {
+            for &i in self
+                .index
+                .get(&k)
+                .map(Vec::as_slice)
+                .unwrap_or(&[])
+                .iter()
+                .take(limit)
+            {
+                if let Some(r) = self.right.get(i) {
+                    out.push(self.merge(&ev, r));
+                    matched += 1;
+                }
+            }
+        }
+        if matched == 0 && self.kind == JoinType::Left {
+            out.push(ev);
+        }
+        Ok(())
+    }
+    fn children(&self) -> Vec<(&str, &Pipeline)> {
+        vec![("subsearch", &self.sub)]
+    }
+}
+
+/// `append [subsearch]`: the subsearch's rows (at most `maxout`) after the main rows.
+pub struct AppendOp {
+    pub maxout: usize,
+    pub sub: Pipeline,
+    rows: Vec<Event>,
+}
+
+impl AppendOp {
+    pub fn new(maxout: usize, sub: Pipeline) -> AppendOp {
+        AppendOp {
+            maxout,
+            sub,
+            rows: Vec::new(),
+        }
+    }
+}
+
+impl Operator for AppendOp {
+    fn name(&self) -> &str {
+        "append"
+    }
+    fn describe(&self) -> String {
+        format!(
+            "append (subsearch rows after the results, at most {})",
+            self.maxout
+        )
+    }
+    fn prepare(&mut self, rt: &Runtime<'_>) -> Result<(), ExecError> {
+        let mut rows = rt.collect(&mut self.sub)?;
+        rows.truncate(self.maxout);
+        self.rows = rows;
+        Ok(())
+    }
+    fn push(&mut self, ev: Event, out: &mut Vec<Event>) -> Result<(), ExecError> {
+        out.push(ev);
+        Ok(())
+    }
+    fn finish(&mut self, out: &mut Vec<Event>) -> Result<(), ExecError> {
+        out.append(&mut self.rows);
+        Ok(())
+    }
+    fn children(&self) -> Vec<(&str, &Pipeline)> {
+        vec![("subsearch", &self.sub)]
+    }
+}
+
+/// `appendcols [override=f] [subsearch]`: the n-th subsearch row's fields are added to the n-th
+/// result row (existing fields kept unless `override=true`); extra subsearch rows follow.
+pub struct AppendcolsOp {
+    pub maxout: usize,
+    pub overwrite: bool,
+    pub sub: Pipeline,
+    rows: std::collections::VecDeque<Event>,
+}
+
+impl AppendcolsOp {
+    pub fn new(maxout: usize, overwrite: bool, sub: Pipeline) -> AppendcolsOp {
+        AppendcolsOp {
+            maxout,
+            overwrite,
+            sub,
+            rows: Default::default(),
+        }
+    }
+}
+
+impl Operator for AppendcolsOp {
+    fn name(&self) -> &str {
+        "appendcols"
+    }
+    fn describe(&self) -> String {
+        format!(
+            "appendcols override={} (subsearch columns beside the results)",
+            self.overwrite
+        )
+    }
+    fn prepare(&mut self, rt: &Runtime<'_>) -> Result<(), ExecError> {
+        let mut rows = rt.collect(&mut self.sub)?;
+        rows.truncate(self.maxout);
+        self.rows = rows.into();
+        Ok(())
+    }
+    fn push(&mut self, mut ev: Event, out: &mut Vec<Event>) -> Result<(), ExecError> {
+        if let Some(r) = self.rows.pop_front() {
+            for (k, v) in r.fields {
+                if self.overwrite || ev.get(&k).is_none() {
+                    ev.set(k, v);
+                }
+            }
+        }
+        out.push(ev);
+        Ok(())
+    }
+    fn finish(&mut self, out: &mut Vec<Event>) -> Result<(), ExecError> {
+        out.extend(self.rows.drain(..));
+        Ok(())
+    }
+    fn children(&self) -> Vec<(&str, &Pipeline)> {
+        vec![("subsearch", &self.sub)]
+    }
+}
+
+/// `appendpipe [subpipeline]`: pass the results on, and at the end run the sub-pipeline over
+/// them (it reads no events) and append its output.
+pub struct AppendpipeOp {
+    pub sub: Pipeline,
+    /// Rows above which we refuse to buffer (memory guard).
+    pub max_rows: usize,
+    rows: Vec<Event>,
+}
+
+impl AppendpipeOp {
+    pub fn new(sub: Pipeline, max_rows: usize) -> AppendpipeOp {
+        AppendpipeOp {
+            sub,
+            max_rows,
+            rows: Vec::new(),
+        }
+    }
+}
+
+/// Run planned operators over `rows` directly (no source scan) and collect what they emit.
+pub fn run_over(ops: &mut [Box<dyn Operator>], rows: Vec<Event>) -> Result<Vec<Event>, ExecError> {
+    let mut out = Vec::new();
+    let mut sink = |e: Event| {
+        out.push(e);
+        Ok(Flow::Continue)
+    };
+    let mut stopped = false;
+    for ev in rows {
+        if ops.is_empty() {
+            sink(ev)?;
+            continue;
+        }
+        if exec::feed(ops, 0, ev, &mut sink)? == Flow::Stop {
+            stopped = true;
+            break;
+        }
+    }
+    if !stopped {
+        exec::finish(ops, &mut sink)?;
+    }
+    Ok(out)
+}
+
+impl Operator for AppendpipeOp {
+    fn name(&self) -> &str {
+        "appendpipe"
+    }
+    fn describe(&self) -> String {
+        "appendpipe (sub-pipeline over the current results, output appended)".into()
+    }
+    fn prepare(&mut self, rt: &Runtime<'_>) -> Result<(), ExecError> {
+        for op in self.sub.ops.iter_mut() {
+            op.prepare(rt)?;
+        }
+        Ok(())
+    }
+    fn push(&mut self, ev: Event, out: &mut Vec<Event>) -> Result<(), ExecError> {
+        if self.rows.len() >= self.max_rows {
+            return Err(ExecError::new(format!(
+                "appendpipe: more than {} rows to buffer",
+                self.max_rows
+            )));
+        }
+        self.rows.push(ev.clone());
+        out.push(ev);
+        Ok(())
+    }
+    fn finish(&mut self, out: &mut Vec<Event>) -> Result<(), ExecError> {
+        let rows = std::mem::take(&mut self.rows);
+        out.extend(run_over(&mut self.sub.ops, rows)?);
+        Ok(())
+    }
+    fn children(&self) -> Vec<(&str, &Pipeline)> {
+        vec![("subpipeline", &self.sub)]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::exec::{Context, VecSource};
+
+    fn ev(pairs: &[(&str, &str)]) -> Event {
+        let mut e = Event::new();
+        for (k, v) in pairs {
+            e.set(*k, *v);
+        }
+        e
+    }
+
+    fn empty() -> Pipeline {
+        Pipeline {
+            ops: Vec::new(),
+            reads_events: false,
+        }
+    }
+
+    fn join(fields: &[&str], kind: JoinType, max: usize, right: Vec<Event>) -> JoinOp {
+        let mut j = JoinOp::new(
+            fields.iter().map(|s| s.to_string()).collect(),
+            kind,
+            max,
+            true,
+            50_000,
+            empty(),
+        );
+        j.set_right(right);
+        j
+    }
+
+    fn push_all(op: &mut dyn Operator, rows: Vec<Event>) -> Vec<Event> {
+        let mut out = Vec::new();
+        for r in rows {
+            op.push(r, &mut out).unwrap();
+        }
+        op.finish(&mut out).unwrap();
+        out
+    }
+
+    #[test]
+    fn join_inner_drops_unmatched_and_max1_takes_first_right_row() {
+        let mut j = join(
+            &["g"],
+            JoinType::Inner,
+            1,
+            vec![ev(&[("g", "a"), ("x", "1")]), ev(&[("g", "a"), ("x", "2")])],
+        );
+        let out = push_all(&mut j, vec![ev(&[("g", "a")]), ev(&[("g", "b")])]);
+        assert_eq!(out.len(), 1);
+        assert_eq!(out[0].get_str("x").as_deref(), Some("1"));
+    }
+
+    #[test]
+    fn join_max0_gives_one_row_per_match() {
+        let mut j = join(
+            &["g"],
+            JoinType::Inner,
+            0,
+            vec![ev(&[("g", "a"), ("x", "1")]), ev(&[("g", "a"), ("x", "2")])],
+        );
+        assert_eq!(push_all(&mut j, vec![ev(&[("g", "a")])]).len(), 2);
+    }
+
+    #[test]
+    fn join_left_keeps_unmatched_rows_and_right_fields_overwrite() {
+        let mut j = join(
+            &["g"],
+            JoinType::Left,
+            1,
+            vec![ev(&[("g", "a"), ("x", "right")])],
+        );
+        let out = push_all(
+            &mut j,
+            vec![ev(&[("g", "a"), ("x", "left")]), ev(&[("g", "b")])],
+        );
+        assert_eq!(out.len(), 2);
+        assert_eq!(out[0].get_str("x").as_deref(), Some("right"));
+        assert!(out[1].get("x").is_none());
+    }
+
+    #[test]
+    fn join_is_case_sensitive_and_missing_field_never_matches() {
+        let mut j = join(&["g"], JoinType::Inner, 1, vec![ev(&[("g", "A")])]);
+        assert!(push_all(&mut j, vec![ev(&[("g", "a")]), ev(&[("h", "A")])]).is_empty());
+    }
+
+    #[test]
+    fn join_without_fields_uses_common_fields() {
+        let mut j = join(
+            &[],
+            JoinType::Inner,
+            1,
+            vec![ev(&[("g", "a"), ("h", "1"), ("x", "y")])],
+        );
+        let out = push_all(
+            &mut j,
+            vec![ev(&[("g", "a"), ("h", "1")]), ev(&[("g", "a"), ("h", "2")])],
+        );
+        assert_eq!(out.len(), 1);
+        assert_eq!(out[0].get_str("x").as_deref(), Some("y"));
+    }
+
+    #[test]
+    fn join_right_side_limited_to_maxout() {
+        let mut j = JoinOp::new(vec!["g".into()], JoinType::Inner, 0, true, 1, empty());
+        j.set_right(vec![ev(&[("g", "a")]), ev(&[("g", "a")])]);
+        assert_eq!(push_all(&mut j, vec![ev(&[("g", "a")])]).len(), 1);
+    }
+
+    #[test]
+    fn append_adds_subsearch_rows_after_results() {
+        let ctx = Context::new(Default::default(), 0.0);
+        let src = VecSource(vec![ev(&[("a", "1")]), ev(&[("a", "2")])]);
+        let rt = Runtime {
+            source: &src,
+            ctx: &ctx,
+        };
+        let sub = Pipeline {
+            ops: Vec::new(),
+            reads_events: true,
+        };
+        let mut a = AppendOp::new(1, sub);
+        a.prepare(&rt).unwrap();
+        let out = push_all(&mut a, vec![ev(&[("m", "x")])]);
+        assert_eq!(out.len(), 2, "maxout=1 keeps one subsearch row");
+        assert_eq!(out[1].get_str("a").as_deref(), Some("1"));
+    }
+
+    #[test]
+    fn appendcols_adds_fields_row_by_row_without_overriding() {
+        let mut a = AppendcolsOp::new(100, false, empty());
+        a.rows = vec![
+            ev(&[("c", "1"), ("m", "sub")]),
+            ev(&[("c", "2")]),
+            ev(&[("c", "3")]),
+        ]
+        .into();
+        let out = push_all(&mut a, vec![ev(&[("m", "main")]), ev(&[("m", "x")])]);
+        assert_eq!(out.len(), 3);
+        assert_eq!(out[0].get_str("m").as_deref(), Some("main"));
+        assert_eq!(out[0].get_str("c").as_deref(), Some("1"));
+    }
+
+    #[test]
+    fn appendpipe_runs_subpipeline_over_current_results() {
+        let head = Box::new(crate::ops::rows::HeadOp { limit: 1, seen: 0 });
+        let mut a = AppendpipeOp::new(
+            Pipeline {
+                ops: vec![head],
+                reads_events: false,
+            },
+            1000,
+        );
+        let out = push_all(&mut a, vec![ev(&[("a", "1")]), ev(&[("a", "2")])]);
+        let vals: Vec<String> = out
+            .iter()
+            .map(|e| e.get_str("a").unwrap().into_owned())
+            .collect();
+        assert_eq!(vals, vec!["1", "2", "1"]);
+    }
+}
