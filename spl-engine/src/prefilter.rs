@@ -37,7 +37,7 @@ impl Req {
     }
 
     fn or(items: Vec<Req>) -> Req {
-        if items.is_empty() || items.iter().any(|r| *r == Req::True) {
+        if items.is_empty() || items.contains(&Req::True) {
             return Req::True;
         }
         Req::Or(items)

@@ -223,7 +223,7 @@ pub fn open(path: &Path, opts: &ReadOptions) -> Result<Records, ReadError> {
 pub enum Opened {
     Records(Records),
     RawXml {
-        split: xml::XmlSplitter,
+        split: Box<xml::XmlSplitter>,
         file: String,
         opts: ReadOptions,
     },
@@ -233,7 +233,7 @@ impl Opened {
     pub fn into_records(self) -> Records {
         match self {
             Opened::Records(r) => r,
-            Opened::RawXml { split, file, opts } => with_overrides(Box::new(XmlRecords::from_splitter(split, file)), &opts),
+            Opened::RawXml { split, file, opts } => with_overrides(Box::new(XmlRecords::from_splitter(*split, file)), &opts),
         }
     }
 }
@@ -316,7 +316,7 @@ fn open_stream_split(
     let records: Records = match format {
         Format::XmlWinEventLog => {
             return Ok(Opened::RawXml {
-                split: xml::split_xml_records(src, name.to_string()),
+                split: Box::new(xml::split_xml_records(src, name.to_string())),
                 file: name.to_string(),
                 opts: opts.clone(),
             })
