@@ -317,6 +317,9 @@ pub fn explain(target: &str, common: &Common) -> u8 {
             }
             s.push_str(&format!("search:\n  {}\nexpanded:\n  {}\nplan:\n", det.search.trim(), c.expanded.text.trim()));
             spl_engine::plan::describe(&c.plan, 1, &mut s);
+            let verbatim = spl_engine::prefilter::Verbatim::from_content(&content);
+            let pre = spl_engine::prefilter::RawFilter::new(c.plan.raw_requirement(&verbatim)).map_or_else(|| "none (every record is parsed)".to_string(), |f| f.describe());
+            s.push_str(&format!("prefilter (raw XML records must contain, ignoring case):\n  {pre}\n"));
             print!("{s}");
             exit::OK
         }

@@ -6,6 +6,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Mutex;
 
 use spl_engine::exec::{Context, EventSource, ExecError, Flow};
+use spl_engine::prefilter::RawFilter;
 use spl_engine::read::{self, ReadOptions, Record};
 use spl_engine::Event;
 
@@ -113,45 +114,99 @@ impl Progress {
 /// cheap.
 const BATCH: usize = 512;
 
+/// What the reading side hands to the searching side.
+enum Item {
+    Event(Event),
+    Malformed(spl_engine::read::Malformed),
+    /// Records the prefilter skipped unparsed (they count as read).
+    Skipped(u64),
+}
+
 impl FileSource {
-    /// Read, parse and extract one file on a helper thread (the other core), handing batches of
-    /// ready events to `f` on this thread, in file order.
-    fn scan_file(&self, path: &std::path::Path, count: bool, f: &mut dyn FnMut(Event) -> Result<Flow, ExecError>) -> Result<Flow, ExecError> {
-        let records = read::open(path, &self.opts).map_err(|e| ExecError::new(e.to_string()))?;
-        let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Record>>(8);
+    /// Read one file on a helper thread, handing batches of ready events to `f` on this thread
+    /// in file order. XmlWinEventLog text is split into raw records there, tested against the
+    /// prefilter, and parsed and extracted on all cores.
+    fn scan_file(&self, path: &std::path::Path, count: bool, filter: Option<&RawFilter>, f: &mut dyn FnMut(Event) -> Result<Flow, ExecError>) -> Result<Flow, ExecError> {
+        let opened = read::open_split(path, &self.opts).map_err(|e| ExecError::new(e.to_string()))?;
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Item>>(8);
         let ctx = &self.ctx;
         std::thread::scope(|scope| {
-            scope.spawn(move || {
-                let mut batch = Vec::with_capacity(BATCH);
-                for rec in records {
-                    let rec = match rec {
-                        Record::Event(mut ev) => {
-                            spl_engine::extract::extract(&ctx.content, &ctx.fns, &mut ev);
-                            Record::Event(ev)
+            scope.spawn(move || match opened {
+                read::Opened::RawXml { split, file, opts } => {
+                    let mut raws = Vec::with_capacity(BATCH);
+                    let mut skipped = 0u64;
+                    let mut pending_bad: Vec<Item> = Vec::new();
+                    let flush = |raws: &mut Vec<spl_engine::read::xml::RawXml>, skipped: &mut u64, bad: &mut Vec<Item>| -> bool {
+                        use rayon::prelude::*;
+                        let mut items: Vec<Item> = std::mem::take(bad);
+                        if *skipped > 0 {
+                            items.push(Item::Skipped(std::mem::take(skipped)));
                         }
-                        other => other,
+                        let parsed: Vec<Item> = raws
+                            .par_iter()
+                            .map(|raw| match read::parse_raw_xml(raw, &file, &opts) {
+                                Record::Event(mut ev) => {
+                                    spl_engine::extract::extract(&ctx.content, &ctx.fns, &mut ev);
+                                    Item::Event(ev)
+                                }
+                                Record::Malformed(m) => Item::Malformed(m),
+                            })
+                            .collect();
+                        raws.clear();
+                        items.extend(parsed);
+                        tx.send(items).is_ok()
                     };
-                    batch.push(rec);
-                    if batch.len() == BATCH {
-                        // The receiver hung up (the search stopped early): stop reading.
-                        if tx.send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH))).is_err() {
+                    for rec in *split {
+                        match rec {
+                            Ok(raw) => {
+                                if filter.is_some_and(|f| !f.admits(&raw.bytes)) {
+                                    skipped += 1;
+                                    continue;
+                                }
+                                raws.push(raw);
+                            }
+                            // Keep malformed records in order relative to the batch they precede.
+                            Err(m) => pending_bad.push(Item::Malformed(m)),
+                        }
+                        if raws.len() == BATCH && !flush(&mut raws, &mut skipped, &mut pending_bad) {
                             return;
                         }
                     }
+                    flush(&mut raws, &mut skipped, &mut pending_bad);
                 }
-                let _ = tx.send(batch);
+                read::Opened::Records(records) => {
+                    let mut batch = Vec::with_capacity(BATCH);
+                    for rec in records {
+                        batch.push(match rec {
+                            Record::Event(mut ev) => {
+                                spl_engine::extract::extract(&ctx.content, &ctx.fns, &mut ev);
+                                Item::Event(ev)
+                            }
+                            Record::Malformed(m) => Item::Malformed(m),
+                        });
+                        // The receiver hung up (the search stopped early): stop reading.
+                        if batch.len() == BATCH && tx.send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH))).is_err() {
+                            return;
+                        }
+                    }
+                    let _ = tx.send(batch);
+                }
             });
-            let result = self.consume(rx, count, f);
-            // Dropping the receiver (end of this closure) unblocks the reader if we stopped early.
-            result
+            // Dropping the receiver when this returns unblocks the reader if we stopped early.
+            self.consume(rx, count, f)
         })
     }
 
-    fn consume(&self, rx: std::sync::mpsc::Receiver<Vec<Record>>, count: bool, f: &mut dyn FnMut(Event) -> Result<Flow, ExecError>) -> Result<Flow, ExecError> {
+    fn consume(&self, rx: std::sync::mpsc::Receiver<Vec<Item>>, count: bool, f: &mut dyn FnMut(Event) -> Result<Flow, ExecError>) -> Result<Flow, ExecError> {
         for batch in rx {
             for rec in batch {
                 match rec {
-                    Record::Event(ev) => {
+                    Item::Skipped(n) => {
+                        if count {
+                            self.counters.events.fetch_add(n, Ordering::Relaxed);
+                        }
+                    }
+                    Item::Event(ev) => {
                         if count {
                             let n = self.counters.events.fetch_add(1, Ordering::Relaxed) + 1;
                             if let Some(p) = &self.progress {
@@ -162,7 +217,7 @@ impl FileSource {
                             return Ok(Flow::Stop);
                         }
                     }
-                    Record::Malformed(m) => {
+                    Item::Malformed(m) => {
                         if self.strict {
                             return Err(ExecError::new(format!("malformed event at {}: {}", m.location, m.message)));
                         }
@@ -184,13 +239,17 @@ impl FileSource {
 
 impl EventSource for FileSource {
     fn scan(&self, f: &mut dyn FnMut(Event) -> Result<Flow, ExecError>) -> Result<(), ExecError> {
+        self.scan_filtered(None, f)
+    }
+
+    fn scan_filtered(&self, filter: Option<&RawFilter>, f: &mut dyn FnMut(Event) -> Result<Flow, ExecError>) -> Result<(), ExecError> {
         let count = !self.counted.swap(true, Ordering::SeqCst);
         for path in &self.files {
             let size = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
             if count {
                 self.counters.files.fetch_add(1, Ordering::Relaxed);
             }
-            let flow = self.scan_file(path, count, f)?;
+            let flow = self.scan_file(path, count, filter, f)?;
             if let (true, Some(p)) = (count, &self.progress) {
                 p.bar.inc(size);
             }

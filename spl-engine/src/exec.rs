@@ -8,6 +8,7 @@
 use std::sync::Arc;
 
 use crate::content::Content;
+use crate::prefilter::{RawFilter, Req, Verbatim};
 use crate::eval::FnContext;
 use crate::event::Event;
 
@@ -15,6 +16,12 @@ use crate::event::Event;
 /// returns `Flow::Stop`. It may be called more than once (subsearches re-scan).
 pub trait EventSource: Sync {
     fn scan(&self, f: &mut dyn FnMut(Event) -> Result<Flow, ExecError>) -> Result<(), ExecError>;
+
+    /// Like `scan`, but the source may skip records whose raw bytes the filter rejects without
+    /// parsing them (they still count as read). Sources that cannot test raw bytes ignore it.
+    fn scan_filtered(&self, _filter: Option<&RawFilter>, f: &mut dyn FnMut(Event) -> Result<Flow, ExecError>) -> Result<(), ExecError> {
+        self.scan(f)
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -116,6 +123,21 @@ pub trait Operator: Send {
     fn accepts(&self, _ev: &Event) -> bool {
         true
     }
+    /// Literals the raw record of any event this operator accepts must contain (first
+    /// operators only; see `prefilter`).
+    fn raw_requirement(&self, _verbatim: &Verbatim) -> Req {
+        Req::True
+    }
+}
+
+impl Pipeline {
+    /// What the raw record of an event this pipeline can use must contain.
+    pub fn raw_requirement(&self, verbatim: &Verbatim) -> Req {
+        match self.ops.first() {
+            Some(op) if self.reads_events => op.raw_requirement(verbatim),
+            _ => Req::True,
+        }
+    }
 }
 
 /// A planned pipeline: operators in order. `reads_events` is false when the first command
@@ -163,7 +185,10 @@ impl Runtime<'_> {
             }
         }
         if pipelines.iter().any(|p| p.reads_events) {
-            self.source.scan(&mut |ev| {
+            let verbatim = Verbatim::from_content(&self.ctx.content);
+            let reqs: Vec<Req> = pipelines.iter().zip(&stopped).filter(|(p, s)| p.reads_events && !**s).map(|(p, _)| p.raw_requirement(&verbatim)).collect();
+            let filter = RawFilter::new(Req::any(reqs));
+            self.source.scan_filtered(filter.as_ref(), &mut |ev| {
                 let mut live = false;
                 for (i, p) in pipelines.iter_mut().enumerate() {
                     if stopped[i] || !p.reads_events || p.ops.first().is_some_and(|op| op.exhausted()) {
@@ -202,7 +227,8 @@ impl Runtime<'_> {
         }
         let mut stopped = false;
         if pipeline.reads_events {
-            self.source.scan(&mut |ev| {
+            let filter = RawFilter::new(pipeline.raw_requirement(&Verbatim::from_content(&self.ctx.content)));
+            self.source.scan_filtered(filter.as_ref(), &mut |ev| {
                 if feed(&mut pipeline.ops, 0, ev, sink)? == Flow::Stop {
                     stopped = true;
                     return Ok(Flow::Stop);

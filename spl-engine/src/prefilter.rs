@@ -40,6 +40,10 @@ impl Req {
         if items.is_empty() || items.contains(&Req::True) {
             return Req::True;
         }
+        let mut items = items;
+        if items.len() == 1 {
+            return items.pop().unwrap_or(Req::True);
+        }
         Req::Or(items)
     }
 

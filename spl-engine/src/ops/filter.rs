@@ -105,6 +105,12 @@ impl Operator for SearchOp {
     fn accepts(&self, ev: &Event) -> bool {
         self.filter.matches(ev)
     }
+    fn raw_requirement(&self, verbatim: &crate::prefilter::Verbatim) -> crate::prefilter::Req {
+        match self.filter.matcher() {
+            Some(m) => crate::prefilter::requirement(m, verbatim, &|f| Some(f.to_string())),
+            None => crate::prefilter::Req::True,
+        }
+    }
 }
 
 /// Replace each `[subsearch]` node, in order, with its formatted result.

@@ -41,6 +41,24 @@ impl DatasetView {
         Ok(out)
     }
 
+    /// The event field a prefixed data-model field is copied from (`None` for calculated fields
+    /// and metadata the data model synthesizes).
+    pub fn event_field(&self, name: &str) -> Option<String> {
+        let mut prefix = String::new();
+        for d in &self.lineage {
+            if !prefix.is_empty() {
+                prefix.push('.');
+            }
+            prefix.push_str(&d.name);
+            if let Some(f) = name.strip_prefix(&prefix).and_then(|r| r.strip_prefix('.')) {
+                if d.fields.iter().any(|x| x == f) && !d.eval.iter().any(|(x, _, _)| x == f) {
+                    return Some(f.to_string());
+                }
+            }
+        }
+        None
+    }
+
     /// Whether the event satisfies the constraints of the dataset and its ancestors.
     pub fn admits(&self, ev: &Event) -> bool {
         self.lineage.iter().all(|d| d.constraint.as_ref().is_none_or(|c| c.matches(ev)))
@@ -124,6 +142,17 @@ impl Operator for TstatsOp {
     }
     fn accepts(&self, ev: &Event) -> bool {
         self.views.iter().any(|v| v.admits(ev))
+    }
+    fn raw_requirement(&self, verbatim: &crate::prefilter::Verbatim) -> crate::prefilter::Req {
+        let Some(m) = self.where_.matcher() else { return crate::prefilter::Req::True };
+        // `Processes.process_name` reads the event's `process_name`, unless the data model
+        // computes that field itself.
+        let reqs = self
+            .views
+            .iter()
+            .map(|v| crate::prefilter::requirement(m, verbatim, &|f| v.event_field(f)))
+            .collect();
+        crate::prefilter::Req::any(reqs)
     }
     fn push(&mut self, ev: Event, _out: &mut Vec<Event>) -> Result<(), ExecError> {
         for v in &self.views {
