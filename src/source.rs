@@ -156,7 +156,14 @@ impl FileSource {
                         items.extend(parsed);
                         tx.send(items).is_ok()
                     };
-                    for rec in *split {
+                    let mut split = split;
+                    let anchor = filter.and_then(|f| f.anchor());
+                    loop {
+                        // Jump over stretches of records holding none of the required literals.
+                        if let Some(a) = &anchor {
+                            skipped += split.skip_without(a);
+                        }
+                        let Some(rec) = split.next() else { break };
                         match rec {
                             Ok(raw) => {
                                 if filter.is_some_and(|f| !f.admits(&raw.bytes)) {

@@ -183,11 +183,34 @@ pub fn requirement(m: &Matcher, verbatim: &Verbatim, field_map: &dyn Fn(&str) ->
     }
 }
 
-/// A compiled requirement: one Aho-Corasick pass over the record finds every literal.
+/// Literals at least one of which every admitted record contains (`None`: no such set).
+fn anchors(r: &Req) -> Option<Vec<String>> {
+    match r {
+        Req::True => None,
+        Req::Lit(l) => Some(vec![l.clone()]),
+        // Any child's set will do: take the one with the fewest, longest literals.
+        Req::And(v) => v.iter().filter_map(anchors).min_by_key(|a| (a.len(), usize::MAX - a.iter().map(String::len).min().unwrap_or(0))),
+        Req::Or(v) => {
+            let mut all = Vec::new();
+            for c in v {
+                for l in anchors(c)? {
+                    if !all.contains(&l) {
+                        all.push(l);
+                    }
+                }
+            }
+            Some(all)
+        }
+    }
+}
+
+/// A compiled requirement: one Aho-Corasick pass over the record finds every literal; the
+/// anchor automaton lets a reader skip whole stretches of input that hold none of them.
 pub struct RawFilter {
     req: Req,
     lits: Vec<String>,
     ac: AhoCorasick,
+    anchor: Option<regex::bytes::Regex>,
 }
 
 impl std::fmt::Debug for RawFilter {
@@ -204,8 +227,21 @@ impl RawFilter {
         }
         let mut lits = Vec::new();
         req.collect_lits(&mut lits);
-        let ac = AhoCorasickBuilder::new().ascii_case_insensitive(true).match_kind(MatchKind::Standard).build(&lits).ok()?;
-        Some(RawFilter { req, lits, ac })
+        let build = |pats: &[String], kind| AhoCorasickBuilder::new().ascii_case_insensitive(true).match_kind(kind).build(pats).ok();
+        let ac = build(&lits, MatchKind::Standard)?;
+        // The bulk scan uses the regex crate: its case-insensitive literal search (SIMD over the
+        // case variants) is what ripgrep relies on, and beats a rare-byte prefilter on XML.
+        let anchor = anchors(&req).and_then(|a| {
+            let alts: Vec<String> = a.iter().map(|l| regex::escape(l)).collect();
+            regex::bytes::RegexBuilder::new(&format!("(?i-u:{})", alts.join("|"))).unicode(false).build().ok()
+        });
+        Some(RawFilter { req, lits, ac, anchor })
+    }
+
+    /// Where the first of the literals one of which every admitted record contains occurs, for
+    /// skipping input in bulk; `None` from the outer option when there is no such set.
+    pub fn anchor(&self) -> Option<impl Fn(&[u8]) -> Option<usize> + '_> {
+        self.anchor.as_ref().map(|re| move |hay: &[u8]| re.find(hay).map(|m| m.start()))
     }
 
     pub fn admits(&self, raw: &[u8]) -> bool {

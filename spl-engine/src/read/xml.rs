@@ -159,6 +159,60 @@ impl XmlSplitter {
     }
 }
 
+impl XmlSplitter {
+    /// Skip, without copying or parsing, whole records ahead that contain none of `anchor`'s
+    /// patterns; returns how many. A region is skipped only when its record starts and ends
+    /// pair up, so truncated records are still met (and reported) by `next`.
+    pub fn skip_without(&mut self, find: &dyn Fn(&[u8]) -> Option<usize>) -> u64 {
+        let mut skipped = 0;
+        loop {
+            let pending = self.pending();
+            let hit = find(pending);
+            let found = hit.is_some();
+            let limit = match hit {
+                // Up to the start of the record holding the match.
+                Some(m) => self.last_start_at_or_before(pending, m),
+                // Up to the end of the last complete record in the buffer.
+                None => memchr::memmem::rfind(pending, END).map_or(0, |e| e + END.len()),
+            };
+            if limit > 0 {
+                let region = pending.get(..limit).unwrap_or_default();
+                let ends = self.end.find_iter(region).count();
+                let starts = (0..).scan(0usize, |from, _| {
+                    let s = self.find_start(region, *from)?;
+                    *from = s + START.len();
+                    Some(s)
+                });
+                if starts.count() != ends {
+                    return skipped; // something malformed in there: let `next` handle it
+                }
+                skipped += ends as u64;
+                self.consume(limit);
+            }
+            if found || self.eof {
+                return skipped;
+            }
+            match self.fill() {
+                Ok(true) => {}
+                _ => return skipped,
+            }
+        }
+    }
+
+    fn last_start_at_or_before(&self, hay: &[u8], pos: usize) -> usize {
+        let mut last = 0;
+        let mut from = 0;
+        while let Some(s) = self.find_start(hay, from) {
+            if s > pos {
+                break;
+            }
+            last = s;
+            from = s + START.len();
+        }
+        last
+    }
+}
+
 impl Iterator for XmlSplitter {
     type Item = Result<RawXml, Malformed>;
 
