@@ -178,12 +178,10 @@ impl XmlSplitter {
             if limit > 0 {
                 let region = pending.get(..limit).unwrap_or_default();
                 let ends = self.end.find_iter(region).count();
-                let starts = (0..).scan(0usize, |from, _| {
-                    let s = self.find_start(region, *from)?;
-                    *from = s + START.len();
-                    Some(s)
-                });
-                if starts.count() != ends {
+                // Exact start tags only (`<EventID>`, `<EventData>` would be four hits a record);
+                // a start written another way makes the counts differ and `next` takes over.
+                let starts = memchr::memmem::find_iter(region, b"<Event ").count() + memchr::memmem::find_iter(region, b"<Event>").count();
+                if starts != ends {
                     return skipped; // something malformed in there: let `next` handle it
                 }
                 skipped += ends as u64;
@@ -200,16 +198,16 @@ impl XmlSplitter {
     }
 
     fn last_start_at_or_before(&self, hay: &[u8], pos: usize) -> usize {
-        let mut last = 0;
-        let mut from = 0;
-        while let Some(s) = self.find_start(hay, from) {
-            if s > pos {
-                break;
+        // Search backwards from the match: the enclosing record's start is the nearest one.
+        let upto = hay.get(..pos.saturating_add(1).min(hay.len())).unwrap_or_default();
+        let mut end = upto.len();
+        while let Some(s) = memchr::memmem::rfind(upto.get(..end).unwrap_or_default(), START) {
+            if matches!(hay.get(s + START.len()), Some(b' ' | b'>' | b'\t' | b'\r' | b'\n' | b'/')) {
+                return s;
             }
-            last = s;
-            from = s + START.len();
+            end = s;
         }
-        last
+        0
     }
 }
 
