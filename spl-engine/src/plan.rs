@@ -352,7 +352,8 @@ impl Planner<'_> {
         Ok(Box::new(ops::tstats::TstatsOp { views, where_: matcher, where_text, grouper: Grouper::new(by, fill, aggs), span, ctx }))
     }
 
-    /// A CSV lookup definition by name (or CSV file name); KV-store/model lookups are unsupported.
+    /// A lookup definition by name (or CSV file name): CSV, KV store (empty offline unless a layer
+    /// gives it a CSV) or a computed external lookup; MLTK model lookups are unsupported.
     fn lookup_def(&mut self, name: &ast::FieldName) -> PResult<Option<crate::content::LookupDef>> {
         let Some(def) = ops::lookup::resolve(self.ctx, &name.name) else {
             // Reported as unsupported, not invalid: the corpus names lookups shipped by other apps
