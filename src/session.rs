@@ -44,7 +44,8 @@ pub struct Compiled {
 
 fn embedded_files(dir: &Dir<'_>, prefix: &str, out: &mut Vec<ContentFile>) {
     for f in dir.files() {
-        if f.path().extension().is_some_and(|x| x == "yml" || x == "yaml") {
+        // YAML, and the CSV tables of the pack's lookups (held in memory).
+        if f.path().extension().is_some_and(|x| x == "yml" || x == "yaml" || x == "csv") {
             if let Some(text) = f.contents_utf8() {
                 out.push(ContentFile { path: PathBuf::from(prefix).join(f.path()), text: text.to_string() });
             }
