@@ -128,6 +128,7 @@ pub fn context(content: Arc<Content>, common: &Common) -> Result<Context, String
     if let Some(tz) = &common.tz {
         ctx.fns.tz.offset_seconds = parse_tz(tz)?;
     }
+    ctx.geoip = common.geoip.clone().or_else(|| std::env::var_os("SPELUNK_GEOIP_DB").filter(|v| !v.is_empty()).map(PathBuf::from));
     Ok(ctx)
 }
 

@@ -724,8 +724,20 @@ impl Planner<'_> {
             }
             "from" | "datamodel" => return self.datamodel_cmd(cmd, &words),
             "iplocation" => {
-                self.unsupported("iplocation needs a GeoIP database (MaxMind .mmdb); none configured", cmd.name_span);
-                return Ok(None);
+                // `iplocation [prefix=p] [allfields=bool] [lang=code] field`; the database is
+                // checked when the search runs (planning needs none).
+                let Some(field) = words.last() else { return invalid("iplocation needs a field", cmd.span) };
+                let (mut prefix, mut allfields) = (String::new(), false);
+                for a in args {
+                    match a {
+                        Arg::Opt(o) if o.key == "prefix" => prefix = o.value.clone(),
+                        Arg::Opt(o) if o.key == "allfields" => allfields = truthy(&o.value),
+                        Arg::Opt(o) if o.key == "lang" && matches!(o.value.as_str(), "en" | "") => {}
+                        Arg::Word { .. } if words.len() == 1 => {}
+                        other => self.unsupported(format!("iplocation argument `{}`", self.text(arg_span(other))), arg_span(other)),
+                    }
+                }
+                Box::new(ops::iplocation::IplocationOp::new(field.to_string(), prefix, allfields, self.ctx.geoip.clone(), cmd.span))
             }
             "apply" | "summary" | "fit" | "anomalydetection" | "outlier" => {
                 self.unsupported(format!("command `{}` (Machine Learning Toolkit model or analysis; not available offline)", cmd.name), cmd.name_span);

@@ -4,6 +4,7 @@ pub mod datamodel;
 pub mod fields;
 pub mod filter;
 pub mod foreach;
+pub mod iplocation;
 pub mod json;
 pub mod lookup;
 pub mod map;
