@@ -204,6 +204,30 @@ impl Planner<'_> {
                         let current = opt(&s.options, "current").is_none_or(|o| truthy(&o.value));
                         Box::new(ops::stats::StreamstatsOp::new(aggs, by, window, current, ctx))
                     }
+                    "timechart" => {
+                        if by.len() > 1 {
+                            return invalid("timechart takes at most one `by` field", cmd.span);
+                        }
+                        let mut span = None;
+                        let (mut limit, mut useother, mut usenull) = (10, true, true);
+                        for o in &s.options {
+                            match o.key.as_str() {
+                                "span" => span = Some(crate::timefmt::parse_span(&o.value).ok_or(PlanError::Invalid { message: format!("cannot read span `{}`", o.value), span: o.span })?),
+                                "limit" => limit = o.value.trim_start_matches("top").parse().map_err(|_| PlanError::Invalid { message: format!("timechart limit `{}`", o.value), span: o.span })?,
+                                "useother" => useother = truthy(&o.value),
+                                "usenull" => usenull = truthy(&o.value),
+                                // Display-only options.
+                                "partial" | "format" | "sep" | "fixedrange" => {}
+                                "cont" if truthy(&o.value) => {}
+                                _ => self.unsupported(format!("timechart option `{}={}`", o.key, o.value), o.span),
+                            }
+                        }
+                        let mut op = ops::timechart::TimechartOp::new(span, by.into_iter().next(), aggs, ctx);
+                        op.limit = limit;
+                        op.useother = useother;
+                        op.usenull = usenull;
+                        Box::new(op)
+                    }
                     _ => {
                         self.unsupported(format!("command `{name}`"), cmd.name_span);
                         return Ok(None);

@@ -13,5 +13,6 @@ pub mod rex;
 pub mod rows;
 pub mod stats;
 pub mod subsearch;
+pub mod timechart;
 pub mod transaction;
 pub mod tstats;
