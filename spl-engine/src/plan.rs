@@ -640,6 +640,20 @@ impl Planner<'_> {
                 Box::new(ops::json::XmlkvOp { field: words.first().map_or("_raw".to_string(), |w| w.to_string()) })
             }
             "transaction" => return self.transaction(cmd, args),
+            "extract" | "kv" => {
+                // Only the inline-delimiter form; `extract` of props.conf transforms needs them.
+                let (pairdelim, kvdelim) = (opt_arg(args, "pairdelim"), opt_arg(args, "kvdelim"));
+                for a in args {
+                    if !matches!(a, Arg::Opt(o) if o.key == "pairdelim" || o.key == "kvdelim") {
+                        self.unsupported(format!("{} argument `{}`", cmd.name, self.text(arg_span(a))), arg_span(a));
+                    }
+                }
+                let (Some(pairdelim), Some(kvdelim)) = (pairdelim, kvdelim) else {
+                    self.unsupported(format!("{} without pairdelim= and kvdelim= (props.conf extractions)", cmd.name), cmd.span);
+                    return Ok(None);
+                };
+                Box::new(ops::kv::ExtractOp { pairdelim, kvdelim })
+            }
             "replace" => {
                 // `"a" WITH "b" [, ...] [IN f1, f2]`
                 let mut toks: Vec<(&str, bool)> = Vec::new();

@@ -6,6 +6,7 @@ pub mod filter;
 pub mod foreach;
 pub mod iplocation;
 pub mod json;
+pub mod kv;
 pub mod lookup;
 pub mod map;
 pub mod misc;
