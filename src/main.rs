@@ -125,6 +125,10 @@ pub struct Common {
     /// `now()`/`relative_time` results.
     #[arg(long, value_name = "EPOCH")]
     pub now: Option<f64>,
+    /// MaxMind GeoIP2/GeoLite2 City database (`.mmdb`) for `iplocation` (default: the
+    /// SPELUNK_GEOIP_DB environment variable).
+    #[arg(long, value_name = "FILE.mmdb")]
+    pub geoip: Option<PathBuf>,
 }
 
 #[derive(Args, Clone, Default)]

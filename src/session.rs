@@ -44,7 +44,8 @@ pub struct Compiled {
 
 fn embedded_files(dir: &Dir<'_>, prefix: &str, out: &mut Vec<ContentFile>) {
     for f in dir.files() {
-        if f.path().extension().is_some_and(|x| x == "yml" || x == "yaml") {
+        // YAML, and the CSV tables of the pack's lookups (held in memory).
+        if f.path().extension().is_some_and(|x| x == "yml" || x == "yaml" || x == "csv") {
             if let Some(text) = f.contents_utf8() {
                 out.push(ContentFile { path: PathBuf::from(prefix).join(f.path()), text: text.to_string() });
             }
@@ -127,6 +128,7 @@ pub fn context(content: Arc<Content>, common: &Common) -> Result<Context, String
     if let Some(tz) = &common.tz {
         ctx.fns.tz.offset_seconds = parse_tz(tz)?;
     }
+    ctx.geoip = common.geoip.clone().or_else(|| std::env::var_os("SPELUNK_GEOIP_DB").filter(|v| !v.is_empty()).map(PathBuf::from));
     Ok(ctx)
 }
 

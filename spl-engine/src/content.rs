@@ -114,6 +114,10 @@ pub struct LookupDef {
     pub min_matches: usize,
     pub max_matches: usize,
     pub default_match: Option<String>,
+    /// Columns declared by `fields_list` (KV-store and external lookups).
+    pub fields: Vec<String>,
+    /// The CSV text when the layer holds it in memory (the embedded built-in pack).
+    pub inline_csv: Option<std::sync::Arc<str>>,
     pub yml: String,
 }
 
@@ -128,6 +132,8 @@ pub struct Content {
     pub eventtypes: Vec<Eventtype>,
     pub datamodels: Vec<DataModel>,
     pub lookups: HashMap<String, LookupDef>,
+    /// CSV files of in-memory layers (the embedded pack), by path, for their lookups.
+    pub inline_files: HashMap<PathBuf, std::sync::Arc<str>>,
     /// Problems found while loading that do not stop a run (file, message).
     pub warnings: Vec<ContentError>,
 }
@@ -231,6 +237,12 @@ impl Content {
 
     /// Load YAML files of one layer; `root` resolves lookup CSV files.
     pub fn load_files(&mut self, root: &Path, files: Vec<ContentFile>) -> Result<(), ContentError> {
+        // CSV files of an in-memory layer first, so its lookup definitions can find them.
+        let (csvs, files): (Vec<ContentFile>, Vec<ContentFile>) =
+            files.into_iter().partition(|f| f.path.extension().is_some_and(|x| x.eq_ignore_ascii_case("csv")));
+        for f in csvs {
+            self.inline_files.insert(f.path, f.text.into());
+        }
         for f in files {
             let rel = f.path.strip_prefix(root).unwrap_or(&f.path).to_path_buf();
             let kind = rel.components().find_map(|c| {
@@ -293,16 +305,32 @@ impl Content {
             Some(Yaml::String(s)) => s.split(',').map(|x| x.trim().to_string()).filter(|x| !x.is_empty()).collect(),
             _ => list_of(&y, "match_type"),
         };
+        // `fields_list: a, b, c` (transforms.conf style) or a YAML list.
+        let fields = match y.get("fields_list") {
+            Some(Yaml::String(s)) => s.split(',').map(|x| x.trim().to_string()).filter(|x| !x.is_empty()).collect(),
+            _ => list_of(&y, "fields_list"),
+        };
+        let inline_csv = csv.as_ref().and_then(|p| self.inline_files.get(p).cloned());
         let truthy = |k: &str, default: bool| str_of(&y, k).map_or(default, |s| matches!(s.to_ascii_lowercase().as_str(), "true" | "1"));
         let def = LookupDef {
             name: name.clone(),
-            kind: if csv.is_some() { "csv".into() } else if y.get("collection").is_some() { "kvstore".into() } else { "model".into() },
+            kind: if csv.is_some() {
+                "csv".into()
+            } else if y.get("collection").is_some() {
+                "kvstore".into()
+            } else if y.get("external_cmd").is_some() {
+                "external".into()
+            } else {
+                "model".into()
+            },
             file: csv,
             match_type: mt,
             case_sensitive: truthy("case_sensitive_match", true),
             min_matches: str_of(&y, "min_matches").and_then(|s| s.parse().ok()).unwrap_or(0),
             max_matches: str_of(&y, "max_matches").and_then(|s| s.parse().ok()).unwrap_or(100),
             default_match: str_of(&y, "default_match"),
+            fields,
+            inline_csv,
             yml: file,
         };
         self.lookups.insert(name, def);

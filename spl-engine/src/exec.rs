@@ -81,6 +81,8 @@ pub struct Context {
     pub limits: Limits,
     /// Folder `outputlookup` may write to; `None` refuses writes.
     pub output_dir: Option<std::path::PathBuf>,
+    /// MaxMind GeoIP2/GeoLite2 City database for `iplocation`; `None`: running it is an error.
+    pub geoip: Option<std::path::PathBuf>,
 }
 
 impl Context {
@@ -90,6 +92,7 @@ impl Context {
             content,
             limits: Limits::default(),
             output_dir: None,
+            geoip: None,
         }
     }
 }

@@ -204,6 +204,30 @@ impl Planner<'_> {
                         let current = opt(&s.options, "current").is_none_or(|o| truthy(&o.value));
                         Box::new(ops::stats::StreamstatsOp::new(aggs, by, window, current, ctx))
                     }
+                    "timechart" => {
+                        if by.len() > 1 {
+                            return invalid("timechart takes at most one `by` field", cmd.span);
+                        }
+                        let mut span = None;
+                        let (mut limit, mut useother, mut usenull) = (10, true, true);
+                        for o in &s.options {
+                            match o.key.as_str() {
+                                "span" => span = Some(crate::timefmt::parse_span(&o.value).ok_or(PlanError::Invalid { message: format!("cannot read span `{}`", o.value), span: o.span })?),
+                                "limit" => limit = o.value.trim_start_matches("top").parse().map_err(|_| PlanError::Invalid { message: format!("timechart limit `{}`", o.value), span: o.span })?,
+                                "useother" => useother = truthy(&o.value),
+                                "usenull" => usenull = truthy(&o.value),
+                                // Display-only options.
+                                "partial" | "format" | "sep" | "fixedrange" => {}
+                                "cont" if truthy(&o.value) => {}
+                                _ => self.unsupported(format!("timechart option `{}={}`", o.key, o.value), o.span),
+                            }
+                        }
+                        let mut op = ops::timechart::TimechartOp::new(span, by.into_iter().next(), aggs, ctx);
+                        op.limit = limit;
+                        op.useother = useother;
+                        op.usenull = usenull;
+                        Box::new(op)
+                    }
                     _ => {
                         self.unsupported(format!("command `{name}`"), cmd.name_span);
                         return Ok(None);
@@ -352,7 +376,8 @@ impl Planner<'_> {
         Ok(Box::new(ops::tstats::TstatsOp { views, where_: matcher, where_text, grouper: Grouper::new(by, fill, aggs), span, ctx }))
     }
 
-    /// A CSV lookup definition by name (or CSV file name); KV-store/model lookups are unsupported.
+    /// A lookup definition by name (or CSV file name): CSV, KV store (empty offline unless a layer
+    /// gives it a CSV) or a computed external lookup; MLTK model lookups are unsupported.
     fn lookup_def(&mut self, name: &ast::FieldName) -> PResult<Option<crate::content::LookupDef>> {
         let Some(def) = ops::lookup::resolve(self.ctx, &name.name) else {
             // Reported as unsupported, not invalid: the corpus names lookups shipped by other apps
@@ -615,6 +640,20 @@ impl Planner<'_> {
                 Box::new(ops::json::XmlkvOp { field: words.first().map_or("_raw".to_string(), |w| w.to_string()) })
             }
             "transaction" => return self.transaction(cmd, args),
+            "extract" | "kv" => {
+                // Only the inline-delimiter form; `extract` of props.conf transforms needs them.
+                let (pairdelim, kvdelim) = (opt_arg(args, "pairdelim"), opt_arg(args, "kvdelim"));
+                for a in args {
+                    if !matches!(a, Arg::Opt(o) if o.key == "pairdelim" || o.key == "kvdelim") {
+                        self.unsupported(format!("{} argument `{}`", cmd.name, self.text(arg_span(a))), arg_span(a));
+                    }
+                }
+                let (Some(pairdelim), Some(kvdelim)) = (pairdelim, kvdelim) else {
+                    self.unsupported(format!("{} without pairdelim= and kvdelim= (props.conf extractions)", cmd.name), cmd.span);
+                    return Ok(None);
+                };
+                Box::new(ops::kv::ExtractOp { pairdelim, kvdelim })
+            }
             "replace" => {
                 // `"a" WITH "b" [, ...] [IN f1, f2]`
                 let mut toks: Vec<(&str, bool)> = Vec::new();
@@ -723,8 +762,20 @@ impl Planner<'_> {
             }
             "from" | "datamodel" => return self.datamodel_cmd(cmd, &words),
             "iplocation" => {
-                self.unsupported("iplocation needs a GeoIP database (MaxMind .mmdb); none configured", cmd.name_span);
-                return Ok(None);
+                // `iplocation [prefix=p] [allfields=bool] [lang=code] field`; the database is
+                // checked when the search runs (planning needs none).
+                let Some(field) = words.last() else { return invalid("iplocation needs a field", cmd.span) };
+                let (mut prefix, mut allfields) = (String::new(), false);
+                for a in args {
+                    match a {
+                        Arg::Opt(o) if o.key == "prefix" => prefix = o.value.clone(),
+                        Arg::Opt(o) if o.key == "allfields" => allfields = truthy(&o.value),
+                        Arg::Opt(o) if o.key == "lang" && matches!(o.value.as_str(), "en" | "") => {}
+                        Arg::Word { .. } if words.len() == 1 => {}
+                        other => self.unsupported(format!("iplocation argument `{}`", self.text(arg_span(other))), arg_span(other)),
+                    }
+                }
+                Box::new(ops::iplocation::IplocationOp::new(field.to_string(), prefix, allfields, self.ctx.geoip.clone(), cmd.span))
             }
             "apply" | "summary" | "fit" | "anomalydetection" | "outlier" => {
                 self.unsupported(format!("command `{}` (Machine Learning Toolkit model or analysis; not available offline)", cmd.name), cmd.name_span);

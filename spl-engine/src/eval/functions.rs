@@ -17,6 +17,8 @@ mod mv;
 mod string;
 mod time;
 
+pub use string::shannon_entropy;
+
 use super::{EvalValue, FnContext};
 use crate::value::{Atom, Value};
 

@@ -71,21 +71,31 @@ fn cache() -> &'static Mutex<HashMap<PathBuf, Arc<Table>>> {
     CACHE.get_or_init(Default::default)
 }
 
-/// Read (once) the CSV of a lookup definition.
+/// Read (once) the table of a lookup definition. Offline, a KV-store collection is empty
+/// unless a content layer provides a CSV for it (a later layer's definition of the same name
+/// with a `filename`): its columns are the yml's `fields_list`, and it has no rows.
 pub fn load(def: &LookupDef) -> Result<Arc<Table>, ExecError> {
     let Some(path) = &def.file else {
+        if def.kind == "kvstore" {
+            return Ok(Arc::new(Table {
+                columns: def.fields.clone(),
+                rows: Vec::new(),
+            }));
+        }
         return Err(ExecError::new(format!(
-            "lookup `{}` has no CSV file ({} lookups are not available offline)",
+            "lookup `{}` has no CSV file ({} lookups have no table to read)",
             def.name, def.kind
         )));
     };
     if let Some(t) = cache().lock().ok().and_then(|c| c.get(path).cloned()) {
         return Ok(t);
     }
-    let table =
-        Arc::new(read_csv(path).map_err(|m| {
-            ExecError::new(format!("lookup `{}` ({}): {m}", def.name, path.display()))
-        })?);
+    let table = match &def.inline_csv {
+        Some(text) => Table::parse(text),
+        None => read_csv(path),
+    }
+    .map_err(|m| ExecError::new(format!("lookup `{}` ({}): {m}", def.name, path.display())))?;
+    let table = Arc::new(table);
     if let Ok(mut c) = cache().lock() {
         c.insert(path.clone(), table.clone());
     }
@@ -124,15 +134,43 @@ pub fn resolve<'c>(ctx: &'c Context, name: &str) -> Option<&'c LookupDef> {
 /// Why a definition cannot be used offline, if it cannot.
 pub fn offline_reason(def: &LookupDef) -> Option<String> {
     match def.kind.as_str() {
-        "csv" => None,
-        "kvstore" => Some(format!(
-            "KV store lookup `{}` is not available offline",
+        "csv" | "kvstore" => None,
+        "external" if external(&def.name).is_some() => None,
+        "external" => Some(format!(
+            "external lookup `{}` (a script in its Splunk app; not implemented here)",
             def.name
         )),
         _ => Some(format!(
             "MLTK model lookup `{}` is not available offline",
             def.name
         )),
+    }
+}
+
+/// An external (scripted) lookup of a Splunk app, computed here instead of by its script:
+/// one input column, output columns computed from its value.
+pub struct External {
+    pub input: &'static str,
+    pub outputs: &'static [&'static str],
+    pub compute: fn(&str) -> Vec<Option<String>>,
+}
+
+/// URL Toolbox `ut_shannon_lookup` (`external_cmd = ut_shannon.py word`,
+/// `fields_list = word, ut_shannon`): the Shannon entropy of `word` in bits per character.
+fn ut_shannon(word: &str) -> Vec<Option<String>> {
+    let h = crate::eval::functions::shannon_entropy(word);
+    vec![Some(crate::value::format_num(h))]
+}
+
+/// The external lookups implemented natively, by definition name.
+pub fn external(name: &str) -> Option<External> {
+    match name {
+        "ut_shannon_lookup" => Some(External {
+            input: "word",
+            outputs: &["ut_shannon"],
+            compute: ut_shannon,
+        }),
+        _ => None,
     }
 }
 
@@ -195,6 +233,8 @@ pub struct LookupOp {
     outputs: Option<Vec<(String, String)>>,
     output_new: bool,
     state: Option<Prepared>,
+    /// Set for a computed (external) lookup: no table.
+    external: Option<External>,
 }
 
 struct Prepared {
@@ -215,16 +255,30 @@ impl LookupOp {
         output_new: bool,
     ) -> LookupOp {
         LookupOp {
-            def,
             inputs,
             outputs,
             output_new,
             state: None,
+            external: if def_is_external(&def) {
+                external(&def.name)
+            } else {
+                None
+            },
+            def,
         }
     }
 
     fn prepare_table(&mut self) -> Result<(), ExecError> {
         if self.state.is_some() {
+            return Ok(());
+        }
+        if let Some(ext) = &self.external {
+            if let Some((col, _)) = self.inputs.iter().find(|(c, _)| c != ext.input) {
+                return Err(ExecError::new(format!(
+                    "lookup `{}` takes the input column `{}`, not `{col}`",
+                    self.def.name, ext.input
+                )));
+            }
             return Ok(());
         }
         let table = load(&self.def)?;
@@ -306,6 +360,54 @@ impl LookupOp {
     }
 }
 
+fn def_is_external(def: &LookupDef) -> bool {
+    def.kind == "external"
+}
+
+impl LookupOp {
+    /// A computed lookup: each value of the input field (MV: each value) gives one row.
+    fn push_external(&self, ev: &mut Event) {
+        let Some(ext) = &self.external else { return };
+        let Some((_, field)) = self.inputs.first() else {
+            return;
+        };
+        let rows: Vec<Vec<Option<String>>> = match ev.get(field) {
+            Some(v) => v
+                .atoms()
+                .iter()
+                .map(|a| (ext.compute)(&a.as_str()))
+                .collect(),
+            None => Vec::new(),
+        };
+        let outputs: Vec<(Option<usize>, String)> = match &self.outputs {
+            Some(o) => o
+                .iter()
+                .map(|(c, f)| (ext.outputs.iter().position(|x| x == c), f.clone()))
+                .collect(),
+            None => ext
+                .outputs
+                .iter()
+                .enumerate()
+                .map(|(i, c)| (Some(i), c.to_string()))
+                .collect(),
+        };
+        for (col, field) in outputs {
+            if self.output_new && ev.get(&field).is_some() {
+                continue;
+            }
+            let atoms: Vec<Atom> = col
+                .map(|ci| {
+                    rows.iter()
+                        .filter_map(|r| r.get(ci).cloned().flatten())
+                        .map(Atom::Str)
+                        .collect()
+                })
+                .unwrap_or_default();
+            ev.set_opt(&field, Value::from_atoms(atoms));
+        }
+    }
+}
+
 /// Cross product of the inputs' values (an MV field is looked up once per value), capped.
 fn combinations(values: &[Vec<String>]) -> Vec<Vec<String>> {
     const CAP: usize = 10_000;
@@ -377,6 +479,11 @@ impl Operator for LookupOp {
     }
     fn push(&mut self, mut ev: Event, out: &mut Vec<Event>) -> Result<(), ExecError> {
         self.prepare_table()?;
+        if self.external.is_some() {
+            self.push_external(&mut ev);
+            out.push(ev);
+            return Ok(());
+        }
         let Some(st) = &self.state else { return Ok(()) };
         let cs = self.def.case_sensitive;
         // OUTPUTNEW: if every destination already exists there is nothing to do.
@@ -597,8 +704,147 @@ mod tests {
             min_matches: min,
             max_matches: 100,
             default_match: default.map(str::to_string),
+            fields: Vec::new(),
+            inline_csv: None,
             yml: String::new(),
         }
+    }
+
+    fn kvstore(fields: &[&str], min: usize, default: Option<&str>) -> LookupDef {
+        LookupDef {
+            kind: "kvstore".into(),
+            fields: fields.iter().map(|s| s.to_string()).collect(),
+            ..def(&[], true, min, default)
+        }
+    }
+
+    fn strs(v: &[(&str, &str)]) -> Vec<(String, String)> {
+        v.iter()
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn kvstore_lookup_offline_is_an_empty_table_so_no_match_applies_min_matches() {
+        // Splunk: an unfilled KV-store collection has no rows; a lookup finds no match and
+        // `default_match` pads up to `min_matches` (transforms.conf), else OUTPUT clears.
+        let d = kvstore(&["_key", "user", "firstTime"], 1, Some("unseen"));
+        assert!(offline_reason(&d).is_none());
+        let mut o = LookupOp::new(
+            d,
+            strs(&[("user", "user")]),
+            Some(strs(&[("firstTime", "ft")])),
+            false,
+        );
+        let r = run(&mut o, ev(&[("user", "bob"), ("ft", "old")]));
+        assert_eq!(r.get_str("ft").as_deref(), Some("unseen"));
+        let d = kvstore(&["_key", "user", "firstTime"], 0, None);
+        let mut o = LookupOp::new(
+            d,
+            strs(&[("user", "user")]),
+            Some(strs(&[("firstTime", "ft")])),
+            false,
+        );
+        assert!(run(&mut o, ev(&[("user", "bob"), ("ft", "old")]))
+            .get("ft")
+            .is_none());
+        // An input column the collection does not declare is still an error, as in Splunk.
+        let d = kvstore(&["_key", "user"], 0, None);
+        let mut o = LookupOp::new(d, strs(&[("nope", "user")]), None, false);
+        assert!(o.push(ev(&[("user", "x")]), &mut Vec::new()).is_err());
+    }
+
+    #[test]
+    fn a_later_layer_csv_overrides_a_kvstore_definition_and_inline_csv_is_read() {
+        use crate::content::{Content, ContentFile};
+        let f = |p: &str, t: &str| ContentFile {
+            path: PathBuf::from(p),
+            text: t.to_string(),
+        };
+        let mut c = Content::default();
+        c.load_files(
+            Path::new("mem1"),
+            vec![f(
+                "mem1/lookups/seen.yml",
+                "name: seen\ncollection: seen\nfields_list: _key, user, firstTime\n",
+            )],
+        )
+        .unwrap();
+        let d = &c.lookups["seen"];
+        assert_eq!((d.kind.as_str(), d.fields.len()), ("kvstore", 3));
+        assert!(load(d).unwrap().rows.is_empty());
+        // In-memory layer (the embedded pack): its CSV comes with the files.
+        c.load_files(
+            Path::new("mem2"),
+            vec![
+                f("mem2/lookups/seen.yml", "name: seen\nfilename: seen.csv\n"),
+                f("mem2/lookups/seen.csv", "user,firstTime\nbob,1\n"),
+            ],
+        )
+        .unwrap();
+        let d = &c.lookups["seen"];
+        assert_eq!(d.kind, "csv");
+        assert_eq!(load(d).unwrap().rows.len(), 1);
+    }
+
+    #[test]
+    fn inputlookup_of_an_unfilled_kvstore_collection_gives_no_rows() {
+        let mut il = InputlookupOp {
+            def: kvstore(&["_key", "user"], 0, None),
+            append: true,
+            where_: None,
+            where_text: String::new(),
+        };
+        let mut out = Vec::new();
+        il.push(ev(&[("x", "0")]), &mut out).unwrap();
+        il.finish(&mut out).unwrap();
+        assert_eq!(
+            out.len(),
+            1,
+            "append=t keeps the incoming row and adds none"
+        );
+    }
+
+    #[test]
+    fn ut_shannon_lookup_computes_entropy_per_value() {
+        // URL Toolbox: `lookup ut_shannon_lookup word [AS f]` outputs `ut_shannon`, the
+        // Shannon entropy of the word in bits per character.
+        let d = LookupDef {
+            name: "ut_shannon_lookup".into(),
+            kind: "external".into(),
+            ..def(&[], true, 0, None)
+        };
+        assert!(offline_reason(&d).is_none());
+        let mut o = LookupOp::new(d.clone(), strs(&[("word", "Service_Name")]), None, false);
+        let r = run(&mut o, ev(&[("Service_Name", "abcd")]));
+        assert_eq!(r.get_str("ut_shannon").as_deref(), Some("2"));
+        let r = run(&mut o, ev(&[("other", "x")]));
+        assert!(r.get("ut_shannon").is_none());
+        let mut e = Event::new();
+        e.push("word", "aaaa".into());
+        e.push("word", "ab".into());
+        let mut o = LookupOp::new(
+            d.clone(),
+            strs(&[("word", "word")]),
+            Some(strs(&[("ut_shannon", "h")])),
+            false,
+        );
+        let vs: Vec<String> = run(&mut o, e)
+            .get("h")
+            .unwrap()
+            .atoms()
+            .iter()
+            .map(|a| a.to_string())
+            .collect();
+        assert_eq!(vs, vec!["0", "1"]);
+        let mut o = LookupOp::new(d, strs(&[("url", "u")]), None, false);
+        assert!(o.push(ev(&[("u", "x")]), &mut Vec::new()).is_err());
+        let unknown = LookupDef {
+            name: "ut_other".into(),
+            kind: "external".into(),
+            ..def(&[], true, 0, None)
+        };
+        assert!(offline_reason(&unknown).is_some());
     }
 
     fn op(

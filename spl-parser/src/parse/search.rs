@@ -191,6 +191,14 @@ fn primary<'a>(cx: &Cx<'a>, i: &'a str) -> PResult<'a, SearchExpr> {
             ));
         }
     }
+    // Uppercase OR/AND are operators, never terms: a search cannot begin with one, nor follow
+    // one operator with another (`search OR a=1`, `(OR x)`, `x OR OR y` are syntax errors in
+    // Splunk). Quote them to search for the words.
+    for kw in ["OR", "AND"] {
+        if op_kw(kw, i).is_some() {
+            return fail(i, kw.len(), format!("expected a search term before `{kw}`"));
+        }
+    }
     let end = word_end(i);
     let (head, rest) = i.split_at(end);
     if head.is_empty() {

@@ -566,6 +566,29 @@ fn missing_value_after_equals_is_an_error() {
 }
 
 #[test]
+fn leading_or_doubled_boolean_operator_is_an_error() {
+    // Splunk: OR/AND need a search term on both sides; `search OR a=1` is rejected.
+    let e = err("search OR a=1 b=2");
+    assert_eq!(e.message, "expected a search term before `OR`");
+    assert_eq!(e.span.start, 7);
+    assert_eq!(
+        err("search (OR x)").message,
+        "expected a search term before `OR`"
+    );
+    assert_eq!(
+        err("search x OR OR y").message,
+        "expected a search term before `OR`"
+    );
+    assert_eq!(
+        err("search x AND AND y").message,
+        "expected a search term before `AND`"
+    );
+    assert_eq!(err("AND x").message, "expected a search term before `AND`");
+    // Lowercase words and quoted phrases are still terms.
+    assert!(parse_pipeline("search or x \"OR\"").is_ok());
+}
+
+#[test]
 fn unbalanced_paren_points_at_open() {
     let e = err("a (b OR c");
     assert_eq!(e.message, "unbalanced `(`");
