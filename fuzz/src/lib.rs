@@ -109,7 +109,9 @@ pub fn sample_events() -> Vec<Event> {
         let mut ev = Event::new();
         ev.set(
             "_raw",
-            Value::str(format!("EventCode={code} Image=\"{image}\" CommandLine=\"{cmd}\" src={ip}")),
+            Value::str(format!(
+                "EventCode={code} Image=\"{image}\" CommandLine=\"{cmd}\" src={ip}"
+            )),
         );
         ev.set("_time", Value::num(*time));
         ev.set("host", Value::str(format!("host{}", i % 2)));
@@ -119,7 +121,10 @@ pub fn sample_events() -> Vec<Event> {
             ev.set("EventCode", Value::str(*code));
         }
         ev.set("Image", Value::str(*image));
-        ev.set("process_name", Value::str(image.rsplit('\\').next().unwrap_or("")));
+        ev.set(
+            "process_name",
+            Value::str(image.rsplit('\\').next().unwrap_or("")),
+        );
         ev.set("CommandLine", Value::str(*cmd));
         ev.set("src", Value::str(*ip));
         ev.set("count", Value::num(i as f64 * 3.5));

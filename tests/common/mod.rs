@@ -18,7 +18,11 @@ pub fn shared() -> PathBuf {
 }
 
 pub fn run(args: &[&str]) -> Output {
-    bin().args(args).current_dir(root()).output().expect("spawn spelunk")
+    bin()
+        .args(args)
+        .current_dir(root())
+        .output()
+        .expect("spawn spelunk")
 }
 
 pub fn stdout(o: &Output) -> String {
