@@ -18,11 +18,7 @@ pub fn shared() -> PathBuf {
 }
 
 pub fn run(args: &[&str]) -> Output {
-    bin()
-        .args(args)
-        .current_dir(root())
-        .output()
-        .expect("spawn spelunk")
+    bin().args(args).current_dir(root()).output().expect("spawn spelunk")
 }
 
 pub fn stdout(o: &Output) -> String {
