@@ -5,7 +5,7 @@ mod common;
 use common::*;
 
 use std::io::Read;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Output, Stdio};
 use std::time::{Duration, Instant};
 
@@ -19,14 +19,14 @@ fn scratch(name: &str) -> PathBuf {
     dir
 }
 
-fn write(dir: &PathBuf, name: &str, bytes: &[u8]) -> String {
+fn write(dir: &Path, name: &str, bytes: &[u8]) -> String {
     let path = dir.join(name);
     std::fs::write(&path, bytes).expect("write scratch file");
     path.display().to_string()
 }
 
 /// An events file with one ordinary XML record.
-fn one_event(dir: &PathBuf) -> String {
+fn one_event(dir: &Path) -> String {
     write(
         dir,
         "one.xml",
