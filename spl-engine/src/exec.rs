@@ -109,6 +109,11 @@ pub trait Operator: Send {
     }
     /// Consume one event, emitting zero or more.
     fn push(&mut self, ev: Event, out: &mut Vec<Event>) -> Result<(), ExecError>;
+    /// Consume an event that is shared with other pipelines. Operators that only read it
+    /// (filters, tstats) override this to avoid a copy per pipeline.
+    fn push_ref(&mut self, ev: &Event, out: &mut Vec<Event>) -> Result<(), ExecError> {
+        self.push(ev.clone(), out)
+    }
     /// End of input: emit what was held back.
     fn finish(&mut self, _out: &mut Vec<Event>) -> Result<(), ExecError> {
         Ok(())
@@ -192,6 +197,7 @@ impl Runtime<'_> {
             let reqs: Vec<Req> = pipelines.iter().zip(&stopped).filter(|(p, s)| p.reads_events && !**s).map(|(p, _)| p.raw_requirement(&verbatim)).collect();
             let filter = RawFilter::new(Req::any(reqs));
             self.source.scan_filtered(filter.as_ref(), &mut |ev| {
+                next_event_serial();
                 let mut live = false;
                 for (i, p) in pipelines.iter_mut().enumerate() {
                     if stopped[i] || !p.reads_events || p.ops.first().is_some_and(|op| op.exhausted()) {
@@ -201,7 +207,7 @@ impl Runtime<'_> {
                     if !p.ops.first().is_none_or(|op| op.accepts(&ev)) {
                         continue;
                     }
-                    match feed(&mut p.ops, 0, ev.clone(), &mut |row| sink(i, row)) {
+                    match feed_shared(&mut p.ops, &ev, &mut |row| sink(i, row)) {
                         Ok(Flow::Continue) => {}
                         Ok(Flow::Stop) => stopped[i] = true,
                         Err(e) => {
@@ -232,6 +238,7 @@ impl Runtime<'_> {
         if pipeline.reads_events {
             let filter = RawFilter::new(pipeline.raw_requirement(&Verbatim::from_content(&self.ctx.content)));
             self.source.scan_filtered(filter.as_ref(), &mut |ev| {
+                next_event_serial();
                 if feed(&mut pipeline.ops, 0, ev, sink)? == Flow::Stop {
                     stopped = true;
                     return Ok(Flow::Stop);
@@ -248,6 +255,38 @@ impl Runtime<'_> {
         }
         Ok(())
     }
+}
+
+thread_local! {
+    static EVENT_SERIAL: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
+
+/// A number that changes with every event a scan hands out: lets operators of different
+/// pipelines share work done on the same event (tstats data-model rows).
+pub fn event_serial() -> u64 {
+    EVENT_SERIAL.with(|s| s.get())
+}
+
+fn next_event_serial() {
+    EVENT_SERIAL.with(|s| s.set(s.get().wrapping_add(1)));
+}
+
+/// Offer a shared event to the first operator by reference, then feed what it emits on.
+fn feed_shared(ops: &mut [Box<dyn Operator>], ev: &Event, sink: &mut dyn FnMut(Event) -> Result<Flow, ExecError>) -> Result<Flow, ExecError> {
+    let Some((op, rest)) = ops.split_first_mut() else {
+        return sink(ev.clone());
+    };
+    if op.exhausted() {
+        return Ok(Flow::Continue);
+    }
+    let mut out = Vec::new();
+    op.push_ref(ev, &mut out)?;
+    for e in out {
+        if feed_rest(rest, e, sink)? == Flow::Stop {
+            return Ok(Flow::Stop);
+        }
+    }
+    Ok(Flow::Continue)
 }
 
 /// Push one event into operator `idx` and everything it emits further down the chain.

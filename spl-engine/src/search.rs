@@ -99,6 +99,10 @@ impl Glob {
     }
 
     pub fn matches(&self, value: &str) -> bool {
+        // ASCII values (nearly all) compare without building a lower-case copy.
+        if !self.case_sensitive && value.is_ascii() {
+            return glob_match_ascii_ci(&self.parts, self.has_star, value.as_bytes());
+        }
         let folded;
         let v = if self.case_sensitive {
             value
@@ -146,6 +150,33 @@ fn glob_match(parts: &[String], has_star: bool, v: &str) -> bool {
     for mid in &parts[1..parts.len() - 1] {
         match rest.find(mid.as_str()) {
             Some(i) => rest = &rest[i + mid.len()..],
+            None => return false,
+        }
+    }
+    true
+}
+
+/// `glob_match` for an ASCII value against lower-cased pieces, ignoring ASCII case.
+fn glob_match_ascii_ci(parts: &[String], has_star: bool, v: &[u8]) -> bool {
+    let eq = |a: &[u8], b: &[u8]| a.eq_ignore_ascii_case(b);
+    if !has_star {
+        return parts.first().is_some_and(|p| eq(p.as_bytes(), v));
+    }
+    let (Some(first), Some(last)) = (parts.first(), parts.last()) else {
+        return true;
+    };
+    let (f, l) = (first.as_bytes(), last.as_bytes());
+    if v.len() < f.len() + l.len() || !v.get(..f.len()).is_some_and(|x| eq(x, f)) || !v.get(v.len() - l.len()..).is_some_and(|x| eq(x, l)) {
+        return false;
+    }
+    let mut rest = v.get(f.len()..v.len() - l.len()).unwrap_or_default();
+    for mid in parts.iter().skip(1).take(parts.len().saturating_sub(2)) {
+        let m = mid.as_bytes();
+        if m.is_empty() {
+            continue;
+        }
+        match rest.windows(m.len()).position(|w| eq(w, m)) {
+            Some(i) => rest = rest.get(i + m.len()..).unwrap_or_default(),
             None => return false,
         }
     }
@@ -370,6 +401,14 @@ mod tests {
         assert!(eq("p", "*").matches(&e));
         let ab = ev(&[("p", "ab")]);
         assert!(!eq("p", "ab*b").matches(&ab), "pieces may not overlap");
+    }
+
+    #[test]
+    fn ascii_fast_path_agrees_with_folding() {
+        for (pat, val, want) in [("*reg*.exe", "C:\\REGASM.EXE", true), ("a*b*c", "AxxBxxC", true), ("a*b*c", "acb", false), ("abc", "ABC", true), ("*", "", true), ("ab*", "a", false)] {
+            assert_eq!(Glob::new(pat, false).matches(val), want, "{pat} vs {val}");
+        }
+        assert!(Glob::new("straße", false).matches("STRASSE") == false && Glob::new("é*", false).matches("É"), "non-ASCII folds");
     }
 
     #[test]

@@ -105,6 +105,12 @@ impl Operator for SearchOp {
     fn accepts(&self, ev: &Event) -> bool {
         self.filter.matches(ev)
     }
+    fn push_ref(&mut self, ev: &Event, out: &mut Vec<Event>) -> Result<(), ExecError> {
+        if self.filter.matches(ev) {
+            out.push(ev.clone());
+        }
+        Ok(())
+    }
     fn raw_requirement(&self, verbatim: &crate::prefilter::Verbatim) -> crate::prefilter::Req {
         match self.filter.matcher() {
             Some(m) => crate::prefilter::requirement(m, verbatim, &|f| Some(f.to_string())),

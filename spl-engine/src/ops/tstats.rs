@@ -11,6 +11,13 @@ use crate::ops::fields::eval_to_value;
 use crate::ops::filter::{describe_matcher, DeferredMatcher};
 use crate::stats::Grouper;
 
+type RowCache = (u64, std::collections::HashMap<String, Option<std::rc::Rc<Event>>>);
+
+thread_local! {
+    /// Data-model rows of the current event (see `exec::event_serial`), by dataset path.
+    static ROWS: std::cell::RefCell<RowCache> = std::cell::RefCell::new((u64::MAX, std::collections::HashMap::new()));
+}
+
 /// The dataset a tstats reads, resolved at plan time.
 #[derive(Clone, Debug)]
 pub struct DatasetView {
@@ -62,6 +69,34 @@ impl DatasetView {
     /// Whether the event satisfies the constraints of the dataset and its ancestors.
     pub fn admits(&self, ev: &Event) -> bool {
         self.lineage.iter().all(|d| d.constraint.as_ref().is_none_or(|c| c.matches(ev)))
+    }
+
+    /// `row`, computed once per event and dataset however many tstats searches read it: a pack
+    /// has hundreds of searches over Endpoint.Processes.
+    pub fn cached_row(&self, ev: &Event, ctx: &Context) -> Result<Option<std::rc::Rc<Event>>, ExecError> {
+        let serial = crate::exec::event_serial();
+        let key = format!("{}:{}", self.model, self.lineage.iter().map(|d| d.name.as_str()).collect::<Vec<_>>().join("."));
+        let hit = ROWS.with(|c| {
+            let c = c.borrow();
+            if c.0 == serial {
+                c.1.get(&key).cloned()
+            } else {
+                None
+            }
+        });
+        if let Some(r) = hit {
+            return Ok(r);
+        }
+        let row = self.row(ev, ctx)?.map(std::rc::Rc::new);
+        ROWS.with(|c| {
+            let mut c = c.borrow_mut();
+            if c.0 != serial {
+                c.0 = serial;
+                c.1.clear();
+            }
+            c.1.insert(key, row.clone());
+        });
+        Ok(row)
     }
 
     /// The event's row in this dataset, or `None` when a constraint excludes it.
@@ -141,7 +176,7 @@ impl Operator for TstatsOp {
         self.where_.subsearches()
     }
     fn accepts(&self, ev: &Event) -> bool {
-        self.views.iter().any(|v| v.admits(ev))
+        self.views.iter().any(|v| v.cached_row(ev, &self.ctx).ok().flatten().is_some())
     }
     fn raw_requirement(&self, verbatim: &crate::prefilter::Verbatim) -> crate::prefilter::Req {
         let Some(m) = self.where_.matcher() else { return crate::prefilter::Req::True };
@@ -154,16 +189,23 @@ impl Operator for TstatsOp {
             .collect();
         crate::prefilter::Req::any(reqs)
     }
-    fn push(&mut self, ev: Event, _out: &mut Vec<Event>) -> Result<(), ExecError> {
+    fn push(&mut self, ev: Event, out: &mut Vec<Event>) -> Result<(), ExecError> {
+        self.push_ref(&ev, out)
+    }
+    fn push_ref(&mut self, ev: &Event, _out: &mut Vec<Event>) -> Result<(), ExecError> {
         for v in &self.views {
-            let Some(mut row) = v.row(&ev, &self.ctx)? else { continue };
+            let Some(row) = v.cached_row(ev, &self.ctx)? else { continue };
             if !self.where_.matches(&row) {
                 continue;
             }
-            if let (Some(span), Some(t)) = (&self.span, row.time()) {
-                row.set("_time", crate::timefmt::bucket_time_tz(t, span, self.ctx.fns.tz.offset_seconds));
+            match (&self.span, row.time()) {
+                (Some(span), Some(t)) => {
+                    let mut row = (*row).clone();
+                    row.set("_time", crate::timefmt::bucket_time_tz(t, span, self.ctx.fns.tz.offset_seconds));
+                    self.grouper.add(&row, &self.ctx.fns)?;
+                }
+                _ => self.grouper.add(&row, &self.ctx.fns)?,
             }
-            self.grouper.add(&row, &self.ctx.fns)?;
         }
         Ok(())
     }
