@@ -20,9 +20,15 @@ fn fail(msg: impl AsRef<str>, code: u8) -> u8 {
 }
 
 fn open_output(out: &OutputArgs) -> Result<(Box<dyn Write>, Format), String> {
-    let format = out.format.unwrap_or(if out.output.is_none() && std::io::stdout().is_terminal() { Format::Table } else { Format::Json });
+    let format = out.format.unwrap_or(if out.output.is_none() && std::io::stdout().is_terminal() {
+        Format::Table
+    } else {
+        Format::Json
+    });
     let w: Box<dyn Write> = match &out.output {
-        Some(p) => Box::new(std::io::BufWriter::new(std::fs::File::create(p).map_err(|e| format!("--output {}: {e}", p.display()))?)),
+        Some(p) => Box::new(std::io::BufWriter::new(
+            std::fs::File::create(p).map_err(|e| format!("--output {}: {e}", p.display()))?,
+        )),
         None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
     };
     Ok((w, format))
@@ -34,7 +40,9 @@ fn visibility(ast: &spl_parser::Pipeline, tz: i32) -> Visibility {
     for c in ast.commands.iter().rev() {
         let names: Vec<&str> = match &c.body {
             spl_parser::CommandBody::Table(f) => f.iter().map(|x| x.name.as_str()).collect(),
-            spl_parser::CommandBody::Fields { remove: false, fields } => fields.iter().map(|x| x.name.as_str()).collect(),
+            spl_parser::CommandBody::Fields { remove: false, fields } => {
+                fields.iter().map(|x| x.name.as_str()).collect()
+            }
             _ => continue,
         };
         keep = names.into_iter().filter(|n| n.starts_with('_')).map(str::to_string).collect();
@@ -101,7 +109,11 @@ fn run_detections(dets: &[Detection], common: &Common, input: &Input, out: &Outp
             Err(e) => {
                 eprintln!("error: {}", e.render());
                 code = exit::DETECTION_ERROR;
-                summary.push(format!("{}: {}", det.name, if matches!(e, CompileError::Unsupported(..)) { "unsupported" } else { "error" }));
+                summary.push(format!(
+                    "{}: {}",
+                    det.name,
+                    if matches!(e, CompileError::Unsupported(..)) { "unsupported" } else { "error" }
+                ));
             }
         }
     }
@@ -125,7 +137,8 @@ fn run_detections(dets: &[Detection], common: &Common, input: &Input, out: &Outp
     let mut held: Vec<Vec<Event>> = vec![Vec::new(); compiled.len()];
     let single = compiled.len() == 1;
     let outcome = {
-        let mut plans: Vec<&mut spl_engine::exec::Pipeline> = compiled.iter_mut().map(|(_, _, c)| &mut c.plan).collect();
+        let mut plans: Vec<&mut spl_engine::exec::Pipeline> =
+            compiled.iter_mut().map(|(_, _, c)| &mut c.plan).collect();
         let dets_only: Vec<&Detection> = compiled_dets.clone();
         rt.run_many(&mut plans, &mut |i, ev| {
             if let Some(n) = counts.get_mut(i) {
@@ -270,7 +283,9 @@ pub fn substitute_tokens(template: &str, row: &Event) -> String {
             Some(j) if j > 0 && !after[..j].contains(char::is_whitespace) => {
                 let name = &after[..j];
                 match row.get(name) {
-                    Some(v) => out.push_str(&v.atoms().iter().map(|a| a.as_str().into_owned()).collect::<Vec<_>>().join(", ")),
+                    Some(v) => {
+                        out.push_str(&v.atoms().iter().map(|a| a.as_str().into_owned()).collect::<Vec<_>>().join(", "))
+                    }
                     None => {
                         out.push('$');
                         out.push_str(name);
@@ -318,7 +333,8 @@ pub fn explain(target: &str, common: &Common) -> u8 {
             s.push_str(&format!("search:\n  {}\nexpanded:\n  {}\nplan:\n", det.search.trim(), c.expanded.text.trim()));
             spl_engine::plan::describe(&c.plan, 1, &mut s);
             let verbatim = spl_engine::prefilter::Verbatim::from_content(&content);
-            let pre = spl_engine::prefilter::RawFilter::new(c.plan.raw_requirement(&verbatim)).map_or_else(|| "none (every record is parsed)".to_string(), |f| f.describe());
+            let pre = spl_engine::prefilter::RawFilter::new(c.plan.raw_requirement(&verbatim))
+                .map_or_else(|| "none (every record is parsed)".to_string(), |f| f.describe());
             s.push_str(&format!("prefilter (raw XML records must contain, ignoring case):\n  {pre}\n"));
             print!("{s}");
             exit::OK
@@ -337,6 +353,9 @@ mod tests {
         row.set("dest", "host1");
         row.push("user", "a".into());
         row.push("user", "b".into());
-        assert_eq!(substitute_tokens("on $dest$ by $user$ ($missing$) costs $5", &row), "on host1 by a, b ($missing$) costs $5");
+        assert_eq!(
+            substitute_tokens("on $dest$ by $user$ ($missing$) costs $5", &row),
+            "on host1 by a, b ($missing$) costs $5"
+        );
     }
 }

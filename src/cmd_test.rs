@@ -54,7 +54,10 @@ impl DataIndex {
         if let Some(p) = self.map.get(url) {
             return p.clone();
         }
-        let rel = ["/master/", "/main/"].iter().find_map(|m| url.split_once(m).map(|(_, r)| r.to_string())).unwrap_or_else(|| url.rsplit('/').next().unwrap_or(url).to_string());
+        let rel = ["/master/", "/main/"]
+            .iter()
+            .find_map(|m| url.split_once(m).map(|(_, r)| r.to_string()))
+            .unwrap_or_else(|| url.rsplit('/').next().unwrap_or(url).to_string());
         self.root.join(rel)
     }
 }
@@ -81,7 +84,8 @@ fn row_has_risk_objects(det: &Detection, row: &Event) -> bool {
 }
 
 pub fn run_one(det: &Detection, content: &Content, ctx: &Context, index: &DataIndex) -> Outcome {
-    let mut o = Outcome { file: det.file.clone(), name: det.name.clone(), status: "pass", rows: 0, message: String::new() };
+    let mut o =
+        Outcome { file: det.file.clone(), name: det.name.clone(), status: "pass", rows: 0, message: String::new() };
     if det.tests.is_empty() {
         o.status = "skipped";
         o.message = "no tests".into();
@@ -138,7 +142,11 @@ pub fn run_one(det: &Detection, content: &Content, ctx: &Context, index: &DataIn
                 o.message = if rows.is_empty() {
                     "no rows".into()
                 } else {
-                    format!("{} rows, none with all risk objects ({})", rows.len(), det.observables.iter().map(|x| x.field.as_str()).collect::<Vec<_>>().join(", "))
+                    format!(
+                        "{} rows, none with all risk objects ({})",
+                        rows.len(),
+                        det.observables.iter().map(|x| x.field.as_str()).collect::<Vec<_>>().join(", ")
+                    )
                 };
             }
         }
@@ -191,7 +199,10 @@ pub fn test(paths: &[PathBuf], common: &Common, data_root: &Path, format: Report
     match format {
         ReportFormat::Json => {
             for o in &outcomes {
-                println!("{}", serde_json::json!({"file": o.file, "name": o.name, "status": o.status, "rows": o.rows, "message": o.message}));
+                println!(
+                    "{}",
+                    serde_json::json!({"file": o.file, "name": o.name, "status": o.status, "rows": o.rows, "message": o.message})
+                );
             }
         }
         ReportFormat::Table => {
@@ -199,13 +210,25 @@ pub fn test(paths: &[PathBuf], common: &Common, data_root: &Path, format: Report
             t.load_style(comfy_table::presets::UTF8_FULL_CONDENSED);
             t.set_header(["status", "detection", "rows", "details"]);
             for o in outcomes.iter().filter(|o| o.status != "skipped") {
-                t.add_row([o.status.to_string(), o.name.clone(), o.rows.to_string(), o.message.lines().next().unwrap_or("").to_string()]);
+                t.add_row([
+                    o.status.to_string(),
+                    o.name.clone(),
+                    o.rows.to_string(),
+                    o.message.lines().next().unwrap_or("").to_string(),
+                ]);
             }
             println!("{t}");
         }
     }
     let c = |k: &str| counts.get(k).copied().unwrap_or(0);
-    println!("{} passed, {} failed, {} skipped, {} unsupported, {} error", c("pass"), c("fail"), c("skipped"), c("unsupported"), c("error"));
+    println!(
+        "{} passed, {} failed, {} skipped, {} unsupported, {} error",
+        c("pass"),
+        c("fail"),
+        c("skipped"),
+        c("unsupported"),
+        c("error")
+    );
     if c("error") > 0 || (strict && c("fail") > 0) {
         exit::DETECTION_ERROR
     } else {

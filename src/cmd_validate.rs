@@ -34,7 +34,14 @@ pub fn detections(paths: &[PathBuf], content: &Content) -> Result<Vec<Detection>
 
 pub fn check(det: &Detection, content: &Content, ctx: &Context) -> Report {
     let macros = content.macros_for(Some(det));
-    let mut report = Report { file: det.file.clone(), name: det.name.clone(), status: "ok", unsupported: Vec::new(), message: String::new(), warnings: Vec::new() };
+    let mut report = Report {
+        file: det.file.clone(),
+        name: det.name.clone(),
+        status: "ok",
+        unsupported: Vec::new(),
+        message: String::new(),
+        warnings: Vec::new(),
+    };
     let filter = det.filter_macro_name();
     if !det.search.contains(&format!("`{filter}`")) {
         report.warnings.push(format!("does not call its filter macro `{filter}`"));
@@ -85,7 +92,9 @@ pub fn output_fields(ast: &spl_parser::Pipeline) -> Option<Vec<String>> {
             }
             CommandBody::Stats(s) => {
                 if let Some(f) = fields.as_mut() {
-                    f.extend(s.aggs.iter().map(|a| a.alias.as_ref().map_or(a.default_name.clone(), |x| x.name.clone())));
+                    f.extend(
+                        s.aggs.iter().map(|a| a.alias.as_ref().map_or(a.default_name.clone(), |x| x.name.clone())),
+                    );
                 }
             }
             CommandBody::Tstats(t) => {
@@ -125,7 +134,14 @@ pub fn output_fields(ast: &spl_parser::Pipeline) -> Option<Vec<String>> {
                 }
             }
             // These add fields we cannot list statically.
-            CommandBody::Rex { .. } | CommandBody::Generic(_) | CommandBody::Subsearch { .. } | CommandBody::Foreach { .. } if fields.is_some() => return None,
+            CommandBody::Rex { .. }
+            | CommandBody::Generic(_)
+            | CommandBody::Subsearch { .. }
+            | CommandBody::Foreach { .. }
+                if fields.is_some() =>
+            {
+                return None
+            }
             _ => {}
         }
     }
@@ -222,7 +238,10 @@ pub fn validate(paths: &[PathBuf], common: &Common, format: ReportFormat) -> u8 
             if !missing.is_empty() {
                 let mut top: Vec<_> = missing.iter().collect();
                 top.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
-                eprintln!("most needed: {}", top.iter().take(15).map(|(k, v)| format!("{k} ({v})")).collect::<Vec<_>>().join(", "));
+                eprintln!(
+                    "most needed: {}",
+                    top.iter().take(15).map(|(k, v)| format!("{k} ({v})")).collect::<Vec<_>>().join(", ")
+                );
             }
         }
     }

@@ -33,7 +33,11 @@ pub mod exit {
 }
 
 #[derive(Parser)]
-#[command(name = "spelunk", version, about = "Run Splunk SPL security detections offline over Windows/Sysmon event logs")]
+#[command(
+    name = "spelunk",
+    version,
+    about = "Run Splunk SPL security detections offline over Windows/Sysmon event logs"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -99,9 +103,7 @@ enum Command {
         strict: bool,
     },
     /// Print shell completions.
-    Completions {
-        shell: clap_complete::Shell,
-    },
+    Completions { shell: clap_complete::Shell },
 }
 
 /// Content and macro options shared by every subcommand.
@@ -180,7 +182,9 @@ fn main() -> ExitCode {
         Command::Search { spl, common, input, out } => cmd_run::search(&spl, &common, &input, &out),
         Command::Explain { target, common } => cmd_run::explain(&target, &common),
         Command::Validate { paths, common, format } => cmd_validate::validate(&paths, &common, format),
-        Command::Test { paths, common, data_root, format, strict } => cmd_test::test(&paths, &common, &data_root, format, strict),
+        Command::Test { paths, common, data_root, format, strict } => {
+            cmd_test::test(&paths, &common, &data_root, format, strict)
+        }
         Command::Completions { shell } => {
             let mut cmd = <Cli as clap::CommandFactory>::command();
             clap_complete::generate(shell, &mut cmd, "spelunk", &mut std::io::stdout());

@@ -63,13 +63,15 @@ pub struct JsonWriter<W: Write> {
 
 fn atom_json(name: &str, a: &Atom, tz: i32) -> serde_json::Value {
     match a {
-        Atom::Num(n) if name != "_time" => serde_json::Number::from_f64(*n).map_or(serde_json::Value::String(format_num(*n)), |num| {
-            if n.fract() == 0.0 && n.abs() < 1e15 {
-                serde_json::Value::from(*n as i64)
-            } else {
-                serde_json::Value::Number(num)
-            }
-        }),
+        Atom::Num(n) if name != "_time" => {
+            serde_json::Number::from_f64(*n).map_or(serde_json::Value::String(format_num(*n)), |num| {
+                if n.fract() == 0.0 && n.abs() < 1e15 {
+                    serde_json::Value::from(*n as i64)
+                } else {
+                    serde_json::Value::Number(num)
+                }
+            })
+        }
         _ => serde_json::Value::String(atom_text(name, a, tz)),
     }
 }
@@ -82,7 +84,9 @@ pub fn row_json(ev: &Event, vis: &Visibility) -> serde_json::Map<String, serde_j
         }
         let j = match v {
             Value::One(a) => atom_json(k, a, vis.tz_offset),
-            Value::Many(list) => serde_json::Value::Array(list.iter().map(|a| atom_json(k, a, vis.tz_offset)).collect()),
+            Value::Many(list) => {
+                serde_json::Value::Array(list.iter().map(|a| atom_json(k, a, vis.tz_offset)).collect())
+            }
         };
         obj.insert(k.clone(), j);
     }
@@ -128,7 +132,9 @@ impl<W: Write> RowWriter for TabularWriter<W> {
                 }
             }
         }
-        let cells = |r: &Event| -> Vec<String> { cols.iter().map(|c| r.get(c).map(|v| value_text(c, v, self.vis.tz_offset)).unwrap_or_default()).collect() };
+        let cells = |r: &Event| -> Vec<String> {
+            cols.iter().map(|c| r.get(c).map(|v| value_text(c, v, self.vis.tz_offset)).unwrap_or_default()).collect()
+        };
         if self.csv {
             let mut w = csv::Writer::from_writer(&mut self.out);
             w.write_record(cols.iter()).map_err(io::Error::other)?;

@@ -128,7 +128,10 @@ pub fn context(content: Arc<Content>, common: &Common) -> Result<Context, String
     if let Some(tz) = &common.tz {
         ctx.fns.tz.offset_seconds = parse_tz(tz)?;
     }
-    ctx.geoip = common.geoip.clone().or_else(|| std::env::var_os("SPELUNK_GEOIP_DB").filter(|v| !v.is_empty()).map(PathBuf::from));
+    ctx.geoip = common
+        .geoip
+        .clone()
+        .or_else(|| std::env::var_os("SPELUNK_GEOIP_DB").filter(|v| !v.is_empty()).map(PathBuf::from));
     Ok(ctx)
 }
 
@@ -137,7 +140,8 @@ pub fn compile(spl: &str, macros: &MacroTable, ctx: &Context, origin: &str) -> R
     let expanded = spl_parser::expand(spl, macros).map_err(|e| {
         CompileError::Syntax(format!("{origin}:\n{}", spl_parser::render_caret(spl, e.span, &e.message)))
     })?;
-    let ast = spl_parser::parse_pipeline(&expanded.text).map_err(|e| CompileError::Syntax(format!("{origin}:\n{}", expanded.render_error(e.span, &e.message))))?;
+    let ast = spl_parser::parse_pipeline(&expanded.text)
+        .map_err(|e| CompileError::Syntax(format!("{origin}:\n{}", expanded.render_error(e.span, &e.message))))?;
     match plan::plan(&ast, &expanded.text, ctx) {
         Ok(plan) => Ok(Compiled { expanded, ast, plan }),
         Err(PlanError::Unsupported(items)) => {
@@ -149,7 +153,9 @@ pub fn compile(spl: &str, macros: &MacroTable, ctx: &Context, origin: &str) -> R
             }
             Err(CompileError::Unsupported(names, msg))
         }
-        Err(PlanError::Invalid { message, span }) => Err(CompileError::Invalid(format!("{origin}:\n{}", expanded.render_error(span, &message)))),
+        Err(PlanError::Invalid { message, span }) => {
+            Err(CompileError::Invalid(format!("{origin}:\n{}", expanded.render_error(span, &message))))
+        }
     }
 }
 

@@ -43,9 +43,20 @@ impl FileSource {
             .filter(|f| paths.contains(f) || !is_not_a_log(f))
             .collect();
         if files.is_empty() {
-            return Err(format!("no event files found in {}", paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")));
+            return Err(format!(
+                "no event files found in {}",
+                paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
+            ));
         }
-        Ok(FileSource { files, progress: None, opts, ctx, strict, counters: Counters::default(), counted: AtomicBool::new(false) })
+        Ok(FileSource {
+            files,
+            progress: None,
+            opts,
+            ctx,
+            strict,
+            counters: Counters::default(),
+            counted: AtomicBool::new(false),
+        })
     }
 
     /// `files read, events read, events skipped as malformed` for stderr.
@@ -89,7 +100,9 @@ impl Progress {
         let total: u64 = files.iter().filter_map(|f| std::fs::metadata(f).ok()).map(|m| m.len()).sum();
         let bar = indicatif::ProgressBar::with_draw_target(Some(total), indicatif::ProgressDrawTarget::hidden());
         // No colour codes in the template, so NO_COLOR needs nothing more.
-        if let Ok(style) = indicatif::ProgressStyle::with_template("{bar:30} {bytes}/{total_bytes} {bytes_per_sec} {msg}") {
+        if let Ok(style) =
+            indicatif::ProgressStyle::with_template("{bar:30} {bytes}/{total_bytes} {bytes_per_sec} {msg}")
+        {
             bar.set_style(style);
         }
         Progress { bar, started: std::time::Instant::now(), shown: AtomicBool::new(false) }
@@ -126,7 +139,13 @@ impl FileSource {
     /// Read one file on a helper thread, handing batches of ready events to `f` on this thread
     /// in file order. XmlWinEventLog text is split into raw records there, tested against the
     /// prefilter, and parsed and extracted on all cores.
-    fn scan_file(&self, path: &std::path::Path, count: bool, filter: Option<&RawFilter>, f: &mut dyn FnMut(Event) -> Result<Flow, ExecError>) -> Result<Flow, ExecError> {
+    fn scan_file(
+        &self,
+        path: &std::path::Path,
+        count: bool,
+        filter: Option<&RawFilter>,
+        f: &mut dyn FnMut(Event) -> Result<Flow, ExecError>,
+    ) -> Result<Flow, ExecError> {
         let opened = read::open_split(path, &self.opts).map_err(|e| ExecError::new(e.to_string()))?;
         let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Item>>(8);
         let ctx = &self.ctx;
@@ -136,7 +155,10 @@ impl FileSource {
                     let mut raws = Vec::with_capacity(BATCH);
                     let mut skipped = 0u64;
                     let mut pending_bad: Vec<Item> = Vec::new();
-                    let flush = |raws: &mut Vec<spl_engine::read::xml::RawXml>, skipped: &mut u64, bad: &mut Vec<Item>| -> bool {
+                    let flush = |raws: &mut Vec<spl_engine::read::xml::RawXml>,
+                                 skipped: &mut u64,
+                                 bad: &mut Vec<Item>|
+                     -> bool {
                         use rayon::prelude::*;
                         let mut items: Vec<Item> = std::mem::take(bad);
                         if *skipped > 0 {
@@ -192,7 +214,9 @@ impl FileSource {
                             Record::Malformed(m) => Item::Malformed(m),
                         });
                         // The receiver hung up (the search stopped early): stop reading.
-                        if batch.len() == BATCH && tx.send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH))).is_err() {
+                        if batch.len() == BATCH
+                            && tx.send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH))).is_err()
+                        {
                             return;
                         }
                     }
@@ -204,7 +228,12 @@ impl FileSource {
         })
     }
 
-    fn consume(&self, rx: std::sync::mpsc::Receiver<Vec<Item>>, count: bool, f: &mut dyn FnMut(Event) -> Result<Flow, ExecError>) -> Result<Flow, ExecError> {
+    fn consume(
+        &self,
+        rx: std::sync::mpsc::Receiver<Vec<Item>>,
+        count: bool,
+        f: &mut dyn FnMut(Event) -> Result<Flow, ExecError>,
+    ) -> Result<Flow, ExecError> {
         for batch in rx {
             for rec in batch {
                 match rec {
@@ -249,7 +278,11 @@ impl EventSource for FileSource {
         self.scan_filtered(None, f)
     }
 
-    fn scan_filtered(&self, filter: Option<&RawFilter>, f: &mut dyn FnMut(Event) -> Result<Flow, ExecError>) -> Result<(), ExecError> {
+    fn scan_filtered(
+        &self,
+        filter: Option<&RawFilter>,
+        f: &mut dyn FnMut(Event) -> Result<Flow, ExecError>,
+    ) -> Result<(), ExecError> {
         let count = !self.counted.swap(true, Ordering::SeqCst);
         for path in &self.files {
             let size = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);

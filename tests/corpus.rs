@@ -23,7 +23,11 @@ fn summary(o: &std::process::Output) -> String {
 
 fn count(summary: &str, label: &str) -> usize {
     let words: Vec<&str> = summary.split([' ', ',', ';', ':']).filter(|w| !w.is_empty()).collect();
-    words.windows(2).find(|w| w[1] == label).and_then(|w| w[0].parse().ok()).unwrap_or_else(|| panic!("no `{label}` in {summary}"))
+    words
+        .windows(2)
+        .find(|w| w[1] == label)
+        .and_then(|w| w[0].parse().ok())
+        .unwrap_or_else(|| panic!("no `{label}` in {summary}"))
 }
 
 #[test]
@@ -78,10 +82,18 @@ fn tstats_pcalua_rows_over_real_sysmon_log() {
     assert_eq!(
         got,
         vec![
-            format!(r"{host} {cmd} process_name=pcalua.exe process=pcalua.exe  -a C:\Windows\System32\calc.exe process_id=4888 parent_process_id=3492 process_path=C:\Windows\System32\pcalua.exe {tail}"),
-            format!(r"{host} {cmd} process_name=pcalua.exe process=pcalua.exe  -a calc.exe process_id=4852 parent_process_id=3492 process_path=C:\Windows\System32\pcalua.exe {tail}"),
-            format!(r#"{host} parent_process=pcalua.exe  -a C:\Windows\System32\calc.exe parent_process_name=pcalua.exe process_name=calc.exe process="C:\Windows\System32\calc.exe" process_id=4116 parent_process_id=4888 process_path=C:\Windows\System32\calc.exe {tail}"#),
-            format!(r#"{host} parent_process=pcalua.exe  -a calc.exe parent_process_name=pcalua.exe process_name=calc.exe process="C:\Windows\System32\calc.exe" process_id=2112 parent_process_id=4852 process_path=C:\Windows\System32\calc.exe {tail}"#),
+            format!(
+                r"{host} {cmd} process_name=pcalua.exe process=pcalua.exe  -a C:\Windows\System32\calc.exe process_id=4888 parent_process_id=3492 process_path=C:\Windows\System32\pcalua.exe {tail}"
+            ),
+            format!(
+                r"{host} {cmd} process_name=pcalua.exe process=pcalua.exe  -a calc.exe process_id=4852 parent_process_id=3492 process_path=C:\Windows\System32\pcalua.exe {tail}"
+            ),
+            format!(
+                r#"{host} parent_process=pcalua.exe  -a C:\Windows\System32\calc.exe parent_process_name=pcalua.exe process_name=calc.exe process="C:\Windows\System32\calc.exe" process_id=4116 parent_process_id=4888 process_path=C:\Windows\System32\calc.exe {tail}"#
+            ),
+            format!(
+                r#"{host} parent_process=pcalua.exe  -a calc.exe parent_process_name=pcalua.exe process_name=calc.exe process="C:\Windows\System32\calc.exe" process_id=2112 parent_process_id=4852 process_path=C:\Windows\System32\calc.exe {tail}"#
+            ),
         ]
     );
 }

@@ -32,11 +32,7 @@ struct Tally {
 }
 
 fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
-    let mut entries: Vec<_> = std::fs::read_dir(dir)
-        .expect("read dir")
-        .flatten()
-        .map(|e| e.path())
-        .collect();
+    let mut entries: Vec<_> = std::fs::read_dir(dir).expect("read dir").flatten().map(|e| e.path()).collect();
     entries.sort();
     for p in entries {
         if p.is_dir() {
@@ -81,10 +77,7 @@ fn inputs() -> Vec<(PathBuf, String)> {
 /// `N files read, N events read, N skipped as malformed` from the CLI's stderr summary.
 fn summary(err: &str) -> Option<(u64, u64, u64)> {
     let line = err.lines().find(|l| l.contains(" events read, "))?;
-    let nums: Vec<u64> = line
-        .split([' ', ','])
-        .filter_map(|w| w.parse().ok())
-        .collect();
+    let nums: Vec<u64> = line.split([' ', ',']).filter_map(|w| w.parse().ok()).collect();
     match nums[..] {
         [f, r, s] => Some((f, r, s)),
         _ => None,
@@ -95,17 +88,11 @@ fn summary(err: &str) -> Option<(u64, u64, u64)> {
 fn every_shared_input_file_reads_without_crash() {
     let root = shared();
     let files = inputs();
-    assert!(
-        files.len() > 400,
-        "expected the shared evtx and attack_data_history folders, found {} files",
-        files.len()
-    );
+    assert!(files.len() > 400, "expected the shared evtx and attack_data_history folders, found {} files", files.len());
 
     let next = AtomicUsize::new(0);
     let results = Mutex::new(Vec::new());
-    let threads = std::thread::available_parallelism()
-        .map_or(2, |n| n.get())
-        .clamp(2, 4);
+    let threads = std::thread::available_parallelism().map_or(2, |n| n.get()).clamp(2, 4);
     std::thread::scope(|s| {
         for _ in 0..threads {
             s.spawn(|| loop {
@@ -113,18 +100,9 @@ fn every_shared_input_file_reads_without_crash() {
                 let Some((file, format)) = files.get(i) else {
                     break;
                 };
-                let o = run(&[
-                    "search",
-                    "search * | stats count",
-                    "--events",
-                    file.to_str().unwrap(),
-                    "--format",
-                    "json",
-                ]);
-                results
-                    .lock()
-                    .unwrap()
-                    .push((file.clone(), format.clone(), o));
+                let o =
+                    run(&["search", "search * | stats count", "--events", file.to_str().unwrap(), "--format", "json"]);
+                results.lock().unwrap().push((file.clone(), format.clone(), o));
             });
         }
     });
@@ -132,37 +110,23 @@ fn every_shared_input_file_reads_without_crash() {
     let mut per_format: BTreeMap<String, Tally> = BTreeMap::new();
     let mut problems = Vec::new();
     for (file, format, o) in results.into_inner().unwrap() {
-        let rel = file
-            .strip_prefix(&root)
-            .unwrap_or(&file)
-            .display()
-            .to_string();
+        let rel = file.strip_prefix(&root).unwrap_or(&file).display().to_string();
         let err = stderr(&o);
         if !o.status.success() {
-            problems.push(format!(
-                "{rel}: exit {:?}: {}",
-                o.status.code(),
-                err.lines().last().unwrap_or("")
-            ));
+            problems.push(format!("{rel}: exit {:?}: {}", o.status.code(), err.lines().last().unwrap_or("")));
             continue;
         }
         let Some((nfiles, read, skipped)) = summary(&err) else {
             problems.push(format!("{rel}: no summary line on stderr: {err}"));
             continue;
         };
-        let count = rows(&o).first().and_then(|r| {
-            r.get("count")
-                .and_then(|c| c.as_str().map(str::to_string).or(Some(c.to_string())))
-        });
+        let count = rows(&o)
+            .first()
+            .and_then(|r| r.get("count").and_then(|c| c.as_str().map(str::to_string).or(Some(c.to_string()))));
         if count.as_deref().unwrap_or("0") != read.to_string() {
-            problems.push(format!(
-                "{rel}: `stats count` gave {count:?} but {read} events were read"
-            ));
+            problems.push(format!("{rel}: `stats count` gave {count:?} but {read} events were read"));
         }
-        let bound = MIXED
-            .iter()
-            .find(|(p, _, _)| rel.ends_with(p))
-            .map_or(0, |(_, n, _)| *n);
+        let bound = MIXED.iter().find(|(p, _, _)| rel.ends_with(p)).map_or(0, |(_, n, _)| *n);
         if skipped > bound {
             problems.push(format!(
                 "{rel}: {skipped} skipped as malformed (bound {bound}): {}",
@@ -175,35 +139,16 @@ fn every_shared_input_file_reads_without_crash() {
         t.skipped += skipped;
     }
 
-    println!(
-        "{:<20} {:>6} {:>10} {:>8}",
-        "format", "files", "read", "skipped"
-    );
+    println!("{:<20} {:>6} {:>10} {:>8}", "format", "files", "read", "skipped");
     let mut total = Tally::default();
     for (format, t) in &per_format {
-        println!(
-            "{format:<20} {:>6} {:>10} {:>8}",
-            t.files, t.read, t.skipped
-        );
+        println!("{format:<20} {:>6} {:>10} {:>8}", t.files, t.read, t.skipped);
         total.files += t.files;
         total.read += t.read;
         total.skipped += t.skipped;
     }
-    println!(
-        "{:<20} {:>6} {:>10} {:>8}",
-        "total", total.files, total.read, total.skipped
-    );
-    assert!(
-        problems.is_empty(),
-        "{} problem(s):\n{}",
-        problems.len(),
-        problems.join("\n")
-    );
+    println!("{:<20} {:>6} {:>10} {:>8}", "total", total.files, total.read, total.skipped);
+    assert!(problems.is_empty(), "{} problem(s):\n{}", problems.len(), problems.join("\n"));
     let evtx = per_format.get("evtx").copied().unwrap_or_default();
-    assert!(
-        evtx.read > 15_000 && evtx.skipped == 0,
-        "EVTX: {} read, {} skipped",
-        evtx.read,
-        evtx.skipped
-    );
+    assert!(evtx.read > 15_000 && evtx.skipped == 0, "EVTX: {} read, {} skipped", evtx.read, evtx.skipped);
 }

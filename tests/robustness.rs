@@ -11,9 +11,7 @@ use std::time::{Duration, Instant};
 
 /// A scratch folder of this test binary (removed and remade per test name).
 fn scratch(name: &str) -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
-        .join("robustness")
-        .join(name);
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("robustness").join(name);
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("create scratch dir");
     dir
@@ -38,15 +36,8 @@ fn one_event(dir: &Path) -> String {
 fn assert_no_crash(o: &Output) {
     let err = stderr(o);
     assert!(!err.contains("panicked"), "panic: {err}");
-    assert!(
-        !err.contains("overflowed its stack"),
-        "stack overflow: {err}"
-    );
-    assert!(
-        o.status.code().is_some(),
-        "killed by a signal: {:?}\n{err}",
-        o.status
-    );
+    assert!(!err.contains("overflowed its stack"), "stack overflow: {err}");
+    assert!(o.status.code().is_some(), "killed by a signal: {:?}\n{err}", o.status);
 }
 
 /// A detection error (exit 1) whose message contains `needle`.
@@ -64,11 +55,7 @@ fn deeply_nested_parentheses_are_refused() {
     let spl = format!("{}EventID=1{}", "(".repeat(10_000), ")".repeat(10_000));
     let o = run(&["search", &spl, "--events", &ev]);
     assert_clear_error(&o, "nested more than");
-    let spl = format!(
-        "| makeresults | eval x={}1{}",
-        "(".repeat(10_000),
-        ")".repeat(10_000)
-    );
+    let spl = format!("| makeresults | eval x={}1{}", "(".repeat(10_000), ")".repeat(10_000));
     let o = run(&["search", &spl, "--events", &ev]);
     assert_clear_error(&o, "nested more than");
     let spl = format!("| makeresults | eval x={}1", "-".repeat(50_000));
@@ -83,11 +70,7 @@ fn deeply_nested_parentheses_are_refused() {
 fn deeply_nested_subsearches_are_refused() {
     let dir = scratch("nested_subsearch");
     let ev = one_event(&dir);
-    let spl = format!(
-        "{}EventID=1{}",
-        "search [search ".repeat(2_000),
-        "]".repeat(2_000)
-    );
+    let spl = format!("{}EventID=1{}", "search [search ".repeat(2_000), "]".repeat(2_000));
     let o = run(&["search", &spl, "--events", &ev]);
     assert_clear_error(&o, "nested more than");
 }
@@ -96,9 +79,7 @@ fn deeply_nested_subsearches_are_refused() {
 fn macro_cycle_is_named() {
     let dir = scratch("macro_cycle");
     let ev = one_event(&dir);
-    let o = run(&[
-        "search", "`a`", "--macro", "a=`b`", "--macro", "b=`a`", "--events", &ev,
-    ]);
+    let o = run(&["search", "`a`", "--macro", "a=`b`", "--macro", "b=`a`", "--events", &ev]);
     assert_clear_error(&o, "macro cycle");
 }
 
@@ -112,29 +93,20 @@ fn huge_macro_expansion_is_refused() {
     args.push("m0=EventID=1 ".into());
     for level in 1..=8 {
         args.push("--macro".into());
-        args.push(format!(
-            "m{level}={}",
-            format!("`m{}`", level - 1).repeat(10)
-        ));
+        args.push(format!("m{level}={}", format!("`m{}`", level - 1).repeat(10)));
     }
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let started = Instant::now();
     let o = run(&args);
     assert_clear_error(&o, "macro expansion is larger than");
-    assert!(
-        started.elapsed() < Duration::from_secs(20),
-        "took {:?}",
-        started.elapsed()
-    );
+    assert!(started.elapsed() < Duration::from_secs(20), "took {:?}", started.elapsed());
 }
 
 #[test]
 fn yaml_alias_bomb_macros_file_is_refused() {
     let dir = scratch("yaml_bomb");
     let ev = one_event(&dir);
-    let mut yaml = String::from(
-        "a: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n",
-    );
+    let mut yaml = String::from("a: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n");
     let names = ["b", "c", "d", "e", "f", "g", "h", "i"];
     let mut prev = "a";
     for n in names {
@@ -146,30 +118,11 @@ fn yaml_alias_bomb_macros_file_is_refused() {
     yaml.push_str("name: x\ndefinition: *i\n");
     let file = write(&dir, "bomb.yml", yaml.as_bytes());
     let started = Instant::now();
-    let o = run(&[
-        "search",
-        "EventID=1",
-        "--macros-file",
-        &file,
-        "--events",
-        &ev,
-    ]);
+    let o = run(&["search", "EventID=1", "--macros-file", &file, "--events", &ev]);
     assert_no_crash(&o);
-    assert!(
-        !o.status.success(),
-        "a YAML bomb must not load: {}",
-        stderr(&o)
-    );
-    assert!(
-        stderr(&o).contains("bomb.yml"),
-        "the error names the file: {}",
-        stderr(&o)
-    );
-    assert!(
-        started.elapsed() < Duration::from_secs(20),
-        "took {:?}",
-        started.elapsed()
-    );
+    assert!(!o.status.success(), "a YAML bomb must not load: {}", stderr(&o));
+    assert!(stderr(&o).contains("bomb.yml"), "the error names the file: {}", stderr(&o));
+    assert!(started.elapsed() < Duration::from_secs(20), "took {:?}", started.elapsed());
 }
 
 #[test]
@@ -177,43 +130,21 @@ fn catastrophic_regex_on_a_long_line_finishes() {
     let dir = scratch("regex_redos");
     // 50k for the linear engine; the backtracking engine is quadratic in the line length
     // (fuzz/FINDINGS.md), so its cases use a shorter line.
-    let long = write(
-        &dir,
-        "long.log",
-        format!("{}b\n", "a".repeat(50_000)).as_bytes(),
-    );
-    let short = write(
-        &dir,
-        "short.log",
-        format!("{}b\n", "a".repeat(5_000)).as_bytes(),
-    );
+    let long = write(&dir, "long.log", format!("{}b\n", "a".repeat(50_000)).as_bytes());
+    let short = write(&dir, "short.log", format!("{}b\n", "a".repeat(5_000)).as_bytes());
     for (spl, ev) in [
         (r#"* | rex field=_raw "(?<m>(a+)+$)" | table m"#, &long),
         (r#"* | regex _raw="(a|aa)+c" | table _raw"#, &long),
         // Look-around and backreferences force the backtracking engine.
-        (
-            r#"* | rex field=_raw "(?<m>(?=a)(a+)+$)" | table m"#,
-            &short,
-        ),
+        (r#"* | rex field=_raw "(?<m>(?=a)(a+)+$)" | table m"#, &short),
         (r#"* | regex _raw="(a|aa)+(?!a)c" | table _raw"#, &short),
-        (
-            r#"* | eval m=if(match(_raw, "^(a+)+\1c$"), 1, 0) | table m"#,
-            &short,
-        ),
+        (r#"* | eval m=if(match(_raw, "^(a+)+\1c$"), 1, 0) | table m"#, &short),
     ] {
         let started = Instant::now();
         let o = run(&["search", spl, "--events", ev, "--format", "json"]);
         assert_no_crash(&o);
-        assert!(
-            matches!(o.status.code(), Some(0 | 1)),
-            "{spl}: {}",
-            stderr(&o)
-        );
-        assert!(
-            started.elapsed() < Duration::from_secs(30),
-            "{spl} took {:?}",
-            started.elapsed()
-        );
+        assert!(matches!(o.status.code(), Some(0 | 1)), "{spl}: {}", stderr(&o));
+        assert!(started.elapsed() < Duration::from_secs(30), "{spl} took {:?}", started.elapsed());
     }
 }
 
@@ -223,29 +154,15 @@ fn regex_of_100k_alternatives_compiles_or_is_a_clear_error() {
     let ev = one_event(&dir);
     let alternation: Vec<String> = (0..100_000).map(|i| format!("w{i}x")).collect();
     // Too long for one command-line argument: the search comes from a macro file.
-    let yaml = format!(
-        "name: big\ndefinition: '| rex field=_raw \"(?<m>{})\"'\n",
-        alternation.join("|")
-    );
+    let yaml = format!("name: big\ndefinition: '| rex field=_raw \"(?<m>{})\"'\n", alternation.join("|"));
     let file = write(&dir, "big.yml", yaml.as_bytes());
     let started = Instant::now();
     let o = run(&["search", "* `big`", "--macros-file", &file, "--events", &ev]);
     assert_no_crash(&o);
-    assert!(
-        o.status.success() || stderr(&o).contains("regex too large"),
-        "{}",
-        stderr(&o)
-    );
-    assert!(
-        started.elapsed() < Duration::from_secs(60),
-        "took {:?}",
-        started.elapsed()
-    );
+    assert!(o.status.success() || stderr(&o).contains("regex too large"), "{}", stderr(&o));
+    assert!(started.elapsed() < Duration::from_secs(60), "took {:?}", started.elapsed());
     // Repeated, the same alternation is over the compiled-size limit: a clear error.
-    let yaml = format!(
-        "name: big\ndefinition: '| rex field=_raw \"(?<m>(?:{}){{50}})\"'\n",
-        alternation.join("|")
-    );
+    let yaml = format!("name: big\ndefinition: '| rex field=_raw \"(?<m>(?:{}){{50}})\"'\n", alternation.join("|"));
     let file = write(&dir, "bigger.yml", yaml.as_bytes());
     let o = run(&["search", "* `big`", "--macros-file", &file, "--events", &ev]);
     assert_clear_error(&o, "regex too large");
@@ -272,11 +189,7 @@ fn truncated_xml_and_binary_garbage_are_counted_as_malformed() {
         garbage.push((x >> 24) as u8);
     }
     let bin_file = write(&dir, "garbage.bin", &garbage);
-    let evtx_file = write(
-        &dir,
-        "fake.evtx",
-        &[b"ElfFile\0".as_slice(), &garbage[..5000]].concat(),
-    );
+    let evtx_file = write(&dir, "fake.evtx", &[b"ElfFile\0".as_slice(), &garbage[..5000]].concat());
     let o = run(&[
         "search",
         "EventID=1 | stats count",
@@ -301,9 +214,7 @@ fn truncated_xml_and_binary_garbage_are_counted_as_malformed() {
 #[test]
 fn closed_stdout_pipe_ends_quietly() {
     let dir = scratch("closed_pipe");
-    let lines: String = (0..200_000)
-        .map(|i| format!("line {i} with some padding text\n"))
-        .collect();
+    let lines: String = (0..200_000).map(|i| format!("line {i} with some padding text\n")).collect();
     let ev = write(&dir, "many.log", lines.as_bytes());
     let mut child = bin()
         .args(["search", "*", "--events", &ev])

@@ -51,19 +51,46 @@ fn regsvcs_seed_returns_exact_rows() {
 fn corpus_seed_files_run_unmodified_with_security_content() {
     let content = shared().join("security_content");
     let det = content.join("detections/endpoint/detect_regasm_with_network_connection.yml");
-    let o = run(&["run", det.to_str().unwrap(), "--content", content.to_str().unwrap(), "--events", EVENTS, "--format", "json"]);
+    let o = run(&[
+        "run",
+        det.to_str().unwrap(),
+        "--content",
+        content.to_str().unwrap(),
+        "--events",
+        EVENTS,
+        "--format",
+        "json",
+    ]);
     assert!(o.status.success(), "{}", stderr(&o));
     let got: Vec<String> = rows(&o).iter().map(flat).collect();
     assert_eq!(got, regasm_expected());
     let det = content.join("detections/endpoint/detect_regsvcs_with_network_connection.yml");
-    let o = run(&["run", det.to_str().unwrap(), "--content", content.to_str().unwrap(), "--events", EVENTS, "--format", "json"]);
+    let o = run(&[
+        "run",
+        det.to_str().unwrap(),
+        "--content",
+        content.to_str().unwrap(),
+        "--events",
+        EVENTS,
+        "--format",
+        "json",
+    ]);
     assert!(o.status.success(), "{}", stderr(&o));
     assert_eq!(rows(&o).len(), 4);
 }
 
 #[test]
 fn filter_macro_override_by_flag_removes_exactly_those_rows() {
-    let o = run(&["run", REGASM, "--events", EVENTS, "--format", "json", "--macro", "detect_regasm_with_network_connection_filter=search dest_ip!=203.0.113.45"]);
+    let o = run(&[
+        "run",
+        REGASM,
+        "--events",
+        EVENTS,
+        "--format",
+        "json",
+        "--macro",
+        "detect_regasm_with_network_connection_filter=search dest_ip!=203.0.113.45",
+    ]);
     assert!(o.status.success(), "{}", stderr(&o));
     let got: Vec<String> = rows(&o).iter().map(flat).collect();
     let want: Vec<&str> = regasm_expected().into_iter().filter(|r| !r.contains("dest_ip=203.0.113.45 ")).collect();
@@ -116,7 +143,8 @@ fn broken_events_are_counted_and_the_rest_is_read() {
     std::fs::create_dir_all(&dir).unwrap();
     let good = std::fs::read_to_string(root().join(EVENTS)).unwrap();
     let mut lines: Vec<&str> = good.split("\r\n").filter(|l| !l.is_empty()).collect();
-    lines.insert(3, "<Event xmlns='http://schemas.microsoft.com/win/2004/08/events/event'><System><EventID>3</EventID>");
+    lines
+        .insert(3, "<Event xmlns='http://schemas.microsoft.com/win/2004/08/events/event'><System><EventID>3</EventID>");
     let f = dir.join("broken.log");
     std::fs::write(&f, lines.join("\r\n")).unwrap();
     let o = run(&["run", REGASM, "--events", f.to_str().unwrap(), "--format", "json"]);
@@ -142,13 +170,16 @@ fn real_sysmon_network_records_get_the_add_on_field_names() {
     let got: Vec<String> = rows(&o).iter().map(flat).collect();
     assert_eq!(
         got,
-        vec![r"_time=2023-06-09T14:48:51.188+00:00 dest=attack_pc.attack_range.local user=attack_user process_name=certipy.exe process_path=C:\Users\attack_user\Desktop\Temp\certipy.exe process_id=8352 process_guid={78198d03-3bcf-6483-8083-c60c00000000} src_ip=192.168.1.10 src_port=2411 dest_ip=192.168.2.10 dest_port=88 dest_host=dc.attack_range.local transport=tcp action=allowed"]
+        vec![
+            r"_time=2023-06-09T14:48:51.188+00:00 dest=attack_pc.attack_range.local user=attack_user process_name=certipy.exe process_path=C:\Users\attack_user\Desktop\Temp\certipy.exe process_id=8352 process_guid={78198d03-3bcf-6483-8083-c60c00000000} src_ip=192.168.1.10 src_port=2411 dest_ip=192.168.2.10 dest_port=88 dest_host=dc.attack_range.local transport=tcp action=allowed"
+        ]
     );
 }
 
 #[test]
 fn times_print_in_utc_unless_tz_is_given() {
-    let spl = "`sysmon` EventID=3 process_name=regasm.exe | stats min(_time) as t | eval t=strftime(t, \"%H:%M\") | table t";
+    let spl =
+        "`sysmon` EventID=3 process_name=regasm.exe | stats min(_time) as t | eval t=strftime(t, \"%H:%M\") | table t";
     let utc = run(&["search", spl, "--events", EVENTS, "--format", "json"]);
     assert_eq!(stdout(&utc).trim(), r#"{"t":"09:01"}"#, "{}", stderr(&utc));
     let plus2 = run(&["search", spl, "--events", EVENTS, "--format", "json", "--tz", "+02:00"]);

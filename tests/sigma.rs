@@ -133,9 +133,7 @@ fn oracle_ok(c: &Case, got: &Outcome) -> bool {
 fn run_all(cases: &[Case]) -> Vec<Outcome> {
     let next = AtomicUsize::new(0);
     let out = Mutex::new(vec![Outcome::NoSpl; cases.len()]);
-    let threads = std::thread::available_parallelism()
-        .map_or(2, |n| n.get())
-        .clamp(2, 4);
+    let threads = std::thread::available_parallelism().map_or(2, |n| n.get()).clamp(2, 4);
     std::thread::scope(|s| {
         for _ in 0..threads {
             s.spawn(|| loop {
@@ -153,16 +151,8 @@ fn run_all(cases: &[Case]) -> Vec<Outcome> {
 fn allow_list_entries_are_unique_cases() {
     let cases = load_cases();
     for (i, a) in ALLOW.iter().enumerate() {
-        assert!(
-            cases.iter().any(|c| c.rule_id == a.rule_id),
-            "allow-list names an unknown case {}",
-            a.rule_id
-        );
-        assert!(
-            !ALLOW[..i].iter().any(|b| b.rule_id == a.rule_id),
-            "duplicate allow-list entry {}",
-            a.rule_id
-        );
+        assert!(cases.iter().any(|c| c.rule_id == a.rule_id), "allow-list names an unknown case {}", a.rule_id);
+        assert!(!ALLOW[..i].iter().any(|b| b.rule_id == a.rule_id), "duplicate allow-list entry {}", a.rule_id);
         assert!(!a.reason.is_empty());
     }
 }
@@ -181,10 +171,7 @@ fn sigma_regression_cases_match_their_counts() {
         let expected = c.match_count.map_or("≥1".to_string(), |n| n.to_string());
         match ALLOW.iter().find(|a| a.rule_id == c.rule_id) {
             None if ok => passed += 1,
-            None => failures.push(format!(
-                "{}  {}  expected {expected}, got {g:?}",
-                c.rule_id, c.title
-            )),
+            None => failures.push(format!("{}  {}  expected {expected}, got {g:?}", c.rule_id, c.title)),
             Some(_) if ok => failures.push(format!(
                 "{}  {}  now matches the oracle ({g:?}): remove it from the allow-list",
                 c.rule_id, c.title
@@ -193,35 +180,21 @@ fn sigma_regression_cases_match_their_counts() {
                 "{}  {}  allow-listed as {:?}, got {g:?} (oracle {expected})",
                 c.rule_id, c.title, a.instead
             )),
-            Some(a) => allowed.push(format!(
-                "{}  {}  oracle {expected}, got {g:?}: {}",
-                c.rule_id, c.title, a.reason
-            )),
+            Some(a) => allowed.push(format!("{}  {}  oracle {expected}, got {g:?}: {}", c.rule_id, c.title, a.reason)),
         }
     }
 
     let total = cases.len();
-    println!(
-        "sigma regression: {passed}/{total} cases match the oracle, {} allow-listed",
-        allowed.len()
-    );
+    println!("sigma regression: {passed}/{total} cases match the oracle, {} allow-listed", allowed.len());
     for line in &allowed {
         println!("  allowed  {line}");
     }
     for line in &failures {
         println!("  FAILED   {line}");
     }
-    assert!(
-        failures.is_empty(),
-        "{} case(s) failed:\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
+    assert!(failures.is_empty(), "{} case(s) failed:\n{}", failures.len(), failures.join("\n"));
     assert_eq!(passed + allowed.len(), total);
-    assert!(
-        passed as f64 >= MIN_PASS * total as f64,
-        "only {passed}/{total} pass"
-    );
+    assert!(passed as f64 >= MIN_PASS * total as f64, "only {passed}/{total} pass");
 }
 
 /// The generic `[XmlWinEventLog]` stanza (content/sourcetypes/xmlwineventlog.yml) gives
@@ -232,15 +205,7 @@ fn every_xml_channel_gets_eventcode() {
         "sigma_regression/evtx/rules/windows/builtin/wmi/win_wmi_activity_nteventlogfile_cleareventlog/d4f1a2b3-7c8e-4d5f-b6a9-1e0c2d3f4e5b.evtx",
     );
     let spl = r#"source="XmlWinEventLog:Microsoft-Windows-WMI-Activity/Operational" EventCode=5858 RecordNumber=5314 | table EventCode EventID RecordNumber"#;
-    let o = run(&[
-        "search",
-        spl,
-        "--events",
-        evtx.to_str().unwrap(),
-        "--format",
-        "json",
-        "-q",
-    ]);
+    let o = run(&["search", spl, "--events", evtx.to_str().unwrap(), "--format", "json", "-q"]);
     assert!(o.status.success(), "{}", stderr(&o));
     let got: Vec<String> = rows(&o).iter().map(flat).collect();
     assert_eq!(got, ["EventCode=5858 EventID=5858 RecordNumber=5314"]);

@@ -140,11 +140,8 @@ pub struct Content {
 
 /// Refuse YAML that leans on aliases (a "billion laughs" document expands exponentially).
 pub fn yaml_guard(file: &str, text: &str) -> Result<(), ContentError> {
-    let aliases = text
-        .as_bytes()
-        .windows(2)
-        .filter(|w| (w[0] == b' ' || w[0] == b'[' || w[0] == b',') && w[1] == b'*')
-        .count();
+    let aliases =
+        text.as_bytes().windows(2).filter(|w| (w[0] == b' ' || w[0] == b'[' || w[0] == b',') && w[1] == b'*').count();
     let anchors = text.as_bytes().windows(2).filter(|w| w[0] == b' ' && w[1] == b'&').count();
     if anchors > 0 && aliases > 64 {
         return Err(ContentError { file: file.into(), message: format!("refused: {aliases} YAML aliases (limit 64)") });
@@ -188,7 +185,9 @@ fn compile_search(file: &str, text: &str, now: f64) -> Result<Matcher, ContentEr
     let err = |m: String| ContentError { file: file.into(), message: m };
     match spl_parser::parse_search_expr(text).map_err(|e| err(format!("search `{text}`: {}", e.message)))? {
         None => Ok(Matcher::True),
-        Some(expr) => Matcher::compile(&expr, &CompileCtx { now }).map_err(|e| err(format!("search `{text}`: {}", e.message))),
+        Some(expr) => {
+            Matcher::compile(&expr, &CompileCtx { now }).map_err(|e| err(format!("search `{text}`: {}", e.message)))
+        }
     }
 }
 
@@ -247,7 +246,9 @@ impl Content {
             let rel = f.path.strip_prefix(root).unwrap_or(&f.path).to_path_buf();
             let kind = rel.components().find_map(|c| {
                 let s = c.as_os_str().to_str()?;
-                ["macros", "lookups", "detections", "sourcetypes", "eventtypes", "datamodels"].contains(&s).then(|| s.to_string())
+                ["macros", "lookups", "detections", "sourcetypes", "eventtypes", "datamodels"]
+                    .contains(&s)
+                    .then(|| s.to_string())
             });
             let file = f.path.display().to_string();
             let result = match kind.as_deref() {
@@ -295,9 +296,13 @@ impl Content {
     fn load_lookup(&mut self, root: &Path, path: &Path, text: &str) -> Result<(), ContentError> {
         let file = path.display().to_string();
         let y = parse_yaml(&file, text)?;
-        let name = str_of(&y, "name").ok_or_else(|| ContentError { file: file.clone(), message: "lookup needs `name`".into() })?;
+        let name = str_of(&y, "name")
+            .ok_or_else(|| ContentError { file: file.clone(), message: "lookup needs `name`".into() })?;
         let csv = match str_of(&y, "filename") {
-            Some(f) => Some(resolve_inside(root, path.parent().unwrap_or(root), &f).map_err(|m| ContentError { file: file.clone(), message: m })?),
+            Some(f) => Some(
+                resolve_inside(root, path.parent().unwrap_or(root), &f)
+                    .map_err(|m| ContentError { file: file.clone(), message: m })?,
+            ),
             None => None,
         };
         // `match_type: WILDCARD(field), CIDR(other)` as a string or list.
@@ -311,7 +316,9 @@ impl Content {
             _ => list_of(&y, "fields_list"),
         };
         let inline_csv = csv.as_ref().and_then(|p| self.inline_files.get(p).cloned());
-        let truthy = |k: &str, default: bool| str_of(&y, k).map_or(default, |s| matches!(s.to_ascii_lowercase().as_str(), "true" | "1"));
+        let truthy = |k: &str, default: bool| {
+            str_of(&y, k).map_or(default, |s| matches!(s.to_ascii_lowercase().as_str(), "true" | "1"))
+        };
         let def = LookupDef {
             name: name.clone(),
             kind: if csv.is_some() {
@@ -391,7 +398,8 @@ impl Content {
 
     fn load_datamodel(&mut self, file: &str, text: &str) -> Result<(), ContentError> {
         let y = parse_yaml(file, text)?;
-        let name = str_of(&y, "name").ok_or_else(|| ContentError { file: file.into(), message: "data model needs `name`".into() })?;
+        let name = str_of(&y, "name")
+            .ok_or_else(|| ContentError { file: file.into(), message: "data model needs `name`".into() })?;
         let mut datasets = Vec::new();
         if let Some(Yaml::Sequence(ds)) = y.get("datasets") {
             for d in ds {
@@ -454,7 +462,9 @@ impl Content {
 /// `..`, symlinks pointing out).
 pub fn resolve_inside(root: &Path, dir: &Path, name: &str) -> Result<PathBuf, String> {
     let p = Path::new(name);
-    if p.is_absolute() || p.components().any(|c| matches!(c, std::path::Component::ParentDir | std::path::Component::Prefix(_))) {
+    if p.is_absolute()
+        || p.components().any(|c| matches!(c, std::path::Component::ParentDir | std::path::Component::Prefix(_)))
+    {
         return Err(format!("refused file `{name}`: it must stay inside the content folder"));
     }
     let joined = dir.join(p);
@@ -489,10 +499,10 @@ fn collect_yaml(root: &Path, dir: &Path, out: &mut Vec<ContentFile>, depth: usiz
             }
             collect_yaml(root, &path, out, depth + 1)?;
         } else if path.extension().is_some_and(|x| x == "yml" || x == "yaml") {
-            let text = std::fs::read_to_string(&path).map_err(|e| ContentError { file: path.display().to_string(), message: e.to_string() })?;
+            let text = std::fs::read_to_string(&path)
+                .map_err(|e| ContentError { file: path.display().to_string(), message: e.to_string() })?;
             out.push(ContentFile { path, text });
         }
     }
     Ok(())
 }
-

@@ -96,7 +96,12 @@ impl Detection {
         if let Some(Yaml::Sequence(obs)) = tags.get("observable") {
             for o in obs {
                 let roles = list(o, "role");
-                let ob = Observable { field: s(o, "name").unwrap_or_default(), kind: s(o, "type").unwrap_or_default(), roles: roles.clone(), score: None };
+                let ob = Observable {
+                    field: s(o, "name").unwrap_or_default(),
+                    kind: s(o, "type").unwrap_or_default(),
+                    roles: roles.clone(),
+                    score: None,
+                };
                 // contentctl: Victim/Attacker observables that are risk objects vs threat objects.
                 if roles.iter().any(|r| r.eq_ignore_ascii_case("victim")) || !is_threat_type(&ob.kind) {
                     observables.push(ob);
@@ -111,13 +116,23 @@ impl Detection {
             if let Some(Yaml::Sequence(ros)) = rba.get("risk_objects") {
                 observables = ros
                     .iter()
-                    .map(|o| Observable { field: s(o, "field").unwrap_or_default(), kind: s(o, "type").unwrap_or_default(), roles: Vec::new(), score: n(o, "score") })
+                    .map(|o| Observable {
+                        field: s(o, "field").unwrap_or_default(),
+                        kind: s(o, "type").unwrap_or_default(),
+                        roles: Vec::new(),
+                        score: n(o, "score"),
+                    })
                     .collect();
             }
             if let Some(Yaml::Sequence(tos)) = rba.get("threat_objects") {
                 threat_objects = tos
                     .iter()
-                    .map(|o| Observable { field: s(o, "field").unwrap_or_default(), kind: s(o, "type").unwrap_or_default(), roles: Vec::new(), score: None })
+                    .map(|o| Observable {
+                        field: s(o, "field").unwrap_or_default(),
+                        kind: s(o, "type").unwrap_or_default(),
+                        roles: Vec::new(),
+                        score: None,
+                    })
                     .collect();
             }
         }
@@ -127,7 +142,11 @@ impl Detection {
                 let mut attack_data = Vec::new();
                 if let Some(Yaml::Sequence(ads)) = t.get("attack_data") {
                     for a in ads {
-                        attack_data.push(AttackData { data: s(a, "data").unwrap_or_default(), source: s(a, "source"), sourcetype: s(a, "sourcetype") });
+                        attack_data.push(AttackData {
+                            data: s(a, "data").unwrap_or_default(),
+                            source: s(a, "source"),
+                            sourcetype: s(a, "sourcetype"),
+                        });
                     }
                 }
                 tests.push(TestCase { name: s(t, "name").unwrap_or_default(), attack_data });
@@ -179,7 +198,10 @@ impl Detection {
 
 /// Observable types that are threat objects rather than risk objects (contentctl's list).
 fn is_threat_type(kind: &str) -> bool {
-    !matches!(kind.to_ascii_lowercase().as_str(), "user" | "hostname" | "ip address" | "endpoint" | "other" | "system" | "email address")
+    !matches!(
+        kind.to_ascii_lowercase().as_str(),
+        "user" | "hostname" | "ip address" | "endpoint" | "other" | "system" | "email address"
+    )
 }
 
 #[cfg(test)]

@@ -8,9 +8,9 @@
 use std::sync::Arc;
 
 use crate::content::Content;
-use crate::prefilter::{RawFilter, Req, Verbatim};
 use crate::eval::FnContext;
 use crate::event::Event;
+use crate::prefilter::{RawFilter, Req, Verbatim};
 
 /// Where events come from. `scan` feeds every event (fields already extracted) to `f` until it
 /// returns `Flow::Stop`. It may be called more than once (subsearches re-scan).
@@ -19,7 +19,11 @@ pub trait EventSource: Sync {
 
     /// Like `scan`, but the source may skip records whose raw bytes the filter rejects without
     /// parsing them (they still count as read). Sources that cannot test raw bytes ignore it.
-    fn scan_filtered(&self, _filter: Option<&RawFilter>, f: &mut dyn FnMut(Event) -> Result<Flow, ExecError>) -> Result<(), ExecError> {
+    fn scan_filtered(
+        &self,
+        _filter: Option<&RawFilter>,
+        f: &mut dyn FnMut(Event) -> Result<Flow, ExecError>,
+    ) -> Result<(), ExecError> {
         self.scan(f)
     }
 }
@@ -194,7 +198,12 @@ impl Runtime<'_> {
         }
         if pipelines.iter().any(|p| p.reads_events) {
             let verbatim = Verbatim::from_content(&self.ctx.content);
-            let reqs: Vec<Req> = pipelines.iter().zip(&stopped).filter(|(p, s)| p.reads_events && !**s).map(|(p, _)| p.raw_requirement(&verbatim)).collect();
+            let reqs: Vec<Req> = pipelines
+                .iter()
+                .zip(&stopped)
+                .filter(|(p, s)| p.reads_events && !**s)
+                .map(|(p, _)| p.raw_requirement(&verbatim))
+                .collect();
             let filter = RawFilter::new(Req::any(reqs));
             self.source.scan_filtered(filter.as_ref(), &mut |ev| {
                 next_event_serial();
@@ -230,7 +239,11 @@ impl Runtime<'_> {
     }
 
     /// Run a pipeline, handing each output row to `sink` as soon as it is final.
-    pub fn run(&self, pipeline: &mut Pipeline, sink: &mut dyn FnMut(Event) -> Result<Flow, ExecError>) -> Result<(), ExecError> {
+    pub fn run(
+        &self,
+        pipeline: &mut Pipeline,
+        sink: &mut dyn FnMut(Event) -> Result<Flow, ExecError>,
+    ) -> Result<(), ExecError> {
         for op in pipeline.ops.iter_mut() {
             op.prepare(self)?;
         }
@@ -272,7 +285,11 @@ fn next_event_serial() {
 }
 
 /// Offer a shared event to the first operator by reference, then feed what it emits on.
-fn feed_shared(ops: &mut [Box<dyn Operator>], ev: &Event, sink: &mut dyn FnMut(Event) -> Result<Flow, ExecError>) -> Result<Flow, ExecError> {
+fn feed_shared(
+    ops: &mut [Box<dyn Operator>],
+    ev: &Event,
+    sink: &mut dyn FnMut(Event) -> Result<Flow, ExecError>,
+) -> Result<Flow, ExecError> {
     let Some((op, rest)) = ops.split_first_mut() else {
         return sink(ev.clone());
     };
@@ -312,7 +329,11 @@ pub fn feed(
     Ok(Flow::Continue)
 }
 
-fn feed_rest(rest: &mut [Box<dyn Operator>], ev: Event, sink: &mut dyn FnMut(Event) -> Result<Flow, ExecError>) -> Result<Flow, ExecError> {
+fn feed_rest(
+    rest: &mut [Box<dyn Operator>],
+    ev: Event,
+    sink: &mut dyn FnMut(Event) -> Result<Flow, ExecError>,
+) -> Result<Flow, ExecError> {
     if rest.is_empty() {
         sink(ev)
     } else {
@@ -321,7 +342,10 @@ fn feed_rest(rest: &mut [Box<dyn Operator>], ev: Event, sink: &mut dyn FnMut(Eve
 }
 
 /// End of input: finish each operator in order, feeding what it emits to the ones after it.
-pub fn finish(ops: &mut [Box<dyn Operator>], sink: &mut dyn FnMut(Event) -> Result<Flow, ExecError>) -> Result<(), ExecError> {
+pub fn finish(
+    ops: &mut [Box<dyn Operator>],
+    sink: &mut dyn FnMut(Event) -> Result<Flow, ExecError>,
+) -> Result<(), ExecError> {
     for i in 0..ops.len() {
         let mut out = Vec::new();
         ops[i].finish(&mut out)?;

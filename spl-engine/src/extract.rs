@@ -76,7 +76,9 @@ pub fn extract(content: &Content, fns: &FnContext, ev: &mut Event) {
 /// An event with no fields besides `_raw` and metadata (what the text reader gives).
 fn is_bare_text(ev: &Event) -> bool {
     ev.get("_raw").is_some()
-        && ev.fields.keys().all(|k| k.starts_with('_') || matches!(k.as_str(), "source" | "sourcetype" | "host" | "index" | "linecount"))
+        && ev.fields.keys().all(|k| {
+            k.starts_with('_') || matches!(k.as_str(), "source" | "sourcetype" | "host" | "index" | "linecount")
+        })
 }
 
 /// Splunk's automatic key-value extraction: `key=value` (value up to whitespace or `,`/`;`) and
@@ -132,7 +134,8 @@ mod tests {
 
     #[test]
     fn auto_kv_extracts_plain_and_quoted_pairs_first_wins() {
-        let kv = auto_kv(r#"1700000000, search_name="Log4Shell Attack", risk_score=80, user=bob user=eve msg="a \"q\" b""#);
+        let kv =
+            auto_kv(r#"1700000000, search_name="Log4Shell Attack", risk_score=80, user=bob user=eve msg="a \"q\" b""#);
         assert_eq!(
             kv,
             vec![

@@ -30,7 +30,9 @@ pub enum PlanError {
 impl std::fmt::Display for PlanError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            PlanError::Unsupported(u) => write!(f, "unsupported: {}", u.iter().map(|x| x.what.as_str()).collect::<Vec<_>>().join(", ")),
+            PlanError::Unsupported(u) => {
+                write!(f, "unsupported: {}", u.iter().map(|x| x.what.as_str()).collect::<Vec<_>>().join(", "))
+            }
             PlanError::Invalid { message, .. } => f.write_str(message),
         }
     }
@@ -212,8 +214,19 @@ impl Planner<'_> {
                         let (mut limit, mut useother, mut usenull) = (10, true, true);
                         for o in &s.options {
                             match o.key.as_str() {
-                                "span" => span = Some(crate::timefmt::parse_span(&o.value).ok_or(PlanError::Invalid { message: format!("cannot read span `{}`", o.value), span: o.span })?),
-                                "limit" => limit = o.value.trim_start_matches("top").parse().map_err(|_| PlanError::Invalid { message: format!("timechart limit `{}`", o.value), span: o.span })?,
+                                "span" => {
+                                    span = Some(crate::timefmt::parse_span(&o.value).ok_or(PlanError::Invalid {
+                                        message: format!("cannot read span `{}`", o.value),
+                                        span: o.span,
+                                    })?)
+                                }
+                                "limit" => {
+                                    limit =
+                                        o.value.trim_start_matches("top").parse().map_err(|_| PlanError::Invalid {
+                                            message: format!("timechart limit `{}`", o.value),
+                                            span: o.span,
+                                        })?
+                                }
                                 "useother" => useother = truthy(&o.value),
                                 "usenull" => usenull = truthy(&o.value),
                                 // Display-only options.
@@ -238,25 +251,40 @@ impl Planner<'_> {
             CommandBody::Rename(pairs) => Box::new(ops::fields::RenameOp {
                 pairs: pairs.iter().map(|p| (NamePattern::new(&p.from.name), p.to.name.clone())).collect(),
             }),
-            CommandBody::Table(fields) => Box::new(ops::fields::TableOp { patterns: fields.iter().map(|f| NamePattern::new(&f.name)).collect() }),
-            CommandBody::Fields { remove, fields } => {
-                Box::new(ops::fields::FieldsOp { remove: *remove, patterns: fields.iter().map(|f| NamePattern::new(&f.name)).collect() })
+            CommandBody::Table(fields) => {
+                Box::new(ops::fields::TableOp { patterns: fields.iter().map(|f| NamePattern::new(&f.name)).collect() })
             }
+            CommandBody::Fields { remove, fields } => Box::new(ops::fields::FieldsOp {
+                remove: *remove,
+                patterns: fields.iter().map(|f| NamePattern::new(&f.name)).collect(),
+            }),
             CommandBody::Convert { options, conversions } => {
-                let timeformat = opt(options, "timeformat").map_or("%m/%d/%Y %H:%M:%S".to_string(), |o| o.value.clone());
+                let timeformat =
+                    opt(options, "timeformat").map_or("%m/%d/%Y %H:%M:%S".to_string(), |o| o.value.clone());
                 let mut conv = Vec::new();
                 for c in conversions {
-                    if !matches!(c.func.as_str(), "ctime" | "mktime" | "num" | "auto" | "dur2sec" | "rmunit" | "rmcomma" | "none") {
+                    if !matches!(
+                        c.func.as_str(),
+                        "ctime" | "mktime" | "num" | "auto" | "dur2sec" | "rmunit" | "rmcomma" | "none"
+                    ) {
                         self.unsupported(format!("convert function `{}`", c.func), c.span);
                     }
-                    conv.push((c.func.clone(), NamePattern::new(&c.field.name), c.alias.as_ref().map(|a| a.name.clone())));
+                    conv.push((
+                        c.func.clone(),
+                        NamePattern::new(&c.field.name),
+                        c.alias.as_ref().map(|a| a.name.clone()),
+                    ));
                 }
                 Box::new(ops::fields::ConvertOp { timeformat, conversions: conv, ctx })
             }
             CommandBody::Sort { limit, keys, descending } => {
                 let keys = keys
                     .iter()
-                    .map(|k| ops::rows::SortKey { field: k.field.name.clone(), descending: k.descending != *descending, how: k.how.clone().unwrap_or_else(|| "auto".into()) })
+                    .map(|k| ops::rows::SortKey {
+                        field: k.field.name.clone(),
+                        descending: k.descending != *descending,
+                        how: k.how.clone().unwrap_or_else(|| "auto".into()),
+                    })
                     .collect();
                 // Without a count Splunk's sort keeps 10000 rows; `sort 0` keeps all.
                 let limit = match limit {
@@ -283,7 +311,12 @@ impl Planner<'_> {
                 }
                 let keepempty = opt(options, "keepempty").is_some_and(|o| truthy(&o.value));
                 let consecutive = opt(options, "consecutive").is_some_and(|o| truthy(&o.value));
-                Box::new(ops::rows::DedupOp::new(fields.iter().map(|f| f.name.clone()).collect(), limit.unwrap_or(1) as usize, keepempty, consecutive))
+                Box::new(ops::rows::DedupOp::new(
+                    fields.iter().map(|f| f.name.clone()).collect(),
+                    limit.unwrap_or(1) as usize,
+                    keepempty,
+                    consecutive,
+                ))
             }
             CommandBody::Fillnull { options, fields } => {
                 let value = opt(options, "value").map_or("0".to_string(), |o| o.value.clone());
@@ -293,9 +326,13 @@ impl Planner<'_> {
                 let field = opt(options, "field").map_or("_raw".to_string(), |o| o.value.clone());
                 let mode = opt(options, "mode").map(|o| o.value.to_ascii_lowercase());
                 if mode.as_deref() == Some("sed") {
-                    let (re, m) = ops::rex::parse_sed(&pattern.value).map_err(|m| PlanError::Invalid { message: m, span: pattern.span })?;
+                    let (re, m) = ops::rex::parse_sed(&pattern.value)
+                        .map_err(|m| PlanError::Invalid { message: m, span: pattern.span })?;
                     let re = match re {
-                        Some(r) => Some(crate::regex_util::compile(&r).map_err(|m| PlanError::Invalid { message: m, span: pattern.span })?),
+                        Some(r) => Some(
+                            crate::regex_util::compile(&r)
+                                .map_err(|m| PlanError::Invalid { message: m, span: pattern.span })?,
+                        ),
                         None => None,
                     };
                     Box::new(ops::rex::RexOp { field, re, mode: m, text: format!("mode=sed {:?}", pattern.value) })
@@ -306,13 +343,24 @@ impl Planner<'_> {
                             self.unsupported(format!("rex option `{}`", o.key), o.span);
                         }
                     }
-                    let re = crate::regex_util::compile(&pattern.value).map_err(|m| PlanError::Invalid { message: m, span: pattern.span })?;
-                    Box::new(ops::rex::RexOp { field, re: Some(re), mode: ops::rex::RexMode::Extract { max_match }, text: format!("{:?}", pattern.value) })
+                    let re = crate::regex_util::compile(&pattern.value)
+                        .map_err(|m| PlanError::Invalid { message: m, span: pattern.span })?;
+                    Box::new(ops::rex::RexOp {
+                        field,
+                        re: Some(re),
+                        mode: ops::rex::RexMode::Extract { max_match },
+                        text: format!("{:?}", pattern.value),
+                    })
                 }
             }
             CommandBody::Regex { field, negated, pattern } => {
-                let re = crate::regex_util::compile(&pattern.value).map_err(|m| PlanError::Invalid { message: m, span: pattern.span })?;
-                Box::new(ops::filter::RegexOp { field: field.as_ref().map_or("_raw".to_string(), |f| f.name.clone()), negated: *negated, re })
+                let re = crate::regex_util::compile(&pattern.value)
+                    .map_err(|m| PlanError::Invalid { message: m, span: pattern.span })?;
+                Box::new(ops::filter::RegexOp {
+                    field: field.as_ref().map_or("_raw".to_string(), |f| f.name.clone()),
+                    negated: *negated,
+                    re,
+                })
             }
             CommandBody::Bin { options, field, alias } => {
                 let Some(span_opt) = opt(options, "span") else {
@@ -322,12 +370,22 @@ impl Planner<'_> {
                 let Some(span) = crate::timefmt::parse_span(&span_opt.value) else {
                     return invalid(format!("cannot read span `{}`", span_opt.value), span_opt.span);
                 };
-                Box::new(ops::rows::BinOp { field: field.name.clone(), alias: alias.as_ref().map(|a| a.name.clone()), span, span_text: span_opt.value.clone(), tz: ctx.fns.tz.offset_seconds })
+                Box::new(ops::rows::BinOp {
+                    field: field.name.clone(),
+                    alias: alias.as_ref().map(|a| a.name.clone()),
+                    span,
+                    span_text: span_opt.value.clone(),
+                    tz: ctx.fns.tz.offset_seconds,
+                })
             }
             CommandBody::Generic(args) => return self.generic(cmd, args, first),
             CommandBody::Lookup(l) => return self.lookup(l),
-            CommandBody::Inputlookup { options, name: table, where_ } => return self.inputlookup(cmd, options, table, where_.as_ref()),
-            CommandBody::Subsearch { options, fields, search } => return self.subsearch_cmd(cmd, options, fields, search),
+            CommandBody::Inputlookup { options, name: table, where_ } => {
+                return self.inputlookup(cmd, options, table, where_.as_ref())
+            }
+            CommandBody::Subsearch { options, fields, search } => {
+                return self.subsearch_cmd(cmd, options, fields, search)
+            }
             CommandBody::Foreach { options, fields, template } => return self.foreach(options, fields, template),
         }))
     }
@@ -358,7 +416,8 @@ impl Planner<'_> {
             None => (None, None),
         };
         let dataset = nodename.or_else(|| from.dataset.clone());
-        let views = ops::tstats::DatasetView::resolve(dm, dataset.as_deref()).map_err(|m| PlanError::Invalid { message: m, span: from.span })?;
+        let views = ops::tstats::DatasetView::resolve(dm, dataset.as_deref())
+            .map_err(|m| PlanError::Invalid { message: m, span: from.span })?;
         let mut where_text = String::from("*");
         let mut subs = Vec::new();
         if let (Some(w), Some(wt)) = (&where_expr, &t.where_) {
@@ -369,11 +428,21 @@ impl Planner<'_> {
         let aggs = self.aggs(&t.aggs);
         let fill = opt(&t.options, "fillnull_value").map(|o| o.value.clone());
         let span = match &t.span {
-            Some(o) => Some(crate::timefmt::parse_span(&o.value).ok_or(PlanError::Invalid { message: format!("cannot read span `{}`", o.value), span: o.span })?),
+            Some(o) => Some(
+                crate::timefmt::parse_span(&o.value)
+                    .ok_or(PlanError::Invalid { message: format!("cannot read span `{}`", o.value), span: o.span })?,
+            ),
             None => None,
         };
         let by = t.by.iter().map(|f| f.name.clone()).collect();
-        Ok(Box::new(ops::tstats::TstatsOp { views, where_: matcher, where_text, grouper: Grouper::new(by, fill, aggs), span, ctx }))
+        Ok(Box::new(ops::tstats::TstatsOp {
+            views,
+            where_: matcher,
+            where_text,
+            grouper: Grouper::new(by, fill, aggs),
+            span,
+            ctx,
+        }))
     }
 
     /// A lookup definition by name (or CSV file name): CSV, KV store (empty offline unless a layer
@@ -382,7 +451,10 @@ impl Planner<'_> {
         let Some(def) = ops::lookup::resolve(self.ctx, &name.name) else {
             // Reported as unsupported, not invalid: the corpus names lookups shipped by other apps
             // (ES, CIM, URL Toolbox) that a real Splunk has but content does not define.
-            self.unsupported(format!("lookup `{}` is not defined in content (no lookups/*.yml with that name or file)", name.name), name.span);
+            self.unsupported(
+                format!("lookup `{}` is not defined in content (no lookups/*.yml with that name or file)", name.name),
+                name.span,
+            );
             return Ok(None);
         };
         if let Some(why) = ops::lookup::offline_reason(def) {
@@ -399,7 +471,9 @@ impl Planner<'_> {
             }
         }
         let Some(def) = self.lookup_def(&l.name)? else { return Ok(None) };
-        let map = |m: &ast::FieldMap| (m.field.name.clone(), m.alias.as_ref().map_or_else(|| m.field.name.clone(), |a| a.name.clone()));
+        let map = |m: &ast::FieldMap| {
+            (m.field.name.clone(), m.alias.as_ref().map_or_else(|| m.field.name.clone(), |a| a.name.clone()))
+        };
         if l.inputs.is_empty() {
             return invalid(format!("lookup `{}` needs at least one input field", def.name), l.name.span);
         }
@@ -408,7 +482,13 @@ impl Planner<'_> {
         Ok(Some(Box::new(ops::lookup::LookupOp::new(def, inputs, outputs, l.output_new))))
     }
 
-    fn inputlookup(&mut self, cmd: &ast::Command, options: &[Opt], table: &ast::FieldName, where_: Option<&ast::SearchExpr>) -> PResult<Option<Box<dyn Operator>>> {
+    fn inputlookup(
+        &mut self,
+        cmd: &ast::Command,
+        options: &[Opt],
+        table: &ast::FieldName,
+        where_: Option<&ast::SearchExpr>,
+    ) -> PResult<Option<Box<dyn Operator>>> {
         let mut append = false;
         for o in options {
             match o.key.as_str() {
@@ -425,7 +505,8 @@ impl Planner<'_> {
                     self.unsupported("subsearch inside inputlookup where", cmd.span);
                 }
                 let cc = crate::search::CompileCtx { now: self.ctx.fns.now };
-                let m = crate::search::Matcher::compile(w, &cc).map_err(|e| PlanError::Invalid { message: e.message, span: e.span })?;
+                let m = crate::search::Matcher::compile(w, &cc)
+                    .map_err(|e| PlanError::Invalid { message: e.message, span: e.span })?;
                 (Some(m), self.text(search_span(w)))
             }
             None => (None, String::new()),
@@ -433,19 +514,33 @@ impl Planner<'_> {
         Ok(Some(Box::new(ops::lookup::InputlookupOp { def, append, where_: where_m, where_text })))
     }
 
-    fn subsearch_cmd(&mut self, cmd: &ast::Command, options: &[Opt], fields: &[ast::FieldName], search: &ast::Pipeline) -> PResult<Option<Box<dyn Operator>>> {
+    fn subsearch_cmd(
+        &mut self,
+        cmd: &ast::Command,
+        options: &[Opt],
+        fields: &[ast::FieldName],
+        search: &ast::Pipeline,
+    ) -> PResult<Option<Box<dyn Operator>>> {
         let sub = self.pipeline(search)?;
         let limits = self.ctx.limits.clone();
-        let num = |o: &Opt| o.value.parse::<usize>().map_err(|_| PlanError::Invalid { message: format!("`{}` needs a number, found `{}`", o.key, o.value), span: o.span });
+        let num = |o: &Opt| {
+            o.value.parse::<usize>().map_err(|_| PlanError::Invalid {
+                message: format!("`{}` needs a number, found `{}`", o.key, o.value),
+                span: o.span,
+            })
+        };
         match cmd.name.as_str() {
             "join" => {
-                let (mut kind, mut max, mut overwrite, mut maxout) = (ops::subsearch::JoinType::Inner, 1, true, limits.join_maxout);
+                let (mut kind, mut max, mut overwrite, mut maxout) =
+                    (ops::subsearch::JoinType::Inner, 1, true, limits.join_maxout);
                 for o in options {
                     match o.key.as_str() {
                         "type" => match o.value.to_ascii_lowercase().as_str() {
                             "inner" => kind = ops::subsearch::JoinType::Inner,
                             "left" | "outer" => kind = ops::subsearch::JoinType::Left,
-                            other => return invalid(format!("join type `{other}` (expected inner, left or outer)"), o.span),
+                            other => {
+                                return invalid(format!("join type `{other}` (expected inner, left or outer)"), o.span)
+                            }
                         },
                         "max" => max = num(o)?,
                         "overwrite" => overwrite = truthy(&o.value),
@@ -487,7 +582,12 @@ impl Planner<'_> {
         }
     }
 
-    fn foreach(&mut self, options: &[Opt], fields: &[ast::FieldName], template: &ast::StrLit) -> PResult<Option<Box<dyn Operator>>> {
+    fn foreach(
+        &mut self,
+        options: &[Opt],
+        fields: &[ast::FieldName],
+        template: &ast::StrLit,
+    ) -> PResult<Option<Box<dyn Operator>>> {
         for o in options {
             if !(o.key == "mode" && o.value.eq_ignore_ascii_case("multifield")) {
                 self.unsupported(format!("foreach option `{}={}`", o.key, o.value), o.span);
@@ -495,8 +595,15 @@ impl Planner<'_> {
         }
         // Check the template once with a stand-in field name: parse errors and unsupported
         // commands or functions show at plan time, not on the first row.
-        let probe = format!("| {}", ops::foreach::substitute(&template.value, "x", &vec!["x".to_string(); 9]).trim_start_matches(|c: char| c == '|' || c.is_whitespace()));
-        let parsed = spl_parser::parse_pipeline(&probe).map_err(|e| PlanError::Invalid { message: format!("foreach template `{probe}`: {}", e.message), span: template.span })?;
+        let probe = format!(
+            "| {}",
+            ops::foreach::substitute(&template.value, "x", &vec!["x".to_string(); 9])
+                .trim_start_matches(|c: char| c == '|' || c.is_whitespace())
+        );
+        let parsed = spl_parser::parse_pipeline(&probe).map_err(|e| PlanError::Invalid {
+            message: format!("foreach template `{probe}`: {}", e.message),
+            span: template.span,
+        })?;
         for c in &parsed.commands {
             if !ops::foreach::TEMPLATE_COMMANDS.contains(&c.name.as_str()) {
                 self.unsupported(format!("foreach template command `{}`", c.name), template.span);
@@ -505,7 +612,9 @@ impl Planner<'_> {
         }
         let mut inner = Planner { src: &probe, ctx: self.ctx, unsupported: Vec::new() };
         inner.pipeline(&parsed).map_err(|e| match e {
-            PlanError::Invalid { message, .. } => PlanError::Invalid { message: format!("foreach template: {message}"), span: template.span },
+            PlanError::Invalid { message, .. } => {
+                PlanError::Invalid { message: format!("foreach template: {message}"), span: template.span }
+            }
             other => other,
         })?;
         for u in inner.unsupported {
@@ -531,9 +640,13 @@ impl Planner<'_> {
                             self.unsupported(format!("transaction {}=eval(...)", o.key), o.span);
                             continue;
                         }
-                        let expr = spl_parser::parse_search_expr(t).map_err(|e| PlanError::Invalid { message: format!("transaction {}: {}", o.key, e.message), span: o.span })?;
+                        let expr = spl_parser::parse_search_expr(t).map_err(|e| PlanError::Invalid {
+                            message: format!("transaction {}: {}", o.key, e.message),
+                            span: o.span,
+                        })?;
                         let m = match expr {
-                            Some(e) => crate::search::Matcher::compile(&e, &cc).map_err(|e| PlanError::Invalid { message: e.message, span: o.span })?,
+                            Some(e) => crate::search::Matcher::compile(&e, &cc)
+                                .map_err(|e| PlanError::Invalid { message: e.message, span: o.span })?,
                             None => crate::search::Matcher::True,
                         };
                         if o.key == "startswith" {
@@ -543,7 +656,12 @@ impl Planner<'_> {
                         }
                     }
                     "maxspan" | "maxpause" => {
-                        let secs = crate::timefmt::parse_span(&o.value).and_then(|s| s.seconds()).ok_or(PlanError::Invalid { message: format!("cannot read {} `{}`", o.key, o.value), span: o.span })?;
+                        let secs = crate::timefmt::parse_span(&o.value).and_then(|s| s.seconds()).ok_or(
+                            PlanError::Invalid {
+                                message: format!("cannot read {} `{}`", o.key, o.value),
+                                span: o.span,
+                            },
+                        )?;
                         if o.key == "maxspan" {
                             maxspan = Some(secs);
                         } else {
@@ -555,7 +673,9 @@ impl Planner<'_> {
                     "connected" | "keepevicted" if !truthy(&o.value) || o.key == "connected" => {}
                     _ => self.unsupported(format!("transaction option `{}={}`", o.key, o.value), o.span),
                 },
-                other => self.unsupported(format!("transaction argument `{}`", self.text(arg_span(other))), arg_span(other)),
+                other => {
+                    self.unsupported(format!("transaction argument `{}`", self.text(arg_span(other))), arg_span(other))
+                }
             }
         }
         if fields.is_empty() {
@@ -591,7 +711,8 @@ impl Planner<'_> {
             self.unsupported(format!("data model `{model}` (no content/datamodels definition)"), cmd.span);
             return Ok(None);
         };
-        let views = ops::tstats::DatasetView::resolve(dm, dataset.as_deref()).map_err(|m| PlanError::Invalid { message: m, span: cmd.span })?;
+        let views = ops::tstats::DatasetView::resolve(dm, dataset.as_deref())
+            .map_err(|m| PlanError::Invalid { message: m, span: cmd.span })?;
         Ok(Some(Box::new(ops::datamodel::DatamodelOp { views, ctx: self.ctx.clone(), text: self.text(cmd.span) })))
     }
 
@@ -621,10 +742,14 @@ impl Planner<'_> {
                         Arg::Opt(o) if o.key == "path" => path = Some(o.value.clone()),
                         Arg::Word { text, .. } if path.is_none() => path = Some(text.clone()),
                         Arg::Comma(_) => {}
-                        other => self.unsupported(format!("spath argument `{}`", self.text(arg_span(other))), arg_span(other)),
+                        other => self
+                            .unsupported(format!("spath argument `{}`", self.text(arg_span(other))), arg_span(other)),
                     }
                 }
-                Box::new(ops::json::SpathOp::new(input, output, path).map_err(|m| PlanError::Invalid { message: m, span: cmd.span })?)
+                Box::new(
+                    ops::json::SpathOp::new(input, output, path)
+                        .map_err(|m| PlanError::Invalid { message: m, span: cmd.span })?,
+                )
             }
             "fromjson" => {
                 let Some(field) = words.first() else { return invalid("fromjson needs a field", cmd.span) };
@@ -649,7 +774,10 @@ impl Planner<'_> {
                     }
                 }
                 let (Some(pairdelim), Some(kvdelim)) = (pairdelim, kvdelim) else {
-                    self.unsupported(format!("{} without pairdelim= and kvdelim= (props.conf extractions)", cmd.name), cmd.span);
+                    self.unsupported(
+                        format!("{} without pairdelim= and kvdelim= (props.conf extractions)", cmd.name),
+                        cmd.span,
+                    );
                     return Ok(None);
                 };
                 Box::new(ops::kv::ExtractOp { pairdelim, kvdelim })
@@ -661,7 +789,12 @@ impl Planner<'_> {
                     match a {
                         Arg::Word { text, quoted, .. } => toks.push((text.as_str(), *quoted)),
                         Arg::Comma(_) => {}
-                        other => return invalid(format!("replace: unexpected `{}`", self.text(arg_span(other))), arg_span(other)),
+                        other => {
+                            return invalid(
+                                format!("replace: unexpected `{}`", self.text(arg_span(other))),
+                                arg_span(other),
+                            )
+                        }
                     }
                 }
                 let kw = |t: &(&str, bool), k: &str| !t.1 && t.0.eq_ignore_ascii_case(k);
@@ -670,7 +803,9 @@ impl Planner<'_> {
                 let mut pairs = Vec::new();
                 for chunk in pairs_toks.chunks(3) {
                     match chunk {
-                        [from, w, to] if kw(w, "with") => pairs.push((ops::foreach::CapturePattern::new(from.0), to.0.to_string())),
+                        [from, w, to] if kw(w, "with") => {
+                            pairs.push((ops::foreach::CapturePattern::new(from.0), to.0.to_string()))
+                        }
                         _ => return invalid("replace: expected `\"old\" WITH \"new\"` pairs", cmd.span),
                     }
                 }
@@ -689,10 +824,16 @@ impl Planner<'_> {
                         }
                     }
                 }
-                Box::new(ops::misc::AddtotalsOp { fieldname, fields: words.iter().map(|w| NamePattern::new(w)).collect() })
+                Box::new(ops::misc::AddtotalsOp {
+                    fieldname,
+                    fields: words.iter().map(|w| NamePattern::new(w)).collect(),
+                })
             }
             "makeresults" => {
-                let count = opt_arg(args, "count").map_or(Ok(1), |c| c.parse::<usize>().map_err(|_| PlanError::Invalid { message: format!("makeresults count `{c}`"), span: cmd.span }))?;
+                let count = opt_arg(args, "count").map_or(Ok(1), |c| {
+                    c.parse::<usize>()
+                        .map_err(|_| PlanError::Invalid { message: format!("makeresults count `{c}`"), span: cmd.span })
+                })?;
                 for a in args {
                     if let Arg::Opt(o) = a {
                         if o.key != "count" {
@@ -722,7 +863,12 @@ impl Planner<'_> {
                 for a in args {
                     if let Arg::Opt(o) = a {
                         match o.key.as_str() {
-                            "limit" => op.limit = o.value.parse().map_err(|_| PlanError::Invalid { message: format!("limit `{}`", o.value), span: o.span })?,
+                            "limit" => {
+                                op.limit = o.value.parse().map_err(|_| PlanError::Invalid {
+                                    message: format!("limit `{}`", o.value),
+                                    span: o.span,
+                                })?
+                            }
                             "countfield" => op.countfield = o.value.clone(),
                             "percentfield" => op.percentfield = o.value.clone(),
                             "showcount" => op.showcount = truthy(&o.value),
@@ -735,12 +881,22 @@ impl Planner<'_> {
             }
             "makemv" => {
                 let Some(field) = words.last() else { return invalid("makemv needs a field", cmd.span) };
-                let mut op = ops::misc::MakemvOp { field: field.to_string(), delim: " ".into(), tokenizer: None, allowempty: false };
+                let mut op = ops::misc::MakemvOp {
+                    field: field.to_string(),
+                    delim: " ".into(),
+                    tokenizer: None,
+                    allowempty: false,
+                };
                 for a in args {
                     if let Arg::Opt(o) = a {
                         match o.key.as_str() {
                             "delim" => op.delim = o.value.clone(),
-                            "tokenizer" => op.tokenizer = Some(crate::regex_util::compile(&o.value).map_err(|m| PlanError::Invalid { message: m, span: o.span })?),
+                            "tokenizer" => {
+                                op.tokenizer = Some(
+                                    crate::regex_util::compile(&o.value)
+                                        .map_err(|m| PlanError::Invalid { message: m, span: o.span })?,
+                                )
+                            }
                             "allowempty" => op.allowempty = truthy(&o.value),
                             "setsv" if !truthy(&o.value) => {}
                             _ => self.unsupported(format!("makemv option `{}`", o.key), o.span),
@@ -772,13 +928,28 @@ impl Planner<'_> {
                         Arg::Opt(o) if o.key == "allfields" => allfields = truthy(&o.value),
                         Arg::Opt(o) if o.key == "lang" && matches!(o.value.as_str(), "en" | "") => {}
                         Arg::Word { .. } if words.len() == 1 => {}
-                        other => self.unsupported(format!("iplocation argument `{}`", self.text(arg_span(other))), arg_span(other)),
+                        other => self.unsupported(
+                            format!("iplocation argument `{}`", self.text(arg_span(other))),
+                            arg_span(other),
+                        ),
                     }
                 }
-                Box::new(ops::iplocation::IplocationOp::new(field.to_string(), prefix, allfields, self.ctx.geoip.clone(), cmd.span))
+                Box::new(ops::iplocation::IplocationOp::new(
+                    field.to_string(),
+                    prefix,
+                    allfields,
+                    self.ctx.geoip.clone(),
+                    cmd.span,
+                ))
             }
             "apply" | "summary" | "fit" | "anomalydetection" | "outlier" => {
-                self.unsupported(format!("command `{}` (Machine Learning Toolkit model or analysis; not available offline)", cmd.name), cmd.name_span);
+                self.unsupported(
+                    format!(
+                        "command `{}` (Machine Learning Toolkit model or analysis; not available offline)",
+                        cmd.name
+                    ),
+                    cmd.name_span,
+                );
                 return Ok(None);
             }
             "rest" | "metadata" | "collect" | "sendalert" => {
@@ -797,16 +968,26 @@ impl Planner<'_> {
                 let mut maxsearches = self.ctx.limits.map_maxsearches;
                 for a in args {
                     match a {
-                        Arg::Opt(o) if o.key == "maxsearches" => maxsearches = o.value.parse().map_err(|_| PlanError::Invalid { message: format!("maxsearches `{}`", o.value), span: o.span })?,
+                        Arg::Opt(o) if o.key == "maxsearches" => {
+                            maxsearches = o.value.parse().map_err(|_| PlanError::Invalid {
+                                message: format!("maxsearches `{}`", o.value),
+                                span: o.span,
+                            })?
+                        }
                         Arg::Opt(o) if o.key == "search" => {}
-                        other => self.unsupported(format!("map argument `{}`", self.text(arg_span(other))), arg_span(other)),
+                        other => {
+                            self.unsupported(format!("map argument `{}`", self.text(arg_span(other))), arg_span(other))
+                        }
                     }
                 }
                 // Check the inner search once with a stand-in value (a number fits fields and time modifiers).
                 let probe = ops::map::substitute(&template, &|_| Some("1".to_string()));
-                let (parsed, expanded) = ops::map::parse_inner(&probe, self.ctx).map_err(|m| PlanError::Invalid { message: m, span: cmd.span })?;
+                let (parsed, expanded) = ops::map::parse_inner(&probe, self.ctx)
+                    .map_err(|m| PlanError::Invalid { message: m, span: cmd.span })?;
                 let mut inner = Planner { src: &expanded, ctx: self.ctx, unsupported: Vec::new() };
-                inner.pipeline(&parsed).map_err(|e| PlanError::Invalid { message: format!("map search: {e}"), span: cmd.span })?;
+                inner
+                    .pipeline(&parsed)
+                    .map_err(|e| PlanError::Invalid { message: format!("map search: {e}"), span: cmd.span })?;
                 for u in inner.unsupported {
                     self.unsupported(u.what, cmd.span);
                 }
@@ -816,7 +997,10 @@ impl Planner<'_> {
                 let Some(file) = words.first() else { return invalid("outputlookup needs a file name", cmd.span) };
                 for a in args {
                     if let Arg::Opt(o) = a {
-                        if !matches!(o.key.as_str(), "append" | "createinapp" | "create_empty" | "override_if_empty" | "max") {
+                        if !matches!(
+                            o.key.as_str(),
+                            "append" | "createinapp" | "create_empty" | "override_if_empty" | "max"
+                        ) {
                             self.unsupported(format!("outputlookup option `{}`", o.key), o.span);
                         }
                         if o.key == "append" && truthy(&o.value) {
@@ -824,7 +1008,10 @@ impl Planner<'_> {
                         }
                     }
                 }
-                Box::new(ops::lookup::OutputlookupOp::new(file, self.ctx.output_dir.clone()).map_err(|m| PlanError::Invalid { message: m, span: cmd.span })?)
+                Box::new(
+                    ops::lookup::OutputlookupOp::new(file, self.ctx.output_dir.clone())
+                        .map_err(|m| PlanError::Invalid { message: m, span: cmd.span })?,
+                )
             }
             _ => {
                 self.unsupported(format!("command `{}`", cmd.name), cmd.name_span);
@@ -836,8 +1023,14 @@ impl Planner<'_> {
 
 fn search_span(e: &ast::SearchExpr) -> Span {
     match e {
-        ast::SearchExpr::And(v) | ast::SearchExpr::Or(v) => v.iter().map(search_span).reduce(Span::join).unwrap_or_default(),
-        ast::SearchExpr::Not(_, s) | ast::SearchExpr::Compare { span: s, .. } | ast::SearchExpr::In { span: s, .. } | ast::SearchExpr::Term { span: s, .. } | ast::SearchExpr::Subsearch(_, s) => *s,
+        ast::SearchExpr::And(v) | ast::SearchExpr::Or(v) => {
+            v.iter().map(search_span).reduce(Span::join).unwrap_or_default()
+        }
+        ast::SearchExpr::Not(_, s)
+        | ast::SearchExpr::Compare { span: s, .. }
+        | ast::SearchExpr::In { span: s, .. }
+        | ast::SearchExpr::Term { span: s, .. }
+        | ast::SearchExpr::Subsearch(_, s) => *s,
     }
 }
 

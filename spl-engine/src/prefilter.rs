@@ -82,7 +82,8 @@ pub struct Verbatim {
 }
 
 /// Fields the readers make up rather than copy (cim-mapping §1.1) and the extraction adds.
-const SYNTHESIZED: &[&str] = &["source", "sourcetype", "host", "index", "eventtype", "tag", "_time", "linecount", "splunk_server"];
+const SYNTHESIZED: &[&str] =
+    &["source", "sourcetype", "host", "index", "eventtype", "tag", "_time", "linecount", "splunk_server"];
 
 impl Verbatim {
     pub fn from_content(content: &Content) -> Verbatim {
@@ -123,7 +124,9 @@ fn substring_preserving(e: &Expr, computed: &HashSet<String>) -> bool {
         ExprKind::Field(f) => !computed.contains(f),
         ExprKind::Call { name, args } => match name.as_str() {
             "null" => true,
-            "lower" | "upper" | "trim" | "ltrim" | "rtrim" | "mvdedup" | "mvsort" => args.first().is_some_and(|a| substring_preserving(a, computed)),
+            "lower" | "upper" | "trim" | "ltrim" | "rtrim" | "mvdedup" | "mvsort" => {
+                args.first().is_some_and(|a| substring_preserving(a, computed))
+            }
             "mvindex" | "substr" | "split" => args.first().is_some_and(|a| substring_preserving(a, computed)),
             "coalesce" | "mvappend" => args.iter().all(|a| substring_preserving(a, computed)),
             "if" => args.iter().skip(1).all(|a| substring_preserving(a, computed)),
@@ -132,7 +135,10 @@ fn substring_preserving(e: &Expr, computed: &HashSet<String>) -> bool {
                 // Removing an anchored prefix or suffix keeps a contiguous piece.
                 let (Some(x), Some(re), Some(rep)) = (args.first(), args.get(1), args.get(2)) else { return false };
                 let (ExprKind::Str(re), ExprKind::Str(rep)) = (&re.kind, &rep.kind) else { return false };
-                rep.is_empty() && (re.starts_with('^') || re.ends_with('$')) && !re.contains('|') && substring_preserving(x, computed)
+                rep.is_empty()
+                    && (re.starts_with('^') || re.ends_with('$'))
+                    && !re.contains('|')
+                    && substring_preserving(x, computed)
             }
             _ => false,
         },
@@ -189,7 +195,10 @@ fn anchors(r: &Req) -> Option<Vec<String>> {
         Req::True => None,
         Req::Lit(l) => Some(vec![l.clone()]),
         // Any child's set will do: take the one with the fewest, longest literals.
-        Req::And(v) => v.iter().filter_map(anchors).min_by_key(|a| (a.len(), usize::MAX - a.iter().map(String::len).min().unwrap_or(0))),
+        Req::And(v) => v
+            .iter()
+            .filter_map(anchors)
+            .min_by_key(|a| (a.len(), usize::MAX - a.iter().map(String::len).min().unwrap_or(0))),
         Req::Or(v) => {
             let mut all = Vec::new();
             for c in v {
@@ -227,7 +236,9 @@ impl RawFilter {
         }
         let mut lits = Vec::new();
         req.collect_lits(&mut lits);
-        let build = |pats: &[String], kind| AhoCorasickBuilder::new().ascii_case_insensitive(true).match_kind(kind).build(pats).ok();
+        let build = |pats: &[String], kind| {
+            AhoCorasickBuilder::new().ascii_case_insensitive(true).match_kind(kind).build(pats).ok()
+        };
         let ac = build(&lits, MatchKind::Standard)?;
         // The bulk scan uses the regex crate: its case-insensitive literal search (SIMD over the
         // case variants) is what ripgrep relies on, and beats a rare-byte prefilter on XML.
@@ -289,7 +300,8 @@ mod tests {
     }
 
     fn req(spl: &str) -> Req {
-        let v = Verbatim { computed: SYNTHESIZED.iter().map(|s| s.to_string()).chain(["action".to_string()]).collect() };
+        let v =
+            Verbatim { computed: SYNTHESIZED.iter().map(|s| s.to_string()).chain(["action".to_string()]).collect() };
         requirement(&matcher(spl), &v, &|f| Some(f.to_string()))
     }
 

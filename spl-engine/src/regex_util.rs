@@ -55,11 +55,7 @@ impl<'t> Captures<'t> {
     }
     /// `(name, text)` of every named group that matched, in pattern order.
     pub fn named(&self) -> Vec<(&str, &'t str)> {
-        self.names
-            .iter()
-            .enumerate()
-            .filter_map(|(i, n)| Some((n.as_deref()?, self.get(i)?)))
-            .collect()
+        self.names.iter().enumerate().filter_map(|(i, n)| Some((n.as_deref()?, self.get(i)?))).collect()
     }
 }
 
@@ -109,27 +105,15 @@ impl SplRegex {
         match self {
             SplRegex::Std(r) => {
                 for c in r.captures_iter(text).take(limit) {
-                    let spans = (0..c.len())
-                        .map(|i| c.get(i).map(|m| (m.start(), m.end())))
-                        .collect();
-                    out.push(Captures {
-                        text,
-                        spans,
-                        names: names.clone(),
-                    });
+                    let spans = (0..c.len()).map(|i| c.get(i).map(|m| (m.start(), m.end()))).collect();
+                    out.push(Captures { text, spans, names: names.clone() });
                 }
             }
             SplRegex::Fancy(r) => {
                 for c in r.captures_iter(text).take(limit) {
                     let Ok(c) = c else { break };
-                    let spans = (0..c.len())
-                        .map(|i| c.get(i).map(|m| (m.start(), m.end())))
-                        .collect();
-                    out.push(Captures {
-                        text,
-                        spans,
-                        names: names.clone(),
-                    });
+                    let spans = (0..c.len()).map(|i| c.get(i).map(|m| (m.start(), m.end()))).collect();
+                    out.push(Captures { text, spans, names: names.clone() });
                 }
             }
         }
@@ -202,15 +186,9 @@ fn parse_replacement(repl: &str) -> Vec<ReplPiece> {
 
 /// Compile without the cache.
 pub fn compile_uncached(pattern: &str) -> Result<SplRegex, String> {
-    match regex::RegexBuilder::new(pattern)
-        .size_limit(SIZE_LIMIT)
-        .dfa_size_limit(SIZE_LIMIT)
-        .build()
-    {
+    match regex::RegexBuilder::new(pattern).size_limit(SIZE_LIMIT).dfa_size_limit(SIZE_LIMIT).build() {
         Ok(r) => Ok(SplRegex::Std(r)),
-        Err(regex::Error::CompiledTooBig(_)) => {
-            Err(format!("regex too large: {}", shorten(pattern)))
-        }
+        Err(regex::Error::CompiledTooBig(_)) => Err(format!("regex too large: {}", shorten(pattern))),
         Err(std_err) => {
             // PCRE-only syntax: try the backtracking engine.
             fancy_regex::RegexBuilder::new(pattern)
@@ -224,11 +202,7 @@ pub fn compile_uncached(pattern: &str) -> Result<SplRegex, String> {
                     if msg.contains("too big") || msg.contains("size limit") {
                         format!("regex too large: {}", shorten(pattern))
                     } else {
-                        format!(
-                            "invalid regex {}: {}",
-                            shorten(pattern),
-                            first_line(&std_err.to_string(), &msg)
-                        )
+                        format!("invalid regex {}: {}", shorten(pattern), first_line(&std_err.to_string(), &msg))
                     }
                 })
         }
@@ -237,11 +211,7 @@ pub fn compile_uncached(pattern: &str) -> Result<SplRegex, String> {
 
 fn first_line(std_msg: &str, fancy_msg: &str) -> String {
     // The regex crate's message is a multi-line caret diagram; its last line says what is wrong.
-    let last = std_msg
-        .lines()
-        .rev()
-        .find(|l| !l.trim().is_empty())
-        .unwrap_or(fancy_msg);
+    let last = std_msg.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or(fancy_msg);
     last.trim().trim_start_matches("error: ").to_string()
 }
 
@@ -288,9 +258,7 @@ mod tests {
 
     #[test]
     fn inline_case_insensitive_flag() {
-        assert!(compile("(?i)powershell")
-            .unwrap()
-            .is_match("PowerShell.exe"));
+        assert!(compile("(?i)powershell").unwrap().is_match("PowerShell.exe"));
         assert!(!compile("powershell").unwrap().is_match("PowerShell.exe"));
     }
 
@@ -324,10 +292,7 @@ mod tests {
 
     #[test]
     fn huge_alternation_errors_cleanly() {
-        let pat = (0..100_000)
-            .map(|i| format!("w{i}x"))
-            .collect::<Vec<_>>()
-            .join("|");
+        let pat = (0..100_000).map(|i| format!("w{i}x")).collect::<Vec<_>>().join("|");
         let err = compile(&format!("({pat}){{100}}")).unwrap_err();
         assert!(err.contains("regex too large"), "{err}");
     }
@@ -339,10 +304,7 @@ mod tests {
         let r = compile(r"(?i)({|%7b)(main|sys|env)").unwrap();
         assert!(r.is_match("${env:USER}"));
         let r = compile(r"(^%{|^)(?P<SidHistory>.*?)(}$|$)").unwrap();
-        assert_eq!(
-            r.captures("%{S-1-5-21}").unwrap().name("SidHistory"),
-            Some("S-1-5-21")
-        );
+        assert_eq!(r.captures("%{S-1-5-21}").unwrap().name("SidHistory"), Some("S-1-5-21"));
         let r = compile(r"(?<!\/)\b\w+(\.\w+)?:\w+$").unwrap();
         assert!(r.is_match("host.example:8080"));
     }

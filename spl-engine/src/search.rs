@@ -26,11 +26,21 @@ pub enum Matcher {
     Or(Vec<Matcher>),
     Not(Box<Matcher>),
     /// `field=pattern` (any value matches).
-    Eq { field: String, pat: Pattern },
+    Eq {
+        field: String,
+        pat: Pattern,
+    },
     /// `field!=pattern`: field present and some value does not match.
-    Ne { field: String, pat: Pattern },
+    Ne {
+        field: String,
+        pat: Pattern,
+    },
     /// `field<v` etc.
-    Rel { field: String, op: CmpOp, value: Atom },
+    Rel {
+        field: String,
+        op: CmpOp,
+        value: Atom,
+    },
     /// A bare term or phrase against `_raw`.
     Raw(RawTerm),
     /// `_time` bounds from `earliest=`/`latest=`.
@@ -91,11 +101,7 @@ pub struct Glob {
 impl Glob {
     pub fn new(text: &str, case_sensitive: bool) -> Glob {
         let norm = if case_sensitive { text.to_string() } else { fold(text) };
-        Glob {
-            has_star: norm.contains('*'),
-            parts: norm.split('*').map(str::to_string).collect(),
-            case_sensitive,
-        }
+        Glob { has_star: norm.contains('*'), parts: norm.split('*').map(str::to_string).collect(), case_sensitive }
     }
 
     pub fn matches(&self, value: &str) -> bool {
@@ -166,7 +172,10 @@ fn glob_match_ascii_ci(parts: &[String], has_star: bool, v: &[u8]) -> bool {
         return true;
     };
     let (f, l) = (first.as_bytes(), last.as_bytes());
-    if v.len() < f.len() + l.len() || !v.get(..f.len()).is_some_and(|x| eq(x, f)) || !v.get(v.len() - l.len()..).is_some_and(|x| eq(x, l)) {
+    if v.len() < f.len() + l.len()
+        || !v.get(..f.len()).is_some_and(|x| eq(x, f))
+        || !v.get(v.len() - l.len()..).is_some_and(|x| eq(x, l))
+    {
         return false;
     }
     let mut rest = v.get(f.len()..v.len() - l.len()).unwrap_or_default();
@@ -245,10 +254,7 @@ impl Matcher {
             SearchExpr::Not(inner, _) => Matcher::Not(Box::new(Matcher::compile(inner, ctx)?)),
             SearchExpr::Compare { field, op, value, span } => compile_compare(&field.name, *op, value, *span, ctx)?,
             SearchExpr::In { field, values, .. } => Matcher::Or(
-                values
-                    .iter()
-                    .map(|v| Matcher::Eq { field: field.name.clone(), pat: Pattern::new(&v.text) })
-                    .collect(),
+                values.iter().map(|v| Matcher::Eq { field: field.name.clone(), pat: Pattern::new(&v.text) }).collect(),
             ),
             SearchExpr::Term { value, kind, .. } => match kind {
                 TermKind::Case => Matcher::Raw(RawTerm::new(&value.text, true)),
@@ -341,7 +347,13 @@ fn compile_all(items: &[SearchExpr], ctx: &CompileCtx) -> Result<Vec<Matcher>, C
     items.iter().map(|e| Matcher::compile(e, ctx)).collect()
 }
 
-fn compile_compare(field: &str, op: CmpOp, value: &SearchValue, span: Span, ctx: &CompileCtx) -> Result<Matcher, CompileError> {
+fn compile_compare(
+    field: &str,
+    op: CmpOp,
+    value: &SearchValue,
+    span: Span,
+    ctx: &CompileCtx,
+) -> Result<Matcher, CompileError> {
     // earliest/latest are time-range modifiers, not fields.
     let lower = field.to_ascii_lowercase();
     if (lower == "earliest" || lower == "latest") && op == CmpOp::Eq {
@@ -405,10 +417,20 @@ mod tests {
 
     #[test]
     fn ascii_fast_path_agrees_with_folding() {
-        for (pat, val, want) in [("*reg*.exe", "C:\\REGASM.EXE", true), ("a*b*c", "AxxBxxC", true), ("a*b*c", "acb", false), ("abc", "ABC", true), ("*", "", true), ("ab*", "a", false)] {
+        for (pat, val, want) in [
+            ("*reg*.exe", "C:\\REGASM.EXE", true),
+            ("a*b*c", "AxxBxxC", true),
+            ("a*b*c", "acb", false),
+            ("abc", "ABC", true),
+            ("*", "", true),
+            ("ab*", "a", false),
+        ] {
             assert_eq!(Glob::new(pat, false).matches(val), want, "{pat} vs {val}");
         }
-        assert!(Glob::new("straße", false).matches("STRASSE") == false && Glob::new("é*", false).matches("É"), "non-ASCII folds");
+        assert!(
+            Glob::new("straße", false).matches("STRASSE") == false && Glob::new("é*", false).matches("É"),
+            "non-ASCII folds"
+        );
     }
 
     #[test]

@@ -21,15 +21,7 @@ const MONTHS: [&str; 12] = [
     "November",
     "December",
 ];
-const WEEKDAYS: [&str; 7] = [
-    "Sunday",
-    "Monday",
-    "Tuesday",
-    "Wednesday",
-    "Thursday",
-    "Friday",
-    "Saturday",
-];
+const WEEKDAYS: [&str; 7] = ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"];
 
 /// Local wall-clock time of epoch `t` plus its microseconds, or `None` when out of range.
 pub fn to_local(t: f64, tz_offset: i32) -> Option<NaiveDateTime> {
@@ -46,8 +38,7 @@ pub fn to_local(t: f64, tz_offset: i32) -> Option<NaiveDateTime> {
         return None;
     }
     let dt = DateTime::from_timestamp(secs as i64, (micros as u32) * 1000)?;
-    dt.naive_utc()
-        .checked_add_signed(Duration::seconds(i64::from(tz_offset)))
+    dt.naive_utc().checked_add_signed(Duration::seconds(i64::from(tz_offset)))
 }
 
 /// Epoch seconds of a local wall-clock time.
@@ -151,22 +142,12 @@ pub fn strftime(t: f64, fmt: &str, tz_offset: i32) -> Option<String> {
             'P' => out.push_str(if dt.hour() < 12 { "am" } else { "pm" }),
             'b' | 'h' => out.push_str(MONTHS[dt.month0() as usize % 12].get(..3).unwrap_or("")),
             'B' => out.push_str(MONTHS[dt.month0() as usize % 12]),
-            'a' => out.push_str(
-                WEEKDAYS[dt.weekday().num_days_from_sunday() as usize % 7]
-                    .get(..3)
-                    .unwrap_or(""),
-            ),
+            'a' => out.push_str(WEEKDAYS[dt.weekday().num_days_from_sunday() as usize % 7].get(..3).unwrap_or("")),
             'A' => out.push_str(WEEKDAYS[dt.weekday().num_days_from_sunday() as usize % 7]),
             'u' => out.push_str(&dt.weekday().number_from_monday().to_string()),
             'w' => out.push_str(&dt.weekday().num_days_from_sunday().to_string()),
-            'U' => out.push_str(&num(
-                (dt.ordinal() + 6 - dt.weekday().num_days_from_sunday()) / 7,
-                2,
-            )),
-            'W' => out.push_str(&num(
-                (dt.ordinal() + 6 - dt.weekday().num_days_from_monday()) / 7,
-                2,
-            )),
+            'U' => out.push_str(&num((dt.ordinal() + 6 - dt.weekday().num_days_from_sunday()) / 7, 2)),
+            'W' => out.push_str(&num((dt.ordinal() + 6 - dt.weekday().num_days_from_monday()) / 7, 2)),
             'V' => out.push_str(&num(dt.iso_week().week(), 2)),
             'G' => out.push_str(&dt.iso_week().year().to_string()),
             's' => out.push_str(&format!("{}", t.floor() as i64)),
@@ -176,29 +157,15 @@ pub fn strftime(t: f64, fmt: &str, tz_offset: i32) -> Option<String> {
             'f' => out.push_str(&format!("{micros:06}")),
             'z' => out.push_str(&offset_text(tz_offset, colons)),
             'Z' => out.push_str(&zone_name(tz_offset)),
-            'T' | 'X' => out.push_str(&format!(
-                "{:02}:{:02}:{:02}",
-                dt.hour(),
-                dt.minute(),
-                dt.second()
-            )),
+            'T' | 'X' => out.push_str(&format!("{:02}:{:02}:{:02}", dt.hour(), dt.minute(), dt.second())),
             'R' => out.push_str(&format!("{:02}:{:02}", dt.hour(), dt.minute())),
             'r' => {
                 let h = (dt.hour() + 11) % 12 + 1;
                 let ap = if dt.hour() < 12 { "AM" } else { "PM" };
-                out.push_str(&format!(
-                    "{h:02}:{:02}:{:02} {ap}",
-                    dt.minute(),
-                    dt.second()
-                ));
+                out.push_str(&format!("{h:02}:{:02}:{:02} {ap}", dt.minute(), dt.second()));
             }
             'F' => out.push_str(&format!("{}-{:02}-{:02}", dt.year(), dt.month(), dt.day())),
-            'D' | 'x' => out.push_str(&format!(
-                "{:02}/{:02}/{:02}",
-                dt.month(),
-                dt.day(),
-                dt.year().rem_euclid(100)
-            )),
+            'D' | 'x' => out.push_str(&format!("{:02}/{:02}/{:02}", dt.month(), dt.day(), dt.year().rem_euclid(100))),
             'c' => out.push_str(&strftime(t, "%a %b %e %H:%M:%S %Y", tz_offset)?),
             '+' => out.push_str(&strftime(t, "%a %b %e %H:%M:%S %Z %Y", tz_offset)?),
             'n' => out.push('\n'),
@@ -364,14 +331,7 @@ fn zone_offset(name: &str) -> Option<i32> {
         "IST" => 5,
         _ => return None,
     };
-    Some(
-        h * 3600
-            + if name.eq_ignore_ascii_case("IST") {
-                1800
-            } else {
-                0
-            },
-    )
+    Some(h * 3600 + if name.eq_ignore_ascii_case("IST") { 1800 } else { 0 })
 }
 
 /// Parse `s` with a Splunk `strptime` format into epoch seconds. `None` when the text does not
@@ -380,10 +340,7 @@ fn zone_offset(name: &str) -> Option<i32> {
 pub fn strptime(s: &str, fmt: &str, tz_offset: i32) -> Option<f64> {
     let fmt = expand_composites(fmt);
     let f: Vec<char> = fmt.chars().collect();
-    let mut inp = Input {
-        s: s.as_bytes(),
-        pos: 0,
-    };
+    let mut inp = Input { s: s.as_bytes(), pos: 0 };
     let mut p = Parsed::default();
     let mut i = 0;
     while i < f.len() {
@@ -532,9 +489,7 @@ pub fn strptime(s: &str, fmt: &str, tz_offset: i32) -> Option<f64> {
     };
     let (min, sec) = (p.minute.unwrap_or(0), p.second.unwrap_or(0));
     let mut dt = date.and_time(NaiveTime::from_hms_opt(0, 0, 0)?);
-    dt = dt.checked_add_signed(Duration::seconds(
-        i64::from(hour) * 3600 + i64::from(min) * 60 + i64::from(sec),
-    ))?;
+    dt = dt.checked_add_signed(Duration::seconds(i64::from(hour) * 3600 + i64::from(min) * 60 + i64::from(sec)))?;
     Some(from_local(dt, p.offset.unwrap_or(tz_offset)) + p.frac)
 }
 
@@ -611,9 +566,7 @@ impl Span {
 /// Sub-second units (`ms`, `us`, `cs`, `ds`) become fractional seconds.
 pub fn parse_span(s: &str) -> Option<Span> {
     let s = s.trim();
-    let split = s
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(s.len());
+    let split = s.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(s.len());
     let (n, u) = s.split_at(split);
     let count: f64 = if n.is_empty() { 1.0 } else { n.parse().ok()? };
     if !(count.is_finite() && count > 0.0) {
@@ -630,15 +583,9 @@ pub fn parse_span(s: &str) -> Option<Span> {
         _ => None,
     };
     if let Some(f) = sub {
-        return Some(Span {
-            count: count * f,
-            unit: Some(TimeUnit::Second),
-        });
+        return Some(Span { count: count * f, unit: Some(TimeUnit::Second) });
     }
-    Some(Span {
-        count,
-        unit: Some(parse_unit(u)?),
-    })
+    Some(Span { count, unit: Some(parse_unit(u)?) })
 }
 
 /// Start of the bucket holding `t`, in UTC. See [`bucket_time_tz`].
@@ -654,15 +601,10 @@ pub fn bucket_time_tz(t: f64, span: &Span, tz_offset: i32) -> f64 {
         return t;
     }
     if let Some(len) = span.seconds() {
-        let off = if span.unit.is_some() {
-            f64::from(tz_offset)
-        } else {
-            0.0
-        };
+        let off = if span.unit.is_some() { f64::from(tz_offset) } else { 0.0 };
         return ((t + off) / len).floor() * len - off;
     }
-    let months_per =
-        span.unit.and_then(TimeUnit::months).unwrap_or(1) * (span.count.max(1.0) as u32).max(1);
+    let months_per = span.unit.and_then(TimeUnit::months).unwrap_or(1) * (span.count.max(1.0) as u32).max(1);
     let Some(dt) = to_local(t, tz_offset) else {
         return t;
     };
@@ -688,12 +630,8 @@ fn snap(dt: NaiveDateTime, unit: TimeUnit, weekday: Option<u32>) -> Option<Naive
             let back = (cur + 7 - target) % 7;
             midnight.checked_sub_signed(Duration::days(i64::from(back)))?
         }
-        TimeUnit::Month => {
-            NaiveDate::from_ymd_opt(dt.year(), dt.month(), 1)?.and_hms_opt(0, 0, 0)?
-        }
-        TimeUnit::Quarter => {
-            NaiveDate::from_ymd_opt(dt.year(), dt.month0() / 3 * 3 + 1, 1)?.and_hms_opt(0, 0, 0)?
-        }
+        TimeUnit::Month => NaiveDate::from_ymd_opt(dt.year(), dt.month(), 1)?.and_hms_opt(0, 0, 0)?,
+        TimeUnit::Quarter => NaiveDate::from_ymd_opt(dt.year(), dt.month0() / 3 * 3 + 1, 1)?.and_hms_opt(0, 0, 0)?,
         TimeUnit::Year => NaiveDate::from_ymd_opt(dt.year(), 1, 1)?.and_hms_opt(0, 0, 0)?,
     })
 }
@@ -727,11 +665,7 @@ pub fn relative_time(t: f64, spec: &str, tz_offset: i32) -> Option<f64> {
                 while b.get(i).is_some_and(u8::is_ascii_digit) {
                     i += 1;
                 }
-                let n: i64 = if start == i {
-                    1
-                } else {
-                    spec.get(start..i)?.parse().ok()?
-                };
+                let n: i64 = if start == i { 1 } else { spec.get(start..i)?.parse().ok()? };
                 let ustart = i;
                 while b.get(i).is_some_and(u8::is_ascii_alphabetic) {
                     i += 1;
@@ -739,12 +673,9 @@ pub fn relative_time(t: f64, spec: &str, tz_offset: i32) -> Option<f64> {
                 let unit = parse_unit(spec.get(ustart..i)?)?;
                 let n = if c == b'-' { -n } else { n };
                 dt = match (unit.seconds(), unit.months()) {
-                    (Some(secs), _) => {
-                        dt.checked_add_signed(Duration::seconds(n.checked_mul(secs as i64)?))?
-                    }
+                    (Some(secs), _) => dt.checked_add_signed(Duration::seconds(n.checked_mul(secs as i64)?))?,
                     (None, Some(m)) => {
-                        let total =
-                            u32::try_from(n.unsigned_abs().checked_mul(u64::from(m))?).ok()?;
+                        let total = u32::try_from(n.unsigned_abs().checked_mul(u64::from(m))?).ok()?;
                         if n >= 0 {
                             dt.checked_add_months(Months::new(total))?
                         } else {
@@ -790,18 +721,9 @@ mod tests {
 
     #[test]
     fn strftime_common_variables() {
-        assert_eq!(
-            strftime(T, "%Y-%m-%d %H:%M:%S", 0).unwrap(),
-            "2023-11-15 10:30:45"
-        );
-        assert_eq!(
-            strftime(T, "%a %A %b %B %j %y %e", 0).unwrap(),
-            "Wed Wednesday Nov November 319 23 15"
-        );
-        assert_eq!(
-            strftime(T, "%I:%M %p %T %F %D %%", 0).unwrap(),
-            "10:30 AM 10:30:45 2023-11-15 11/15/23 %"
-        );
+        assert_eq!(strftime(T, "%Y-%m-%d %H:%M:%S", 0).unwrap(), "2023-11-15 10:30:45");
+        assert_eq!(strftime(T, "%a %A %b %B %j %y %e", 0).unwrap(), "Wed Wednesday Nov November 319 23 15");
+        assert_eq!(strftime(T, "%I:%M %p %T %F %D %%", 0).unwrap(), "10:30 AM 10:30:45 2023-11-15 11/15/23 %");
         assert_eq!(strftime(T, "%s %z %Z", 0).unwrap(), "1700044245 +0000 UTC");
         assert_eq!(strftime(T, "%H %z %:z", 3600).unwrap(), "11 +0100 +01:00");
     }
@@ -809,36 +731,18 @@ mod tests {
     #[test]
     fn strftime_subseconds() {
         // %N defaults to 9 digits, %Q to 3 (milliseconds); widths truncate.
-        assert_eq!(
-            strftime(T, "%3N|%6N|%9N|%N|%Q|%6Q", 0).unwrap(),
-            "123|123456|123456000|123456000|123|123456"
-        );
+        assert_eq!(strftime(T, "%3N|%6N|%9N|%N|%Q|%6Q", 0).unwrap(), "123|123456|123456000|123456000|123|123456");
         assert_eq!(strftime(1.5, "%S.%3N", 0).unwrap(), "01.500");
     }
 
     #[test]
     fn strptime_round_trips_and_rejects() {
-        assert_eq!(
-            strptime("2023-11-15 10:30:45", "%Y-%m-%d %H:%M:%S", 0),
-            Some(1700044245.0)
-        );
-        assert_eq!(
-            strptime("2023-11-15T10:30:45.123Z", "%Y-%m-%dT%H:%M:%S.%3N%z", 0),
-            Some(1700044245.123)
-        );
-        assert_eq!(
-            strptime("15/Nov/2023:10:30:45 +0100", "%d/%b/%Y:%H:%M:%S %z", 0),
-            Some(1700044245.0 - 3600.0)
-        );
-        assert_eq!(
-            strptime("11/15/2023 10:30:45 PM", "%m/%d/%Y %I:%M:%S %p", 0),
-            Some(1700044245.0 + 43200.0)
-        );
+        assert_eq!(strptime("2023-11-15 10:30:45", "%Y-%m-%d %H:%M:%S", 0), Some(1700044245.0));
+        assert_eq!(strptime("2023-11-15T10:30:45.123Z", "%Y-%m-%dT%H:%M:%S.%3N%z", 0), Some(1700044245.123));
+        assert_eq!(strptime("15/Nov/2023:10:30:45 +0100", "%d/%b/%Y:%H:%M:%S %z", 0), Some(1700044245.0 - 3600.0));
+        assert_eq!(strptime("11/15/2023 10:30:45 PM", "%m/%d/%Y %I:%M:%S %p", 0), Some(1700044245.0 + 43200.0));
         assert_eq!(strptime("1700044245", "%s", 0), Some(1700044245.0));
-        assert_eq!(
-            strptime("2023-11-15 10:30:45", "%Y-%m-%d %H:%M:%S", 3600),
-            Some(1700044245.0 - 3600.0)
-        );
+        assert_eq!(strptime("2023-11-15 10:30:45", "%Y-%m-%d %H:%M:%S", 3600), Some(1700044245.0 - 3600.0));
         assert_eq!(strptime("garbage", "%Y-%m-%d", 0), None);
         assert_eq!(strptime("2023-02-30", "%Y-%m-%d", 0), None);
         assert_eq!(strptime("2023-11", "%Y-%m-%d", 0), None);
@@ -882,27 +786,9 @@ mod tests {
 
     #[test]
     fn parse_span_units() {
-        assert_eq!(
-            parse_span("5m"),
-            Some(Span {
-                count: 5.0,
-                unit: Some(TimeUnit::Minute)
-            })
-        );
-        assert_eq!(
-            parse_span("1mon"),
-            Some(Span {
-                count: 1.0,
-                unit: Some(TimeUnit::Month)
-            })
-        );
-        assert_eq!(
-            parse_span("10"),
-            Some(Span {
-                count: 10.0,
-                unit: None
-            })
-        );
+        assert_eq!(parse_span("5m"), Some(Span { count: 5.0, unit: Some(TimeUnit::Minute) }));
+        assert_eq!(parse_span("1mon"), Some(Span { count: 1.0, unit: Some(TimeUnit::Month) }));
+        assert_eq!(parse_span("10"), Some(Span { count: 10.0, unit: None }));
         assert_eq!(parse_span("2hours").and_then(|s| s.seconds()), Some(7200.0));
         assert_eq!(parse_span("100ms").and_then(|s| s.seconds()), Some(0.1));
         assert_eq!(parse_span("0m"), None);
@@ -920,15 +806,6 @@ mod tests {
         assert_eq!(f("1mon"), "2023-11-01 00:00:00");
         assert_eq!(f("1q"), "2023-10-01 00:00:00");
         assert_eq!(f("1y"), "2023-01-01 00:00:00");
-        assert_eq!(
-            bucket_time(
-                17.0,
-                &Span {
-                    count: 5.0,
-                    unit: None
-                }
-            ),
-            15.0
-        );
+        assert_eq!(bucket_time(17.0, &Span { count: 5.0, unit: None }), 15.0);
     }
 }

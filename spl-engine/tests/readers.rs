@@ -26,37 +26,28 @@ fn read_all(path: &Path, opts: &ReadOptions) -> (Vec<Event>, Vec<String>) {
 }
 
 fn s(ev: &Event, field: &str) -> String {
-    ev.get_str(field)
-        .map(|v| v.into_owned())
-        .unwrap_or_else(|| panic!("no field {field}"))
+    ev.get_str(field).map(|v| v.into_owned()).unwrap_or_else(|| panic!("no field {field}"))
 }
 
 #[test]
 fn sysmon_network_connection_fields() {
-    let path = shared("attack_data/datasets/attack_techniques/T1218/lolbas_with_network_traffic/lolbas_with_network_traffic.log");
-    let opts = ReadOptions {
-        sourcetype: Some("xmlwineventlog".into()),
-        ..ReadOptions::default()
-    };
+    let path = shared(
+        "attack_data/datasets/attack_techniques/T1218/lolbas_with_network_traffic/lolbas_with_network_traffic.log",
+    );
+    let opts = ReadOptions { sourcetype: Some("xmlwineventlog".into()), ..ReadOptions::default() };
     let (events, bad) = read_all(&path, &opts);
     assert!(bad.is_empty(), "{bad:?}");
     assert_eq!(events.len(), 6);
     let ev = &events[0];
     assert_eq!(s(ev, "EventID"), "3");
-    assert_eq!(
-        s(ev, "Image"),
-        r"C:\Windows\System32\WindowsPowerShell\v1.0\powershell.exe"
-    );
+    assert_eq!(s(ev, "Image"), r"C:\Windows\System32\WindowsPowerShell\v1.0\powershell.exe");
     assert_eq!(s(ev, "SourceIp"), "192.168.1.20");
     assert_eq!(s(ev, "DestinationIp"), "173.194.214.101");
     assert_eq!(s(ev, "DestinationPort"), "443");
     assert_eq!(s(ev, "User"), "AttackMe");
     assert_eq!(s(ev, "Computer"), "attackbox.lan.local");
     assert_eq!(s(ev, "host"), "attackbox");
-    assert_eq!(
-        s(ev, "source"),
-        "XmlWinEventLog:Microsoft-Windows-Sysmon/Operational"
-    );
+    assert_eq!(s(ev, "source"), "XmlWinEventLog:Microsoft-Windows-Sysmon/Operational");
     assert_eq!(s(ev, "sourcetype"), "xmlwineventlog");
     assert_eq!(ev.get("_time"), Some(&Value::num(1674991980.2234425)));
     assert_eq!(s(ev, "Name"), "Microsoft-Windows-Sysmon");
@@ -65,10 +56,7 @@ fn sysmon_network_connection_fields() {
     assert_eq!(s(ev, "UserID"), "S-1-5-18");
     assert_eq!(s(ev, "RuleName"), "-");
     // Empty `<Data>` gives no field (the second EID 3 record has an empty RuleName).
-    let third = events
-        .iter()
-        .find(|e| s(e, "EventRecordID") == "300730")
-        .unwrap();
+    let third = events.iter().find(|e| s(e, "EventRecordID") == "300730").unwrap();
     assert!(third.get("RuleName").is_none());
     assert!(third.get("DestinationHostname").is_none());
     assert!(s(ev, "_raw").starts_with("<Event xmlns="));
@@ -81,9 +69,7 @@ fn evtx_and_xml_text_agree() {
     let files = expand_paths(&[dir]).unwrap();
     let evtx = files
         .iter()
-        .find(|p| {
-            p.to_string_lossy().contains("Sysmon") && p.extension().is_some_and(|e| e == "evtx")
-        })
+        .find(|p| p.to_string_lossy().contains("Sysmon") && p.extension().is_some_and(|e| e == "evtx"))
         .unwrap();
     let (events, _) = read_all(evtx, &ReadOptions::default());
     assert!(!events.is_empty());
@@ -119,10 +105,7 @@ fn temp_bytes(contents: &[u8], ext: &str) -> Temp {
     let dir = std::env::temp_dir().join(format!("spl-readers-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join(format!("t{}.{ext}", N.fetch_add(1, Ordering::SeqCst)));
-    std::fs::File::create(&path)
-        .unwrap()
-        .write_all(contents)
-        .unwrap();
+    std::fs::File::create(&path).unwrap().write_all(contents).unwrap();
     Temp(path)
 }
 
@@ -135,13 +118,7 @@ struct Tally {
 
 /// Read every file of the shared corpus (at most `limit` records each) and tally by format.
 fn sweep(limit: usize) -> BTreeMap<String, Tally> {
-    let roots = [
-        "evtx",
-        "attack_data",
-        "attack_data_history",
-        "sigma_regression/evtx",
-    ]
-    .map(shared);
+    let roots = ["evtx", "attack_data", "attack_data_history", "sigma_regression/evtx"].map(shared);
     let files = expand_paths(&roots).unwrap();
     let mut tally: BTreeMap<String, Tally> = BTreeMap::new();
     for file in files {
@@ -175,10 +152,7 @@ fn sweep(limit: usize) -> BTreeMap<String, Tally> {
         }
     }
     for (kind, t) in &tally {
-        eprintln!(
-            "{kind:>16}: {:>4} files {:>9} events {:>6} malformed",
-            t.files, t.events, t.malformed
-        );
+        eprintln!("{kind:>16}: {:>4} files {:>9} events {:>6} malformed", t.files, t.events, t.malformed);
     }
     tally
 }
@@ -195,10 +169,9 @@ fn corpus_sweep() {
 
 #[test]
 fn malformed_xml_records_are_counted_and_skipped() {
-    let good = std::fs::read_to_string(shared(
-        "attack_data/datasets/attack_techniques/T1098/dsrm_account/windows-sysmon.log",
-    ))
-    .unwrap();
+    let good =
+        std::fs::read_to_string(shared("attack_data/datasets/attack_techniques/T1098/dsrm_account/windows-sysmon.log"))
+            .unwrap();
     let good = good.trim_end();
     let cut = &good[..good.len() / 2];
     let text = format!("{good}\n\u{1}\u{2}binary\u{0}junk\n{cut}\n{good}\r\n<Event xmlns='x'><System><EventID>1</EventID></System><EventData><Data Name='a'>1</Data></Event>\n");
@@ -229,9 +202,7 @@ fn empty_and_garbage_files() {
     let empty = temp_bytes(b"", "log");
     let (events, bad) = read_all(empty.path(), &ReadOptions::default());
     assert!(events.is_empty() && bad.is_empty());
-    let garbage: Vec<u8> = (0..20_000u32)
-        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
-        .collect();
+    let garbage: Vec<u8> = (0..20_000u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
     for ext in ["log", "json", "csv", "evtx", "gz", "xml"] {
         let tmp = temp_bytes(&garbage, ext);
         let (_events, bad) = read_all(tmp.path(), &ReadOptions::default());
@@ -239,10 +210,7 @@ fn empty_and_garbage_files() {
     }
     for st in ["xmlwineventlog", "_json", "csv", "WinEventLog"] {
         let tmp = temp_bytes(&garbage, "bin");
-        let opts = ReadOptions {
-            sourcetype: Some(st.into()),
-            ..ReadOptions::default()
-        };
+        let opts = ReadOptions { sourcetype: Some(st.into()), ..ReadOptions::default() };
         let _ = read_all(tmp.path(), &opts);
     }
     let truncated_evtx = std::fs::read(
@@ -259,56 +227,38 @@ fn empty_and_garbage_files() {
 
 #[test]
 fn classic_wineventlog_file() {
-    let path = shared("attack_data_history/datasets/attack_techniques/T1003.003/atomic_red_team/windows-sec-events.log");
-    let records: Vec<Record> = open(&path, &ReadOptions::default())
-        .unwrap()
-        .take(5)
-        .collect();
-    let Record::Event(ev) = &records[0] else {
-        panic!("{records:?}")
-    };
+    let path =
+        shared("attack_data_history/datasets/attack_techniques/T1003.003/atomic_red_team/windows-sec-events.log");
+    let records: Vec<Record> = open(&path, &ReadOptions::default()).unwrap().take(5).collect();
+    let Record::Event(ev) = &records[0] else { panic!("{records:?}") };
     assert_eq!(s(ev, "EventCode"), "4688");
     assert_eq!(s(ev, "source"), "WinEventLog:Security");
     assert_eq!(s(ev, "sourcetype"), "WinEventLog");
     assert_eq!(s(ev, "host"), "win-dc-4473022");
     assert_eq!(s(ev, "New_Process_Name"), r"C:\Windows\System32\cmd.exe");
     assert_eq!(ev.get("_time"), Some(&Value::num(1600213707.0)));
-    assert_eq!(
-        ev.get("Account_Name"),
-        Some(&Value::Many(vec!["Administrator".into(), "-".into()]))
-    );
+    assert_eq!(ev.get("Account_Name"), Some(&Value::Many(vec!["Administrator".into(), "-".into()])));
 }
 
 #[test]
 fn tar_gz_members_are_read() {
-    let path = shared(
-        "attack_data_history/datasets/attack_techniques/T1027/atomic_red_team/attack_data.tar.gz",
-    );
-    let records: Vec<Record> = open(&path, &ReadOptions::default())
-        .unwrap()
-        .take(100)
-        .collect();
+    let path = shared("attack_data_history/datasets/attack_techniques/T1027/atomic_red_team/attack_data.tar.gz");
+    let records: Vec<Record> = open(&path, &ReadOptions::default()).unwrap().take(100).collect();
     assert_eq!(records.len(), 100);
-    let Record::Event(ev) = &records[0] else {
-        panic!("{records:?}")
-    };
+    let Record::Event(ev) = &records[0] else { panic!("{records:?}") };
     assert_eq!(s(ev, "Channel"), "Microsoft-Windows-Sysmon/Operational");
     assert_eq!(ev.get("_time"), Some(&Value::num(1596260806.0)));
 }
 
 #[test]
 fn overrides_and_gzip() {
-    let src =
-        shared("attack_data/datasets/attack_techniques/T1098/dsrm_account/windows-sysmon.log");
+    let src = shared("attack_data/datasets/attack_techniques/T1098/dsrm_account/windows-sysmon.log");
     let bytes = std::fs::read(&src).unwrap();
     let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
     gz.write_all(&bytes).unwrap();
     let tmp = temp_bytes(&gz.finish().unwrap(), "log.gz");
-    let opts = ReadOptions {
-        sourcetype: Some("XmlWinEventLog".into()),
-        source: Some("src".into()),
-        host: Some("h".into()),
-    };
+    let opts =
+        ReadOptions { sourcetype: Some("XmlWinEventLog".into()), source: Some("src".into()), host: Some("h".into()) };
     let (events, bad) = read_all(tmp.path(), &opts);
     assert!(bad.is_empty() && !events.is_empty());
     assert_eq!(s(&events[0], "source"), "src");
@@ -321,9 +271,7 @@ fn evtx_sysmon_record_matches_splunk_naming() {
     let files = expand_paths(&[shared("evtx")]).unwrap();
     let evtx = files
         .iter()
-        .find(|p| {
-            p.to_string_lossy().contains("Sysmon") && p.extension().is_some_and(|e| e == "evtx")
-        })
+        .find(|p| p.to_string_lossy().contains("Sysmon") && p.extension().is_some_and(|e| e == "evtx"))
         .unwrap();
     let (events, bad) = read_all(evtx, &ReadOptions::default());
     assert!(bad.is_empty(), "{bad:?}");

@@ -73,75 +73,33 @@ pub enum CommandBody {
     /// `table a, b*`.
     Table(Vec<FieldName>),
     /// `fields [+|-] a, b*`.
-    Fields {
-        remove: bool,
-        fields: Vec<FieldName>,
-    },
+    Fields { remove: bool, fields: Vec<FieldName> },
     /// `convert [timeformat=...] ctime(f) [AS g] ...`.
-    Convert {
-        options: Vec<Opt>,
-        conversions: Vec<Conversion>,
-    },
+    Convert { options: Vec<Opt>, conversions: Vec<Conversion> },
     /// `sort [N] [+|-]f [, ...]` with `num(f)`, `str(f)`, `ip(f)`, `auto(f)`, and trailing `desc`.
-    Sort {
-        limit: Option<u64>,
-        keys: Vec<SortKey>,
-        descending: bool,
-    },
+    Sort { limit: Option<u64>, keys: Vec<SortKey>, descending: bool },
     /// `head [N] [options]` / `tail [N]`: `count` defaults to 10. `head (expr)` is `expr`.
-    Head {
-        count: Option<u64>,
-        expr: Option<Expr>,
-        options: Vec<Opt>,
-    },
+    Head { count: Option<u64>, expr: Option<Expr>, options: Vec<Opt> },
     /// `dedup [N] f1 f2 [keepempty=..] [consecutive=..] [sortby ...]`.
-    Dedup {
-        limit: Option<u64>,
-        fields: Vec<FieldName>,
-        options: Vec<Opt>,
-        sortby: Vec<SortKey>,
-    },
+    Dedup { limit: Option<u64>, fields: Vec<FieldName>, options: Vec<Opt>, sortby: Vec<SortKey> },
     /// `fillnull [value=X] [f1 f2 ...]`.
-    Fillnull {
-        options: Vec<Opt>,
-        fields: Vec<FieldName>,
-    },
+    Fillnull { options: Vec<Opt>, fields: Vec<FieldName> },
     /// `rex [field=f] [max_match=N] [mode=sed] "regex"`.
     Rex { options: Vec<Opt>, pattern: StrLit },
     /// `regex [field](=|!=)"re"` or `regex "re"` (against `_raw`).
-    Regex {
-        field: Option<FieldName>,
-        negated: bool,
-        pattern: StrLit,
-    },
+    Regex { field: Option<FieldName>, negated: bool, pattern: StrLit },
     /// `lookup [options] name f [AS g] ... [OUTPUT|OUTPUTNEW f [AS g] ...]`.
     Lookup(LookupCmd),
     /// `inputlookup [options] name [where <search expr>]`.
-    Inputlookup {
-        options: Vec<Opt>,
-        name: FieldName,
-        where_: Option<SearchExpr>,
-    },
+    Inputlookup { options: Vec<Opt>, name: FieldName, where_: Option<SearchExpr> },
     /// `join [options] f1, f2 [subsearch]`, `append [options] [subsearch]`,
     /// `appendpipe [subpipeline]`, `appendcols`.
-    Subsearch {
-        options: Vec<Opt>,
-        fields: Vec<FieldName>,
-        search: Box<Pipeline>,
-    },
+    Subsearch { options: Vec<Opt>, fields: Vec<FieldName>, search: Box<Pipeline> },
     /// `bin`/`bucket [span=..] [bins=..] f [AS g]`.
-    Bin {
-        options: Vec<Opt>,
-        field: FieldName,
-        alias: Option<FieldName>,
-    },
+    Bin { options: Vec<Opt>, field: FieldName, alias: Option<FieldName> },
     /// `foreach [options] f1 f2* [ template ]`: the template is kept as text because it is only
     /// parsed after `<<FIELD>>`/`<<MATCHSTR>>` substitution.
-    Foreach {
-        options: Vec<Opt>,
-        fields: Vec<FieldName>,
-        template: StrLit,
-    },
+    Foreach { options: Vec<Opt>, fields: Vec<FieldName>, template: StrLit },
     /// Anything else: the command's arguments as generic tokens. The planner decides.
     Generic(Vec<Arg>),
 }
@@ -254,17 +212,9 @@ pub enum Arg {
     /// `key=value`.
     Opt(Opt),
     /// A bare word (`by`, `as`, `field`, `5m`); `quoted` when written in double quotes.
-    Word {
-        text: String,
-        quoted: bool,
-        span: Span,
-    },
+    Word { text: String, quoted: bool, span: Span },
     /// `name(...)`: the inner text raw, e.g. `ctime(firstTime)`.
-    Call {
-        name: String,
-        inner: String,
-        span: Span,
-    },
+    Call { name: String, inner: String, span: Span },
     /// A `[ ... ]` subsearch.
     Subsearch(Box<Pipeline>),
     /// `,` separators are kept because some commands give them meaning.

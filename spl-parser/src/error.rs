@@ -12,10 +12,7 @@ pub struct ParseError {
 
 impl ParseError {
     pub fn new(message: impl Into<String>, span: Span) -> Self {
-        ParseError {
-            message: message.into(),
-            span,
-        }
+        ParseError { message: message.into(), span }
     }
 }
 
@@ -44,14 +41,7 @@ pub fn render_caret(text: &str, span: Span, message: &str) -> String {
     let line_no = text[..line_start].matches('\n').count() + 1;
     let line = &text[line_start..line_end];
     let col = text[line_start..start].chars().count();
-    let width = text[start..span.end.clamp(start, line_end)]
-        .chars()
-        .count()
-        .max(1);
+    let width = text[start..span.end.clamp(start, line_end)].chars().count().max(1);
     let gutter = " ".repeat(line_no.to_string().len());
-    format!(
-        "error: {message}\n{gutter} |\n{line_no} | {line}\n{gutter} | {}{}",
-        " ".repeat(col),
-        "^".repeat(width)
-    )
+    format!("error: {message}\n{gutter} |\n{line_no} | {line}\n{gutter} | {}{}", " ".repeat(col), "^".repeat(width))
 }

@@ -42,8 +42,7 @@ struct MacroYaml {
 
 impl MacroTable {
     pub fn insert(&mut self, def: MacroDef) {
-        self.defs
-            .insert((def.name.clone(), def.arguments.len()), def);
+        self.defs.insert((def.name.clone(), def.arguments.len()), def);
     }
     pub fn get(&self, name: &str, arity: usize) -> Option<&MacroDef> {
         self.defs.get(&(name.to_string(), arity))
@@ -62,12 +61,9 @@ impl MacroTable {
     pub fn from_yaml_str(text: &str) -> Result<Vec<MacroDef>, String> {
         let aliases = count_yaml_aliases(text);
         if aliases > MAX_YAML_ALIASES {
-            return Err(format!(
-                "refusing YAML with {aliases} anchors/aliases (limit {MAX_YAML_ALIASES})"
-            ));
+            return Err(format!("refusing YAML with {aliases} anchors/aliases (limit {MAX_YAML_ALIASES})"));
         }
-        let value: serde_yaml::Value =
-            serde_yaml::from_str(text).map_err(|e| format!("invalid macro YAML: {e}"))?;
+        let value: serde_yaml::Value = serde_yaml::from_str(text).map_err(|e| format!("invalid macro YAML: {e}"))?;
         let items = match value {
             serde_yaml::Value::Sequence(items) => items,
             other => vec![other],
@@ -75,13 +71,9 @@ impl MacroTable {
         items
             .into_iter()
             .map(|item| {
-                let m: MacroYaml = serde_yaml::from_value(item)
-                    .map_err(|e| format!("invalid macro definition: {e}"))?;
-                Ok(MacroDef {
-                    name: m.name,
-                    arguments: m.arguments.unwrap_or_default(),
-                    definition: m.definition,
-                })
+                let m: MacroYaml =
+                    serde_yaml::from_value(item).map_err(|e| format!("invalid macro definition: {e}"))?;
+                Ok(MacroDef { name: m.name, arguments: m.arguments.unwrap_or_default(), definition: m.definition })
             })
             .collect()
     }
@@ -104,9 +96,7 @@ fn count_yaml_aliases(text: &str) -> usize {
                 }
                 continue;
             }
-            let next_is_name = bytes
-                .get(i + 1)
-                .is_some_and(|c| c.is_ascii_alphanumeric() || *c == b'_' || *c == b'-');
+            let next_is_name = bytes.get(i + 1).is_some_and(|c| c.is_ascii_alphanumeric() || *c == b'_' || *c == b'-');
             match b {
                 b'&' | b'*' if node_start && next_is_name => {
                     count += 1;
@@ -197,28 +187,15 @@ impl Expanded {
 
     /// Render `message` with a caret under the original text for a span of the expanded text.
     pub fn render_error(&self, span_in_expanded: Span, message: &str) -> String {
-        render_caret(
-            &self.original,
-            self.original_span(span_in_expanded),
-            message,
-        )
+        render_caret(&self.original, self.original_span(span_in_expanded), message)
     }
 }
 
 /// Expand comments and backtick macros in `text`.
 pub fn expand(text: &str, table: &MacroTable) -> Result<Expanded, MacroError> {
-    let mut ex = Expander {
-        table,
-        out: String::new(),
-        segments: Vec::new(),
-        stack: Vec::new(),
-    };
+    let mut ex = Expander { table, out: String::new(), segments: Vec::new(), stack: Vec::new() };
     ex.run(text, None)?;
-    Ok(Expanded {
-        original: text.to_string(),
-        text: ex.out,
-        segments: ex.segments,
-    })
+    Ok(Expanded { original: text.to_string(), text: ex.out, segments: ex.segments })
 }
 
 struct Expander<'t> {
@@ -251,10 +228,7 @@ impl Expander<'_> {
                         Some(off) => i + 3 + off + 3,
                         None => {
                             let at = call.unwrap_or(Span::new(i, text.len()));
-                            return Err(MacroError {
-                                message: "unterminated ``` comment".into(),
-                                span: at,
-                            });
+                            return Err(MacroError { message: "unterminated ``` comment".into(), span: at });
                         }
                     };
                     self.push(" ", call.unwrap_or(Span::new(i, end)), false)?;
@@ -281,13 +255,7 @@ impl Expander<'_> {
         self.copy(text, copied, text.len(), call)
     }
 
-    fn copy(
-        &mut self,
-        text: &str,
-        from: usize,
-        to: usize,
-        call: Option<Span>,
-    ) -> Result<(), MacroError> {
+    fn copy(&mut self, text: &str, from: usize, to: usize, call: Option<Span>) -> Result<(), MacroError> {
         let Some(piece) = text.get(from..to.min(text.len())) else {
             return Ok(());
         };
@@ -323,11 +291,7 @@ impl Expander<'_> {
                 return Ok(());
             }
         }
-        self.segments.push(Segment {
-            expanded,
-            original,
-            verbatim,
-        });
+        self.segments.push(Segment { expanded, original, verbatim });
         Ok(())
     }
 
@@ -344,23 +308,14 @@ impl Expander<'_> {
         if self.stack.contains(&key) {
             let mut cycle: Vec<&str> = self.stack.iter().map(String::as_str).collect();
             cycle.push(&key);
-            return Err(MacroError {
-                message: format!("macro cycle: {}", cycle.join(" -> ")),
-                span,
-            });
+            return Err(MacroError { message: format!("macro cycle: {}", cycle.join(" -> ")), span });
         }
         if self.stack.len() >= MAX_DEPTH {
-            return Err(MacroError {
-                message: format!("macros nested deeper than {MAX_DEPTH} levels"),
-                span,
-            });
+            return Err(MacroError { message: format!("macros nested deeper than {MAX_DEPTH} levels"), span });
         }
         let body = substitute(&def.definition, &def.arguments, &args);
         if body.len() > MAX_OUTPUT {
-            return Err(MacroError {
-                message: format!("macro expansion is larger than {MAX_OUTPUT} bytes"),
-                span,
-            });
+            return Err(MacroError { message: format!("macro expansion is larger than {MAX_OUTPUT} bytes"), span });
         }
         self.stack.push(key);
         let result = self.run(&body, Some(span));
@@ -376,11 +331,8 @@ fn substitute(definition: &str, params: &[String], args: &[String]) -> String {
     while let Some(at) = rest.find('$') {
         out.push_str(&rest[..at]);
         let after = &rest[at + 1..];
-        let hit = params.iter().zip(args).find(|(p, _)| {
-            after
-                .strip_prefix(p.as_str())
-                .is_some_and(|r| r.starts_with('$'))
-        });
+        let hit =
+            params.iter().zip(args).find(|(p, _)| after.strip_prefix(p.as_str()).is_some_and(|r| r.starts_with('$')));
         match hit {
             Some((p, a)) => {
                 out.push_str(a);
@@ -472,10 +424,7 @@ mod tests {
 
     #[test]
     fn arguments_are_substituted_and_trimmed() {
-        let t = table(&[
-            ("ct", &["field"], "convert ctime($field$)"),
-            ("two", &["a", "b"], "$a$-$b$"),
-        ]);
+        let t = table(&[("ct", &["field"], "convert ctime($field$)"), ("two", &["a", "b"], "$a$-$b$")]);
         let e = expand("| `ct(firstTime)` | `two( f(x, y) , \"q,r\" )`", &t).unwrap();
         assert_eq!(e.text, "| convert ctime(firstTime) | f(x, y)-q,r");
     }
@@ -516,22 +465,12 @@ mod tests {
 
     #[test]
     fn depth_is_limited() {
-        let defs: Vec<(String, String)> = (0..60)
-            .map(|i| (format!("m{i}"), format!("`m{}`", i + 1)))
-            .collect();
+        let defs: Vec<(String, String)> = (0..60).map(|i| (format!("m{i}"), format!("`m{}`", i + 1))).collect();
         let mut t = MacroTable::default();
         for (n, d) in defs {
-            t.insert(MacroDef {
-                name: n,
-                arguments: vec![],
-                definition: d,
-            });
+            t.insert(MacroDef { name: n, arguments: vec![], definition: d });
         }
-        t.insert(MacroDef {
-            name: "m60".into(),
-            arguments: vec![],
-            definition: "end".into(),
-        });
+        t.insert(MacroDef { name: "m60".into(), arguments: vec![], definition: "end".into() });
         let err = expand("`m0`", &t).unwrap_err();
         assert!(err.message.contains("deeper than 50"), "{}", err.message);
     }
@@ -553,11 +492,7 @@ mod tests {
 
     #[test]
     fn backtick_inside_quotes_is_not_a_macro() {
-        let e = expand(
-            r#"eval x=split(process,"`") | eval y="\"`" "#,
-            &MacroTable::default(),
-        )
-        .unwrap();
+        let e = expand(r#"eval x=split(process,"`") | eval y="\"`" "#, &MacroTable::default()).unwrap();
         assert_eq!(e.text, r#"eval x=split(process,"`") | eval y="\"`" "#);
     }
 
@@ -594,10 +529,7 @@ mod tests {
         let t = table(&[("m", &[], "x=")]);
         let e = expand("`m` | stats", &t).unwrap();
         let r = e.render_error(Span::new(1, 2), "expected a value after `=`");
-        assert_eq!(
-            r,
-            "error: expected a value after `=`\n  |\n1 | `m` | stats\n  | ^^^"
-        );
+        assert_eq!(r, "error: expected a value after `=`\n  |\n1 | `m` | stats\n  | ^^^");
     }
 
     #[test]

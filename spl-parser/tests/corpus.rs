@@ -41,16 +41,10 @@ fn table() -> MacroTable {
     }
     let mut files = Vec::new();
     yml_files(&content_dir().join("macros"), &mut files);
-    assert!(
-        files.len() > 100,
-        "macros not found under {}",
-        content_dir().display()
-    );
+    assert!(files.len() > 100, "macros not found under {}", content_dir().display());
     for f in files {
         let text = std::fs::read_to_string(&f).unwrap();
-        for def in
-            MacroTable::from_yaml_str(&text).unwrap_or_else(|e| panic!("{}: {e}", f.display()))
-        {
+        for def in MacroTable::from_yaml_str(&text).unwrap_or_else(|e| panic!("{}: {e}", f.display())) {
             table.insert(def);
         }
     }
@@ -74,17 +68,9 @@ fn every_detection_parses() {
         };
         // contentctl defines `<name>_filter` as `search *` when the repo does not.
         if let Some(name) = doc.get("name").and_then(|n| n.as_str()) {
-            let filter = format!(
-                "{}_filter",
-                name.to_lowercase()
-                    .replace(|c: char| !c.is_ascii_alphanumeric(), "_")
-            );
+            let filter = format!("{}_filter", name.to_lowercase().replace(|c: char| !c.is_ascii_alphanumeric(), "_"));
             if table.get(&filter, 0).is_none() {
-                table.insert(MacroDef {
-                    name: filter,
-                    arguments: vec![],
-                    definition: "search *".into(),
-                });
+                table.insert(MacroDef { name: filter, arguments: vec![], definition: "search *".into() });
             }
         }
         let expanded = match expand(search, &table) {
@@ -108,10 +94,5 @@ fn every_detection_parses() {
         }
     }
     eprintln!("parsed {parsed} detections, {} failures", failures.len());
-    assert!(
-        failures.is_empty(),
-        "{} failures:\n{}",
-        failures.len(),
-        failures.join("\n\n")
-    );
+    assert!(failures.is_empty(), "{} failures:\n{}", failures.len(), failures.join("\n\n"));
 }

@@ -132,12 +132,7 @@ const TABLE: &[(&str, usize, Option<usize>, Option<Func>)] = &[
     ("json_object", 0, None, Some(json::json_object)),
     ("json_array", 0, None, Some(json::json_array)),
     ("json_extract", 1, None, Some(json::json_extract)),
-    (
-        "json_extract_exact",
-        1,
-        None,
-        Some(json::json_extract_exact),
-    ),
+    ("json_extract_exact", 1, None, Some(json::json_extract_exact)),
     ("json_keys", 1, Some(1), Some(json::json_keys)),
     ("json_valid", 1, Some(1), Some(json::json_valid)),
     ("spath", 2, Some(2), Some(json::spath)),
@@ -169,16 +164,11 @@ pub fn call(name: &str, args: Vec<EvalValue>, ctx: &FnContext) -> Result<EvalVal
             Some(m) => format!("{min} to {m}"),
             None => format!("at least {min}"),
         };
-        return Err(format!(
-            "{name}() takes {want} arguments, got {}",
-            args.len()
-        ));
+        return Err(format!("{name}() takes {want} arguments, got {}", args.len()));
     }
     match f {
         Some(f) => f(&args, ctx),
-        None => Err(format!(
-            "{name}() is evaluated by the interpreter, not the function library"
-        )),
+        None => Err(format!("{name}() is evaluated by the interpreter, not the function library")),
     }
 }
 
@@ -228,16 +218,13 @@ fn truthy(v: &EvalValue) -> bool {
 fn map_values(v: &EvalValue, f: impl Fn(&str) -> Option<Atom>) -> EvalValue {
     match v {
         EvalValue::Null => EvalValue::Null,
-        EvalValue::Bool(_) => v
-            .as_text()
-            .and_then(|t| f(&t))
-            .map_or(EvalValue::Null, |a| EvalValue::Val(Value::One(a))),
-        EvalValue::Val(Value::One(a)) => {
-            f(&a.as_str()).map_or(EvalValue::Null, |a| EvalValue::Val(Value::One(a)))
+        EvalValue::Bool(_) => {
+            v.as_text().and_then(|t| f(&t)).map_or(EvalValue::Null, |a| EvalValue::Val(Value::One(a)))
         }
-        EvalValue::Val(Value::Many(list)) => EvalValue::Val(Value::Many(
-            list.iter().filter_map(|a| f(&a.as_str())).collect(),
-        )),
+        EvalValue::Val(Value::One(a)) => f(&a.as_str()).map_or(EvalValue::Null, |a| EvalValue::Val(Value::One(a))),
+        EvalValue::Val(Value::Many(list)) => {
+            EvalValue::Val(Value::Many(list.iter().filter_map(|a| f(&a.as_str())).collect()))
+        }
     }
 }
 
@@ -247,10 +234,7 @@ pub(crate) mod test_util {
     use crate::eval::chrono_tz_offset::Tz;
 
     pub fn ctx() -> FnContext {
-        FnContext {
-            now: 1_700_044_245.0,
-            tz: Tz::default(),
-        }
+        FnContext { now: 1_700_044_245.0, tz: Tz::default() }
     }
     pub fn s(x: &str) -> EvalValue {
         EvalValue::str(x)
@@ -290,12 +274,8 @@ mod tests {
 
     #[test]
     fn call_checks_arity_and_unknown_names() {
-        assert!(call("lower", vec![], &ctx())
-            .unwrap_err()
-            .contains("takes 1 arguments"));
-        assert!(call("nosuchfn", vec![], &ctx())
-            .unwrap_err()
-            .contains("unknown function"));
+        assert!(call("lower", vec![], &ctx()).unwrap_err().contains("takes 1 arguments"));
+        assert!(call("nosuchfn", vec![], &ctx()).unwrap_err().contains("unknown function"));
         assert!(call("if", vec![s("a"), s("b"), s("c")], &ctx()).is_err());
     }
 

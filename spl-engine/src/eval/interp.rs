@@ -117,9 +117,11 @@ impl Interp<'_> {
                 (Some(a), Some(b)) => EvalValue::num(a + b),
                 // `+` concatenates two strings (Splunk eval reference, "+" operator).
                 _ => match (&l, &r) {
-                    (EvalValue::Val(_), EvalValue::Val(_)) => {
-                        EvalValue::str(format!("{}{}", l.as_text().unwrap_or_default(), r.as_text().unwrap_or_default()))
-                    }
+                    (EvalValue::Val(_), EvalValue::Val(_)) => EvalValue::str(format!(
+                        "{}{}",
+                        l.as_text().unwrap_or_default(),
+                        r.as_text().unwrap_or_default()
+                    )),
                     _ => EvalValue::Null,
                 },
             },
@@ -138,9 +140,7 @@ impl Interp<'_> {
             BinOp::Gt => cmp_result(compare(&l, &r, |o| o.is_gt())),
             BinOp::Ge => cmp_result(compare(&l, &r, |o| o.is_ge())),
             BinOp::Like => match (l.is_null(), r.as_text()) {
-                (false, Some(p)) => {
-                    EvalValue::Bool(l.atoms().iter().any(|a| like_match(&a.as_str(), &p)))
-                }
+                (false, Some(p)) => EvalValue::Bool(l.atoms().iter().any(|a| like_match(&a.as_str(), &p))),
                 _ => EvalValue::Null,
             },
             BinOp::And | BinOp::Or | BinOp::Xor => EvalValue::Null,
@@ -216,7 +216,8 @@ impl Interp<'_> {
             "searchmatch" => {
                 let [q] = args else { return Err(err("searchmatch() takes 1 argument".into())) };
                 let Some(text) = self.eval(q, ev)?.as_text() else { return Ok(EvalValue::Null) };
-                let parsed = spl_parser::parse_search_expr(&text).map_err(|e| err(format!("searchmatch: {}", e.message)))?;
+                let parsed =
+                    spl_parser::parse_search_expr(&text).map_err(|e| err(format!("searchmatch: {}", e.message)))?;
                 let matcher = match parsed {
                     None => Matcher::True,
                     Some(expr) => Matcher::compile(&expr, &crate::search::CompileCtx { now: self.ctx.now })

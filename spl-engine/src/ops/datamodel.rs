@@ -26,10 +26,7 @@ fn unprefix(view: &DatasetView, row: Event) -> Event {
     prefixes.reverse();
     let mut out = Event::new();
     for (k, v) in row.fields {
-        let name = prefixes
-            .iter()
-            .find_map(|pre| k.strip_prefix(pre.as_str()))
-            .map_or(k.clone(), str::to_string);
+        let name = prefixes.iter().find_map(|pre| k.strip_prefix(pre.as_str())).map_or(k.clone(), str::to_string);
         out.fields.insert(name, v);
     }
     out
@@ -43,11 +40,7 @@ impl Operator for DatamodelOp {
         format!(
             "{} (dataset rows, unprefixed fields: {})",
             self.text.trim(),
-            self.views
-                .iter()
-                .map(|v| v.describe())
-                .collect::<Vec<_>>()
-                .join("; ")
+            self.views.iter().map(|v| v.describe()).collect::<Vec<_>>().join("; ")
         )
     }
     fn push(&mut self, ev: Event, out: &mut Vec<Event>) -> Result<(), ExecError> {
@@ -79,17 +72,11 @@ mod tests {
         let dm = DataModel {
             name: "Web".into(),
             file: String::new(),
-            datasets: vec![
-                ds("Web", None, &["url"]),
-                ds("Proxy", Some("Web"), &["status"]),
-            ],
+            datasets: vec![ds("Web", None, &["url"]), ds("Proxy", Some("Web"), &["status"])],
         };
         let views = DatasetView::resolve(&dm, Some("Proxy")).unwrap();
-        let mut op = DatamodelOp {
-            views,
-            ctx: Context::new(Default::default(), 0.0),
-            text: "from datamodel Web.Proxy".into(),
-        };
+        let mut op =
+            DatamodelOp { views, ctx: Context::new(Default::default(), 0.0), text: "from datamodel Web.Proxy".into() };
         let mut ev = Event::new();
         ev.set("_raw", "GET /x");
         ev.set("url", "/x");

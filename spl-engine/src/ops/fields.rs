@@ -20,7 +20,10 @@ impl Operator for EvalOp {
         "eval"
     }
     fn describe(&self) -> String {
-        format!("eval {}", self.assignments.iter().map(|(f, _, t)| format!("{f}={}", t.trim())).collect::<Vec<_>>().join(", "))
+        format!(
+            "eval {}",
+            self.assignments.iter().map(|(f, _, t)| format!("{f}={}", t.trim())).collect::<Vec<_>>().join(", ")
+        )
     }
     fn push(&mut self, mut ev: Event, out: &mut Vec<Event>) -> Result<(), ExecError> {
         apply_evals(&self.assignments, &mut ev, &self.ctx)?;
@@ -97,7 +100,10 @@ impl Operator for RenameOp {
         "rename"
     }
     fn describe(&self) -> String {
-        format!("rename {}", self.pairs.iter().map(|(a, b)| format!("{} AS {b}", a.text)).collect::<Vec<_>>().join(", "))
+        format!(
+            "rename {}",
+            self.pairs.iter().map(|(a, b)| format!("{} AS {b}", a.text)).collect::<Vec<_>>().join(", ")
+        )
     }
     fn push(&mut self, mut ev: Event, out: &mut Vec<Event>) -> Result<(), ExecError> {
         for (from, to) in &self.pairs {
@@ -151,7 +157,12 @@ impl Operator for TableOp {
         let mut row = Event::new();
         for p in &self.patterns {
             if p.is_wild() {
-                let names: Vec<String> = ev.fields.keys().filter(|k| (p.text.starts_with('_') || !k.starts_with('_')) && p.matches(k)).cloned().collect();
+                let names: Vec<String> = ev
+                    .fields
+                    .keys()
+                    .filter(|k| (p.text.starts_with('_') || !k.starts_with('_')) && p.matches(k))
+                    .cloned()
+                    .collect();
                 for n in names {
                     if let Some(v) = ev.remove(&n) {
                         row.fields.insert(n, v);
@@ -177,7 +188,11 @@ impl Operator for FieldsOp {
         "fields"
     }
     fn describe(&self) -> String {
-        format!("fields {}{}", if self.remove { "- " } else { "" }, self.patterns.iter().map(|p| p.text.as_str()).collect::<Vec<_>>().join(", "))
+        format!(
+            "fields {}{}",
+            if self.remove { "- " } else { "" },
+            self.patterns.iter().map(|p| p.text.as_str()).collect::<Vec<_>>().join(", ")
+        )
     }
     fn push(&mut self, mut ev: Event, out: &mut Vec<Event>) -> Result<(), ExecError> {
         if self.remove {
@@ -223,7 +238,11 @@ impl Operator for FillnullOp {
         "fillnull"
     }
     fn describe(&self) -> String {
-        format!("fillnull value={:?} {}", self.value, if self.fields.is_empty() { "(all fields)".to_string() } else { self.fields.join(" ") })
+        format!(
+            "fillnull value={:?} {}",
+            self.value,
+            if self.fields.is_empty() { "(all fields)".to_string() } else { self.fields.join(" ") }
+        )
     }
     fn push(&mut self, mut ev: Event, out: &mut Vec<Event>) -> Result<(), ExecError> {
         if self.fields.is_empty() {
@@ -275,15 +294,28 @@ impl Operator for ConvertOp {
         format!(
             "convert timeformat={:?} {}",
             self.timeformat,
-            self.conversions.iter().map(|(f, p, a)| format!("{f}({}){}", p.text, a.as_ref().map(|a| format!(" AS {a}")).unwrap_or_default())).collect::<Vec<_>>().join(" ")
+            self.conversions
+                .iter()
+                .map(|(f, p, a)| format!(
+                    "{f}({}){}",
+                    p.text,
+                    a.as_ref().map(|a| format!(" AS {a}")).unwrap_or_default()
+                ))
+                .collect::<Vec<_>>()
+                .join(" ")
         )
     }
     fn push(&mut self, mut ev: Event, out: &mut Vec<Event>) -> Result<(), ExecError> {
         for (func, pat, alias) in &self.conversions {
-            let names: Vec<String> = if pat.is_wild() { ev.fields.keys().filter(|k| pat.matches(k)).cloned().collect() } else { vec![pat.text.clone()] };
+            let names: Vec<String> = if pat.is_wild() {
+                ev.fields.keys().filter(|k| pat.matches(k)).cloned().collect()
+            } else {
+                vec![pat.text.clone()]
+            };
             for name in names {
                 let Some(v) = ev.get(&name) else { continue };
-                let converted: Vec<Atom> = v.atoms().iter().filter_map(|a| convert_atom(func, a, &self.timeformat, &self.ctx)).collect();
+                let converted: Vec<Atom> =
+                    v.atoms().iter().filter_map(|a| convert_atom(func, a, &self.timeformat, &self.ctx)).collect();
                 let target = alias.clone().unwrap_or_else(|| name.clone());
                 // A value that does not convert is left as it was (Splunk keeps it).
                 if let Some(nv) = Value::from_atoms(converted) {
@@ -322,7 +354,11 @@ fn convert_atom(func: &str, a: &Atom, timeformat: &str, ctx: &Context) -> Option
         }
         "rmunit" => {
             let s = a.as_str();
-            let end = s.char_indices().take_while(|(_, c)| c.is_ascii_digit() || matches!(c, '.' | '-' | '+')).last().map_or(0, |(i, c)| i + c.len_utf8());
+            let end = s
+                .char_indices()
+                .take_while(|(_, c)| c.is_ascii_digit() || matches!(c, '.' | '-' | '+'))
+                .last()
+                .map_or(0, |(i, c)| i + c.len_utf8());
             s.get(..end).and_then(crate::value::parse_num).map(Atom::Num)
         }
         "rmcomma" => crate::value::parse_num(&a.as_str().replace(',', "")).map(Atom::Num),

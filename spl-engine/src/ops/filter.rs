@@ -71,7 +71,12 @@ pub struct SearchOp {
 }
 
 impl SearchOp {
-    pub fn new(text: String, expr: Option<SearchExpr>, subs: Vec<Pipeline>, ctx: &Context) -> Result<SearchOp, ExecError> {
+    pub fn new(
+        text: String,
+        expr: Option<SearchExpr>,
+        subs: Vec<Pipeline>,
+        ctx: &Context,
+    ) -> Result<SearchOp, ExecError> {
         Ok(SearchOp { text, filter: DeferredMatcher::new(expr, subs, ctx)? })
     }
 
@@ -146,7 +151,9 @@ pub fn format_rows(rows: &[Event]) -> Result<SearchExpr, ExecError> {
             }
             if k == "search" || k == "query" {
                 for a in v.atoms() {
-                    if let Some(e) = spl_parser::parse_search_expr(&a.as_str()).map_err(|e| ExecError::new(format!("subsearch `{k}` field: {}", e.message)))? {
+                    if let Some(e) = spl_parser::parse_search_expr(&a.as_str())
+                        .map_err(|e| ExecError::new(format!("subsearch `{k}` field: {}", e.message)))?
+                    {
                         conj.push(e);
                     }
                 }
@@ -159,7 +166,11 @@ pub fn format_rows(rows: &[Event]) -> Result<SearchExpr, ExecError> {
                 span: Span::default(),
             };
             let vals: Vec<SearchExpr> = v.atoms().iter().map(|a| cmp(a.as_str().into_owned())).collect();
-            conj.push(if vals.len() == 1 { vals.into_iter().next().unwrap_or(SearchExpr::And(Vec::new())) } else { SearchExpr::Or(vals) });
+            conj.push(if vals.len() == 1 {
+                vals.into_iter().next().unwrap_or(SearchExpr::And(Vec::new()))
+            } else {
+                SearchExpr::Or(vals)
+            });
         }
         alts.push(SearchExpr::And(conj));
     }
@@ -181,14 +192,18 @@ pub fn describe_matcher(m: &Matcher) -> String {
         Matcher::Not(x) => format!("NOT {}", describe_matcher(x)),
         Matcher::Eq { field, pat: p } => format!("{field}~{}", pat(p)),
         Matcher::Ne { field, pat: p } => format!("{field}!~{}", pat(p)),
-        Matcher::Rel { field, op, value } => format!("{field}{}{}", match op {
-            CmpOp::Lt => "<",
-            CmpOp::Le => "<=",
-            CmpOp::Gt => ">",
-            CmpOp::Ge => ">=",
-            CmpOp::Eq => "=",
-            CmpOp::Ne => "!=",
-        }, value),
+        Matcher::Rel { field, op, value } => format!(
+            "{field}{}{}",
+            match op {
+                CmpOp::Lt => "<",
+                CmpOp::Le => "<=",
+                CmpOp::Gt => ">",
+                CmpOp::Ge => ">=",
+                CmpOp::Eq => "=",
+                CmpOp::Ne => "!=",
+            },
+            value
+        ),
         Matcher::Raw(t) => format!("_raw~term({})", t.text),
         Matcher::TimeGe(t) => format!("_time>={t}"),
         Matcher::TimeLt(t) => format!("_time<{t}"),

@@ -17,10 +17,7 @@ pub struct CapturePattern {
 
 impl CapturePattern {
     pub fn new(text: &str) -> CapturePattern {
-        CapturePattern {
-            text: text.to_string(),
-            parts: text.split('*').map(str::to_string).collect(),
-        }
+        CapturePattern { text: text.to_string(), parts: text.split('*').map(str::to_string).collect() }
     }
 
     /// The segments matched by each `*`, or `None` when the name does not match.
@@ -72,9 +69,7 @@ fn capture_rest(parts: &[String], text: &str, segs: &mut Vec<String>) -> bool {
 
 /// Substitute the foreach tokens for one field.
 pub fn substitute(template: &str, field: &str, segs: &[String]) -> String {
-    let mut s = template
-        .replace("<<FIELD>>", field)
-        .replace("<<MATCHSTR>>", &segs.join(""));
+    let mut s = template.replace("<<FIELD>>", field).replace("<<MATCHSTR>>", &segs.join(""));
     // Highest index first so `<<MATCHSEG1>>` does not eat the start of `<<MATCHSEG10>>`.
     for (i, seg) in segs.iter().enumerate().rev() {
         s = s.replace(&format!("<<MATCHSEG{}>>", i + 1), seg);
@@ -83,9 +78,7 @@ pub fn substitute(template: &str, field: &str, segs: &[String]) -> String {
 }
 
 /// Commands a foreach template may hold: row-wise ones, so a per-row run is meaningful.
-pub const TEMPLATE_COMMANDS: &[&str] = &[
-    "eval", "where", "rex", "search", "fillnull", "rename", "fields",
-];
+pub const TEMPLATE_COMMANDS: &[&str] = &["eval", "where", "rex", "search", "fillnull", "rename", "fields"];
 
 pub struct ForeachOp {
     pub patterns: Vec<CapturePattern>,
@@ -96,12 +89,7 @@ pub struct ForeachOp {
 
 impl ForeachOp {
     pub fn new(patterns: Vec<CapturePattern>, template: String, ctx: Context) -> ForeachOp {
-        ForeachOp {
-            patterns,
-            template,
-            ctx,
-            plans: HashMap::new(),
-        }
+        ForeachOp { patterns, template, ctx, plans: HashMap::new() }
     }
 
     fn plan_for(&mut self, field: &str, segs: &[String]) -> Result<&mut Pipeline, ExecError> {
@@ -109,32 +97,18 @@ impl ForeachOp {
             // A leading `|`: without it the parser reads an implicit `search`.
             let text = format!(
                 "| {}",
-                substitute(&self.template, field, segs)
-                    .trim_start_matches(|c: char| c == '|' || c.is_whitespace())
+                substitute(&self.template, field, segs).trim_start_matches(|c: char| c == '|' || c.is_whitespace())
             );
-            let parsed = spl_parser::parse_pipeline(&text).map_err(|e| {
-                ExecError::new(format!(
-                    "foreach template for `{field}`: `{text}`: {}",
-                    e.message
-                ))
-            })?;
-            if let Some(c) = parsed
-                .commands
-                .iter()
-                .find(|c| !TEMPLATE_COMMANDS.contains(&c.name.as_str()))
-            {
-                return Err(ExecError::new(format!(
-                    "foreach template command `{}` is not supported",
-                    c.name
-                )));
+            let parsed = spl_parser::parse_pipeline(&text)
+                .map_err(|e| ExecError::new(format!("foreach template for `{field}`: `{text}`: {}", e.message)))?;
+            if let Some(c) = parsed.commands.iter().find(|c| !TEMPLATE_COMMANDS.contains(&c.name.as_str())) {
+                return Err(ExecError::new(format!("foreach template command `{}` is not supported", c.name)));
             }
             let p = crate::plan::plan(&parsed, &text, &self.ctx)
                 .map_err(|e| ExecError::new(format!("foreach template for `{field}`: {e}")))?;
             self.plans.insert(field.to_string(), p);
         }
-        self.plans
-            .get_mut(field)
-            .ok_or_else(|| ExecError::new("foreach: template plan lost"))
+        self.plans.get_mut(field).ok_or_else(|| ExecError::new("foreach: template plan lost"))
     }
 }
 
@@ -145,11 +119,7 @@ impl Operator for ForeachOp {
     fn describe(&self) -> String {
         format!(
             "foreach {} [{}] (fields in lexicographic order)",
-            self.patterns
-                .iter()
-                .map(|p| p.text.as_str())
-                .collect::<Vec<_>>()
-                .join(" "),
+            self.patterns.iter().map(|p| p.text.as_str()).collect::<Vec<_>>().join(" "),
             self.template
         )
     }
@@ -199,43 +169,21 @@ mod tests {
 
     #[test]
     fn foreach_matchstr_and_matchseg_capture_wildcards() {
-        assert_eq!(
-            CapturePattern::new("stdev_*").captures("stdev_count"),
-            Some(vec!["count".to_string()])
-        );
-        assert_eq!(
-            CapturePattern::new("a*_*").captures("ab_c_d"),
-            Some(vec!["b".to_string(), "c_d".to_string()])
-        );
+        assert_eq!(CapturePattern::new("stdev_*").captures("stdev_count"), Some(vec!["count".to_string()]));
+        assert_eq!(CapturePattern::new("a*_*").captures("ab_c_d"), Some(vec!["b".to_string(), "c_d".to_string()]));
         assert_eq!(CapturePattern::new("a*").captures("b"), None);
         assert_eq!(CapturePattern::new("x").captures("x"), Some(vec![]));
-        assert_eq!(
-            substitute("<<FIELD>>=<<MATCHSEG1>>+<<MATCHSTR>>", "a_b", &["b".into()]),
-            "a_b=b+b"
-        );
+        assert_eq!(substitute("<<FIELD>>=<<MATCHSEG1>>+<<MATCHSTR>>", "a_b", &["b".into()]), "a_b=b+b");
     }
 
     #[test]
     fn foreach_visits_fields_in_lexicographic_order() {
         // Rule (linux_auditd macros): a10 comes before a2, and argc also matches a*.
-        let mut op = ForeachOp::new(
-            vec![CapturePattern::new("a*")],
-            "eval joined=joined.'<<FIELD>>'.\",\"".into(),
-            ctx(),
-        );
+        let mut op =
+            ForeachOp::new(vec![CapturePattern::new("a*")], "eval joined=joined.'<<FIELD>>'.\",\"".into(), ctx());
         let mut out = Vec::new();
-        op.push(
-            ev(&[
-                ("a0", "x"),
-                ("a2", "z"),
-                ("a10", "y"),
-                ("argc", "3"),
-                ("_a", "no"),
-                ("joined", ""),
-            ]),
-            &mut out,
-        )
-        .unwrap();
+        op.push(ev(&[("a0", "x"), ("a2", "z"), ("a10", "y"), ("argc", "3"), ("_a", "no"), ("joined", "")]), &mut out)
+            .unwrap();
         assert_eq!(out[0].get_str("joined").as_deref(), Some("x,y,z,3,"));
     }
 
@@ -247,11 +195,7 @@ mod tests {
             ctx(),
         );
         let mut out = Vec::new();
-        op.push(
-            ev(&[("a", "null"), ("b", "keep"), ("_time", "1")]),
-            &mut out,
-        )
-        .unwrap();
+        op.push(ev(&[("a", "null"), ("b", "keep"), ("_time", "1")]), &mut out).unwrap();
         assert!(out[0].get("a").is_none());
         assert_eq!(out[0].get_str("b").as_deref(), Some("keep"));
         assert_eq!(out[0].get_str("_time").as_deref(), Some("1"));

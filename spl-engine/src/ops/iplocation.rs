@@ -60,8 +60,7 @@ impl Resolver for MaxMind {
     }
 }
 
-pub const NO_DATABASE: &str =
-    "iplocation needs a GeoIP database: pass --geoip FILE.mmdb or set SPELUNK_GEOIP_DB";
+pub const NO_DATABASE: &str = "iplocation needs a GeoIP database: pass --geoip FILE.mmdb or set SPELUNK_GEOIP_DB";
 
 pub struct IplocationOp {
     pub field: String,
@@ -73,21 +72,8 @@ pub struct IplocationOp {
 }
 
 impl IplocationOp {
-    pub fn new(
-        field: String,
-        prefix: String,
-        allfields: bool,
-        db: Option<PathBuf>,
-        span: spl_parser::Span,
-    ) -> Self {
-        IplocationOp {
-            field,
-            prefix,
-            allfields,
-            db,
-            span,
-            resolver: None,
-        }
+    pub fn new(field: String, prefix: String, allfields: bool, db: Option<PathBuf>, span: spl_parser::Span) -> Self {
+        IplocationOp { field, prefix, allfields, db, span, resolver: None }
     }
 
     /// Use this resolver instead of opening a database (tests).
@@ -116,20 +102,10 @@ impl Operator for IplocationOp {
     fn describe(&self) -> String {
         format!(
             "iplocation {}{}{} [database: {}]",
-            if self.prefix.is_empty() {
-                String::new()
-            } else {
-                format!("prefix={} ", self.prefix)
-            },
-            if self.allfields {
-                "allfields=true "
-            } else {
-                ""
-            },
+            if self.prefix.is_empty() { String::new() } else { format!("prefix={} ", self.prefix) },
+            if self.allfields { "allfields=true " } else { "" },
             self.field,
-            self.db
-                .as_ref()
-                .map_or("none".to_string(), |p| p.display().to_string())
+            self.db.as_ref().map_or("none".to_string(), |p| p.display().to_string())
         )
     }
     fn prepare(&mut self, _rt: &Runtime<'_>) -> Result<(), ExecError> {
@@ -142,13 +118,8 @@ impl Operator for IplocationOp {
             out.push(ev);
             return Ok(());
         };
-        let ip = v
-            .atoms()
-            .first()
-            .and_then(|a| a.as_str().trim().parse::<IpAddr>().ok());
-        let geo = ip
-            .and_then(|ip| self.resolver.as_ref().and_then(|r| r.locate(ip)))
-            .unwrap_or_default();
+        let ip = v.atoms().first().and_then(|a| a.as_str().trim().parse::<IpAddr>().ok());
+        let geo = ip.and_then(|ip| self.resolver.as_ref().and_then(|r| r.locate(ip))).unwrap_or_default();
         let num = |n: Option<f64>| n.map(crate::value::format_num).unwrap_or_default();
         let mut fields = vec![
             ("City", geo.city.unwrap_or_default()),
@@ -159,10 +130,7 @@ impl Operator for IplocationOp {
         ];
         if self.allfields {
             fields.push(("Continent", geo.continent.unwrap_or_default()));
-            fields.push((
-                "MetroCode",
-                geo.metro_code.map(|m| m.to_string()).unwrap_or_default(),
-            ));
+            fields.push(("MetroCode", geo.metro_code.map(|m| m.to_string()).unwrap_or_default()));
             fields.push(("Timezone", geo.timezone.unwrap_or_default()));
         }
         for (name, value) in fields {
@@ -206,14 +174,8 @@ mod tests {
     #[test]
     fn iplocation_writes_splunk_field_names_with_prefix() {
         // Splunk: iplocation adds City, Country, Region, lat, lon (prefix= prepended).
-        let mut op = IplocationOp::new(
-            "src".into(),
-            "auth_".into(),
-            false,
-            None,
-            Default::default(),
-        )
-        .with_resolver(Box::new(Table));
+        let mut op = IplocationOp::new("src".into(), "auth_".into(), false, None, Default::default())
+            .with_resolver(Box::new(Table));
         let e = run(&mut op, &[("src", "81.2.69.160")]);
         assert_eq!(e.get_str("auth_City").as_deref(), Some("London"));
         assert_eq!(e.get_str("auth_Country").as_deref(), Some("United Kingdom"));
@@ -244,13 +206,7 @@ mod tests {
         let err = op.push(Event::new(), &mut Vec::new()).unwrap_err();
         assert_eq!(err.message, NO_DATABASE);
         assert_eq!(err.span, Some(span));
-        let mut op = IplocationOp::new(
-            "src".into(),
-            String::new(),
-            false,
-            Some("/nonexistent/x.mmdb".into()),
-            span,
-        );
+        let mut op = IplocationOp::new("src".into(), String::new(), false, Some("/nonexistent/x.mmdb".into()), span);
         let err = op.push(Event::new(), &mut Vec::new()).unwrap_err();
         assert!(err.message.contains("cannot open GeoIP database"));
     }

@@ -80,9 +80,7 @@ pub fn json_path<'a>(root: &'a Json, steps: &[Step]) -> Vec<&'a Json> {
             match (s, v) {
                 (Step::Key(k), Json::Object(m)) => next.extend(m.get(k)),
                 (Step::All, Json::Array(a)) => next.extend(a.iter()),
-                (Step::Index(i), Json::Array(a)) => {
-                    next.extend(i.checked_sub(1).and_then(|i| a.get(i)))
-                }
+                (Step::Index(i), Json::Array(a)) => next.extend(i.checked_sub(1).and_then(|i| a.get(i))),
                 _ => {}
             }
         }
@@ -96,11 +94,7 @@ pub fn json_flatten(v: &Json, prefix: &str, out: &mut IndexMap<String, Vec<Atom>
     match v {
         Json::Object(m) => {
             for (k, x) in m {
-                let name = if prefix.is_empty() {
-                    k.clone()
-                } else {
-                    format!("{prefix}.{k}")
-                };
+                let name = if prefix.is_empty() { k.clone() } else { format!("{prefix}.{k}") };
                 json_flatten(x, &name, out);
             }
         }
@@ -112,9 +106,7 @@ pub fn json_flatten(v: &Json, prefix: &str, out: &mut IndexMap<String, Vec<Atom>
         }
         leaf => {
             if !prefix.is_empty() {
-                out.entry(prefix.to_string())
-                    .or_default()
-                    .push(json_atom(leaf));
+                out.entry(prefix.to_string()).or_default().push(json_atom(leaf));
             }
         }
     }
@@ -137,10 +129,7 @@ fn parse_xml(text: &str) -> Option<Vec<Element>> {
     let mut stack: Vec<Element> = Vec::new();
     let mut roots = Vec::new();
     let element = |e: &quick_xml::events::BytesStart| {
-        let mut el = Element {
-            name: e.name().as_ref().to_string(),
-            ..Default::default()
-        };
+        let mut el = Element { name: e.name().as_ref().to_string(), ..Default::default() };
         for a in e.attributes().flatten() {
             let v = unescape_xml(&a.value);
             el.attrs.push((a.key.as_ref().to_string(), v));
@@ -246,21 +235,13 @@ pub fn unescape_xml(s: &str) -> String {
 /// spath's XML flattening: element paths joined with dots from the root element, attributes as
 /// `path{@name}`; repeated paths give multivalue fields.
 fn xml_flatten(el: &Element, prefix: &str, out: &mut IndexMap<String, Vec<Atom>>) {
-    let name = if prefix.is_empty() {
-        el.name.clone()
-    } else {
-        format!("{prefix}.{}", el.name)
-    };
+    let name = if prefix.is_empty() { el.name.clone() } else { format!("{prefix}.{}", el.name) };
     for (k, v) in &el.attrs {
-        out.entry(format!("{name}{{@{k}}}"))
-            .or_default()
-            .push(Atom::Str(v.clone()));
+        out.entry(format!("{name}{{@{k}}}")).or_default().push(Atom::Str(v.clone()));
     }
     let text = el.text.trim();
     if !text.is_empty() {
-        out.entry(name.clone())
-            .or_default()
-            .push(Atom::Str(text.to_string()));
+        out.entry(name.clone()).or_default().push(Atom::Str(text.to_string()));
     }
     for c in &el.children {
         xml_flatten(c, &name, out);
@@ -294,21 +275,12 @@ pub struct SpathOp {
 }
 
 impl SpathOp {
-    pub fn new(
-        input: String,
-        output: Option<String>,
-        path: Option<String>,
-    ) -> Result<SpathOp, String> {
+    pub fn new(input: String, output: Option<String>, path: Option<String>) -> Result<SpathOp, String> {
         let steps = match &path {
             Some(p) => Some(parse_path(p).ok_or_else(|| format!("spath: cannot read path `{p}`"))?),
             None => None,
         };
-        Ok(SpathOp {
-            input,
-            output,
-            path,
-            steps,
-        })
+        Ok(SpathOp { input, output, path, steps })
     }
 
     fn extract(&self, text: &str, out: &mut IndexMap<String, Vec<Atom>>) {
@@ -343,19 +315,14 @@ impl SpathOp {
             Some(steps) => {
                 let vals = json_path(&doc, steps);
                 if !vals.is_empty() {
-                    out.entry(self.out_name())
-                        .or_default()
-                        .extend(vals.into_iter().map(json_atom));
+                    out.entry(self.out_name()).or_default().extend(vals.into_iter().map(json_atom));
                 }
             }
         }
     }
 
     fn out_name(&self) -> String {
-        self.output
-            .clone()
-            .or_else(|| self.path.clone())
-            .unwrap_or_default()
+        self.output.clone().or_else(|| self.path.clone()).unwrap_or_default()
     }
 }
 
@@ -375,13 +342,8 @@ impl Operator for SpathOp {
         format!(
             "spath input={}{}{}",
             self.input,
-            self.output
-                .as_ref()
-                .map(|o| format!(" output={o}"))
-                .unwrap_or_default(),
-            self.path
-                .as_ref()
-                .map_or(" (all leaves)".to_string(), |p| format!(" path={p}"))
+            self.output.as_ref().map(|o| format!(" output={o}")).unwrap_or_default(),
+            self.path.as_ref().map_or(" (all leaves)".to_string(), |p| format!(" path={p}"))
         )
     }
     fn push(&mut self, mut ev: Event, out: &mut Vec<Event>) -> Result<(), ExecError> {
@@ -412,9 +374,7 @@ impl Operator for FromjsonOp {
         format!("fromjson {} prefix={:?}", self.field, self.prefix)
     }
     fn push(&mut self, mut ev: Event, out: &mut Vec<Event>) -> Result<(), ExecError> {
-        let doc = ev
-            .get(&self.field)
-            .and_then(|v| serde_json::from_str::<Json>(&v.first().as_str()).ok());
+        let doc = ev.get(&self.field).and_then(|v| serde_json::from_str::<Json>(&v.first().as_str()).ok());
         if let Some(Json::Object(m)) = doc {
             for (k, v) in m {
                 let atoms = match &v {
@@ -454,9 +414,7 @@ pub fn xmlkv_pairs(text: &str) -> IndexMap<String, Vec<Atom>> {
         if open.as_str() != close.as_str() {
             continue;
         }
-        out.entry(open.as_str().to_string())
-            .or_default()
-            .push(Atom::Str(unescape_xml(val.as_str())));
+        out.entry(open.as_str().to_string()).or_default().push(Atom::Str(unescape_xml(val.as_str())));
     }
     out
 }
@@ -469,10 +427,7 @@ impl Operator for XmlkvOp {
         format!("xmlkv {}", self.field)
     }
     fn push(&mut self, mut ev: Event, out: &mut Vec<Event>) -> Result<(), ExecError> {
-        let pairs = ev
-            .get(&self.field)
-            .map(|v| xmlkv_pairs(&v.as_str()))
-            .unwrap_or_default();
+        let pairs = ev.get(&self.field).map(|v| xmlkv_pairs(&v.as_str())).unwrap_or_default();
         write_fields(&mut ev, pairs);
         out.push(ev);
         Ok(())
@@ -496,21 +451,13 @@ mod tests {
     }
 
     fn vals(e: &Event, f: &str) -> Vec<String> {
-        e.get(f)
-            .map(|v| v.atoms().iter().map(|a| a.to_string()).collect())
-            .unwrap_or_default()
+        e.get(f).map(|v| v.atoms().iter().map(|a| a.to_string()).collect()).unwrap_or_default()
     }
 
     #[test]
     fn spath_without_path_flattens_all_leaves_with_braces_for_arrays() {
         let mut op = SpathOp::new("_raw".into(), None, None).unwrap();
-        let e = run(
-            &mut op,
-            raw(
-                "_raw",
-                r#"{"a":{"b":1,"c":[true,"x"]},"d":[{"e":"y"},{"e":"z"}],"n":null}"#,
-            ),
-        );
+        let e = run(&mut op, raw("_raw", r#"{"a":{"b":1,"c":[true,"x"]},"d":[{"e":"y"},{"e":"z"}],"n":null}"#));
         assert_eq!(vals(&e, "a.b"), vec!["1"]);
         assert_eq!(vals(&e, "a.c{}"), vec!["true", "x"]);
         assert_eq!(vals(&e, "d{}.e"), vec!["y", "z"]);
@@ -520,33 +467,17 @@ mod tests {
     #[test]
     fn spath_path_with_braces_gives_multivalue_and_objects_as_json_text() {
         let doc = r#"{"r":{"f":[{"s":"HIGH"},{"s":"LOW"}]},"Action":["a","b"]}"#;
-        let mut op =
-            SpathOp::new("_raw".into(), Some("findings".into()), Some("r.f{}".into())).unwrap();
+        let mut op = SpathOp::new("_raw".into(), Some("findings".into()), Some("r.f{}".into())).unwrap();
         let e = run(&mut op, raw("_raw", doc));
-        assert_eq!(
-            vals(&e, "findings"),
-            vec![r#"{"s":"HIGH"}"#, r#"{"s":"LOW"}"#]
-        );
+        assert_eq!(vals(&e, "findings"), vec![r#"{"s":"HIGH"}"#, r#"{"s":"LOW"}"#]);
         let mut op = SpathOp::new("_raw".into(), None, Some("r.f{}.s".into())).unwrap();
-        assert_eq!(
-            vals(&run(&mut op, raw("_raw", doc)), "r.f{}.s"),
-            vec!["HIGH", "LOW"]
-        );
+        assert_eq!(vals(&run(&mut op, raw("_raw", doc)), "r.f{}.s"), vec!["HIGH", "LOW"]);
         let mut op = SpathOp::new("_raw".into(), Some("a1".into()), Some("Action".into())).unwrap();
-        assert_eq!(
-            vals(&run(&mut op, raw("_raw", doc)), "a1"),
-            vec![r#"["a","b"]"#]
-        );
-        let mut op =
-            SpathOp::new("_raw".into(), Some("a2".into()), Some("Action{}".into())).unwrap();
+        assert_eq!(vals(&run(&mut op, raw("_raw", doc)), "a1"), vec![r#"["a","b"]"#]);
+        let mut op = SpathOp::new("_raw".into(), Some("a2".into()), Some("Action{}".into())).unwrap();
         assert_eq!(vals(&run(&mut op, raw("_raw", doc)), "a2"), vec!["a", "b"]);
-        let mut op =
-            SpathOp::new("_raw".into(), Some("a3".into()), Some("Action{2}".into())).unwrap();
-        assert_eq!(
-            vals(&run(&mut op, raw("_raw", doc)), "a3"),
-            vec!["b"],
-            "{{n}} is 1-based"
-        );
+        let mut op = SpathOp::new("_raw".into(), Some("a3".into()), Some("Action{2}".into())).unwrap();
+        assert_eq!(vals(&run(&mut op, raw("_raw", doc)), "a3"), vec!["b"], "{{n}} is 1-based");
     }
 
     #[test]
@@ -568,14 +499,8 @@ mod tests {
 
     #[test]
     fn fromjson_top_level_keys_become_fields_arrays_multivalue() {
-        let mut op = FromjsonOp {
-            field: "Data".into(),
-            prefix: "p_".into(),
-        };
-        let e = run(
-            &mut op,
-            raw("Data", r#"{"sev":3,"tags":["a","b"],"o":{"k":1}}"#),
-        );
+        let mut op = FromjsonOp { field: "Data".into(), prefix: "p_".into() };
+        let e = run(&mut op, raw("Data", r#"{"sev":3,"tags":["a","b"],"o":{"k":1}}"#));
         assert_eq!(vals(&e, "p_sev"), vec!["3"]);
         assert_eq!(vals(&e, "p_tags"), vec!["a", "b"]);
         assert_eq!(vals(&e, "p_o"), vec![r#"{"k":1}"#]);
@@ -583,9 +508,7 @@ mod tests {
 
     #[test]
     fn xmlkv_extracts_simple_elements_ignoring_attributes() {
-        let mut op = XmlkvOp {
-            field: "Message".into(),
-        };
+        let mut op = XmlkvOp { field: "Message".into() };
         let m = "A scheduled task was created. Task Content: <?xml version=\"1.0\"?><Task version=\"1.2\"><RegistrationInfo><Author>DOM\\admin</Author></RegistrationInfo><Exec><Command>rundll32.exe</Command><Arguments>a &amp; b</Arguments></Exec></Task>";
         let e = run(&mut op, raw("Message", m));
         assert_eq!(vals(&e, "Author"), vec!["DOM\\admin"]);
@@ -598,13 +521,7 @@ mod tests {
     fn spath_path_parsing() {
         assert_eq!(
             parse_path("a.b{}.c{3}").unwrap(),
-            vec![
-                Step::Key("a".into()),
-                Step::Key("b".into()),
-                Step::All,
-                Step::Key("c".into()),
-                Step::Index(3)
-            ]
+            vec![Step::Key("a".into()), Step::Key("b".into()), Step::All, Step::Key("c".into()), Step::Index(3)]
         );
         assert_eq!(parse_path("{}").unwrap(), vec![Step::All]);
         assert!(parse_path("a{").is_none());

@@ -31,9 +31,7 @@ impl Table {
     }
 
     pub fn parse(text: &str) -> Result<Table, String> {
-        let mut rdr = csv::ReaderBuilder::new()
-            .flexible(true)
-            .from_reader(text.as_bytes());
+        let mut rdr = csv::ReaderBuilder::new().flexible(true).from_reader(text.as_bytes());
         let columns: Vec<String> = rdr
             .headers()
             .map_err(|e| e.to_string())?
@@ -43,11 +41,7 @@ impl Table {
         let mut rows = Vec::new();
         for rec in rdr.records() {
             let rec = rec.map_err(|e| e.to_string())?;
-            rows.push(
-                (0..columns.len())
-                    .map(|i| rec.get(i).filter(|s| !s.is_empty()).map(str::to_string))
-                    .collect(),
-            );
+            rows.push((0..columns.len()).map(|i| rec.get(i).filter(|s| !s.is_empty()).map(str::to_string)).collect());
         }
         Ok(Table { columns, rows })
     }
@@ -77,10 +71,7 @@ fn cache() -> &'static Mutex<HashMap<PathBuf, Arc<Table>>> {
 pub fn load(def: &LookupDef) -> Result<Arc<Table>, ExecError> {
     let Some(path) = &def.file else {
         if def.kind == "kvstore" {
-            return Ok(Arc::new(Table {
-                columns: def.fields.clone(),
-                rows: Vec::new(),
-            }));
+            return Ok(Arc::new(Table { columns: def.fields.clone(), rows: Vec::new() }));
         }
         return Err(ExecError::new(format!(
             "lookup `{}` has no CSV file ({} lookups have no table to read)",
@@ -120,12 +111,7 @@ pub fn resolve<'c>(ctx: &'c Context, name: &str) -> Option<&'c LookupDef> {
         .content
         .lookups
         .values()
-        .filter(|d| {
-            d.file
-                .as_ref()
-                .and_then(|f| f.file_name())
-                .is_some_and(|f| f.to_string_lossy() == name)
-        })
+        .filter(|d| d.file.as_ref().and_then(|f| f.file_name()).is_some_and(|f| f.to_string_lossy() == name))
         .collect();
     by_file.sort_by(|a, b| a.name.cmp(&b.name));
     by_file.into_iter().next()
@@ -136,14 +122,10 @@ pub fn offline_reason(def: &LookupDef) -> Option<String> {
     match def.kind.as_str() {
         "csv" | "kvstore" => None,
         "external" if external(&def.name).is_some() => None,
-        "external" => Some(format!(
-            "external lookup `{}` (a script in its Splunk app; not implemented here)",
-            def.name
-        )),
-        _ => Some(format!(
-            "MLTK model lookup `{}` is not available offline",
-            def.name
-        )),
+        "external" => {
+            Some(format!("external lookup `{}` (a script in its Splunk app; not implemented here)", def.name))
+        }
+        _ => Some(format!("MLTK model lookup `{}` is not available offline", def.name)),
     }
 }
 
@@ -165,11 +147,7 @@ fn ut_shannon(word: &str) -> Vec<Option<String>> {
 /// The external lookups implemented natively, by definition name.
 pub fn external(name: &str) -> Option<External> {
     match name {
-        "ut_shannon_lookup" => Some(External {
-            input: "word",
-            outputs: &["ut_shannon"],
-            compute: ut_shannon,
-        }),
+        "ut_shannon_lookup" => Some(External { input: "word", outputs: &["ut_shannon"], compute: ut_shannon }),
         _ => None,
     }
 }
@@ -190,10 +168,7 @@ impl Cell {
             Cell::Exact(s) if case_sensitive => s == value,
             Cell::Exact(s) => *s == fold(value),
             Cell::Glob(g) => g.matches(value),
-            Cell::Cidr(net) => value
-                .trim()
-                .parse::<std::net::IpAddr>()
-                .is_ok_and(|ip| net.contains(&ip)),
+            Cell::Cidr(net) => value.trim().parse::<std::net::IpAddr>().is_ok_and(|ip| net.contains(&ip)),
         }
     }
 }
@@ -209,11 +184,7 @@ enum MatchKind {
 fn match_kind(def: &LookupDef, column: &str) -> MatchKind {
     for m in &def.match_type {
         let m = m.trim();
-        let inner = |p: &str| {
-            m.get(p.len()..)
-                .and_then(|r| r.strip_suffix(')'))
-                .map(str::trim)
-        };
+        let inner = |p: &str| m.get(p.len()..).and_then(|r| r.strip_suffix(')')).map(str::trim);
         if m.to_ascii_uppercase().starts_with("WILDCARD(") && inner("WILDCARD(") == Some(column) {
             return MatchKind::Wildcard;
         }
@@ -259,11 +230,7 @@ impl LookupOp {
             outputs,
             output_new,
             state: None,
-            external: if def_is_external(&def) {
-                external(&def.name)
-            } else {
-                None
-            },
+            external: if def_is_external(&def) { external(&def.name) } else { None },
             def,
         }
     }
@@ -303,9 +270,7 @@ impl LookupOp {
                     .iter()
                     .map(|(i, kind)| match (r.get(*i).cloned().flatten(), kind) {
                         (None, _) => Cell::Missing,
-                        (Some(v), MatchKind::Wildcard) if v.contains('*') => {
-                            Cell::Glob(Glob::new(&v, cs))
-                        }
+                        (Some(v), MatchKind::Wildcard) if v.contains('*') => Cell::Glob(Glob::new(&v, cs)),
                         (Some(v), MatchKind::Cidr) => match v.trim().parse::<IpNet>() {
                             Ok(n) => Cell::Cidr(n),
                             // A plain address in a CIDR column is a /32 (or /128).
@@ -338,10 +303,7 @@ impl LookupOp {
             None
         };
         let outputs = match &self.outputs {
-            Some(o) => o
-                .iter()
-                .map(|(c, f)| (table.column(c), f.clone()))
-                .collect(),
+            Some(o) => o.iter().map(|(c, f)| (table.column(c), f.clone())).collect(),
             None => table
                 .columns
                 .iter()
@@ -350,12 +312,7 @@ impl LookupOp {
                 .map(|(i, c)| (Some(i), c.clone()))
                 .collect(),
         };
-        self.state = Some(Prepared {
-            table,
-            cells,
-            index,
-            outputs,
-        });
+        self.state = Some(Prepared { table, cells, index, outputs });
         Ok(())
     }
 }
@@ -372,36 +329,19 @@ impl LookupOp {
             return;
         };
         let rows: Vec<Vec<Option<String>>> = match ev.get(field) {
-            Some(v) => v
-                .atoms()
-                .iter()
-                .map(|a| (ext.compute)(&a.as_str()))
-                .collect(),
+            Some(v) => v.atoms().iter().map(|a| (ext.compute)(&a.as_str())).collect(),
             None => Vec::new(),
         };
         let outputs: Vec<(Option<usize>, String)> = match &self.outputs {
-            Some(o) => o
-                .iter()
-                .map(|(c, f)| (ext.outputs.iter().position(|x| x == c), f.clone()))
-                .collect(),
-            None => ext
-                .outputs
-                .iter()
-                .enumerate()
-                .map(|(i, c)| (Some(i), c.to_string()))
-                .collect(),
+            Some(o) => o.iter().map(|(c, f)| (ext.outputs.iter().position(|x| x == c), f.clone())).collect(),
+            None => ext.outputs.iter().enumerate().map(|(i, c)| (Some(i), c.to_string())).collect(),
         };
         for (col, field) in outputs {
             if self.output_new && ev.get(&field).is_some() {
                 continue;
             }
             let atoms: Vec<Atom> = col
-                .map(|ci| {
-                    rows.iter()
-                        .filter_map(|r| r.get(ci).cloned().flatten())
-                        .map(Atom::Str)
-                        .collect()
-                })
+                .map(|ci| rows.iter().filter_map(|r| r.get(ci).cloned().flatten()).map(Atom::Str).collect())
                 .unwrap_or_default();
             ev.set_opt(&field, Value::from_atoms(atoms));
         }
@@ -434,32 +374,15 @@ impl Operator for LookupOp {
         "lookup"
     }
     fn describe(&self) -> String {
-        let ins: Vec<String> = self
-            .inputs
-            .iter()
-            .map(|(c, f)| {
-                if c == f {
-                    c.clone()
-                } else {
-                    format!("{c} AS {f}")
-                }
-            })
-            .collect();
+        let ins: Vec<String> =
+            self.inputs.iter().map(|(c, f)| if c == f { c.clone() } else { format!("{c} AS {f}") }).collect();
         let outs = match &self.outputs {
             None => " (all columns)".to_string(),
             Some(o) => format!(
                 " {} {}",
-                if self.output_new {
-                    "OUTPUTNEW"
-                } else {
-                    "OUTPUT"
-                },
+                if self.output_new { "OUTPUTNEW" } else { "OUTPUT" },
                 o.iter()
-                    .map(|(c, f)| if c == f {
-                        c.clone()
-                    } else {
-                        format!("{c} AS {f}")
-                    })
+                    .map(|(c, f)| if c == f { c.clone() } else { format!("{c} AS {f}") })
                     .collect::<Vec<_>>()
                     .join(", ")
             ),
@@ -495,20 +418,11 @@ impl Operator for LookupOp {
         let mut values = Vec::new();
         for (_, f) in &self.inputs {
             match ev.get(f) {
-                Some(v) => values.push(
-                    v.atoms()
-                        .iter()
-                        .map(|a| a.as_str().into_owned())
-                        .collect::<Vec<_>>(),
-                ),
+                Some(v) => values.push(v.atoms().iter().map(|a| a.as_str().into_owned()).collect::<Vec<_>>()),
                 None => values.push(Vec::new()),
             }
         }
-        let max = if self.def.max_matches == 0 {
-            usize::MAX
-        } else {
-            self.def.max_matches
-        };
+        let max = if self.def.max_matches == 0 { usize::MAX } else { self.def.max_matches };
         let mut matched: Vec<usize> = Vec::new();
         for combo in combinations(&values) {
             let mut n = 0;
@@ -520,10 +434,7 @@ impl Operator for LookupOp {
             };
             match &st.index {
                 Some(idx) => {
-                    let key: Vec<String> = combo
-                        .iter()
-                        .map(|v| if cs { v.clone() } else { fold(v) })
-                        .collect();
+                    let key: Vec<String> = combo.iter().map(|v| if cs { v.clone() } else { fold(v) }).collect();
                     for &ri in idx.get(&key).map(Vec::as_slice).unwrap_or(&[]) {
                         take(ri, &mut matched);
                     }
@@ -583,11 +494,7 @@ impl Operator for InputlookupOp {
             "inputlookup{} {}{}",
             if self.append { " append=t" } else { "" },
             self.def.name,
-            if self.where_text.is_empty() {
-                String::new()
-            } else {
-                format!(" where {}", self.where_text)
-            }
+            if self.where_text.is_empty() { String::new() } else { format!(" where {}", self.where_text) }
         )
     }
     fn push(&mut self, ev: Event, out: &mut Vec<Event>) -> Result<(), ExecError> {
@@ -598,11 +505,7 @@ impl Operator for InputlookupOp {
     }
     fn finish(&mut self, out: &mut Vec<Event>) -> Result<(), ExecError> {
         let table = load(&self.def)?;
-        out.extend(
-            table
-                .events()
-                .filter(|e| self.where_.as_ref().is_none_or(|m| m.matches(e))),
-        );
+        out.extend(table.events().filter(|e| self.where_.as_ref().is_none_or(|m| m.matches(e))));
         Ok(())
     }
 }
@@ -617,21 +520,10 @@ pub struct OutputlookupOp {
 impl OutputlookupOp {
     /// Refuse names that could leave the output folder.
     pub fn new(name: &str, dir: Option<PathBuf>) -> Result<OutputlookupOp, String> {
-        if name.is_empty()
-            || name.contains('/')
-            || name.contains('\\')
-            || name.contains("..")
-            || name.contains('\0')
-        {
-            return Err(format!(
-                "outputlookup: refused file name `{name}` (a plain file name is required)"
-            ));
+        if name.is_empty() || name.contains('/') || name.contains('\\') || name.contains("..") || name.contains('\0') {
+            return Err(format!("outputlookup: refused file name `{name}` (a plain file name is required)"));
         }
-        Ok(OutputlookupOp {
-            name: name.to_string(),
-            dir,
-            rows: Vec::new(),
-        })
+        Ok(OutputlookupOp { name: name.to_string(), dir, rows: Vec::new() })
     }
 }
 
@@ -673,16 +565,10 @@ impl Operator for OutputlookupOp {
         let err = |e: csv::Error| ExecError::new(format!("outputlookup {}: {e}", self.name));
         w.write_record(&columns).map_err(err)?;
         for r in &self.rows {
-            w.write_record(columns.iter().map(|c| {
-                r.get(c)
-                    .map(|v| v.as_str().into_owned())
-                    .unwrap_or_default()
-            }))
-            .map_err(err)?;
+            w.write_record(columns.iter().map(|c| r.get(c).map(|v| v.as_str().into_owned()).unwrap_or_default()))
+                .map_err(err)?;
         }
-        let bytes = w
-            .into_inner()
-            .map_err(|e| ExecError::new(format!("outputlookup {}: {e}", self.name)))?;
+        let bytes = w.into_inner().map_err(|e| ExecError::new(format!("outputlookup {}: {e}", self.name)))?;
         std::fs::write(dir.join(&file), bytes)
             .map_err(|e| ExecError::new(format!("outputlookup {}: {e}", self.name)))?;
         out.append(&mut self.rows);
@@ -719,9 +605,7 @@ mod tests {
     }
 
     fn strs(v: &[(&str, &str)]) -> Vec<(String, String)> {
-        v.iter()
-            .map(|(a, b)| (a.to_string(), b.to_string()))
-            .collect()
+        v.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect()
     }
 
     #[test]
@@ -730,24 +614,12 @@ mod tests {
         // `default_match` pads up to `min_matches` (transforms.conf), else OUTPUT clears.
         let d = kvstore(&["_key", "user", "firstTime"], 1, Some("unseen"));
         assert!(offline_reason(&d).is_none());
-        let mut o = LookupOp::new(
-            d,
-            strs(&[("user", "user")]),
-            Some(strs(&[("firstTime", "ft")])),
-            false,
-        );
+        let mut o = LookupOp::new(d, strs(&[("user", "user")]), Some(strs(&[("firstTime", "ft")])), false);
         let r = run(&mut o, ev(&[("user", "bob"), ("ft", "old")]));
         assert_eq!(r.get_str("ft").as_deref(), Some("unseen"));
         let d = kvstore(&["_key", "user", "firstTime"], 0, None);
-        let mut o = LookupOp::new(
-            d,
-            strs(&[("user", "user")]),
-            Some(strs(&[("firstTime", "ft")])),
-            false,
-        );
-        assert!(run(&mut o, ev(&[("user", "bob"), ("ft", "old")]))
-            .get("ft")
-            .is_none());
+        let mut o = LookupOp::new(d, strs(&[("user", "user")]), Some(strs(&[("firstTime", "ft")])), false);
+        assert!(run(&mut o, ev(&[("user", "bob"), ("ft", "old")])).get("ft").is_none());
         // An input column the collection does not declare is still an error, as in Splunk.
         let d = kvstore(&["_key", "user"], 0, None);
         let mut o = LookupOp::new(d, strs(&[("nope", "user")]), None, false);
@@ -757,17 +629,11 @@ mod tests {
     #[test]
     fn a_later_layer_csv_overrides_a_kvstore_definition_and_inline_csv_is_read() {
         use crate::content::{Content, ContentFile};
-        let f = |p: &str, t: &str| ContentFile {
-            path: PathBuf::from(p),
-            text: t.to_string(),
-        };
+        let f = |p: &str, t: &str| ContentFile { path: PathBuf::from(p), text: t.to_string() };
         let mut c = Content::default();
         c.load_files(
             Path::new("mem1"),
-            vec![f(
-                "mem1/lookups/seen.yml",
-                "name: seen\ncollection: seen\nfields_list: _key, user, firstTime\n",
-            )],
+            vec![f("mem1/lookups/seen.yml", "name: seen\ncollection: seen\nfields_list: _key, user, firstTime\n")],
         )
         .unwrap();
         let d = &c.lookups["seen"];
@@ -798,22 +664,14 @@ mod tests {
         let mut out = Vec::new();
         il.push(ev(&[("x", "0")]), &mut out).unwrap();
         il.finish(&mut out).unwrap();
-        assert_eq!(
-            out.len(),
-            1,
-            "append=t keeps the incoming row and adds none"
-        );
+        assert_eq!(out.len(), 1, "append=t keeps the incoming row and adds none");
     }
 
     #[test]
     fn ut_shannon_lookup_computes_entropy_per_value() {
         // URL Toolbox: `lookup ut_shannon_lookup word [AS f]` outputs `ut_shannon`, the
         // Shannon entropy of the word in bits per character.
-        let d = LookupDef {
-            name: "ut_shannon_lookup".into(),
-            kind: "external".into(),
-            ..def(&[], true, 0, None)
-        };
+        let d = LookupDef { name: "ut_shannon_lookup".into(), kind: "external".into(), ..def(&[], true, 0, None) };
         assert!(offline_reason(&d).is_none());
         let mut o = LookupOp::new(d.clone(), strs(&[("word", "Service_Name")]), None, false);
         let r = run(&mut o, ev(&[("Service_Name", "abcd")]));
@@ -823,57 +681,26 @@ mod tests {
         let mut e = Event::new();
         e.push("word", "aaaa".into());
         e.push("word", "ab".into());
-        let mut o = LookupOp::new(
-            d.clone(),
-            strs(&[("word", "word")]),
-            Some(strs(&[("ut_shannon", "h")])),
-            false,
-        );
-        let vs: Vec<String> = run(&mut o, e)
-            .get("h")
-            .unwrap()
-            .atoms()
-            .iter()
-            .map(|a| a.to_string())
-            .collect();
+        let mut o = LookupOp::new(d.clone(), strs(&[("word", "word")]), Some(strs(&[("ut_shannon", "h")])), false);
+        let vs: Vec<String> = run(&mut o, e).get("h").unwrap().atoms().iter().map(|a| a.to_string()).collect();
         assert_eq!(vs, vec!["0", "1"]);
         let mut o = LookupOp::new(d, strs(&[("url", "u")]), None, false);
         assert!(o.push(ev(&[("u", "x")]), &mut Vec::new()).is_err());
-        let unknown = LookupDef {
-            name: "ut_other".into(),
-            kind: "external".into(),
-            ..def(&[], true, 0, None)
-        };
+        let unknown = LookupDef { name: "ut_other".into(), kind: "external".into(), ..def(&[], true, 0, None) };
         assert!(offline_reason(&unknown).is_some());
     }
 
-    fn op(
-        d: LookupDef,
-        csv: &str,
-        inputs: &[(&str, &str)],
-        outputs: Option<&[(&str, &str)]>,
-        new: bool,
-    ) -> LookupOp {
+    fn op(d: LookupDef, csv: &str, inputs: &[(&str, &str)], outputs: Option<&[(&str, &str)]>, new: bool) -> LookupOp {
         let mut o = LookupOp::new(
             d,
-            inputs
-                .iter()
-                .map(|(a, b)| (a.to_string(), b.to_string()))
-                .collect(),
-            outputs.map(|o| {
-                o.iter()
-                    .map(|(a, b)| (a.to_string(), b.to_string()))
-                    .collect()
-            }),
+            inputs.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect(),
+            outputs.map(|o| o.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect()),
             new,
         );
         // Install the table directly (tests have no file).
         let table = Arc::new(Table::parse(csv).unwrap());
         static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-        let path = PathBuf::from(format!(
-            "/test/{}.csv",
-            N.fetch_add(1, std::sync::atomic::Ordering::SeqCst)
-        ));
+        let path = PathBuf::from(format!("/test/{}.csv", N.fetch_add(1, std::sync::atomic::Ordering::SeqCst)));
         cache().lock().unwrap().insert(path.clone(), table);
         o.def.file = Some(path);
         o
@@ -915,10 +742,7 @@ mod tests {
     fn lookup_exact_match_is_case_sensitive_by_default() {
         let d = def(&[], true, 0, None);
         let mut o = op(d, "k,v\nAbc,1\n", &[("k", "k")], Some(&[("v", "v")]), false);
-        assert_eq!(
-            run(&mut o, ev(&[("k", "Abc")])).get_str("v").as_deref(),
-            Some("1")
-        );
+        assert_eq!(run(&mut o, ev(&[("k", "Abc")])).get_str("v").as_deref(), Some("1"));
         assert!(run(&mut o, ev(&[("k", "abc")])).get("v").is_none());
     }
 
@@ -932,27 +756,14 @@ mod tests {
             Some(&[("ace_type_value", "aceType")]),
             false,
         );
-        assert_eq!(
-            run(&mut o, ev(&[("aceType", "A")]))
-                .get_str("aceType")
-                .as_deref(),
-            Some("Allowed")
-        );
-        assert!(run(&mut o, ev(&[("aceType", "Z")]))
-            .get("aceType")
-            .is_none());
+        assert_eq!(run(&mut o, ev(&[("aceType", "A")])).get_str("aceType").as_deref(), Some("Allowed"));
+        assert!(run(&mut o, ev(&[("aceType", "Z")])).get("aceType").is_none());
     }
 
     #[test]
     fn lookup_outputnew_fills_only_missing_fields() {
         let d = def(&[], true, 0, None);
-        let mut o = op(
-            d,
-            "k,a,b\nx,1,2\n",
-            &[("k", "k")],
-            Some(&[("a", "a"), ("b", "b")]),
-            true,
-        );
+        let mut o = op(d, "k,a,b\nx,1,2\n", &[("k", "k")], Some(&[("a", "a"), ("b", "b")]), true);
         let r = run(&mut o, ev(&[("k", "x"), ("a", "keep")]));
         assert_eq!(r.get_str("a").as_deref(), Some("keep"));
         assert_eq!(r.get_str("b").as_deref(), Some("2"));
@@ -970,13 +781,7 @@ mod tests {
     #[test]
     fn lookup_several_matching_rows_give_multivalue_and_mv_input_looks_up_each_value() {
         let d = def(&["WILDCARD(k)"], true, 0, None);
-        let mut o = op(
-            d,
-            "k,v\na*,1\nab*,2\nc,3\n",
-            &[("k", "k")],
-            Some(&[("v", "v")]),
-            false,
-        );
+        let mut o = op(d, "k,v\na*,1\nab*,2\nc,3\n", &[("k", "k")], Some(&[("v", "v")]), false);
         let r = run(&mut o, ev(&[("k", "abc")]));
         assert_eq!(r.get("v").unwrap().atoms().len(), 2);
         let mut e = Event::new();
@@ -984,32 +789,15 @@ mod tests {
         e.push("k", "zz".into());
         e.push("k", "ax".into());
         let r = run(&mut o, e);
-        let vs: Vec<String> = r
-            .get("v")
-            .unwrap()
-            .atoms()
-            .iter()
-            .map(|a| a.to_string())
-            .collect();
+        let vs: Vec<String> = r.get("v").unwrap().atoms().iter().map(|a| a.to_string()).collect();
         assert_eq!(vs, vec!["3", "1"]);
     }
 
     #[test]
     fn lookup_cidr_match_type_matches_subnets() {
         let d = def(&["CIDR(net)"], true, 0, None);
-        let mut o = op(
-            d,
-            "net,zone\n10.0.0.0/8,internal\n",
-            &[("net", "ip")],
-            Some(&[("zone", "zone")]),
-            false,
-        );
-        assert_eq!(
-            run(&mut o, ev(&[("ip", "10.2.3.4")]))
-                .get_str("zone")
-                .as_deref(),
-            Some("internal")
-        );
+        let mut o = op(d, "net,zone\n10.0.0.0/8,internal\n", &[("net", "ip")], Some(&[("zone", "zone")]), false);
+        assert_eq!(run(&mut o, ev(&[("ip", "10.2.3.4")])).get_str("zone").as_deref(), Some("internal"));
         assert!(run(&mut o, ev(&[("ip", "11.2.3.4")])).get("zone").is_none());
     }
 
@@ -1022,35 +810,19 @@ mod tests {
 
     #[test]
     fn inputlookup_append_adds_table_rows_after_results_and_empty_cells_are_missing() {
-        let o = op(
-            def(&[], true, 0, None),
-            "a,b\n1,\n2,y\n",
-            &[("a", "a")],
-            None,
-            false,
-        );
+        let o = op(def(&[], true, 0, None), "a,b\n1,\n2,y\n", &[("a", "a")], None, false);
         let m = crate::search::Matcher::compile(
             &spl_parser::parse_search_expr("a=2").unwrap().unwrap(),
             &crate::search::CompileCtx { now: 0.0 },
         )
         .unwrap();
-        let mut il = InputlookupOp {
-            def: o.def.clone(),
-            append: true,
-            where_: None,
-            where_text: String::new(),
-        };
+        let mut il = InputlookupOp { def: o.def.clone(), append: true, where_: None, where_text: String::new() };
         let mut out = Vec::new();
         il.push(ev(&[("x", "0")]), &mut out).unwrap();
         il.finish(&mut out).unwrap();
         assert_eq!(out.len(), 3);
         assert!(out[1].get("b").is_none());
-        let mut il = InputlookupOp {
-            def: o.def,
-            append: false,
-            where_: Some(m),
-            where_text: "a=2".into(),
-        };
+        let mut il = InputlookupOp { def: o.def, append: false, where_: Some(m), where_text: "a=2".into() };
         let mut out = Vec::new();
         il.push(ev(&[("x", "0")]), &mut out).unwrap();
         il.finish(&mut out).unwrap();

@@ -24,12 +24,7 @@ pub fn substitute(template: &str, row: &dyn Fn(&str) -> Option<String>) -> Strin
         out.push_str(rest.get(..i).unwrap_or(""));
         let after = rest.get(i + 1..).unwrap_or("");
         match after.find('$') {
-            Some(j)
-                if j > 0
-                    && after
-                        .get(..j)
-                        .is_some_and(|n| !n.contains(char::is_whitespace)) =>
-            {
+            Some(j) if j > 0 && after.get(..j).is_some_and(|n| !n.contains(char::is_whitespace)) => {
                 out.push_str(&row(after.get(..j).unwrap_or("")).unwrap_or_default());
                 rest = after.get(j + 1..).unwrap_or("");
             }
@@ -45,8 +40,8 @@ pub fn substitute(template: &str, row: &dyn Fn(&str) -> Option<String>) -> Strin
 
 /// Expand macros and parse a map search (a leading `search` is allowed, as in Splunk).
 pub fn parse_inner(text: &str, ctx: &Context) -> Result<(spl_parser::Pipeline, String), String> {
-    let expanded = spl_parser::expand(text, &ctx.content.macros)
-        .map_err(|e| format!("map search `{text}`: {}", e.message))?;
+    let expanded =
+        spl_parser::expand(text, &ctx.content.macros).map_err(|e| format!("map search `{text}`: {}", e.message))?;
     let parsed = spl_parser::parse_pipeline(&expanded.text)
         .map_err(|e| format!("map search `{}`: {}", expanded.text, e.message))?;
     Ok((parsed, expanded.text))
@@ -54,13 +49,7 @@ pub fn parse_inner(text: &str, ctx: &Context) -> Result<(spl_parser::Pipeline, S
 
 impl MapOp {
     pub fn new(template: String, maxsearches: usize, ctx: Context) -> MapOp {
-        MapOp {
-            template,
-            maxsearches,
-            ctx,
-            source: None,
-            runs: 0,
-        }
+        MapOp { template, maxsearches, ctx, source: None, runs: 0 }
     }
 }
 
@@ -69,10 +58,7 @@ impl Operator for MapOp {
         "map"
     }
     fn describe(&self) -> String {
-        format!(
-            "map search={:?} maxsearches={}",
-            self.template, self.maxsearches
-        )
+        format!("map search={:?} maxsearches={}", self.template, self.maxsearches)
     }
     fn prepare(&mut self, rt: &Runtime<'_>) -> Result<(), ExecError> {
         let mut events = Vec::new();
@@ -86,9 +72,7 @@ impl Operator for MapOp {
             Ok(crate::exec::Flow::Continue)
         })?;
         if too_many {
-            return Err(ExecError::new(format!(
-                "map: more than {MAX_EVENTS} input events to re-search"
-            )));
+            return Err(ExecError::new(format!("map: more than {MAX_EVENTS} input events to re-search")));
         }
         self.source = Some(VecSource(events));
         Ok(())
@@ -98,18 +82,13 @@ impl Operator for MapOp {
             return Ok(());
         }
         self.runs += 1;
-        let text = substitute(&self.template, &|name| {
-            row.get(name).map(|v| v.as_str().into_owned())
-        });
+        let text = substitute(&self.template, &|name| row.get(name).map(|v| v.as_str().into_owned()));
         let (parsed, expanded) = parse_inner(&text, &self.ctx).map_err(ExecError::new)?;
         let mut pipeline = crate::plan::plan(&parsed, &expanded, &self.ctx)
             .map_err(|e| ExecError::new(format!("map search `{expanded}`: {e}")))?;
         let empty = VecSource(Vec::new());
         let source = self.source.as_ref().unwrap_or(&empty);
-        let rt = Runtime {
-            source,
-            ctx: &self.ctx,
-        };
+        let rt = Runtime { source, ctx: &self.ctx };
         out.extend(rt.collect(&mut pipeline)?);
         Ok(())
     }
@@ -130,10 +109,9 @@ mod tests {
     #[test]
     fn map_substitutes_dollar_tokens() {
         let r = ev(&[("TargetLogonId", "0x1")]);
-        let s = substitute(
-            "search EventCode=4624 TargetLogonId=$TargetLogonId$ cost=$5 x",
-            &|n| r.get(n).map(|v| v.as_str().into_owned()),
-        );
+        let s = substitute("search EventCode=4624 TargetLogonId=$TargetLogonId$ cost=$5 x", &|n| {
+            r.get(n).map(|v| v.as_str().into_owned())
+        });
         assert_eq!(s, "search EventCode=4624 TargetLogonId=0x1 cost=$5 x");
     }
 
@@ -146,20 +124,14 @@ mod tests {
             ev(&[("id", "2"), ("_raw", "c")]),
         ];
         let src = VecSource(events);
-        let rt = Runtime {
-            source: &src,
-            ctx: &ctx,
-        };
+        let rt = Runtime { source: &src, ctx: &ctx };
         let mut op = MapOp::new("search id=$id$".into(), 2, ctx.clone());
         op.prepare(&rt).unwrap();
         let mut out = Vec::new();
         for r in [ev(&[("id", "2")]), ev(&[("id", "1")]), ev(&[("id", "2")])] {
             op.push(r, &mut out).unwrap();
         }
-        let raws: Vec<String> = out
-            .iter()
-            .map(|e| e.get_str("_raw").unwrap().into_owned())
-            .collect();
+        let raws: Vec<String> = out.iter().map(|e| e.get_str("_raw").unwrap().into_owned()).collect();
         assert_eq!(raws, vec!["b", "c", "a"], "third row is over maxsearches=2");
     }
 }

@@ -31,9 +31,7 @@ fn fill_stars(repl: &str, segs: &[String]) -> String {
 
 impl ReplaceOp {
     fn replace(&self, v: &str) -> Option<String> {
-        self.pairs
-            .iter()
-            .find_map(|(p, r)| p.captures(v).map(|segs| fill_stars(r, &segs)))
+        self.pairs.iter().find_map(|(p, r)| p.captures(v).map(|segs| fill_stars(r, &segs)))
     }
 }
 
@@ -42,20 +40,12 @@ impl Operator for ReplaceOp {
         "replace"
     }
     fn describe(&self) -> String {
-        let pairs: Vec<String> = self
-            .pairs
-            .iter()
-            .map(|(p, r)| format!("{:?} WITH {:?}", p.text, r))
-            .collect();
+        let pairs: Vec<String> = self.pairs.iter().map(|(p, r)| format!("{:?} WITH {:?}", p.text, r)).collect();
         let fields: Vec<&str> = self.fields.iter().map(|f| f.text.as_str()).collect();
         format!(
             "replace {} IN {}",
             pairs.join(", "),
-            if fields.is_empty() {
-                "*".to_string()
-            } else {
-                fields.join(", ")
-            }
+            if fields.is_empty() { "*".to_string() } else { fields.join(", ") }
         )
     }
     fn push(&mut self, mut ev: Event, out: &mut Vec<Event>) -> Result<(), ExecError> {
@@ -103,11 +93,7 @@ impl Operator for AddtotalsOp {
         format!(
             "addtotals fieldname={} {}",
             self.fieldname,
-            self.fields
-                .iter()
-                .map(|f| f.text.as_str())
-                .collect::<Vec<_>>()
-                .join(" ")
+            self.fields.iter().map(|f| f.text.as_str()).collect::<Vec<_>>().join(" ")
         )
     }
     fn push(&mut self, mut ev: Event, out: &mut Vec<Event>) -> Result<(), ExecError> {
@@ -215,11 +201,7 @@ impl Operator for TopOp {
             self.name(),
             self.limit,
             self.fields.join(", "),
-            if self.by.is_empty() {
-                String::new()
-            } else {
-                format!(" by {}", self.by.join(", "))
-            }
+            if self.by.is_empty() { String::new() } else { format!(" by {}", self.by.join(", ")) }
         )
     }
     fn push(&mut self, ev: Event, _out: &mut Vec<Event>) -> Result<(), ExecError> {
@@ -244,11 +226,7 @@ impl Operator for TopOp {
             } else {
                 rows.sort_by_key(|r| std::cmp::Reverse(r.1));
             }
-            let limit = if self.limit == 0 {
-                usize::MAX
-            } else {
-                self.limit
-            };
+            let limit = if self.limit == 0 { usize::MAX } else { self.limit };
             for (k, c) in rows.into_iter().take(limit) {
                 let mut e = Event::new();
                 for (f, v) in self.by.iter().zip(&g) {
@@ -301,16 +279,10 @@ impl Operator for MakemvOp {
                     .filter_map(|c| c.get(1).or_else(|| c.get(0)).map(str::to_string))
                     .collect(),
                 None if self.delim.is_empty() => vec![text],
-                None => text
-                    .split(self.delim.as_str())
-                    .map(str::to_string)
-                    .collect(),
+                None => text.split(self.delim.as_str()).map(str::to_string).collect(),
             };
-            let atoms: Vec<Atom> = parts
-                .into_iter()
-                .filter(|p| self.allowempty || !p.is_empty())
-                .map(Atom::Str)
-                .collect();
+            let atoms: Vec<Atom> =
+                parts.into_iter().filter(|p| self.allowempty || !p.is_empty()).map(Atom::Str).collect();
             ev.set_opt(&self.field, Value::from_atoms(atoms));
         }
         out.push(ev);
@@ -350,11 +322,7 @@ pub struct MvcombineOp {
 
 impl MvcombineOp {
     pub fn new(field: String) -> MvcombineOp {
-        MvcombineOp {
-            field,
-            groups: IndexMap::new(),
-            passthrough: Vec::new(),
-        }
+        MvcombineOp { field, groups: IndexMap::new(), passthrough: Vec::new() }
     }
 }
 
@@ -428,105 +396,48 @@ mod tests {
         let out = run(
             &mut op,
             vec![
-                ev(&[
-                    ("src", "::ffff:10.1.1.1"),
-                    ("OperationType", "%%14674"),
-                    ("other", "::ffff:1"),
-                ]),
+                ev(&[("src", "::ffff:10.1.1.1"), ("OperationType", "%%14674"), ("other", "::ffff:1")]),
                 ev(&[("src", "x::ffff:1")]),
             ],
         );
         assert_eq!(out[0].get_str("src").as_deref(), Some("10.1.1.1"));
-        assert_eq!(
-            out[0].get_str("OperationType").as_deref(),
-            Some("Value Added")
-        );
-        assert_eq!(
-            out[0].get_str("other").as_deref(),
-            Some("::ffff:1"),
-            "only IN fields"
-        );
-        assert_eq!(
-            out[1].get_str("src").as_deref(),
-            Some("x::ffff:1"),
-            "whole value, anchored"
-        );
+        assert_eq!(out[0].get_str("OperationType").as_deref(), Some("Value Added"));
+        assert_eq!(out[0].get_str("other").as_deref(), Some("::ffff:1"), "only IN fields");
+        assert_eq!(out[1].get_str("src").as_deref(), Some("x::ffff:1"), "whole value, anchored");
     }
 
     #[test]
     fn addtotals_sums_numeric_values_of_listed_fields() {
         let mut op = AddtotalsOp {
             fieldname: "Score".into(),
-            fields: vec![
-                NamePattern::new("a"),
-                NamePattern::new("b"),
-                NamePattern::new("c"),
-            ],
+            fields: vec![NamePattern::new("a"), NamePattern::new("b"), NamePattern::new("c")],
         };
-        let out = run(
-            &mut op,
-            vec![ev(&[("a", "1"), ("b", "2.5"), ("c", "x"), ("d", "100")])],
-        );
+        let out = run(&mut op, vec![ev(&[("a", "1"), ("b", "2.5"), ("c", "x"), ("d", "100")])]);
         assert_eq!(out[0].get_str("Score").as_deref(), Some("3.5"));
     }
 
     #[test]
     fn top_counts_and_percent_sorted_by_count_with_limit() {
         let mut op = TopOp::new(false, vec!["f".into()], vec![], 1);
-        let out = run(
-            &mut op,
-            vec![
-                ev(&[("f", "a")]),
-                ev(&[("f", "b")]),
-                ev(&[("f", "b")]),
-                ev(&[]),
-            ],
-        );
+        let out = run(&mut op, vec![ev(&[("f", "a")]), ev(&[("f", "b")]), ev(&[("f", "b")]), ev(&[])]);
         assert_eq!(out.len(), 1);
         assert_eq!(out[0].get_str("f").as_deref(), Some("b"));
         assert_eq!(out[0].get_str("count").as_deref(), Some("2"));
         assert_eq!(out[0].get_str("percent").as_deref(), Some("66.666667"));
         let mut op = TopOp::new(true, vec!["f".into()], vec![], 10);
-        let out = run(
-            &mut op,
-            vec![ev(&[("f", "a")]), ev(&[("f", "b")]), ev(&[("f", "b")])],
-        );
-        assert_eq!(
-            out[0].get_str("f").as_deref(),
-            Some("a"),
-            "rare: least common first"
-        );
+        let out = run(&mut op, vec![ev(&[("f", "a")]), ev(&[("f", "b")]), ev(&[("f", "b")])]);
+        assert_eq!(out[0].get_str("f").as_deref(), Some("a"), "rare: least common first");
     }
 
     #[test]
     fn makemv_delim_and_tokenizer() {
-        let mut op = MakemvOp {
-            field: "Scope".into(),
-            delim: " ".into(),
-            tokenizer: None,
-            allowempty: false,
-        };
+        let mut op = MakemvOp { field: "Scope".into(), delim: " ".into(), tokenizer: None, allowempty: false };
         let out = run(&mut op, vec![ev(&[("Scope", "a  b c")])]);
-        assert_eq!(
-            out[0].get("Scope").unwrap().atoms().len(),
-            3,
-            "empty values dropped without allowempty"
-        );
+        assert_eq!(out[0].get("Scope").unwrap().atoms().len(), 3, "empty values dropped without allowempty");
         let re = crate::regex_util::compile(r"([\w\d\-]+)").unwrap();
-        let mut op = MakemvOp {
-            field: "p".into(),
-            delim: " ".into(),
-            tokenizer: Some(re),
-            allowempty: false,
-        };
+        let mut op = MakemvOp { field: "p".into(), delim: " ".into(), tokenizer: Some(re), allowempty: false };
         let out = run(&mut op, vec![ev(&[("p", "cmd.exe /c whoami-x")])]);
-        let v: Vec<String> = out[0]
-            .get("p")
-            .unwrap()
-            .atoms()
-            .iter()
-            .map(|a| a.to_string())
-            .collect();
+        let v: Vec<String> = out[0].get("p").unwrap().atoms().iter().map(|a| a.to_string()).collect();
         assert_eq!(v, vec!["cmd", "exe", "c", "whoami-x"]);
     }
 
@@ -535,11 +446,7 @@ mod tests {
         let mut op = MvcombineOp::new("v".into());
         let out = run(
             &mut op,
-            vec![
-                ev(&[("k", "1"), ("v", "a")]),
-                ev(&[("k", "2"), ("v", "b")]),
-                ev(&[("k", "1"), ("v", "c")]),
-            ],
+            vec![ev(&[("k", "1"), ("v", "a")]), ev(&[("k", "2"), ("v", "b")]), ev(&[("k", "1"), ("v", "c")])],
         );
         assert_eq!(out.len(), 2);
         assert_eq!(out[0].get("v").unwrap().atoms().len(), 2);
@@ -550,15 +457,9 @@ mod tests {
 
     #[test]
     fn makeresults_generates_count_rows_with_time() {
-        let mut op = MakeresultsOp {
-            count: 2,
-            now: 100.5,
-        };
+        let mut op = MakeresultsOp { count: 2, now: 100.5 };
         let out = run(&mut op, vec![]);
         assert_eq!(out.len(), 2);
-        assert_eq!(
-            out[0].get_str("_time").as_deref(),
-            Some(num_text(100.0).as_str())
-        );
+        assert_eq!(out[0].get_str("_time").as_deref(), Some(num_text(100.0).as_str()));
     }
 }

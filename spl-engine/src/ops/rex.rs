@@ -8,9 +8,15 @@ use crate::regex_util::SplRegex;
 use crate::value::{Atom, Value};
 
 pub enum RexMode {
-    Extract { max_match: usize },
+    Extract {
+        max_match: usize,
+    },
     /// `s/re/repl/flags`: replace the first match, the Nth, or all (`g`).
-    Sed { replacement: String, global: bool, nth: usize },
+    Sed {
+        replacement: String,
+        global: bool,
+        nth: usize,
+    },
     /// `y/abc/xyz/`: character transliteration.
     Translit(Vec<(char, char)>),
 }
@@ -58,7 +64,11 @@ impl Operator for RexOp {
                 }
             }
             (RexMode::Sed { replacement, global, nth }, Some(re)) => {
-                let atoms: Vec<Atom> = v.atoms().iter().map(|a| Atom::Str(replace_sed(re, &a.as_str(), replacement, *global, *nth))).collect();
+                let atoms: Vec<Atom> = v
+                    .atoms()
+                    .iter()
+                    .map(|a| Atom::Str(replace_sed(re, &a.as_str(), replacement, *global, *nth)))
+                    .collect();
                 if let Some(nv) = Value::from_atoms(atoms) {
                     ev.set(self.field.clone(), nv);
                 }
@@ -67,7 +77,14 @@ impl Operator for RexOp {
                 let atoms: Vec<Atom> = v
                     .atoms()
                     .iter()
-                    .map(|a| Atom::Str(a.as_str().chars().map(|c| map.iter().find(|(f, _)| *f == c).map_or(c, |(_, t)| *t)).collect()))
+                    .map(|a| {
+                        Atom::Str(
+                            a.as_str()
+                                .chars()
+                                .map(|c| map.iter().find(|(f, _)| *f == c).map_or(c, |(_, t)| *t))
+                                .collect(),
+                        )
+                    })
                     .collect();
                 if let Some(nv) = Value::from_atoms(atoms) {
                     ev.set(self.field.clone(), nv);
@@ -121,7 +138,10 @@ pub fn parse_sed(expr: &str) -> Result<(Option<String>, RexMode), String> {
             let flags = parts.get(2).cloned().unwrap_or_default();
             let global = flags.contains('g');
             let nth = flags.chars().filter(|c| c.is_ascii_digit()).collect::<String>().parse().unwrap_or(1);
-            Ok((parts.first().cloned(), RexMode::Sed { replacement: parts.get(1).cloned().unwrap_or_default(), global, nth }))
+            Ok((
+                parts.first().cloned(),
+                RexMode::Sed { replacement: parts.get(1).cloned().unwrap_or_default(), global, nth },
+            ))
         }
         'y' => {
             let from: Vec<char> = parts.first().map(|s| s.chars().collect()).unwrap_or_default();

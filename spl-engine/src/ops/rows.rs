@@ -69,7 +69,11 @@ impl Operator for SortOp {
         format!(
             "sort limit={} {}",
             self.limit.map_or("none".to_string(), |l| l.to_string()),
-            self.keys.iter().map(|k| format!("{}{}({})", if k.descending { "-" } else { "+" }, k.how, k.field)).collect::<Vec<_>>().join(", ")
+            self.keys
+                .iter()
+                .map(|k| format!("{}{}({})", if k.descending { "-" } else { "+" }, k.how, k.field))
+                .collect::<Vec<_>>()
+                .join(", ")
         )
     }
     fn push(&mut self, ev: Event, _out: &mut Vec<Event>) -> Result<(), ExecError> {
@@ -164,7 +168,13 @@ impl Operator for DedupOp {
         "dedup"
     }
     fn describe(&self) -> String {
-        format!("dedup {} {} keepempty={} consecutive={}", self.limit, self.fields.join(" "), self.keepempty, self.consecutive)
+        format!(
+            "dedup {} {} keepempty={} consecutive={}",
+            self.limit,
+            self.fields.join(" "),
+            self.keepempty,
+            self.consecutive
+        )
     }
     fn push(&mut self, ev: Event, out: &mut Vec<Event>) -> Result<(), ExecError> {
         let mut key = Vec::with_capacity(self.fields.len());
@@ -234,11 +244,21 @@ impl Operator for BinOp {
         "bin"
     }
     fn describe(&self) -> String {
-        format!("bin span={} {}{}", self.span_text, self.field, self.alias.as_ref().map(|a| format!(" AS {a}")).unwrap_or_default())
+        format!(
+            "bin span={} {}{}",
+            self.span_text,
+            self.field,
+            self.alias.as_ref().map(|a| format!(" AS {a}")).unwrap_or_default()
+        )
     }
     fn push(&mut self, mut ev: Event, out: &mut Vec<Event>) -> Result<(), ExecError> {
         if let Some(v) = ev.get(&self.field) {
-            let binned: Vec<Atom> = v.atoms().iter().filter_map(|a| a.to_num()).map(|x| Atom::Num(crate::timefmt::bucket_time_tz(x, &self.span, self.tz))).collect();
+            let binned: Vec<Atom> = v
+                .atoms()
+                .iter()
+                .filter_map(|a| a.to_num())
+                .map(|x| Atom::Num(crate::timefmt::bucket_time_tz(x, &self.span, self.tz)))
+                .collect();
             if let Some(nv) = Value::from_atoms(binned) {
                 ev.set(self.alias.clone().unwrap_or_else(|| self.field.clone()), nv);
             }

@@ -80,10 +80,7 @@ impl JoinOp {
 
 /// The values of `fields` as exact text; `None` when one is missing (no match).
 fn key(ev: &Event, fields: &[String]) -> Option<Vec<String>> {
-    fields
-        .iter()
-        .map(|f| ev.get(f).map(|v| v.as_str().into_owned()))
-        .collect()
+    fields.iter().map(|f| ev.get(f).map(|v| v.as_str().into_owned())).collect()
 }
 
 impl Operator for JoinOp {
@@ -93,17 +90,9 @@ impl Operator for JoinOp {
     fn describe(&self) -> String {
         format!(
             "join type={} max={} on {} (right side at most {} rows)",
-            if self.kind == JoinType::Inner {
-                "inner"
-            } else {
-                "left"
-            },
+            if self.kind == JoinType::Inner { "inner" } else { "left" },
             self.max,
-            if self.fields.is_empty() {
-                "all common fields".to_string()
-            } else {
-                self.fields.join(", ")
-            },
+            if self.fields.is_empty() { "all common fields".to_string() } else { self.fields.join(", ") },
             self.maxout
         )
     }
@@ -117,12 +106,7 @@ impl Operator for JoinOp {
         let mut matched = 0;
         if self.fields.is_empty() {
             // No field list: join on every field both sides have.
-            let common: Vec<String> = ev
-                .fields
-                .keys()
-                .filter(|k| self.right_fields.contains(*k))
-                .cloned()
-                .collect();
+            let common: Vec<String> = ev.fields.keys().filter(|k| self.right_fields.contains(*k)).cloned().collect();
             if !common.is_empty() {
                 let lk = key(&ev, &common);
                 for r in &self.right {
@@ -136,14 +120,7 @@ impl Operator for JoinOp {
                 }
             }
         } else if let Some(k) = key(&ev, &self.fields) {
-            for &i in self
-                .index
-                .get(&k)
-                .map(Vec::as_slice)
-                .unwrap_or(&[])
-                .iter()
-                .take(limit)
-            {
+            for &i in self.index.get(&k).map(Vec::as_slice).unwrap_or(&[]).iter().take(limit) {
                 if let Some(r) = self.right.get(i) {
                     out.push(self.merge(&ev, r));
                     matched += 1;
@@ -169,11 +146,7 @@ pub struct AppendOp {
 
 impl AppendOp {
     pub fn new(maxout: usize, sub: Pipeline) -> AppendOp {
-        AppendOp {
-            maxout,
-            sub,
-            rows: Vec::new(),
-        }
+        AppendOp { maxout, sub, rows: Vec::new() }
     }
 }
 
@@ -182,10 +155,7 @@ impl Operator for AppendOp {
         "append"
     }
     fn describe(&self) -> String {
-        format!(
-            "append (subsearch rows after the results, at most {})",
-            self.maxout
-        )
+        format!("append (subsearch rows after the results, at most {})", self.maxout)
     }
     fn prepare(&mut self, rt: &Runtime<'_>) -> Result<(), ExecError> {
         let mut rows = rt.collect(&mut self.sub)?;
@@ -217,12 +187,7 @@ pub struct AppendcolsOp {
 
 impl AppendcolsOp {
     pub fn new(maxout: usize, overwrite: bool, sub: Pipeline) -> AppendcolsOp {
-        AppendcolsOp {
-            maxout,
-            overwrite,
-            sub,
-            rows: Default::default(),
-        }
+        AppendcolsOp { maxout, overwrite, sub, rows: Default::default() }
     }
 }
 
@@ -231,10 +196,7 @@ impl Operator for AppendcolsOp {
         "appendcols"
     }
     fn describe(&self) -> String {
-        format!(
-            "appendcols override={} (subsearch columns beside the results)",
-            self.overwrite
-        )
+        format!("appendcols override={} (subsearch columns beside the results)", self.overwrite)
     }
     fn prepare(&mut self, rt: &Runtime<'_>) -> Result<(), ExecError> {
         let mut rows = rt.collect(&mut self.sub)?;
@@ -273,11 +235,7 @@ pub struct AppendpipeOp {
 
 impl AppendpipeOp {
     pub fn new(sub: Pipeline, max_rows: usize) -> AppendpipeOp {
-        AppendpipeOp {
-            sub,
-            max_rows,
-            rows: Vec::new(),
-        }
+        AppendpipeOp { sub, max_rows, rows: Vec::new() }
     }
 }
 
@@ -320,10 +278,7 @@ impl Operator for AppendpipeOp {
     }
     fn push(&mut self, ev: Event, out: &mut Vec<Event>) -> Result<(), ExecError> {
         if self.rows.len() >= self.max_rows {
-            return Err(ExecError::new(format!(
-                "appendpipe: more than {} rows to buffer",
-                self.max_rows
-            )));
+            return Err(ExecError::new(format!("appendpipe: more than {} rows to buffer", self.max_rows)));
         }
         self.rows.push(ev.clone());
         out.push(ev);
@@ -353,21 +308,11 @@ mod tests {
     }
 
     fn empty() -> Pipeline {
-        Pipeline {
-            ops: Vec::new(),
-            reads_events: false,
-        }
+        Pipeline { ops: Vec::new(), reads_events: false }
     }
 
     fn join(fields: &[&str], kind: JoinType, max: usize, right: Vec<Event>) -> JoinOp {
-        let mut j = JoinOp::new(
-            fields.iter().map(|s| s.to_string()).collect(),
-            kind,
-            max,
-            true,
-            50_000,
-            empty(),
-        );
+        let mut j = JoinOp::new(fields.iter().map(|s| s.to_string()).collect(), kind, max, true, 50_000, empty());
         j.set_right(right);
         j
     }
@@ -383,12 +328,8 @@ mod tests {
 
     #[test]
     fn join_inner_drops_unmatched_and_max1_takes_first_right_row() {
-        let mut j = join(
-            &["g"],
-            JoinType::Inner,
-            1,
-            vec![ev(&[("g", "a"), ("x", "1")]), ev(&[("g", "a"), ("x", "2")])],
-        );
+        let mut j =
+            join(&["g"], JoinType::Inner, 1, vec![ev(&[("g", "a"), ("x", "1")]), ev(&[("g", "a"), ("x", "2")])]);
         let out = push_all(&mut j, vec![ev(&[("g", "a")]), ev(&[("g", "b")])]);
         assert_eq!(out.len(), 1);
         assert_eq!(out[0].get_str("x").as_deref(), Some("1"));
@@ -396,27 +337,15 @@ mod tests {
 
     #[test]
     fn join_max0_gives_one_row_per_match() {
-        let mut j = join(
-            &["g"],
-            JoinType::Inner,
-            0,
-            vec![ev(&[("g", "a"), ("x", "1")]), ev(&[("g", "a"), ("x", "2")])],
-        );
+        let mut j =
+            join(&["g"], JoinType::Inner, 0, vec![ev(&[("g", "a"), ("x", "1")]), ev(&[("g", "a"), ("x", "2")])]);
         assert_eq!(push_all(&mut j, vec![ev(&[("g", "a")])]).len(), 2);
     }
 
     #[test]
     fn join_left_keeps_unmatched_rows_and_right_fields_overwrite() {
-        let mut j = join(
-            &["g"],
-            JoinType::Left,
-            1,
-            vec![ev(&[("g", "a"), ("x", "right")])],
-        );
-        let out = push_all(
-            &mut j,
-            vec![ev(&[("g", "a"), ("x", "left")]), ev(&[("g", "b")])],
-        );
+        let mut j = join(&["g"], JoinType::Left, 1, vec![ev(&[("g", "a"), ("x", "right")])]);
+        let out = push_all(&mut j, vec![ev(&[("g", "a"), ("x", "left")]), ev(&[("g", "b")])]);
         assert_eq!(out.len(), 2);
         assert_eq!(out[0].get_str("x").as_deref(), Some("right"));
         assert!(out[1].get("x").is_none());
@@ -430,16 +359,8 @@ mod tests {
 
     #[test]
     fn join_without_fields_uses_common_fields() {
-        let mut j = join(
-            &[],
-            JoinType::Inner,
-            1,
-            vec![ev(&[("g", "a"), ("h", "1"), ("x", "y")])],
-        );
-        let out = push_all(
-            &mut j,
-            vec![ev(&[("g", "a"), ("h", "1")]), ev(&[("g", "a"), ("h", "2")])],
-        );
+        let mut j = join(&[], JoinType::Inner, 1, vec![ev(&[("g", "a"), ("h", "1"), ("x", "y")])]);
+        let out = push_all(&mut j, vec![ev(&[("g", "a"), ("h", "1")]), ev(&[("g", "a"), ("h", "2")])]);
         assert_eq!(out.len(), 1);
         assert_eq!(out[0].get_str("x").as_deref(), Some("y"));
     }
@@ -455,14 +376,8 @@ mod tests {
     fn append_adds_subsearch_rows_after_results() {
         let ctx = Context::new(Default::default(), 0.0);
         let src = VecSource(vec![ev(&[("a", "1")]), ev(&[("a", "2")])]);
-        let rt = Runtime {
-            source: &src,
-            ctx: &ctx,
-        };
-        let sub = Pipeline {
-            ops: Vec::new(),
-            reads_events: true,
-        };
+        let rt = Runtime { source: &src, ctx: &ctx };
+        let sub = Pipeline { ops: Vec::new(), reads_events: true };
         let mut a = AppendOp::new(1, sub);
         a.prepare(&rt).unwrap();
         let out = push_all(&mut a, vec![ev(&[("m", "x")])]);
@@ -473,12 +388,7 @@ mod tests {
     #[test]
     fn appendcols_adds_fields_row_by_row_without_overriding() {
         let mut a = AppendcolsOp::new(100, false, empty());
-        a.rows = vec![
-            ev(&[("c", "1"), ("m", "sub")]),
-            ev(&[("c", "2")]),
-            ev(&[("c", "3")]),
-        ]
-        .into();
+        a.rows = vec![ev(&[("c", "1"), ("m", "sub")]), ev(&[("c", "2")]), ev(&[("c", "3")])].into();
         let out = push_all(&mut a, vec![ev(&[("m", "main")]), ev(&[("m", "x")])]);
         assert_eq!(out.len(), 3);
         assert_eq!(out[0].get_str("m").as_deref(), Some("main"));
@@ -488,18 +398,9 @@ mod tests {
     #[test]
     fn appendpipe_runs_subpipeline_over_current_results() {
         let head = Box::new(crate::ops::rows::HeadOp { limit: 1, seen: 0 });
-        let mut a = AppendpipeOp::new(
-            Pipeline {
-                ops: vec![head],
-                reads_events: false,
-            },
-            1000,
-        );
+        let mut a = AppendpipeOp::new(Pipeline { ops: vec![head], reads_events: false }, 1000);
         let out = push_all(&mut a, vec![ev(&[("a", "1")]), ev(&[("a", "2")])]);
-        let vals: Vec<String> = out
-            .iter()
-            .map(|e| e.get_str("a").unwrap().into_owned())
-            .collect();
+        let vals: Vec<String> = out.iter().map(|e| e.get_str("a").unwrap().into_owned()).collect();
         assert_eq!(vals, vec!["1", "2", "1"]);
     }
 }

@@ -20,19 +20,7 @@ use crate::timefmt::{bucket_time_tz, Span};
 use crate::value::{Atom, Value};
 
 /// Splunk's span steps for the default `bins=100`, in seconds.
-const STEPS: [f64; 11] = [
-    1.0,
-    5.0,
-    10.0,
-    30.0,
-    60.0,
-    300.0,
-    600.0,
-    1800.0,
-    3600.0,
-    86400.0,
-    2_592_000.0,
-];
+const STEPS: [f64; 11] = [1.0, 5.0, 10.0, 30.0, 60.0, 300.0, 600.0, 1800.0, 3600.0, 86400.0, 2_592_000.0];
 /// Upper bound on the buckets one timechart fills in (a guard against a runaway range).
 const MAX_BUCKETS: usize = 1_000_000;
 
@@ -49,32 +37,15 @@ pub struct TimechartOp {
 
 /// The default span for rows spanning `range` seconds (`bins=100`).
 pub fn default_span(range: f64) -> f64 {
-    STEPS
-        .iter()
-        .copied()
-        .find(|s| range / s <= 100.0)
-        .unwrap_or(STEPS[STEPS.len() - 1])
+    STEPS.iter().copied().find(|s| range / s <= 100.0).unwrap_or(STEPS[STEPS.len() - 1])
 }
 
 impl TimechartOp {
     pub fn new(span: Option<Span>, by: Option<String>, aggs: Vec<AggSpec>, ctx: Context) -> Self {
-        TimechartOp {
-            span,
-            by,
-            aggs,
-            limit: 10,
-            useother: true,
-            usenull: true,
-            ctx,
-            rows: Vec::new(),
-        }
+        TimechartOp { span, by, aggs, limit: 10, useother: true, usenull: true, ctx, rows: Vec::new() }
     }
 
-    fn group(
-        &self,
-        rows: &[Event],
-        series_of: &dyn Fn(&Event) -> Option<String>,
-    ) -> Result<Vec<Event>, ExecError> {
+    fn group(&self, rows: &[Event], series_of: &dyn Fn(&Event) -> Option<String>) -> Result<Vec<Event>, ExecError> {
         let mut by = vec!["_time".to_string()];
         if self.by.is_some() {
             by.push("\u{0}series".to_string());
@@ -105,18 +76,9 @@ impl Operator for TimechartOp {
     fn describe(&self) -> String {
         format!(
             "timechart span={} {}{} limit={} useother={}",
-            self.span
-                .as_ref()
-                .and_then(|s| s.seconds())
-                .map_or("auto(bins=100)".to_string(), |s| format!("{s}s")),
-            self.aggs
-                .iter()
-                .map(|a| a.out.clone())
-                .collect::<Vec<_>>()
-                .join(", "),
-            self.by
-                .as_ref()
-                .map_or(String::new(), |b| format!(" by {b}")),
+            self.span.as_ref().and_then(|s| s.seconds()).map_or("auto(bins=100)".to_string(), |s| format!("{s}s")),
+            self.aggs.iter().map(|a| a.out.clone()).collect::<Vec<_>>().join(", "),
+            self.by.as_ref().map_or(String::new(), |b| format!(" by {b}")),
             self.limit,
             self.useother
         )
@@ -138,13 +100,8 @@ impl Operator for TimechartOp {
             Some(s) => *s,
             None => {
                 let times = rows.iter().filter_map(Event::time);
-                let (lo, hi) = times.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), t| {
-                    (lo.min(t), hi.max(t))
-                });
-                Span {
-                    count: default_span(hi - lo),
-                    unit: None,
-                }
+                let (lo, hi) = times.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), t| (lo.min(t), hi.max(t)));
+                Span { count: default_span(hi - lo), unit: None }
             }
         };
         for ev in rows.iter_mut() {
@@ -169,10 +126,7 @@ impl Operator for TimechartOp {
             let mut totals: Vec<(String, f64)> = Vec::new();
             for r in &grouped {
                 let s = r.get_str("\u{0}series").unwrap_or_default().into_owned();
-                let v = r
-                    .get(&first)
-                    .and_then(|v| v.atoms().first().and_then(Atom::to_num))
-                    .unwrap_or(0.0);
+                let v = r.get(&first).and_then(|v| v.atoms().first().and_then(Atom::to_num)).unwrap_or(0.0);
                 match totals.iter_mut().find(|(n, _)| *n == s) {
                     Some((_, t)) => *t += v,
                     None => totals.push((s, v)),
@@ -211,11 +165,7 @@ impl Operator for TimechartOp {
         if self.by.is_some() {
             for (i, a) in self.aggs.iter().enumerate() {
                 for s in &series {
-                    let name = if several {
-                        format!("{}: {s}", a.out)
-                    } else {
-                        s.clone()
-                    };
+                    let name = if several { format!("{}: {s}", a.out) } else { s.clone() };
                     columns.push((i, Some(s.clone()), name));
                 }
             }
@@ -227,20 +177,14 @@ impl Operator for TimechartOp {
         // Buckets, in time order, with the gaps filled.
         let mut buckets: Vec<f64> = grouped
             .iter()
-            .filter_map(|r| {
-                r.get("_time")
-                    .and_then(|v| v.atoms().first().and_then(Atom::to_num))
-            })
+            .filter_map(|r| r.get("_time").and_then(|v| v.atoms().first().and_then(Atom::to_num)))
             .collect();
         buckets.sort_by(f64::total_cmp);
         buckets.dedup();
-        if let (Some(len), Some(&lo), Some(&hi)) = (span.seconds(), buckets.first(), buckets.last())
-        {
+        if let (Some(len), Some(&lo), Some(&hi)) = (span.seconds(), buckets.first(), buckets.last()) {
             if len > 0.0 && ((hi - lo) / len) < MAX_BUCKETS as f64 {
                 let n = ((hi - lo) / len).round() as usize;
-                let filled: Vec<f64> = (0..=n)
-                    .map(|k| bucket_time_tz(lo + k as f64 * len, &span, tz))
-                    .collect();
+                let filled: Vec<f64> = (0..=n).map(|k| bucket_time_tz(lo + k as f64 * len, &span, tz)).collect();
                 buckets = filled;
                 buckets.dedup();
             }
@@ -251,11 +195,8 @@ impl Operator for TimechartOp {
             for (i, s, name) in &columns {
                 let spec = &self.aggs[*i];
                 let cell = grouped.iter().find(|r| {
-                    r.get("_time")
-                        .and_then(|v| v.atoms().first().and_then(Atom::to_num))
-                        == Some(b)
-                        && s.as_ref()
-                            .is_none_or(|s| r.get_str("\u{0}series").as_deref() == Some(s.as_str()))
+                    r.get("_time").and_then(|v| v.atoms().first().and_then(Atom::to_num)) == Some(b)
+                        && s.as_ref().is_none_or(|s| r.get_str("\u{0}series").as_deref() == Some(s.as_str()))
                 });
                 match cell.and_then(|r| r.get(&spec.out)) {
                     Some(v) => ev.set(name.clone(), v.clone()),
@@ -279,11 +220,7 @@ mod tests {
     }
 
     fn count() -> AggSpec {
-        AggSpec {
-            func: AggFunc::Count,
-            input: AggInput::Events,
-            out: "count".into(),
-        }
+        AggSpec { func: AggFunc::Count, input: AggInput::Events, out: "count".into() }
     }
 
     fn ev(t: f64, host: Option<&str>) -> Event {
@@ -313,23 +250,10 @@ mod tests {
         // Splunk: one row per span bucket in time order; buckets with no events show count 0.
         let span = crate::timefmt::parse_span("5m");
         let mut op = TimechartOp::new(span, None, vec![count()], ctx());
-        let out = run(
-            &mut op,
-            vec![ev(1210.0, None), ev(10.0, None), ev(20.0, None)],
-        );
-        let rows: Vec<(Option<String>, Option<String>)> =
-            out.iter().map(|e| (s(e, "_time"), s(e, "count"))).collect();
+        let out = run(&mut op, vec![ev(1210.0, None), ev(10.0, None), ev(20.0, None)]);
+        let rows: Vec<(Option<String>, Option<String>)> = out.iter().map(|e| (s(e, "_time"), s(e, "count"))).collect();
         let want = |t: &str, c: &str| (Some(t.to_string()), Some(c.to_string()));
-        assert_eq!(
-            rows,
-            vec![
-                want("0", "2"),
-                want("300", "0"),
-                want("600", "0"),
-                want("900", "0"),
-                want("1200", "1")
-            ]
-        );
+        assert_eq!(rows, vec![want("0", "2"), want("300", "0"), want("600", "0"), want("900", "0"), want("1200", "1")]);
     }
 
     #[test]
@@ -360,11 +284,7 @@ mod tests {
     #[test]
     fn timechart_several_aggregations_by_field_name_columns_agg_colon_value() {
         let span = crate::timefmt::parse_span("1h");
-        let max = AggSpec {
-            func: AggFunc::Max,
-            input: AggInput::Field("n".into()),
-            out: "max(n)".into(),
-        };
+        let max = AggSpec { func: AggFunc::Max, input: AggInput::Field("n".into()), out: "max(n)".into() };
         let mut op = TimechartOp::new(span, Some("host".into()), vec![count(), max], ctx());
         let mut e = ev(0.0, Some("a"));
         e.set("n", "7");

@@ -106,10 +106,7 @@ impl Operator for TransactionOp {
             return Ok(());
         }
         if self.events.len() >= self.max_buffer {
-            return Err(ExecError::new(format!(
-                "transaction: more than {} events to group",
-                self.max_buffer
-            )));
+            return Err(ExecError::new(format!("transaction: more than {} events to group", self.max_buffer)));
         }
         let t = ev.time().unwrap_or(0.0);
         let i = self.events.len();
@@ -118,11 +115,7 @@ impl Operator for TransactionOp {
     }
     fn finish(&mut self, out: &mut Vec<Event>) -> Result<(), ExecError> {
         let mut events = std::mem::take(&mut self.events);
-        events.sort_by(|a, b| {
-            a.0.partial_cmp(&b.0)
-                .unwrap_or(std::cmp::Ordering::Equal)
-                .then(a.1.cmp(&b.1))
-        });
+        events.sort_by(|a, b| a.0.partial_cmp(&b.0).unwrap_or(std::cmp::Ordering::Equal).then(a.1.cmp(&b.1)));
         let bounded = self.starts_with.is_some() || self.ends_with.is_some();
         let mut open: HashMap<Vec<String>, Open> = HashMap::new();
         let mut done: Vec<Event> = Vec::new();
@@ -133,15 +126,8 @@ impl Operator for TransactionOp {
             }
         };
         for (t, _, ev) in events {
-            let key: Vec<String> = self
-                .fields
-                .iter()
-                .map(|f| {
-                    ev.get(f)
-                        .map(|v| v.as_str().into_owned())
-                        .unwrap_or_default()
-                })
-                .collect();
+            let key: Vec<String> =
+                self.fields.iter().map(|f| ev.get(f).map(|v| v.as_str().into_owned()).unwrap_or_default()).collect();
             let is_start = self.starts_with.as_ref().is_some_and(|m| m.matches(&ev));
             let is_end = self.ends_with.as_ref().is_some_and(|m| m.matches(&ev));
             // Close the open transaction when this event cannot join it.
@@ -161,15 +147,7 @@ impl Operator for TransactionOp {
                 if self.starts_with.is_some() && !is_start {
                     continue;
                 }
-                open.insert(
-                    key.clone(),
-                    Open {
-                        events: Vec::new(),
-                        first: t,
-                        last: t,
-                        started: true,
-                    },
-                );
+                open.insert(key.clone(), Open { events: Vec::new(), first: t, last: t, started: true });
             }
             if let Some(o) = open.get_mut(&key) {
                 o.events.push(ev);
@@ -186,11 +164,7 @@ impl Operator for TransactionOp {
             close(o, &mut done, complete);
         }
         // Newest first, as Splunk returns transactions.
-        done.sort_by(|a, b| {
-            b.time()
-                .partial_cmp(&a.time())
-                .unwrap_or(std::cmp::Ordering::Equal)
-        });
+        done.sort_by(|a, b| b.time().partial_cmp(&a.time()).unwrap_or(std::cmp::Ordering::Equal));
         out.extend(done);
         Ok(())
     }
@@ -202,11 +176,7 @@ mod tests {
     use crate::search::CompileCtx;
 
     fn m(s: &str) -> Matcher {
-        Matcher::compile(
-            &spl_parser::parse_search_expr(s).unwrap().unwrap(),
-            &CompileCtx { now: 0.0 },
-        )
-        .unwrap()
+        Matcher::compile(&spl_parser::parse_search_expr(s).unwrap().unwrap(), &CompileCtx { now: 0.0 }).unwrap()
     }
 
     fn ev(t: f64, user: &str, code: &str) -> Event {
@@ -230,15 +200,9 @@ mod tests {
     #[test]
     fn transaction_groups_by_field_with_duration_eventcount_and_earliest_time() {
         let mut op = TransactionOp::new(vec!["user".into()], None, None, "user".into());
-        let out = run(
-            &mut op,
-            vec![ev(10.0, "a", "1"), ev(5.0, "b", "1"), ev(30.0, "a", "2")],
-        );
+        let out = run(&mut op, vec![ev(10.0, "a", "1"), ev(5.0, "b", "1"), ev(30.0, "a", "2")]);
         assert_eq!(out.len(), 2);
-        let a = out
-            .iter()
-            .find(|e| e.get_str("user").as_deref() == Some("a"))
-            .unwrap();
+        let a = out.iter().find(|e| e.get_str("user").as_deref() == Some("a")).unwrap();
         assert_eq!(a.time(), Some(10.0));
         assert_eq!(a.get_str("duration").as_deref(), Some("20"));
         assert_eq!(a.get_str("eventcount").as_deref(), Some("2"));
@@ -251,25 +215,10 @@ mod tests {
     fn transaction_maxspan_and_maxpause_split_groups() {
         let mut op = TransactionOp::new(vec!["user".into()], None, None, "user maxspan=60s".into());
         op.maxspan = Some(60.0);
-        assert_eq!(
-            run(
-                &mut op,
-                vec![ev(0.0, "a", "1"), ev(50.0, "a", "1"), ev(70.0, "a", "1")]
-            )
-            .len(),
-            2
-        );
-        let mut op =
-            TransactionOp::new(vec!["user".into()], None, None, "user maxpause=10s".into());
+        assert_eq!(run(&mut op, vec![ev(0.0, "a", "1"), ev(50.0, "a", "1"), ev(70.0, "a", "1")]).len(), 2);
+        let mut op = TransactionOp::new(vec!["user".into()], None, None, "user maxpause=10s".into());
         op.maxpause = Some(10.0);
-        assert_eq!(
-            run(
-                &mut op,
-                vec![ev(0.0, "a", "1"), ev(5.0, "a", "1"), ev(30.0, "a", "1")]
-            )
-            .len(),
-            2
-        );
+        assert_eq!(run(&mut op, vec![ev(0.0, "a", "1"), ev(5.0, "a", "1"), ev(30.0, "a", "1")]).len(), 2);
     }
 
     #[test]

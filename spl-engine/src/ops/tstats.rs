@@ -75,7 +75,8 @@ impl DatasetView {
     /// has hundreds of searches over Endpoint.Processes.
     pub fn cached_row(&self, ev: &Event, ctx: &Context) -> Result<Option<std::rc::Rc<Event>>, ExecError> {
         let serial = crate::exec::event_serial();
-        let key = format!("{}:{}", self.model, self.lineage.iter().map(|d| d.name.as_str()).collect::<Vec<_>>().join("."));
+        let key =
+            format!("{}:{}", self.model, self.lineage.iter().map(|d| d.name.as_str()).collect::<Vec<_>>().join("."));
         let hit = ROWS.with(|c| {
             let c = c.borrow();
             if c.0 == serial {
@@ -139,7 +140,14 @@ impl DatasetView {
                 d.name,
                 d.constraint_text.as_deref().unwrap_or("*"),
                 d.fields.len(),
-                if d.eval.is_empty() { String::new() } else { format!(" calculated={}", d.eval.iter().map(|(f, _, t)| format!("{f}={t}")).collect::<Vec<_>>().join("; ")) }
+                if d.eval.is_empty() {
+                    String::new()
+                } else {
+                    format!(
+                        " calculated={}",
+                        d.eval.iter().map(|(f, _, t)| format!("{f}={t}")).collect::<Vec<_>>().join("; ")
+                    )
+                }
             ));
         }
         parts.join(" > ")
@@ -164,7 +172,9 @@ impl Operator for TstatsOp {
             "tstats {} FROM {} WHERE {}{}{}",
             crate::ops::stats::describe_aggs(&self.grouper.aggs, &self.grouper.by),
             self.views.iter().map(|v| v.describe()).collect::<Vec<_>>().join(" + "),
-            self.where_.matcher().map_or_else(|| format!("{} (with subsearch)", self.where_text.trim()), describe_matcher),
+            self.where_
+                .matcher()
+                .map_or_else(|| format!("{} (with subsearch)", self.where_text.trim()), describe_matcher),
             self.grouper.fill.as_ref().map(|f| format!(" fillnull_value={f:?}")).unwrap_or_default(),
             self.span.as_ref().map(|s| format!(" span={s:?}")).unwrap_or_default()
         )
@@ -182,11 +192,8 @@ impl Operator for TstatsOp {
         let Some(m) = self.where_.matcher() else { return crate::prefilter::Req::True };
         // `Processes.process_name` reads the event's `process_name`, unless the data model
         // computes that field itself.
-        let reqs = self
-            .views
-            .iter()
-            .map(|v| crate::prefilter::requirement(m, verbatim, &|f| v.event_field(f)))
-            .collect();
+        let reqs =
+            self.views.iter().map(|v| crate::prefilter::requirement(m, verbatim, &|f| v.event_field(f))).collect();
         crate::prefilter::Req::any(reqs)
     }
     fn push(&mut self, ev: Event, out: &mut Vec<Event>) -> Result<(), ExecError> {

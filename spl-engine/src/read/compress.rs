@@ -26,12 +26,7 @@ pub(crate) fn gunzip(stream: Box<dyn Read + Send>) -> MultiGzDecoder<Box<dyn Rea
 
 /// `x.log.gz` → `x.log`; `x.tgz` → `x.tar`, so the inner extension still hints the format.
 pub(crate) fn strip_gz(path: &Path) -> PathBuf {
-    match path
-        .extension()
-        .and_then(|e| e.to_str())
-        .map(str::to_ascii_lowercase)
-        .as_deref()
-    {
+    match path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref() {
         Some("gz") => path.with_extension(""),
         Some("tgz") => path.with_extension("tar"),
         _ => path.to_path_buf(),
@@ -49,38 +44,23 @@ struct MemberReader(Arc<Mutex<Shared>>);
 
 impl Read for MemberReader {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let mut s = self
-            .0
-            .lock()
-            .map_err(|_| io::Error::other("tar reader poisoned"))?;
+        let mut s = self.0.lock().map_err(|_| io::Error::other("tar reader poisoned"))?;
         if s.remaining == 0 || buf.is_empty() {
             return Ok(0);
         }
-        let want = buf
-            .len()
-            .min(usize::try_from(s.remaining).unwrap_or(usize::MAX));
+        let want = buf.len().min(usize::try_from(s.remaining).unwrap_or(usize::MAX));
         let n = s.reader.read(buf.get_mut(..want).unwrap_or_default())?;
         if n == 0 {
-            return Err(io::Error::new(
-                io::ErrorKind::UnexpectedEof,
-                "tar member cut short",
-            ));
+            return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "tar member cut short"));
         }
         s.remaining -= n as u64;
         Ok(n)
     }
 }
 
-pub(crate) fn tar_records(
-    stream: Box<dyn Read + Send>,
-    name: String,
-    opts: ReadOptions,
-) -> Records {
+pub(crate) fn tar_records(stream: Box<dyn Read + Send>, name: String, opts: ReadOptions) -> Records {
     Box::new(TarRecords {
-        shared: Arc::new(Mutex::new(Shared {
-            reader: stream,
-            remaining: 0,
-        })),
+        shared: Arc::new(Mutex::new(Shared { reader: stream, remaining: 0 })),
         padding: 0,
         current: None,
         name,
@@ -109,38 +89,26 @@ impl TarRecords {
     fn fail(&mut self, message: String) -> Record {
         self.done = true;
         Record::Malformed(Malformed {
-            location: Location {
-                byte_offset: Some(self.offset),
-                ..Location::file(&self.name)
-            },
+            location: Location { byte_offset: Some(self.offset), ..Location::file(&self.name) },
             message,
         })
     }
 
     /// Skip what is left of the current member and its padding.
     fn skip_rest(&mut self) -> io::Result<()> {
-        let mut s = self
-            .shared
-            .lock()
-            .map_err(|_| io::Error::other("tar reader poisoned"))?;
+        let mut s = self.shared.lock().map_err(|_| io::Error::other("tar reader poisoned"))?;
         let n = s.remaining + self.padding;
         s.remaining = 0;
         self.padding = 0;
         let copied = io::copy(&mut (&mut s.reader).take(n), &mut io::sink())?;
         if copied < n {
-            return Err(io::Error::new(
-                io::ErrorKind::UnexpectedEof,
-                "archive cut short",
-            ));
+            return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "archive cut short"));
         }
         Ok(())
     }
 
     fn read_block(&mut self, block: &mut [u8; 512]) -> io::Result<bool> {
-        let mut s = self
-            .shared
-            .lock()
-            .map_err(|_| io::Error::other("tar reader poisoned"))?;
+        let mut s = self.shared.lock().map_err(|_| io::Error::other("tar reader poisoned"))?;
         let mut got = 0;
         while got < block.len() {
             match s.reader.read(block.get_mut(got..).unwrap_or_default()) {
@@ -153,10 +121,7 @@ impl TarRecords {
         match got {
             0 => Ok(false),
             512 => Ok(true),
-            _ => Err(io::Error::new(
-                io::ErrorKind::UnexpectedEof,
-                "archive cut short in a header",
-            )),
+            _ => Err(io::Error::new(io::ErrorKind::UnexpectedEof, "archive cut short in a header")),
         }
     }
 
@@ -167,17 +132,11 @@ impl TarRecords {
         }
         let mut data = Vec::new();
         {
-            let mut s = self
-                .shared
-                .lock()
-                .map_err(|_| io::Error::other("tar reader poisoned"))?;
+            let mut s = self.shared.lock().map_err(|_| io::Error::other("tar reader poisoned"))?;
             (&mut s.reader).take(size).read_to_end(&mut data)?;
         }
         if (data.len() as u64) < size {
-            return Err(io::Error::new(
-                io::ErrorKind::UnexpectedEof,
-                "archive cut short",
-            ));
+            return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "archive cut short"));
         }
         self.padding = pad(size);
         self.skip_rest()?;
@@ -188,16 +147,12 @@ impl TarRecords {
     fn next_member(&mut self) -> Result<Option<Records>, String> {
         loop {
             let mut block = [0u8; 512];
-            if !self.read_block(&mut block).map_err(|e| e.to_string())?
-                || block.iter().all(|&b| b == 0)
-            {
+            if !self.read_block(&mut block).map_err(|e| e.to_string())? || block.iter().all(|&b| b == 0) {
                 return Ok(None);
             }
             self.offset += 512;
             let header = tar::Header::from_byte_slice(&block);
-            let size = header
-                .entry_size()
-                .map_err(|e| format!("bad tar header: {e}"))?;
+            let size = header.entry_size().map_err(|e| format!("bad tar header: {e}"))?;
             let kind = header.entry_type();
             if kind.is_gnu_longname() {
                 let data = self.read_small(size).map_err(|e| e.to_string())?;
@@ -211,21 +166,15 @@ impl TarRecords {
                 self.offset += size + pad(size);
                 for ext in tar::PaxExtensions::new(&data).flatten() {
                     if ext.key() == Ok("path") {
-                        self.long_name =
-                            Some(String::from_utf8_lossy(ext.value_bytes()).into_owned());
+                        self.long_name = Some(String::from_utf8_lossy(ext.value_bytes()).into_owned());
                     }
                 }
                 continue;
             }
-            let path = self
-                .long_name
-                .take()
-                .unwrap_or_else(|| String::from_utf8_lossy(&header.path_bytes()).into_owned());
+            let path =
+                self.long_name.take().unwrap_or_else(|| String::from_utf8_lossy(&header.path_bytes()).into_owned());
             {
-                let mut s = self
-                    .shared
-                    .lock()
-                    .map_err(|_| "tar reader poisoned".to_string())?;
+                let mut s = self.shared.lock().map_err(|_| "tar reader poisoned".to_string())?;
                 s.remaining = size;
             }
             self.padding = pad(size);
@@ -238,12 +187,10 @@ impl TarRecords {
             let reader: Box<dyn Read + Send> = Box::new(MemberReader(Arc::clone(&self.shared)));
             return match open_stream(&member, Path::new(&path), reader, &self.opts) {
                 Ok(records) => Ok(Some(records)),
-                Err(e) => Ok(Some(Box::new(std::iter::once(Record::Malformed(
-                    Malformed {
-                        location: Location::file(&member),
-                        message: e.message,
-                    },
-                ))))),
+                Err(e) => Ok(Some(Box::new(std::iter::once(Record::Malformed(Malformed {
+                    location: Location::file(&member),
+                    message: e.message,
+                }))))),
             };
         }
     }

@@ -8,20 +8,11 @@ use crate::event::Event;
 use crate::value::{Atom, Value};
 
 pub(crate) fn records(src: Source, file: String) -> Records {
-    let mut reader = ::csv::ReaderBuilder::new()
-        .flexible(true)
-        .has_headers(true)
-        .from_reader(src);
+    let mut reader = ::csv::ReaderBuilder::new().flexible(true).has_headers(true).from_reader(src);
     let headers: Vec<String> = match reader.byte_headers() {
-        Ok(h) => h
-            .iter()
-            .map(|c| to_text(c.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(c)))
-            .collect(),
+        Ok(h) => h.iter().map(|c| to_text(c.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(c))).collect(),
         Err(e) => {
-            let m = Malformed {
-                location: Location::line(&file, 1, 0),
-                message: format!("bad CSV header: {e}"),
-            };
+            let m = Malformed { location: Location::line(&file, 1, 0), message: format!("bad CSV header: {e}") };
             return Box::new(std::iter::once(Record::Malformed(m)));
         }
     };
@@ -37,15 +28,9 @@ pub(crate) fn records(src: Source, file: String) -> Records {
                 None
             }
             Ok(true) if record.iter().any(is_binary) => {
-                let (line, offset) = record
-                    .position()
-                    .map(|p| (p.line(), p.byte()))
-                    .unwrap_or((0, 0));
+                let (line, offset) = record.position().map(|p| (p.line(), p.byte())).unwrap_or((0, 0));
                 let location = Location::line(&file, line, offset);
-                Some(Record::Malformed(Malformed {
-                    location,
-                    message: "binary data, not text".into(),
-                }))
+                Some(Record::Malformed(Malformed { location, message: "binary data, not text".into() }))
             }
             Ok(true) => Some(Record::Event(row_event(&headers, &record, &file))),
             Err(e) => {
@@ -71,10 +56,7 @@ fn row_event(headers: &[String], row: &::csv::ByteRecord, file: &str) -> Event {
         if cell.is_empty() {
             continue;
         }
-        let name = headers
-            .get(i)
-            .cloned()
-            .unwrap_or_else(|| format!("field{}", i + 1));
+        let name = headers.get(i).cloned().unwrap_or_else(|| format!("field{}", i + 1));
         ev.push(&name, Atom::Str(to_text(cell)));
     }
     if let Some(t) = ev.get_str("_time").and_then(|s| super::parse_time(&s)) {
@@ -109,19 +91,11 @@ mod tests {
     #[test]
     fn rows() {
         let text = "_time,user,action\n2020-10-08T11:03:46Z,bob,\n1602155026,\"a,b\",x\n";
-        let recs: Vec<Record> = records(
-            Box::new(Cursor::new(text.as_bytes().to_vec())),
-            "t.csv".into(),
-        )
-        .collect();
-        let Record::Event(ev) = &recs[0] else {
-            panic!()
-        };
+        let recs: Vec<Record> = records(Box::new(Cursor::new(text.as_bytes().to_vec())), "t.csv".into()).collect();
+        let Record::Event(ev) = &recs[0] else { panic!() };
         assert_eq!(ev.time(), Some(1602155026.0));
         assert!(ev.get("action").is_none());
-        let Record::Event(ev) = &recs[1] else {
-            panic!()
-        };
+        let Record::Event(ev) = &recs[1] else { panic!() };
         assert_eq!(ev.get_str("user").unwrap(), "a,b");
         assert_eq!(ev.get_str("_raw").unwrap(), "1602155026,\"a,b\",x");
     }

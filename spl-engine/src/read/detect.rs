@@ -30,20 +30,13 @@ pub fn detect_format(path: &Path, head: &[u8]) -> Format {
     if body.starts_with(b"<Event") || body.starts_with(b"<?xml") {
         return Format::XmlWinEventLog;
     }
-    if body.starts_with(b"{")
-        || body.starts_with(b"[{")
-        || body.starts_with(b"[\n")
-        || body.starts_with(b"[\r\n")
-    {
+    if body.starts_with(b"{") || body.starts_with(b"[{") || body.starts_with(b"[\n") || body.starts_with(b"[\r\n") {
         return Format::JsonLines;
     }
     if is_wineventlog(body) {
         return Format::WinEventLog;
     }
-    let ext = path
-        .extension()
-        .and_then(|e| e.to_str())
-        .map(str::to_ascii_lowercase);
+    let ext = path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase);
     match ext.as_deref() {
         Some("evtx") => Format::Evtx,
         Some("xml") => Format::XmlWinEventLog,
@@ -56,9 +49,7 @@ pub fn detect_format(path: &Path, head: &[u8]) -> Format {
 
 /// `MM/DD/YYYY hh:mm:ss AM` on the first line and a `LogName=` line right after.
 fn is_wineventlog(body: &[u8]) -> bool {
-    let mut lines = body
-        .split(|&b| b == b'\n')
-        .map(|l| l.strip_suffix(b"\r").unwrap_or(l));
+    let mut lines = body.split(|&b| b == b'\n').map(|l| l.strip_suffix(b"\r").unwrap_or(l));
     let (Some(first), Some(second)) = (lines.next(), lines.next()) else {
         return false;
     };
@@ -71,20 +62,10 @@ fn is_splunk_csv(body: &[u8]) -> bool {
     let first = first.strip_suffix(b"\r").unwrap_or(first);
     let cells: Vec<&[u8]> = first
         .split(|&b| b == b',')
-        .map(|c| {
-            c.strip_prefix(b"\"")
-                .and_then(|c| c.strip_suffix(b"\""))
-                .unwrap_or(c)
-        })
+        .map(|c| c.strip_prefix(b"\"").and_then(|c| c.strip_suffix(b"\"")).unwrap_or(c))
         .collect();
-    let name_like = |c: &[u8]| {
-        !c.is_empty()
-            && c.iter()
-                .all(|&b| b.is_ascii_alphanumeric() || b"_.{}@:-".contains(&b))
-    };
-    cells.len() > 1
-        && cells.iter().all(|c| name_like(c))
-        && cells.iter().any(|&c| c == b"_time" || c == b"_raw")
+    let name_like = |c: &[u8]| !c.is_empty() && c.iter().all(|&b| b.is_ascii_alphanumeric() || b"_.{}@:-".contains(&b));
+    cells.len() > 1 && cells.iter().all(|c| name_like(c)) && cells.iter().any(|&c| c == b"_time" || c == b"_raw")
 }
 
 #[cfg(test)]
@@ -95,25 +76,13 @@ mod tests {
     fn by_content_then_extension() {
         let p = Path::new("x.log");
         assert_eq!(detect_format(p, b"ElfFile\0rest"), Format::Evtx);
-        assert_eq!(
-            detect_format(p, b"\xEF\xBB\xBF<Event xmlns='x'>"),
-            Format::XmlWinEventLog
-        );
+        assert_eq!(detect_format(p, b"\xEF\xBB\xBF<Event xmlns='x'>"), Format::XmlWinEventLog);
         assert_eq!(detect_format(p, b"  {\"a\":1}"), Format::JsonLines);
-        assert_eq!(
-            detect_format(p, b"04/22/2020 09:19:51 PM\r\nLogName=Security\r\n"),
-            Format::WinEventLog
-        );
+        assert_eq!(detect_format(p, b"04/22/2020 09:19:51 PM\r\nLogName=Security\r\n"), Format::WinEventLog);
         assert_eq!(detect_format(Path::new("a.csv"), b"a,b\n1,2"), Format::Csv);
         assert_eq!(detect_format(p, b"\"_time\",host\n1,2"), Format::Csv);
-        assert_eq!(
-            detect_format(p, b"Oct 1 12:00:00 host sshd: x"),
-            Format::Text
-        );
-        assert_eq!(
-            format_for_sourcetype("XmlWinEventLog:Security"),
-            Some(Format::XmlWinEventLog)
-        );
+        assert_eq!(detect_format(p, b"Oct 1 12:00:00 host sshd: x"), Format::Text);
+        assert_eq!(format_for_sourcetype("XmlWinEventLog:Security"), Some(Format::XmlWinEventLog));
         assert_eq!(format_for_sourcetype("_json"), Some(Format::JsonLines));
         assert_eq!(format_for_sourcetype("pan:traffic"), None);
     }

@@ -20,10 +20,7 @@ type Chunks = Box<dyn Iterator<Item = Result<EvtxChunkData, EvtxError>> + Send>;
 
 pub(crate) fn records_from_path(path: &Path, file: &str) -> Records {
     match EvtxParser::from_path(path) {
-        Ok(parser) => Box::new(EvtxRecords::new(
-            Box::new(parser.into_chunks()),
-            file.to_string(),
-        )),
+        Ok(parser) => Box::new(EvtxRecords::new(Box::new(parser.into_chunks()), file.to_string())),
         Err(e) => failed(file, format!("not a readable EVTX file: {e}")),
     }
 }
@@ -41,10 +38,7 @@ pub(crate) fn records_from_stream(mut src: Source, file: String) -> Records {
 }
 
 fn failed(file: &str, message: String) -> Records {
-    Box::new(std::iter::once(Record::Malformed(Malformed {
-        location: Location::file(file),
-        message,
-    })))
+    Box::new(std::iter::once(Record::Malformed(Malformed { location: Location::file(file), message })))
 }
 
 struct EvtxRecords {
@@ -61,21 +55,11 @@ impl EvtxRecords {
     fn new(chunks: Chunks, file: String) -> EvtxRecords {
         // Compact XML, like Splunk's rendering (one line per record).
         let settings = Arc::new(ParserSettings::new().indent(false).num_threads(1));
-        EvtxRecords {
-            chunks,
-            settings,
-            file,
-            out: VecDeque::new(),
-            chunk_no: 0,
-            last_id: 0,
-        }
+        EvtxRecords { chunks, settings, file, out: VecDeque::new(), chunk_no: 0, last_id: 0 }
     }
 
     fn malformed(&self, record: u64, message: String) -> Record {
-        Record::Malformed(Malformed {
-            location: Location::record(&self.file, record),
-            message,
-        })
+        Record::Malformed(Malformed { location: Location::record(&self.file, record), message })
     }
 
     fn read_chunk(&mut self, mut data: EvtxChunkData) {
@@ -96,15 +80,9 @@ impl EvtxRecords {
                             out.push(match r.into_xml() {
                                 Ok(x) => match parse_xml_event(strip_decl(&x.data)) {
                                     Ok(ev) => Record::Event(ev),
-                                    Err(message) => Record::Malformed(Malformed {
-                                        location: loc,
-                                        message,
-                                    }),
+                                    Err(message) => Record::Malformed(Malformed { location: loc, message }),
                                 },
-                                Err(e) => Record::Malformed(Malformed {
-                                    location: loc,
-                                    message: e.to_string(),
-                                }),
+                                Err(e) => Record::Malformed(Malformed { location: loc, message: e.to_string() }),
                             });
                         }
                         Err(e) => out.push(Record::Malformed(Malformed {
@@ -125,10 +103,7 @@ impl EvtxRecords {
                 self.out.push_back(m);
             }
             Err(_) => {
-                let m = self.malformed(
-                    last_id + 1,
-                    format!("chunk {}: EVTX parser panicked", self.chunk_no),
-                );
+                let m = self.malformed(last_id + 1, format!("chunk {}: EVTX parser panicked", self.chunk_no));
                 self.out.push_back(m);
             }
         }
@@ -138,10 +113,7 @@ impl EvtxRecords {
 /// The rendered record without its `<?xml …?>` declaration, as Splunk's `_raw` has none.
 fn strip_decl(xml: &str) -> &str {
     let t = xml.trim_start();
-    match t
-        .strip_prefix("<?xml")
-        .and_then(|r| r.find("?>").and_then(|i| r.get(i + 2..)))
-    {
+    match t.strip_prefix("<?xml").and_then(|r| r.find("?>").and_then(|i| r.get(i + 2..))) {
         Some(rest) => rest.trim_start(),
         None => t,
     }
@@ -162,8 +134,7 @@ impl Iterator for EvtxRecords {
                 Ok(None) => return None,
                 Ok(Some(Ok(data))) => self.read_chunk(data),
                 Ok(Some(Err(e))) => {
-                    let m =
-                        self.malformed(self.last_id + 1, format!("chunk {}: {e}", self.chunk_no));
+                    let m = self.malformed(self.last_id + 1, format!("chunk {}: {e}", self.chunk_no));
                     self.out.push_back(m);
                 }
                 Err(_) => {

@@ -16,28 +16,14 @@ use crate::value::{Atom, Value};
 /// Keys tried for `_time` after `_time` itself, in order. Splunk would find the first timestamp
 /// in the text; these cover the corpus (NXLog `EventTime`, CloudTrail `eventTime`, O365
 /// `CreationTime`, ECS `@timestamp`).
-const TIME_KEYS: &[&str] = &[
-    "_time",
-    "@timestamp",
-    "timestamp",
-    "time",
-    "eventTime",
-    "EventTime",
-    "TimeCreated",
-    "CreationTime",
-];
+const TIME_KEYS: &[&str] =
+    &["_time", "@timestamp", "timestamp", "time", "eventTime", "EventTime", "TimeCreated", "CreationTime"];
 
 /// A multi-line object is given up after this many lines.
 const MAX_SPAN_LINES: usize = 10_000;
 
 pub(crate) fn records(src: Source, file: String) -> Records {
-    Box::new(JsonRecords {
-        lines: Lines::new(src),
-        file,
-        pending: VecDeque::new(),
-        out: VecDeque::new(),
-        done: false,
-    })
+    Box::new(JsonRecords { lines: Lines::new(src), file, pending: VecDeque::new(), out: VecDeque::new(), done: false })
 }
 
 struct Line {
@@ -71,19 +57,13 @@ impl JsonRecords {
             }
             Err(e) => {
                 self.done = true;
-                Some(Err(Malformed {
-                    location: Location::file(&self.file),
-                    message: format!("read error: {e}"),
-                }))
+                Some(Err(Malformed { location: Location::file(&self.file), message: format!("read error: {e}") }))
             }
         }
     }
 
     fn malformed(&self, info: &LineInfo, message: String) -> Record {
-        Record::Malformed(Malformed {
-            location: Location::line(&self.file, info.number, info.offset),
-            message,
-        })
+        Record::Malformed(Malformed { location: Location::line(&self.file, info.number, info.offset), message })
     }
 
     /// Read one logical record starting at `first`, joining lines while the JSON is incomplete.
@@ -125,13 +105,7 @@ impl JsonRecords {
             let (result, tail_error) = match failure {
                 None => (Ok(()), None),
                 Some(e) if values.is_empty() => (Err(e), None),
-                Some(e) => (
-                    Ok(()),
-                    Some(format!(
-                        "invalid JSON after {} object(s): {e}",
-                        values.len()
-                    )),
-                ),
+                Some(e) => (Ok(()), Some(format!("invalid JSON after {} object(s): {e}", values.len()))),
             };
             match result {
                 Ok(()) => {
@@ -233,10 +207,7 @@ impl Iterator for JsonRecords {
 /// Lines of a JSON array written one element per line: drop the BOM, a leading `[`, a trailing
 /// `,` or `]`, and surrounding whitespace.
 fn strip_array_punctuation(line: &[u8]) -> &[u8] {
-    let mut s = line
-        .strip_prefix(b"\xEF\xBB\xBF")
-        .unwrap_or(line)
-        .trim_ascii();
+    let mut s = line.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(line).trim_ascii();
     if s == b"[" || s == b"]" || s == b"[]" {
         return &[];
     }
@@ -258,15 +229,8 @@ fn strip_array_punctuation(line: &[u8]) -> &[u8] {
 /// Splunk REST/CLI export: `{"preview":…, "offset":…, "lastrow":…, "result":{…}}`.
 fn is_export(map: &serde_json::Map<String, Json>) -> bool {
     matches!(map.get("result"), Some(Json::Object(_)))
-        && (map.contains_key("preview")
-            || map.contains_key("lastrow")
-            || map.contains_key("offset"))
-        && map.keys().all(|k| {
-            matches!(
-                k.as_str(),
-                "preview" | "offset" | "lastrow" | "result" | "messages"
-            )
-        })
+        && (map.contains_key("preview") || map.contains_key("lastrow") || map.contains_key("offset"))
+        && map.keys().all(|k| matches!(k.as_str(), "preview" | "offset" | "lastrow" | "result" | "messages"))
 }
 
 /// The export's fields are already named (`a.b{}.c`); an array there is a multivalue field.
@@ -309,9 +273,7 @@ fn json_event(value: &Json, line: &str, file: &str) -> Event {
 
 /// `_time` as epoch seconds, from the first [`TIME_KEYS`] field that parses as a time.
 fn set_time(ev: &mut Event) {
-    let t = TIME_KEYS
-        .iter()
-        .find_map(|k| ev.get_str(k).and_then(|s| super::parse_time(&s)));
+    let t = TIME_KEYS.iter().find_map(|k| ev.get_str(k).and_then(|s| super::parse_time(&s)));
     match t {
         Some(t) => ev.set("_time", Value::num(t)),
         None => {
@@ -339,11 +301,7 @@ pub fn flatten_json(name: &str, value: &Json, ev: &mut Event) {
     match value {
         Json::Object(map) => {
             for (k, v) in map {
-                let key = if name.is_empty() {
-                    k.clone()
-                } else {
-                    format!("{name}.{k}")
-                };
+                let key = if name.is_empty() { k.clone() } else { format!("{name}.{k}") };
                 flatten_json(&key, v, ev);
             }
         }
@@ -368,23 +326,11 @@ mod tests {
     use std::io::Cursor;
 
     fn read(text: &str) -> Vec<Record> {
-        records(
-            Box::new(Cursor::new(text.as_bytes().to_vec())),
-            "t.json".into(),
-        )
-        .collect()
+        records(Box::new(Cursor::new(text.as_bytes().to_vec())), "t.json".into()).collect()
     }
 
     fn events(recs: &[Record]) -> Vec<&Event> {
-        recs.iter()
-            .filter_map(|r| {
-                if let Record::Event(e) = r {
-                    Some(e)
-                } else {
-                    None
-                }
-            })
-            .collect()
+        recs.iter().filter_map(|r| if let Record::Event(e) = r { Some(e) } else { None }).collect()
     }
 
     #[test]
@@ -395,14 +341,8 @@ mod tests {
         let ev = events(&recs)[0];
         assert_eq!(ev.time(), Some(1602155026.0));
         assert_eq!(ev.get_str("a.b").unwrap(), "1");
-        assert_eq!(
-            ev.get("a.c{}").unwrap(),
-            &Value::Many(vec!["1".into(), "2".into()])
-        );
-        assert_eq!(
-            ev.get("Actor{}.ID").unwrap(),
-            &Value::Many(vec!["x".into(), "y".into()])
-        );
+        assert_eq!(ev.get("a.c{}").unwrap(), &Value::Many(vec!["1".into(), "2".into()]));
+        assert_eq!(ev.get("Actor{}.ID").unwrap(), &Value::Many(vec!["x".into(), "y".into()]));
         assert!(ev.get("e").is_none() && ev.get("n").is_none());
         assert_eq!(ev.get_str("sourcetype").unwrap(), "_json");
     }
@@ -411,20 +351,11 @@ mod tests {
     fn broken_lines_and_shapes() {
         let text = "{\"a\":1}\n{\"a\":2, \"b\n{\"a\":3}\n\n{\n  \"a\": 4\n}\n[{\"a\":5},{\"a\":6}]\n{\"a\":";
         let recs = read(text);
-        let a: Vec<String> = events(&recs)
-            .iter()
-            .map(|e| e.get_str("a").unwrap().into_owned())
-            .collect();
+        let a: Vec<String> = events(&recs).iter().map(|e| e.get_str("a").unwrap().into_owned()).collect();
         assert_eq!(a, ["1", "3", "4", "5", "6"]);
         let bad: Vec<String> = recs
             .iter()
-            .filter_map(|r| {
-                if let Record::Malformed(m) = r {
-                    Some(m.location.to_string())
-                } else {
-                    None
-                }
-            })
+            .filter_map(|r| if let Record::Malformed(m) = r { Some(m.location.to_string()) } else { None })
             .collect();
         assert_eq!(bad, ["t.json:2", "t.json:9"]);
     }
@@ -437,20 +368,13 @@ mod tests {
         let ev = events(&recs)[0];
         assert_eq!(ev.get_str("_raw").unwrap(), "hello");
         assert_eq!(ev.get_str("sourcetype").unwrap(), "st");
-        assert_eq!(
-            ev.get("x{}").unwrap(),
-            &Value::Many(vec!["1".into(), "2".into()])
-        );
+        assert_eq!(ev.get("x{}").unwrap(), &Value::Many(vec!["1".into(), "2".into()]));
         assert_eq!(ev.time(), Some(1602155026.0));
     }
 
     #[test]
     fn deep_nesting_is_malformed() {
-        let deep = format!(
-            "{{\"a\":1}}\n{}{}\n{{\"a\":2}}\n",
-            "{\"a\":".repeat(100_000),
-            "}".repeat(100_000)
-        );
+        let deep = format!("{{\"a\":1}}\n{}{}\n{{\"a\":2}}\n", "{\"a\":".repeat(100_000), "}".repeat(100_000));
         let recs = read(&deep);
         assert_eq!(events(&recs).len(), 2);
         assert_eq!(recs.len(), 3);

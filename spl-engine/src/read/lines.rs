@@ -25,12 +25,7 @@ pub(crate) struct Lines {
 
 impl Lines {
     pub fn new(src: Source) -> Lines {
-        Lines {
-            src,
-            number: 0,
-            offset: 0,
-            max: MAX_LINE,
-        }
+        Lines { src, number: 0, offset: 0, max: MAX_LINE }
     }
 
     /// Read the next line into `buf` (cleared first) without its `\n` / `\r\n`.
@@ -79,12 +74,7 @@ impl Lines {
                 ending = "\r\n";
             }
         }
-        Ok(Some(LineInfo {
-            number: self.number,
-            offset: start,
-            truncated,
-            ending,
-        }))
+        Ok(Some(LineInfo { number: self.number, offset: start, truncated, ending }))
     }
 }
 
@@ -95,9 +85,6 @@ pub(crate) fn to_text(bytes: &[u8]) -> String {
 
 /// NUL bytes, or many control characters, mean this is not a log line.
 pub(crate) fn is_binary(line: &[u8]) -> bool {
-    let controls = line
-        .iter()
-        .filter(|&&b| b < 0x20 && !matches!(b, b'\t' | b'\r' | b'\n' | b'\x0c'))
-        .count();
+    let controls = line.iter().filter(|&&b| b < 0x20 && !matches!(b, b'\t' | b'\r' | b'\n' | b'\x0c')).count();
     line.contains(&0) || controls * 10 > line.len()
 }

@@ -69,25 +69,13 @@ pub struct Location {
 
 impl Location {
     pub fn file(file: &str) -> Location {
-        Location {
-            file: file.to_string(),
-            ..Location::default()
-        }
+        Location { file: file.to_string(), ..Location::default() }
     }
     pub fn line(file: &str, line: u64, byte_offset: u64) -> Location {
-        Location {
-            file: file.to_string(),
-            line: Some(line),
-            byte_offset: Some(byte_offset),
-            record: None,
-        }
+        Location { file: file.to_string(), line: Some(line), byte_offset: Some(byte_offset), record: None }
     }
     pub fn record(file: &str, record: u64) -> Location {
-        Location {
-            file: file.to_string(),
-            record: Some(record),
-            ..Location::default()
-        }
+        Location { file: file.to_string(), record: Some(record), ..Location::default() }
     }
 }
 
@@ -129,18 +117,10 @@ pub struct ReadError {
 
 impl ReadError {
     fn io(path: &str, err: io::Error) -> ReadError {
-        ReadError {
-            path: path.to_string(),
-            message: err.to_string(),
-            source: Some(err),
-        }
+        ReadError { path: path.to_string(), message: err.to_string(), source: Some(err) }
     }
     fn msg(path: &str, message: impl Into<String>) -> ReadError {
-        ReadError {
-            path: path.to_string(),
-            message: message.into(),
-            source: None,
-        }
+        ReadError { path: path.to_string(), message: message.into(), source: None }
     }
 }
 
@@ -174,8 +154,7 @@ pub fn expand_paths(paths: &[PathBuf]) -> Result<Vec<PathBuf>, ReadError> {
             out.push(path.clone());
             continue;
         }
-        let meta =
-            std::fs::metadata(path).map_err(|e| ReadError::io(&path.display().to_string(), e))?;
+        let meta = std::fs::metadata(path).map_err(|e| ReadError::io(&path.display().to_string(), e))?;
         if meta.is_dir() {
             walk_dir(path, &mut out)?;
         } else {
@@ -222,18 +201,16 @@ pub fn open(path: &Path, opts: &ReadOptions) -> Result<Records, ReadError> {
 /// and parse them on several cores ([`parse_raw_xml`]).
 pub enum Opened {
     Records(Records),
-    RawXml {
-        split: Box<xml::XmlSplitter>,
-        file: String,
-        opts: ReadOptions,
-    },
+    RawXml { split: Box<xml::XmlSplitter>, file: String, opts: ReadOptions },
 }
 
 impl Opened {
     pub fn into_records(self) -> Records {
         match self {
             Opened::Records(r) => r,
-            Opened::RawXml { split, file, opts } => with_overrides(Box::new(XmlRecords::from_splitter(*split, file)), &opts),
+            Opened::RawXml { split, file, opts } => {
+                with_overrides(Box::new(XmlRecords::from_splitter(*split, file)), &opts)
+            }
         }
     }
 }
@@ -263,10 +240,7 @@ pub fn open_split(path: &Path, opts: &ReadOptions) -> Result<Opened, ReadError> 
     // EVTX straight from disk: the parser seeks, no need to buffer the file.
     let mut head = Vec::new();
     let mut file = file;
-    (&mut file)
-        .take(8)
-        .read_to_end(&mut head)
-        .map_err(|e| ReadError::io(&name, e))?;
+    (&mut file).take(8).read_to_end(&mut head).map_err(|e| ReadError::io(&name, e))?;
     // EVTX magic wins over a `--sourcetype` format: the binary cannot be read as text anyway.
     if head.starts_with(evtx::MAGIC) {
         return Ok(Opened::Records(with_overrides(evtx::records_from_path(path, &name), opts)));
@@ -298,19 +272,12 @@ fn open_stream_split(
         return open_stream_split(name, &stripped, inner, opts);
     }
     if compress::is_tar(&head) {
-        return Ok(Opened::Records(compress::tar_records(
-            stream,
-            name.to_string(),
-            opts.clone(),
-        )));
+        return Ok(Opened::Records(compress::tar_records(stream, name.to_string(), opts.clone())));
     }
     let format = if head.starts_with(evtx::MAGIC) {
         Format::Evtx
     } else {
-        opts.sourcetype
-            .as_deref()
-            .and_then(format_for_sourcetype)
-            .unwrap_or_else(|| detect_format(ext_path, &head))
+        opts.sourcetype.as_deref().and_then(format_for_sourcetype).unwrap_or_else(|| detect_format(ext_path, &head))
     };
     let src: Source = Box::new(BufReader::with_capacity(BUF_SIZE, stream));
     let records: Records = match format {
@@ -324,9 +291,7 @@ fn open_stream_split(
         Format::Evtx => evtx::records_from_stream(src, name.to_string()),
         Format::JsonLines => json::records(src, name.to_string()),
         Format::Csv => csv::records(src, name.to_string()),
-        Format::WinEventLog => {
-            Box::new(wineventlog::WinEventLogRecords::new(src, name.to_string()))
-        }
+        Format::WinEventLog => Box::new(wineventlog::WinEventLogRecords::new(src, name.to_string())),
         Format::Text => Box::new(text::TextRecords::new(src, name.to_string())),
     };
     Ok(Opened::Records(with_overrides(records, opts)))
@@ -338,10 +303,7 @@ fn peek(mut raw: Box<dyn Read + Send>, n: u64) -> io::Result<(Vec<u8>, Box<dyn R
     let mut head = Vec::new();
     loop {
         let before = head.len();
-        match (&mut raw)
-            .take(n - head.len() as u64)
-            .read_to_end(&mut head)
-        {
+        match (&mut raw).take(n - head.len() as u64).read_to_end(&mut head) {
             Ok(_) => break,
             Err(e) if e.kind() == io::ErrorKind::Interrupted && head.len() > before => continue,
             Err(e) => return Err(e),
@@ -366,11 +328,7 @@ fn with_overrides(records: Records, opts: &ReadOptions) -> Records {
 }
 
 fn apply_overrides(ev: &mut Event, opts: &ReadOptions) {
-    for (field, value) in [
-        ("source", &opts.source),
-        ("sourcetype", &opts.sourcetype),
-        ("host", &opts.host),
-    ] {
+    for (field, value) in [("source", &opts.source), ("sourcetype", &opts.sourcetype), ("host", &opts.host)] {
         if let Some(v) = value {
             ev.set(field, Value::str(v.as_str()));
         }

@@ -15,12 +15,7 @@ pub(crate) struct TextRecords {
 
 impl TextRecords {
     pub fn new(src: Source, file: String) -> TextRecords {
-        TextRecords {
-            lines: Lines::new(src),
-            file,
-            buf: Vec::new(),
-            done: false,
-        }
+        TextRecords { lines: Lines::new(src), file, buf: Vec::new(), done: false }
     }
 }
 
@@ -35,28 +30,19 @@ impl Iterator for TextRecords {
                 Err(e) => {
                     self.done = true;
                     let message = format!("read error: {e}");
-                    return Some(Record::Malformed(Malformed {
-                        location: Location::file(&self.file),
-                        message,
-                    }));
+                    return Some(Record::Malformed(Malformed { location: Location::file(&self.file), message }));
                 }
             };
             if info.truncated {
                 let location = Location::line(&self.file, info.number, info.offset);
-                return Some(Record::Malformed(Malformed {
-                    location,
-                    message: "line longer than 16 MiB".into(),
-                }));
+                return Some(Record::Malformed(Malformed { location, message: "line longer than 16 MiB".into() }));
             }
             if self.buf.iter().all(u8::is_ascii_whitespace) {
                 continue;
             }
             if is_binary(&self.buf) {
                 let location = Location::line(&self.file, info.number, info.offset);
-                return Some(Record::Malformed(Malformed {
-                    location,
-                    message: "binary data, not text".into(),
-                }));
+                return Some(Record::Malformed(Malformed { location, message: "binary data, not text".into() }));
             }
             let mut ev = Event::new();
             ev.set("source", Value::str(self.file.as_str()));

@@ -19,12 +19,8 @@ pub fn parse_time(text: &str) -> Option<f64> {
     if let Ok(dt) = DateTime::parse_from_rfc3339(t) {
         return Some(epoch(dt.timestamp(), dt.timestamp_subsec_nanos()));
     }
-    const NAIVE: &[&str] = &[
-        "%Y-%m-%dT%H:%M:%S%.f",
-        "%Y-%m-%d %H:%M:%S%.f",
-        "%m/%d/%Y %I:%M:%S %p",
-        "%m/%d/%Y %H:%M:%S",
-    ];
+    const NAIVE: &[&str] =
+        &["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f", "%m/%d/%Y %I:%M:%S %p", "%m/%d/%Y %H:%M:%S"];
     for fmt in NAIVE {
         if let Ok(dt) = NaiveDateTime::parse_from_str(t, fmt) {
             let dt = dt.and_utc();
@@ -32,11 +28,7 @@ pub fn parse_time(text: &str) -> Option<f64> {
         }
     }
     // Offsets written without a colon (`+0000`) and `Z` with a space before it.
-    for fmt in [
-        "%Y-%m-%dT%H:%M:%S%.f%z",
-        "%Y-%m-%d %H:%M:%S%.f%z",
-        "%Y-%m-%d %H:%M:%S%.f %z",
-    ] {
+    for fmt in ["%Y-%m-%dT%H:%M:%S%.f%z", "%Y-%m-%d %H:%M:%S%.f%z", "%Y-%m-%d %H:%M:%S%.f %z"] {
         if let Ok(dt) = DateTime::parse_from_str(t, fmt) {
             return Some(epoch(dt.timestamp(), dt.timestamp_subsec_nanos()));
         }
@@ -54,10 +46,7 @@ mod tests {
 
     #[test]
     fn shapes() {
-        assert_eq!(
-            parse_time("2020-10-08T11:03:46.617920300Z"),
-            Some(1602155026.6179203)
-        );
+        assert_eq!(parse_time("2020-10-08T11:03:46.617920300Z"), Some(1602155026.6179203));
         assert_eq!(parse_time("1602155026"), Some(1602155026.0));
         assert_eq!(parse_time("1602155026617"), Some(1602155026.617));
         assert_eq!(parse_time("2020-08-01 05:46:46"), Some(1596260806.0));

@@ -19,10 +19,7 @@ const MAX_BLOCK_BYTES: usize = 16 * 1024 * 1024;
 
 /// `MM/DD/YYYY hh:mm:ss AM|PM`.
 pub(crate) fn is_timestamp_line(line: &[u8]) -> bool {
-    let line = line
-        .strip_prefix(b"\xEF\xBB\xBF")
-        .unwrap_or(line)
-        .trim_ascii_end();
+    let line = line.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(line).trim_ascii_end();
     let shape = b"00/00/0000 00:00:00 AM";
     line.len() == shape.len()
         && line.iter().zip(shape.iter()).all(|(&c, &s)| match s {
@@ -47,12 +44,7 @@ pub(crate) struct WinEventLogRecords {
 
 impl WinEventLogRecords {
     pub fn new(src: Source, file: String) -> WinEventLogRecords {
-        WinEventLogRecords {
-            lines: Lines::new(src),
-            file,
-            ahead: VecDeque::new(),
-            done: false,
-        }
+        WinEventLogRecords { lines: Lines::new(src), file, ahead: VecDeque::new(), done: false }
     }
 
     fn read_line(&mut self) -> Result<Option<Line>, Malformed> {
@@ -68,10 +60,7 @@ impl WinEventLogRecords {
             }
             Err(e) => {
                 self.done = true;
-                Err(Malformed {
-                    location: Location::file(&self.file),
-                    message: format!("read error: {e}"),
-                })
+                Err(Malformed { location: Location::file(&self.file), message: format!("read error: {e}") })
             }
         }
     }
@@ -93,10 +82,7 @@ impl WinEventLogRecords {
                 self.ahead.push_back(l);
             }
         }
-        Ok(self
-            .ahead
-            .front()
-            .is_some_and(|next| next.text.starts_with(b"LogName=")))
+        Ok(self.ahead.front().is_some_and(|next| next.text.starts_with(b"LogName=")))
     }
 
     fn next_record(&mut self) -> Result<Option<Record>, Malformed> {
@@ -114,11 +100,7 @@ impl WinEventLogRecords {
                 break line;
             }
             if stray.is_none() && !line.text.trim_ascii().is_empty() {
-                stray = Some(Location::line(
-                    &self.file,
-                    line.info.number,
-                    line.info.offset,
-                ));
+                stray = Some(Location::line(&self.file, line.info.number, line.info.offset));
             }
         };
         let location = Location::line(&self.file, first.info.number, first.info.offset);
@@ -157,10 +139,7 @@ impl Iterator for WinEventLogRecords {
 }
 
 fn stray_record(location: Location) -> Record {
-    Record::Malformed(Malformed {
-        location,
-        message: "text outside any WinEventLog event".into(),
-    })
+    Record::Malformed(Malformed { location, message: "text outside any WinEventLog event".into() })
 }
 
 fn block_event(block: &[Line]) -> Event {
@@ -206,10 +185,7 @@ fn block_event(block: &[Line]) -> Event {
         ev.set("source", Value::str(format!("WinEventLog:{log}")));
     }
     ev.set("sourcetype", Value::str("WinEventLog"));
-    if let Some(host) = ev
-        .get_str("ComputerName")
-        .map(|c| host_from_computer(&c).to_string())
-    {
+    if let Some(host) = ev.get_str("ComputerName").map(|c| host_from_computer(&c).to_string()) {
         ev.set("host", Value::str(host));
     }
     ev.set("_raw", Value::str(raw));
@@ -227,10 +203,7 @@ fn message_kv(line: &str) -> Option<(String, &str)> {
     if key.is_empty() || value.is_empty() || key.len() > 64 {
         return None;
     }
-    let clean: String = key
-        .chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
-        .collect();
+    let clean: String = key.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '_' }).collect();
     Some((clean, value))
 }
 
@@ -242,39 +215,21 @@ mod tests {
     #[test]
     fn blocks() {
         let text = "junk\n04/22/2020 09:19:51 PM\nLogName=Security\nEventCode=4688\nComputerName=win-1.corp.local\nMessage=A new process has been created.\r\n\r\nCreator Subject:\r\n\tAccount Name:\t\tAdministrator\r\n\tAccount Name:\t\t-\r\n\tProcess Command Line:\t\r\n04/22/2020 09:19:52 PM\nLogName=System\nEventCode=7045\nMessage=x\n";
-        let recs: Vec<Record> = WinEventLogRecords::new(
-            Box::new(Cursor::new(text.as_bytes().to_vec())),
-            "w.log".into(),
-        )
-        .collect();
+        let recs: Vec<Record> =
+            WinEventLogRecords::new(Box::new(Cursor::new(text.as_bytes().to_vec())), "w.log".into()).collect();
         assert_eq!(recs.len(), 3);
-        let Record::Malformed(m) = &recs[0] else {
-            panic!()
-        };
+        let Record::Malformed(m) = &recs[0] else { panic!() };
         assert_eq!(m.location.to_string(), "w.log:1");
-        let Record::Event(ev) = &recs[1] else {
-            panic!()
-        };
+        let Record::Event(ev) = &recs[1] else { panic!() };
         assert_eq!(ev.time(), Some(1587590391.0));
         assert_eq!(ev.get_str("EventCode").unwrap(), "4688");
-        assert_eq!(
-            ev.get("Account_Name").unwrap(),
-            &Value::Many(vec!["Administrator".into(), "-".into()])
-        );
+        assert_eq!(ev.get("Account_Name").unwrap(), &Value::Many(vec!["Administrator".into(), "-".into()]));
         assert!(ev.get("Process_Command_Line").is_none());
         assert_eq!(ev.get_str("source").unwrap(), "WinEventLog:Security");
         assert_eq!(ev.get_str("host").unwrap(), "win-1");
-        assert!(ev
-            .get_str("_raw")
-            .unwrap()
-            .starts_with("04/22/2020 09:19:51 PM\nLogName=Security\n"));
-        assert!(ev
-            .get_str("_raw")
-            .unwrap()
-            .ends_with("Process Command Line:\t"));
-        let Record::Event(ev) = &recs[2] else {
-            panic!()
-        };
+        assert!(ev.get_str("_raw").unwrap().starts_with("04/22/2020 09:19:51 PM\nLogName=Security\n"));
+        assert!(ev.get_str("_raw").unwrap().ends_with("Process Command Line:\t"));
+        let Record::Event(ev) = &recs[2] else { panic!() };
         assert_eq!(ev.get_str("EventCode").unwrap(), "7045");
     }
 }

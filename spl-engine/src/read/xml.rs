@@ -107,10 +107,7 @@ impl XmlSplitter {
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
                 Err(e) => {
                     self.eof = true;
-                    return Err(Malformed {
-                        location: self.location(),
-                        message: format!("read error: {e}"),
-                    });
+                    return Err(Malformed { location: self.location(), message: format!("read error: {e}") });
                 }
             }
         }
@@ -120,12 +117,10 @@ impl XmlSplitter {
     /// `None` also when a candidate sits at the very end and the next byte is still unknown.
     fn find_start(&self, hay: &[u8], from: usize) -> Option<usize> {
         let tail = hay.get(from..)?;
-        self.start.find_iter(tail).map(|i| i + from).find(|&i| {
-            matches!(
-                hay.get(i + START.len()),
-                Some(b' ' | b'>' | b'\t' | b'\r' | b'\n' | b'/')
-            )
-        })
+        self.start
+            .find_iter(tail)
+            .map(|i| i + from)
+            .find(|&i| matches!(hay.get(i + START.len()), Some(b' ' | b'>' | b'\t' | b'\r' | b'\n' | b'/')))
     }
 
     /// Report non-markup text in the gap before a record (or before end of input).
@@ -150,10 +145,7 @@ impl XmlSplitter {
                 self.consume(i);
                 let loc = self.location();
                 self.consume(len - i);
-                Some(Malformed {
-                    location: loc,
-                    message: "text outside any <Event> record".to_string(),
-                })
+                Some(Malformed { location: loc, message: "text outside any <Event> record".to_string() })
             }
         }
     }
@@ -180,7 +172,8 @@ impl XmlSplitter {
                 let ends = self.end.find_iter(region).count();
                 // Exact start tags only (`<EventID>`, `<EventData>` would be four hits a record);
                 // a start written another way makes the counts differ and `next` takes over.
-                let starts = memchr::memmem::find_iter(region, b"<Event ").count() + memchr::memmem::find_iter(region, b"<Event>").count();
+                let starts = memchr::memmem::find_iter(region, b"<Event ").count()
+                    + memchr::memmem::find_iter(region, b"<Event>").count();
                 if starts != ends {
                     return skipped; // something malformed in there: let `next` handle it
                 }
@@ -242,10 +235,7 @@ impl Iterator for XmlSplitter {
                 continue;
             }
             // A record starts at `pending[0]`: find its end, or the next start (truncation).
-            let end = self
-                .end
-                .find(pending.get(START.len()..).unwrap_or_default())
-                .map(|i| i + START.len());
+            let end = self.end.find(pending.get(START.len()..).unwrap_or_default()).map(|i| i + START.len());
             let next = self.find_start(pending, START.len());
             match (end, next) {
                 (Some(e), n) if n.is_none_or(|n| e < n) => {
@@ -261,10 +251,7 @@ impl Iterator for XmlSplitter {
                 (_, Some(n)) => {
                     let loc = self.location();
                     self.consume(n);
-                    return Some(Err(Malformed {
-                        location: loc,
-                        message: "truncated <Event> record".to_string(),
-                    }));
+                    return Some(Err(Malformed { location: loc, message: "truncated <Event> record".to_string() }));
                 }
                 (_, None) => {
                     if self.eof || pending.len() > MAX_RECORD {
@@ -276,10 +263,7 @@ impl Iterator for XmlSplitter {
                             "<Event> record larger than 16 MiB"
                         };
                         self.consume(len);
-                        return Some(Err(Malformed {
-                            location: loc,
-                            message: message.to_string(),
-                        }));
+                        return Some(Err(Malformed { location: loc, message: message.to_string() }));
                     }
                     if let Err(m) = self.fill() {
                         return Some(Err(m));
@@ -297,9 +281,7 @@ pub struct XmlRecords {
 
 impl XmlRecords {
     pub fn new(src: Source, file: String) -> XmlRecords {
-        XmlRecords {
-            split: split_xml_records(src, file),
-        }
+        XmlRecords { split: split_xml_records(src, file) }
     }
 
     pub fn from_splitter(split: XmlSplitter, _file: String) -> XmlRecords {
@@ -312,10 +294,9 @@ pub fn parse_raw(raw: &RawXml, file: &str) -> Record {
     let text = to_text(&raw.bytes);
     match parse_xml_event(&text) {
         Ok(ev) => Record::Event(ev),
-        Err(message) => Record::Malformed(Malformed {
-            location: Location::line(file, raw.line, raw.byte_offset),
-            message,
-        }),
+        Err(message) => {
+            Record::Malformed(Malformed { location: Location::line(file, raw.line, raw.byte_offset), message })
+        }
     }
 }
 
@@ -346,9 +327,7 @@ pub fn parse_xml_event(raw: &str) -> Result<Event, String> {
     let mut stack: Vec<Frame> = Vec::new();
     let mut closed_root = false;
     loop {
-        let item = reader
-            .read_event()
-            .map_err(|e| format!("XML error at byte {}: {e}", reader.error_position()))?;
+        let item = reader.read_event().map_err(|e| format!("XML error at byte {}: {e}", reader.error_position()))?;
         match item {
             XmlEvent::Start(e) => {
                 open(&mut stack, &mut ev, &e, closed_root)?;
@@ -389,12 +368,7 @@ fn local_name(e: &BytesStart<'_>) -> String {
     e.local_name().as_ref().to_string()
 }
 
-fn open(
-    stack: &mut Vec<Frame>,
-    ev: &mut Event,
-    e: &BytesStart<'_>,
-    closed_root: bool,
-) -> Result<(), String> {
+fn open(stack: &mut Vec<Frame>, ev: &mut Event, e: &BytesStart<'_>, closed_root: bool) -> Result<(), String> {
     if stack.len() >= MAX_DEPTH {
         return Err(format!("XML nested deeper than {MAX_DEPTH} elements"));
     }
@@ -406,8 +380,7 @@ fn open(
         parent.has_child = true;
     }
     let in_system = stack.len() == 2 && stack.get(1).is_some_and(|f| f.name == "System");
-    let is_data =
-        stack.len() == 2 && name == "Data" && stack.get(1).is_some_and(|f| f.name == "EventData");
+    let is_data = stack.len() == 2 && name == "Data" && stack.get(1).is_some_and(|f| f.name == "EventData");
     let mut data_name = None;
     if in_system || is_data {
         for attr in e.attributes() {
@@ -426,12 +399,7 @@ fn open(
             }
         }
     }
-    stack.push(Frame {
-        name,
-        text: String::new(),
-        has_child: false,
-        data_name,
-    });
+    stack.push(Frame { name, text: String::new(), has_child: false, data_name });
     Ok(())
 }
 
@@ -451,10 +419,7 @@ fn close(stack: &mut Vec<Frame>, ev: &mut Event, closed_root: &mut bool) {
         return;
     }
     let text = text.to_string();
-    let section = stack
-        .get(1)
-        .map(|f| f.name.as_str())
-        .unwrap_or(frame.name.as_str());
+    let section = stack.get(1).map(|f| f.name.as_str()).unwrap_or(frame.name.as_str());
     let depth = stack.len();
     let field = match (section, depth) {
         ("System", 2) => frame.name,
@@ -477,10 +442,7 @@ fn finish_windows_event(ev: &mut Event, raw: &str) {
         ev.set("source", Value::str(format!("XmlWinEventLog:{channel}")));
     }
     ev.set("sourcetype", Value::str("XmlWinEventLog"));
-    if let Some(host) = ev
-        .get_str("Computer")
-        .map(|c| host_from_computer(&c).to_string())
-    {
+    if let Some(host) = ev.get_str("Computer").map(|c| host_from_computer(&c).to_string()) {
         ev.set("host", Value::str(host));
     }
     ev.set("_raw", Value::str(raw));
@@ -524,25 +486,17 @@ mod tests {
             ]
         );
         assert_eq!(ev.get_str("CommandLine").unwrap(), "a &amp; b");
-        assert_eq!(
-            ev.get("Data").unwrap(),
-            &Value::Many(vec!["x".into(), "y".into()])
-        );
+        assert_eq!(ev.get("Data").unwrap(), &Value::Many(vec!["x".into(), "y".into()]));
         assert_eq!(ev.get_str("host").unwrap(), "win-dc-1");
-        assert_eq!(
-            ev.get_str("source").unwrap(),
-            "XmlWinEventLog:Microsoft-Windows-Sysmon/Operational"
-        );
+        assert_eq!(ev.get_str("source").unwrap(), "XmlWinEventLog:Microsoft-Windows-Sysmon/Operational");
         assert_eq!(ev.time(), Some(1602155026.6179203));
         assert_eq!(ev.get_str("_raw").unwrap(), ONE);
     }
 
     #[test]
     fn split_spanning_truncated_and_garbage() {
-        let input = format!(
-            "{ONE}\r\n<Event xmlns='x'><System>\n garbage here\n{}\n{ONE}\n<Event>",
-            ONE.replace("><", ">\n<")
-        );
+        let input =
+            format!("{ONE}\r\n<Event xmlns='x'><System>\n garbage here\n{}\n{ONE}\n<Event>", ONE.replace("><", ">\n<"));
         let items: Vec<_> = split_xml_records(src(input.as_bytes()), "f".into()).collect();
         let shape: Vec<String> = items
             .iter()
@@ -556,11 +510,7 @@ mod tests {
 
     #[test]
     fn deep_nesting_is_malformed() {
-        let deep = format!(
-            "<Event><UserData>{}{}</UserData></Event>",
-            "<a>".repeat(10_000),
-            "</a>".repeat(10_000)
-        );
+        let deep = format!("<Event><UserData>{}{}</UserData></Event>", "<a>".repeat(10_000), "</a>".repeat(10_000));
         assert!(parse_xml_event(&deep).unwrap_err().contains("deeper"));
     }
 }

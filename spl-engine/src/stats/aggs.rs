@@ -108,9 +108,13 @@ impl Acc {
             AggFunc::List => Acc::List(Vec::new()),
             AggFunc::Min => Acc::MinMax { num: None, text: None, max: false },
             AggFunc::Max => Acc::MinMax { num: None, text: None, max: true },
-            AggFunc::Sum | AggFunc::Sumsq | AggFunc::Avg | AggFunc::Stdev | AggFunc::Stdevp | AggFunc::Var | AggFunc::Varp => {
-                Acc::Moments { n: 0, sum: 0.0, sumsq: 0.0, func: f.clone() }
-            }
+            AggFunc::Sum
+            | AggFunc::Sumsq
+            | AggFunc::Avg
+            | AggFunc::Stdev
+            | AggFunc::Stdevp
+            | AggFunc::Var
+            | AggFunc::Varp => Acc::Moments { n: 0, sum: 0.0, sumsq: 0.0, func: f.clone() },
             AggFunc::Range | AggFunc::Rate => Acc::Range { lo: None, hi: None },
             AggFunc::Median | AggFunc::Perc(_) => Acc::Numbers(Vec::new(), f.clone()),
             AggFunc::Mode => Acc::Mode(indexmap::IndexMap::new()),
@@ -390,7 +394,12 @@ mod tests {
     fn avg_ignores_non_numbers_and_empty_is_null() {
         assert_eq!(run("avg", &["1", "x", "3"]), Some(Value::num(2.0)));
         assert_eq!(run("avg", &["x"]), None);
-        assert_eq!(run("stdev", &["2", "4", "4", "4", "5", "5", "7", "9"]).and_then(|v| v.to_num()).map(|x| (x * 1000.0).round()), Some(2138.0));
+        assert_eq!(
+            run("stdev", &["2", "4", "4", "4", "5", "5", "7", "9"])
+                .and_then(|v| v.to_num())
+                .map(|x| (x * 1000.0).round()),
+            Some(2138.0)
+        );
     }
 
     #[test]

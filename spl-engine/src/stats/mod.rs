@@ -43,11 +43,13 @@ impl AggSpec {
         Ok(match &self.input {
             AggInput::Events => Some(Value::num(1.0)),
             AggInput::Field(f) => ev.get(f).cloned(),
-            AggInput::Eval(e) => match (Interp { ctx: fns }).eval(e, ev).map_err(|e| ExecError::at(e.message, e.span))? {
-                EvalValue::Null | EvalValue::Bool(false) => None,
-                EvalValue::Bool(true) => Some(Value::str("true")),
-                EvalValue::Val(v) => Some(v),
-            },
+            AggInput::Eval(e) => {
+                match (Interp { ctx: fns }).eval(e, ev).map_err(|e| ExecError::at(e.message, e.span))? {
+                    EvalValue::Null | EvalValue::Bool(false) => None,
+                    EvalValue::Bool(true) => Some(Value::str("true")),
+                    EvalValue::Val(v) => Some(v),
+                }
+            }
             AggInput::Wild(_) => None,
         })
     }
@@ -185,7 +187,10 @@ impl Grouper {
     /// Final rows: by-fields then aggregates, sorted by the by-values.
     pub fn rows(&mut self) -> Vec<Event> {
         if self.by.is_empty() && self.groups.is_empty() {
-            let fresh = GroupState { fixed: self.aggs.iter().map(|a| Acc::new(&a.func)).collect(), wild: self.aggs.iter().map(|_| Default::default()).collect() };
+            let fresh = GroupState {
+                fixed: self.aggs.iter().map(|a| Acc::new(&a.func)).collect(),
+                wild: self.aggs.iter().map(|_| Default::default()).collect(),
+            };
             self.groups.insert(Vec::new(), fresh);
             self.keys.push(Vec::new());
         }
@@ -295,7 +300,11 @@ mod wildcard_tests {
 
     #[test]
     fn values_star_as_star_aggregates_every_field_but_the_by_fields() {
-        let spec = AggSpec { func: AggFunc::Values, input: AggInput::Wild(crate::ops::fields::NamePattern::new("*")), out: "*".into() };
+        let spec = AggSpec {
+            func: AggFunc::Values,
+            input: AggInput::Wild(crate::ops::fields::NamePattern::new("*")),
+            out: "*".into(),
+        };
         let mut g = Grouper::new(vec!["user".into()], None, vec![spec]);
         let fns = FnContext { now: 0.0, tz: Tz::default() };
         for (u, h) in [("a", "h2"), ("a", "h1")] {
@@ -307,7 +316,10 @@ mod wildcard_tests {
         }
         let rows = g.rows();
         assert_eq!(rows.len(), 1);
-        let hosts: Vec<String> = rows[0].get("host").map(|v| v.atoms().iter().map(|a| a.as_str().into_owned()).collect()).unwrap_or_default();
+        let hosts: Vec<String> = rows[0]
+            .get("host")
+            .map(|v| v.atoms().iter().map(|a| a.as_str().into_owned()).collect())
+            .unwrap_or_default();
         assert_eq!(hosts, ["h1", "h2"]);
         assert!(rows[0].get("_raw").is_none());
     }

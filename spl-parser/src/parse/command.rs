@@ -11,9 +11,7 @@ pub fn body<'a>(cx: &Cx<'a>, name: &str, s: &'a str) -> Res<'a, CommandBody> {
         "search" => CommandBody::Search(search::search_body(cx, s)?),
         "where" => CommandBody::Where(eval::whole_expr(cx, s)?),
         "eval" => CommandBody::Eval(eval::assignments(cx, s)?),
-        "stats" | "eventstats" | "streamstats" | "timechart" | "chart" => {
-            CommandBody::Stats(stats(cx, s)?)
-        }
+        "stats" | "eventstats" | "streamstats" | "timechart" | "chart" => CommandBody::Stats(stats(cx, s)?),
         "tstats" | "mstats" => CommandBody::Tstats(tstats(cx, s)?),
         "rename" => CommandBody::Rename(rename(cx, s)?),
         "table" => CommandBody::Table(fields_list(cx, sp(s), "table")?),
@@ -24,21 +22,14 @@ pub fn body<'a>(cx: &Cx<'a>, name: &str, s: &'a str) -> Res<'a, CommandBody> {
         "dedup" => dedup(cx, s)?,
         "fillnull" => {
             let (options, rest) = leading_options(cx, sp(s))?;
-            CommandBody::Fillnull {
-                options,
-                fields: fields_list(cx, rest, "fillnull")?,
-            }
+            CommandBody::Fillnull { options, fields: fields_list(cx, rest, "fillnull")? }
         }
         "rex" => rex(cx, s)?,
         "regex" => regex(cx, s)?,
         "lookup" => CommandBody::Lookup(lookup(cx, s)?),
         "inputlookup" => inputlookup(cx, s)?,
         "join" | "append" | "appendpipe" | "appendcols" => {
-            let start = if name == "appendpipe" {
-                Start::Commands
-            } else {
-                Start::Subsearch
-            };
+            let start = if name == "appendpipe" { Start::Commands } else { Start::Subsearch };
             subsearch_cmd(cx, s, start)?
         }
         "bin" | "bucket" => bin(cx, s)?,
@@ -71,11 +62,7 @@ fn fields_list<'a>(cx: &Cx<'a>, mut i: &'a str, what: &str) -> Res<'a, Vec<Field
                 i = rest;
             }
             Err(nom::Err::Error(_)) => {
-                return Err(lex::err(
-                    i,
-                    1,
-                    format!("expected a field name in `{what}`, found {}", lex::shown(i)),
-                ))
+                return Err(lex::err(i, 1, format!("expected a field name in `{what}`, found {}", lex::shown(i))))
             }
             Err(e) => return Err(e),
         }
@@ -103,11 +90,7 @@ fn alias<'a>(cx: &Cx<'a>, i: &'a str) -> PResult<'a, Option<FieldName>> {
 
 /// `stats`-family: options, aggregations (`count`, `dc(x) as y`, `values(eval(...))`), `by`.
 fn stats<'a>(cx: &Cx<'a>, s: &'a str) -> Res<'a, StatsCmd> {
-    let mut cmd = StatsCmd {
-        options: Vec::new(),
-        aggs: Vec::new(),
-        by: Vec::new(),
-    };
+    let mut cmd = StatsCmd { options: Vec::new(), aggs: Vec::new(), by: Vec::new() };
     let mut i = sp(s);
     loop {
         i = sp_commas(i);
@@ -134,11 +117,7 @@ fn stats<'a>(cx: &Cx<'a>, s: &'a str) -> Res<'a, StatsCmd> {
 }
 
 /// After `BY` (at `at`): fields and options up to the end or a top-level `WHERE`.
-fn by_list<'a>(
-    cx: &Cx<'a>,
-    at: &'a str,
-    after: &'a str,
-) -> PResult<'a, (Vec<FieldName>, Vec<Opt>)> {
+fn by_list<'a>(cx: &Cx<'a>, at: &'a str, after: &'a str) -> PResult<'a, (Vec<FieldName>, Vec<Opt>)> {
     let end = find_kw(after, "where").unwrap_or(after.len());
     let (list, rest) = after.split_at(end);
     let mut by = Vec::new();
@@ -181,10 +160,7 @@ fn find_kw(s: &str, word: &str) -> Option<usize> {
             }
             b'(' | b'[' => depth += 1,
             b')' | b']' => depth = depth.saturating_sub(1),
-            c if depth == 0
-                && c.is_ascii_whitespace()
-                && s.get(k + 1..).and_then(|r| lex::kw(word, r)).is_some() =>
-            {
+            c if depth == 0 && c.is_ascii_whitespace() && s.get(k + 1..).and_then(|r| lex::kw(word, r)).is_some() => {
                 return Some(k + 1);
             }
             _ => {}
@@ -200,10 +176,7 @@ fn aggregation<'a>(cx: &Cx<'a>, i: &'a str) -> PResult<'a, Aggregation> {
         return fail(
             i,
             1,
-            format!(
-                "expected an aggregation such as `count` or `values(field)`, found {}",
-                lex::shown(i)
-            ),
+            format!("expected an aggregation such as `count` or `values(field)`, found {}", lex::shown(i)),
         );
     };
     let (rest, arg) = if rest.starts_with('(') {
@@ -216,16 +189,7 @@ fn aggregation<'a>(cx: &Cx<'a>, i: &'a str) -> PResult<'a, Aggregation> {
     let end = rest;
     let (rest, alias) = alias(cx, rest)?;
     let span = cx.span(i, if alias.is_some() { rest } else { end });
-    Ok((
-        rest,
-        Aggregation {
-            func: func.to_ascii_lowercase(),
-            arg,
-            alias,
-            default_name,
-            span,
-        },
-    ))
+    Ok((rest, Aggregation { func: func.to_ascii_lowercase(), arg, alias, default_name, span }))
 }
 
 fn agg_arg<'a>(cx: &Cx<'a>, inner: &'a str) -> Res<'a, Option<AggArg>> {
@@ -241,28 +205,15 @@ fn agg_arg<'a>(cx: &Cx<'a>, inner: &'a str) -> Res<'a, Option<AggArg>> {
     }
     let (rest, f) = need_field(cx, t, "a field name")?;
     if !rest.trim().is_empty() {
-        return Err(lex::err(
-            rest,
-            1,
-            format!(
-                "expected `)` after the field name, found {}",
-                lex::shown(rest)
-            ),
-        ));
+        return Err(lex::err(rest, 1, format!("expected `)` after the field name, found {}", lex::shown(rest))));
     }
     Ok(Some(AggArg::Field(f)))
 }
 
 /// `tstats`/`mstats`: options and aggregations, then `FROM`, `WHERE`, `BY` clauses in any order.
 fn tstats<'a>(cx: &Cx<'a>, s: &'a str) -> Res<'a, TstatsCmd> {
-    let mut cmd = TstatsCmd {
-        options: Vec::new(),
-        aggs: Vec::new(),
-        from: None,
-        where_: None,
-        by: Vec::new(),
-        span: None,
-    };
+    let mut cmd =
+        TstatsCmd { options: Vec::new(), aggs: Vec::new(), from: None, where_: None, by: Vec::new(), span: None };
     let mut i = sp(s);
     loop {
         i = sp_commas(i);
@@ -284,21 +235,13 @@ fn tstats<'a>(cx: &Cx<'a>, s: &'a str) -> Res<'a, TstatsCmd> {
                 }
             };
             if raw.is_empty() {
-                return Err(lex::err(
-                    r,
-                    1,
-                    "expected a data model name after `datamodel=`",
-                ));
+                return Err(lex::err(r, 1, "expected a data model name after `datamodel=`"));
             }
             let (model, dataset) = match raw.split_once('.') {
                 Some((m, d)) => (m.to_string(), Some(d.to_string())),
                 None => (raw.clone(), None),
             };
-            cmd.from = Some(DatamodelRef {
-                model,
-                dataset,
-                span: cx.span(r, rest),
-            });
+            cmd.from = Some(DatamodelRef { model, dataset, span: cx.span(r, rest) });
             i = rest;
             continue;
         }
@@ -346,11 +289,7 @@ fn rename<'a>(cx: &Cx<'a>, s: &'a str) -> Res<'a, Vec<RenamePair>> {
     let mut out = Vec::new();
     let mut i = sp(s);
     if i.is_empty() {
-        return Err(lex::err(
-            i,
-            1,
-            "expected `<field> AS <new name>` after `rename`",
-        ));
+        return Err(lex::err(i, 1, "expected `<field> AS <new name>` after `rename`"));
     }
     loop {
         i = sp_commas(i);
@@ -361,15 +300,7 @@ fn rename<'a>(cx: &Cx<'a>, s: &'a str) -> Res<'a, Vec<RenamePair>> {
         let (rest, to) = alias(cx, rest)?;
         let Some(to) = to else {
             let j = sp(rest);
-            return Err(lex::err(
-                j,
-                1,
-                format!(
-                    "expected `AS` after `{}`, found {}",
-                    from.name,
-                    lex::shown(j)
-                ),
-            ));
+            return Err(lex::err(j, 1, format!("expected `AS` after `{}`, found {}", from.name, lex::shown(j))));
         };
         out.push(RenamePair { from, to });
         i = rest;
@@ -383,10 +314,7 @@ fn fields<'a>(cx: &Cx<'a>, s: &'a str) -> Res<'a, CommandBody> {
         Some(r) => (true, r),
         None => (false, i.strip_prefix('+').unwrap_or(i)),
     };
-    Ok(CommandBody::Fields {
-        remove,
-        fields: fields_list(cx, i, "fields")?,
-    })
+    Ok(CommandBody::Fields { remove, fields: fields_list(cx, i, "fields")? })
 }
 
 /// `convert [timeformat=...] ctime(f) [AS g] ...`.
@@ -408,28 +336,17 @@ fn convert<'a>(cx: &Cx<'a>, s: &'a str) -> Res<'a, CommandBody> {
             return Err(lex::err(
                 i,
                 1,
-                format!(
-                    "expected a conversion such as `ctime(field)`, found {}",
-                    lex::shown(i)
-                ),
+                format!("expected a conversion such as `ctime(field)`, found {}", lex::shown(i)),
             ));
         };
         let (r, inner) = lex::balanced(r, '(', ')')?;
         let inner_t = sp(inner);
         let (_, field) = need_field(cx, inner_t, "a field name")?;
         let (rest, alias) = alias(cx, r)?;
-        conversions.push(Conversion {
-            func: func.to_ascii_lowercase(),
-            field,
-            alias,
-            span: cx.span(i, rest),
-        });
+        conversions.push(Conversion { func: func.to_ascii_lowercase(), field, alias, span: cx.span(i, rest) });
         i = rest;
     }
-    Ok(CommandBody::Convert {
-        options,
-        conversions,
-    })
+    Ok(CommandBody::Convert { options, conversions })
 }
 
 /// A leading count (`sort 20`, `head 5`, `dedup 2`).
@@ -442,12 +359,7 @@ fn count(i: &str) -> Option<(&str, u64)> {
 }
 
 /// Sort keys: `[+|-]f`, `- f`, `num(f)`; commas optional.
-fn sort_keys<'a>(
-    cx: &Cx<'a>,
-    mut i: &'a str,
-    keys: &mut Vec<SortKey>,
-    descending: &mut bool,
-) -> Res<'a, ()> {
+fn sort_keys<'a>(cx: &Cx<'a>, mut i: &'a str, keys: &mut Vec<SortKey>, descending: &mut bool) -> Res<'a, ()> {
     loop {
         i = sp_commas(i);
         if i.is_empty() {
@@ -463,9 +375,7 @@ fn sort_keys<'a>(
             Some(r) => (true, sp(r)),
             None => (false, sp(i.strip_prefix('+').unwrap_or(i))),
         };
-        let how = ["num", "str", "ip", "auto"]
-            .iter()
-            .find(|h| lex::kw(h, j).is_some_and(|r| r.starts_with('(')));
+        let how = ["num", "str", "ip", "auto"].iter().find(|h| lex::kw(h, j).is_some_and(|r| r.starts_with('(')));
         let (rest, field, how) = match how {
             Some(h) => {
                 let (r, inner) = lex::balanced(&j[h.len()..], '(', ')')?;
@@ -477,11 +387,7 @@ fn sort_keys<'a>(
                 (r, f, None)
             }
         };
-        keys.push(SortKey {
-            field,
-            descending: desc,
-            how,
-        });
+        keys.push(SortKey { field, descending: desc, how });
         i = rest;
     }
 }
@@ -501,11 +407,7 @@ fn sort<'a>(cx: &Cx<'a>, s: &'a str) -> Res<'a, CommandBody> {
     }
     let (mut keys, mut descending) = (Vec::new(), false);
     sort_keys(cx, i, &mut keys, &mut descending)?;
-    Ok(CommandBody::Sort {
-        limit,
-        keys,
-        descending,
-    })
+    Ok(CommandBody::Sort { limit, keys, descending })
 }
 
 /// `head [N] [options]`, `head (expr)`, `tail [N]`.
@@ -534,18 +436,11 @@ fn head<'a>(cx: &Cx<'a>, s: &'a str) -> Res<'a, CommandBody> {
             return Err(lex::err(
                 i,
                 1,
-                format!(
-                    "expected a count, `(expression)` or an option, found {}",
-                    lex::shown(i)
-                ),
+                format!("expected a count, `(expression)` or an option, found {}", lex::shown(i)),
             ));
         }
     }
-    Ok(CommandBody::Head {
-        count: count_,
-        expr,
-        options,
-    })
+    Ok(CommandBody::Head { count: count_, expr, options })
 }
 
 /// `dedup [N] f1 f2 [opts] [sortby ...]`.
@@ -579,12 +474,7 @@ fn dedup<'a>(cx: &Cx<'a>, s: &'a str) -> Res<'a, CommandBody> {
     if fields.is_empty() {
         return Err(lex::err(s, 1, "expected a field name after `dedup`"));
     }
-    Ok(CommandBody::Dedup {
-        limit,
-        fields,
-        options,
-        sortby,
-    })
+    Ok(CommandBody::Dedup { limit, fields, options, sortby })
 }
 
 /// `rex [options] "regex"`.
@@ -603,29 +493,19 @@ fn rex<'a>(cx: &Cx<'a>, s: &'a str) -> Res<'a, CommandBody> {
         }
         if i.starts_with('"') && pattern.is_none() {
             let (r, value) = lex::quoted(i, false)?;
-            pattern = Some(StrLit {
-                value,
-                span: cx.span(i, r),
-            });
+            pattern = Some(StrLit { value, span: cx.span(i, r) });
             i = r;
             continue;
         }
         return Err(lex::err(
             i,
             1,
-            format!(
-                "expected an option or a quoted regular expression, found {}",
-                lex::shown(i)
-            ),
+            format!("expected an option or a quoted regular expression, found {}", lex::shown(i)),
         ));
     }
     match pattern {
         Some(pattern) => Ok(CommandBody::Rex { options, pattern }),
-        None => Err(lex::err(
-            i,
-            1,
-            "expected a quoted regular expression after `rex`",
-        )),
+        None => Err(lex::err(i, 1, "expected a quoted regular expression after `rex`")),
     }
 }
 
@@ -635,72 +515,36 @@ fn regex<'a>(cx: &Cx<'a>, s: &'a str) -> Res<'a, CommandBody> {
     let (field, negated, j) = if i.starts_with('"') {
         (None, false, i)
     } else {
-        let end = i
-            .find(|c: char| c == '=' || c == '!' || c.is_whitespace())
-            .unwrap_or(i.len());
+        let end = i.find(|c: char| c == '=' || c == '!' || c.is_whitespace()).unwrap_or(i.len());
         if end == 0 {
-            return Err(lex::err(
-                i,
-                1,
-                "expected a field name or a quoted regular expression after `regex`",
-            ));
+            return Err(lex::err(i, 1, "expected a field name or a quoted regular expression after `regex`"));
         }
-        let f = FieldName {
-            name: i[..end].to_string(),
-            span: cx.span(i, &i[end..]),
-        };
+        let f = FieldName { name: i[..end].to_string(), span: cx.span(i, &i[end..]) };
         let r = sp(&i[end..]);
         let (neg, r) = if let Some(r) = r.strip_prefix("!=") {
             (true, r)
         } else if let Some(r) = r.strip_prefix('=') {
             (false, r)
         } else {
-            return Err(lex::err(
-                r,
-                1,
-                format!("expected `=` or `!=` after `{}`", f.name),
-            ));
+            return Err(lex::err(r, 1, format!("expected `=` or `!=` after `{}`", f.name)));
         };
         (Some(f), neg, sp(r))
     };
     let (rest, pattern) = if j.starts_with('"') {
         let (r, value) = lex::quoted(j, false)?;
-        (
-            r,
-            StrLit {
-                value,
-                span: cx.span(j, r),
-            },
-        )
+        (r, StrLit { value, span: cx.span(j, r) })
     } else {
         let (r, raw) = lex::bare_value(j, false);
         if raw.is_empty() {
             return Err(lex::err(j, 1, "expected a regular expression"));
         }
-        (
-            r,
-            StrLit {
-                value: lex::unescape_bare(raw),
-                span: cx.span(j, r),
-            },
-        )
+        (r, StrLit { value: lex::unescape_bare(raw), span: cx.span(j, r) })
     };
     let rest = sp(rest);
     if !rest.is_empty() {
-        return Err(lex::err(
-            rest,
-            1,
-            format!(
-                "unexpected {} after the regular expression",
-                lex::shown(rest)
-            ),
-        ));
+        return Err(lex::err(rest, 1, format!("unexpected {} after the regular expression", lex::shown(rest))));
     }
-    Ok(CommandBody::Regex {
-        field,
-        negated,
-        pattern,
-    })
+    Ok(CommandBody::Regex { field, negated, pattern })
 }
 
 /// Field maps `a [AS b]` up to `stop` keywords.
@@ -723,11 +567,7 @@ fn lookup<'a>(cx: &Cx<'a>, s: &'a str) -> Res<'a, LookupCmd> {
     let (i, name) = need_field(cx, i, "a lookup table name")?;
     let (i, inputs) = field_maps(cx, i, &["OUTPUTNEW", "OUTPUT"])?;
     if inputs.is_empty() {
-        return Err(lex::err(
-            i,
-            1,
-            format!("expected a lookup field after `{}`", name.name),
-        ));
+        return Err(lex::err(i, 1, format!("expected a lookup field after `{}`", name.name)));
     }
     let (output_new, i) = if let Some(r) = lex::kw("OUTPUTNEW", i) {
         (true, r)
@@ -738,13 +578,7 @@ fn lookup<'a>(cx: &Cx<'a>, s: &'a str) -> Res<'a, LookupCmd> {
     };
     let (i, outputs) = field_maps(cx, i, &[])?;
     let _ = i;
-    Ok(LookupCmd {
-        options,
-        name,
-        inputs,
-        output_new,
-        outputs,
-    })
+    Ok(LookupCmd { options, name, inputs, output_new, outputs })
 }
 
 fn inputlookup<'a>(cx: &Cx<'a>, s: &'a str) -> Res<'a, CommandBody> {
@@ -758,22 +592,9 @@ fn inputlookup<'a>(cx: &Cx<'a>, s: &'a str) -> Res<'a, CommandBody> {
             None => return Err(lex::err(i, 5, "expected a search expression after `WHERE`")),
         },
         None if i.is_empty() => None,
-        None => {
-            return Err(lex::err(
-                i,
-                1,
-                format!(
-                    "expected `WHERE` or end of command, found {}",
-                    lex::shown(i)
-                ),
-            ))
-        }
+        None => return Err(lex::err(i, 1, format!("expected `WHERE` or end of command, found {}", lex::shown(i)))),
     };
-    Ok(CommandBody::Inputlookup {
-        options,
-        name,
-        where_,
-    })
+    Ok(CommandBody::Inputlookup { options, name, where_ })
 }
 
 /// `join [options] f1, f2 [subsearch]`, `append [subsearch]`, `appendpipe [...]`.
@@ -786,17 +607,9 @@ fn subsearch_cmd<'a>(cx: &Cx<'a>, s: &'a str, start: Start) -> Res<'a, CommandBo
             let (rest, (p, _)) = super::subsearch(cx, i, start)?;
             let rest = sp(rest);
             if !rest.is_empty() {
-                return Err(lex::err(
-                    rest,
-                    1,
-                    format!("unexpected {} after the subsearch", lex::shown(rest)),
-                ));
+                return Err(lex::err(rest, 1, format!("unexpected {} after the subsearch", lex::shown(rest))));
             }
-            return Ok(CommandBody::Subsearch {
-                options,
-                fields,
-                search: Box::new(p),
-            });
+            return Ok(CommandBody::Subsearch { options, fields, search: Box::new(p) });
         }
         if i.is_empty() {
             return Err(lex::err(i, 1, "expected a `[subsearch]`"));
@@ -822,11 +635,7 @@ fn bin<'a>(cx: &Cx<'a>, s: &'a str) -> Res<'a, CommandBody> {
     if !i.is_empty() {
         return Err(lex::err(i, 1, format!("unexpected {}", lex::shown(i))));
     }
-    Ok(CommandBody::Bin {
-        options,
-        field,
-        alias,
-    })
+    Ok(CommandBody::Bin { options, field, alias })
 }
 
 /// `foreach [options] f1 f2* [ template ]`: the template stays text.
@@ -840,33 +649,18 @@ fn foreach<'a>(cx: &Cx<'a>, s: &'a str) -> Res<'a, CommandBody> {
             let t = inner.trim();
             let lead = inner.len() - inner.trim_start().len();
             let t_start = &inner[lead..];
-            let template = StrLit {
-                value: t.to_string(),
-                span: Span::new(cx.pos(t_start), cx.pos(t_start) + t.len()),
-            };
+            let template = StrLit { value: t.to_string(), span: Span::new(cx.pos(t_start), cx.pos(t_start) + t.len()) };
             let rest = sp(rest);
             if !rest.is_empty() {
-                return Err(lex::err(
-                    rest,
-                    1,
-                    format!("unexpected {} after the template", lex::shown(rest)),
-                ));
+                return Err(lex::err(rest, 1, format!("unexpected {} after the template", lex::shown(rest))));
             }
             if fields.is_empty() {
                 return Err(lex::err(s, 1, "expected a field name after `foreach`"));
             }
-            return Ok(CommandBody::Foreach {
-                options,
-                fields,
-                template,
-            });
+            return Ok(CommandBody::Foreach { options, fields, template });
         }
         if i.is_empty() {
-            return Err(lex::err(
-                i,
-                1,
-                "expected a `[ template ]` after the fields of `foreach`",
-            ));
+            return Err(lex::err(i, 1, "expected a `[ template ]` after the fields of `foreach`"));
         }
         if let Some((r, o)) = try_opt(cx, i)? {
             options.push(o);
@@ -901,11 +695,7 @@ fn generic<'a>(cx: &Cx<'a>, s: &'a str) -> Res<'a, Vec<Arg>> {
         }
         if i.starts_with('"') {
             let (r, text) = lex::quoted(i, false)?;
-            out.push(Arg::Word {
-                text,
-                quoted: true,
-                span: cx.span(i, r),
-            });
+            out.push(Arg::Word { text, quoted: true, span: cx.span(i, r) });
             i = r;
             continue;
         }
@@ -914,17 +704,12 @@ fn generic<'a>(cx: &Cx<'a>, s: &'a str) -> Res<'a, Vec<Arg>> {
             i = r;
             continue;
         }
-        let end = i
-            .find(|c: char| c.is_whitespace() || matches!(c, ',' | '"' | '[' | ']' | '(' | ')'))
-            .unwrap_or(i.len());
+        let end =
+            i.find(|c: char| c.is_whitespace() || matches!(c, ',' | '"' | '[' | ']' | '(' | ')')).unwrap_or(i.len());
         let (name, rest) = i.split_at(end);
         if rest.starts_with('(') {
             let (r, inner) = lex::balanced(rest, '(', ')')?;
-            out.push(Arg::Call {
-                name: name.to_string(),
-                inner: inner.to_string(),
-                span: cx.span(i, r),
-            });
+            out.push(Arg::Call { name: name.to_string(), inner: inner.to_string(), span: cx.span(i, r) });
             i = r;
             continue;
         }
@@ -932,11 +717,7 @@ fn generic<'a>(cx: &Cx<'a>, s: &'a str) -> Res<'a, Vec<Arg>> {
             // A stray `)` or `]`.
             return Err(lex::err(i, 1, format!("unbalanced {}", lex::shown(i))));
         }
-        out.push(Arg::Word {
-            text: name.to_string(),
-            quoted: false,
-            span: cx.span(i, rest),
-        });
+        out.push(Arg::Word { text: name.to_string(), quoted: false, span: cx.span(i, rest) });
         i = rest;
     }
 }

@@ -30,10 +30,7 @@ pub fn whole_expr<'a>(cx: &Cx<'a>, s: &'a str) -> Result<Expr, nom::Err<lex::PEr
         let msg = if rest.starts_with(')') {
             "unbalanced `)`".to_string()
         } else {
-            format!(
-                "expected an operator or end of expression, found {}",
-                lex::shown(rest)
-            )
+            format!("expected an operator or end of expression, found {}", lex::shown(rest))
         };
         return Err(lex::err(rest, 1, msg));
     }
@@ -41,10 +38,7 @@ pub fn whole_expr<'a>(cx: &Cx<'a>, s: &'a str) -> Result<Expr, nom::Err<lex::PEr
 }
 
 /// `eval a=expr, "b c"=expr, 'd'=expr`.
-pub fn assignments<'a>(
-    cx: &Cx<'a>,
-    s: &'a str,
-) -> Result<Vec<Assignment>, nom::Err<lex::PErr<'a>>> {
+pub fn assignments<'a>(cx: &Cx<'a>, s: &'a str) -> Result<Vec<Assignment>, nom::Err<lex::PErr<'a>>> {
     let mut out = Vec::new();
     let mut i = sp(s);
     if i.is_empty() {
@@ -57,55 +51,30 @@ pub fn assignments<'a>(
         } else if i.starts_with('\'') {
             single_quoted(i)?
         } else {
-            let end = i
-                .find(|c: char| c.is_whitespace() || c == '=' || c == ',')
-                .unwrap_or(i.len());
+            let end = i.find(|c: char| c.is_whitespace() || c == '=' || c == ',').unwrap_or(i.len());
             if end == 0 {
-                return Err(lex::err(
-                    i,
-                    1,
-                    format!("expected a field name to assign, found {}", lex::shown(i)),
-                ));
+                return Err(lex::err(i, 1, format!("expected a field name to assign, found {}", lex::shown(i))));
             }
             (&i[end..], i[..end].to_string())
         };
-        let field = FieldName {
-            name,
-            span: cx.span(start, rest),
-        };
+        let field = FieldName { name, span: cx.span(start, rest) };
         let j = sp(rest);
         let after = match j.strip_prefix('=') {
             Some(a) if !a.starts_with('=') => sp(a),
-            _ => {
-                return Err(lex::err(
-                    j,
-                    1,
-                    format!("expected `=` after `{}`", field.name),
-                ))
-            }
+            _ => return Err(lex::err(j, 1, format!("expected `=` after `{}`", field.name))),
         };
         if after.is_empty() || after.starts_with(',') {
             return Err(lex::err(j, 1, "expected a value after `=`"));
         }
         let (rest, e) = expr(cx, after)?;
-        out.push(Assignment {
-            field,
-            expr: e,
-            span: cx.span(start, rest),
-        });
+        out.push(Assignment { field, expr: e, span: cx.span(start, rest) });
         let rest = sp(rest);
         if rest.is_empty() {
             return Ok(out);
         }
         match rest.strip_prefix(',') {
             Some(r) => i = sp(r),
-            None => {
-                return Err(lex::err(
-                    rest,
-                    1,
-                    format!("expected `,` or an operator, found {}", lex::shown(rest)),
-                ))
-            }
+            None => return Err(lex::err(rest, 1, format!("expected `,` or an operator, found {}", lex::shown(rest)))),
         }
         if i.is_empty() {
             return Err(lex::err(rest, 1, "expected an assignment after `,`"));
@@ -190,33 +159,16 @@ fn expr_bp<'a>(cx: &Cx<'a>, i: &'a str, min_bp: u8) -> PResult<'a, Expr> {
                 };
                 let (rest, list) = args(cx, list_start, after, "IN (")?;
                 let span = Span::new(lhs.span.start, cx.pos(rest));
-                lhs = Expr {
-                    kind: ExprKind::In {
-                        expr: Box::new(lhs),
-                        list,
-                    },
-                    span,
-                };
+                lhs = Expr { kind: ExprKind::In { expr: Box::new(lhs), list }, span };
                 i = rest;
             }
             InfixOp::Bin(op) => {
                 if after.is_empty() || after.starts_with([')', ',']) {
-                    return fail(
-                        j,
-                        j.len() - after.len(),
-                        "expected an expression after the operator",
-                    );
+                    return fail(j, j.len() - after.len(), "expected an expression after the operator");
                 }
                 let (rest, rhs) = expr_bp(cx, after, bp + 1)?;
                 let span = Span::new(lhs.span.start, rhs.span.end);
-                lhs = Expr {
-                    kind: ExprKind::Binary {
-                        op,
-                        lhs: Box::new(lhs),
-                        rhs: Box::new(rhs),
-                    },
-                    span,
-                };
+                lhs = Expr { kind: ExprKind::Binary { op, lhs: Box::new(lhs), rhs: Box::new(rhs) }, span };
                 i = rest;
             }
         }
@@ -244,16 +196,7 @@ fn args<'a>(cx: &Cx<'a>, i: &'a str, open: &'a str, what: &str) -> PResult<'a, V
         match rest.strip_prefix(',') {
             Some(r) => i = sp(r),
             None if rest.is_empty() => return fail(open, 1, "unbalanced `(`"),
-            None => {
-                return fail(
-                    rest,
-                    1,
-                    format!(
-                        "expected `,` or `)` in `{what}...)`, found {}",
-                        lex::shown(rest)
-                    ),
-                )
-            }
+            None => return fail(rest, 1, format!("expected `,` or `)` in `{what}...)`, found {}", lex::shown(rest))),
         }
     }
 }
@@ -270,68 +213,28 @@ fn prefix<'a>(cx: &Cx<'a>, i: &'a str) -> PResult<'a, Expr> {
     }
     if i.starts_with('"') {
         let (rest, s) = lex::quoted(i, true)?;
-        return Ok((
-            rest,
-            Expr {
-                kind: ExprKind::Str(s),
-                span: cx.span(i, rest),
-            },
-        ));
+        return Ok((rest, Expr { kind: ExprKind::Str(s), span: cx.span(i, rest) }));
     }
     if i.starts_with('\'') {
         let (rest, s) = single_quoted(i)?;
-        return Ok((
-            rest,
-            Expr {
-                kind: ExprKind::Field(s),
-                span: cx.span(i, rest),
-            },
-        ));
+        return Ok((rest, Expr { kind: ExprKind::Field(s), span: cx.span(i, rest) }));
     }
     if let Some(after) = i.strip_prefix('-') {
         let (rest, e) = expr_bp(cx, after, BP_NEG)?;
         let span = cx.span(i, rest);
-        return Ok((
-            rest,
-            Expr {
-                kind: ExprKind::Unary {
-                    op: UnaryOp::Neg,
-                    expr: Box::new(e),
-                },
-                span,
-            },
-        ));
+        return Ok((rest, Expr { kind: ExprKind::Unary { op: UnaryOp::Neg, expr: Box::new(e) }, span }));
     }
     if let Some(after) = lex::kw("NOT", i) {
         let (rest, e) = expr_bp(cx, after, BP_NOT)?;
         let span = cx.span(i, rest);
-        return Ok((
-            rest,
-            Expr {
-                kind: ExprKind::Unary {
-                    op: UnaryOp::Not,
-                    expr: Box::new(e),
-                },
-                span,
-            },
-        ));
+        return Ok((rest, Expr { kind: ExprKind::Unary { op: UnaryOp::Not, expr: Box::new(e) }, span }));
     }
     if let Some((rest, n)) = number(i) {
-        return Ok((
-            rest,
-            Expr {
-                kind: ExprKind::Num(n),
-                span: cx.span(i, rest),
-            },
-        ));
+        return Ok((rest, Expr { kind: ExprKind::Num(n), span: cx.span(i, rest) }));
     }
     let end = ident_end(i);
     if end == 0 {
-        return fail(
-            i,
-            1,
-            format!("expected an expression, found {}", lex::shown(i)),
-        );
+        return fail(i, 1, format!("expected an expression, found {}", lex::shown(i)));
     }
     let (name, rest) = i.split_at(end);
     // `mvindex (x, 1)` and `LIKE (x, "%a%")`: a call may have spaces before `(`.
@@ -339,39 +242,18 @@ fn prefix<'a>(cx: &Cx<'a>, i: &'a str) -> PResult<'a, Expr> {
         let rest = sp(rest);
         let (rest, list) = args(cx, inner, rest, &format!("{name}("))?;
         let span = cx.span(i, rest);
-        return Ok((
-            rest,
-            Expr {
-                kind: ExprKind::Call {
-                    name: name.to_ascii_lowercase(),
-                    args: list,
-                },
-                span,
-            },
-        ));
+        return Ok((rest, Expr { kind: ExprKind::Call { name: name.to_ascii_lowercase(), args: list }, span }));
     }
     if KEYWORDS.iter().any(|k| name.eq_ignore_ascii_case(k)) {
         return fail(i, end, format!("expected an expression before `{name}`"));
     }
-    Ok((
-        rest,
-        Expr {
-            kind: ExprKind::Field(name.to_string()),
-            span: cx.span(i, rest),
-        },
-    ))
+    Ok((rest, Expr { kind: ExprKind::Field(name.to_string()), span: cx.span(i, rest) }))
 }
 
 /// `10`, `0.5`, `1e3`; not when letters follow (`3cx` is a field name).
 fn number(i: &str) -> Option<(&str, f64)> {
     let b = i.as_bytes();
-    let digits = |from: usize| {
-        from + b
-            .iter()
-            .skip(from)
-            .take_while(|c| c.is_ascii_digit())
-            .count()
-    };
+    let digits = |from: usize| from + b.iter().skip(from).take_while(|c| c.is_ascii_digit()).count();
     let mut k = digits(0);
     if b.get(k) == Some(&b'.') && b.get(k + 1).is_some_and(u8::is_ascii_digit) {
         k = digits(k + 1);
@@ -380,18 +262,12 @@ fn number(i: &str) -> Option<(&str, f64)> {
         return None;
     }
     if matches!(b.get(k), Some(b'e' | b'E')) {
-        let s = if matches!(b.get(k + 1), Some(b'+' | b'-')) {
-            k + 2
-        } else {
-            k + 1
-        };
+        let s = if matches!(b.get(k + 1), Some(b'+' | b'-')) { k + 2 } else { k + 1 };
         if b.get(s).is_some_and(u8::is_ascii_digit) {
             k = digits(s);
         }
     }
-    if b.get(k)
-        .is_some_and(|c| c.is_ascii_alphabetic() || *c == b'_')
-    {
+    if b.get(k).is_some_and(|c| c.is_ascii_alphabetic() || *c == b'_') {
         return None;
     }
     let n = i.get(..k)?.parse().ok()?;
@@ -405,10 +281,7 @@ fn ident_end(i: &str) -> usize {
     let mut k = 0;
     while k < b.len() {
         let c = b.get(k).copied().unwrap_or(0);
-        if c.is_ascii_alphanumeric()
-            || matches!(c, b'_' | b'.' | b'{' | b'}' | b':' | b'@')
-            || c >= 0x80
-        {
+        if c.is_ascii_alphanumeric() || matches!(c, b'_' | b'.' | b'{' | b'}' | b':' | b'@') || c >= 0x80 {
             k += 1;
         } else if c == b'<' && b.get(k + 1) == Some(&b'<') {
             match i.get(k..).and_then(|s| s.find(">>")) {

@@ -19,11 +19,7 @@ pub struct PErr<'a> {
 
 impl<'a> nom::error::ParseError<&'a str> for PErr<'a> {
     fn from_error_kind(input: &'a str, _: nom::error::ErrorKind) -> Self {
-        PErr {
-            input,
-            message: None,
-            len: 0,
-        }
+        PErr { input, message: None, len: 0 }
     }
     fn append(_: &'a str, _: nom::error::ErrorKind, other: Self) -> Self {
         other
@@ -39,20 +35,12 @@ pub fn fail<'a, T>(at: &'a str, len: usize, message: impl Into<String>) -> PResu
 
 /// The committed error itself, for code outside nom's `IResult`.
 pub fn err<'a>(at: &'a str, len: usize, message: impl Into<String>) -> nom::Err<PErr<'a>> {
-    nom::Err::Failure(PErr {
-        input: at,
-        message: Some(message.into()),
-        len,
-    })
+    nom::Err::Failure(PErr { input: at, message: Some(message.into()), len })
 }
 
 /// A recoverable "not this alternative".
 pub fn no<'a, T>(at: &'a str) -> PResult<'a, T> {
-    Err(nom::Err::Error(PErr {
-        input: at,
-        message: None,
-        len: 0,
-    }))
+    Err(nom::Err::Error(PErr { input: at, message: None, len: 0 }))
 }
 
 /// Parsing context: the whole text (to turn slices into byte offsets) and the nesting depth.
@@ -74,16 +62,11 @@ pub const SUBSEARCH_WEIGHT: usize = 5;
 
 impl<'a> Cx<'a> {
     pub fn new(text: &'a str) -> Self {
-        Cx {
-            text,
-            depth: Cell::new(0),
-        }
+        Cx { text, depth: Cell::new(0) }
     }
     /// Byte offset of `s`, a slice of `self.text`.
     pub fn pos(&self, s: &str) -> usize {
-        (s.as_ptr() as usize)
-            .wrapping_sub(self.text.as_ptr() as usize)
-            .min(self.text.len())
+        (s.as_ptr() as usize).wrapping_sub(self.text.as_ptr() as usize).min(self.text.len())
     }
     /// From the start of `from` to the start of `rest`.
     pub fn span(&self, from: &str, rest: &str) -> Span {
@@ -96,11 +79,7 @@ impl<'a> Cx<'a> {
 
     /// Enter a nesting level that costs `weight` levels (a subsearch recurses through the
     /// whole pipeline grammar, so its stack frames are much larger).
-    pub fn enter_weighted<'c>(
-        &'c self,
-        at: &'a str,
-        weight: usize,
-    ) -> Result<DepthGuard<'c>, nom::Err<PErr<'a>>> {
+    pub fn enter_weighted<'c>(&'c self, at: &'a str, weight: usize) -> Result<DepthGuard<'c>, nom::Err<PErr<'a>>> {
         if self.depth.get() + weight > MAX_DEPTH {
             return Err(nom::Err::Failure(PErr {
                 input: at,
@@ -277,15 +256,7 @@ pub fn opt<'a>(cx: &Cx<'a>, i: &'a str) -> PResult<'a, Opt> {
         }
         (rest, unescape_bare(v), false)
     };
-    Ok((
-        rest,
-        Opt {
-            key: key.to_ascii_lowercase(),
-            value,
-            quoted: quoted_,
-            span: cx.span(i, rest),
-        },
-    ))
+    Ok((rest, Opt { key: key.to_ascii_lowercase(), value, quoted: quoted_, span: cx.span(i, rest) }))
 }
 
 /// Try an option; `None` when the text is not one. Committed errors pass through.
@@ -302,13 +273,7 @@ pub fn try_opt<'a>(cx: &Cx<'a>, i: &'a str) -> Result<Option<(&'a str, Opt)>, no
 pub fn field<'a>(cx: &Cx<'a>, i: &'a str) -> PResult<'a, FieldName> {
     if i.starts_with('"') {
         let (rest, name) = quoted(i, false)?;
-        return Ok((
-            rest,
-            FieldName {
-                name,
-                span: cx.span(i, rest),
-            },
-        ));
+        return Ok((rest, FieldName { name, span: cx.span(i, rest) }));
     }
     let mut depth = 0usize;
     let mut end = i.len();
@@ -335,13 +300,7 @@ pub fn field<'a>(cx: &Cx<'a>, i: &'a str) -> PResult<'a, FieldName> {
         return no(i);
     }
     let rest = &i[end..];
-    Ok((
-        rest,
-        FieldName {
-            name: i[..end].to_string(),
-            span: cx.span(i, rest),
-        },
-    ))
+    Ok((rest, FieldName { name: i[..end].to_string(), span: cx.span(i, rest) }))
 }
 
 /// The first character of `i` for messages (`end of input` when empty).

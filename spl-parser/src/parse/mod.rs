@@ -51,17 +51,12 @@ pub(crate) enum Start {
 
 fn to_parse_error(cx: &Cx<'_>, e: nom::Err<PErr<'_>>) -> ParseError {
     match e {
-        nom::Err::Incomplete(_) => ParseError::new(
-            "unexpected end of input",
-            Span::new(cx.text.len(), cx.text.len()),
-        ),
+        nom::Err::Incomplete(_) => ParseError::new("unexpected end of input", Span::new(cx.text.len(), cx.text.len())),
         nom::Err::Error(p) | nom::Err::Failure(p) => {
             let start = cx.pos(p.input);
             let end = (start + p.len.max(1)).min(cx.text.len());
             let end = cx.text.ceil_char_boundary(end);
-            let message = p
-                .message
-                .unwrap_or_else(|| format!("unexpected {}", lex::shown(p.input)));
+            let message = p.message.unwrap_or_else(|| format!("unexpected {}", lex::shown(p.input)));
             ParseError::new(message, Span::new(start, end))
         }
     }
@@ -139,16 +134,9 @@ fn split_with<'a>(s: &'a str, parens: bool) -> Result<Option<Vec<&'a str>>, nom:
     Ok(Some(parts))
 }
 
-pub(crate) fn pipeline_in<'a>(
-    cx: &Cx<'a>,
-    s: &'a str,
-    start: Start,
-) -> Result<Pipeline, nom::Err<PErr<'a>>> {
+pub(crate) fn pipeline_in<'a>(cx: &Cx<'a>, s: &'a str, start: Start) -> Result<Pipeline, nom::Err<PErr<'a>>> {
     let parts = split_pipes(s)?;
-    let span = Span::new(
-        cx.pos(s) + (s.len() - s.trim_start().len()),
-        cx.pos(s) + s.trim_end().len(),
-    );
+    let span = Span::new(cx.pos(s) + (s.len() - s.trim_start().len()), cx.pos(s) + s.trim_end().len());
     let mut commands = Vec::new();
     for (n, part) in parts.iter().enumerate() {
         let lead = part.len() - part.trim_start().len();
@@ -166,22 +154,14 @@ pub(crate) fn pipeline_in<'a>(
                     });
                 }
                 if parts.len() == 1 && start != Start::Top {
-                    return Err(lex::err(
-                        seg,
-                        1,
-                        "expected a search or command inside `[ ]`",
-                    ));
+                    return Err(lex::err(seg, 1, "expected a search or command inside `[ ]`"));
                 }
                 continue;
             }
-            let first = lex::ident(seg)
-                .map(|(_, w)| w.to_ascii_lowercase())
-                .unwrap_or_default();
+            let first = lex::ident(seg).map(|(_, w)| w.to_ascii_lowercase()).unwrap_or_default();
             let explicit = match start {
                 Start::Top => first == "search" && lex::kw("search", seg).is_some(),
-                Start::Subsearch => {
-                    GENERATING.contains(&first.as_str()) && lex::kw(&first, seg).is_some()
-                }
+                Start::Subsearch => GENERATING.contains(&first.as_str()) && lex::kw(&first, seg).is_some(),
                 Start::Commands => true,
             };
             if !explicit {
@@ -214,20 +194,11 @@ fn command<'a>(cx: &Cx<'a>, seg: &'a str) -> Result<Command, nom::Err<PErr<'a>>>
     let lname = name.to_ascii_lowercase();
     let name_span = cx.span(seg, body);
     let body = command::body(cx, &lname, body)?;
-    Ok(Command {
-        name: lname,
-        name_span,
-        body,
-        span: Span::new(cx.pos(seg), cx.pos(seg) + seg.len()),
-    })
+    Ok(Command { name: lname, name_span, body, span: Span::new(cx.pos(seg), cx.pos(seg) + seg.len()) })
 }
 
 /// Parse `[ ... ]` at the start of `i`: the inner pipeline and the rest after `]`.
-pub(crate) fn subsearch<'a>(
-    cx: &Cx<'a>,
-    i: &'a str,
-    start: Start,
-) -> PResult<'a, (Pipeline, Span)> {
+pub(crate) fn subsearch<'a>(cx: &Cx<'a>, i: &'a str, start: Start) -> PResult<'a, (Pipeline, Span)> {
     let (rest, inner) = lex::balanced(i, '[', ']')?;
     let _guard = cx.enter_weighted(i, lex::SUBSEARCH_WEIGHT)?;
     let pipeline = pipeline_in(cx, inner, start)?;

@@ -8,10 +8,7 @@ use super::Start;
 use crate::ast::*;
 
 /// A whole search expression; `None` when `s` is blank. All of `s` must be consumed.
-pub fn search_body<'a>(
-    cx: &Cx<'a>,
-    s: &'a str,
-) -> Result<Option<SearchExpr>, nom::Err<lex::PErr<'a>>> {
+pub fn search_body<'a>(cx: &Cx<'a>, s: &'a str) -> Result<Option<SearchExpr>, nom::Err<lex::PErr<'a>>> {
     let i = sp(s);
     if i.is_empty() {
         return Ok(None);
@@ -22,11 +19,7 @@ pub fn search_body<'a>(
         return Err(lex::err(rest, 1, "unbalanced `)`"));
     }
     if !rest.is_empty() {
-        return Err(lex::err(
-            rest,
-            1,
-            format!("unexpected {}", lex::shown(rest)),
-        ));
+        return Err(lex::err(rest, 1, format!("unexpected {}", lex::shown(rest))));
     }
     Ok(Some(e))
 }
@@ -67,11 +60,7 @@ fn and_expr<'a>(cx: &Cx<'a>, i: &'a str) -> PResult<'a, SearchExpr> {
         items.push(e);
         i = rest;
     }
-    let e = if items.len() == 1 {
-        items.pop().unwrap_or(SearchExpr::And(Vec::new()))
-    } else {
-        SearchExpr::And(items)
-    };
+    let e = if items.len() == 1 { items.pop().unwrap_or(SearchExpr::And(Vec::new())) } else { SearchExpr::And(items) };
     Ok((i, e))
 }
 
@@ -89,11 +78,7 @@ fn or_expr<'a>(cx: &Cx<'a>, i: &'a str) -> PResult<'a, SearchExpr> {
         items.push(e);
         i = rest;
     }
-    let e = if items.len() == 1 {
-        items.pop().unwrap_or(SearchExpr::Or(Vec::new()))
-    } else {
-        SearchExpr::Or(items)
-    };
+    let e = if items.len() == 1 { items.pop().unwrap_or(SearchExpr::Or(Vec::new())) } else { SearchExpr::Or(items) };
     Ok((i, e))
 }
 
@@ -104,11 +89,7 @@ fn not_expr<'a>(cx: &Cx<'a>, i: &'a str) -> PResult<'a, SearchExpr> {
     while let Some(after) = op_kw("NOT", i) {
         nots.push(cx.pos(i));
         if nots.len() > lex::MAX_DEPTH {
-            return fail(
-                i,
-                3,
-                format!("nested more than {} levels deep", lex::MAX_DEPTH),
-            );
+            return fail(i, 3, format!("nested more than {} levels deep", lex::MAX_DEPTH));
         }
         let after = sp(after);
         if ends_group(after) {
@@ -150,27 +131,13 @@ fn primary<'a>(cx: &Cx<'a>, i: &'a str) -> PResult<'a, SearchExpr> {
     }
     if i.starts_with('"') {
         let (rest, text) = lex::quoted(i, false)?;
-        let name = FieldName {
-            name: text.clone(),
-            span: cx.span(i, rest),
-        };
+        let name = FieldName { name: text.clone(), span: cx.span(i, rest) };
         // A quoted string directly followed by an operator names a field.
         if let Some(r) = comparison(cx, i, &name, rest)? {
             return Ok(r);
         }
-        let value = SearchValue {
-            text,
-            quoted: true,
-            span: name.span,
-        };
-        return Ok((
-            rest,
-            SearchExpr::Term {
-                value,
-                kind: TermKind::Phrase,
-                span: name.span,
-            },
-        ));
+        let value = SearchValue { text, quoted: true, span: name.span };
+        return Ok((rest, SearchExpr::Term { value, kind: TermKind::Phrase, span: name.span }));
     }
     for (word, kind) in [("TERM", TermKind::Term), ("CASE", TermKind::Case)] {
         if let Some(after) = lex::kw(word, i).filter(|a| a.starts_with('(')) {
@@ -181,14 +148,7 @@ fn primary<'a>(cx: &Cx<'a>, i: &'a str) -> PResult<'a, SearchExpr> {
                 _ => (lex::unescape_bare(t), false),
             };
             let span = cx.span(i, rest);
-            return Ok((
-                rest,
-                SearchExpr::Term {
-                    value: SearchValue { text, quoted, span },
-                    kind,
-                    span,
-                },
-            ));
+            return Ok((rest, SearchExpr::Term { value: SearchValue { text, quoted, span }, kind, span }));
         }
     }
     // Uppercase OR/AND are operators, never terms: a search cannot begin with one, nor follow
@@ -203,45 +163,19 @@ fn primary<'a>(cx: &Cx<'a>, i: &'a str) -> PResult<'a, SearchExpr> {
     let (head, rest) = i.split_at(end);
     if head.is_empty() {
         if i.starts_with(['=', '<', '>', '!']) {
-            return fail(
-                i,
-                1,
-                format!("expected a field name before {}", lex::shown(i)),
-            );
+            return fail(i, 1, format!("expected a field name before {}", lex::shown(i)));
         }
-        return fail(
-            i,
-            1,
-            format!("expected a search term, found {}", lex::shown(i)),
-        );
+        return fail(i, 1, format!("expected a search term, found {}", lex::shown(i)));
     }
-    let name = FieldName {
-        name: head.to_string(),
-        span: cx.span(i, rest),
-    };
+    let name = FieldName { name: head.to_string(), span: cx.span(i, rest) };
     if let Some(r) = comparison(cx, i, &name, rest)? {
         return Ok(r);
     }
     // A bare term; balanced parentheses may continue it (`foo(bar)`).
-    let (rest, word) = if rest.starts_with('(') {
-        lex::bare_value(i, false)
-    } else {
-        (rest, head)
-    };
+    let (rest, word) = if rest.starts_with('(') { lex::bare_value(i, false) } else { (rest, head) };
     let span = cx.span(i, rest);
-    let value = SearchValue {
-        text: lex::unescape_bare(word),
-        quoted: false,
-        span,
-    };
-    Ok((
-        rest,
-        SearchExpr::Term {
-            value,
-            kind: TermKind::Word,
-            span,
-        },
-    ))
+    let value = SearchValue { text: lex::unescape_bare(word), quoted: false, span };
+    Ok((rest, SearchExpr::Term { value, kind: TermKind::Word, span }))
 }
 
 /// End of a field name or bare term: whitespace, an operator, a quote, a paren or a bracket.
@@ -288,22 +222,10 @@ fn comparison<'a>(
         let v = sp(after);
         let (rest, value) = value(cx, v, false)?;
         if value.text.is_empty() && !value.quoted {
-            return Err(lex::err(
-                j,
-                oplen,
-                format!("expected a value after `{}`", &j[..oplen]),
-            ));
+            return Err(lex::err(j, oplen, format!("expected a value after `{}`", &j[..oplen])));
         }
         let span = cx.span(start, rest);
-        return Ok(Some((
-            rest,
-            SearchExpr::Compare {
-                field: name.clone(),
-                op,
-                value,
-                span,
-            },
-        )));
+        return Ok(Some((rest, SearchExpr::Compare { field: name.clone(), op, value, span })));
     }
     if let Some(after) = lex::kw("IN", j) {
         let open = sp(after);
@@ -316,14 +238,7 @@ fn comparison<'a>(
             k = sp(k);
             if let Some(r) = k.strip_prefix(')') {
                 let span = cx.span(start, r);
-                return Ok(Some((
-                    r,
-                    SearchExpr::In {
-                        field: name.clone(),
-                        values,
-                        span,
-                    },
-                )));
+                return Ok(Some((r, SearchExpr::In { field: name.clone(), values, span })));
             }
             if k.is_empty() {
                 return Err(lex::err(open, 1, "unbalanced `(`"));
@@ -335,14 +250,7 @@ fn comparison<'a>(
             }
             let (r, v) = value(cx, k, true)?;
             if v.text.is_empty() && !v.quoted {
-                return Err(lex::err(
-                    k,
-                    1,
-                    format!(
-                        "expected a value or `)` in `IN (...)`, found {}",
-                        lex::shown(k)
-                    ),
-                ));
+                return Err(lex::err(k, 1, format!("expected a value or `)` in `IN (...)`, found {}", lex::shown(k))));
             }
             values.push(v);
             k = sp(r);
@@ -358,22 +266,8 @@ fn comparison<'a>(
 fn value<'a>(cx: &Cx<'a>, i: &'a str, in_list: bool) -> PResult<'a, SearchValue> {
     if i.starts_with('"') {
         let (rest, text) = lex::quoted(i, false)?;
-        return Ok((
-            rest,
-            SearchValue {
-                text,
-                quoted: true,
-                span: cx.span(i, rest),
-            },
-        ));
+        return Ok((rest, SearchValue { text, quoted: true, span: cx.span(i, rest) }));
     }
     let (rest, raw) = lex::bare_value(i, in_list);
-    Ok((
-        rest,
-        SearchValue {
-            text: lex::unescape_bare(raw),
-            quoted: false,
-            span: cx.span(i, rest),
-        },
-    ))
+    Ok((rest, SearchValue { text: lex::unescape_bare(raw), quoted: false, span: cx.span(i, rest) }))
 }

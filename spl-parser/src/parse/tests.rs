@@ -5,18 +5,10 @@ use crate::*;
 /// Compact rendering of a search expression: `(a AND b)`, `(a OR b)`, `NOT a`, `f=v`.
 fn s_show(e: &SearchExpr) -> String {
     match e {
-        SearchExpr::And(v) => format!(
-            "({})",
-            v.iter().map(s_show).collect::<Vec<_>>().join(" AND ")
-        ),
-        SearchExpr::Or(v) => format!(
-            "({})",
-            v.iter().map(s_show).collect::<Vec<_>>().join(" OR ")
-        ),
+        SearchExpr::And(v) => format!("({})", v.iter().map(s_show).collect::<Vec<_>>().join(" AND ")),
+        SearchExpr::Or(v) => format!("({})", v.iter().map(s_show).collect::<Vec<_>>().join(" OR ")),
         SearchExpr::Not(x, _) => format!("NOT {}", s_show(x)),
-        SearchExpr::Compare {
-            field, op, value, ..
-        } => {
+        SearchExpr::Compare { field, op, value, .. } => {
             let op = match op {
                 CmpOp::Eq => "=",
                 CmpOp::Ne => "!=",
@@ -29,15 +21,7 @@ fn s_show(e: &SearchExpr) -> String {
             format!("{}{op}{q}{}{q}", field.name, value.text)
         }
         SearchExpr::In { field, values, .. } => {
-            format!(
-                "{} IN [{}]",
-                field.name,
-                values
-                    .iter()
-                    .map(|v| v.text.as_str())
-                    .collect::<Vec<_>>()
-                    .join("|")
-            )
+            format!("{} IN [{}]", field.name, values.iter().map(|v| v.text.as_str()).collect::<Vec<_>>().join("|"))
         }
         SearchExpr::Term { value, kind, .. } => match kind {
             TermKind::Word => format!("'{}'", value.text),
@@ -64,19 +48,12 @@ fn e_show(e: &Expr) -> String {
         ExprKind::Num(n) => format!("{n}"),
         ExprKind::Field(f) => format!("${f}"),
         ExprKind::Call { name, args } => {
-            format!(
-                "{name}({})",
-                args.iter().map(e_show).collect::<Vec<_>>().join(", ")
-            )
+            format!("{name}({})", args.iter().map(e_show).collect::<Vec<_>>().join(", "))
         }
         ExprKind::Unary { op, expr } => format!("({op:?} {})", e_show(expr)),
         ExprKind::Binary { op, lhs, rhs } => format!("({op:?} {} {})", e_show(lhs), e_show(rhs)),
         ExprKind::In { expr, list } => {
-            format!(
-                "(In {} [{}])",
-                e_show(expr),
-                list.iter().map(e_show).collect::<Vec<_>>().join(", ")
-            )
+            format!("(In {} [{}])", e_show(expr), list.iter().map(e_show).collect::<Vec<_>>().join(", "))
         }
     }
 }
@@ -124,32 +101,20 @@ fn lowercase_or_is_a_term_in_search() {
 #[test]
 fn quoted_name_before_operator_is_a_field() {
     assert_eq!(search(r#""a.b{}"=v"#), "a.b{}=v");
-    assert_eq!(
-        search(r#""result.status" IN ("POLICY")"#),
-        "result.status IN [POLICY]"
-    );
-    assert_eq!(
-        search(r#""just a phrase" x"#),
-        "(\"just a phrase\" AND 'x')"
-    );
+    assert_eq!(search(r#""result.status" IN ("POLICY")"#), "result.status IN [POLICY]");
+    assert_eq!(search(r#""just a phrase" x"#), "(\"just a phrase\" AND 'x')");
 }
 
 #[test]
 fn spaces_around_equals_join_comparison() {
     assert_eq!(search("f = v"), "f=v");
     assert_eq!(search("f= v g =w"), "(f=v AND g=w)");
-    assert_eq!(
-        search(r#"Registry.registry_path = "*\\Run*""#),
-        r#"Registry.registry_path="*\Run*""#
-    );
+    assert_eq!(search(r#"Registry.registry_path = "*\\Run*""#), r#"Registry.registry_path="*\Run*""#);
 }
 
 #[test]
 fn all_comparison_operators_parse() {
-    assert_eq!(
-        search("a==1 b!=2 c<3 d<=4 e>5 f>=6"),
-        "(a=1 AND b!=2 AND c<3 AND d<=4 AND e>5 AND f>=6)"
-    );
+    assert_eq!(search("a==1 b!=2 c<3 d<=4 e>5 f>=6"), "(a=1 AND b!=2 AND c<3 AND d<=4 AND e>5 AND f>=6)");
 }
 
 #[test]
@@ -166,10 +131,7 @@ fn balanced_parens_stay_in_a_value() {
 
 #[test]
 fn quoted_value_escapes_only_backslash_and_quote() {
-    assert_eq!(
-        search(r#"p="C:\\Windows\\Temp\\*\d\"q""#),
-        r#"p="C:\Windows\Temp\*\d"q""#
-    );
+    assert_eq!(search(r#"p="C:\\Windows\\Temp\\*\d\"q""#), r#"p="C:\Windows\Temp\*\d"q""#);
     assert_eq!(search(r"p=C:\\*Ryuk*"), r"p=C:\*Ryuk*");
 }
 
@@ -180,10 +142,7 @@ fn star_alone_is_a_word_term() {
 
 #[test]
 fn term_and_case_are_terms() {
-    assert_eq!(
-        search("TERM(10.0.0.1) CASE(Foo)"),
-        "(TERM(10.0.0.1) AND CASE(Foo))"
-    );
+    assert_eq!(search("TERM(10.0.0.1) CASE(Foo)"), "(TERM(10.0.0.1) AND CASE(Foo))");
 }
 
 #[test]
@@ -194,10 +153,7 @@ fn empty_search_is_none() {
 
 #[test]
 fn subsearch_in_search_expression() {
-    assert_eq!(
-        search("a NOT [| inputlookup x | fields y]"),
-        "('a' AND NOT [2 commands])"
-    );
+    assert_eq!(search("a NOT [| inputlookup x | fields y]"), "('a' AND NOT [2 commands])");
 }
 
 // --- pipelines ------------------------------------------------------------------------------------
@@ -215,45 +171,30 @@ fn leading_search_keyword_is_the_search_command() {
     let p = parse_pipeline("search index=main foo").unwrap();
     assert_eq!(p.commands.len(), 1);
     assert_eq!(p.commands[0].name_span, Span::new(0, 6));
-    let CommandBody::Search(Some(e)) = &p.commands[0].body else {
-        panic!()
-    };
+    let CommandBody::Search(Some(e)) = &p.commands[0].body else { panic!() };
     assert_eq!(s_show(e), "(index=main AND 'foo')");
     // After a pipe, `search search *` keeps the literal term (Splunk does the same).
-    let CommandBody::Search(Some(e)) = body("| search search *", 0) else {
-        panic!()
-    };
+    let CommandBody::Search(Some(e)) = body("| search search *", 0) else { panic!() };
     assert_eq!(s_show(&e), "('search' AND '*')");
 }
 
 #[test]
 fn pipe_inside_quotes_brackets_parens_does_not_split() {
-    let p =
-        parse_pipeline(r#"a="x|y" | join f [search b | head 1] | eval z=if(a="|", 1, 2)"#).unwrap();
+    let p = parse_pipeline(r#"a="x|y" | join f [search b | head 1] | eval z=if(a="|", 1, 2)"#).unwrap();
     assert_eq!(p.commands.len(), 3);
 }
 
 #[test]
 fn subsearch_may_start_with_generating_command() {
-    for text in [
-        "a [tstats count from datamodel=X by h]",
-        "a [ inputlookup x]",
-        "a [summary model]",
-    ] {
+    for text in ["a [tstats count from datamodel=X by h]", "a [ inputlookup x]", "a [summary model]"] {
         let p = parse_pipeline(text).unwrap();
-        let CommandBody::Search(Some(SearchExpr::And(v))) = &p.commands[0].body else {
-            panic!("{text}")
-        };
-        let SearchExpr::Subsearch(sub, _) = &v[1] else {
-            panic!("{text}")
-        };
+        let CommandBody::Search(Some(SearchExpr::And(v))) = &p.commands[0].body else { panic!("{text}") };
+        let SearchExpr::Subsearch(sub, _) = &v[1] else { panic!("{text}") };
         assert_ne!(sub.commands[0].name, "search", "{text}");
     }
     // Not a generating command: an implicit search.
     let p = parse_pipeline("| join x [foo=1 | head 1]").unwrap();
-    let CommandBody::Subsearch { search, .. } = &p.commands[0].body else {
-        panic!()
-    };
+    let CommandBody::Subsearch { search, .. } = &p.commands[0].body else { panic!() };
     assert_eq!(search.commands[0].name, "search");
 }
 
@@ -264,9 +205,7 @@ fn spans_cover_command_text() {
     let c = &p.commands[1];
     assert_eq!(&text[c.span.start..c.span.end], "eval x = 1 + 2");
     assert_eq!(&text[c.name_span.start..c.name_span.end], "eval");
-    let CommandBody::Eval(a) = &c.body else {
-        panic!()
-    };
+    let CommandBody::Eval(a) = &c.body else { panic!() };
     assert_eq!(&text[a[0].expr.span.start..a[0].expr.span.end], "1 + 2");
 }
 
@@ -283,36 +222,24 @@ fn eval_arithmetic_precedence() {
     assert_eq!(eval("1 + 2 * 3 - 4"), "(Sub (Add 1 (Mul 2 3)) 4)");
     assert_eq!(eval("-a * 2"), "(Mul (Neg $a) 2)");
     assert_eq!(eval(r#"a . "x" . b"#), r#"(Concat (Concat $a "x") $b)"#);
-    assert_eq!(
-        eval("a + 1 > b * 2 = c"),
-        "(Eq (Gt (Add $a 1) (Mul $b 2)) $c)"
-    );
+    assert_eq!(eval("a + 1 > b * 2 = c"), "(Eq (Gt (Add $a 1) (Mul $b 2)) $c)");
 }
 
 #[test]
 fn eval_not_covers_a_whole_comparison() {
-    assert_eq!(
-        eval("NOT new_ace IN (old_values)"),
-        "(Not (In $new_ace [$old_values]))"
-    );
+    assert_eq!(eval("NOT new_ace IN (old_values)"), "(Not (In $new_ace [$old_values]))");
     assert_eq!(eval("NOT a=1 AND b"), "(And (Not (Eq $a 1)) $b)");
 }
 
 #[test]
 fn double_quoted_in_eval_is_string_not_field() {
     assert_eq!(eval(r#""a.b" LIKE "%x%""#), r#"(Like "a.b" "%x%")"#);
-    assert_eq!(
-        eval(r#""C:\\windows\temp\n\d\"""#),
-        "\"C:\\\\windows\\temp\\n\\\\d\\\"\""
-    );
+    assert_eq!(eval(r#""C:\\windows\temp\n\d\"""#), "\"C:\\\\windows\\temp\\n\\\\d\\\"\"");
 }
 
 #[test]
 fn single_quoted_is_a_field() {
-    assert_eq!(
-        eval("'Actor{}.ID' == '<<FIELD>>'"),
-        "(Eq $Actor{}.ID $<<FIELD>>)"
-    );
+    assert_eq!(eval("'Actor{}.ID' == '<<FIELD>>'"), "(Eq $Actor{}.ID $<<FIELD>>)");
 }
 
 #[test]
@@ -337,10 +264,7 @@ fn dotted_and_placeholder_identifiers() {
 
 #[test]
 fn eval_assignments_with_commas_and_quoted_targets() {
-    let CommandBody::Eval(a) = body(r#"| eval a=1, "Some Name"=x=1, 'y'=if(a, "b,c", d)"#, 0)
-    else {
-        panic!()
-    };
+    let CommandBody::Eval(a) = body(r#"| eval a=1, "Some Name"=x=1, 'y'=if(a, "b,c", d)"#, 0) else { panic!() };
     assert_eq!(a.len(), 3);
     assert_eq!(a[1].field.name, "Some Name");
     assert_eq!(e_show(&a[1].expr), "(Eq $x 1)");
@@ -352,22 +276,10 @@ fn eval_assignments_with_commas_and_quoted_targets() {
 #[test]
 fn stats_aggregations_aliases_options_and_by() {
     let text = r#"| stats allnum=t count min(_time) as firstTime values(eval(if(a>1,x,null))) AS "Some Name", dc(x) perc95(y) avg(tcp.*) as tcp.* by a, b c"#;
-    let CommandBody::Stats(s) = body(text, 0) else {
-        panic!()
-    };
+    let CommandBody::Stats(s) = body(text, 0) else { panic!() };
     assert_eq!(s.options[0].key, "allnum");
     let names: Vec<_> = s.aggs.iter().map(|a| a.default_name.as_str()).collect();
-    assert_eq!(
-        names,
-        [
-            "count",
-            "min(_time)",
-            "values(eval(if(a>1,x,null)))",
-            "dc(x)",
-            "perc95(y)",
-            "avg(tcp.*)"
-        ]
-    );
+    assert_eq!(names, ["count", "min(_time)", "values(eval(if(a>1,x,null)))", "dc(x)", "perc95(y)", "avg(tcp.*)"]);
     assert_eq!(s.aggs[1].alias.as_ref().unwrap().name, "firstTime");
     assert_eq!(s.aggs[2].alias.as_ref().unwrap().name, "Some Name");
     assert!(matches!(s.aggs[2].arg, Some(AggArg::Eval(_))));
@@ -379,18 +291,10 @@ fn stats_aggregations_aliases_options_and_by() {
 #[test]
 fn tstats_from_where_by_span() {
     let text = "| tstats summariesonly=false count FROM datamodel=Endpoint.Processes WHERE Processes.process_name=a OR x=y nodename=P BY _time span=1h Processes.dest";
-    let CommandBody::Tstats(t) = body(text, 0) else {
-        panic!()
-    };
+    let CommandBody::Tstats(t) = body(text, 0) else { panic!() };
     let from = t.from.unwrap();
-    assert_eq!(
-        (from.model.as_str(), from.dataset.as_deref()),
-        ("Endpoint", Some("Processes"))
-    );
-    assert_eq!(
-        s_show(t.where_.as_ref().unwrap()),
-        "((Processes.process_name=a OR x=y) AND nodename=P)"
-    );
+    assert_eq!((from.model.as_str(), from.dataset.as_deref()), ("Endpoint", Some("Processes")));
+    assert_eq!(s_show(t.where_.as_ref().unwrap()), "((Processes.process_name=a OR x=y) AND nodename=P)");
     assert_eq!(t.span.unwrap().value, "1h");
     assert_eq!(t.by.len(), 2);
     assert_eq!(t.options.len(), 1);
@@ -398,14 +302,10 @@ fn tstats_from_where_by_span() {
 
 #[test]
 fn tstats_from_datamodel_colon_and_mstats_where_first() {
-    let CommandBody::Tstats(t) = body("| tstats count from datamodel:Web by Web.url", 0) else {
-        panic!()
-    };
+    let CommandBody::Tstats(t) = body("| tstats count from datamodel:Web by Web.url", 0) else { panic!() };
     assert_eq!(t.from.unwrap().model, "Web");
-    let CommandBody::Tstats(t) = body(
-        "| mstats avg(_value) as v where index=m metric_name=cpu by host span=5m",
-        0,
-    ) else {
+    let CommandBody::Tstats(t) = body("| mstats avg(_value) as v where index=m metric_name=cpu by host span=5m", 0)
+    else {
         panic!()
     };
     assert!(t.from.is_none() && t.where_.is_some() && t.span.is_some());
@@ -414,84 +314,53 @@ fn tstats_from_datamodel_colon_and_mstats_where_first() {
 
 #[test]
 fn rename_pairs_with_and_without_commas() {
-    let CommandBody::Rename(r) = body(r#"| rename a AS b, c.* as * "x y" as z p as q"#, 0) else {
-        panic!()
-    };
-    let pairs: Vec<_> = r
-        .iter()
-        .map(|p| (p.from.name.as_str(), p.to.name.as_str()))
-        .collect();
+    let CommandBody::Rename(r) = body(r#"| rename a AS b, c.* as * "x y" as z p as q"#, 0) else { panic!() };
+    let pairs: Vec<_> = r.iter().map(|p| (p.from.name.as_str(), p.to.name.as_str())).collect();
     assert_eq!(pairs, [("a", "b"), ("c.*", "*"), ("x y", "z"), ("p", "q")]);
 }
 
 #[test]
 fn fields_minus_and_table() {
-    assert!(matches!(
-        body("| fields - a, b*", 0),
-        CommandBody::Fields { remove: true, .. }
-    ));
-    let CommandBody::Table(t) = body("| table _time, a b*", 0) else {
-        panic!()
-    };
+    assert!(matches!(body("| fields - a, b*", 0), CommandBody::Fields { remove: true, .. }));
+    let CommandBody::Table(t) = body("| table _time, a b*", 0) else { panic!() };
     assert_eq!(t.len(), 3);
 }
 
 #[test]
 fn convert_sort_head_dedup_fillnull() {
-    let CommandBody::Convert {
-        options,
-        conversions,
-    } = body(
-        r#"| convert timeformat="%Y" ctime(firstTime) ctime(x) AS y"#,
-        0,
-    )
+    let CommandBody::Convert { options, conversions } =
+        body(r#"| convert timeformat="%Y" ctime(firstTime) ctime(x) AS y"#, 0)
     else {
         panic!()
     };
     assert_eq!(options[0].value, "%Y");
     assert_eq!(conversions[1].alias.as_ref().unwrap().name, "y");
-    let CommandBody::Sort { limit, keys, .. } = body("| sort 20 - count, +num(x)", 0) else {
-        panic!()
-    };
+    let CommandBody::Sort { limit, keys, .. } = body("| sort 20 - count, +num(x)", 0) else { panic!() };
     assert_eq!(limit, Some(20));
     assert!(keys[0].descending && !keys[1].descending);
     assert_eq!(keys[1].how.as_deref(), Some("num"));
-    assert!(matches!(
-        body("| head 5", 0),
-        CommandBody::Head { count: Some(5), .. }
-    ));
+    assert!(matches!(body("| head 5", 0), CommandBody::Head { count: Some(5), .. }));
     assert!(matches!(body("| dedup user", 0), CommandBody::Dedup { .. }));
-    let CommandBody::Fillnull { options, fields } = body("| fillnull value=NULL a b", 0) else {
-        panic!()
-    };
+    let CommandBody::Fillnull { options, fields } = body("| fillnull value=NULL a b", 0) else { panic!() };
     assert_eq!((options.len(), fields.len()), (1, 2));
 }
 
 #[test]
 fn rex_and_regex_forms() {
-    let CommandBody::Rex { options, pattern } =
-        body(r#"| rex field=x max_match=0 "(?<a>\d+)\\\\""#, 0)
-    else {
+    let CommandBody::Rex { options, pattern } = body(r#"| rex field=x max_match=0 "(?<a>\d+)\\\\""#, 0) else {
         panic!()
     };
     assert_eq!(options.len(), 2);
     assert_eq!(pattern.value, r"(?<a>\d+)\\");
-    let CommandBody::Regex { field, negated, .. } = body(r#"| regex f!="re""#, 0) else {
-        panic!()
-    };
+    let CommandBody::Regex { field, negated, .. } = body(r#"| regex f!="re""#, 0) else { panic!() };
     assert!(negated && field.unwrap().name == "f");
-    assert!(matches!(
-        body(r#"| regex "re""#, 0),
-        CommandBody::Regex { field: None, .. }
-    ));
+    assert!(matches!(body(r#"| regex "re""#, 0), CommandBody::Regex { field: None, .. }));
 }
 
 #[test]
 fn lookup_inputs_and_outputs() {
     let text = "| lookup update=true t a AS b, c OUTPUTNEW d AS e f";
-    let CommandBody::Lookup(l) = body(text, 0) else {
-        panic!()
-    };
+    let CommandBody::Lookup(l) = body(text, 0) else { panic!() };
     assert_eq!(l.name.name, "t");
     assert_eq!(l.inputs.len(), 2);
     assert!(l.output_new);
@@ -500,10 +369,7 @@ fn lookup_inputs_and_outputs() {
 
 #[test]
 fn inputlookup_with_where_and_trailing_option() {
-    let CommandBody::Inputlookup {
-        options, where_, ..
-    } = body("| inputlookup x append=t where a=1 OR b=2", 0)
-    else {
+    let CommandBody::Inputlookup { options, where_, .. } = body("| inputlookup x append=t where a=1 OR b=2", 0) else {
         panic!()
     };
     assert_eq!(options.len(), 1);
@@ -512,12 +378,7 @@ fn inputlookup_with_where_and_trailing_option() {
 
 #[test]
 fn join_with_option_glued_to_subsearch() {
-    let CommandBody::Subsearch {
-        options,
-        fields,
-        search,
-    } = body("| join f type=inner[| tstats count by f]", 0)
-    else {
+    let CommandBody::Subsearch { options, fields, search } = body("| join f type=inner[| tstats count by f]", 0) else {
         panic!()
     };
     assert_eq!(options[0].value, "inner");
@@ -527,10 +388,7 @@ fn join_with_option_glued_to_subsearch() {
 
 #[test]
 fn foreach_keeps_template_text() {
-    let CommandBody::Foreach {
-        fields, template, ..
-    } = body("| foreach a* [ eval x='<<FIELD>>' ]", 0)
-    else {
+    let CommandBody::Foreach { fields, template, .. } = body("| foreach a* [ eval x='<<FIELD>>' ]", 0) else {
         panic!()
     };
     assert_eq!(fields[0].name, "a*");
@@ -539,18 +397,11 @@ fn foreach_keeps_template_text() {
 
 #[test]
 fn unknown_commands_are_generic() {
-    let CommandBody::Generic(args) = body(r#"| spath input=x path=a{}.b | mvexpand y"#, 0) else {
-        panic!()
-    };
+    let CommandBody::Generic(args) = body(r#"| spath input=x path=a{}.b | mvexpand y"#, 0) else { panic!() };
     assert_eq!(args.len(), 2);
-    let CommandBody::Generic(args) = body(r#"| replace "a" WITH "b" IN f, g"#, 0) else {
-        panic!()
-    };
+    let CommandBody::Generic(args) = body(r#"| replace "a" WITH "b" IN f, g"#, 0) else { panic!() };
     assert!(args.iter().any(|a| matches!(a, Arg::Comma(_))));
-    let CommandBody::Generic(args) = body(
-        r#"| transaction user startswith=(EventCode=1) maxspan=5m"#,
-        0,
-    ) else {
+    let CommandBody::Generic(args) = body(r#"| transaction user startswith=(EventCode=1) maxspan=5m"#, 0) else {
         panic!()
     };
     assert_eq!(args.len(), 3);
@@ -571,18 +422,9 @@ fn leading_or_doubled_boolean_operator_is_an_error() {
     let e = err("search OR a=1 b=2");
     assert_eq!(e.message, "expected a search term before `OR`");
     assert_eq!(e.span.start, 7);
-    assert_eq!(
-        err("search (OR x)").message,
-        "expected a search term before `OR`"
-    );
-    assert_eq!(
-        err("search x OR OR y").message,
-        "expected a search term before `OR`"
-    );
-    assert_eq!(
-        err("search x AND AND y").message,
-        "expected a search term before `AND`"
-    );
+    assert_eq!(err("search (OR x)").message, "expected a search term before `OR`");
+    assert_eq!(err("search x OR OR y").message, "expected a search term before `OR`");
+    assert_eq!(err("search x AND AND y").message, "expected a search term before `AND`");
     assert_eq!(err("AND x").message, "expected a search term before `AND`");
     // Lowercase words and quoted phrases are still terms.
     assert!(parse_pipeline("search or x \"OR\"").is_ok());
@@ -600,11 +442,7 @@ fn unbalanced_paren_points_at_open() {
 #[test]
 fn rename_without_as_is_an_error() {
     let e = err("| rename a b");
-    assert!(
-        e.message.starts_with("expected `AS` after `a`"),
-        "{}",
-        e.message
-    );
+    assert!(e.message.starts_with("expected `AS` after `a`"), "{}", e.message);
 }
 
 #[test]
@@ -629,11 +467,7 @@ fn garbage_is_an_error() {
 #[test]
 fn error_caret_points_into_original_macro_text() {
     let mut t = MacroTable::default();
-    t.insert(MacroDef {
-        name: "src".into(),
-        arguments: vec![],
-        definition: "sourcetype=x OR source=y".into(),
-    });
+    t.insert(MacroDef { name: "src".into(), arguments: vec![], definition: "sourcetype=x OR source=y".into() });
     let original = "`src` EventCode= | stats count";
     let ex = expand(original, &t).unwrap();
     let e = parse_pipeline(&ex.text).unwrap_err();
@@ -643,11 +477,7 @@ fn error_caret_points_into_original_macro_text() {
         "error: expected a value after `=`\n  |\n1 | `src` EventCode= | stats count\n  |                ^"
     );
     // An error inside macro text underlines the whole call.
-    t.insert(MacroDef {
-        name: "bad".into(),
-        arguments: vec![],
-        definition: "x=".into(),
-    });
+    t.insert(MacroDef { name: "bad".into(), arguments: vec![], definition: "x=".into() });
     let ex = expand("a `bad` | head", &t).unwrap();
     let e = parse_pipeline(&ex.text).unwrap_err();
     assert_eq!(ex.original_span(e.span), Span::new(2, 7));
@@ -657,22 +487,12 @@ fn error_caret_points_into_original_macro_text() {
 
 #[test]
 fn deep_nesting_is_an_error_not_a_crash() {
-    for open in [
-        "(",
-        "NOT ",
-        "[search ",
-        "| eval x=(",
-        "| where -",
-        "| eval x=f(",
-    ] {
+    for open in ["(", "NOT ", "[search ", "| eval x=(", "| where -", "| eval x=f("] {
         let text = format!("a {}", open.repeat(5000));
         let _ = parse_pipeline(&text);
     }
     let deep = format!("{}a{}", "(".repeat(500), ")".repeat(500));
-    assert!(parse_pipeline(&deep)
-        .unwrap_err()
-        .message
-        .contains("nested more than"));
+    assert!(parse_pipeline(&deep).unwrap_err().message.contains("nested more than"));
     let ok = format!("{}a{}", "(".repeat(50), ")".repeat(50));
     assert!(parse_pipeline(&ok).is_ok());
     let deep_eval = format!("| eval x={}1{}", "abs(".repeat(500), ")".repeat(500));
@@ -744,10 +564,7 @@ fn nesting_just_under_the_limit_fits_the_stack() {
     let subs = format!("a {}b{}", "[search ".repeat(m), "]".repeat(m));
     assert!(parse_pipeline(&subs).is_ok());
     let subs = format!("a {}b{}", "[search ".repeat(m + 1), "]".repeat(m + 1));
-    assert!(parse_pipeline(&subs)
-        .unwrap_err()
-        .message
-        .contains("nested more than"));
+    assert!(parse_pipeline(&subs).unwrap_err().message.contains("nested more than"));
     let k = lex_depth() / (super::lex::SUBSEARCH_WEIGHT + 1);
     let mixed = format!("a {}b{}", "[search (".repeat(k), ")]".repeat(k));
     assert!(parse_pipeline(&mixed).is_ok());

@@ -39,9 +39,7 @@ pub(super) fn like(a: &[EvalValue], _: &FnContext) -> R {
         return Ok(EvalValue::Null);
     }
     let re = regex_util::compile(&like_to_regex(&p))?;
-    Ok(EvalValue::Bool(
-        v.atoms().iter().any(|x| re.is_match(&x.as_str())),
-    ))
+    Ok(EvalValue::Bool(v.atoms().iter().any(|x| re.is_match(&x.as_str()))))
 }
 
 /// `match(s, regex)`: unanchored regex search; true when any value matches.
@@ -53,9 +51,7 @@ pub(super) fn match_(a: &[EvalValue], _: &FnContext) -> R {
         return Ok(EvalValue::Null);
     }
     let re = regex_util::compile(&p)?;
-    Ok(EvalValue::Bool(
-        v.atoms().iter().any(|x| re.is_match(&x.as_str())),
-    ))
+    Ok(EvalValue::Bool(v.atoms().iter().any(|x| re.is_match(&x.as_str()))))
 }
 
 /// Does `ip` fall in `cidr` (IPv4 or IPv6; a bare address is a single-host network)?
@@ -78,9 +74,7 @@ pub(super) fn cidrmatch(a: &[EvalValue], _: &FnContext) -> R {
     if ip.is_null() {
         return Ok(EvalValue::Null);
     }
-    Ok(EvalValue::Bool(
-        ip.atoms().iter().any(|x| cidr_contains(&cidr, &x.as_str())),
-    ))
+    Ok(EvalValue::Bool(ip.atoms().iter().any(|x| cidr_contains(&cidr, &x.as_str()))))
 }
 
 /// `ipmask(mask, ip)`: IPv4 address ANDed with the dotted mask; null when either is invalid.
@@ -89,9 +83,7 @@ pub(super) fn ipmask(a: &[EvalValue], _: &FnContext) -> R {
         return Ok(EvalValue::Null);
     };
     match (m.trim().parse::<Ipv4Addr>(), ip.trim().parse::<Ipv4Addr>()) {
-        (Ok(m), Ok(ip)) => Ok(EvalValue::str(
-            Ipv4Addr::from(u32::from(m) & u32::from(ip)).to_string(),
-        )),
+        (Ok(m), Ok(ip)) => Ok(EvalValue::str(Ipv4Addr::from(u32::from(m) & u32::from(ip)).to_string())),
         _ => Ok(EvalValue::Null),
     }
 }
@@ -108,11 +100,7 @@ fn atoms_equal(x: &Atom, y: &Atom) -> bool {
 pub(super) fn in_(a: &[EvalValue], _: &FnContext) -> R {
     let field = arg(a, 0).atoms();
     let cands: Vec<Atom> = a.iter().skip(1).flat_map(|v| v.atoms()).collect();
-    Ok(EvalValue::Bool(
-        field
-            .iter()
-            .any(|f| cands.iter().any(|c| atoms_equal(f, c))),
-    ))
+    Ok(EvalValue::Bool(field.iter().any(|f| cands.iter().any(|c| atoms_equal(f, c)))))
 }
 
 pub(super) fn isnull(a: &[EvalValue], _: &FnContext) -> R {
@@ -133,21 +121,13 @@ fn single(v: &EvalValue) -> Option<&Atom> {
 /// Field values are untyped text, so a numeric-looking string counts as a number (as Splunk
 /// types extracted field values).
 pub(super) fn isnum(a: &[EvalValue], _: &FnContext) -> R {
-    Ok(EvalValue::Bool(
-        single(arg(a, 0)).and_then(Atom::to_num).is_some(),
-    ))
+    Ok(EvalValue::Bool(single(arg(a, 0)).and_then(Atom::to_num).is_some()))
 }
 pub(super) fn isint(a: &[EvalValue], _: &FnContext) -> R {
-    Ok(EvalValue::Bool(
-        single(arg(a, 0))
-            .and_then(Atom::to_num)
-            .is_some_and(|n| n.fract() == 0.0),
-    ))
+    Ok(EvalValue::Bool(single(arg(a, 0)).and_then(Atom::to_num).is_some_and(|n| n.fract() == 0.0)))
 }
 pub(super) fn isstr(a: &[EvalValue], _: &FnContext) -> R {
-    Ok(EvalValue::Bool(
-        single(arg(a, 0)).is_some_and(|x| x.to_num().is_none()),
-    ))
+    Ok(EvalValue::Bool(single(arg(a, 0)).is_some_and(|x| x.to_num().is_none())))
 }
 pub(super) fn isbool(a: &[EvalValue], _: &FnContext) -> R {
     Ok(EvalValue::Bool(matches!(arg(a, 0), EvalValue::Bool(_))))
@@ -165,10 +145,7 @@ pub(super) fn false_(_: &[EvalValue], _: &FnContext) -> R {
 
 /// First non-null argument; the empty string is a value, not null.
 pub(super) fn coalesce(a: &[EvalValue], _: &FnContext) -> R {
-    Ok(a.iter()
-        .find(|v| !v.is_null())
-        .cloned()
-        .unwrap_or(EvalValue::Null))
+    Ok(a.iter().find(|v| !v.is_null()).cloned().unwrap_or(EvalValue::Null))
 }
 
 /// `nullif(a, b)`: null when the two are equal, else `a`.
@@ -235,11 +212,7 @@ pub(super) fn tostring(a: &[EvalValue], _: &FnContext) -> R {
             }
             "commas" => {
                 // Splunk: commas rounds to two decimals when the number has a fraction.
-                let body = if n.fract() == 0.0 {
-                    format!("{n:.0}")
-                } else {
-                    format!("{n:.2}")
-                };
+                let body = if n.fract() == 0.0 { format!("{n:.0}") } else { format!("{n:.2}") };
                 group_thousands(&body)
             }
             "duration" => format_duration(n),
@@ -282,13 +255,7 @@ pub(super) fn tonumber(a: &[EvalValue], _: &FnContext) -> R {
         Some(r) => (true, r),
         None => (false, t.strip_prefix('+').unwrap_or(t)),
     };
-    let t = if base == 16 {
-        t.strip_prefix("0x")
-            .or_else(|| t.strip_prefix("0X"))
-            .unwrap_or(t)
-    } else {
-        t
-    };
+    let t = if base == 16 { t.strip_prefix("0x").or_else(|| t.strip_prefix("0X")).unwrap_or(t) } else { t };
     Ok(match u128::from_str_radix(t, base) {
         Ok(u) if !t.starts_with('+') => {
             let f = u as f64;
@@ -338,18 +305,12 @@ mod tests {
         assert_eq!(c("like", vec![s("abc"), s("a.c")]), Bool(false));
         assert_eq!(c("like", vec![s("50%"), s(r"50\%")]), Bool(true));
         assert_eq!(c("like", vec![Null, s("%")]), Null);
-        assert_eq!(
-            c("like", vec![mv(&["x", "cmd.exe"]), s("%.exe")]),
-            Bool(true)
-        );
+        assert_eq!(c("like", vec![mv(&["x", "cmd.exe"]), s("%.exe")]), Bool(true));
     }
 
     #[test]
     fn match_is_unanchored_and_case_sensitive() {
-        assert_eq!(
-            c("match", vec![s("C:\\Windows\\cmd.exe"), s(r"cmd\.exe$")]),
-            Bool(true)
-        );
+        assert_eq!(c("match", vec![s("C:\\Windows\\cmd.exe"), s(r"cmd\.exe$")]), Bool(true));
         assert_eq!(c("match", vec![s("CMD.EXE"), s(r"cmd")]), Bool(false));
         assert_eq!(c("match", vec![s("CMD.EXE"), s(r"(?i)cmd")]), Bool(true));
         assert_eq!(c("match", vec![Null, s("x")]), Null);
@@ -357,39 +318,18 @@ mod tests {
 
     #[test]
     fn cidrmatch_ipv4_ipv6_and_garbage() {
-        assert_eq!(
-            c("cidrmatch", vec![s("10.0.0.0/8"), s("10.1.2.3")]),
-            Bool(true)
-        );
-        assert_eq!(
-            c("cidrmatch", vec![s("10.0.0.0/8"), s("11.1.2.3")]),
-            Bool(false)
-        );
-        assert_eq!(
-            c("cidrmatch", vec![s("2001:db8::/32"), s("2001:db8::1")]),
-            Bool(true)
-        );
-        assert_eq!(
-            c("cidrmatch", vec![s("10.0.0.0/8"), s("not-an-ip")]),
-            Bool(false)
-        );
-        assert_eq!(
-            c("cidrmatch", vec![s("garbage"), s("10.0.0.1")]),
-            Bool(false)
-        );
-        assert_eq!(
-            c("cidrmatch", vec![s("10.0.0.1"), s("10.0.0.1")]),
-            Bool(true)
-        );
+        assert_eq!(c("cidrmatch", vec![s("10.0.0.0/8"), s("10.1.2.3")]), Bool(true));
+        assert_eq!(c("cidrmatch", vec![s("10.0.0.0/8"), s("11.1.2.3")]), Bool(false));
+        assert_eq!(c("cidrmatch", vec![s("2001:db8::/32"), s("2001:db8::1")]), Bool(true));
+        assert_eq!(c("cidrmatch", vec![s("10.0.0.0/8"), s("not-an-ip")]), Bool(false));
+        assert_eq!(c("cidrmatch", vec![s("garbage"), s("10.0.0.1")]), Bool(false));
+        assert_eq!(c("cidrmatch", vec![s("10.0.0.1"), s("10.0.0.1")]), Bool(true));
     }
 
     #[test]
     fn ipmask_ands_octets() {
         // Splunk: ipmask("255.255.255.0", "192.168.1.5") = "192.168.1.0".
-        assert_eq!(
-            t("ipmask", vec![s("255.255.255.0"), s("192.168.1.5")]),
-            "192.168.1.0"
-        );
+        assert_eq!(t("ipmask", vec![s("255.255.255.0"), s("192.168.1.5")]), "192.168.1.0");
         assert_eq!(c("ipmask", vec![s("x"), s("192.168.1.5")]), Null);
     }
 

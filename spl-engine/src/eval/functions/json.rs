@@ -34,8 +34,7 @@ pub(super) fn atom_to_json(a: &Atom, infer: bool) -> Json {
             }
             let t = s.trim_start();
             if t.starts_with('{') || t.starts_with('[') {
-                if let Ok(j @ (Json::Object(_) | Json::Array(_))) = serde_json::from_str::<Json>(s)
-                {
+                if let Ok(j @ (Json::Object(_) | Json::Array(_))) = serde_json::from_str::<Json>(s) {
                     return j;
                 }
             }
@@ -50,9 +49,7 @@ fn eval_to_json(v: &EvalValue) -> Json {
         EvalValue::Null => Json::Null,
         EvalValue::Bool(b) => Json::Bool(*b),
         EvalValue::Val(Value::One(a)) => atom_to_json(a, false),
-        EvalValue::Val(Value::Many(l)) => {
-            Json::Array(l.iter().map(|a| atom_to_json(a, false)).collect())
-        }
+        EvalValue::Val(Value::Many(l)) => Json::Array(l.iter().map(|a| atom_to_json(a, false)).collect()),
     }
 }
 
@@ -87,10 +84,7 @@ pub(super) fn isarray(a: &[EvalValue], _: &FnContext) -> R {
 }
 
 pub(super) fn isobject(a: &[EvalValue], _: &FnContext) -> R {
-    Ok(EvalValue::Bool(matches!(
-        parse(a, 0),
-        Some(Json::Object(_))
-    )))
+    Ok(EvalValue::Bool(matches!(parse(a, 0), Some(Json::Object(_)))))
 }
 
 /// `json_object(k1, v1, k2, v2, ...)`.
@@ -110,9 +104,7 @@ pub(super) fn json_object(a: &[EvalValue], _: &FnContext) -> R {
 
 /// `json_array(v1, v2, ...)`.
 pub(super) fn json_array(a: &[EvalValue], _: &FnContext) -> R {
-    Ok(EvalValue::str(
-        Json::Array(a.iter().map(eval_to_json).collect()).to_string(),
-    ))
+    Ok(EvalValue::str(Json::Array(a.iter().map(eval_to_json).collect()).to_string()))
 }
 
 /// One step of a spath path.
@@ -238,9 +230,9 @@ fn extract(a: &[EvalValue], to_path: impl Fn(&str) -> Vec<PathSeg>) -> R {
 /// `json_keys(json)`: a JSON array of the top-level keys of an object.
 pub(super) fn json_keys(a: &[EvalValue], _: &FnContext) -> R {
     Ok(match parse(a, 0) {
-        Some(Json::Object(m)) => EvalValue::str(
-            Json::Array(m.keys().map(|k| Json::String(k.clone())).collect()).to_string(),
-        ),
+        Some(Json::Object(m)) => {
+            EvalValue::str(Json::Array(m.keys().map(|k| Json::String(k.clone())).collect()).to_string())
+        }
         _ => EvalValue::Null,
     })
 }
@@ -259,21 +251,13 @@ mod tests {
     use super::*;
     use EvalValue::{Bool, Null};
 
-    const DOC: &str = r#"{"user":{"name":"bob","roles":["admin","dev"]},"items":[{"id":1},{"id":2}],"n":3.5,"ok":true,"z":null}"#;
+    const DOC: &str =
+        r#"{"user":{"name":"bob","roles":["admin","dev"]},"items":[{"id":1},{"id":2}],"n":3.5,"ok":true,"z":null}"#;
 
     #[test]
     fn json_object_and_array_build_json() {
-        assert_eq!(
-            t(
-                "json_object",
-                vec![s("a"), n(1.0), s("b"), s("x"), s("c"), Null]
-            ),
-            r#"{"a":1,"b":"x","c":null}"#
-        );
-        assert_eq!(
-            t("json_array", vec![n(1.0), s("two"), Bool(true)]),
-            r#"[1,"two",true]"#
-        );
+        assert_eq!(t("json_object", vec![s("a"), n(1.0), s("b"), s("x"), s("c"), Null]), r#"{"a":1,"b":"x","c":null}"#);
+        assert_eq!(t("json_array", vec![n(1.0), s("two"), Bool(true)]), r#"[1,"two",true]"#);
         let inner = c("json_object", vec![s("k"), s("v")]);
         assert_eq!(t("json_object", vec![s("o"), inner]), r#"{"o":{"k":"v"}}"#);
         assert!(super::super::call("json_object", vec![s("a")], &ctx()).is_err());
@@ -283,25 +267,16 @@ mod tests {
     fn json_extract_paths() {
         assert_eq!(t("json_extract", vec![s(DOC), s("user.name")]), "bob");
         assert_eq!(t("json_extract", vec![s(DOC), s("user.roles{1}")]), "dev");
-        assert_eq!(
-            t("json_extract", vec![s(DOC), s("user.roles")]),
-            r#"["admin","dev"]"#
-        );
+        assert_eq!(t("json_extract", vec![s(DOC), s("user.roles")]), r#"["admin","dev"]"#);
         assert_eq!(t("json_extract", vec![s(DOC), s("items{}.id")]), "[1,2]");
         assert_eq!(t("json_extract", vec![s(DOC), s("n")]), "3.5");
         assert_eq!(t("json_extract", vec![s(DOC), s("ok")]), "true");
-        assert_eq!(
-            t("json_extract", vec![s(DOC), s("user.name"), s("n")]),
-            r#"["bob",3.5]"#
-        );
+        assert_eq!(t("json_extract", vec![s(DOC), s("user.name"), s("n")]), r#"["bob",3.5]"#);
         assert_eq!(c("json_extract", vec![s(DOC), s("missing")]), Null);
         assert_eq!(c("json_extract", vec![s(DOC), s("z")]), Null);
         assert_eq!(c("json_extract", vec![s("not json"), s("a")]), Null);
         assert_eq!(t("json_extract", vec![s(r#"{"a": 1}"#)]), r#"{"a":1}"#);
-        assert_eq!(
-            t("json_extract_exact", vec![s(r#"{"a.b":5}"#), s("a.b")]),
-            "5"
-        );
+        assert_eq!(t("json_extract_exact", vec![s(r#"{"a.b":5}"#), s("a.b")]), "5");
     }
 
     #[test]
@@ -316,14 +291,8 @@ mod tests {
 
     #[test]
     fn spath_arrays_become_multivalue() {
-        assert_eq!(
-            texts(&c("spath", vec![s(DOC), s("user.roles{}")])),
-            ["admin", "dev"]
-        );
-        assert_eq!(
-            texts(&c("spath", vec![s(DOC), s("items{}.id")])),
-            ["1", "2"]
-        );
+        assert_eq!(texts(&c("spath", vec![s(DOC), s("user.roles{}")])), ["admin", "dev"]);
+        assert_eq!(texts(&c("spath", vec![s(DOC), s("items{}.id")])), ["1", "2"]);
         assert_eq!(t("spath", vec![s(DOC), s("items{0}.id")]), "1");
         assert_eq!(t("spath", vec![s(DOC), s("user.name")]), "bob");
         assert_eq!(c("spath", vec![s(DOC), s("nope.x")]), Null);

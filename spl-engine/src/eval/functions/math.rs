@@ -118,16 +118,10 @@ fn all_atoms(a: &[EvalValue]) -> Vec<Atom> {
 /// `min(...)`/`max(...)` over every value of every argument: numbers compare numerically and
 /// sort before strings, strings compare lexicographically ("strings are greater than numbers").
 pub(super) fn min(a: &[EvalValue], _: &FnContext) -> R {
-    Ok(all_atoms(a)
-        .into_iter()
-        .min_by(order)
-        .map_or(EvalValue::Null, |x| EvalValue::Val(Value::One(x))))
+    Ok(all_atoms(a).into_iter().min_by(order).map_or(EvalValue::Null, |x| EvalValue::Val(Value::One(x))))
 }
 pub(super) fn max(a: &[EvalValue], _: &FnContext) -> R {
-    Ok(all_atoms(a)
-        .into_iter()
-        .max_by(order)
-        .map_or(EvalValue::Null, |x| EvalValue::Val(Value::One(x))))
+    Ok(all_atoms(a).into_iter().max_by(order).map_or(EvalValue::Null, |x| EvalValue::Val(Value::One(x))))
 }
 
 /// `avg(...)`: mean of the numeric values among all arguments.
@@ -196,9 +190,7 @@ pub(super) fn bit_not(a: &[EvalValue], _: &FnContext) -> R {
 
 pub(super) fn bit_shift_left(a: &[EvalValue], _: &FnContext) -> R {
     Ok(match (int_arg(arg(a, 0)), int_arg(arg(a, 1))) {
-        (Some(x), Some(n)) if (0..64).contains(&n) => {
-            EvalValue::num(x.wrapping_shl(n as u32) as f64)
-        }
+        (Some(x), Some(n)) if (0..64).contains(&n) => EvalValue::num(x.wrapping_shl(n as u32) as f64),
         _ => EvalValue::Null,
     })
 }

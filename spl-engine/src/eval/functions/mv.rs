@@ -50,26 +50,18 @@ pub(super) fn mvindex(a: &[EvalValue], _: &FnContext) -> R {
     if e < s {
         return Ok(EvalValue::Null);
     }
-    Ok(EvalValue::from_atoms(
-        atoms.get(s as usize..=e as usize).unwrap_or(&[]).to_vec(),
-    ))
+    Ok(EvalValue::from_atoms(atoms.get(s as usize..=e as usize).unwrap_or(&[]).to_vec()))
 }
 
 /// `mvappend(...)`: all values of all arguments, in order; nulls are skipped.
 pub(super) fn mvappend(a: &[EvalValue], _: &FnContext) -> R {
-    Ok(EvalValue::from_atoms(
-        a.iter().flat_map(|v| v.atoms()).collect(),
-    ))
+    Ok(EvalValue::from_atoms(a.iter().flat_map(|v| v.atoms()).collect()))
 }
 
 /// `mvdedup(mv)`: first occurrence of each value kept, order preserved.
 pub(super) fn mvdedup(a: &[EvalValue], _: &FnContext) -> R {
     let mut seen = std::collections::HashSet::new();
-    let atoms = arg(a, 0)
-        .atoms()
-        .into_iter()
-        .filter(|x| seen.insert(x.as_str().into_owned()))
-        .collect();
+    let atoms = arg(a, 0).atoms().into_iter().filter(|x| seen.insert(x.as_str().into_owned())).collect();
     Ok(EvalValue::from_atoms(atoms))
 }
 
@@ -101,13 +93,7 @@ pub(super) fn mvjoin(a: &[EvalValue], _: &FnContext) -> R {
     if v.is_null() {
         return Ok(EvalValue::Null);
     }
-    Ok(EvalValue::str(
-        v.atoms()
-            .iter()
-            .map(|x| x.as_str())
-            .collect::<Vec<_>>()
-            .join(&d),
-    ))
+    Ok(EvalValue::str(v.atoms().iter().map(|x| x.as_str()).collect::<Vec<_>>().join(&d)))
 }
 
 /// `mvzip(a, b[, delim])`: pairwise join (default `,`), as long as the shorter input.
@@ -124,12 +110,7 @@ pub(super) fn mvzip(a: &[EvalValue], _: &FnContext) -> R {
     } else {
         ",".to_string()
     };
-    let out = x
-        .atoms()
-        .iter()
-        .zip(y.atoms().iter())
-        .map(|(p, q)| Atom::Str(format!("{p}{d}{q}")))
-        .collect();
+    let out = x.atoms().iter().zip(y.atoms().iter()).map(|(p, q)| Atom::Str(format!("{p}{d}{q}"))).collect();
     Ok(EvalValue::from_atoms(out))
 }
 
@@ -152,16 +133,10 @@ pub(super) fn mvrange(a: &[EvalValue], _: &FnContext) -> R {
     }
     let count = ((end - start) / step).ceil();
     if count > MAX_RANGE as f64 {
-        return Err(format!(
-            "mvrange would produce more than {MAX_RANGE} values"
-        ));
+        return Err(format!("mvrange would produce more than {MAX_RANGE} values"));
     }
     let count = count.max(0.0) as usize;
-    Ok(EvalValue::from_atoms(
-        (0..count)
-            .map(|i| Atom::Num(start + step * i as f64))
-            .collect(),
-    ))
+    Ok(EvalValue::from_atoms((0..count).map(|i| Atom::Num(start + step * i as f64)).collect()))
 }
 
 /// `mv_to_json_array(mv[, infer_types])`: a JSON array of the values, as strings, or with
@@ -175,13 +150,7 @@ pub(super) fn mv_to_json_array(a: &[EvalValue], _: &FnContext) -> R {
     let items: Vec<serde_json::Value> = v
         .atoms()
         .iter()
-        .map(|x| {
-            if infer {
-                atom_to_json(x, true)
-            } else {
-                serde_json::Value::String(x.as_str().into_owned())
-            }
-        })
+        .map(|x| if infer { atom_to_json(x, true) } else { serde_json::Value::String(x.as_str().into_owned()) })
         .collect();
     Ok(EvalValue::str(serde_json::Value::Array(items).to_string()))
 }
@@ -226,10 +195,7 @@ mod tests {
         assert_eq!(t("mvindex", vec![m(), n(-1.0)]), "d");
         // end is inclusive
         assert_eq!(texts(&c("mvindex", vec![m(), n(1.0), n(2.0)])), ["b", "c"]);
-        assert_eq!(
-            texts(&c("mvindex", vec![m(), n(-3.0), n(-2.0)])),
-            ["b", "c"]
-        );
+        assert_eq!(texts(&c("mvindex", vec![m(), n(-3.0), n(-2.0)])), ["b", "c"]);
         assert_eq!(texts(&c("mvindex", vec![m(), n(2.0), n(10.0)])), ["c", "d"]);
         assert_eq!(c("mvindex", vec![m(), n(4.0)]), Null);
         assert_eq!(c("mvindex", vec![m(), n(-5.0)]), Null);
@@ -240,27 +206,18 @@ mod tests {
 
     #[test]
     fn mvappend_flattens_and_skips_nulls() {
-        assert_eq!(
-            texts(&c("mvappend", vec![s("a"), Null, mv(&["b", "c"]), s("")])),
-            ["a", "b", "c", ""]
-        );
+        assert_eq!(texts(&c("mvappend", vec![s("a"), Null, mv(&["b", "c"]), s("")])), ["a", "b", "c", ""]);
         assert_eq!(c("mvappend", vec![Null, Null]), Null);
     }
 
     #[test]
     fn mvdedup_keeps_first_occurrence_order() {
-        assert_eq!(
-            texts(&c("mvdedup", vec![mv(&["b", "a", "b", "c", "a"])])),
-            ["b", "a", "c"]
-        );
+        assert_eq!(texts(&c("mvdedup", vec![mv(&["b", "a", "b", "c", "a"])])), ["b", "a", "c"]);
     }
 
     #[test]
     fn mvsort_is_lexicographic() {
-        assert_eq!(
-            texts(&c("mvsort", vec![mv(&["9", "10", "b", "A", "a"])])),
-            ["10", "9", "A", "a", "b"]
-        );
+        assert_eq!(texts(&c("mvsort", vec![mv(&["9", "10", "b", "A", "a"])])), ["10", "9", "A", "a", "b"]);
     }
 
     #[test]
@@ -272,10 +229,7 @@ mod tests {
     #[test]
     fn mvjoin_and_mvzip_default_comma() {
         assert_eq!(t("mvjoin", vec![mv(&["a", "b"]), s(";")]), "a;b");
-        assert_eq!(
-            texts(&c("mvzip", vec![mv(&["a", "b", "c"]), mv(&["1", "2"])])),
-            ["a,1", "b,2"]
-        );
+        assert_eq!(texts(&c("mvzip", vec![mv(&["a", "b", "c"]), mv(&["1", "2"])])), ["a,1", "b,2"]);
         assert_eq!(texts(&c("mvzip", vec![s("a"), s("1"), s("=")])), ["a=1"]);
         assert_eq!(c("mvzip", vec![Null, s("1")]), Null);
     }
@@ -283,43 +237,19 @@ mod tests {
     #[test]
     fn mvrange_end_is_exclusive() {
         // Splunk: mvrange(1, 11, 2) = 1,3,5,7,9.
-        assert_eq!(
-            texts(&c("mvrange", vec![n(1.0), n(11.0), n(2.0)])),
-            ["1", "3", "5", "7", "9"]
-        );
+        assert_eq!(texts(&c("mvrange", vec![n(1.0), n(11.0), n(2.0)])), ["1", "3", "5", "7", "9"]);
         assert_eq!(texts(&c("mvrange", vec![n(0.0), n(3.0)])), ["0", "1", "2"]);
-        assert_eq!(
-            texts(&c("mvrange", vec![n(0.0), n(172800.0), s("1d")])),
-            ["0", "86400"]
-        );
+        assert_eq!(texts(&c("mvrange", vec![n(0.0), n(172800.0), s("1d")])), ["0", "86400"]);
         assert_eq!(c("mvrange", vec![n(0.0), n(3.0), n(0.0)]), Null);
         assert!(super::super::call("mvrange", vec![n(0.0), n(1e12)], &ctx()).is_err());
     }
 
     #[test]
     fn mv_json_round_trip() {
-        assert_eq!(
-            t("mv_to_json_array", vec![mv(&["a", "1", "true"])]),
-            r#"["a","1","true"]"#
-        );
-        assert_eq!(
-            t(
-                "mv_to_json_array",
-                vec![mv(&["a", "1", "true"]), EvalValue::Bool(true)]
-            ),
-            r#"["a",1,true]"#
-        );
-        assert_eq!(
-            texts(&c("json_array_to_mv", vec![s(r#"["a",1,{"b":2}]"#)])),
-            ["a", "1", r#"{"b":2}"#]
-        );
-        assert_eq!(
-            texts(&c(
-                "json_array_to_mv",
-                vec![s(r#"["a"]"#), EvalValue::Bool(true)]
-            )),
-            [r#""a""#]
-        );
+        assert_eq!(t("mv_to_json_array", vec![mv(&["a", "1", "true"])]), r#"["a","1","true"]"#);
+        assert_eq!(t("mv_to_json_array", vec![mv(&["a", "1", "true"]), EvalValue::Bool(true)]), r#"["a",1,true]"#);
+        assert_eq!(texts(&c("json_array_to_mv", vec![s(r#"["a",1,{"b":2}]"#)])), ["a", "1", r#"{"b":2}"#]);
+        assert_eq!(texts(&c("json_array_to_mv", vec![s(r#"["a"]"#), EvalValue::Bool(true)])), [r#""a""#]);
         assert_eq!(c("json_array_to_mv", vec![s("nope")]), Null);
     }
 }

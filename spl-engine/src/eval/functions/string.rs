@@ -17,9 +17,7 @@ pub(super) fn upper(a: &[EvalValue], _: &FnContext) -> R {
 
 /// Length in characters (not bytes).
 pub(super) fn len(a: &[EvalValue], _: &FnContext) -> R {
-    Ok(map_values(arg(a, 0), |s| {
-        Some(Atom::Num(s.chars().count() as f64))
-    }))
+    Ok(map_values(arg(a, 0), |s| Some(Atom::Num(s.chars().count() as f64))))
 }
 
 /// `substr(s, start[, length])`: 1-based; a negative start counts from the end (-1 = last
@@ -48,13 +46,7 @@ pub(super) fn substr(a: &[EvalValue], _: &FnContext) -> R {
             None => n,
         };
         let (from, to) = (from.clamp(0.0, n) as usize, to.clamp(0.0, n) as usize);
-        Some(Atom::Str(
-            chars
-                .get(from..to.max(from))
-                .unwrap_or(&[])
-                .iter()
-                .collect(),
-        ))
+        Some(Atom::Str(chars.get(from..to.max(from)).unwrap_or(&[]).iter().collect()))
     }))
 }
 
@@ -64,9 +56,7 @@ pub(super) fn replace(a: &[EvalValue], _: &FnContext) -> R {
         return Ok(EvalValue::Null);
     };
     let re = regex_util::compile(&re)?;
-    Ok(map_values(arg(a, 0), |s| {
-        Some(Atom::Str(re.replace_all(s, &rep)))
-    }))
+    Ok(map_values(arg(a, 0), |s| Some(Atom::Str(re.replace_all(s, &rep)))))
 }
 
 fn trim_with(a: &[EvalValue], left: bool, right: bool) -> R {
@@ -108,11 +98,7 @@ pub(super) fn rtrim(a: &[EvalValue], _: &FnContext) -> R {
 pub(super) fn urldecode(a: &[EvalValue], _: &FnContext) -> R {
     Ok(map_values(arg(a, 0), |s| {
         let plus = s.replace('+', " ");
-        Some(Atom::Str(
-            percent_encoding::percent_decode_str(&plus)
-                .decode_utf8_lossy()
-                .into_owned(),
-        ))
+        Some(Atom::Str(percent_encoding::percent_decode_str(&plus).decode_utf8_lossy().into_owned()))
     }))
 }
 
@@ -161,27 +147,19 @@ fn hex(bytes: &[u8]) -> String {
 
 pub(super) fn md5(a: &[EvalValue], _: &FnContext) -> R {
     use md5::Digest;
-    Ok(text(a, 0).map_or(EvalValue::Null, |s| {
-        EvalValue::str(hex(&md5::Md5::digest(s.as_bytes())))
-    }))
+    Ok(text(a, 0).map_or(EvalValue::Null, |s| EvalValue::str(hex(&md5::Md5::digest(s.as_bytes())))))
 }
 pub(super) fn sha1(a: &[EvalValue], _: &FnContext) -> R {
     use sha1::Digest;
-    Ok(text(a, 0).map_or(EvalValue::Null, |s| {
-        EvalValue::str(hex(&sha1::Sha1::digest(s.as_bytes())))
-    }))
+    Ok(text(a, 0).map_or(EvalValue::Null, |s| EvalValue::str(hex(&sha1::Sha1::digest(s.as_bytes())))))
 }
 pub(super) fn sha256(a: &[EvalValue], _: &FnContext) -> R {
     use sha2::Digest;
-    Ok(text(a, 0).map_or(EvalValue::Null, |s| {
-        EvalValue::str(hex(&sha2::Sha256::digest(s.as_bytes())))
-    }))
+    Ok(text(a, 0).map_or(EvalValue::Null, |s| EvalValue::str(hex(&sha2::Sha256::digest(s.as_bytes())))))
 }
 pub(super) fn sha512(a: &[EvalValue], _: &FnContext) -> R {
     use sha2::Digest;
-    Ok(text(a, 0).map_or(EvalValue::Null, |s| {
-        EvalValue::str(hex(&sha2::Sha512::digest(s.as_bytes())))
-    }))
+    Ok(text(a, 0).map_or(EvalValue::Null, |s| EvalValue::str(hex(&sha2::Sha512::digest(s.as_bytes())))))
 }
 
 // ---- printf ----
@@ -232,29 +210,20 @@ fn strip_zeros(s: &str) -> String {
 fn fmt_g(v: f64, prec: usize, upper: bool, alt: bool) -> String {
     let p = prec.max(1);
     if v == 0.0 {
-        return if alt {
-            format!("{:.*}", p - 1, 0.0)
-        } else {
-            "0".into()
-        };
+        return if alt { format!("{:.*}", p - 1, 0.0) } else { "0".into() };
     }
     let x = v.abs().log10().floor() as i32;
     let x = {
         // Rounding can bump the exponent (9.9999 -> 10.0).
         let probe = fmt_exp(v, p - 1, false);
-        probe
-            .split_once('e')
-            .and_then(|(_, e)| e.parse::<i32>().ok())
-            .unwrap_or(x)
+        probe.split_once('e').and_then(|(_, e)| e.parse::<i32>().ok()).unwrap_or(x)
     };
     if x < -4 || x >= p as i32 {
         let s = fmt_exp(v, p - 1, upper);
         if alt {
             return s;
         }
-        let (m, e) = s
-            .split_once(if upper { 'E' } else { 'e' })
-            .unwrap_or((&s, ""));
+        let (m, e) = s.split_once(if upper { 'E' } else { 'e' }).unwrap_or((&s, ""));
         format!("{}{}{e}", strip_zeros(m), if upper { "E" } else { "e" })
     } else {
         let decimals = (p as i32 - 1 - x).max(0) as usize;
@@ -409,11 +378,7 @@ pub(super) fn printf(a: &[EvalValue], _: &FnContext) -> R {
                 if sp.group {
                     digits = group_thousands(&digits);
                 }
-                out.push_str(&pad(
-                    format!("{}{digits}", sign_of(v < 0.0, &sp)),
-                    &sp,
-                    true,
-                ));
+                out.push_str(&pad(format!("{}{digits}", sign_of(v < 0.0, &sp)), &sp, true));
             }
             'f' | 'F' | 'e' | 'E' | 'g' | 'G' => {
                 let v = take().as_num().unwrap_or(0.0);
@@ -423,11 +388,7 @@ pub(super) fn printf(a: &[EvalValue], _: &FnContext) -> R {
                     'e' | 'E' => fmt_exp(v.abs(), p, conv == 'E'),
                     _ => fmt_g(v.abs(), p, conv == 'G', sp.alt),
                 };
-                let body = if sp.group {
-                    group_thousands(&body)
-                } else {
-                    body
-                };
+                let body = if sp.group { group_thousands(&body) } else { body };
                 out.push_str(&pad(format!("{}{body}", sign_of(v < 0.0, &sp)), &sp, true));
             }
             'x' | 'X' | 'o' => {
@@ -466,14 +427,8 @@ pub(super) fn printf(a: &[EvalValue], _: &FnContext) -> R {
             'c' => {
                 let v = take();
                 let s = match v.as_num().and_then(|n| char::from_u32(n as u32)) {
-                    Some(ch) if matches!(v, EvalValue::Val(Value::One(Atom::Num(_)))) => {
-                        ch.to_string()
-                    }
-                    _ => v
-                        .as_text()
-                        .and_then(|t| t.chars().next())
-                        .map(String::from)
-                        .unwrap_or_default(),
+                    Some(ch) if matches!(v, EvalValue::Val(Value::One(Atom::Num(_)))) => ch.to_string(),
+                    _ => v.as_text().and_then(|t| t.chars().next()).map(String::from).unwrap_or_default(),
                 };
                 out.push_str(&pad(s, &sp, false));
             }
@@ -510,22 +465,13 @@ mod tests {
         assert_eq!(t("substr", vec![s("splunk"), n(-3.0), n(2.0)]), "un");
         assert_eq!(t("substr", vec![s("splunk"), n(10.0)]), "");
         assert_eq!(t("substr", vec![s("abc"), n(0.0), n(2.0)]), "a");
-        assert_eq!(
-            c("substr", vec![s("abc"), EvalValue::Null]),
-            EvalValue::Null
-        );
+        assert_eq!(c("substr", vec![s("abc"), EvalValue::Null]), EvalValue::Null);
     }
 
     #[test]
     fn replace_uses_regex_with_backrefs() {
         // Splunk: replace(date, "^(\d{1,2})/(\d{1,2})/", "\2/\1/") swaps day and month.
-        assert_eq!(
-            t(
-                "replace",
-                vec![s("1/14/2017"), s(r"^(\d{1,2})/(\d{1,2})/"), s(r"\2/\1/")]
-            ),
-            "14/1/2017"
-        );
+        assert_eq!(t("replace", vec![s("1/14/2017"), s(r"^(\d{1,2})/(\d{1,2})/"), s(r"\2/\1/")]), "14/1/2017");
         assert_eq!(t("replace", vec![s("a.b.c"), s(r"\."), s("-")]), "a-b-c");
         assert!(super::super::call("replace", vec![s("x"), s("("), s("")], &ctx()).is_err());
     }
@@ -542,10 +488,7 @@ mod tests {
     #[test]
     fn urldecode_percent_and_plus() {
         assert_eq!(
-            t(
-                "urldecode",
-                vec![s("http%3A%2F%2Fwww.splunk.com%2Fdownload%3Fr%3Dheader")]
-            ),
+            t("urldecode", vec![s("http%3A%2F%2Fwww.splunk.com%2Fdownload%3Fr%3Dheader")]),
             "http://www.splunk.com/download?r=header"
         );
         assert_eq!(t("urldecode", vec![s("a+b%20c%zz")]), "a b c%zz");
@@ -562,39 +505,15 @@ mod tests {
     fn printf_c_style_conversions() {
         let r = t(
             "printf",
-            vec![
-                s("%s %d %.2f %5s|%-5s|%x %o %%"),
-                s("hi"),
-                n(42.9),
-                n(1.23456),
-                s("ab"),
-                s("cd"),
-                n(255.0),
-                n(8.0),
-            ],
+            vec![s("%s %d %.2f %5s|%-5s|%x %o %%"), s("hi"), n(42.9), n(1.23456), s("ab"), s("cd"), n(255.0), n(8.0)],
         );
         assert_eq!(r, "hi 42 1.23    ab|cd   |ff 10 %");
+        assert_eq!(t("printf", vec![s("%05d|%+d|%'d"), n(42.0), n(5.0), n(1234567.0)]), "00042|+5|1,234,567");
         assert_eq!(
-            t(
-                "printf",
-                vec![s("%05d|%+d|%'d"), n(42.0), n(5.0), n(1234567.0)]
-            ),
-            "00042|+5|1,234,567"
-        );
-        assert_eq!(
-            t(
-                "printf",
-                vec![s("%e|%g|%g|%G"), n(12345.678), n(0.0001), n(1e20), n(1e-5)]
-            ),
+            t("printf", vec![s("%e|%g|%g|%G"), n(12345.678), n(0.0001), n(1e20), n(1e-5)]),
             "1.234568e+04|0.0001|1e+20|1E-05"
         );
-        assert_eq!(
-            t(
-                "printf",
-                vec![s("%*d|%.1s|%#x"), n(4.0), n(7.0), s("xyz"), n(255.0)]
-            ),
-            "   7|x|0xff"
-        );
+        assert_eq!(t("printf", vec![s("%*d|%.1s|%#x"), n(4.0), n(7.0), s("xyz"), n(255.0)]), "   7|x|0xff");
         assert_eq!(t("printf", vec![s("%d %s")]), "0 ");
         assert_eq!(t("printf", vec![s("%c%c"), n(65.0), s("bc")]), "Ab");
     }
@@ -610,14 +529,8 @@ mod tests {
     #[test]
     fn hashes_are_lowercase_hex() {
         assert_eq!(t("md5", vec![s("abc")]), "900150983cd24fb0d6963f7d28e17f72");
-        assert_eq!(
-            t("sha1", vec![s("abc")]),
-            "a9993e364706816aba3e25717850c26c9cd0d89d"
-        );
-        assert_eq!(
-            t("sha256", vec![s("abc")]),
-            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
-        );
+        assert_eq!(t("sha1", vec![s("abc")]), "a9993e364706816aba3e25717850c26c9cd0d89d");
+        assert_eq!(t("sha256", vec![s("abc")]), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
         assert!(t("sha512", vec![s("abc")]).starts_with("ddaf35a193617aba"));
     }
 }

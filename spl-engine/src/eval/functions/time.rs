@@ -21,8 +21,7 @@ pub(super) fn relative_time(a: &[EvalValue], ctx: &FnContext) -> R {
     let (Some(t), Some(spec)) = (num(a, 0), text(a, 1)) else {
         return Ok(EvalValue::Null);
     };
-    Ok(timefmt::relative_time(t, &spec, ctx.tz.offset_seconds)
-        .map_or(EvalValue::Null, EvalValue::num))
+    Ok(timefmt::relative_time(t, &spec, ctx.tz.offset_seconds).map_or(EvalValue::Null, EvalValue::num))
 }
 
 /// `strftime(t, format)`.
@@ -56,30 +55,15 @@ mod tests {
     #[test]
     fn relative_time_snaps_to_day() {
         // now = 2023-11-15 10:30:45 UTC; "-1d@d" = 2023-11-14 00:00:00.
-        assert_eq!(
-            t("relative_time", vec![n(1700044245.0), s("-1d@d")]),
-            "1699920000"
-        );
+        assert_eq!(t("relative_time", vec![n(1700044245.0), s("-1d@d")]), "1699920000");
         assert_eq!(c("relative_time", vec![s("x"), s("-1d")]), Null);
         assert_eq!(c("relative_time", vec![n(0.0), s("-1zz")]), Null);
     }
 
     #[test]
     fn strftime_strptime_via_eval() {
-        assert_eq!(
-            t(
-                "strftime",
-                vec![s("1700044245.5"), s("%Y-%m-%dT%H:%M:%S.%3N")]
-            ),
-            "2023-11-15T10:30:45.500"
-        );
-        assert_eq!(
-            t(
-                "strptime",
-                vec![s("2023-11-15 10:30:45"), s("%Y-%m-%d %H:%M:%S")]
-            ),
-            "1700044245"
-        );
+        assert_eq!(t("strftime", vec![s("1700044245.5"), s("%Y-%m-%dT%H:%M:%S.%3N")]), "2023-11-15T10:30:45.500");
+        assert_eq!(t("strptime", vec![s("2023-11-15 10:30:45"), s("%Y-%m-%d %H:%M:%S")]), "1700044245");
         assert_eq!(c("strptime", vec![s("nope"), s("%Y")]), Null);
         assert_eq!(c("strftime", vec![s("nope"), s("%Y")]), Null);
     }
