@@ -428,7 +428,7 @@ mod tests {
             assert_eq!(Glob::new(pat, false).matches(val), want, "{pat} vs {val}");
         }
         assert!(
-            Glob::new("straße", false).matches("STRASSE") == false && Glob::new("é*", false).matches("É"),
+            !Glob::new("straße", false).matches("STRASSE") && Glob::new("é*", false).matches("É"),
             "non-ASCII folds"
         );
     }
