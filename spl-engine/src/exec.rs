@@ -10,7 +10,7 @@ use std::sync::Arc;
 use crate::content::Content;
 use crate::eval::FnContext;
 use crate::event::Event;
-use crate::prefilter::{RawFilter, Req, Verbatim};
+use crate::prefilter::{RawFilter, Req, Router, Verbatim};
 
 /// Where events come from. `scan` feeds every event (fields already extracted) to `f` until it
 /// returns `Flow::Stop`. It may be called more than once (subsearches re-scan).
@@ -198,22 +198,30 @@ impl Runtime<'_> {
         }
         if pipelines.iter().any(|p| p.reads_events) {
             let verbatim = Verbatim::from_content(&self.ctx.content);
-            let reqs: Vec<Req> = pipelines
+            let all: Vec<Req> = pipelines.iter().map(|p| p.raw_requirement(&verbatim)).collect();
+            let live_reqs: Vec<Req> = all
                 .iter()
-                .zip(&stopped)
-                .filter(|(p, s)| p.reads_events && !**s)
-                .map(|(p, _)| p.raw_requirement(&verbatim))
+                .zip(pipelines.iter().zip(&stopped))
+                .filter(|(_, (p, s))| p.reads_events && !**s)
+                .map(|(r, _)| r.clone())
                 .collect();
-            let filter = RawFilter::new(Req::any(reqs));
+            let filter = RawFilter::new(Req::any(live_reqs));
+            // With several pipelines, one automaton pass per record decides which may want it.
+            let router = (pipelines.len() > 1).then(|| Router::new(&all));
+            let mut wanted: Vec<bool> = Vec::new();
             self.source.scan_filtered(filter.as_ref(), &mut |ev| {
                 next_event_serial();
+                match &router {
+                    Some(r) => r.route(ev.get("_raw").map(|v| v.first().as_str()).as_deref(), &mut wanted),
+                    None => wanted = vec![true; pipelines.len()],
+                }
                 let mut live = false;
                 for (i, p) in pipelines.iter_mut().enumerate() {
                     if stopped[i] || !p.reads_events || p.ops.first().is_some_and(|op| op.exhausted()) {
                         continue;
                     }
                     live = true;
-                    if !p.ops.first().is_none_or(|op| op.accepts(&ev)) {
+                    if !wanted.get(i).copied().unwrap_or(true) || !p.ops.first().is_none_or(|op| op.accepts(&ev)) {
                         continue;
                     }
                     match feed_shared(&mut p.ops, &ev, &mut |row| sink(i, row)) {

@@ -335,3 +335,95 @@ mod tests {
         assert_eq!(req(r#"CommandLine="*a & b*""#), Req::True);
     }
 }
+
+/// A requirement over literal indices of a shared automaton.
+#[derive(Clone, Debug)]
+enum IReq {
+    True,
+    Lit(usize),
+    And(Vec<IReq>),
+    Or(Vec<IReq>),
+}
+
+impl IReq {
+    fn from(r: &Req, lits: &mut Vec<String>) -> IReq {
+        match r {
+            Req::True => IReq::True,
+            Req::Lit(l) => IReq::Lit(match lits.iter().position(|x| x == l) {
+                Some(i) => i,
+                None => {
+                    lits.push(l.clone());
+                    lits.len() - 1
+                }
+            }),
+            Req::And(v) => IReq::And(v.iter().map(|x| IReq::from(x, lits)).collect()),
+            Req::Or(v) => IReq::Or(v.iter().map(|x| IReq::from(x, lits)).collect()),
+        }
+    }
+
+    fn eval(&self, found: &[bool]) -> bool {
+        match self {
+            IReq::True => true,
+            IReq::Lit(i) => found.get(*i).copied().unwrap_or(true),
+            IReq::And(v) => v.iter().all(|r| r.eval(found)),
+            IReq::Or(v) => v.iter().any(|r| r.eval(found)),
+        }
+    }
+}
+
+/// The prefilters of many pipelines over one automaton: one pass over a record's raw text says
+/// which pipelines may want it, so an event visits only those (a pack of hundreds of searches).
+pub struct Router {
+    reqs: Vec<IReq>,
+    ac: Option<AhoCorasick>,
+    nlits: usize,
+}
+
+impl Router {
+    pub fn new(reqs: &[Req]) -> Router {
+        let mut lits = Vec::new();
+        let reqs: Vec<IReq> = reqs.iter().map(|r| IReq::from(r, &mut lits)).collect();
+        let ac = if lits.is_empty() {
+            None
+        } else {
+            AhoCorasickBuilder::new().ascii_case_insensitive(true).match_kind(MatchKind::Standard).build(&lits).ok()
+        };
+        Router { reqs, ac, nlits: lits.len() }
+    }
+
+    /// For each pipeline, whether the record may be wanted. Only XML records are judged: the
+    /// verbatim rule holds for their text (see the module comment); anything else is wanted.
+    pub fn route(&self, raw: Option<&str>, out: &mut Vec<bool>) {
+        out.clear();
+        let (Some(ac), Some(raw)) = (&self.ac, raw.filter(|r| r.trim_start().starts_with("<Event"))) else {
+            out.resize(self.reqs.len(), true);
+            return;
+        };
+        let mut found = vec![false; self.nlits];
+        for m in ac.find_overlapping_iter(raw.as_bytes()) {
+            if let Some(slot) = found.get_mut(m.pattern().as_usize()) {
+                *slot = true;
+            }
+        }
+        out.extend(self.reqs.iter().map(|r| r.eval(&found)));
+    }
+}
+
+#[cfg(test)]
+mod router_tests {
+    use super::*;
+
+    #[test]
+    fn router_says_which_pipelines_may_want_a_record() {
+        let r = Router::new(&[
+            Req::Lit("regasm.exe".into()),
+            Req::True,
+            Req::Or(vec![Req::Lit("certutil".into()), Req::Lit("regasm.exe".into())]),
+        ]);
+        let mut out = Vec::new();
+        r.route(Some("<Event><Data>C:\\CERTUTIL.exe</Data></Event>"), &mut out);
+        assert_eq!(out, [false, true, true]);
+        r.route(Some(r#"{"json": "not xml"}"#), &mut out);
+        assert_eq!(out, [true, true, true], "only XML text is judged");
+    }
+}

@@ -22,6 +22,8 @@ thread_local! {
 #[derive(Clone, Debug)]
 pub struct DatasetView {
     pub model: String,
+    /// `Model:Root.Child`, the key of the per-event row cache.
+    key: String,
     /// Lineage root first; the last is the dataset itself.
     pub lineage: Vec<Dataset>,
 }
@@ -43,7 +45,9 @@ impl DatasetView {
                     dm.datasets.iter().map(|d| d.name.as_str()).collect::<Vec<_>>().join(", ")
                 ));
             }
-            out.push(DatasetView { model: dm.name.clone(), lineage: dm.lineage(&n).into_iter().cloned().collect() });
+            let lineage: Vec<Dataset> = dm.lineage(&n).into_iter().cloned().collect();
+            let key = format!("{}:{}", dm.name, lineage.iter().map(|d| d.name.as_str()).collect::<Vec<_>>().join("."));
+            out.push(DatasetView { model: dm.name.clone(), key, lineage });
         }
         Ok(out)
     }
@@ -75,12 +79,10 @@ impl DatasetView {
     /// has hundreds of searches over Endpoint.Processes.
     pub fn cached_row(&self, ev: &Event, ctx: &Context) -> Result<Option<std::rc::Rc<Event>>, ExecError> {
         let serial = crate::exec::event_serial();
-        let key =
-            format!("{}:{}", self.model, self.lineage.iter().map(|d| d.name.as_str()).collect::<Vec<_>>().join("."));
         let hit = ROWS.with(|c| {
             let c = c.borrow();
             if c.0 == serial {
-                c.1.get(&key).cloned()
+                c.1.get(&self.key).cloned()
             } else {
                 None
             }
@@ -95,7 +97,7 @@ impl DatasetView {
                 c.0 = serial;
                 c.1.clear();
             }
-            c.1.insert(key, row.clone());
+            c.1.insert(self.key.clone(), row.clone());
         });
         Ok(row)
     }
