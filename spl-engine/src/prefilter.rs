@@ -12,7 +12,7 @@
 use std::collections::HashSet;
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
-use spl_parser::{Expr, ExprKind};
+use spl_parser::{BinOp, Expr, ExprKind};
 
 use crate::content::Content;
 use crate::search::{Matcher, Pattern};
@@ -74,42 +74,75 @@ impl Req {
     }
 }
 
-/// Which fields hold verbatim text of the raw record.
+/// Which fields hold verbatim text of the raw record, and which characters their values may
+/// hold that do not come from it (separators a concatenation inserts, like the quotes and space
+/// of Windows 4688's rebuilt command line). A literal free of those characters cannot straddle
+/// an inserted separator, so it lies within one verbatim piece.
 #[derive(Clone, Debug, Default)]
 pub struct Verbatim {
     /// Fields that are NOT verbatim (computed or synthesized).
     computed: HashSet<String>,
+    /// Inserted separator characters per verbatim field (absent = none).
+    seps: std::collections::HashMap<String, String>,
 }
 
 /// Fields the readers make up rather than copy (cim-mapping §1.1) and the extraction adds.
 const SYNTHESIZED: &[&str] =
     &["source", "sourcetype", "host", "index", "eventtype", "tag", "_time", "linecount", "splunk_server"];
 
+fn add_chars(into: &mut String, from: &str) {
+    for c in from.chars() {
+        if !into.contains(c) {
+            into.push(c);
+        }
+    }
+}
+
 impl Verbatim {
     pub fn from_content(content: &Content) -> Verbatim {
-        let mut computed: HashSet<String> = SYNTHESIZED.iter().map(|s| s.to_string()).collect();
-        // Fixpoint: an alias or eval of a computed field is computed too.
+        let mut v = Verbatim { computed: SYNTHESIZED.iter().map(|s| s.to_string()).collect(), seps: Default::default() };
+        // Fixpoint: an alias or eval of a computed field is computed too; separators spread.
         loop {
-            let before = computed.len();
+            let before = (v.computed.len(), v.seps.values().map(String::len).sum::<usize>());
             for m in &content.sourcetypes {
                 for r in &m.rules {
                     for (target, source) in &r.alias {
-                        if computed.contains(source) {
-                            computed.insert(target.clone());
+                        match v.pieces_of_field(source) {
+                            None => {
+                                v.computed.insert(target.clone());
+                            }
+                            Some(seps) => v.add_seps(target, &seps),
                         }
                     }
                     for (target, expr, _) in &r.eval {
-                        if !substring_preserving(expr, &computed) {
-                            computed.insert(target.clone());
+                        match pieces(expr, &v) {
+                            None => {
+                                v.computed.insert(target.clone());
+                            }
+                            Some(seps) => v.add_seps(target, &seps),
                         }
                     }
                 }
             }
-            if computed.len() == before {
+            if (v.computed.len(), v.seps.values().map(String::len).sum::<usize>()) == before {
                 break;
             }
         }
-        Verbatim { computed }
+        v
+    }
+
+    fn add_seps(&mut self, field: &str, seps: &str) {
+        if !seps.is_empty() {
+            add_chars(self.seps.entry(field.to_string()).or_default(), seps);
+        }
+    }
+
+    fn pieces_of_field(&self, field: &str) -> Option<String> {
+        if self.computed.contains(field) {
+            None
+        } else {
+            Some(self.seps.get(field).cloned().unwrap_or_default())
+        }
     }
 
     pub fn is_verbatim(&self, field: &str) -> bool {
@@ -117,33 +150,71 @@ impl Verbatim {
     }
 }
 
-/// Whether an eval's result is always a contiguous piece (ignoring ASCII case) of one verbatim
-/// input field, or null.
-fn substring_preserving(e: &Expr, computed: &HashSet<String>) -> bool {
+/// If every value of `e` is made of verbatim pieces of the record joined by constant strings,
+/// the characters of those constants; `None` otherwise. Null counts as verbatim (it never
+/// matches).
+fn pieces(e: &Expr, v: &Verbatim) -> Option<String> {
+    let all = |items: &mut dyn Iterator<Item = &Expr>| -> Option<String> {
+        let mut seps = String::new();
+        for i in items {
+            add_chars(&mut seps, &pieces(i, v)?);
+        }
+        Some(seps)
+    };
     match &e.kind {
-        ExprKind::Field(f) => !computed.contains(f),
-        ExprKind::Call { name, args } => match name.as_str() {
-            "null" => true,
-            "lower" | "upper" | "trim" | "ltrim" | "rtrim" | "mvdedup" | "mvsort" => {
-                args.first().is_some_and(|a| substring_preserving(a, computed))
+        ExprKind::Field(f) => v.pieces_of_field(f),
+        ExprKind::Binary { op: BinOp::Concat, lhs, rhs } => {
+            let mut seps = String::new();
+            for side in [lhs, rhs] {
+                match &side.kind {
+                    ExprKind::Str(s) => add_chars(&mut seps, s),
+                    _ => add_chars(&mut seps, &pieces(side, v)?),
+                }
             }
-            "mvindex" | "substr" | "split" => args.first().is_some_and(|a| substring_preserving(a, computed)),
-            "coalesce" | "mvappend" => args.iter().all(|a| substring_preserving(a, computed)),
-            "if" => args.iter().skip(1).all(|a| substring_preserving(a, computed)),
-            "case" => args.chunks(2).all(|p| p.get(1).is_none_or(|v| substring_preserving(v, computed))),
+            Some(seps)
+        }
+        ExprKind::Call { name, args } => match name.as_str() {
+            "null" => Some(String::new()),
+            "lower" | "upper" | "trim" | "ltrim" | "rtrim" | "mvdedup" | "mvsort" | "mvindex" | "substr" | "split" => {
+                pieces(args.first()?, v)
+            }
+            "coalesce" | "mvappend" => all(&mut args.iter()),
+            "if" => all(&mut args.iter().skip(1)),
+            "case" => all(&mut args.chunks(2).filter_map(|p| p.get(1))),
             "replace" => {
                 // Removing an anchored prefix or suffix keeps a contiguous piece.
-                let (Some(x), Some(re), Some(rep)) = (args.first(), args.get(1), args.get(2)) else { return false };
-                let (ExprKind::Str(re), ExprKind::Str(rep)) = (&re.kind, &rep.kind) else { return false };
-                rep.is_empty()
-                    && (re.starts_with('^') || re.ends_with('$'))
-                    && !re.contains('|')
-                    && substring_preserving(x, computed)
+                let (Some(x), Some(re), Some(rep)) = (args.first(), args.get(1), args.get(2)) else { return None };
+                let (ExprKind::Str(re), ExprKind::Str(rep)) = (&re.kind, &rep.kind) else { return None };
+                if rep.is_empty() && (re.starts_with('^') || re.ends_with('$')) && !top_level_alternation(re) {
+                    pieces(x, v)
+                } else {
+                    None
+                }
             }
-            _ => false,
+            _ => None,
         },
-        _ => false,
+        _ => None,
     }
+}
+
+/// Whether a regex has a `|` outside groups and classes (`^a|b$` may remove from the middle;
+/// `^(a|b)` still removes a prefix).
+fn top_level_alternation(re: &str) -> bool {
+    let (mut depth, mut class, mut esc) = (0i32, false, false);
+    for c in re.chars() {
+        match (esc, class, c) {
+            (true, _, _) => esc = false,
+            (false, _, '\\') => esc = true,
+            (false, true, ']') => class = false,
+            (false, true, _) => {}
+            (false, false, '[') => class = true,
+            (false, false, '(') => depth += 1,
+            (false, false, ')') => depth -= 1,
+            (false, false, '|') if depth == 0 => return true,
+            _ => {}
+        }
+    }
+    false
 }
 
 /// Characters that appear escaped in XML text, so a literal holding them is not in the raw bytes.
@@ -151,23 +222,62 @@ fn usable_literal(l: &str) -> bool {
     l.len() >= 3 && l.is_ascii() && !l.contains(['&', '<', '>', '"', '\''])
 }
 
-/// The requirement a search matcher puts on the raw record; `field_map` turns a field name of
-/// the matched row into the event field it comes from (`Processes.process_name` →
-/// `process_name` for tstats), `None` when it is not an event field.
-pub fn requirement(m: &Matcher, verbatim: &Verbatim, field_map: &dyn Fn(&str) -> Option<String>) -> Req {
+/// Where a field of the matched row comes from.
+pub enum FieldSource<'a> {
+    /// Copied from this event field.
+    Event(String),
+    /// Calculated by this expression over event fields (data-model calculated fields).
+    Calculated(&'a Expr),
+    Unknown,
+}
+
+/// The constant strings an expression may produce, and the inserted separator characters of
+/// its other outcomes, when every other outcome is made of verbatim pieces
+/// (`if(isnull(x), "unknown", x)` → `["unknown"]`); `None` when some outcome is neither.
+fn outcomes(e: &Expr, verbatim: &Verbatim) -> Option<(Vec<String>, String)> {
+    let union = |items: Vec<&Expr>| -> Option<(Vec<String>, String)> {
+        let (mut consts, mut seps) = (Vec::new(), String::new());
+        for i in items {
+            let (c, s) = outcomes(i, verbatim)?;
+            consts.extend(c);
+            add_chars(&mut seps, &s);
+        }
+        Some((consts, seps))
+    };
+    match &e.kind {
+        ExprKind::Str(s) => Some((vec![s.clone()], String::new())),
+        ExprKind::Call { name, args } if matches!(name.as_str(), "if" | "case" | "coalesce") => match name.as_str() {
+            "if" => union(args.iter().skip(1).collect()),
+            "case" => union(args.chunks(2).filter_map(|p| p.get(1)).collect()),
+            _ => union(args.iter().collect()),
+        },
+        _ => pieces(e, verbatim).map(|seps| (Vec::new(), seps)),
+    }
+}
+
+/// The requirement a search matcher puts on the raw record; `field_map` says where a field of
+/// the matched row comes from (`Processes.process_name` reads the event's `process_name` for
+/// tstats, or a data-model calculation).
+pub fn requirement<'a>(m: &Matcher, verbatim: &Verbatim, field_map: &dyn Fn(&str) -> FieldSource<'a>) -> Req {
     match m {
         Matcher::True | Matcher::False => Req::True,
         Matcher::And(v) => Req::and(v.iter().map(|x| requirement(x, verbatim, field_map)).collect()),
         Matcher::Or(v) => Req::or(v.iter().map(|x| requirement(x, verbatim, field_map)).collect()),
         Matcher::Eq { field, pat } => {
-            let Some(f) = field_map(field) else { return Req::True };
-            if !verbatim.is_verbatim(&f) {
-                return Req::True;
-            }
+            // Separator characters the value may hold that are not in the record.
+            let seps = match field_map(field) {
+                FieldSource::Event(f) => verbatim.pieces_of_field(&f),
+                // A calculated field qualifies when the pattern matches none of its constants.
+                FieldSource::Calculated(e) => {
+                    outcomes(e, verbatim).filter(|(cs, _)| !cs.iter().any(|c| pat.matches(c))).map(|(_, s)| s)
+                }
+                FieldSource::Unknown => None,
+            };
+            let Some(seps) = seps else { return Req::True };
             match pat {
                 Pattern::Glob(g) => {
                     let lit = g.longest_literal();
-                    if usable_literal(lit) {
+                    if usable_literal(lit) && !lit.contains(|c| seps.contains(c)) {
                         Req::Lit(lit.to_string())
                     } else {
                         Req::True
@@ -301,8 +411,11 @@ mod tests {
 
     fn req(spl: &str) -> Req {
         let v =
-            Verbatim { computed: SYNTHESIZED.iter().map(|s| s.to_string()).chain(["action".to_string()]).collect() };
-        requirement(&matcher(spl), &v, &|f| Some(f.to_string()))
+            Verbatim {
+            computed: SYNTHESIZED.iter().map(|s| s.to_string()).chain(["action".to_string()]).collect(),
+            seps: Default::default(),
+        };
+        requirement(&matcher(spl), &v, &|f| FieldSource::Event(f.to_string()))
     }
 
     #[test]
@@ -328,6 +441,36 @@ mod tests {
         assert!(f.admits(b"<Data Name='Image'>C:\\RegAsm.EXE</Data><Data Name='CommandLine'>x -ENC y</Data>"));
         assert!(!f.admits(b"<Data Name='Image'>C:\\RegAsm.EXE</Data>"));
         assert!(!f.admits(b"<Data Name='CommandLine'>x -enc y</Data>"));
+    }
+
+    #[test]
+    fn calculated_fields_with_constant_fallbacks_still_require_the_literal() {
+        let v = Verbatim { computed: SYNTHESIZED.iter().map(|s| s.to_string()).collect(), seps: Default::default() };
+        let calc = spl_parser::parse_eval_expr(r#"if(isnull(process_name) OR process_name="", "unknown", process_name)"#).unwrap();
+        let m = matcher("Processes.process_name=certutil.exe");
+        assert_eq!(requirement(&m, &v, &|_| FieldSource::Calculated(&calc)), Req::Lit("certutil.exe".into()));
+        let m = matcher("Processes.process_name=unk*");
+        assert_eq!(requirement(&m, &v, &|_| FieldSource::Calculated(&calc)), Req::True, "the constant could match");
+    }
+
+    #[test]
+    fn concatenated_fields_require_only_literals_free_of_the_inserted_separators() {
+        let mut v = Verbatim { computed: SYNTHESIZED.iter().map(|s| s.to_string()).collect(), seps: Default::default() };
+        let e = spl_parser::parse_eval_expr(r#"NewProcessName . " " . args"#).unwrap();
+        let seps = pieces(&e, &v).expect("pieces");
+        assert_eq!(seps, " ");
+        v.add_seps("process", &seps);
+        let m = matcher("process=*urlcache*");
+        assert_eq!(requirement(&m, &v, &|f| FieldSource::Event(f.to_string())), Req::Lit("urlcache".into()));
+        let m = matcher(r#"process="*certutil.exe -urlcache*""#);
+        assert_eq!(requirement(&m, &v, &|f| FieldSource::Event(f.to_string())), Req::True, "could straddle the join");
+    }
+
+    #[test]
+    fn alternation_inside_an_anchored_group_still_removes_a_prefix() {
+        assert!(!top_level_alternation(r#"^\s*("[^"]*"|\S+)\s+"#));
+        assert!(top_level_alternation("^a|b$"));
+        assert!(!top_level_alternation(r"^[|]x"));
     }
 
     #[test]

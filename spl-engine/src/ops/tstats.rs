@@ -52,9 +52,9 @@ impl DatasetView {
         Ok(out)
     }
 
-    /// The event field a prefixed data-model field is copied from (`None` for calculated fields
-    /// and metadata the data model synthesizes).
-    pub fn event_field(&self, name: &str) -> Option<String> {
+    /// Where a prefixed data-model field comes from: an event field, or a calculation.
+    pub fn event_field(&self, name: &str) -> crate::prefilter::FieldSource<'_> {
+        use crate::prefilter::FieldSource;
         let mut prefix = String::new();
         for d in &self.lineage {
             if !prefix.is_empty() {
@@ -62,12 +62,15 @@ impl DatasetView {
             }
             prefix.push_str(&d.name);
             if let Some(f) = name.strip_prefix(&prefix).and_then(|r| r.strip_prefix('.')) {
-                if d.fields.iter().any(|x| x == f) && !d.eval.iter().any(|(x, _, _)| x == f) {
-                    return Some(f.to_string());
+                if let Some((_, e, _)) = d.eval.iter().find(|(x, _, _)| x == f) {
+                    return FieldSource::Calculated(e);
+                }
+                if d.fields.iter().any(|x| x == f) {
+                    return FieldSource::Event(f.to_string());
                 }
             }
         }
-        None
+        FieldSource::Unknown
     }
 
     /// Whether the event satisfies the constraints of the dataset and its ancestors.
