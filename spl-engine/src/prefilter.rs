@@ -100,7 +100,8 @@ fn add_chars(into: &mut String, from: &str) {
 
 impl Verbatim {
     pub fn from_content(content: &Content) -> Verbatim {
-        let mut v = Verbatim { computed: SYNTHESIZED.iter().map(|s| s.to_string()).collect(), seps: Default::default() };
+        let mut v =
+            Verbatim { computed: SYNTHESIZED.iter().map(|s| s.to_string()).collect(), seps: Default::default() };
         // Fixpoint: an alias or eval of a computed field is computed too; separators spread.
         loop {
             let before = (v.computed.len(), v.seps.values().map(String::len).sum::<usize>());
@@ -410,8 +411,7 @@ mod tests {
     }
 
     fn req(spl: &str) -> Req {
-        let v =
-            Verbatim {
+        let v = Verbatim {
             computed: SYNTHESIZED.iter().map(|s| s.to_string()).chain(["action".to_string()]).collect(),
             seps: Default::default(),
         };
@@ -446,7 +446,9 @@ mod tests {
     #[test]
     fn calculated_fields_with_constant_fallbacks_still_require_the_literal() {
         let v = Verbatim { computed: SYNTHESIZED.iter().map(|s| s.to_string()).collect(), seps: Default::default() };
-        let calc = spl_parser::parse_eval_expr(r#"if(isnull(process_name) OR process_name="", "unknown", process_name)"#).unwrap();
+        let calc =
+            spl_parser::parse_eval_expr(r#"if(isnull(process_name) OR process_name="", "unknown", process_name)"#)
+                .unwrap();
         let m = matcher("Processes.process_name=certutil.exe");
         assert_eq!(requirement(&m, &v, &|_| FieldSource::Calculated(&calc)), Req::Lit("certutil.exe".into()));
         let m = matcher("Processes.process_name=unk*");
@@ -455,7 +457,8 @@ mod tests {
 
     #[test]
     fn concatenated_fields_require_only_literals_free_of_the_inserted_separators() {
-        let mut v = Verbatim { computed: SYNTHESIZED.iter().map(|s| s.to_string()).collect(), seps: Default::default() };
+        let mut v =
+            Verbatim { computed: SYNTHESIZED.iter().map(|s| s.to_string()).collect(), seps: Default::default() };
         let e = spl_parser::parse_eval_expr(r#"NewProcessName . " " . args"#).unwrap();
         let seps = pieces(&e, &v).expect("pieces");
         assert_eq!(seps, " ");

@@ -118,7 +118,9 @@ impl Operator for SearchOp {
     }
     fn raw_requirement(&self, verbatim: &crate::prefilter::Verbatim) -> crate::prefilter::Req {
         match self.filter.matcher() {
-            Some(m) => crate::prefilter::requirement(m, verbatim, &|f| crate::prefilter::FieldSource::Event(f.to_string())),
+            Some(m) => {
+                crate::prefilter::requirement(m, verbatim, &|f| crate::prefilter::FieldSource::Event(f.to_string()))
+            }
             None => crate::prefilter::Req::True,
         }
     }

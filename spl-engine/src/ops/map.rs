@@ -51,6 +51,29 @@ impl MapOp {
     pub fn new(template: String, maxsearches: usize, ctx: Context) -> MapOp {
         MapOp { template, maxsearches, ctx, source: None, runs: 0 }
     }
+
+    /// A matcher every event the map searches can use satisfies, when the template's first
+    /// command is a search whose tokens all stand as `field=$token$` values; else `None`.
+    fn superset_filter(&self) -> Option<crate::search::Matcher> {
+        let t = &self.template;
+        let mut rest = t.as_str();
+        while let Some(i) = rest.find('$') {
+            let before = t.get(..t.len() - rest.len() + i).unwrap_or("").trim_end().trim_end_matches('"');
+            if !before.ends_with('=') || before.ends_with("!=") {
+                return None;
+            }
+            let after = rest.get(i + 1..)?;
+            rest = after.get(after.find('$')? + 1..)?;
+        }
+        let probe = substitute(t, &|_| Some("*".to_string()));
+        let (parsed, _) = parse_inner(&probe, &self.ctx).ok()?;
+        match &parsed.commands.first()?.body {
+            spl_parser::CommandBody::Search(Some(e)) => {
+                crate::search::Matcher::compile(e, &crate::search::CompileCtx { now: self.ctx.fns.now }).ok()
+            }
+            _ => None,
+        }
+    }
 }
 
 impl Operator for MapOp {
@@ -61,9 +84,15 @@ impl Operator for MapOp {
         format!("map search={:?} maxsearches={}", self.template, self.maxsearches)
     }
     fn prepare(&mut self, rt: &Runtime<'_>) -> Result<(), ExecError> {
+        // Keep only events some substituted search could match: with every `$token$` standing
+        // as a `field=$token$` value, the template with `*` for the tokens admits a superset.
+        let keep = self.superset_filter();
         let mut events = Vec::new();
         let mut too_many = false;
         rt.source.scan(&mut |ev| {
+            if keep.as_ref().is_some_and(|m| !m.matches(&ev)) {
+                return Ok(crate::exec::Flow::Continue);
+            }
             if events.len() >= MAX_EVENTS {
                 too_many = true;
                 return Ok(crate::exec::Flow::Stop);
@@ -104,6 +133,17 @@ mod tests {
             e.set(*k, *v);
         }
         e
+    }
+
+    #[test]
+    fn map_keeps_only_events_a_substituted_search_could_match() {
+        let ctx = Context::new(Default::default(), 0.0);
+        let m = MapOp::new("search EventCode=4624 TargetLogonId=$id$".into(), 10, ctx.clone());
+        let f = m.superset_filter().expect("filter");
+        assert!(f.matches(&ev(&[("EventCode", "4624"), ("TargetLogonId", "0x1")])));
+        assert!(!f.matches(&ev(&[("EventCode", "4688")])));
+        let neg = MapOp::new("search EventCode=4624 TargetLogonId!=$id$".into(), 10, ctx);
+        assert!(neg.superset_filter().is_none(), "a token outside `=` keeps every event");
     }
 
     #[test]
