@@ -4,7 +4,6 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use spl_engine::content::Content;
 use spl_engine::detection::Detection;
@@ -162,15 +161,8 @@ pub fn run_one(det: &Detection, content: &Content, ctx: &Context, index: &DataIn
 }
 
 pub fn test(paths: &[PathBuf], common: &Common, data_root: &Path, format: ReportFormat, strict: bool) -> u8 {
-    let content = match session::load_content(common) {
-        Ok(c) => Arc::new(c),
-        Err(e) => {
-            eprintln!("error: {e}");
-            return exit::USAGE;
-        }
-    };
-    let ctx = match session::context(content.clone(), common) {
-        Ok(c) => c,
+    let (content, ctx) = match session::content_and_context(common) {
+        Ok(x) => x,
         Err(e) => {
             eprintln!("error: {e}");
             return exit::USAGE;

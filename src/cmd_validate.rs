@@ -3,7 +3,6 @@
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::sync::Arc;
 
 use spl_engine::content::Content;
 use spl_engine::detection::Detection;
@@ -176,15 +175,8 @@ fn message_fields(det: &Detection, ast: &spl_parser::Pipeline, warnings: &mut Ve
 }
 
 pub fn validate(paths: &[PathBuf], common: &Common, format: ReportFormat) -> u8 {
-    let content = match session::load_content(common) {
-        Ok(c) => Arc::new(c),
-        Err(e) => {
-            eprintln!("error: {e}");
-            return exit::USAGE;
-        }
-    };
-    let ctx = match session::context(content.clone(), common) {
-        Ok(c) => c,
+    let (content, ctx) = match session::content_and_context(common) {
+        Ok(x) => x,
         Err(e) => {
             eprintln!("error: {e}");
             return exit::USAGE;

@@ -135,6 +135,13 @@ pub fn context(content: Arc<Content>, common: &Common) -> Result<Context, String
     Ok(ctx)
 }
 
+/// Content layers and the run context, or the message to print (a usage error).
+pub fn content_and_context(common: &Common) -> Result<(Arc<Content>, Context), String> {
+    let content = Arc::new(load_content(common)?);
+    let ctx = context(content.clone(), common)?;
+    Ok((content, ctx))
+}
+
 /// Expand, parse and plan `spl` with `macros`. `origin` names the search in messages.
 pub fn compile(spl: &str, macros: &MacroTable, ctx: &Context, origin: &str) -> Result<Compiled, CompileError> {
     let expanded = spl_parser::expand(spl, macros).map_err(|e| {

@@ -157,7 +157,8 @@ pub fn parse_yaml(file: &str, text: &str) -> Result<Yaml, ContentError> {
     serde_yaml::from_str(text).map_err(|e| ContentError { file: file.into(), message: format!("YAML: {e}") })
 }
 
-fn str_of(v: &Yaml, key: &str) -> Option<String> {
+/// A scalar under `key` as text (YAML numbers and booleans too).
+pub(crate) fn str_of(v: &Yaml, key: &str) -> Option<String> {
     match v.get(key)? {
         Yaml::String(s) => Some(s.clone()),
         Yaml::Number(n) => Some(n.to_string()),
@@ -166,7 +167,8 @@ fn str_of(v: &Yaml, key: &str) -> Option<String> {
     }
 }
 
-fn list_of(v: &Yaml, key: &str) -> Vec<String> {
+/// A list of scalars under `key` (a lone string counts as a list of one).
+pub(crate) fn list_of(v: &Yaml, key: &str) -> Vec<String> {
     match v.get(key) {
         Some(Yaml::Sequence(s)) => s
             .iter()

@@ -48,35 +48,13 @@ pub struct AttackData {
     pub sourcetype: Option<String>,
 }
 
-fn s(v: &Yaml, k: &str) -> Option<String> {
-    match v.get(k)? {
-        Yaml::String(s) => Some(s.clone()),
-        Yaml::Number(n) => Some(n.to_string()),
-        Yaml::Bool(b) => Some(b.to_string()),
-        _ => None,
-    }
-}
+use crate::content::{list_of as list, str_of as s};
 
 fn n(v: &Yaml, k: &str) -> Option<f64> {
     match v.get(k)? {
         Yaml::Number(x) => x.as_f64(),
         Yaml::String(x) => x.trim().parse().ok(),
         _ => None,
-    }
-}
-
-fn list(v: &Yaml, k: &str) -> Vec<String> {
-    match v.get(k) {
-        Some(Yaml::Sequence(items)) => items
-            .iter()
-            .filter_map(|x| match x {
-                Yaml::String(s) => Some(s.clone()),
-                Yaml::Number(n) => Some(n.to_string()),
-                _ => None,
-            })
-            .collect(),
-        Some(Yaml::String(x)) => vec![x.clone()],
-        _ => Vec::new(),
     }
 }
 

@@ -20,6 +20,15 @@ impl Event {
         Event::default()
     }
 
+    /// An event of text fields; a name given twice becomes multivalue (handy in tests).
+    pub fn from_pairs(pairs: &[(&str, &str)]) -> Event {
+        let mut e = Event::new();
+        for (k, v) in pairs {
+            e.push(k, Atom::Str(v.to_string()));
+        }
+        e
+    }
+
     pub fn get(&self, name: &str) -> Option<&Value> {
         self.fields.get(name)
     }

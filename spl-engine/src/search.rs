@@ -381,11 +381,7 @@ mod tests {
     use super::*;
 
     fn ev(pairs: &[(&str, &str)]) -> Event {
-        let mut e = Event::new();
-        for (k, v) in pairs {
-            e.push(k, Atom::Str(v.to_string()));
-        }
-        e
+        Event::from_pairs(pairs)
     }
 
     fn eq(f: &str, p: &str) -> Matcher {

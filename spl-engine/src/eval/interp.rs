@@ -331,11 +331,7 @@ mod tests {
     use crate::eval::chrono_tz_offset::Tz;
 
     fn ev(pairs: &[(&str, &str)]) -> Event {
-        let mut e = Event::new();
-        for (k, v) in pairs {
-            e.push(k, Atom::Str(v.to_string()));
-        }
-        e
+        Event::from_pairs(pairs)
     }
 
     fn eval(src: &str, e: &Event) -> EvalValue {
