@@ -22,6 +22,11 @@ pub fn extract(content: &Content, fns: &FnContext, ev: &mut Event) {
             }
         }
     }
+    // Every Splunk event has a host; inputs that name none (text, many JSON logs) get the
+    // reading machine's name, as a forwarder's default `host` does.
+    if ev.get("host").is_none() {
+        ev.set("host", default_host());
+    }
     let interp = Interp { ctx: fns };
     for m in &content.sourcetypes {
         let applies = m.matchers.iter().all(|(field, pat)| ev.get(field).is_some_and(|v| pat.matches_value(v)));
@@ -71,6 +76,19 @@ pub fn extract(content: &Content, fns: &FnContext, ev: &mut Event) {
     if ev.get("index").is_none() {
         ev.set("index", "main");
     }
+}
+
+/// This machine's name: `$HOSTNAME`, else /etc/hostname, else `localhost`.
+pub fn default_host() -> &'static str {
+    static HOST: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    HOST.get_or_init(|| {
+        std::env::var("HOSTNAME")
+            .ok()
+            .or_else(|| std::fs::read_to_string("/etc/hostname").ok())
+            .map(|h| h.trim().to_string())
+            .filter(|h| !h.is_empty())
+            .unwrap_or_else(|| "localhost".to_string())
+    })
 }
 
 /// An event with no fields besides `_raw` and metadata (what the text reader gives).
