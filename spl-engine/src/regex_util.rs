@@ -20,7 +20,10 @@ const CACHE_CAPACITY: usize = 512;
 #[derive(Debug)]
 pub enum SplRegex {
     Std(regex::Regex),
-    Fancy(fancy_regex::Regex),
+    /// The backtracking engine, with a linear-time pattern that matches a superset of what it
+    /// matches (lookarounds dropped, backreferences widened): text the superset rejects is
+    /// rejected at once, so hostile non-matching lines cannot drive backtracking.
+    Fancy(fancy_regex::Regex, Option<regex::Regex>),
 }
 
 /// Byte spans of one match's groups (index 0 = whole match), with the regex's group names.
@@ -63,7 +66,7 @@ impl SplRegex {
     pub fn as_str(&self) -> &str {
         match self {
             SplRegex::Std(r) => r.as_str(),
-            SplRegex::Fancy(r) => r.as_str(),
+            SplRegex::Fancy(r, _) => r.as_str(),
         }
     }
 
@@ -72,7 +75,7 @@ impl SplRegex {
     pub fn is_match(&self, text: &str) -> bool {
         match self {
             SplRegex::Std(r) => r.is_match(text),
-            SplRegex::Fancy(r) => r.is_match(text).unwrap_or(false),
+            SplRegex::Fancy(r, pre) => pre_admits(pre, text) && r.is_match(text).unwrap_or(false),
         }
     }
 
@@ -80,7 +83,12 @@ impl SplRegex {
     pub fn find(&self, text: &str) -> Option<(usize, usize)> {
         match self {
             SplRegex::Std(r) => r.find(text).map(|m| (m.start(), m.end())),
-            SplRegex::Fancy(r) => r.find(text).ok().flatten().map(|m| (m.start(), m.end())),
+            SplRegex::Fancy(r, pre) => {
+                if !pre_admits(pre, text) {
+                    return None;
+                }
+                r.find(text).ok().flatten().map(|m| (m.start(), m.end()))
+            }
         }
     }
 
@@ -88,7 +96,7 @@ impl SplRegex {
     pub fn capture_names(&self) -> Vec<Option<String>> {
         match self {
             SplRegex::Std(r) => r.capture_names().map(|n| n.map(str::to_string)).collect(),
-            SplRegex::Fancy(r) => r.capture_names().map(|n| n.map(str::to_string)).collect(),
+            SplRegex::Fancy(r, _) => r.capture_names().map(|n| n.map(str::to_string)).collect(),
         }
     }
 
@@ -109,7 +117,10 @@ impl SplRegex {
                     out.push(Captures { text, spans, names: names.clone() });
                 }
             }
-            SplRegex::Fancy(r) => {
+            SplRegex::Fancy(r, pre) => {
+                if !pre_admits(pre, text) {
+                    return out;
+                }
                 for c in r.captures_iter(text).take(limit) {
                     let Ok(c) = c else { break };
                     let spans = (0..c.len()).map(|i| c.get(i).map(|m| (m.start(), m.end()))).collect();
@@ -196,7 +207,7 @@ pub fn compile_uncached(pattern: &str) -> Result<SplRegex, String> {
                 .delegate_size_limit(SIZE_LIMIT)
                 .delegate_dfa_size_limit(SIZE_LIMIT)
                 .build()
-                .map(SplRegex::Fancy)
+                .map(|r| SplRegex::Fancy(r, linear_superset(pattern)))
                 .map_err(|fe| {
                     let msg = fe.to_string();
                     if msg.contains("too big") || msg.contains("size limit") {
@@ -207,6 +218,137 @@ pub fn compile_uncached(pattern: &str) -> Result<SplRegex, String> {
                 })
         }
     }
+}
+
+fn pre_admits(pre: &Option<regex::Regex>, text: &str) -> bool {
+    pre.as_ref().is_none_or(|p| p.is_match(text))
+}
+
+/// A pattern for the linear engine that matches whenever `pattern` does: lookaround groups
+/// removed (they only restrict), backreferences widened to "anything", atomic groups made plain
+/// and possessive quantifiers greedy. `None` when the rewrite cannot be sure (a quantified
+/// lookaround, conditionals, `\K`) or the result does not compile.
+pub fn linear_superset(pattern: &str) -> Option<regex::Regex> {
+    let chars: Vec<char> = pattern.chars().collect();
+    let mut out = String::new();
+    let mut i = 0;
+    let mut class = false;
+    while let Some(&c) = chars.get(i) {
+        if class {
+            out.push(c);
+            if c == '\\' {
+                out.push(*chars.get(i + 1)?);
+                i += 1;
+            } else if c == ']' {
+                class = false;
+            }
+            i += 1;
+            continue;
+        }
+        match c {
+            '\\' => {
+                let n = *chars.get(i + 1)?;
+                if n.is_ascii_digit() && n != '0' {
+                    out.push_str("(?s:.*)");
+                    i += 2;
+                    while chars.get(i).is_some_and(|d| d.is_ascii_digit()) {
+                        i += 1;
+                    }
+                    continue;
+                }
+                if n == 'k' || n == 'g' {
+                    // \k<name>, \k{name}, \k'name', \g1, \g{1}: backreferences.
+                    out.push_str("(?s:.*)");
+                    i += 2;
+                    match chars.get(i) {
+                        Some('<') => i = i + chars.get(i..)?.iter().position(|&x| x == '>')? + 1,
+                        Some('{') => i = i + chars.get(i..)?.iter().position(|&x| x == '}')? + 1,
+                        Some('\'') => i = i + 1 + chars.get(i + 1..)?.iter().position(|&x| x == '\'')? + 1,
+                        _ => {
+                            while chars.get(i).is_some_and(|d| d.is_ascii_digit() || *d == '-') {
+                                i += 1;
+                            }
+                        }
+                    }
+                    continue;
+                }
+                if n == 'K' || n == 'G' {
+                    return None;
+                }
+                out.push(c);
+                out.push(n);
+                i += 2;
+            }
+            '[' => {
+                class = true;
+                out.push(c);
+                i += 1;
+                // A leading `]` or `^]` is literal inside a class.
+                if chars.get(i) == Some(&'^') {
+                    out.push('^');
+                    i += 1;
+                }
+                if chars.get(i) == Some(&']') {
+                    out.push(']');
+                    i += 1;
+                }
+            }
+            '(' => {
+                let rest: String = chars.get(i + 1..i + 4).map(|s| s.iter().collect()).unwrap_or_default();
+                let look = rest.starts_with("?=")
+                    || rest.starts_with("?!")
+                    || rest.starts_with("?<=")
+                    || rest.starts_with("?<!");
+                if look {
+                    let end = group_end(&chars, i)?;
+                    // A quantifier after a lookaround would attach to the previous atom.
+                    if matches!(chars.get(end + 1), Some('*' | '+' | '?' | '{')) {
+                        return None;
+                    }
+                    i = end + 1;
+                } else if rest.starts_with("?>") {
+                    out.push_str("(?:");
+                    i += 3;
+                } else if rest.starts_with("?(") {
+                    return None;
+                } else {
+                    out.push(c);
+                    i += 1;
+                }
+            }
+            '+' if out.ends_with(['*', '+', '?', '}']) && !out.ends_with("\\+") => {
+                // Possessive quantifier: the plain greedy one matches at least as much.
+                i += 1;
+            }
+            _ => {
+                out.push(c);
+                i += 1;
+            }
+        }
+    }
+    regex::RegexBuilder::new(&out).size_limit(SIZE_LIMIT).dfa_size_limit(SIZE_LIMIT).build().ok()
+}
+
+/// Index of the `)` closing the group opened at `open`.
+fn group_end(chars: &[char], open: usize) -> Option<usize> {
+    let (mut depth, mut class, mut i) = (0usize, false, open);
+    while let Some(&c) = chars.get(i) {
+        match c {
+            '\\' => i += 1,
+            '[' if !class => class = true,
+            ']' if class => class = false,
+            '(' if !class => depth += 1,
+            ')' if !class => {
+                depth = depth.checked_sub(1)?;
+                if depth == 0 {
+                    return Some(i);
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    None
 }
 
 fn first_line(std_msg: &str, fancy_msg: &str) -> String {
@@ -244,6 +386,51 @@ pub fn compile(pattern: &str) -> Result<Arc<SplRegex>, String> {
 }
 
 #[cfg(test)]
+mod superset_tests {
+    use super::*;
+
+    fn sup(p: &str) -> String {
+        linear_superset(p).map(|r| r.as_str().to_string()).unwrap_or_else(|| "<none>".into())
+    }
+
+    #[test]
+    fn lookarounds_drop_backrefs_widen_atomic_groups_open() {
+        assert_eq!(sup(r"(?<m>(?=a)(a+)+$)"), r"(?<m>(a+)+$)");
+        assert_eq!(sup(r"(\w+) \1"), r"(\w+) (?s:.*)");
+        assert_eq!(sup(r"(?>ab)c++"), r"(?:ab)c+");
+        assert_eq!(sup(r"[(?=]x(?<!y)z"), r"[(?=]xz");
+        assert_eq!(sup(r"a(?=b)+"), "<none>");
+    }
+
+    #[test]
+    fn the_superset_matches_whatever_the_pattern_does() {
+        for (p, texts) in [
+            (r"foo(?!bar)", vec!["foobaz", "foobar", "xfoo"]),
+            (r"(\w)\1", vec!["aa", "ab", "xyzzy"]),
+            (r"(?<=\$)\d+", vec!["$12", "12"]),
+            (r"(?i)(?=.*enc)powershell", vec!["PowerShell -enc", "powershell"]),
+        ] {
+            let fancy = fancy_regex::Regex::new(p).unwrap();
+            let lin = linear_superset(p).unwrap();
+            for t in texts {
+                if fancy.is_match(t).unwrap() {
+                    assert!(lin.is_match(t), "{p} on {t}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn hostile_non_matching_line_is_rejected_in_linear_time() {
+        let r = compile_uncached(r"(?<m>(?=a)(a+)+$)").unwrap();
+        let line = format!("{}b", "a".repeat(50_000));
+        let t = std::time::Instant::now();
+        assert!(!r.is_match(&line));
+        assert!(t.elapsed() < std::time::Duration::from_secs(2), "took {:?}", t.elapsed());
+    }
+}
+
+#[cfg(test)]
 mod tests {
     use super::*;
 
@@ -265,7 +452,7 @@ mod tests {
     #[test]
     fn lookaround_and_backreference_fall_back_to_fancy() {
         let r = compile(r"(\w)\1").unwrap();
-        assert!(matches!(*r, SplRegex::Fancy(_)));
+        assert!(matches!(*r, SplRegex::Fancy(..)));
         assert!(r.is_match("hello"));
         assert!(!r.is_match("abc"));
         let r = compile(r"foo(?!bar)").unwrap();
