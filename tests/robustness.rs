@@ -129,17 +129,17 @@ fn yaml_alias_bomb_macros_file_is_refused() {
 #[test]
 fn catastrophic_regex_on_a_long_line_finishes() {
     let dir = scratch("regex_redos");
-    // 50k for the linear engine; the backtracking engine is quadratic in the line length
-    // (fuzz/FINDINGS.md), so its cases use a shorter line.
+    // The backtracking engine's cases are rejected by their linear superset pre-check before
+    // they can backtrack (fuzz/FINDINGS.md), so they run on the long line too.
     let long = write(&dir, "long.log", format!("{}b\n", "a".repeat(50_000)).as_bytes());
-    let short = write(&dir, "short.log", format!("{}b\n", "a".repeat(5_000)).as_bytes());
+    let short = &long;
     for (spl, ev) in [
         (r#"* | rex field=_raw "(?<m>(a+)+$)" | table m"#, &long),
         (r#"* | regex _raw="(a|aa)+c" | table _raw"#, &long),
         // Look-around and backreferences force the backtracking engine.
-        (r#"* | rex field=_raw "(?<m>(?=a)(a+)+$)" | table m"#, &short),
-        (r#"* | regex _raw="(a|aa)+(?!a)c" | table _raw"#, &short),
-        (r#"* | eval m=if(match(_raw, "^(a+)+\1c$"), 1, 0) | table m"#, &short),
+        (r#"* | rex field=_raw "(?<m>(?=a)(a+)+$)" | table m"#, short),
+        (r#"* | regex _raw="(a|aa)+(?!a)c" | table _raw"#, short),
+        (r#"* | eval m=if(match(_raw, "^(a+)+\1c$"), 1, 0) | table m"#, short),
     ] {
         let started = Instant::now();
         let o = run(&["search", spl, "--events", ev, "--format", "json"]);
