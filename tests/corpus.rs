@@ -1,7 +1,7 @@
 //! The real corpus (../shared/security_content) through the real CLI: validate pins, test
 //! summary pins, and exact rows of data-model (tstats) detections over their real logs.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests may fail loudly
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)] // tests may fail loudly
 mod common;
 use common::*;
 

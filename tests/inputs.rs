@@ -7,7 +7,7 @@
 //! `format_guess` (xml_event, classic_wineventlog, json, text, gzip, evtx); the folders' own
 //! README/INDEX/LICENSE files are "docs" (read as text lines; they must not crash either).
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests may fail loudly
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)] // tests may fail loudly
 mod common;
 use common::*;
 

@@ -1,7 +1,7 @@
 //! Hostile inputs through the real CLI: each must end with a clear error or a normal result,
 //! never a panic, a stack overflow, a hang or an allocation failure.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests may fail loudly
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)] // tests may fail loudly
 mod common;
 use common::*;
 

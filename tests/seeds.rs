@@ -1,7 +1,7 @@
 //! The two seed detections, run as-is by the real CLI over the bundled example events, must
 //! return exactly the rows Splunk would (see examples/README.md for how they were derived).
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests may fail loudly
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)] // tests may fail loudly
 mod common;
 use common::*;
 

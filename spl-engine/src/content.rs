@@ -140,9 +140,8 @@ pub struct Content {
 
 /// Refuse YAML that leans on aliases (a "billion laughs" document expands exponentially).
 pub fn yaml_guard(file: &str, text: &str) -> Result<(), ContentError> {
-    let aliases =
-        text.as_bytes().windows(2).filter(|w| (w[0] == b' ' || w[0] == b'[' || w[0] == b',') && w[1] == b'*').count();
-    let anchors = text.as_bytes().windows(2).filter(|w| w[0] == b' ' && w[1] == b'&').count();
+    let aliases = text.as_bytes().windows(2).filter(|w| matches!(w, [b' ' | b'[' | b',', b'*'])).count();
+    let anchors = text.as_bytes().windows(2).filter(|w| matches!(w, [b' ', b'&'])).count();
     if anchors > 0 && aliases > 64 {
         return Err(ContentError { file: file.into(), message: format!("refused: {aliases} YAML aliases (limit 64)") });
     }

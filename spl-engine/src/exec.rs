@@ -187,11 +187,11 @@ impl Runtime<'_> {
     ) -> Result<Vec<Option<ExecError>>, ExecError> {
         let mut errors: Vec<Option<ExecError>> = vec![None; pipelines.len()];
         let mut stopped = vec![false; pipelines.len()];
-        for (i, p) in pipelines.iter_mut().enumerate() {
+        for ((p, err), stop) in pipelines.iter_mut().zip(errors.iter_mut()).zip(stopped.iter_mut()) {
             for op in p.ops.iter_mut() {
                 if let Err(e) = op.prepare(self) {
-                    errors[i] = Some(e);
-                    stopped[i] = true;
+                    *err = Some(e);
+                    *stop = true;
                     break;
                 }
             }
@@ -216,8 +216,9 @@ impl Runtime<'_> {
                     None => wanted = vec![true; pipelines.len()],
                 }
                 let mut live = false;
-                for (i, p) in pipelines.iter_mut().enumerate() {
-                    if stopped[i] || !p.reads_events || p.ops.first().is_some_and(|op| op.exhausted()) {
+                let each = pipelines.iter_mut().zip(errors.iter_mut()).zip(stopped.iter_mut()).enumerate();
+                for (i, ((p, err), stop)) in each {
+                    if *stop || !p.reads_events || p.ops.first().is_some_and(|op| op.exhausted()) {
                         continue;
                     }
                     live = true;
@@ -226,20 +227,20 @@ impl Runtime<'_> {
                     }
                     match feed_shared(&mut p.ops, &ev, &mut |row| sink(i, row)) {
                         Ok(Flow::Continue) => {}
-                        Ok(Flow::Stop) => stopped[i] = true,
+                        Ok(Flow::Stop) => *stop = true,
                         Err(e) => {
-                            errors[i] = Some(e);
-                            stopped[i] = true;
+                            *err = Some(e);
+                            *stop = true;
                         }
                     }
                 }
                 Ok(if live { Flow::Continue } else { Flow::Stop })
             })?;
         }
-        for (i, p) in pipelines.iter_mut().enumerate() {
-            if !stopped[i] {
+        for (i, ((p, err), stop)) in pipelines.iter_mut().zip(errors.iter_mut()).zip(&stopped).enumerate() {
+            if !*stop {
                 if let Err(e) = finish(&mut p.ops, &mut |row| sink(i, row)) {
-                    errors[i] = Some(e);
+                    *err = Some(e);
                 }
             }
         }
@@ -321,7 +322,7 @@ pub fn feed(
     ev: Event,
     sink: &mut dyn FnMut(Event) -> Result<Flow, ExecError>,
 ) -> Result<Flow, ExecError> {
-    let Some((op, rest)) = ops[idx..].split_first_mut() else {
+    let Some((op, rest)) = ops.get_mut(idx..).and_then(|s| s.split_first_mut()) else {
         return sink(ev);
     };
     if op.exhausted() {
@@ -355,9 +356,9 @@ pub fn finish(
     sink: &mut dyn FnMut(Event) -> Result<Flow, ExecError>,
 ) -> Result<(), ExecError> {
     for i in 0..ops.len() {
+        let Some((op, rest)) = ops.get_mut(i..).and_then(|s| s.split_first_mut()) else { break };
         let mut out = Vec::new();
-        ops[i].finish(&mut out)?;
-        let rest = &mut ops[i + 1..];
+        op.finish(&mut out)?;
         for e in out {
             if feed_rest(rest, e, sink)? == Flow::Stop {
                 return Ok(());

@@ -105,25 +105,27 @@ fn is_bare_text(ev: &Event) -> bool {
 pub fn auto_kv(raw: &str) -> Vec<(String, String)> {
     let mut out: Vec<(String, String)> = Vec::new();
     let b = raw.as_bytes();
+    // Out-of-range reads give NUL, which no test below accepts.
+    let at = |i: usize| b.get(i).copied().unwrap_or(0);
     let mut i = 0;
     while i < b.len() {
-        if b[i] != b'=' || i == 0 {
+        if at(i) != b'=' || i == 0 {
             i += 1;
             continue;
         }
         // Key: word characters right before `=`.
         let mut k = i;
-        while k > 0 && (b[k - 1].is_ascii_alphanumeric() || matches!(b[k - 1], b'_' | b'.' | b'-')) {
+        while k > 0 && (at(k - 1).is_ascii_alphanumeric() || matches!(at(k - 1), b'_' | b'.' | b'-')) {
             k -= 1;
         }
         let key = raw.get(k..i).unwrap_or("").trim_matches(|c| c == '.' || c == '-');
         let mut j = i + 1;
         let value;
-        if j < b.len() && b[j] == b'"' {
+        if j < b.len() && at(j) == b'"' {
             j += 1;
             let start = j;
-            while j < b.len() && b[j] != b'"' {
-                if b[j] == b'\\' {
+            while j < b.len() && at(j) != b'"' {
+                if at(j) == b'\\' {
                     j += 1;
                 }
                 j += 1;
@@ -132,7 +134,7 @@ pub fn auto_kv(raw: &str) -> Vec<(String, String)> {
             j += 1;
         } else {
             let start = j;
-            while j < b.len() && !b[j].is_ascii_whitespace() && !matches!(b[j], b',' | b';' | b'&') {
+            while j < b.len() && !at(j).is_ascii_whitespace() && !matches!(at(j), b',' | b';' | b'&') {
                 j += 1;
             }
             value = raw.get(start..j).unwrap_or("").to_string();

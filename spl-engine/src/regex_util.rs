@@ -163,10 +163,8 @@ fn parse_replacement(repl: &str) -> Vec<ReplPiece> {
     let mut lit = String::new();
     let chars: Vec<char> = repl.chars().collect();
     let mut i = 0;
-    while i < chars.len() {
-        let c = chars[i];
-        if c == '\\' && i + 1 < chars.len() {
-            let n = chars[i + 1];
+    while let Some(&c) = chars.get(i) {
+        if let (true, Some(&n)) = (c == '\\', chars.get(i + 1)) {
             if let Some(d) = n.to_digit(10) {
                 let mut g = d as usize;
                 i += 2;

@@ -153,7 +153,7 @@ fn glob_match(parts: &[String], has_star: bool, v: &str) -> bool {
         return false;
     }
     let mut rest = &v[first.len()..v.len() - last.len()];
-    for mid in &parts[1..parts.len() - 1] {
+    for mid in parts.iter().skip(1).take(parts.len().saturating_sub(2)) {
         match rest.find(mid.as_str()) {
             Some(i) => rest = &rest[i + mid.len()..],
             None => return false,

@@ -74,8 +74,7 @@ pub fn strftime(t: f64, fmt: &str, tz_offset: i32) -> Option<String> {
     let mut out = String::new();
     let chars: Vec<char> = fmt.chars().collect();
     let mut i = 0;
-    while i < chars.len() {
-        let c = chars[i];
+    while let Some(&c) = chars.get(i) {
         i += 1;
         if c != '%' {
             out.push(c);
@@ -111,7 +110,7 @@ pub fn strftime(t: f64, fmt: &str, tz_offset: i32) -> Option<String> {
             continue;
         }
         let Some(&spec) = chars.get(i) else {
-            out.extend(&chars[start..]);
+            out.extend(chars.get(start..).unwrap_or_default());
             break;
         };
         i += 1;
@@ -140,10 +139,12 @@ pub fn strftime(t: f64, fmt: &str, tz_offset: i32) -> Option<String> {
             'j' => out.push_str(&num(dt.ordinal(), 3)),
             'p' => out.push_str(if dt.hour() < 12 { "AM" } else { "PM" }),
             'P' => out.push_str(if dt.hour() < 12 { "am" } else { "pm" }),
-            'b' | 'h' => out.push_str(MONTHS[dt.month0() as usize % 12].get(..3).unwrap_or("")),
-            'B' => out.push_str(MONTHS[dt.month0() as usize % 12]),
-            'a' => out.push_str(WEEKDAYS[dt.weekday().num_days_from_sunday() as usize % 7].get(..3).unwrap_or("")),
-            'A' => out.push_str(WEEKDAYS[dt.weekday().num_days_from_sunday() as usize % 7]),
+            'b' | 'h' => out.push_str(MONTHS.get(dt.month0() as usize).and_then(|m| m.get(..3)).unwrap_or("")),
+            'B' => out.push_str(MONTHS.get(dt.month0() as usize).copied().unwrap_or("")),
+            'a' => out.push_str(
+                WEEKDAYS.get(dt.weekday().num_days_from_sunday() as usize).and_then(|d| d.get(..3)).unwrap_or(""),
+            ),
+            'A' => out.push_str(WEEKDAYS.get(dt.weekday().num_days_from_sunday() as usize).copied().unwrap_or("")),
             'u' => out.push_str(&dt.weekday().number_from_monday().to_string()),
             'w' => out.push_str(&dt.weekday().num_days_from_sunday().to_string()),
             'U' => out.push_str(&num((dt.ordinal() + 6 - dt.weekday().num_days_from_sunday()) / 7, 2)),
@@ -171,7 +172,7 @@ pub fn strftime(t: f64, fmt: &str, tz_offset: i32) -> Option<String> {
             'n' => out.push('\n'),
             't' => out.push('\t'),
             '%' => out.push('%'),
-            _ => out.extend(&chars[start..i]),
+            _ => out.extend(chars.get(start..i).unwrap_or_default()),
         }
     }
     Some(out)
@@ -343,8 +344,7 @@ pub fn strptime(s: &str, fmt: &str, tz_offset: i32) -> Option<f64> {
     let mut inp = Input { s: s.as_bytes(), pos: 0 };
     let mut p = Parsed::default();
     let mut i = 0;
-    while i < f.len() {
-        let c = f[i];
+    while let Some(&c) = f.get(i) {
         i += 1;
         if c.is_whitespace() {
             inp.skip_ws();

@@ -1,6 +1,6 @@
 //! Readers over the shared corpus (`/work/shared`) and over malformed input.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests may fail loudly
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)] // tests may fail loudly
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};

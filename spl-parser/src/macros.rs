@@ -383,7 +383,7 @@ fn split_call(inner: &str) -> Result<(String, Vec<String>), String> {
         }
     }
     args.push(rest[start..].to_string());
-    if args.len() == 1 && args[0].trim().is_empty() {
+    if args.len() == 1 && args.first().is_some_and(|a| a.trim().is_empty()) {
         args.clear();
     }
     let args = args

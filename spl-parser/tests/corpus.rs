@@ -1,6 +1,6 @@
 //! Every security_content detection expands and parses.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests may fail loudly
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)] // tests may fail loudly
 use spl_parser::{expand, parse_pipeline, MacroDef, MacroTable};
 use std::path::{Path, PathBuf};
 

@@ -308,7 +308,7 @@ pub fn like_match(value: &str, pattern: &str) -> bool {
                 star_v = vi;
                 pi += 1;
             }
-            Some(c) if *c == '_' || *c == v[vi] => {
+            Some(c) if *c == '_' || Some(c) == v.get(vi) => {
                 vi += 1;
                 pi += 1;
             }
@@ -322,7 +322,7 @@ pub fn like_match(value: &str, pattern: &str) -> bool {
             },
         }
     }
-    p[pi.min(p.len())..].iter().all(|c| *c == '%')
+    p.get(pi..).unwrap_or_default().iter().all(|c| *c == '%')
 }
 
 #[cfg(test)]

@@ -37,7 +37,7 @@ pub struct TimechartOp {
 
 /// The default span for rows spanning `range` seconds (`bins=100`).
 pub fn default_span(range: f64) -> f64 {
-    STEPS.iter().copied().find(|s| range / s <= 100.0).unwrap_or(STEPS[STEPS.len() - 1])
+    STEPS.iter().copied().find(|s| range / s <= 100.0).unwrap_or(STEPS.last().copied().unwrap_or(86_400.0))
 }
 
 impl TimechartOp {
@@ -134,7 +134,7 @@ impl Operator for TimechartOp {
             }
             totals.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
             if self.limit > 0 && totals.len() > self.limit {
-                let keep: Vec<String> = totals[..self.limit].iter().map(|t| t.0.clone()).collect();
+                let keep: Vec<String> = totals.iter().take(self.limit).map(|t| t.0.clone()).collect();
                 let useother = self.useother;
                 let capped = |ev: &Event| -> Option<String> {
                     let s = raw_series(ev)?;
@@ -193,7 +193,7 @@ impl Operator for TimechartOp {
             let mut ev = Event::new();
             ev.set("_time", Value::num(b));
             for (i, s, name) in &columns {
-                let spec = &self.aggs[*i];
+                let Some(spec) = self.aggs.get(*i) else { continue };
                 let cell = grouped.iter().find(|r| {
                     r.get("_time").and_then(|v| v.atoms().first().and_then(Atom::to_num)) == Some(b)
                         && s.as_ref().is_none_or(|s| r.get_str("\u{0}series").as_deref() == Some(s.as_str()))

@@ -155,8 +155,9 @@ impl Grouper {
                 }
             }
             for (i, out, v) in &wild_vals {
-                let func = &self.aggs[*i].func;
-                if let Some(m) = state.wild.get_mut(*i) {
+                let (Some(spec), Some(m)) = (self.aggs.get(*i), state.wild.get_mut(*i)) else { continue };
+                let func = &spec.func;
+                {
                     m.entry(out.clone()).or_insert_with(|| Acc::new(func)).add(Some(v), time);
                 }
             }

@@ -288,8 +288,7 @@ pub(super) fn printf(a: &[EvalValue], _: &FnContext) -> R {
     let chars: Vec<char> = fmt.chars().collect();
     let mut out = String::new();
     let mut i = 0;
-    while i < chars.len() {
-        let c = chars[i];
+    while let Some(&c) = chars.get(i) {
         i += 1;
         if c != '%' {
             out.push(c);
@@ -350,7 +349,7 @@ pub(super) fn printf(a: &[EvalValue], _: &FnContext) -> R {
             i += 1;
         }
         let Some(&conv) = chars.get(i) else {
-            out.extend(&chars[start..]);
+            out.extend(chars.get(start..).unwrap_or_default());
             break;
         };
         i += 1;
@@ -432,7 +431,7 @@ pub(super) fn printf(a: &[EvalValue], _: &FnContext) -> R {
                 };
                 out.push_str(&pad(s, &sp, false));
             }
-            _ => out.extend(&chars[start..i]),
+            _ => out.extend(chars.get(start..i).unwrap_or_default()),
         }
     }
     Ok(EvalValue::str(out))
