@@ -507,3 +507,51 @@ fn collect_yaml(root: &Path, dir: &Path, out: &mut Vec<ContentFile>, depth: usiz
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scratch(name: &str) -> PathBuf {
+        let d = std::env::temp_dir().join(format!("spelunk-content-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        std::fs::create_dir_all(d.join("lookups")).unwrap();
+        d
+    }
+
+    #[test]
+    fn lookup_files_resolve_only_inside_the_content_folder() {
+        let root = scratch("escape");
+        let dir = root.join("lookups");
+        assert!(resolve_inside(&root, &dir, "../../etc/passwd").is_err());
+        assert!(resolve_inside(&root, &dir, "/etc/passwd").is_err());
+        assert!(resolve_inside(&root, &dir, "ok.csv").is_ok());
+        #[cfg(unix)]
+        {
+            std::os::unix::fs::symlink("/etc/passwd", dir.join("link.csv")).unwrap();
+            assert!(resolve_inside(&root, &dir, "link.csv").is_err(), "a symlink out is refused");
+        }
+    }
+
+    #[test]
+    fn a_lookup_naming_a_file_outside_is_refused_with_a_warning() {
+        let root = scratch("evil");
+        std::fs::write(root.join("lookups/evil.yml"), "name: evil\nfilename: ../../../etc/passwd\n").unwrap();
+        let mut c = Content::default();
+        c.load_dir(&root).unwrap();
+        assert!(!c.lookups.contains_key("evil"));
+        assert!(c.warnings.iter().any(|w| w.message.contains("inside the content folder")), "{:?}", c.warnings);
+    }
+
+    #[test]
+    fn yaml_alias_bombs_are_refused() {
+        let mut bomb = String::from("a: &a [x, x, x, x, x, x, x, x, x, x]\n");
+        for i in 0..9 {
+            bomb.push_str(&format!(
+                "b{i}: &b{i} [{}]\n",
+                vec![if i == 0 { "*a".to_string() } else { format!("*b{}", i - 1) }; 10].join(", ")
+            ));
+        }
+        assert!(parse_yaml("bomb.yml", &bomb).is_err());
+    }
+}
