@@ -31,7 +31,16 @@ pub struct FileSource {
     pub counters: Counters,
     /// Only the first full scan counts (subsearches re-scan the same input).
     counted: AtomicBool,
+    /// Scans so far; from the second on, a small input is parsed once more in full and kept.
+    scans: std::sync::atomic::AtomicUsize,
+    /// Parsed, extracted events of a small input that is scanned repeatedly (a pack with
+    /// subsearches re-reads it once per subsearch).
+    cache: Mutex<Option<std::sync::Arc<Vec<Event>>>>,
 }
+
+/// Inputs up to this size are kept in memory once scanned twice (about 5 bytes of memory per
+/// input byte).
+const CACHE_INPUT_LIMIT: u64 = 32 << 20;
 
 impl FileSource {
     pub fn new(paths: &[PathBuf], opts: ReadOptions, ctx: Context, strict: bool) -> Result<FileSource, String> {
@@ -49,6 +58,8 @@ impl FileSource {
             ));
         }
         Ok(FileSource {
+            scans: Default::default(),
+            cache: Mutex::new(None),
             files,
             progress: None,
             opts,
@@ -283,7 +294,50 @@ impl EventSource for FileSource {
         filter: Option<&RawFilter>,
         f: &mut dyn FnMut(Event) -> Result<Flow, ExecError>,
     ) -> Result<(), ExecError> {
+        let cached = self.cache.lock().ok().and_then(|c| c.clone());
+        if let Some(events) = cached {
+            // The filter only lets a scan skip work; handing out every event is always right.
+            for ev in events.iter() {
+                if f(ev.clone())? == Flow::Stop {
+                    break;
+                }
+            }
+            return Ok(());
+        }
+        let nth = self.scans.fetch_add(1, Ordering::SeqCst);
+        let total: u64 = self.files.iter().filter_map(|p| std::fs::metadata(p).ok()).map(|m| m.len()).sum();
+        // Standard input cannot be read twice: keep it whole from the first scan.
+        let stdin = self.files.iter().any(|p| p.as_os_str() == "-");
         let count = !self.counted.swap(true, Ordering::SeqCst);
+        if stdin || (nth >= 1 && total <= CACHE_INPUT_LIMIT && !self.strict) {
+            // Scanned again: read it all once more, unfiltered, and keep it for later scans.
+            let mut all = Vec::new();
+            self.scan_files(None, count, &mut |ev| {
+                all.push(ev);
+                Ok(Flow::Continue)
+            })?;
+            let all = std::sync::Arc::new(all);
+            if let Ok(mut c) = self.cache.lock() {
+                *c = Some(all.clone());
+            }
+            for ev in all.iter() {
+                if f(ev.clone())? == Flow::Stop {
+                    break;
+                }
+            }
+            return Ok(());
+        }
+        self.scan_files(filter, count, f)
+    }
+}
+
+impl FileSource {
+    fn scan_files(
+        &self,
+        filter: Option<&RawFilter>,
+        count: bool,
+        f: &mut dyn FnMut(Event) -> Result<Flow, ExecError>,
+    ) -> Result<(), ExecError> {
         for path in &self.files {
             let size = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
             if count {
