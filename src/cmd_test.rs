@@ -182,7 +182,17 @@ pub fn test(paths: &[PathBuf], common: &Common, data_root: &Path, format: Report
     let index = DataIndex::load(data_root);
     let outcomes: Vec<Outcome> = {
         use rayon::prelude::*;
-        dets.par_iter().map(|d| run_one(d, &content, &ctx, &index)).collect()
+        let bar = crate::source::detection_progress(dets.len());
+        let out = dets
+            .par_iter()
+            .map(|d| {
+                let o = run_one(d, &content, &ctx, &index);
+                bar.inc(1);
+                o
+            })
+            .collect();
+        bar.finish_and_clear();
+        out
     };
     let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
     for o in &outcomes {

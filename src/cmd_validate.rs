@@ -191,7 +191,17 @@ pub fn validate(paths: &[PathBuf], common: &Common, format: ReportFormat) -> u8 
     };
     let reports: Vec<Report> = {
         use rayon::prelude::*;
-        dets.par_iter().map(|d| check(d, &content, &ctx)).collect()
+        let bar = crate::source::detection_progress(dets.len());
+        let out = dets
+            .par_iter()
+            .map(|d| {
+                let r = check(d, &content, &ctx);
+                bar.inc(1);
+                r
+            })
+            .collect();
+        bar.finish_and_clear();
+        out
     };
     let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
     let mut missing: BTreeMap<String, usize> = BTreeMap::new();

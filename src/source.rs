@@ -98,6 +98,22 @@ fn is_not_a_log(f: &std::path::Path) -> bool {
     f.extension().and_then(|x| x.to_str()).is_some_and(|x| NOT_LOGS.contains(&x.to_ascii_lowercase().as_str()))
 }
 
+/// A progress bar over detections (validate, test) on stderr when it is a terminal; hidden
+/// otherwise.
+pub fn detection_progress(total: usize) -> indicatif::ProgressBar {
+    use std::io::IsTerminal;
+    let target = if std::io::stderr().is_terminal() {
+        indicatif::ProgressDrawTarget::stderr()
+    } else {
+        indicatif::ProgressDrawTarget::hidden()
+    };
+    let bar = indicatif::ProgressBar::with_draw_target(Some(total as u64), target);
+    if let Ok(style) = indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} detections {elapsed}") {
+        bar.set_style(style);
+    }
+    bar
+}
+
 /// A progress bar over the bytes of the input files, drawn on stderr only when it is a
 /// terminal and the run has lasted a second (short runs stay quiet).
 pub struct Progress {
