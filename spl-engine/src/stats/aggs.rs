@@ -7,7 +7,7 @@
 
 use std::collections::BTreeSet;
 
-use crate::value::{compare_lexical, format_num, Atom, Value};
+use crate::value::{Atom, Value};
 
 /// The function of an aggregation, after name normalisation (`c` → count, `distinct_count` →
 /// dc, `mean` → avg, `p95`/`perc95` → Perc(95)).
@@ -335,25 +335,6 @@ impl Acc {
             Acc::FirstLast(v, _) => v.clone().and_then(Value::from_atoms),
         }
     }
-}
-
-/// Render a by-value key for grouping: values compare as strings (`"10"` ≠ `"10.0"`).
-pub fn group_key(a: &Atom) -> String {
-    match a {
-        Atom::Str(s) => s.clone(),
-        Atom::Num(n) => format_num(*n),
-    }
-}
-
-/// Sort order of group keys: lexicographic by bytes, like values().
-pub fn compare_keys(a: &[Atom], b: &[Atom]) -> std::cmp::Ordering {
-    for (x, y) in a.iter().zip(b) {
-        let o = compare_lexical(x, y);
-        if o.is_ne() {
-            return o;
-        }
-    }
-    a.len().cmp(&b.len())
 }
 
 #[cfg(test)]

@@ -7,15 +7,13 @@
 
 pub mod aggs;
 
-use std::collections::HashMap;
-
 use spl_parser::Expr;
 
 use crate::eval::interp::Interp;
 use crate::eval::{EvalValue, FnContext};
 use crate::event::Event;
 use crate::exec::ExecError;
-use crate::value::{Atom, Value};
+use crate::value::Value;
 pub use aggs::{Acc, AggFunc};
 
 /// One aggregation: function, what it reads, output name.
@@ -69,14 +67,13 @@ pub struct Grouper {
     /// tstats `fillnull_value`: missing by-fields take this string instead of dropping the row.
     pub fill: Option<String>,
     pub aggs: Vec<AggSpec>,
-    groups: HashMap<Vec<String>, GroupState>,
-    /// Insertion order, for stable output among equal keys.
-    keys: Vec<Vec<String>>,
+    /// Groups in first-seen order (stable output among equal keys).
+    groups: indexmap::IndexMap<Vec<String>, GroupState, ahash::RandomState>,
 }
 
 impl Grouper {
     pub fn new(by: Vec<String>, fill: Option<String>, aggs: Vec<AggSpec>) -> Self {
-        Grouper { by, fill, aggs, groups: HashMap::new(), keys: Vec::new() }
+        Grouper { by, fill, aggs, groups: Default::default() }
     }
 
     /// The group keys an event falls into (several when a by-field is multivalue).
@@ -138,17 +135,11 @@ impl Grouper {
             }
         }
         for key in keys {
-            let state = match self.groups.get_mut(&key) {
-                Some(a) => a,
-                None => {
-                    self.keys.push(key.clone());
-                    let fresh = GroupState {
-                        fixed: self.aggs.iter().map(|a| Acc::new(&a.func)).collect(),
-                        wild: self.aggs.iter().map(|_| indexmap::IndexMap::new()).collect(),
-                    };
-                    self.groups.entry(key).or_insert(fresh)
-                }
-            };
+            let aggs = &self.aggs;
+            let state = self.groups.entry(key).or_insert_with(|| GroupState {
+                fixed: aggs.iter().map(|a| Acc::new(&a.func)).collect(),
+                wild: aggs.iter().map(|_| indexmap::IndexMap::new()).collect(),
+            });
             for ((acc, v), spec) in state.fixed.iter_mut().zip(&vals).zip(&self.aggs) {
                 if !matches!(spec.input, AggInput::Wild(_)) {
                     acc.add(v.as_ref(), time);
@@ -167,22 +158,21 @@ impl Grouper {
 
     /// The aggregate fields of one group, by output name.
     pub fn values_of(&self, key: &[String]) -> Vec<(String, Option<Value>)> {
-        match self.groups.get(key) {
-            Some(state) => {
-                let mut out = Vec::new();
-                for (i, (a, acc)) in self.aggs.iter().zip(&state.fixed).enumerate() {
-                    if matches!(a.input, AggInput::Wild(_)) {
-                        if let Some(m) = state.wild.get(i) {
-                            out.extend(m.iter().map(|(name, acc)| (name.clone(), acc.finish())));
-                        }
-                    } else {
-                        out.push((a.out.clone(), acc.finish()));
-                    }
+        self.groups.get(key).map(|state| self.finish_state(state)).unwrap_or_default()
+    }
+
+    fn finish_state(&self, state: &GroupState) -> Vec<(String, Option<Value>)> {
+        let mut out = Vec::new();
+        for (i, (a, acc)) in self.aggs.iter().zip(&state.fixed).enumerate() {
+            if matches!(a.input, AggInput::Wild(_)) {
+                if let Some(m) = state.wild.get(i) {
+                    out.extend(m.iter().map(|(name, acc)| (name.clone(), acc.finish())));
                 }
-                out
+            } else {
+                out.push((a.out.clone(), acc.finish()));
             }
-            None => Vec::new(),
         }
+        out
     }
 
     /// Final rows: by-fields then aggregates, sorted by the by-values.
@@ -193,28 +183,24 @@ impl Grouper {
                 wild: self.aggs.iter().map(|_| Default::default()).collect(),
             };
             self.groups.insert(Vec::new(), fresh);
-            self.keys.push(Vec::new());
         }
-        let mut keys = std::mem::take(&mut self.keys);
-        keys.sort_by(|a, b| {
-            let aa: Vec<Atom> = a.iter().map(|s| Atom::Str(s.clone())).collect();
-            let bb: Vec<Atom> = b.iter().map(|s| Atom::Str(s.clone())).collect();
-            aggs::compare_keys(&aa, &bb)
-        });
-        let mut out = Vec::with_capacity(keys.len());
-        for key in keys {
+        let mut groups: Vec<(Vec<String>, GroupState)> = self.groups.drain(..).collect();
+        // Vec<String> orders element by element, each by bytes: the lexicographic by-value
+        // order of values() (stable, so first-seen order breaks no ties that matter).
+        groups.sort_by(|a, b| a.0.cmp(&b.0));
+        let mut out = Vec::with_capacity(groups.len());
+        for (key, state) in groups {
             let mut ev = Event::new();
             for (f, v) in self.by.iter().zip(&key) {
                 ev.set(f.clone(), restore_number(f, v));
             }
-            for (name, v) in self.values_of(&key) {
+            for (name, v) in self.finish_state(&state) {
                 if let Some(v) = v {
                     ev.set(name, v);
                 }
             }
             out.push(ev);
         }
-        self.groups.clear();
         out
     }
 }
@@ -248,11 +234,7 @@ mod tests {
     }
 
     fn e(pairs: &[(&str, &str)]) -> Event {
-        let mut ev = Event::new();
-        for (k, v) in pairs {
-            ev.push(k, Atom::Str(v.to_string()));
-        }
-        ev
+        Event::from_pairs(pairs)
     }
 
     #[test]
