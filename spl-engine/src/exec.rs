@@ -135,6 +135,16 @@ pub trait Operator: Send {
     fn accepts(&self, _ev: &Event) -> bool {
         true
     }
+    /// Subsearch pipelines `prepare` would run, so that a pack can run all of them together in
+    /// one pass over the input; empty once their rows were given.
+    fn subsearches_mut(&mut self) -> Vec<&mut Pipeline> {
+        Vec::new()
+    }
+    /// The rows of `subsearches_mut`'s pipelines, in the same order; `prepare` then does not
+    /// run them again.
+    fn give_subsearch_rows(&mut self, _rows: Vec<Vec<Event>>) -> Result<(), ExecError> {
+        Ok(())
+    }
     /// Literals the raw record of any event this operator accepts must contain (first
     /// operators only; see `prefilter`).
     fn raw_requirement(&self, _verbatim: &Verbatim) -> Req {
@@ -187,6 +197,7 @@ impl Runtime<'_> {
     ) -> Result<Vec<Option<ExecError>>, ExecError> {
         let mut errors: Vec<Option<ExecError>> = vec![None; pipelines.len()];
         let mut stopped = vec![false; pipelines.len()];
+        self.run_subsearches_together(pipelines, &mut errors, &mut stopped)?;
         for ((p, err), stop) in pipelines.iter_mut().zip(errors.iter_mut()).zip(stopped.iter_mut()) {
             for op in p.ops.iter_mut() {
                 if let Err(e) = op.prepare(self) {
@@ -245,6 +256,63 @@ impl Runtime<'_> {
             }
         }
         Ok(errors)
+    }
+
+    /// The subsearches of several pipelines, run in one pass (each would otherwise re-read the
+    /// input); their rows go back to the operators that own them. A subsearch's error stops only
+    /// its pipeline.
+    fn run_subsearches_together(
+        &self,
+        pipelines: &mut [&mut Pipeline],
+        errors: &mut [Option<ExecError>],
+        stopped: &mut [bool],
+    ) -> Result<(), ExecError> {
+        if pipelines.len() < 2 {
+            return Ok(()); // a single pipeline's operators prepare themselves
+        }
+        // (pipeline, operator, how many subsearches), in traversal order.
+        let mut owners: Vec<(usize, usize, usize)> = Vec::new();
+        for (pi, p) in pipelines.iter_mut().enumerate() {
+            for (oi, op) in p.ops.iter_mut().enumerate() {
+                let n = op.subsearches_mut().len();
+                if n > 0 {
+                    owners.push((pi, oi, n));
+                }
+            }
+        }
+        if owners.is_empty() {
+            return Ok(());
+        }
+        let mut rows: Vec<Vec<Event>> = Vec::new();
+        let sub_errors = {
+            let mut subs: Vec<&mut Pipeline> =
+                pipelines.iter_mut().flat_map(|p| p.ops.iter_mut().flat_map(|op| op.subsearches_mut())).collect();
+            rows.resize_with(subs.len(), Vec::new);
+            self.run_many(&mut subs, &mut |i, ev| {
+                if let Some(r) = rows.get_mut(i) {
+                    r.push(ev);
+                }
+                Ok(Flow::Continue)
+            })?
+        };
+        let mut rows = rows.into_iter();
+        let mut sub_errors = sub_errors.into_iter();
+        for (pi, oi, n) in owners {
+            let mine: Vec<Vec<Event>> = rows.by_ref().take(n).collect();
+            let failed = sub_errors.by_ref().take(n).flatten().next();
+            let (Some(err), Some(stop)) = (errors.get_mut(pi), stopped.get_mut(pi)) else { continue };
+            if let Some(e) = failed {
+                *err = Some(e);
+                *stop = true;
+                continue;
+            }
+            let Some(op) = pipelines.get_mut(pi).and_then(|p| p.ops.get_mut(oi)) else { continue };
+            if let Err(e) = op.give_subsearch_rows(mine) {
+                *err = Some(e);
+                *stop = true;
+            }
+        }
+        Ok(())
     }
 
     /// Run a pipeline, handing each output row to `sink` as soon as it is final.

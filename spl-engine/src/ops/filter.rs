@@ -44,9 +44,26 @@ impl DeferredMatcher {
         if self.matcher.is_some() {
             return Ok(());
         }
-        let mut formatted = Vec::new();
+        let mut results = Vec::new();
         for sub in &mut self.subs {
-            let mut rows = rt.collect(sub)?;
+            results.push(rt.collect(sub)?);
+        }
+        self.complete(results)
+    }
+
+    /// The subsearches still to run (none once the matcher is compiled).
+    pub fn pending_mut(&mut self) -> Vec<&mut Pipeline> {
+        if self.matcher.is_some() {
+            Vec::new()
+        } else {
+            self.subs.iter_mut().collect()
+        }
+    }
+
+    /// Format the subsearches' rows into the expression and compile it.
+    pub fn complete(&mut self, results: Vec<Vec<Event>>) -> Result<(), ExecError> {
+        let mut formatted = Vec::new();
+        for mut rows in results {
             rows.truncate(self.maxout);
             formatted.push(format_rows(&rows)?);
         }
@@ -97,6 +114,12 @@ impl Operator for SearchOp {
     }
     fn prepare(&mut self, rt: &Runtime<'_>) -> Result<(), ExecError> {
         self.filter.prepare(rt)
+    }
+    fn subsearches_mut(&mut self) -> Vec<&mut Pipeline> {
+        self.filter.pending_mut()
+    }
+    fn give_subsearch_rows(&mut self, rows: Vec<Vec<Event>>) -> Result<(), ExecError> {
+        self.filter.complete(rows)
     }
     fn push(&mut self, ev: Event, out: &mut Vec<Event>) -> Result<(), ExecError> {
         if self.filter.matches(&ev) {

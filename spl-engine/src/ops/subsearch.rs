@@ -28,6 +28,8 @@ pub struct JoinOp {
     index: HashMap<Vec<String>, Vec<usize>>,
     /// Every field name seen in the right rows (for joins without a field list).
     right_fields: HashSet<String>,
+    /// The subsearch already ran (its rows were given).
+    given: bool,
 }
 
 impl JoinOp {
@@ -49,6 +51,7 @@ impl JoinOp {
             right: Vec::new(),
             index: HashMap::new(),
             right_fields: HashSet::new(),
+            given: false,
         }
     }
 
@@ -97,8 +100,22 @@ impl Operator for JoinOp {
         )
     }
     fn prepare(&mut self, rt: &Runtime<'_>) -> Result<(), ExecError> {
-        let rows = rt.collect(&mut self.sub)?;
-        self.set_right(rows);
+        if !self.given {
+            let rows = rt.collect(&mut self.sub)?;
+            self.set_right(rows);
+        }
+        Ok(())
+    }
+    fn subsearches_mut(&mut self) -> Vec<&mut Pipeline> {
+        if self.given {
+            Vec::new()
+        } else {
+            vec![&mut self.sub]
+        }
+    }
+    fn give_subsearch_rows(&mut self, rows: Vec<Vec<Event>>) -> Result<(), ExecError> {
+        self.set_right(rows.into_iter().next().unwrap_or_default());
+        self.given = true;
         Ok(())
     }
     fn push(&mut self, ev: Event, out: &mut Vec<Event>) -> Result<(), ExecError> {
@@ -142,11 +159,12 @@ pub struct AppendOp {
     pub maxout: usize,
     pub sub: Pipeline,
     rows: Vec<Event>,
+    given: bool,
 }
 
 impl AppendOp {
     pub fn new(maxout: usize, sub: Pipeline) -> AppendOp {
-        AppendOp { maxout, sub, rows: Vec::new() }
+        AppendOp { maxout, sub, rows: Vec::new(), given: false }
     }
 }
 
@@ -158,9 +176,25 @@ impl Operator for AppendOp {
         format!("append (subsearch rows after the results, at most {})", self.maxout)
     }
     fn prepare(&mut self, rt: &Runtime<'_>) -> Result<(), ExecError> {
-        let mut rows = rt.collect(&mut self.sub)?;
+        if !self.given {
+            let mut rows = rt.collect(&mut self.sub)?;
+            rows.truncate(self.maxout);
+            self.rows = rows;
+        }
+        Ok(())
+    }
+    fn subsearches_mut(&mut self) -> Vec<&mut Pipeline> {
+        if self.given {
+            Vec::new()
+        } else {
+            vec![&mut self.sub]
+        }
+    }
+    fn give_subsearch_rows(&mut self, rows: Vec<Vec<Event>>) -> Result<(), ExecError> {
+        let mut rows = rows.into_iter().next().unwrap_or_default();
         rows.truncate(self.maxout);
         self.rows = rows;
+        self.given = true;
         Ok(())
     }
     fn push(&mut self, ev: Event, out: &mut Vec<Event>) -> Result<(), ExecError> {

@@ -187,6 +187,12 @@ impl Operator for TstatsOp {
     fn prepare(&mut self, rt: &Runtime<'_>) -> Result<(), ExecError> {
         self.where_.prepare(rt)
     }
+    fn subsearches_mut(&mut self) -> Vec<&mut Pipeline> {
+        self.where_.pending_mut()
+    }
+    fn give_subsearch_rows(&mut self, rows: Vec<Vec<Event>>) -> Result<(), ExecError> {
+        self.where_.complete(rows)
+    }
     fn children(&self) -> Vec<(&str, &Pipeline)> {
         self.where_.subsearches()
     }
