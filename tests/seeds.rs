@@ -186,3 +186,34 @@ fn times_print_in_utc_unless_tz_is_given() {
     let plus2 = run(&["search", spl, "--events", EVENTS, "--format", "json", "--tz", "+02:00"]);
     assert_eq!(stdout(&plus2).trim(), r#"{"t":"11:01"}"#, "{}", stderr(&plus2));
 }
+
+#[test]
+fn a_pack_runs_subsearches_together_with_the_same_rows_as_one_by_one() {
+    let dir = std::env::temp_dir().join(format!("spelunk-pack-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let dets = [
+        ("join", r#"`sysmon` EventID=3 process_name=regasm.exe | stats count by dest | join dest [search `sysmon` EventID=3 process_name=regsvcs.exe | stats count as svcs by dest]"#),
+        ("sub", r#"`sysmon` EventID=3 [search `sysmon` process_name=regsvcs.exe | head 1 | fields user] | stats count by user"#),
+        ("append", r#"`sysmon` EventID=1 | stats count | append [search `sysmon` EventID=22 | stats count as dns]"#),
+    ];
+    let mut files = Vec::new();
+    for (name, spl) in dets {
+        let f = dir.join(format!("{name}.yml"));
+        std::fs::write(&f, format!("name: {name}\nsearch: '{}'\n", spl.replace('\'', "''"))).unwrap();
+        files.push(f.display().to_string());
+    }
+    let mut one_by_one = Vec::new();
+    for (f, (name, _)) in files.iter().zip(dets) {
+        let o = run(&["run", f, "--events", EVENTS, "--format", "json"]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        one_by_one.extend(rows(&o).iter().map(|r| format!("search_name={name} {}", flat(r))));
+    }
+    let mut args = vec!["run"];
+    args.extend(files.iter().map(String::as_str));
+    args.extend(["--events", EVENTS, "--format", "json"]);
+    let o = run(&args);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let together: Vec<String> = rows(&o).iter().map(flat).collect();
+    assert!(!together.is_empty());
+    assert_eq!(together, one_by_one);
+}
