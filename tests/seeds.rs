@@ -192,8 +192,14 @@ fn a_pack_runs_subsearches_together_with_the_same_rows_as_one_by_one() {
     let dir = std::env::temp_dir().join(format!("spelunk-pack-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let dets = [
-        ("join", r#"`sysmon` EventID=3 process_name=regasm.exe | stats count by dest | join dest [search `sysmon` EventID=3 process_name=regsvcs.exe | stats count as svcs by dest]"#),
-        ("sub", r#"`sysmon` EventID=3 [search `sysmon` process_name=regsvcs.exe | head 1 | fields user] | stats count by user"#),
+        (
+            "join",
+            r#"`sysmon` EventID=3 process_name=regasm.exe | stats count by dest | join dest [search `sysmon` EventID=3 process_name=regsvcs.exe | stats count as svcs by dest]"#,
+        ),
+        (
+            "sub",
+            r#"`sysmon` EventID=3 [search `sysmon` process_name=regsvcs.exe | head 1 | fields user] | stats count by user"#,
+        ),
         ("append", r#"`sysmon` EventID=1 | stats count | append [search `sysmon` EventID=22 | stats count as dns]"#),
     ];
     let mut files = Vec::new();
