@@ -7,6 +7,8 @@
 
 pub mod aggs;
 
+use std::borrow::Cow;
+
 use spl_parser::Expr;
 
 use crate::eval::interp::Interp;
@@ -38,14 +40,19 @@ pub enum AggInput {
 
 impl AggSpec {
     pub fn value_of(&self, ev: &Event, fns: &FnContext) -> Result<Option<Value>, ExecError> {
+        Ok(self.value_in(ev, fns)?.map(std::borrow::Cow::into_owned))
+    }
+
+    /// The aggregated value of one event, borrowed from it when it is a plain field.
+    pub fn value_in<'e>(&self, ev: &'e Event, fns: &FnContext) -> Result<Option<Cow<'e, Value>>, ExecError> {
         Ok(match &self.input {
-            AggInput::Events => Some(Value::num(1.0)),
-            AggInput::Field(f) => ev.get(f).cloned(),
+            AggInput::Events => Some(Cow::Owned(Value::num(1.0))),
+            AggInput::Field(f) => ev.get(f).map(Cow::Borrowed),
             AggInput::Eval(e) => {
                 match (Interp { ctx: fns }).eval(e, ev).map_err(|e| ExecError::at(e.message, e.span))? {
                     EvalValue::Null | EvalValue::Bool(false) => None,
-                    EvalValue::Bool(true) => Some(Value::str("true")),
-                    EvalValue::Val(v) => Some(v),
+                    EvalValue::Bool(true) => Some(Cow::Owned(Value::str("true"))),
+                    EvalValue::Val(v) => Some(Cow::Owned(v)),
                 }
             }
             AggInput::Wild(_) => None,
@@ -78,6 +85,19 @@ impl Grouper {
 
     /// The group keys an event falls into (several when a by-field is multivalue).
     pub fn keys_of(&self, ev: &Event) -> Vec<Vec<String>> {
+        // Usual case: every by-field has one value (or is filled): one key, no combinations.
+        let single = self.by.iter().all(|f| ev.get(f).is_none_or(|v| v.atoms().len() == 1));
+        if single {
+            let mut key = Vec::with_capacity(self.by.len());
+            for f in &self.by {
+                match (ev.get(f), &self.fill) {
+                    (Some(v), _) => key.push(v.first().as_str().into_owned()),
+                    (None, Some(fill)) => key.push(fill.clone()),
+                    (None, None) => return Vec::new(),
+                }
+            }
+            return vec![key];
+        }
         let mut combos: Vec<Vec<String>> = vec![Vec::new()];
         for f in &self.by {
             let vals: Vec<String> = match ev.get(f) {
@@ -117,7 +137,7 @@ impl Grouper {
         let time = ev.time();
         let mut vals = Vec::with_capacity(self.aggs.len());
         for a in &self.aggs {
-            vals.push(a.value_of(ev, fns)?);
+            vals.push(a.value_in(ev, fns)?);
         }
         // Wildcard aggregations: (spec index, output name, value) for every matching field;
         // by-fields and internal fields are not aggregated.
@@ -142,7 +162,7 @@ impl Grouper {
             });
             for ((acc, v), spec) in state.fixed.iter_mut().zip(&vals).zip(&self.aggs) {
                 if !matches!(spec.input, AggInput::Wild(_)) {
-                    acc.add(v.as_ref(), time);
+                    acc.add(v.as_deref(), time);
                 }
             }
             for (i, out, v) in &wild_vals {
