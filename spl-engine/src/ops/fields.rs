@@ -386,6 +386,17 @@ mod tests {
     }
 
     #[test]
+    fn rename_of_a_missing_field_removes_an_existing_target() {
+        // Splunk (and OpenSearch PPL, which copies it): the target takes the source's absence.
+        let mut ev = Event::new();
+        ev.set("user", "bob");
+        let mut op = RenameOp { pairs: vec![(NamePattern::new("src_user"), "user".into())] };
+        let mut out = Vec::new();
+        op.push(ev, &mut out).unwrap();
+        assert!(out[0].get("user").is_none());
+    }
+
+    #[test]
     fn name_pattern_captures_star() {
         let p = NamePattern::new("Processes.*");
         assert_eq!(p.capture("Processes.dest"), Some("dest"));
