@@ -222,9 +222,8 @@ impl Runtime<'_> {
             let mut wanted: Vec<bool> = Vec::new();
             self.source.scan_filtered(filter.as_ref(), &mut |ev| {
                 next_event_serial();
-                match &router {
-                    Some(r) => r.route(ev.get("_raw").map(|v| v.first().as_str()).as_deref(), &mut wanted),
-                    None => wanted = vec![true; pipelines.len()],
+                if let Some(r) = &router {
+                    r.route(ev.get("_raw").map(|v| v.first().as_str()).as_deref(), &mut wanted);
                 }
                 let mut live = false;
                 let each = pipelines.iter_mut().zip(errors.iter_mut()).zip(stopped.iter_mut()).enumerate();
@@ -233,6 +232,7 @@ impl Runtime<'_> {
                         continue;
                     }
                     live = true;
+                    // Without a router (one pipeline) `wanted` stays empty: everything is wanted.
                     if !wanted.get(i).copied().unwrap_or(true) || !p.ops.first().is_none_or(|op| op.accepts(&ev)) {
                         continue;
                     }
@@ -321,29 +321,11 @@ impl Runtime<'_> {
         pipeline: &mut Pipeline,
         sink: &mut dyn FnMut(Event) -> Result<Flow, ExecError>,
     ) -> Result<(), ExecError> {
-        for op in pipeline.ops.iter_mut() {
-            op.prepare(self)?;
+        let errors = self.run_many(&mut [pipeline], &mut |_, ev| sink(ev))?;
+        match errors.into_iter().flatten().next() {
+            Some(e) => Err(e),
+            None => Ok(()),
         }
-        let mut stopped = false;
-        if pipeline.reads_events {
-            let filter = RawFilter::new(pipeline.raw_requirement(&Verbatim::from_content(&self.ctx.content)));
-            self.source.scan_filtered(filter.as_ref(), &mut |ev| {
-                next_event_serial();
-                if feed(&mut pipeline.ops, 0, ev, sink)? == Flow::Stop {
-                    stopped = true;
-                    return Ok(Flow::Stop);
-                }
-                // Stop reading once the first operators can take nothing more.
-                if pipeline.ops.first().is_some_and(|op| op.exhausted()) {
-                    return Ok(Flow::Stop);
-                }
-                Ok(Flow::Continue)
-            })?;
-        }
-        if !stopped {
-            finish(&mut pipeline.ops, sink)?;
-        }
-        Ok(())
     }
 }
 
