@@ -128,11 +128,7 @@ mod tests {
     use super::*;
 
     fn ev(pairs: &[(&str, &str)]) -> Event {
-        let mut e = Event::new();
-        for (k, v) in pairs {
-            e.set(*k, *v);
-        }
-        e
+        Event::from_pairs(pairs)
     }
 
     #[test]

@@ -7,7 +7,7 @@ use crate::event::Event;
 use crate::exec::{ExecError, Operator};
 use crate::ops::fields::NamePattern;
 use crate::ops::foreach::CapturePattern;
-use crate::value::{format_num, Atom, Value};
+use crate::value::{Atom, Value};
 
 /// `replace "old" WITH "new" [, ...] [IN f1, f2]`: whole-value glob replacement; each `*` in
 /// the replacement takes the text the corresponding `*` of the pattern matched. The first
@@ -358,21 +358,12 @@ impl Operator for MvcombineOp {
     }
 }
 
-/// Canonical number text (used by tests and describe).
-pub fn num_text(n: f64) -> String {
-    format_num(n)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn ev(pairs: &[(&str, &str)]) -> Event {
-        let mut e = Event::new();
-        for (k, v) in pairs {
-            e.set(*k, *v);
-        }
-        e
+        Event::from_pairs(pairs)
     }
 
     fn run(op: &mut dyn Operator, rows: Vec<Event>) -> Vec<Event> {
@@ -460,6 +451,6 @@ mod tests {
         let mut op = MakeresultsOp { count: 2, now: 100.5 };
         let out = run(&mut op, vec![]);
         assert_eq!(out.len(), 2);
-        assert_eq!(out[0].get_str("_time").as_deref(), Some(num_text(100.0).as_str()));
+        assert_eq!(out[0].get_str("_time").as_deref(), Some(crate::value::format_num(100.0).as_str()));
     }
 }

@@ -334,11 +334,7 @@ mod tests {
     use crate::exec::{Context, VecSource};
 
     fn ev(pairs: &[(&str, &str)]) -> Event {
-        let mut e = Event::new();
-        for (k, v) in pairs {
-            e.set(*k, *v);
-        }
-        e
+        Event::from_pairs(pairs)
     }
 
     fn empty() -> Pipeline {
