@@ -14,6 +14,47 @@ pub enum JoinType {
     Left,
 }
 
+/// A subsearch whose rows an operator needs before the main pass: run by `prepare`, or handed
+/// over after a pack ran all its subsearches together (`Operator::give_subsearch_rows`).
+pub struct Subsearch {
+    pub pipeline: Pipeline,
+    /// Rows kept at most (Splunk's subsearch output limit for the command).
+    pub maxout: usize,
+    given: bool,
+}
+
+impl Subsearch {
+    pub fn new(pipeline: Pipeline, maxout: usize) -> Self {
+        Subsearch { pipeline, maxout, given: false }
+    }
+
+    /// Run it, unless its rows were already given (then `None`).
+    pub fn run(&mut self, rt: &Runtime<'_>) -> Result<Option<Vec<Event>>, ExecError> {
+        if self.given {
+            return Ok(None);
+        }
+        let mut rows = rt.collect(&mut self.pipeline)?;
+        rows.truncate(self.maxout);
+        Ok(Some(rows))
+    }
+
+    pub fn pending_mut(&mut self) -> Vec<&mut Pipeline> {
+        if self.given {
+            Vec::new()
+        } else {
+            vec![&mut self.pipeline]
+        }
+    }
+
+    /// The rows given for it (one pipeline's worth).
+    pub fn accept(&mut self, rows: Vec<Vec<Event>>) -> Vec<Event> {
+        self.given = true;
+        let mut rows = rows.into_iter().next().unwrap_or_default();
+        rows.truncate(self.maxout);
+        rows
+    }
+}
+
 /// `join [type=] [max=] [overwrite=] f1, f2 [subsearch]`.
 pub struct JoinOp {
     pub fields: Vec<String>,
@@ -22,14 +63,12 @@ pub struct JoinOp {
     pub max: usize,
     pub overwrite: bool,
     pub maxout: usize,
-    pub sub: Pipeline,
+    pub sub: Subsearch,
     right: Vec<Event>,
     /// Join-key text → right rows (when join fields are listed).
     index: HashMap<Vec<String>, Vec<usize>>,
     /// Every field name seen in the right rows (for joins without a field list).
     right_fields: HashSet<String>,
-    /// The subsearch already ran (its rows were given).
-    given: bool,
 }
 
 impl JoinOp {
@@ -47,11 +86,10 @@ impl JoinOp {
             max,
             overwrite,
             maxout,
-            sub,
+            sub: Subsearch::new(sub, maxout),
             right: Vec::new(),
             index: HashMap::new(),
             right_fields: HashSet::new(),
-            given: false,
         }
     }
 
@@ -100,22 +138,17 @@ impl Operator for JoinOp {
         )
     }
     fn prepare(&mut self, rt: &Runtime<'_>) -> Result<(), ExecError> {
-        if !self.given {
-            let rows = rt.collect(&mut self.sub)?;
+        if let Some(rows) = self.sub.run(rt)? {
             self.set_right(rows);
         }
         Ok(())
     }
     fn subsearches_mut(&mut self) -> Vec<&mut Pipeline> {
-        if self.given {
-            Vec::new()
-        } else {
-            vec![&mut self.sub]
-        }
+        self.sub.pending_mut()
     }
     fn give_subsearch_rows(&mut self, rows: Vec<Vec<Event>>) -> Result<(), ExecError> {
-        self.set_right(rows.into_iter().next().unwrap_or_default());
-        self.given = true;
+        let rows = self.sub.accept(rows);
+        self.set_right(rows);
         Ok(())
     }
     fn push(&mut self, ev: Event, out: &mut Vec<Event>) -> Result<(), ExecError> {
@@ -150,21 +183,20 @@ impl Operator for JoinOp {
         Ok(())
     }
     fn children(&self) -> Vec<(&str, &Pipeline)> {
-        vec![("subsearch", &self.sub)]
+        vec![("subsearch", &self.sub.pipeline)]
     }
 }
 
 /// `append [subsearch]`: the subsearch's rows (at most `maxout`) after the main rows.
 pub struct AppendOp {
     pub maxout: usize,
-    pub sub: Pipeline,
+    pub sub: Subsearch,
     rows: Vec<Event>,
-    given: bool,
 }
 
 impl AppendOp {
     pub fn new(maxout: usize, sub: Pipeline) -> AppendOp {
-        AppendOp { maxout, sub, rows: Vec::new(), given: false }
+        AppendOp { maxout, sub: Subsearch::new(sub, maxout), rows: Vec::new() }
     }
 }
 
@@ -176,25 +208,16 @@ impl Operator for AppendOp {
         format!("append (subsearch rows after the results, at most {})", self.maxout)
     }
     fn prepare(&mut self, rt: &Runtime<'_>) -> Result<(), ExecError> {
-        if !self.given {
-            let mut rows = rt.collect(&mut self.sub)?;
-            rows.truncate(self.maxout);
+        if let Some(rows) = self.sub.run(rt)? {
             self.rows = rows;
         }
         Ok(())
     }
     fn subsearches_mut(&mut self) -> Vec<&mut Pipeline> {
-        if self.given {
-            Vec::new()
-        } else {
-            vec![&mut self.sub]
-        }
+        self.sub.pending_mut()
     }
     fn give_subsearch_rows(&mut self, rows: Vec<Vec<Event>>) -> Result<(), ExecError> {
-        let mut rows = rows.into_iter().next().unwrap_or_default();
-        rows.truncate(self.maxout);
-        self.rows = rows;
-        self.given = true;
+        self.rows = self.sub.accept(rows);
         Ok(())
     }
     fn push(&mut self, ev: Event, out: &mut Vec<Event>) -> Result<(), ExecError> {
@@ -206,7 +229,7 @@ impl Operator for AppendOp {
         Ok(())
     }
     fn children(&self) -> Vec<(&str, &Pipeline)> {
-        vec![("subsearch", &self.sub)]
+        vec![("subsearch", &self.sub.pipeline)]
     }
 }
 
@@ -215,13 +238,13 @@ impl Operator for AppendOp {
 pub struct AppendcolsOp {
     pub maxout: usize,
     pub overwrite: bool,
-    pub sub: Pipeline,
+    pub sub: Subsearch,
     rows: std::collections::VecDeque<Event>,
 }
 
 impl AppendcolsOp {
     pub fn new(maxout: usize, overwrite: bool, sub: Pipeline) -> AppendcolsOp {
-        AppendcolsOp { maxout, overwrite, sub, rows: Default::default() }
+        AppendcolsOp { maxout, overwrite, sub: Subsearch::new(sub, maxout), rows: Default::default() }
     }
 }
 
@@ -233,9 +256,16 @@ impl Operator for AppendcolsOp {
         format!("appendcols override={} (subsearch columns beside the results)", self.overwrite)
     }
     fn prepare(&mut self, rt: &Runtime<'_>) -> Result<(), ExecError> {
-        let mut rows = rt.collect(&mut self.sub)?;
-        rows.truncate(self.maxout);
-        self.rows = rows.into();
+        if let Some(rows) = self.sub.run(rt)? {
+            self.rows = rows.into();
+        }
+        Ok(())
+    }
+    fn subsearches_mut(&mut self) -> Vec<&mut Pipeline> {
+        self.sub.pending_mut()
+    }
+    fn give_subsearch_rows(&mut self, rows: Vec<Vec<Event>>) -> Result<(), ExecError> {
+        self.rows = self.sub.accept(rows).into();
         Ok(())
     }
     fn push(&mut self, mut ev: Event, out: &mut Vec<Event>) -> Result<(), ExecError> {
@@ -254,7 +284,7 @@ impl Operator for AppendcolsOp {
         Ok(())
     }
     fn children(&self) -> Vec<(&str, &Pipeline)> {
-        vec![("subsearch", &self.sub)]
+        vec![("subsearch", &self.sub.pipeline)]
     }
 }
 
