@@ -386,6 +386,19 @@ mod tests {
     }
 
     #[test]
+    fn fillnull_without_fields_fills_every_field_seen_in_any_result() {
+        let mut op = FillnullOp::new("0".into(), Vec::new());
+        let mut out = Vec::new();
+        op.push(Event::from_pairs(&[("a", "1")]), &mut out).unwrap();
+        op.push(Event::from_pairs(&[("b", "2"), ("_raw", "x")]), &mut out).unwrap();
+        assert!(out.is_empty(), "held until the end");
+        op.finish(&mut out).unwrap();
+        assert_eq!(out[0].get_str("b").as_deref(), Some("0"));
+        assert_eq!(out[1].get_str("a").as_deref(), Some("0"));
+        assert!(out[0].get("_raw").is_none(), "internal fields are not filled");
+    }
+
+    #[test]
     fn rename_of_a_missing_field_removes_an_existing_target() {
         // Splunk (and OpenSearch PPL, which copies it): the target takes the source's absence.
         let mut ev = Event::new();

@@ -451,6 +451,14 @@ fn finish_windows_event(ev: &mut Event, raw: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn data_values_are_trimmed_and_blank_ones_dropped() {
+        let raw = "<Event><System><EventID>4742</EventID></System><EventData><Data Name='SidHistory'>\r\n\t\t%{S-1-5-21-1}\r\n</Data><Data Name='Blank'>  </Data></EventData></Event>";
+        let ev = parse_xml_event(raw).expect("parses");
+        assert_eq!(ev.get_str("SidHistory").as_deref(), Some("%{S-1-5-21-1}"));
+        assert!(ev.get("Blank").is_none());
+    }
     use std::io::Cursor;
 
     fn src(bytes: &[u8]) -> Source {
