@@ -160,6 +160,56 @@ enum Item {
     Malformed(spl_engine::read::Malformed),
     /// Records the prefilter skipped unparsed (they count as read).
     Skipped(u64),
+    /// Reading could not go on.
+    Failed(String),
+}
+
+/// Bytes of whole records a reading block holds (about 700 events of XmlWinEventLog).
+const BLOCK_BYTES: usize = 1 << 20;
+/// Blocks read ahead of the search.
+const BLOCKS_IN_FLIGHT: usize = 8;
+
+/// Split one block into records, skip those the prefilter rejects (in bulk where it can), and
+/// parse and extract the rest. Also returns the block's newline count and its buffer.
+fn xml_block(
+    mut split: spl_engine::read::xml::XmlSplitter,
+    filter: Option<&RawFilter>,
+    file: &str,
+    opts: &ReadOptions,
+    ctx: &Context,
+) -> (Vec<Item>, u64, Vec<u8>) {
+    let mut items = Vec::new();
+    let mut skipped = 0u64;
+    let anchor = filter.and_then(|f| f.anchor());
+    loop {
+        // Jump over stretches of records holding none of the required literals.
+        if let Some(a) = &anchor {
+            skipped += split.skip_without(a);
+        }
+        let Some(rec) = split.next() else { break };
+        let item = match rec {
+            Ok(raw) if filter.is_some_and(|f| !f.admits(&raw.bytes)) => {
+                skipped += 1;
+                continue;
+            }
+            Ok(raw) => match read::parse_raw_xml(&raw, file, opts) {
+                Record::Event(mut ev) => {
+                    spl_engine::extract::extract(&ctx.content, &ctx.fns, &mut ev);
+                    Item::Event(ev)
+                }
+                Record::Malformed(m) => Item::Malformed(m),
+            },
+            Err(m) => Item::Malformed(m),
+        };
+        if skipped > 0 {
+            items.push(Item::Skipped(std::mem::take(&mut skipped)));
+        }
+        items.push(item);
+    }
+    if skipped > 0 {
+        items.push(Item::Skipped(skipped));
+    }
+    (items, split.lines_seen(), split.into_buffer())
 }
 
 impl FileSource {
@@ -174,63 +224,61 @@ impl FileSource {
         f: &mut dyn FnMut(Event) -> Result<Flow, ExecError>,
     ) -> Result<Flow, ExecError> {
         let opened = read::open_split(path, &self.opts).map_err(|e| ExecError::new(e.to_string()))?;
-        let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Item>>(8);
         let ctx = &self.ctx;
-        std::thread::scope(|scope| {
-            scope.spawn(move || match opened {
-                read::Opened::RawXml { split, file, opts } => {
-                    let mut raws = Vec::with_capacity(BATCH);
-                    let mut skipped = 0u64;
-                    let mut pending_bad: Vec<Item> = Vec::new();
-                    let flush = |raws: &mut Vec<spl_engine::read::xml::RawXml>,
-                                 skipped: &mut u64,
-                                 bad: &mut Vec<Item>|
-                     -> bool {
-                        use rayon::prelude::*;
-                        let mut items: Vec<Item> = std::mem::take(bad);
-                        if *skipped > 0 {
-                            items.push(Item::Skipped(std::mem::take(skipped)));
-                        }
-                        let parsed: Vec<Item> = raws
-                            .par_iter()
-                            .map(|raw| match read::parse_raw_xml(raw, &file, &opts) {
-                                Record::Event(mut ev) => {
-                                    spl_engine::extract::extract(&ctx.content, &ctx.fns, &mut ev);
-                                    Item::Event(ev)
-                                }
-                                Record::Malformed(m) => Item::Malformed(m),
-                            })
-                            .collect();
-                        raws.clear();
-                        items.extend(parsed);
-                        tx.send(items).is_ok()
-                    };
-                    let mut split = split;
-                    let anchor = filter.and_then(|f| f.anchor());
-                    loop {
-                        // Jump over stretches of records holding none of the required literals.
-                        if let Some(a) = &anchor {
-                            skipped += split.skip_without(a);
-                        }
-                        let Some(rec) = split.next() else { break };
-                        match rec {
-                            Ok(raw) => {
-                                if filter.is_some_and(|f| !f.admits(&raw.bytes)) {
-                                    skipped += 1;
-                                    continue;
-                                }
-                                raws.push(raw);
+        std::thread::scope(|scope| match opened {
+            read::Opened::RawXml { split, file, opts } => {
+                // Blocks of whole records are split, filtered, parsed and extracted on all cores
+                // while this thread reads on; their results come back in file order. The bound
+                // on blocks in flight keeps memory flat.
+                let (tx, rx) =
+                    std::sync::mpsc::sync_channel::<std::sync::mpsc::Receiver<(Vec<Item>, u64)>>(BLOCKS_IN_FLIGHT);
+                scope.spawn(move || {
+                    let (file, opts) = (&file, &opts);
+                    let mut split = *split;
+                    // Finished blocks' buffers come back to be read into again.
+                    let (recycle, spares) = std::sync::mpsc::channel::<Vec<u8>>();
+                    rayon::in_place_scope(|s| {
+                        while let Some(block) = split.next_block(BLOCK_BYTES, spares.try_recv().unwrap_or_default()) {
+                            let (btx, brx) = std::sync::mpsc::sync_channel(1);
+                            // The receiver hung up (the search stopped early): stop reading.
+                            if tx.send(brx).is_err() {
+                                return;
                             }
-                            // Keep malformed records in order relative to the batch they precede.
-                            Err(m) => pending_bad.push(Item::Malformed(m)),
+                            let recycle = recycle.clone();
+                            s.spawn(move |_| {
+                                let done = match block {
+                                    Ok(block) => {
+                                        let (items, lines, buf) = xml_block(block, filter, file, opts, ctx);
+                                        let _ = recycle.send(buf);
+                                        (items, lines)
+                                    }
+                                    Err(m) => (vec![Item::Malformed(m)], 0),
+                                };
+                                let _ = btx.send(done);
+                            });
                         }
-                        if raws.len() == BATCH && !flush(&mut raws, &mut skipped, &mut pending_bad) {
-                            return;
+                    });
+                });
+                // Blocks count lines from 1: make the locations of malformed records absolute.
+                let mut line_base = 0u64;
+                let batches = rx.into_iter().map(|brx| match brx.recv() {
+                    Ok((mut items, lines)) => {
+                        for it in &mut items {
+                            if let Item::Malformed(m) = it {
+                                m.location.line = m.location.line.map(|l| l + line_base);
+                            }
                         }
+                        line_base += lines;
+                        items
                     }
-                    flush(&mut raws, &mut skipped, &mut pending_bad);
-                }
-                read::Opened::Records(records) => {
+                    // A block whose worker vanished would be lost silently; say so instead.
+                    Err(_) => vec![Item::Failed(format!("{}: a reading thread stopped unexpectedly", path.display()))],
+                });
+                self.consume(batches, count, f)
+            }
+            read::Opened::Records(records) => {
+                let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Item>>(8);
+                scope.spawn(move || {
                     let mut batch = Vec::with_capacity(BATCH);
                     for rec in records {
                         batch.push(match rec {
@@ -248,16 +296,16 @@ impl FileSource {
                         }
                     }
                     let _ = tx.send(batch);
-                }
-            });
-            // Dropping the receiver when this returns unblocks the reader if we stopped early.
-            self.consume(rx, count, f)
+                });
+                // Dropping the receiver when this returns unblocks the reader if we stopped early.
+                self.consume(rx.into_iter(), count, f)
+            }
         })
     }
 
     fn consume(
         &self,
-        rx: std::sync::mpsc::Receiver<Vec<Item>>,
+        rx: impl Iterator<Item = Vec<Item>>,
         count: bool,
         f: &mut dyn FnMut(Event) -> Result<Flow, ExecError>,
     ) -> Result<Flow, ExecError> {
@@ -280,6 +328,7 @@ impl FileSource {
                             return Ok(Flow::Stop);
                         }
                     }
+                    Item::Failed(message) => return Err(ExecError::new(message)),
                     Item::Malformed(m) => {
                         if self.strict {
                             return Err(ExecError::new(format!("malformed event at {}: {}", m.location, m.message)));

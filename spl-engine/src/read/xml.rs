@@ -23,6 +23,11 @@ const MAX_DEPTH: usize = 64;
 /// Largest single record kept in memory while looking for its end.
 const MAX_RECORD: usize = 16 * 1024 * 1024;
 
+/// Bytes one `fill` reads.
+const FILL_BYTES: u64 = 256 * 1024;
+/// Room a block's buffer keeps beyond its target for the read that crosses it.
+const BLOCK_SLACK: usize = 128 * 1024;
+
 const START: &[u8] = b"<Event";
 const END: &[u8] = b"</Event>";
 
@@ -92,23 +97,18 @@ impl XmlSplitter {
             self.buf.drain(..self.pos);
             self.pos = 0;
         }
-        loop {
-            match self.src.fill_buf() {
-                Ok([]) => {
-                    self.eof = true;
-                    return Ok(false);
-                }
-                Ok(chunk) => {
-                    let n = chunk.len();
-                    self.buf.extend_from_slice(chunk);
-                    self.src.consume(n);
-                    return Ok(true);
-                }
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-                Err(e) => {
-                    self.eof = true;
-                    return Err(Malformed { location: self.location(), message: format!("read error: {e}") });
-                }
+        // Straight into the buffer's spare room: a read this large bypasses the reader's own
+        // buffer, saving a copy of every byte.
+        use std::io::Read;
+        match (&mut self.src).take(FILL_BYTES).read_to_end(&mut self.buf) {
+            Ok(0) => {
+                self.eof = true;
+                Ok(false)
+            }
+            Ok(_) => Ok(true),
+            Err(e) => {
+                self.eof = true;
+                Err(Malformed { location: self.location(), message: format!("read error: {e}") })
             }
         }
     }
@@ -169,11 +169,7 @@ impl XmlSplitter {
             };
             if limit > 0 {
                 let region = pending.get(..limit).unwrap_or_default();
-                let ends = self.end.find_iter(region).count();
-                // Exact start tags only (`<EventID>`, `<EventData>` would be four hits a record);
-                // a start written another way makes the counts differ and `next` takes over.
-                let starts = memchr::memmem::find_iter(region, b"<Event ").count()
-                    + memchr::memmem::find_iter(region, b"<Event>").count();
+                let (starts, ends) = count_tags(region);
                 if starts != ends {
                     return skipped; // something malformed in there: let `next` handle it
                 }
@@ -190,6 +186,69 @@ impl XmlSplitter {
         }
     }
 
+    /// Cut the input ahead into a block of whole records of about `target` bytes (ending right
+    /// after a `</Event>`), as a splitter of its own over those bytes, so that blocks can be
+    /// split, filtered and parsed on several threads. Splitting a block gives the same records
+    /// and errors as splitting the stream: every record start before the cut has its end before
+    /// it. `None` at end of input.
+    /// `spare` is a buffer to read on into (a finished block's, to save fresh pages). Lines are
+    /// counted from 1 again in each block ([`XmlSplitter::lines_seen`] tells how many it held),
+    /// so that this thread need not count them; byte offsets are absolute.
+    pub fn next_block(&mut self, target: usize, spare: Vec<u8>) -> Option<Result<XmlSplitter, Malformed>> {
+        loop {
+            let pending = self.pending();
+            if pending.len() >= target || self.eof {
+                let cut = match memchr::memmem::rfind(pending, END) {
+                    Some(e) => e + END.len(),
+                    // No record end in sight: hand over everything once it cannot grow into one.
+                    None if self.eof || pending.len() > MAX_RECORD => pending.len(),
+                    None => 0,
+                };
+                // At end of input the trailing text (a truncated record, a wrapper) goes too.
+                let cut = if self.eof { pending.len() } else { cut };
+                if cut > 0 {
+                    let mut tail = spare;
+                    tail.clear();
+                    tail.reserve(target + BLOCK_SLACK);
+                    tail.extend_from_slice(self.buf.get(self.pos + cut..).unwrap_or_default());
+                    self.buf.truncate(self.pos + cut);
+                    let bytes = std::mem::replace(&mut self.buf, tail);
+                    let block = XmlSplitter {
+                        src: Box::new(std::io::empty()),
+                        file: self.file.clone(),
+                        buf: bytes,
+                        pos: self.pos,
+                        buf_offset: self.buf_offset,
+                        buf_line: 1,
+                        eof: true,
+                        start: self.start.clone(),
+                        end: self.end.clone(),
+                    };
+                    self.buf_offset += cut as u64;
+                    self.pos = 0;
+                    return Some(Ok(block));
+                }
+                if self.eof {
+                    return None;
+                }
+            }
+            match self.fill() {
+                Ok(_) => {}
+                Err(m) => return Some(Err(m)),
+            }
+        }
+    }
+
+    /// Newlines consumed so far (all of a block's once it is split to the end).
+    pub fn lines_seen(&self) -> u64 {
+        self.buf_line - 1
+    }
+
+    /// The buffer, for reuse.
+    pub fn into_buffer(self) -> Vec<u8> {
+        self.buf
+    }
+
     fn last_start_at_or_before(&self, hay: &[u8], pos: usize) -> usize {
         // Search backwards from the match: the enclosing record's start is the nearest one.
         let upto = hay.get(..pos.saturating_add(1).min(hay.len())).unwrap_or_default();
@@ -202,6 +261,24 @@ impl XmlSplitter {
         }
         0
     }
+}
+
+/// Record start tags (`<Event` followed by what `find_start` accepts) and end tags in one pass:
+/// every one of them holds `Event`, which is rare enough in XmlWinEventLog text (a few tag
+/// names a record) for one substring search to beat one search per tag.
+fn count_tags(region: &[u8]) -> (usize, usize) {
+    static EVENT: std::sync::LazyLock<Finder<'static>> = std::sync::LazyLock::new(|| Finder::new(b"Event"));
+    let (mut starts, mut ends) = (0, 0);
+    for i in EVENT.find_iter(region) {
+        let before = |n: usize| i.checked_sub(n).and_then(|j| region.get(j));
+        let after = region.get(i + 5);
+        match (before(2), before(1), after) {
+            (Some(b'<'), Some(b'/'), Some(b'>')) => ends += 1,
+            (_, Some(b'<'), Some(b' ' | b'>' | b'\t' | b'\r' | b'\n' | b'/')) => starts += 1,
+            _ => {}
+        }
+    }
+    (starts, ends)
 }
 
 impl Iterator for XmlSplitter {
@@ -514,6 +591,59 @@ mod tests {
             })
             .collect();
         assert_eq!(shape, ["ok:1", "err:f:2", "ok:4", "ok:24", "err:f:25"]);
+    }
+
+    /// Records, errors and their lines, `shape`-style, with block-relative lines made absolute.
+    fn block_shape(input: &[u8], target: usize) -> (Vec<String>, usize) {
+        let mut split = split_xml_records(src(input), "f".into());
+        let (mut shape, mut blocks, mut base) = (Vec::new(), 0, 0);
+        while let Some(block) = split.next_block(target, Vec::new()) {
+            let mut block = block.expect("no read error");
+            blocks += 1;
+            for item in block.by_ref() {
+                shape.push(match item {
+                    Ok(r) => format!("ok:{}@{}", r.line + base, r.byte_offset),
+                    Err(m) => format!("err:{}@{:?}", m.location.line.unwrap_or(0) + base, m.location.byte_offset),
+                });
+            }
+            base += block.lines_seen();
+        }
+        (shape, blocks)
+    }
+
+    #[test]
+    fn blocks_split_like_the_stream() {
+        // Well over one read, so that cuts fall in many places: spanning records, a truncated
+        // one, text outside records, a record at end of input without its end tag.
+        let spanning = ONE.replace("><", ">\n<");
+        let mut input = String::new();
+        for i in 0..3000 {
+            input.push_str(match i % 7 {
+                0 => &spanning,
+                3 => "<Event xmlns='x'><System>",
+                5 => "garbage",
+                _ => ONE,
+            });
+            input.push_str("\r\n");
+        }
+        input.push_str("<Event>");
+        let stream: Vec<String> = split_xml_records(src(input.as_bytes()), "f".into())
+            .map(|i| match i {
+                Ok(r) => format!("ok:{}@{}", r.line, r.byte_offset),
+                Err(m) => format!("err:{}@{:?}", m.location.line.unwrap_or(0), m.location.byte_offset),
+            })
+            .collect();
+        for target in [1, 5000, 100_000] {
+            let (blocks, n) = block_shape(input.as_bytes(), target);
+            assert!(n > 1, "{n} blocks for target {target}");
+            assert_eq!(blocks, stream, "target {target}");
+        }
+    }
+
+    #[test]
+    fn tag_counts_take_record_tags_only() {
+        let (starts, ends) = count_tags(format!("{ONE}\r\n{ONE}<Event>x</Event><EventLog></EventLog>").as_bytes());
+        assert_eq!((starts, ends), (3, 3));
     }
 
     #[test]
