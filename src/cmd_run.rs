@@ -133,6 +133,7 @@ fn run_detections(dets: &[Detection], common: &Common, input: &Input, out: &Outp
         ev
     };
     let mut counts = vec![0u64; compiled.len()];
+    let mut costs = input.profile.then(|| vec![spl_engine::exec::PipeCost::default(); compiled.len()]);
     let mut io_err: Option<std::io::Error> = None;
     let mut held: Vec<Vec<Event>> = vec![Vec::new(); compiled.len()];
     let single = compiled.len() == 1;
@@ -140,23 +141,27 @@ fn run_detections(dets: &[Detection], common: &Common, input: &Input, out: &Outp
         let mut plans: Vec<&mut spl_engine::exec::Pipeline> =
             compiled.iter_mut().map(|(_, _, c)| &mut c.plan).collect();
         let dets_only: Vec<&Detection> = compiled_dets.clone();
-        rt.run_many(&mut plans, &mut |i, ev| {
-            if let Some(n) = counts.get_mut(i) {
-                *n += 1;
-            }
-            if single {
-                // One detection: rows stream out as they are final.
-                let Some(det) = dets_only.get(i) else { return Ok(Flow::Continue) };
-                if let Err(e) = writer.row(&shape(det, ev)) {
-                    io_err = Some(e);
-                    return Ok(Flow::Stop);
+        rt.run_many_profiled(
+            &mut plans,
+            &mut |i, ev| {
+                if let Some(n) = counts.get_mut(i) {
+                    *n += 1;
                 }
-            } else if let Some(h) = held.get_mut(i) {
-                // Several: rows are printed per detection, in detection order, after the pass.
-                h.push(ev);
-            }
-            Ok(Flow::Continue)
-        })
+                if single {
+                    // One detection: rows stream out as they are final.
+                    let Some(det) = dets_only.get(i) else { return Ok(Flow::Continue) };
+                    if let Err(e) = writer.row(&shape(det, ev)) {
+                        io_err = Some(e);
+                        return Ok(Flow::Stop);
+                    }
+                } else if let Some(h) = held.get_mut(i) {
+                    // Several: rows are printed per detection, in detection order, after the pass.
+                    h.push(ev);
+                }
+                Ok(Flow::Continue)
+            },
+            costs.as_deref_mut(),
+        )
     };
     for (i, rows) in held.into_iter().enumerate() {
         let Some((det, _, _)) = compiled.get(i) else { continue };
@@ -210,7 +215,26 @@ fn run_detections(dets: &[Detection], common: &Common, input: &Input, out: &Outp
             eprintln!("{s}");
         }
     }
+    if let Some(costs) = costs {
+        print_profile(&costs, &compiled.iter().map(|(d, _, _)| d.name.as_str()).collect::<Vec<_>>());
+    }
     code
+}
+
+/// How many searches `--profile` lists.
+const PROFILED: usize = 20;
+
+fn print_profile(costs: &[spl_engine::exec::PipeCost], names: &[&str]) {
+    let total = |c: &spl_engine::exec::PipeCost| c.feed + c.finish;
+    let mut order: Vec<usize> = (0..costs.len()).collect();
+    order.sort_by_key(|&i| std::cmp::Reverse(costs.get(i).map(total).unwrap_or_default()));
+    let all: std::time::Duration = costs.iter().map(total).sum();
+    eprintln!("profile: {:.3} s in {} searches; the costliest:", all.as_secs_f64(), costs.len());
+    eprintln!("{:>9} {:>9} {:>9}  search", "events", "feed s", "finish s");
+    for i in order.into_iter().take(PROFILED) {
+        let (Some(c), Some(name)) = (costs.get(i), names.get(i)) else { continue };
+        eprintln!("{:>9} {:>9.3} {:>9.3}  {name}", c.events, c.feed.as_secs_f64(), c.finish.as_secs_f64());
+    }
 }
 
 /// One risk event per result row, as Enterprise Security's risk-based alerting writes them.

@@ -150,6 +150,10 @@ pub struct Input {
     /// No progress or summary on stderr.
     #[arg(long, short = 'q')]
     pub quiet: bool,
+    /// After the run, list on stderr the searches that took the most time in the main pass
+    /// (events routed to each, time feeding them, time finishing aggregations).
+    #[arg(long)]
+    pub profile: bool,
 }
 
 #[derive(Args, Clone, Default)]

@@ -145,6 +145,15 @@ pub trait Operator: Send {
     fn give_subsearch_rows(&mut self, _rows: Vec<Vec<Event>>) -> Result<(), ExecError> {
         Ok(())
     }
+    /// The grouping of a `stats`/`tstats`, for pushing filters below it at plan time.
+    fn grouper_mut(&mut self) -> Option<&mut crate::stats::Grouper> {
+        None
+    }
+    /// True when, as prepared, the operator emits nothing whatever it is fed (an inner `join`
+    /// whose subsearch found no rows): what comes before it need not run.
+    fn emits_nothing(&self) -> bool {
+        false
+    }
     /// Literals the raw record of any event this operator accepts must contain (first
     /// operators only; see `prefilter`).
     fn raw_requirement(&self, _verbatim: &Verbatim) -> Req {
@@ -167,6 +176,17 @@ impl Pipeline {
 pub struct Pipeline {
     pub ops: Vec<Box<dyn Operator>>,
     pub reads_events: bool,
+}
+
+/// What one pipeline of a pass cost (`spelunk run --profile`).
+#[derive(Clone, Debug, Default)]
+pub struct PipeCost {
+    /// Events offered to it (after routing).
+    pub events: u64,
+    /// Time spent feeding them through its operators.
+    pub feed: std::time::Duration,
+    /// Time spent finishing (aggregations and what follows them).
+    pub finish: std::time::Duration,
 }
 
 /// Runs pipelines over a source.
@@ -195,6 +215,16 @@ impl Runtime<'_> {
         pipelines: &mut [&mut Pipeline],
         sink: &mut dyn FnMut(usize, Event) -> Result<Flow, ExecError>,
     ) -> Result<Vec<Option<ExecError>>, ExecError> {
+        self.run_many_profiled(pipelines, sink, None)
+    }
+
+    /// `run_many`, also adding to `profile[i]` what pipeline `i` cost in the main pass.
+    pub fn run_many_profiled(
+        &self,
+        pipelines: &mut [&mut Pipeline],
+        sink: &mut dyn FnMut(usize, Event) -> Result<Flow, ExecError>,
+        mut profile: Option<&mut [PipeCost]>,
+    ) -> Result<Vec<Option<ExecError>>, ExecError> {
         let mut errors: Vec<Option<ExecError>> = vec![None; pipelines.len()];
         let mut stopped = vec![false; pipelines.len()];
         self.run_subsearches_together(pipelines, &mut errors, &mut stopped)?;
@@ -205,6 +235,13 @@ impl Runtime<'_> {
                     *stop = true;
                     break;
                 }
+            }
+        }
+        for p in pipelines.iter_mut() {
+            // Rows that cannot get past an operator need not be made: drop what precedes it.
+            if let Some(j) = p.ops.iter().rposition(|op| op.emits_nothing()) {
+                p.ops.drain(..=j);
+                p.reads_events = false;
             }
         }
         if pipelines.iter().any(|p| p.reads_events) {
@@ -236,7 +273,13 @@ impl Runtime<'_> {
                     if !wanted.get(i).copied().unwrap_or(true) || !p.ops.first().is_none_or(|op| op.accepts(&ev)) {
                         continue;
                     }
-                    match feed_shared(&mut p.ops, &ev, &mut |row| sink(i, row)) {
+                    let t0 = profile.is_some().then(std::time::Instant::now);
+                    let fed = feed_shared(&mut p.ops, &ev, &mut |row| sink(i, row));
+                    if let (Some(t0), Some(c)) = (t0, profile.as_deref_mut().and_then(|pr| pr.get_mut(i))) {
+                        c.events += 1;
+                        c.feed += t0.elapsed();
+                    }
+                    match fed {
                         Ok(Flow::Continue) => {}
                         Ok(Flow::Stop) => *stop = true,
                         Err(e) => {
@@ -250,8 +293,12 @@ impl Runtime<'_> {
         }
         for (i, ((p, err), stop)) in pipelines.iter_mut().zip(errors.iter_mut()).zip(&stopped).enumerate() {
             if !*stop {
+                let t0 = std::time::Instant::now();
                 if let Err(e) = finish(&mut p.ops, &mut |row| sink(i, row)) {
                     *err = Some(e);
+                }
+                if let Some(c) = profile.as_deref_mut().and_then(|pr| pr.get_mut(i)) {
+                    c.finish += t0.elapsed();
                 }
             }
         }
@@ -429,5 +476,46 @@ impl EventSource for VecSource {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    /// A source that counts how often it is scanned.
+    struct Counting(VecSource, AtomicUsize);
+
+    impl EventSource for Counting {
+        fn scan(&self, f: &mut dyn FnMut(Event) -> Result<Flow, ExecError>) -> Result<(), ExecError> {
+            self.1.fetch_add(1, Ordering::SeqCst);
+            self.0.scan(f)
+        }
+    }
+
+    fn run(spl: &str, events: Vec<Event>) -> (Vec<Event>, usize) {
+        let ctx = Context::new(Default::default(), 0.0);
+        let ast = spl_parser::parse_pipeline(spl).expect("parses");
+        let mut p = crate::plan::plan(&ast, spl, &ctx).expect("plans");
+        let src = Counting(VecSource(events), AtomicUsize::new(0));
+        let rt = Runtime { source: &src, ctx: &ctx };
+        let rows = rt.collect(&mut p).expect("runs");
+        (rows, src.1.load(Ordering::SeqCst))
+    }
+
+    #[test]
+    fn an_inner_join_with_an_empty_subsearch_skips_the_main_scan_but_later_commands_still_finish() {
+        let events = vec![Event::from_pairs(&[("g", "a")]), Event::from_pairs(&[("g", "b")])];
+        let (rows, scans) = run("search g=* | join g [search g=zzz] | stats count", events.clone());
+        assert_eq!(rows.len(), 1);
+        assert_eq!(rows[0].get_str("count").as_deref(), Some("0"));
+        assert_eq!(scans, 1, "only the subsearch read the input");
+        // A left join keeps the main rows, so the main scan still runs.
+        let (rows, scans) = run("search g=* | join type=left g [search g=zzz] | stats count", events.clone());
+        assert_eq!(rows[0].get_str("count").as_deref(), Some("2"));
+        assert_eq!(scans, 2);
+        let (rows, _) = run("search g=* | join g [search g=a] | stats count", events);
+        assert_eq!(rows[0].get_str("count").as_deref(), Some("1"));
     }
 }

@@ -182,6 +182,9 @@ impl Operator for JoinOp {
         }
         Ok(())
     }
+    fn emits_nothing(&self) -> bool {
+        self.kind == JoinType::Inner && self.right.is_empty()
+    }
     fn children(&self) -> Vec<(&str, &Pipeline)> {
         vec![("subsearch", &self.sub.pipeline)]
     }
