@@ -216,6 +216,65 @@ struct Prepared {
     index: Option<HashMap<Vec<String>, Vec<usize>>>,
     /// (column index or None when the table lacks it, event field).
     outputs: Vec<(Option<usize>, String)>,
+    /// Tables scanned row by row (wildcard inputs): which rows a value can match at all.
+    candidates: Option<Candidates>,
+}
+
+/// A wildcard table has hundreds of patterns (`*bingmaps:*`); one Aho-Corasick pass over the
+/// value of a wildcard input finds which rows' longest literal it holds, and only those rows
+/// are matched in full.
+struct Candidates {
+    /// Which input this is about.
+    input: usize,
+    ac: aho_corasick::AhoCorasick,
+    /// Per row: the pattern the value must contain, `None` when nothing is required.
+    need: Vec<Option<usize>>,
+    npat: usize,
+}
+
+impl Candidates {
+    fn new(cells: &[Vec<Cell>], input: usize, case_sensitive: bool) -> Option<Candidates> {
+        let mut pats: Vec<String> = Vec::new();
+        let mut ids: HashMap<String, usize> = HashMap::new();
+        let need = cells
+            .iter()
+            .map(|row| {
+                let lit = match row.get(input)? {
+                    Cell::Exact(s) => s.as_str(),
+                    Cell::Glob(g) => g.longest_literal(),
+                    Cell::Missing | Cell::Cidr(_) => return None,
+                };
+                if lit.is_empty() || !lit.is_ascii() {
+                    return None;
+                }
+                Some(*ids.entry(lit.to_string()).or_insert_with(|| {
+                    pats.push(lit.to_string());
+                    pats.len() - 1
+                }))
+            })
+            .collect();
+        let ac = aho_corasick::AhoCorasick::builder()
+            .ascii_case_insensitive(!case_sensitive)
+            .match_kind(aho_corasick::MatchKind::Standard)
+            .build(&pats)
+            .ok()?;
+        Some(Candidates { input, ac, need, npat: pats.len() })
+    }
+
+    /// Per pattern, whether `value` holds it; `None` when the test cannot be trusted (folding a
+    /// non-ASCII value may produce ASCII letters the automaton would not see).
+    fn found(&self, value: &str, case_sensitive: bool) -> Option<Vec<bool>> {
+        if !case_sensitive && !value.is_ascii() {
+            return None;
+        }
+        let mut found = vec![false; self.npat];
+        for m in self.ac.find_overlapping_iter(value) {
+            if let Some(f) = found.get_mut(m.pattern().as_usize()) {
+                *f = true;
+            }
+        }
+        Some(found)
+    }
 }
 
 impl LookupOp {
@@ -312,7 +371,14 @@ impl LookupOp {
                 .map(|(i, c)| (Some(i), c.clone()))
                 .collect(),
         };
-        self.state = Some(Prepared { table, cells, index, outputs });
+        let candidates = match index {
+            Some(_) => None,
+            None => input_cols
+                .iter()
+                .position(|(_, k)| *k == MatchKind::Wildcard)
+                .and_then(|i| Candidates::new(&cells, i, cs)),
+        };
+        self.state = Some(Prepared { table, cells, index, outputs, candidates });
         Ok(())
     }
 }
@@ -440,7 +506,17 @@ impl Operator for LookupOp {
                     }
                 }
                 None => {
+                    let cand = st.candidates.as_ref().and_then(|c| {
+                        let found = c.found(combo.get(c.input)?, cs)?;
+                        Some((c, found))
+                    });
                     for (ri, row) in st.cells.iter().enumerate() {
+                        if let Some((c, found)) = &cand {
+                            if c.need.get(ri).copied().flatten().is_some_and(|p| !found.get(p).copied().unwrap_or(true))
+                            {
+                                continue;
+                            }
+                        }
                         if row.iter().zip(&combo).all(|(c, v)| c.matches(v, cs)) {
                             take(ri, &mut matched);
                         }
@@ -732,6 +808,26 @@ mod tests {
         let miss = run(&mut o, ev(&[("query", "example.org")]));
         assert_eq!(miss.get_str("isIOC").as_deref(), Some("false"));
         assert_eq!(miss.get_str("Description").as_deref(), Some("false"));
+    }
+
+    #[test]
+    fn wildcard_rows_are_prefiltered_on_their_literals_without_losing_matches() {
+        // Globs, plain values in a wildcard column, a bare `*`, and a missing cell.
+        let d = def(&["WILDCARD(h)"], false, 1, Some("none"));
+        let csv = "h,v\n*calc:*,glob\nCALC:,exact\n*,any\n,missing\n*\u{e9}t\u{e9}*,accent\n";
+        let mut o = op(d, csv, &[("h", "p")], Some(&[("v", "v")]), false);
+        let mut vals = |p: &str| {
+            let row = run(&mut o, ev(&[("p", p)]));
+            let mut v: Vec<String> =
+                row.get("v").map(|v| v.atoms().iter().map(|a| a.as_str().into_owned()).collect()).unwrap_or_default();
+            v.sort();
+            v
+        };
+        assert_eq!(vals("start Calc:x"), ["any", "glob"]);
+        assert_eq!(vals("calc:"), ["any", "exact", "glob"]);
+        assert_eq!(vals("notepad"), ["any"]);
+        // Non-ASCII values bypass the ASCII-only automaton and are matched in full.
+        assert_eq!(vals("\u{c9}T\u{c9} calc:"), ["accent", "any", "glob"]);
     }
 
     #[test]
