@@ -14,6 +14,7 @@ pub mod extract;
 pub mod ops;
 pub mod plan;
 pub mod prefilter;
+pub mod pushdown;
 pub mod read;
 pub mod regex_util;
 pub mod search;

@@ -92,9 +92,35 @@ impl Planner<'_> {
             }
             if let Some(op) = self.command(cmd, i == 0)? {
                 ops.push(op);
+                if matches!(cmd.name.as_str(), "stats" | "tstats") {
+                    let after = pipeline.commands.get(i + 1..).unwrap_or_default();
+                    if let Some(op) = ops.last_mut() {
+                        self.push_filters_below(op.as_mut(), after)?;
+                    }
+                }
             }
         }
         Ok(Pipeline { ops, reads_events })
+    }
+
+    /// Give an aggregation the filters of the commands after it that depend on its by-values
+    /// alone (see `pushdown`), planned a second time as its own probe.
+    fn push_filters_below(&mut self, op: &mut dyn Operator, after: &[ast::Command]) -> PResult<()> {
+        let Some(g) = op.grouper_mut() else { return Ok(()) };
+        let aggs: Vec<String> = g.aggs.iter().map(|a| a.out.clone()).collect();
+        if g.aggs.iter().any(|a| matches!(a.input, AggInput::Wild(_))) {
+            return Ok(()); // outputs named by the data: cannot tell them from by-fields
+        }
+        let Some((cmds, inputs)) = crate::pushdown::analyse(&g.by, &aggs, after) else { return Ok(()) };
+        let text = cmds.iter().map(|c| self.text(c.span)).collect::<Vec<_>>().join(" | ");
+        // What the probe's planning finds unsupported is reported once, by the main plan.
+        let reported = self.unsupported.len();
+        let probe = self.pipeline(&ast::Pipeline { commands: cmds, span: Span::default() });
+        self.unsupported.truncate(reported);
+        if let Ok(probe) = probe {
+            g.gate = Some(crate::pushdown::Gate::new(inputs, probe.ops, text));
+        }
+        Ok(())
     }
 
     fn check_expr(&mut self, e: &Expr) {
@@ -435,14 +461,7 @@ impl Planner<'_> {
             None => None,
         };
         let by = t.by.iter().map(|f| f.name.clone()).collect();
-        Ok(Box::new(ops::tstats::TstatsOp {
-            views,
-            where_: matcher,
-            where_text,
-            grouper: Grouper::new(by, fill, aggs),
-            span,
-            ctx,
-        }))
+        Ok(Box::new(ops::tstats::TstatsOp::new(views, matcher, where_text, Grouper::new(by, fill, aggs), span, ctx)))
     }
 
     /// A lookup definition by name (or CSV file name): CSV, KV store (empty offline unless a layer

@@ -37,10 +37,13 @@ impl Operator for StatsOp {
         "stats"
     }
     fn describe(&self) -> String {
-        format!("stats {}", describe_aggs(&self.grouper.aggs, &self.grouper.by))
+        format!("stats {}{}", describe_aggs(&self.grouper.aggs, &self.grouper.by), self.grouper.describe_gate())
     }
     fn push(&mut self, ev: Event, _out: &mut Vec<Event>) -> Result<(), ExecError> {
         self.grouper.add(&ev, &self.ctx.fns)
+    }
+    fn grouper_mut(&mut self) -> Option<&mut Grouper> {
+        Some(&mut self.grouper)
     }
     fn finish(&mut self, out: &mut Vec<Event>) -> Result<(), ExecError> {
         out.extend(self.grouper.rows());

@@ -11,19 +11,56 @@ use crate::ops::fields::eval_to_value;
 use crate::ops::filter::{describe_matcher, DeferredMatcher};
 use crate::stats::Grouper;
 
-type RowCache = (u64, std::collections::HashMap<String, Option<std::rc::Rc<Event>>>);
+/// A data-model row, shared by the searches that read it.
+type Row = Option<std::rc::Rc<Event>>;
 
 thread_local! {
-    /// Data-model rows of the current event (see `exec::event_serial`), by dataset path.
-    static ROWS: std::cell::RefCell<RowCache> = std::cell::RefCell::new((u64::MAX, std::collections::HashMap::new()));
+    /// Data-model rows of the current event, by slot: each slot holds the serial of the event
+    /// (see `exec::event_serial`) its row was made from.
+    static ROWS: std::cell::RefCell<Vec<(u64, Row)>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// The row-cache slot of a dataset path (with a `_time` span, for rows bucketed by it), the
+/// same for every search that reads it.
+fn slot(key: &str) -> usize {
+    static SLOTS: std::sync::OnceLock<std::sync::Mutex<std::collections::HashMap<String, usize>>> =
+        std::sync::OnceLock::new();
+    let mut slots = SLOTS.get_or_init(Default::default).lock().unwrap_or_else(|e| e.into_inner());
+    let next = slots.len();
+    *slots.entry(key.to_string()).or_insert(next)
+}
+
+/// The row in `slot` for the current event, made by `make` when there is none yet.
+fn cached(slot: usize, make: impl FnOnce() -> Result<Row, ExecError>) -> Result<Row, ExecError> {
+    let serial = crate::exec::event_serial();
+    let hit = ROWS.with(|c| match c.borrow().get(slot) {
+        Some((s, row)) if *s == serial => Some(row.clone()),
+        _ => None,
+    });
+    if let Some(r) = hit {
+        return Ok(r);
+    }
+    let row = make()?;
+    ROWS.with(|c| {
+        let mut c = c.borrow_mut();
+        if c.len() <= slot {
+            c.resize(slot + 1, (u64::MAX, None));
+        }
+        if let Some(s) = c.get_mut(slot) {
+            *s = (serial, row.clone());
+        }
+    });
+    Ok(row)
 }
 
 /// The dataset a tstats reads, resolved at plan time.
 #[derive(Clone, Debug)]
 pub struct DatasetView {
     pub model: String,
-    /// `Model:Root.Child`, the key of the per-event row cache.
+    /// `Model:Root.Child`.
     key: String,
+    /// Its slot in the per-event row cache.
+    slot: usize,
     /// Lineage root first; the last is the dataset itself.
     pub lineage: Vec<Dataset>,
 }
@@ -47,7 +84,7 @@ impl DatasetView {
             }
             let lineage: Vec<Dataset> = dm.lineage(&n).into_iter().cloned().collect();
             let key = format!("{}:{}", dm.name, lineage.iter().map(|d| d.name.as_str()).collect::<Vec<_>>().join("."));
-            out.push(DatasetView { model: dm.name.clone(), key, lineage });
+            out.push(DatasetView { model: dm.name.clone(), slot: slot(&key), key, lineage });
         }
         Ok(out)
     }
@@ -80,29 +117,25 @@ impl DatasetView {
 
     /// `row`, computed once per event and dataset however many tstats searches read it: a pack
     /// has hundreds of searches over Endpoint.Processes.
-    pub fn cached_row(&self, ev: &Event, ctx: &Context) -> Result<Option<std::rc::Rc<Event>>, ExecError> {
-        let serial = crate::exec::event_serial();
-        let hit = ROWS.with(|c| {
-            let c = c.borrow();
-            if c.0 == serial {
-                c.1.get(&self.key).cloned()
-            } else {
-                None
-            }
-        });
-        if let Some(r) = hit {
-            return Ok(r);
-        }
-        let row = self.row(ev, ctx)?.map(std::rc::Rc::new);
-        ROWS.with(|c| {
-            let mut c = c.borrow_mut();
-            if c.0 != serial {
-                c.0 = serial;
-                c.1.clear();
-            }
-            c.1.insert(self.key.clone(), row.clone());
-        });
-        Ok(row)
+    pub fn cached_row(&self, ev: &Event, ctx: &Context) -> Result<Row, ExecError> {
+        cached(self.slot, || Ok(self.row(ev, ctx)?.map(std::rc::Rc::new)))
+    }
+
+    /// `cached_row` with `_time` put in `span` buckets, also shared by the searches using that span.
+    fn cached_span_row(
+        &self,
+        ev: &Event,
+        ctx: &Context,
+        span: &crate::timefmt::Span,
+        slot: usize,
+    ) -> Result<Row, ExecError> {
+        cached(slot, || {
+            let Some(row) = self.cached_row(ev, ctx)? else { return Ok(None) };
+            let Some(t) = row.time() else { return Ok(Some(row)) };
+            let mut row = (*row).clone();
+            row.set("_time", crate::timefmt::bucket_time_tz(t, span, ctx.fns.tz.offset_seconds));
+            Ok(Some(std::rc::Rc::new(row)))
+        })
     }
 
     /// The event's row in this dataset, or `None` when a constraint excludes it.
@@ -166,6 +199,23 @@ pub struct TstatsOp {
     pub grouper: Grouper,
     pub span: Option<crate::timefmt::Span>,
     pub ctx: Context,
+    /// Per view, the row-cache slot of its rows bucketed by `span`.
+    span_slots: Vec<usize>,
+}
+
+impl TstatsOp {
+    pub fn new(
+        views: Vec<DatasetView>,
+        where_: DeferredMatcher,
+        where_text: String,
+        grouper: Grouper,
+        span: Option<crate::timefmt::Span>,
+        ctx: Context,
+    ) -> TstatsOp {
+        let tz = ctx.fns.tz.offset_seconds;
+        let span_slots = views.iter().map(|v| slot(&format!("{} span={span:?} tz={tz}", v.key))).collect();
+        TstatsOp { views, where_, where_text, grouper, span, ctx, span_slots }
+    }
 }
 
 impl Operator for TstatsOp {
@@ -174,18 +224,22 @@ impl Operator for TstatsOp {
     }
     fn describe(&self) -> String {
         format!(
-            "tstats {} FROM {} WHERE {}{}{}",
+            "tstats {} FROM {} WHERE {}{}{}{}",
             crate::ops::stats::describe_aggs(&self.grouper.aggs, &self.grouper.by),
             self.views.iter().map(|v| v.describe()).collect::<Vec<_>>().join(" + "),
             self.where_
                 .matcher()
                 .map_or_else(|| format!("{} (with subsearch)", self.where_text.trim()), describe_matcher),
             self.grouper.fill.as_ref().map(|f| format!(" fillnull_value={f:?}")).unwrap_or_default(),
-            self.span.as_ref().map(|s| format!(" span={s:?}")).unwrap_or_default()
+            self.span.as_ref().map(|s| format!(" span={s:?}")).unwrap_or_default(),
+            self.grouper.describe_gate()
         )
     }
     fn prepare(&mut self, rt: &Runtime<'_>) -> Result<(), ExecError> {
         self.where_.prepare(rt)
+    }
+    fn grouper_mut(&mut self) -> Option<&mut Grouper> {
+        Some(&mut self.grouper)
     }
     fn subsearches_mut(&mut self) -> Vec<&mut Pipeline> {
         self.where_.pending_mut()
@@ -211,18 +265,18 @@ impl Operator for TstatsOp {
         self.push_ref(&ev, out)
     }
     fn push_ref(&mut self, ev: &Event, _out: &mut Vec<Event>) -> Result<(), ExecError> {
-        for v in &self.views {
+        for (v, span_slot) in self.views.iter().zip(&self.span_slots) {
             let Some(row) = v.cached_row(ev, &self.ctx)? else { continue };
             if !self.where_.matches(&row) {
                 continue;
             }
-            match (&self.span, row.time()) {
-                (Some(span), Some(t)) => {
-                    let mut row = (*row).clone();
-                    row.set("_time", crate::timefmt::bucket_time_tz(t, span, self.ctx.fns.tz.offset_seconds));
-                    self.grouper.add(&row, &self.ctx.fns)?;
+            match &self.span {
+                Some(span) => {
+                    if let Some(row) = v.cached_span_row(ev, &self.ctx, span, *span_slot)? {
+                        self.grouper.add(&row, &self.ctx.fns)?;
+                    }
                 }
-                _ => self.grouper.add(&row, &self.ctx.fns)?,
+                None => self.grouper.add(&row, &self.ctx.fns)?,
             }
         }
         Ok(())

@@ -76,11 +76,14 @@ pub struct Grouper {
     pub aggs: Vec<AggSpec>,
     /// Groups in first-seen order (stable output among equal keys).
     groups: indexmap::IndexMap<Vec<String>, GroupState, ahash::RandomState>,
+    /// Filters of the commands after this aggregation that depend on by-values alone: groups
+    /// they would drop are never made (see `pushdown`).
+    pub gate: Option<crate::pushdown::Gate>,
 }
 
 impl Grouper {
     pub fn new(by: Vec<String>, fill: Option<String>, aggs: Vec<AggSpec>) -> Self {
-        Grouper { by, fill, aggs, groups: Default::default() }
+        Grouper { by, fill, aggs, groups: Default::default(), gate: None }
     }
 
     /// The group keys an event falls into (several when a by-field is multivalue).
@@ -130,7 +133,11 @@ impl Grouper {
     }
 
     pub fn add(&mut self, ev: &Event, fns: &FnContext) -> Result<(), ExecError> {
-        let keys = self.keys_of(ev);
+        let mut keys = self.keys_of(ev);
+        if let Some(gate) = &mut self.gate {
+            let by = &self.by;
+            keys.retain(|k| gate.admits(by, k, &restore_number));
+        }
         if keys.is_empty() {
             return Ok(());
         }
@@ -193,6 +200,18 @@ impl Grouper {
             }
         }
         out
+    }
+
+    /// For `explain`: the filters pushed below this aggregation.
+    pub fn describe_gate(&self) -> String {
+        match &self.gate {
+            None => String::new(),
+            Some(g) => format!(
+                " [groups pass `{}` first, on {}]",
+                g.text,
+                g.inputs().iter().filter_map(|&i| self.by.get(i)).cloned().collect::<Vec<_>>().join(", ")
+            ),
+        }
     }
 
     /// Final rows: by-fields then aggregates, sorted by the by-values.
