@@ -101,10 +101,20 @@ fn run_detections(dets: &[Detection], common: &Common, input: &Input, out: &Outp
     let mut summary = Vec::new();
     // Compile everything first, then read the input once for all detections.
     let mut compiled = Vec::new();
-    for det in dets {
-        let origin = if adhoc { "search".to_string() } else { format!("{} ({})", det.name, det.file) };
-        let macros = content.macros_for(if adhoc { None } else { Some(det) });
-        match session::compile(&det.search, &macros, &ctx, &origin) {
+    // Planned on all cores (a pack is a thousand searches), reported in detection order.
+    let planned: Vec<_> = {
+        use rayon::prelude::*;
+        dets.par_iter()
+            .map(|det| {
+                let origin = if adhoc { "search".to_string() } else { format!("{} ({})", det.name, det.file) };
+                let macros = content.macros_for(if adhoc { None } else { Some(det) });
+                let result = session::compile(&det.search, &macros, &ctx, &origin);
+                (det, origin, result)
+            })
+            .collect()
+    };
+    for (det, origin, result) in planned {
+        match result {
             Ok(c) => compiled.push((det, origin, c)),
             Err(e) => {
                 eprintln!("error: {}", e.render());

@@ -173,15 +173,22 @@ pub fn load_detections(paths: &[PathBuf]) -> Result<Vec<Detection>, String> {
         if p.is_dir() {
             let mut files = Vec::new();
             walk_yaml(p, &mut files, 0).map_err(|e| format!("{}: {e}", p.display()))?;
-            for f in files {
-                let text = std::fs::read_to_string(&f).map_err(|e| format!("{}: {e}", f.display()))?;
-                let file = f.display().to_string();
-                // Folders may hold other YAML (macros, lookups): keep only files with `search:`.
-                match Detection::from_yaml(&file, &text) {
-                    Ok(d) => out.push(d),
-                    Err(e) if e.message.contains("missing key") => {}
-                    Err(e) => return Err(e.to_string()),
-                }
+            // Parsed on all cores (a pack is a thousand files), kept in file order.
+            use rayon::prelude::*;
+            let parsed: Vec<Result<Option<Detection>, String>> = files
+                .par_iter()
+                .map(|f| {
+                    let text = std::fs::read_to_string(f).map_err(|e| format!("{}: {e}", f.display()))?;
+                    // Folders may hold other YAML (macros, lookups): keep only files with `search:`.
+                    match Detection::from_yaml(&f.display().to_string(), &text) {
+                        Ok(d) => Ok(Some(d)),
+                        Err(e) if e.message.contains("missing key") => Ok(None),
+                        Err(e) => Err(e.to_string()),
+                    }
+                })
+                .collect();
+            for d in parsed {
+                out.extend(d?);
             }
         } else {
             let text = std::fs::read_to_string(p).map_err(|e| format!("{}: {e}", p.display()))?;
