@@ -85,8 +85,8 @@ echo "- date: $(date -u +%Y-%m-%dT%H:%M:%SZ), commit $(git -C "$ROOT" rev-parse 
 echo "- nproc: $(nproc), CPU: $CPU, RAM: $(awk '/MemTotal/ {printf "%.1f GiB", $2/1048576}' /proc/meminfo)"
 echo "- load average before the run: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "- $(rg --version | head -1), $("$BIN" --version 2>/dev/null || echo spelunk)"
-echo "- events file: $FILE ($(stat -c %s "$FILE") bytes, $(cat "$FILE.count") events)"
-[[ -n $PACK_FILE && $PACK_FILE != "$FILE" ]] && echo "- pack file (c): $PACK_FILE ($(stat -c %s "$PACK_FILE") bytes, $(cat "$PACK_FILE.count") events)"
+echo "- events file: $FILE ($(stat -L -c %s "$FILE") bytes, $(cat "$FILE.count") events)"
+[[ -n $PACK_FILE && $PACK_FILE != "$FILE" ]] && echo "- pack file (c): $PACK_FILE ($(stat -L -c %s "$PACK_FILE") bytes, $(cat "$PACK_FILE.count") events)"
 echo
 
 # ---- measuring -------------------------------------------------------------------------------
@@ -107,7 +107,7 @@ run() {
     rss=$(awk -F': ' '/Maximum resident set size/ {printf "%.0f", $2/1024}' "$OUT/$name.time")
     user=$(awk -F': ' '/User time/ {print $2}' "$OUT/$name.time")
     sys=$(awk -F': ' '/System time/ {print $2}' "$OUT/$name.time")
-    bytes=$(stat -c %s "$file"); events=$(cat "$file.count")
+    bytes=$(stat -L -c %s "$file"); events=$(cat "$file.count")
     local mbs evs ratio cpu mbcpu
     mbs=$(awk -v b="$bytes" -v w="$wall" 'BEGIN {printf "%.1f", b/1e6/(w>0?w:0.001)}')
     evs=$(awk -v e="$events" -v w="$wall" 'BEGIN {printf "%.0f", e/(w>0?w:0.001)}')

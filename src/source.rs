@@ -5,7 +5,8 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Mutex;
 
-use spl_engine::exec::{Context, EventSource, ExecError, Flow};
+use spl_engine::exec::{Context, EventSource, ExecError, Flow, Routed};
+use spl_engine::prefilter::Router;
 use spl_engine::prefilter::RawFilter;
 use spl_engine::read::{self, ReadOptions, Record};
 use spl_engine::Event;
@@ -156,7 +157,8 @@ const BATCH: usize = 512;
 
 /// What the reading side hands to the searching side.
 enum Item {
-    Event(Event),
+    /// An event, with what the router said of it when there is one.
+    Event(Event, Option<Routed>),
     Malformed(spl_engine::read::Malformed),
     /// Records the prefilter skipped unparsed (they count as read).
     Skipped(u64),
@@ -174,6 +176,7 @@ const BLOCKS_IN_FLIGHT: usize = 8;
 fn xml_block(
     mut split: spl_engine::read::xml::XmlSplitter,
     filter: Option<&RawFilter>,
+    router: Option<&Router>,
     file: &str,
     opts: &ReadOptions,
     ctx: &Context,
@@ -195,7 +198,8 @@ fn xml_block(
             Ok(raw) => match read::parse_raw_xml(&raw, file, opts) {
                 Record::Event(mut ev) => {
                     spl_engine::extract::extract(&ctx.content, &ctx.fns, &mut ev);
-                    Item::Event(ev)
+                    let routed = router.map(|r| r.wanted_for(&ev));
+                    Item::Event(ev, routed)
                 }
                 Record::Malformed(m) => Item::Malformed(m),
             },
@@ -221,7 +225,8 @@ impl FileSource {
         path: &std::path::Path,
         count: bool,
         filter: Option<&RawFilter>,
-        f: &mut dyn FnMut(Event) -> Result<Flow, ExecError>,
+        router: Option<&Router>,
+        f: &mut dyn FnMut(Event, Option<Routed>) -> Result<Flow, ExecError>,
     ) -> Result<Flow, ExecError> {
         let opened = read::open_split(path, &self.opts).map_err(|e| ExecError::new(e.to_string()))?;
         let ctx = &self.ctx;
@@ -248,7 +253,7 @@ impl FileSource {
                             s.spawn(move |_| {
                                 let done = match block {
                                     Ok(block) => {
-                                        let (items, lines, buf) = xml_block(block, filter, file, opts, ctx);
+                                        let (items, lines, buf) = xml_block(block, filter, router, file, opts, ctx);
                                         let _ = recycle.send(buf);
                                         (items, lines)
                                     }
@@ -284,7 +289,8 @@ impl FileSource {
                         batch.push(match rec {
                             Record::Event(mut ev) => {
                                 spl_engine::extract::extract(&ctx.content, &ctx.fns, &mut ev);
-                                Item::Event(ev)
+                                let routed = router.map(|r| r.wanted_for(&ev));
+                                Item::Event(ev, routed)
                             }
                             Record::Malformed(m) => Item::Malformed(m),
                         });
@@ -307,7 +313,7 @@ impl FileSource {
         &self,
         rx: impl Iterator<Item = Vec<Item>>,
         count: bool,
-        f: &mut dyn FnMut(Event) -> Result<Flow, ExecError>,
+        f: &mut dyn FnMut(Event, Option<Routed>) -> Result<Flow, ExecError>,
     ) -> Result<Flow, ExecError> {
         for batch in rx {
             for rec in batch {
@@ -317,14 +323,14 @@ impl FileSource {
                             self.counters.events.fetch_add(n, Ordering::Relaxed);
                         }
                     }
-                    Item::Event(ev) => {
+                    Item::Event(ev, routed) => {
                         if count {
                             let n = self.counters.events.fetch_add(1, Ordering::Relaxed) + 1;
                             if let Some(p) = &self.progress {
                                 p.tick(n);
                             }
                         }
-                        if f(ev)? == Flow::Stop {
+                        if f(ev, routed)? == Flow::Stop {
                             return Ok(Flow::Stop);
                         }
                     }
@@ -351,19 +357,20 @@ impl FileSource {
 
 impl EventSource for FileSource {
     fn scan(&self, f: &mut dyn FnMut(Event) -> Result<Flow, ExecError>) -> Result<(), ExecError> {
-        self.scan_filtered(None, f)
+        self.scan_filtered(None, None, &mut |ev, _| f(ev))
     }
 
     fn scan_filtered(
         &self,
         filter: Option<&RawFilter>,
-        f: &mut dyn FnMut(Event) -> Result<Flow, ExecError>,
+        router: Option<&Router>,
+        f: &mut dyn FnMut(Event, Option<Routed>) -> Result<Flow, ExecError>,
     ) -> Result<(), ExecError> {
         let cached = self.cache.lock().ok().and_then(|c| c.clone());
         if let Some(events) = cached {
             // The filter only lets a scan skip work; handing out every event is always right.
             for ev in events.iter() {
-                if f(ev.clone())? == Flow::Stop {
+                if f(ev.clone(), None)? == Flow::Stop {
                     break;
                 }
             }
@@ -377,7 +384,7 @@ impl EventSource for FileSource {
         if stdin || (nth >= 1 && total <= CACHE_INPUT_LIMIT && !self.strict) {
             // Scanned again: read it all once more, unfiltered, and keep it for later scans.
             let mut all = Vec::new();
-            self.scan_files(None, count, &mut |ev| {
+            self.scan_files(None, None, count, &mut |ev, _| {
                 all.push(ev);
                 Ok(Flow::Continue)
             })?;
@@ -386,13 +393,13 @@ impl EventSource for FileSource {
                 *c = Some(all.clone());
             }
             for ev in all.iter() {
-                if f(ev.clone())? == Flow::Stop {
+                if f(ev.clone(), None)? == Flow::Stop {
                     break;
                 }
             }
             return Ok(());
         }
-        self.scan_files(filter, count, f)
+        self.scan_files(filter, router, count, f)
     }
 }
 
@@ -400,15 +407,16 @@ impl FileSource {
     fn scan_files(
         &self,
         filter: Option<&RawFilter>,
+        router: Option<&Router>,
         count: bool,
-        f: &mut dyn FnMut(Event) -> Result<Flow, ExecError>,
+        f: &mut dyn FnMut(Event, Option<Routed>) -> Result<Flow, ExecError>,
     ) -> Result<(), ExecError> {
         for path in &self.files {
             let size = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
             if count {
                 self.counters.files.fetch_add(1, Ordering::Relaxed);
             }
-            let flow = self.scan_file(path, count, filter, f)?;
+            let flow = self.scan_file(path, count, filter, router, f)?;
             if let (true, Some(p)) = (count, &self.progress) {
                 p.bar.inc(size);
             }

@@ -18,15 +18,21 @@ pub trait EventSource: Sync {
     fn scan(&self, f: &mut dyn FnMut(Event) -> Result<Flow, ExecError>) -> Result<(), ExecError>;
 
     /// Like `scan`, but the source may skip records whose raw bytes the filter rejects without
-    /// parsing them (they still count as read). Sources that cannot test raw bytes ignore it.
+    /// parsing them (they still count as read), and may route each event it hands out on its
+    /// own threads (`Router::wanted_for`, given to `f` as `Some`). Sources that cannot test raw
+    /// bytes ignore the filter; `f` routes the events given without routing itself.
     fn scan_filtered(
         &self,
         _filter: Option<&RawFilter>,
-        f: &mut dyn FnMut(Event) -> Result<Flow, ExecError>,
+        _router: Option<&Router>,
+        f: &mut dyn FnMut(Event, Option<Routed>) -> Result<Flow, ExecError>,
     ) -> Result<(), ExecError> {
-        self.scan(f)
+        self.scan(&mut |ev| f(ev, None))
     }
 }
+
+/// What a router said of an event: the pipelines that may want it (`None`: all).
+pub type Routed = Option<Vec<usize>>;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Flow {
@@ -256,22 +262,28 @@ impl Runtime<'_> {
             let filter = RawFilter::new(Req::any(live_reqs));
             // With several pipelines, one automaton pass per record decides which may want it.
             let router = (pipelines.len() > 1).then(|| Router::new(&all));
-            let mut wanted: Vec<bool> = Vec::new();
-            self.source.scan_filtered(filter.as_ref(), &mut |ev| {
+            // Pipelines that will take no more events: stopped, not reading, or exhausted.
+            let mut done: Vec<bool> = pipelines
+                .iter()
+                .zip(&stopped)
+                .map(|(p, s)| *s || !p.reads_events || p.ops.first().is_some_and(|op| op.exhausted()))
+                .collect();
+            let mut live = done.iter().filter(|d| !**d).count();
+            let n = pipelines.len();
+            self.source.scan_filtered(filter.as_ref(), router.as_ref(), &mut |ev, routed| {
                 next_event_serial();
-                if let Some(r) = &router {
-                    r.route(ev.get("_raw").map(|v| v.first().as_str()).as_deref(), &mut wanted);
-                }
-                let mut live = false;
-                let each = pipelines.iter_mut().zip(errors.iter_mut()).zip(stopped.iter_mut()).enumerate();
-                for (i, ((p, err), stop)) in each {
-                    if *stop || !p.reads_events || p.ops.first().is_some_and(|op| op.exhausted()) {
-                        continue;
-                    }
-                    live = true;
-                    // Without a router (one pipeline) `wanted` stays empty: everything is wanted.
-                    if !wanted.get(i).copied().unwrap_or(true) || !p.ops.first().is_none_or(|op| op.accepts(&ev)) {
-                        continue;
+                let routed = match routed {
+                    Some(r) => r,
+                    None => router.as_ref().and_then(|r| r.wanted_for(&ev)),
+                };
+                let mut visit = |i: usize| {
+                    let (Some(p), Some(err), Some(stop), Some(d)) =
+                        (pipelines.get_mut(i), errors.get_mut(i), stopped.get_mut(i), done.get_mut(i))
+                    else {
+                        return;
+                    };
+                    if *d || !p.ops.first().is_none_or(|op| op.accepts(&ev)) {
+                        return;
                     }
                     let t0 = profile.is_some().then(std::time::Instant::now);
                     let fed = feed_shared(&mut p.ops, &ev, &mut |row| sink(i, row));
@@ -287,8 +299,16 @@ impl Runtime<'_> {
                             *stop = true;
                         }
                     }
+                    if *stop || p.ops.first().is_some_and(|op| op.exhausted()) {
+                        *d = true;
+                        live -= 1;
+                    }
+                };
+                match routed {
+                    Some(list) => list.into_iter().for_each(&mut visit),
+                    None => (0..n).for_each(&mut visit),
                 }
-                Ok(if live { Flow::Continue } else { Flow::Stop })
+                Ok(if live > 0 { Flow::Continue } else { Flow::Stop })
             })?;
         }
         for (i, ((p, err), stop)) in pipelines.iter_mut().zip(errors.iter_mut()).zip(&stopped).enumerate() {

@@ -544,13 +544,12 @@ impl Router {
         Router { reqs, ac, nlits: lits.len() }
     }
 
-    /// For each pipeline, whether the record may be wanted. Only XML records are judged: the
-    /// verbatim rule holds for their text (see the module comment); anything else is wanted.
-    pub fn route(&self, raw: Option<&str>, out: &mut Vec<bool>) {
-        out.clear();
+    /// The pipelines (indices, ascending) that may want the record with this raw text; `None`
+    /// when all may. Only XML records are judged: the verbatim rule holds for their text (see
+    /// the module comment).
+    pub fn wanted(&self, raw: Option<&str>) -> Option<Vec<usize>> {
         let (Some(ac), Some(raw)) = (&self.ac, raw.filter(|r| r.trim_start().starts_with("<Event"))) else {
-            out.resize(self.reqs.len(), true);
-            return;
+            return None;
         };
         let mut found = vec![false; self.nlits];
         for m in ac.find_overlapping_iter(raw.as_bytes()) {
@@ -558,7 +557,12 @@ impl Router {
                 *slot = true;
             }
         }
-        out.extend(self.reqs.iter().map(|r| r.eval(&found)));
+        Some(self.reqs.iter().enumerate().filter(|(_, r)| r.eval(&found)).map(|(i, _)| i).collect())
+    }
+
+    /// `wanted` for an event, from its `_raw`.
+    pub fn wanted_for(&self, ev: &crate::event::Event) -> Option<Vec<usize>> {
+        self.wanted(ev.get("_raw").map(|v| v.first().as_str()).as_deref())
     }
 }
 
@@ -573,10 +577,7 @@ mod router_tests {
             Req::True,
             Req::Or(vec![Req::Lit("certutil".into()), Req::Lit("regasm.exe".into())]),
         ]);
-        let mut out = Vec::new();
-        r.route(Some("<Event><Data>C:\\CERTUTIL.exe</Data></Event>"), &mut out);
-        assert_eq!(out, [false, true, true]);
-        r.route(Some(r#"{"json": "not xml"}"#), &mut out);
-        assert_eq!(out, [true, true, true], "only XML text is judged");
+        assert_eq!(r.wanted(Some("<Event><Data>C:\\CERTUTIL.exe</Data></Event>")), Some(vec![1, 2]));
+        assert_eq!(r.wanted(Some(r#"{"json": "not xml"}"#)), None, "only XML text is judged");
     }
 }
