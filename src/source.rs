@@ -5,8 +5,7 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Mutex;
 
-use spl_engine::exec::{Context, EventSource, ExecError, Flow, Routed};
-use spl_engine::prefilter::Router;
+use spl_engine::exec::{Context, EventSource, ExecError, Flow, Routed, Router};
 use spl_engine::prefilter::RawFilter;
 use spl_engine::read::{self, ReadOptions, Record};
 use spl_engine::Event;
@@ -198,7 +197,7 @@ fn xml_block(
             Ok(raw) => match read::parse_raw_xml(&raw, file, opts) {
                 Record::Event(mut ev) => {
                     spl_engine::extract::extract(&ctx.content, &ctx.fns, &mut ev);
-                    let routed = router.map(|r| r.wanted_for(&ev));
+                    let routed = router.map(|r| r.prepare(&ev));
                     Item::Event(ev, routed)
                 }
                 Record::Malformed(m) => Item::Malformed(m),
@@ -289,7 +288,7 @@ impl FileSource {
                         batch.push(match rec {
                             Record::Event(mut ev) => {
                                 spl_engine::extract::extract(&ctx.content, &ctx.fns, &mut ev);
-                                let routed = router.map(|r| r.wanted_for(&ev));
+                                let routed = router.map(|r| r.prepare(&ev));
                                 Item::Event(ev, routed)
                             }
                             Record::Malformed(m) => Item::Malformed(m),

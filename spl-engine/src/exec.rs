@@ -10,7 +10,7 @@ use std::sync::Arc;
 use crate::content::Content;
 use crate::eval::FnContext;
 use crate::event::Event;
-use crate::prefilter::{RawFilter, Req, Router, Verbatim};
+use crate::prefilter::{RawFilter, Req, Verbatim};
 
 /// Where events come from. `scan` feeds every event (fields already extracted) to `f` until it
 /// returns `Flow::Stop`. It may be called more than once (subsearches re-scan).
@@ -31,8 +31,43 @@ pub trait EventSource: Sync {
     }
 }
 
-/// What a router said of an event: the pipelines that may want it (`None`: all).
-pub type Routed = Option<Vec<usize>>;
+/// What was worked out for an event ahead of the pass, on the thread that parsed it.
+#[derive(Clone, Debug, Default)]
+pub struct Routed {
+    /// The pipelines that may want it (ascending); `None`: all.
+    pub wanted: Option<Vec<usize>>,
+    /// Its data-model rows, by row-cache slot.
+    pub rows: Vec<(usize, crate::ops::tstats::Row)>,
+}
+
+/// The per-event work of a pass over many pipelines that a source may do on its worker
+/// threads: routing, and the data-model rows of the datasets the routed `tstats` read.
+pub struct Router {
+    route: Option<crate::prefilter::Router>,
+    /// Each dataset read by a first-operator `tstats`, with the pipelines reading it.
+    views: Vec<(crate::ops::tstats::DatasetView, Vec<usize>)>,
+    ctx: Context,
+}
+
+impl Router {
+    pub fn prepare(&self, ev: &Event) -> Routed {
+        let wanted = self.route.as_ref().and_then(|r| r.wanted_for(ev));
+        let mut rows = Vec::new();
+        for (view, readers) in &self.views {
+            let needed = match &wanted {
+                None => true,
+                Some(w) => readers.iter().any(|p| w.binary_search(p).is_ok()),
+            };
+            if needed {
+                // An error is left for the pipeline to meet (the row is made again there).
+                if let Ok(row) = view.row(ev, &self.ctx) {
+                    rows.push((view.slot(), row.map(std::sync::Arc::new)));
+                }
+            }
+        }
+        Routed { wanted, rows }
+    }
+}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Flow {
@@ -155,6 +190,10 @@ pub trait Operator: Send {
     fn grouper_mut(&mut self) -> Option<&mut crate::stats::Grouper> {
         None
     }
+    /// The data-model datasets a `tstats` reads, whose rows a pass may build ahead of it.
+    fn dataset_views(&self) -> Vec<crate::ops::tstats::DatasetView> {
+        Vec::new()
+    }
     /// True when, as prepared, the operator emits nothing whatever it is fed (an inner `join`
     /// whose subsearch found no rows): what comes before it need not run.
     fn emits_nothing(&self) -> bool {
@@ -260,8 +299,20 @@ impl Runtime<'_> {
                 .map(|(r, _)| r.clone())
                 .collect();
             let filter = RawFilter::new(Req::any(live_reqs));
-            // With several pipelines, one automaton pass per record decides which may want it.
-            let router = (pipelines.len() > 1).then(|| Router::new(&all));
+            // With several pipelines, one automaton pass per record decides which may want it,
+            // and the data-model rows of the tstats among them are built with the event.
+            let router = (pipelines.len() > 1).then(|| {
+                let mut views: Vec<(crate::ops::tstats::DatasetView, Vec<usize>)> = Vec::new();
+                for (i, p) in pipelines.iter().enumerate() {
+                    for v in p.ops.first().map(|op| op.dataset_views()).unwrap_or_default() {
+                        match views.iter_mut().find(|(x, _)| x.slot() == v.slot()) {
+                            Some((_, readers)) => readers.push(i),
+                            None => views.push((v, vec![i])),
+                        }
+                    }
+                }
+                Router { route: Some(crate::prefilter::Router::new(&all)), views, ctx: self.ctx.clone() }
+            });
             // Pipelines that will take no more events: stopped, not reading, or exhausted.
             let mut done: Vec<bool> = pipelines
                 .iter()
@@ -273,9 +324,13 @@ impl Runtime<'_> {
             self.source.scan_filtered(filter.as_ref(), router.as_ref(), &mut |ev, routed| {
                 next_event_serial();
                 let routed = match routed {
-                    Some(r) => r,
-                    None => router.as_ref().and_then(|r| r.wanted_for(&ev)),
+                    Some(r) => Some(r),
+                    None => router.as_ref().map(|r| r.prepare(&ev)),
                 };
+                let wanted = routed.and_then(|r| {
+                    crate::ops::tstats::install_rows(r.rows);
+                    r.wanted
+                });
                 let mut visit = |i: usize| {
                     let (Some(p), Some(err), Some(stop), Some(d)) =
                         (pipelines.get_mut(i), errors.get_mut(i), stopped.get_mut(i), done.get_mut(i))
@@ -304,7 +359,7 @@ impl Runtime<'_> {
                         live -= 1;
                     }
                 };
-                match routed {
+                match wanted {
                     Some(list) => list.into_iter().for_each(&mut visit),
                     None => (0..n).for_each(&mut visit),
                 }

@@ -12,7 +12,7 @@ use crate::ops::filter::{describe_matcher, DeferredMatcher};
 use crate::stats::Grouper;
 
 /// A data-model row, shared by the searches that read it.
-type Row = Option<std::rc::Rc<Event>>;
+pub type Row = Option<std::sync::Arc<Event>>;
 
 thread_local! {
     /// Data-model rows of the current event, by slot: each slot holds the serial of the event
@@ -28,6 +28,22 @@ fn slot(key: &str) -> usize {
     let mut slots = SLOTS.get_or_init(Default::default).lock().unwrap_or_else(|e| e.into_inner());
     let next = slots.len();
     *slots.entry(key.to_string()).or_insert(next)
+}
+
+/// Rows of the current event made elsewhere (on the thread that parsed it), by slot.
+pub fn install_rows(rows: Vec<(usize, Row)>) {
+    let serial = crate::exec::event_serial();
+    ROWS.with(|c| {
+        let mut c = c.borrow_mut();
+        for (slot, row) in rows {
+            if c.len() <= slot {
+                c.resize(slot + 1, (u64::MAX, None));
+            }
+            if let Some(s) = c.get_mut(slot) {
+                *s = (serial, row);
+            }
+        }
+    });
 }
 
 /// The row in `slot` for the current event, made by `make` when there is none yet.
@@ -117,8 +133,13 @@ impl DatasetView {
 
     /// `row`, computed once per event and dataset however many tstats searches read it: a pack
     /// has hundreds of searches over Endpoint.Processes.
+    /// Its slot in the per-event row cache.
+    pub fn slot(&self) -> usize {
+        self.slot
+    }
+
     pub fn cached_row(&self, ev: &Event, ctx: &Context) -> Result<Row, ExecError> {
-        cached(self.slot, || Ok(self.row(ev, ctx)?.map(std::rc::Rc::new)))
+        cached(self.slot, || Ok(self.row(ev, ctx)?.map(std::sync::Arc::new)))
     }
 
     /// `cached_row` with `_time` put in `span` buckets, also shared by the searches using that span.
@@ -134,7 +155,7 @@ impl DatasetView {
             let Some(t) = row.time() else { return Ok(Some(row)) };
             let mut row = (*row).clone();
             row.set("_time", crate::timefmt::bucket_time_tz(t, span, ctx.fns.tz.offset_seconds));
-            Ok(Some(std::rc::Rc::new(row)))
+            Ok(Some(std::sync::Arc::new(row)))
         })
     }
 
@@ -240,6 +261,9 @@ impl Operator for TstatsOp {
     }
     fn grouper_mut(&mut self) -> Option<&mut Grouper> {
         Some(&mut self.grouper)
+    }
+    fn dataset_views(&self) -> Vec<DatasetView> {
+        self.views.clone()
     }
     fn subsearches_mut(&mut self) -> Vec<&mut Pipeline> {
         self.where_.pending_mut()
