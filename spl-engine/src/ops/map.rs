@@ -87,9 +87,16 @@ impl Operator for MapOp {
         // Keep only events some substituted search could match: with every `$token$` standing
         // as a `field=$token$` value, the template with `*` for the tokens admits a superset.
         let keep = self.superset_filter();
+        // Its required literals let the scan skip, unparsed, records no search can use.
+        let filter = keep.as_ref().and_then(|m| {
+            let verbatim = crate::prefilter::Verbatim::from_content(&self.ctx.content);
+            crate::prefilter::RawFilter::new(crate::prefilter::requirement(m, &verbatim, &|f| {
+                crate::prefilter::FieldSource::Event(f.to_string())
+            }))
+        });
         let mut events = Vec::new();
         let mut too_many = false;
-        rt.source.scan(&mut |ev| {
+        rt.source.scan_filtered(filter.as_ref(), None, &mut |ev, _| {
             if keep.as_ref().is_some_and(|m| !m.matches(&ev)) {
                 return Ok(crate::exec::Flow::Continue);
             }
