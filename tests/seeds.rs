@@ -223,3 +223,27 @@ fn a_pack_runs_subsearches_together_with_the_same_rows_as_one_by_one() {
     assert!(!together.is_empty());
     assert_eq!(together, one_by_one);
 }
+
+#[test]
+fn profile_lists_each_search_with_the_events_routed_to_it_and_leaves_rows_alone() {
+    let o = run(&["run", REGASM, REGSVCS, "--events", EVENTS, "--format", "json", "--profile"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let err = stderr(&o);
+    let table = err.split("profile: ").nth(1).expect("a profile on stderr");
+    assert!(table.starts_with(|c: char| c.is_ascii_digit()) && table.contains("in 2 searches"), "{err}");
+    for name in ["Detect Regasm with Network Connection", "Detect Regsvcs with Network Connection"] {
+        let line = table.lines().find(|l| l.ends_with(name)).unwrap_or_else(|| panic!("{name} in {table}"));
+        let events: u64 = line.split_whitespace().next().unwrap().parse().unwrap();
+        assert!(events > 0, "{line}");
+    }
+    let regasm: Vec<String> = rows(&o)
+        .iter()
+        .filter(|r| r.get("search_name").and_then(|v| v.as_str()) == Some("Detect Regasm with Network Connection"))
+        .map(|r| {
+            let mut r = r.clone();
+            r.shift_remove("search_name");
+            flat(&r)
+        })
+        .collect();
+    assert_eq!(regasm, regasm_expected());
+}
