@@ -47,20 +47,21 @@ impl Gate {
     /// Whether a group with these by-values (`key[i]` is the value of `by[i]`) can give a row
     /// that passes the pushed filters. `row_value` turns a key part into the value the
     /// aggregation's output row holds.
-    pub fn admits(
+    pub fn admits<S: AsRef<str>>(
         &mut self,
         by: &[String],
-        key: &[String],
+        key: &[S],
         row_value: &dyn Fn(&str, &str) -> crate::value::Value,
     ) -> bool {
-        let sub: Vec<String> = self.inputs.iter().map(|&i| key.get(i).cloned().unwrap_or_default()).collect();
+        let sub: Vec<String> =
+            self.inputs.iter().map(|&i| key.get(i).map(|k| k.as_ref().to_string()).unwrap_or_default()).collect();
         if let Some(&v) = self.memo.get(&sub) {
             return v;
         }
         let mut row = Event::new();
         for &i in &self.inputs {
             if let (Some(f), Some(v)) = (by.get(i), key.get(i)) {
-                row.set(f.clone(), row_value(f, v));
+                row.set(f.clone(), row_value(f, v.as_ref()));
             }
         }
         let mut rows = vec![row];

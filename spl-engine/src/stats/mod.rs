@@ -74,8 +74,10 @@ pub struct Grouper {
     /// tstats `fillnull_value`: missing by-fields take this string instead of dropping the row.
     pub fill: Option<String>,
     pub aggs: Vec<AggSpec>,
-    /// Groups in first-seen order (stable output among equal keys).
-    groups: indexmap::IndexMap<Vec<String>, GroupState, ahash::RandomState>,
+    /// Groups in first-seen order (stable output among equal keys), keyed by the by-values in
+    /// one allocation (`encode_key`): a hunting search over a big input keeps a group per
+    /// process, and a `Vec<String>` key cost an allocation per by-field.
+    groups: indexmap::IndexMap<Box<[u8]>, GroupState, ahash::RandomState>,
     /// Filters of the commands after this aggregation that depend on by-values alone: groups
     /// they would drop are never made (see `pushdown`).
     pub gate: Option<crate::pushdown::Gate>,
@@ -88,59 +90,24 @@ impl Grouper {
 
     /// The group keys an event falls into (several when a by-field is multivalue).
     pub fn keys_of(&self, ev: &Event) -> Vec<Vec<String>> {
-        // Usual case: every by-field has one value (or is filled): one key, no combinations.
-        let single = self.by.iter().all(|f| ev.get(f).is_none_or(|v| v.atoms().len() == 1));
-        if single {
-            let mut key = Vec::with_capacity(self.by.len());
-            for f in &self.by {
-                match (ev.get(f), &self.fill) {
-                    (Some(v), _) => key.push(v.first().as_str().into_owned()),
-                    (None, Some(fill)) => key.push(fill.clone()),
-                    (None, None) => return Vec::new(),
-                }
-            }
-            return vec![key];
-        }
-        let mut combos: Vec<Vec<String>> = vec![Vec::new()];
-        for f in &self.by {
-            let vals: Vec<String> = match ev.get(f) {
-                Some(v) => {
-                    let mut seen: Vec<String> = Vec::new();
-                    for a in v.atoms() {
-                        let s = a.as_str().into_owned();
-                        if !seen.contains(&s) {
-                            seen.push(s);
-                        }
-                    }
-                    seen
-                }
-                None => match &self.fill {
-                    Some(fill) => vec![fill.clone()],
-                    None => return Vec::new(),
-                },
-            };
-            let mut next = Vec::with_capacity(combos.len() * vals.len());
-            for c in &combos {
-                for v in &vals {
-                    let mut k = c.clone();
-                    k.push(v.clone());
-                    next.push(k);
-                }
-            }
-            combos = next;
-        }
-        combos
+        key_parts(&self.by, self.fill.as_deref(), ev)
+            .into_iter()
+            .map(|k| k.into_iter().map(Cow::into_owned).collect())
+            .collect()
     }
 
     pub fn add(&mut self, ev: &Event, fns: &FnContext) -> Result<(), ExecError> {
-        let mut keys = self.keys_of(ev);
+        let mut parts = key_parts(&self.by, self.fill.as_deref(), ev);
+
         if let Some(gate) = &mut self.gate {
             let by = &self.by;
-            keys.retain(|k| gate.admits(by, k, &restore_number));
+            parts.retain(|k| gate.admits(by, k, &restore_number));
         }
-        if keys.is_empty() {
+        if parts.is_empty() {
             return Ok(());
         }
+        let keys: Vec<Box<[u8]>> = parts.iter().map(|k| encode_key(k)).collect();
+        drop(parts);
         let time = ev.time();
         let mut vals = Vec::with_capacity(self.aggs.len());
         for a in &self.aggs {
@@ -161,11 +128,13 @@ impl Grouper {
                 }
             }
         }
+        let any_wild = self.aggs.iter().any(|a| matches!(a.input, AggInput::Wild(_)));
         for key in keys {
             let aggs = &self.aggs;
             let state = self.groups.entry(key).or_insert_with(|| GroupState {
                 fixed: aggs.iter().map(|a| Acc::new(&a.func)).collect(),
-                wild: aggs.iter().map(|_| indexmap::IndexMap::new()).collect(),
+                // Only wildcard aggregations use these: no allocation per group otherwise.
+                wild: if any_wild { aggs.iter().map(|_| indexmap::IndexMap::new()).collect() } else { Vec::new() },
             });
             for ((acc, v), spec) in state.fixed.iter_mut().zip(&vals).zip(&self.aggs) {
                 if !matches!(spec.input, AggInput::Wild(_)) {
@@ -185,7 +154,7 @@ impl Grouper {
 
     /// The aggregate fields of one group, by output name.
     pub fn values_of(&self, key: &[String]) -> Vec<(String, Option<Value>)> {
-        self.groups.get(key).map(|state| self.finish_state(state)).unwrap_or_default()
+        self.groups.get(&encode_key(key)).map(|state| self.finish_state(state)).unwrap_or_default()
     }
 
     fn finish_state(&self, state: &GroupState) -> Vec<(String, Option<Value>)> {
@@ -221,17 +190,18 @@ impl Grouper {
                 fixed: self.aggs.iter().map(|a| Acc::new(&a.func)).collect(),
                 wild: self.aggs.iter().map(|_| Default::default()).collect(),
             };
-            self.groups.insert(Vec::new(), fresh);
+            self.groups.insert(encode_key::<&str>(&[]), fresh);
         }
-        let mut groups: Vec<(Vec<String>, GroupState)> = self.groups.drain(..).collect();
-        // Vec<String> orders element by element, each by bytes: the lexicographic by-value
-        // order of values() (stable, so first-seen order breaks no ties that matter).
+        let mut groups: Vec<(Box<[u8]>, GroupState)> = self.groups.drain(..).collect();
+        // Encoded keys order as the by-value lists do, element by element, each by bytes: the
+        // lexicographic by-value order of values() (stable, so first-seen order breaks no ties
+        // that matter).
         groups.sort_by(|a, b| a.0.cmp(&b.0));
         let mut out = Vec::with_capacity(groups.len());
         for (key, state) in groups {
             let mut ev = Event::new();
-            for (f, v) in self.by.iter().zip(&key) {
-                ev.set(f.clone(), restore_number(f, v));
+            for (f, v) in self.by.iter().zip(decode_key(&key)) {
+                ev.set(f.clone(), restore_number(f, &v));
             }
             for (name, v) in self.finish_state(&state) {
                 if let Some(v) = v {
@@ -242,6 +212,87 @@ impl Grouper {
         }
         out
     }
+}
+
+/// The by-values of the groups an event falls into (several when a by-field is multivalue),
+/// borrowed from the event; none when a by-field is missing and there is no fill value.
+fn key_parts<'e>(by: &[String], fill: Option<&'e str>, ev: &'e Event) -> Vec<Vec<Cow<'e, str>>> {
+    // Usual case: every by-field has one value (or is filled): one key, no combinations.
+    let single = by.iter().all(|f| ev.get(f).is_none_or(|v| v.atoms().len() == 1));
+    if single {
+        let mut key = Vec::with_capacity(by.len());
+        for f in by {
+            match (ev.get(f), fill) {
+                (Some(v), _) => key.push(v.first().as_str()),
+                (None, Some(fill)) => key.push(Cow::Borrowed(fill)),
+                (None, None) => return Vec::new(),
+            }
+        }
+        return vec![key];
+    }
+    let mut combos: Vec<Vec<Cow<'e, str>>> = vec![Vec::new()];
+    for f in by {
+        let vals: Vec<Cow<'e, str>> = match ev.get(f) {
+            Some(v) => {
+                let mut seen: Vec<Cow<'e, str>> = Vec::new();
+                for a in v.atoms() {
+                    let s = a.as_str();
+                    if !seen.contains(&s) {
+                        seen.push(s);
+                    }
+                }
+                seen
+            }
+            None => match fill {
+                Some(fill) => vec![Cow::Borrowed(fill)],
+                None => return Vec::new(),
+            },
+        };
+        let mut next = Vec::with_capacity(combos.len() * vals.len());
+        for c in &combos {
+            for v in &vals {
+                let mut k = c.clone();
+                k.push(v.clone());
+                next.push(k);
+            }
+        }
+        combos = next;
+    }
+    combos
+}
+
+/// By-values as one byte string that sorts as the list does: each value's bytes with 0 written
+/// as 0 0xFF, then 0 0 (a shorter value ends first, and the end mark sorts before any byte).
+fn encode_key<S: AsRef<str>>(parts: &[S]) -> Box<[u8]> {
+    let mut out = Vec::with_capacity(parts.iter().map(|p| p.as_ref().len() + 2).sum());
+    for p in parts {
+        for &b in p.as_ref().as_bytes() {
+            out.push(b);
+            if b == 0 {
+                out.push(0xFF);
+            }
+        }
+        out.extend_from_slice(&[0, 0]);
+    }
+    out.into_boxed_slice()
+}
+
+/// The by-values of an `encode_key` key.
+fn decode_key(key: &[u8]) -> Vec<String> {
+    let mut parts = Vec::new();
+    let mut cur = Vec::new();
+    let mut bytes = key.iter();
+    while let Some(&b) = bytes.next() {
+        if b != 0 {
+            cur.push(b);
+            continue;
+        }
+        match bytes.next() {
+            Some(0xFF) => cur.push(0),
+            _ => parts.push(String::from_utf8_lossy(&std::mem::take(&mut cur)).into_owned()),
+        }
+    }
+    parts
 }
 
 /// `_time` groups come back as numbers so later `convert ctime` and arithmetic work.
@@ -274,6 +325,29 @@ mod tests {
 
     fn e(pairs: &[(&str, &str)]) -> Event {
         Event::from_pairs(pairs)
+    }
+
+    #[test]
+    fn encoded_keys_round_trip_and_sort_as_the_value_lists_do() {
+        let lists: Vec<Vec<&str>> = vec![
+            vec!["a", "b"],
+            vec!["a", ""],
+            vec!["", "z"],
+            vec!["ab", "a"],
+            vec!["a\0x", "b"],
+            vec!["a", "b\0"],
+            vec!["a\u{ff}", "b"],
+            vec!["a", "b", ""],
+            vec![],
+        ];
+        for l in &lists {
+            assert_eq!(decode_key(&encode_key(l)), *l);
+        }
+        let mut by_list = lists.clone();
+        by_list.sort();
+        let mut by_key = lists.clone();
+        by_key.sort_by_key(|l| encode_key(l));
+        assert_eq!(by_key, by_list);
     }
 
     #[test]
