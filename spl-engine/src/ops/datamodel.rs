@@ -44,13 +44,23 @@ impl Operator for DatamodelOp {
         )
     }
     fn push(&mut self, ev: Event, out: &mut Vec<Event>) -> Result<(), ExecError> {
+        self.push_ref(&ev, out)
+    }
+    /// A pack's events are shared: only those a dataset admits are copied, as rows.
+    fn push_ref(&mut self, ev: &Event, out: &mut Vec<Event>) -> Result<(), ExecError> {
         for v in &self.views {
-            if let Some(row) = v.row(&ev, &self.ctx)? {
-                out.push(unprefix(v, row));
+            if let Some(row) = v.cached_row(ev, &self.ctx)? {
+                out.push(unprefix(v, (*row).clone()));
                 break;
             }
         }
         Ok(())
+    }
+    fn accepts(&self, ev: &Event) -> bool {
+        self.views.iter().any(|v| v.admits(ev))
+    }
+    fn dataset_views(&self) -> Vec<DatasetView> {
+        self.views.clone()
     }
 }
 
