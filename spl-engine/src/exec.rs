@@ -580,6 +580,33 @@ mod tests {
     }
 
     #[test]
+    fn filters_pushed_below_stats_give_the_rows_of_the_unpushed_search() {
+        let mut events = Vec::new();
+        for (a, b, n) in [("x", "1", 3), ("X", "2", 1), ("y", "1", 2), ("x", "1", 1), ("z", "3", 4)] {
+            for _ in 0..n {
+                events.push(Event::from_pairs(&[("a", a), ("b", b)]));
+            }
+        }
+        let mut mv = Event::from_pairs(&[("a", "x"), ("b", "9")]);
+        mv.push("a", "y".into());
+        events.push(mv);
+        let tail = "| eval u=upper(a) | search u=X | where count > 1 | rename b AS bb | search bb!=3";
+        // `fields *` after stats ends the row-local prefix: nothing is pushed there.
+        let (pushed, _) = run(&format!("search * | stats count by a, b {tail}"), events.clone());
+        let (plain, _) = run(&format!("search * | stats count by a, b | fields * {tail}"), events);
+        assert!(!pushed.is_empty());
+        assert_eq!(pushed, plain);
+        let ctx = Context::new(Default::default(), 0.0);
+        let spl = format!("search * | stats count by a, b {tail}");
+        let plan = crate::plan::plan(&spl_parser::parse_pipeline(&spl).unwrap(), &spl, &ctx).unwrap();
+        let described = plan.ops.iter().map(|o| o.describe()).collect::<Vec<_>>().join("\n");
+        assert!(
+            described.contains("groups pass `eval u=upper(a) | search u=X | rename b AS bb | search bb!=3` first"),
+            "{described}"
+        );
+    }
+
+    #[test]
     fn an_inner_join_with_an_empty_subsearch_skips_the_main_scan_but_later_commands_still_finish() {
         let events = vec![Event::from_pairs(&[("g", "a")]), Event::from_pairs(&[("g", "b")])];
         let (rows, scans) = run("search g=* | join g [search g=zzz] | stats count", events.clone());
