@@ -194,6 +194,15 @@ pub trait Operator: Send {
     fn dataset_views(&self) -> Vec<crate::ops::tstats::DatasetView> {
         Vec::new()
     }
+    /// An inner join's right side, once its subsearch has run (for the copy of the join pushed
+    /// below an aggregation).
+    fn join_side(&self) -> Option<std::sync::Arc<crate::ops::subsearch::JoinSide>> {
+        None
+    }
+    /// Give a join its right side; false for other operators.
+    fn set_join_side(&mut self, _side: std::sync::Arc<crate::ops::subsearch::JoinSide>) -> bool {
+        false
+    }
     /// True when, as prepared, the operator emits nothing whatever it is fed (an inner `join`
     /// whose subsearch found no rows): what comes before it need not run.
     fn emits_nothing(&self) -> bool {
@@ -288,6 +297,7 @@ impl Runtime<'_> {
                 p.ops.drain(..=j);
                 p.reads_events = false;
             }
+            give_pushed_joins_their_rows(&mut p.ops);
         }
         if pipelines.iter().any(|p| p.reads_events) {
             let verbatim = Verbatim::from_content(&self.ctx.content);
@@ -451,6 +461,27 @@ impl Runtime<'_> {
     }
 }
 
+/// An aggregation whose pushed-down filters end in a join (see `pushdown`) gets the right-side
+/// rows of that join: the first join after it in the pipeline.
+fn give_pushed_joins_their_rows(ops: &mut [Box<dyn Operator>]) {
+    for k in 0..ops.len() {
+        let waiting = ops
+            .get_mut(k)
+            .and_then(|op| op.grouper_mut())
+            .and_then(|g| g.gate.as_ref())
+            .is_some_and(|g| g.awaits_join_rows());
+        if !waiting {
+            continue;
+        }
+        let side = ops.get(k + 1..).and_then(|rest| rest.iter().find_map(|op| op.join_side()));
+        if let (Some(side), Some(gate)) =
+            (side, ops.get_mut(k).and_then(|op| op.grouper_mut()).and_then(|g| g.gate.as_mut()))
+        {
+            gate.give_join_side(side);
+        }
+    }
+}
+
 thread_local! {
     static EVENT_SERIAL: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
 }
@@ -604,6 +635,27 @@ mod tests {
             described.contains("groups pass `eval u=upper(a) | search u=X | rename b AS bb | search bb!=3` first"),
             "{described}"
         );
+    }
+
+    #[test]
+    fn an_inner_join_pushed_below_stats_gives_the_rows_of_the_unpushed_search() {
+        let mut events = Vec::new();
+        for (a, b) in [("x", "1"), ("y", "1"), ("y", "2"), ("z", "3"), ("X", "4"), ("w", "5")] {
+            events.push(Event::from_pairs(&[("a", a), ("b", b)]));
+        }
+        for join in ["join a", "join max=0 a", "join a, bb"] {
+            let tail =
+                format!("| rename b AS bb | {join} [search a=x OR a=y OR b=3 | eval bb=b | stats count AS c by a, bb]");
+            let (pushed, _) = run(&format!("search * | stats count by a, b {tail}"), events.clone());
+            let (plain, _) = run(&format!("search * | stats count by a, b | fields * {tail}"), events.clone());
+            assert!(!pushed.is_empty(), "{join}");
+            assert_eq!(pushed, plain, "{join}");
+            let spl = format!("search * | stats count by a, b {tail}");
+            let ctx = Context::new(Default::default(), 0.0);
+            let plan = crate::plan::plan(&spl_parser::parse_pipeline(&spl).unwrap(), &spl, &ctx).unwrap();
+            let described = plan.ops.iter().map(|o| o.describe()).collect::<Vec<_>>().join("\n");
+            assert!(described.contains(&format!("groups pass `rename b AS bb | {join} [")), "{described}");
+        }
     }
 
     #[test]

@@ -111,14 +111,14 @@ impl Planner<'_> {
         if g.aggs.iter().any(|a| matches!(a.input, AggInput::Wild(_))) {
             return Ok(()); // outputs named by the data: cannot tell them from by-fields
         }
-        let Some((cmds, inputs)) = crate::pushdown::analyse(&g.by, &aggs, after) else { return Ok(()) };
-        let text = cmds.iter().map(|c| self.text(c.span)).collect::<Vec<_>>().join(" | ");
+        let Some(found) = crate::pushdown::analyse(&g.by, &aggs, after) else { return Ok(()) };
+        let text = found.commands.iter().map(|c| self.text(c.span)).collect::<Vec<_>>().join(" | ");
         // What the probe's planning finds unsupported is reported once, by the main plan.
         let reported = self.unsupported.len();
-        let probe = self.pipeline(&ast::Pipeline { commands: cmds, span: Span::default() });
+        let probe = self.pipeline(&ast::Pipeline { commands: found.commands, span: Span::default() });
         self.unsupported.truncate(reported);
         if let Ok(probe) = probe {
-            g.gate = Some(crate::pushdown::Gate::new(inputs, probe.ops, text));
+            g.gate = Some(crate::pushdown::Gate::new(found.inputs, probe.ops, text, found.ends_in_join));
         }
         Ok(())
     }

@@ -37,11 +37,29 @@ pub struct Gate {
     /// The probe's commands, for `explain`.
     pub text: String,
     memo: HashMap<Vec<String>, bool, ahash::RandomState>,
+    /// The probe ends in an inner `join` whose right-side rows it has not been given yet (the
+    /// subsearch runs before the pass): until then every group is admitted.
+    awaits_join: bool,
 }
 
 impl Gate {
-    pub fn new(inputs: Vec<usize>, probe: Vec<Box<dyn Operator>>, text: String) -> Gate {
-        Gate { inputs, probe, text, memo: Default::default() }
+    pub fn new(inputs: Vec<usize>, probe: Vec<Box<dyn Operator>>, text: String, ends_in_join: bool) -> Gate {
+        Gate { inputs, probe, text, memo: Default::default(), awaits_join: ends_in_join }
+    }
+
+    /// Whether the probe ends in a join still waiting for its right-side rows.
+    pub fn awaits_join_rows(&self) -> bool {
+        self.awaits_join
+    }
+
+    /// The right side of the pipeline's join the probe ends in (the same subsearch's rows).
+    pub fn give_join_side(&mut self, side: std::sync::Arc<crate::ops::subsearch::JoinSide>) {
+        if let Some(op) = self.probe.last_mut() {
+            if op.set_join_side(side) {
+                self.awaits_join = false;
+                self.memo.clear();
+            }
+        }
     }
 
     /// Whether a group with these by-values (`key[i]` is the value of `by[i]`) can give a row
@@ -53,6 +71,9 @@ impl Gate {
         key: &[S],
         row_value: &dyn Fn(&str, &str) -> crate::value::Value,
     ) -> bool {
+        if self.awaits_join {
+            return true;
+        }
         let sub: Vec<String> =
             self.inputs.iter().map(|&i| key.get(i).map(|k| k.as_ref().to_string()).unwrap_or_default()).collect();
         if let Some(&v) = self.memo.get(&sub) {
@@ -91,6 +112,17 @@ impl Gate {
     }
 }
 
+/// What `analyse` found to push.
+#[derive(Debug, PartialEq)]
+pub struct Analysis {
+    /// The probe's commands.
+    pub commands: Vec<ast::Command>,
+    /// The by-field indices the pushed filters read.
+    pub inputs: Vec<usize>,
+    /// The last probe command is an inner `join` (it needs the right-side rows at run time).
+    pub ends_in_join: bool,
+}
+
 /// Where a field's value comes from: `Some(by-field indices)` when it is a function of those
 /// by-values alone (empty: a constant, or absent), `None` when an aggregate or something else
 /// feeds it.
@@ -99,7 +131,7 @@ type Deps = Option<BTreeSet<usize>>;
 /// For the commands `after` an aggregation with by-fields `by` and aggregate outputs `aggs`:
 /// the probe's commands and the by-field indices the pushed filters read; `None` when no
 /// filter can be pushed.
-pub fn analyse(by: &[String], aggs: &[String], after: &[ast::Command]) -> Option<(Vec<ast::Command>, Vec<usize>)> {
+pub fn analyse(by: &[String], aggs: &[String], after: &[ast::Command]) -> Option<Analysis> {
     // Every field of the aggregation's output row; any other name is absent (a constant).
     let mut fields: HashMap<String, Deps> = HashMap::new();
     for (i, b) in by.iter().enumerate() {
@@ -139,6 +171,24 @@ pub fn analyse(by: &[String], aggs: &[String], after: &[ast::Command]) -> Option
                 pushed_len = probe.len();
             }
             continue;
+        }
+        // An inner join on listed fields drops the rows whose keys the subsearch lacks: a
+        // filter on those keys. It merges the right side's fields in, so the prefix ends here.
+        if let CommandBody::Subsearch { options, fields: keys, .. } = &cmd.body {
+            let inner = options.iter().all(|o| o.key != "type" || o.value.eq_ignore_ascii_case("inner"));
+            if cmd.name == "join" && inner && !keys.is_empty() {
+                let names: Vec<String> = keys.iter().map(|k| k.name.clone()).collect();
+                if let Some(d) = union(&fields, &names).filter(|d| !d.is_empty()) {
+                    inputs.extend(d);
+                    probe.push(cmd.clone());
+                    return Some(Analysis {
+                        commands: probe,
+                        inputs: inputs.into_iter().collect(),
+                        ends_in_join: true,
+                    });
+                }
+            }
+            break;
         }
         match &cmd.body {
             CommandBody::Eval(assigns) => {
@@ -204,7 +254,7 @@ pub fn analyse(by: &[String], aggs: &[String], after: &[ast::Command]) -> Option
     if inputs.is_empty() || probe.is_empty() {
         return None;
     }
-    Some((probe, inputs.into_iter().collect()))
+    Some(Analysis { commands: probe, inputs: inputs.into_iter().collect(), ends_in_join: false })
 }
 
 /// Fields a search expression reads; `None` when it reads the raw event (terms, subsearches)
@@ -264,7 +314,7 @@ mod tests {
     fn analysed(by: &[&str], aggs: &[&str], spl: &str) -> Option<(Vec<String>, Vec<usize>)> {
         let by: Vec<String> = by.iter().map(|s| s.to_string()).collect();
         let aggs: Vec<String> = aggs.iter().map(|s| s.to_string()).collect();
-        analyse(&by, &aggs, &after(spl)).map(|(cmds, inputs)| (cmds.into_iter().map(|c| c.name).collect(), inputs))
+        analyse(&by, &aggs, &after(spl)).map(|a| (a.commands.into_iter().map(|c| c.name).collect(), a.inputs))
     }
 
     #[test]
@@ -288,6 +338,20 @@ mod tests {
         assert_eq!(analysed(&["user"], &["count"], "| table user | search user=a"), None, "table ends the prefix");
         assert_eq!(analysed(&["user"], &["count"], "| eval r=random() | where r > 1 AND user=\"a\""), None);
         assert_eq!(analysed(&["user"], &["count"], "| lookup t user | search x=1"), None, "lookup without OUTPUT");
+    }
+
+    #[test]
+    fn an_inner_join_on_by_derived_keys_ends_the_probe() {
+        let by = ["Processes.process_guid".to_string(), "Processes.dest".to_string()];
+        let aggs = ["count".to_string()];
+        let a = analyse(&by, &aggs, &after("| rename Processes.* AS * | join process_guid [search x=1] | search y=2"));
+        let a = a.expect("pushed");
+        assert_eq!(a.commands.iter().map(|c| c.name.as_str()).collect::<Vec<_>>(), ["rename", "join"]);
+        assert_eq!((a.inputs, a.ends_in_join), (vec![0], true));
+        // Left joins keep every row; joins on an aggregate or on every common field decide nothing.
+        assert_eq!(analyse(&by, &aggs, &after("| join type=left Processes.dest [search x=1]")), None);
+        assert_eq!(analyse(&by, &aggs, &after("| join count [search x=1]")), None);
+        assert_eq!(analyse(&by, &aggs, &after("| join [search x=1]")), None);
     }
 
     #[test]

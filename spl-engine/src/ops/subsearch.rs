@@ -64,7 +64,17 @@ pub struct JoinOp {
     pub overwrite: bool,
     pub maxout: usize,
     pub sub: Subsearch,
-    right: Vec<Event>,
+    /// The right side, once the subsearch ran or its rows were given.
+    side: Option<std::sync::Arc<JoinSide>>,
+}
+
+/// A join's right-hand rows and their index, shared with the copy of the join pushed below an
+/// aggregation (`pushdown`) rather than copied.
+#[derive(Debug, Default)]
+pub struct JoinSide {
+    rows: Vec<Event>,
+    /// The join fields `index` was built for.
+    fields: Vec<String>,
     /// Join-key text → right rows (when join fields are listed).
     index: HashMap<Vec<String>, Vec<usize>>,
     /// Every field name seen in the right rows (for joins without a field list).
@@ -80,32 +90,22 @@ impl JoinOp {
         maxout: usize,
         sub: Pipeline,
     ) -> JoinOp {
-        JoinOp {
-            fields,
-            kind,
-            max,
-            overwrite,
-            maxout,
-            sub: Subsearch::new(sub, maxout),
-            right: Vec::new(),
-            index: HashMap::new(),
-            right_fields: HashSet::new(),
-        }
+        JoinOp { fields, kind, max, overwrite, maxout, sub: Subsearch::new(sub, maxout), side: None }
     }
 
     /// Set the right-hand rows (what `prepare` does after running the subsearch).
     pub fn set_right(&mut self, mut rows: Vec<Event>) {
         rows.truncate(self.maxout);
-        self.index.clear();
-        self.right_fields = rows.iter().flat_map(|r| r.fields.keys().cloned()).collect();
+        let mut index: HashMap<Vec<String>, Vec<usize>> = HashMap::new();
+        let right_fields = rows.iter().flat_map(|r| r.fields.keys().cloned()).collect();
         if !self.fields.is_empty() {
             for (i, r) in rows.iter().enumerate() {
                 if let Some(k) = key(r, &self.fields) {
-                    self.index.entry(k).or_default().push(i);
+                    index.entry(k).or_default().push(i);
                 }
             }
         }
-        self.right = rows;
+        self.side = Some(std::sync::Arc::new(JoinSide { rows, fields: self.fields.clone(), index, right_fields }));
     }
 
     fn merge(&self, left: &Event, right: &Event) -> Event {
@@ -154,12 +154,14 @@ impl Operator for JoinOp {
     fn push(&mut self, ev: Event, out: &mut Vec<Event>) -> Result<(), ExecError> {
         let limit = if self.max == 0 { usize::MAX } else { self.max };
         let mut matched = 0;
+        let empty = JoinSide::default();
+        let side = self.side.as_deref().unwrap_or(&empty);
         if self.fields.is_empty() {
             // No field list: join on every field both sides have.
-            let common: Vec<String> = ev.fields.keys().filter(|k| self.right_fields.contains(*k)).cloned().collect();
+            let common: Vec<String> = ev.fields.keys().filter(|k| side.right_fields.contains(*k)).cloned().collect();
             if !common.is_empty() {
                 let lk = key(&ev, &common);
-                for r in &self.right {
+                for r in &side.rows {
                     if matched >= limit {
                         break;
                     }
@@ -170,8 +172,8 @@ impl Operator for JoinOp {
                 }
             }
         } else if let Some(k) = key(&ev, &self.fields) {
-            for &i in self.index.get(&k).map(Vec::as_slice).unwrap_or(&[]).iter().take(limit) {
-                if let Some(r) = self.right.get(i) {
+            for &i in side.index.get(&k).map(Vec::as_slice).unwrap_or(&[]).iter().take(limit) {
+                if let Some(r) = side.rows.get(i) {
                     out.push(self.merge(&ev, r));
                     matched += 1;
                 }
@@ -183,7 +185,19 @@ impl Operator for JoinOp {
         Ok(())
     }
     fn emits_nothing(&self) -> bool {
-        self.kind == JoinType::Inner && self.right.is_empty()
+        self.kind == JoinType::Inner && self.side.as_ref().is_some_and(|s| s.rows.is_empty())
+    }
+    fn join_side(&self) -> Option<std::sync::Arc<JoinSide>> {
+        // Only once the subsearch has run (or been given): a pending one has no rows yet.
+        self.side.clone().filter(|_| self.kind == JoinType::Inner)
+    }
+    fn set_join_side(&mut self, side: std::sync::Arc<JoinSide>) -> bool {
+        if side.fields == self.fields {
+            self.side = Some(side);
+        } else {
+            self.set_right(side.rows.clone());
+        }
+        true
     }
     fn children(&self) -> Vec<(&str, &Pipeline)> {
         vec![("subsearch", &self.sub.pipeline)]
