@@ -127,6 +127,14 @@ fn run_detections(dets: &[Detection], common: &Common, input: &Input, out: &Outp
             }
         }
     }
+    // Fields no search reads need not be extracted (every one of them when a search shows raw
+    // events or takes fields by wildcard).
+    source.skip = spl_engine::needed::skip_for(
+        &content,
+        &compiled.iter().map(|(_, _, c)| c.expanded.text.as_str()).collect::<Vec<_>>(),
+        compiled.iter().any(|(_, _, c)| spl_engine::needed::reads_unnamed_fields(&c.ast)),
+        compiled.iter().any(|(_, _, c)| spl_engine::needed::uses_data_models(&c.ast)),
+    );
     let vis = compiled.first().map(|(_, _, c)| visibility(&c.ast, ctx.fns.tz.offset_seconds)).unwrap_or_default();
     let mut writer = output::writer(format, w, vis);
     let rt = Runtime { source: &source, ctx: &ctx };

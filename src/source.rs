@@ -36,6 +36,8 @@ pub struct FileSource {
     /// Parsed, extracted events of a small input that is scanned repeatedly (a pack with
     /// subsearches re-reads it once per subsearch).
     cache: Mutex<Option<std::sync::Arc<Vec<Event>>>>,
+    /// What extraction may leave out: fields no search of the run reads.
+    pub skip: spl_engine::needed::Skip,
 }
 
 /// Inputs up to this size are kept in memory once scanned twice (about 5 bytes of memory per
@@ -67,6 +69,7 @@ impl FileSource {
             strict,
             counters: Counters::default(),
             counted: AtomicBool::new(false),
+            skip: Default::default(),
         })
     }
 
@@ -179,6 +182,7 @@ fn xml_block(
     file: &str,
     opts: &ReadOptions,
     ctx: &Context,
+    skip: &spl_engine::needed::Skip,
 ) -> (Vec<Item>, u64, Vec<u8>) {
     let mut items = Vec::new();
     let mut skipped = 0u64;
@@ -196,7 +200,7 @@ fn xml_block(
             }
             Ok(raw) => match read::parse_raw_xml(&raw, file, opts) {
                 Record::Event(mut ev) => {
-                    spl_engine::extract::extract(&ctx.content, &ctx.fns, &mut ev);
+                    spl_engine::extract::extract_with(&ctx.content, &ctx.fns, &mut ev, skip);
                     let routed = router.map(|r| r.prepare(&ev));
                     Item::Event(ev, routed)
                 }
@@ -229,6 +233,7 @@ impl FileSource {
     ) -> Result<Flow, ExecError> {
         let opened = read::open_split(path, &self.opts).map_err(|e| ExecError::new(e.to_string()))?;
         let ctx = &self.ctx;
+        let skip = &self.skip;
         std::thread::scope(|scope| match opened {
             read::Opened::RawXml { split, file, opts } => {
                 // Blocks of whole records are split, filtered, parsed and extracted on all cores
@@ -252,7 +257,8 @@ impl FileSource {
                             s.spawn(move |_| {
                                 let done = match block {
                                     Ok(block) => {
-                                        let (items, lines, buf) = xml_block(block, filter, router, file, opts, ctx);
+                                        let (items, lines, buf) =
+                                            xml_block(block, filter, router, file, opts, ctx, skip);
                                         let _ = recycle.send(buf);
                                         (items, lines)
                                     }
@@ -287,7 +293,7 @@ impl FileSource {
                     for rec in records {
                         batch.push(match rec {
                             Record::Event(mut ev) => {
-                                spl_engine::extract::extract(&ctx.content, &ctx.fns, &mut ev);
+                                spl_engine::extract::extract_with(&ctx.content, &ctx.fns, &mut ev, skip);
                                 let routed = router.map(|r| r.prepare(&ev));
                                 Item::Event(ev, routed)
                             }

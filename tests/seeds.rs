@@ -247,3 +247,20 @@ fn profile_lists_each_search_with_the_events_routed_to_it_and_leaves_rows_alone(
         .collect();
     assert_eq!(regasm, regasm_expected());
 }
+
+#[test]
+fn fields_no_search_reads_are_not_extracted_and_results_do_not_change() {
+    // `| fields *` takes every field by wildcard, so that run extracts everything.
+    for q in [
+        "EventID=3 | stats count by dest_ip, signature",
+        "EventID=3 | stats values(MD5) AS md5 by process_name",
+        "search process_name=regasm.exe | eval d=lower(dest) | stats count by d, user",
+        "| tstats count from datamodel=Network_Traffic.All_Traffic by All_Traffic.dest_ip",
+    ] {
+        let lean = run(&["search", q, "--events", EVENTS, "--format", "json"]);
+        let full = run(&["search", &format!("{q} | fields *"), "--events", EVENTS, "--format", "json"]);
+        assert!(lean.status.success(), "{q}: {}", stderr(&lean));
+        assert!(!rows(&lean).is_empty(), "{q}");
+        assert_eq!(stdout(&lean), stdout(&full), "{q}");
+    }
+}

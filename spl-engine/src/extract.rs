@@ -5,12 +5,18 @@ use crate::content::Content;
 use crate::eval::interp::Interp;
 use crate::eval::FnContext;
 use crate::event::Event;
+use crate::needed::Skip;
 use crate::ops::fields::eval_to_value;
 use crate::value::{Atom, Value};
 
 /// Apply every matching mapping, then eventtypes. Evaluation errors in content leave the field
 /// unset rather than losing the event.
 pub fn extract(content: &Content, fns: &FnContext, ev: &mut Event) {
+    extract_with(content, fns, ev, &Skip::none());
+}
+
+/// `extract`, leaving out what no search of the run reads (see `needed`).
+pub fn extract_with(content: &Content, fns: &FnContext, ev: &mut Event, skip: &Skip) {
     // Plain text events carry nothing but `_raw`: Splunk's default KV_MODE=auto pulls
     // `key=value` and `key="value"` pairs out of them before any mapping runs.
     if is_bare_text(ev) {
@@ -44,7 +50,12 @@ pub fn extract(content: &Content, fns: &FnContext, ev: &mut Event) {
             }
             // EVAL- rules of one stanza all see the event as it was before them (Splunk
             // computes them independently), so evaluate first, assign after.
-            let results: Vec<_> = rule.eval.iter().map(|(t, expr, _)| (t, interp.eval(expr, ev))).collect();
+            let results: Vec<_> = rule
+                .eval
+                .iter()
+                .filter(|(t, _, _)| !skip.evals.contains(t))
+                .map(|(t, expr, _)| (t, interp.eval(expr, ev)))
+                .collect();
             for (target, v) in results {
                 if let Ok(v) = v {
                     ev.set_opt(target, eval_to_value(v));
@@ -52,7 +63,7 @@ pub fn extract(content: &Content, fns: &FnContext, ev: &mut Event) {
             }
         }
     }
-    if !content.eventtypes.is_empty() {
+    if !content.eventtypes.is_empty() && !skip.eventtypes {
         let mut types = Vec::new();
         let mut tags: Vec<String> = Vec::new();
         for et in &content.eventtypes {

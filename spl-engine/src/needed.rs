@@ -1,0 +1,319 @@
+//! Which of the content's calculated fields a run reads ("parse only the fields the plan
+//! needs"). Sourcetype EVAL rules (hash splitting, the 30-branch `EventDescription`, …) are
+//! most of extraction's cost; a search that reads none of their outputs need not compute them,
+//! and one that reads no `tag`/`eventtype` need not run the eventtype searches.
+//!
+//! Soundness: a field can be observed only through its name or through a command that reads or
+//! shows every field. So nothing is skipped when some search shows or reads fields it does not
+//! name (raw events as results, a wildcard field list, `values(*)`, `foreach`, a subsearch
+//! whose rows are formatted into a search …: [`reads_unnamed_fields`]); otherwise an EVAL target
+//! is kept when its name occurs anywhere (ignoring case) in the searches' text, in the data
+//! models and eventtypes they may use, in a rule condition, or in the expression of a kept
+//! target.
+
+use std::collections::HashSet;
+
+use spl_parser::ast::{self, CommandBody};
+
+use crate::content::Content;
+
+/// What extraction may leave out for a run.
+#[derive(Clone, Debug, Default)]
+pub struct Skip {
+    /// EVAL targets no search reads.
+    pub evals: HashSet<String>,
+    /// No search reads `eventtype` or `tag` (directly or through a data model).
+    pub eventtypes: bool,
+}
+
+impl Skip {
+    /// Skip nothing.
+    pub fn none() -> Skip {
+        Skip::default()
+    }
+}
+
+/// Commands after which only the fields they name (or compute) remain.
+fn restricts(cmd: &ast::Command) -> bool {
+    match &cmd.body {
+        CommandBody::Stats(_) => matches!(cmd.name.as_str(), "stats" | "chart" | "timechart"),
+        CommandBody::Tstats(_) => true,
+        CommandBody::Table(f) => f.iter().all(|x| !x.name.contains('*')),
+        CommandBody::Fields { remove: false, fields } => fields.iter().all(|x| !x.name.contains('*')),
+        CommandBody::Inputlookup { .. } => true,
+        CommandBody::Generic(_) => matches!(cmd.name.as_str(), "top" | "rare" | "makeresults" | "datamodel" | "from"),
+        _ => false,
+    }
+}
+
+/// Generic commands that read only fields they name (or `_raw`) and pass rows on.
+const NAMING: &[&str] = &[
+    "mvexpand",
+    "fromjson",
+    "spath",
+    "xmlkv",
+    "kv",
+    "extract",
+    "nomv",
+    "makemv",
+    "bin",
+    "bucket",
+    "iplocation",
+    "head",
+    "tail",
+    "reverse",
+    "dedup",
+    "sort",
+    "eventstats",
+    "streamstats",
+    "transaction",
+    "replace",
+    "convert",
+    "addtotals",
+    "fillnull",
+    "strcat",
+    "regex",
+    "rex",
+    "lookup",
+    "where",
+    "search",
+    "eval",
+    "rename",
+    "top",
+    "rare",
+    "makeresults",
+    "datamodel",
+    "from",
+    "format",
+    "return",
+    "noop",
+    "localop",
+    "mvcombine",
+    "delta",
+    "accum",
+    "autoregress",
+    "trendline",
+    "timechart",
+    "chart",
+    "stats",
+    "tstats",
+    "table",
+    "fields",
+    "inputlookup",
+];
+
+/// Whether a search may show or read fields it does not name, so that every extracted field
+/// matters: it returns raw events, or some command takes fields by wildcard or wholesale.
+pub fn reads_unnamed_fields(p: &ast::Pipeline) -> bool {
+    let mut exposes = true; // raw events, until a command keeps only named fields
+    for cmd in &p.commands {
+        if wildcard_fields(cmd) {
+            return true;
+        }
+        match &cmd.body {
+            // join/append bring the subsearch's rows in as they are.
+            CommandBody::Subsearch { search, .. } if reads_unnamed_fields(search) => exposes = true,
+            // A subsearch's rows become search terms: every field of theirs is read.
+            CommandBody::Search(Some(e)) if search_subsearches(e).iter().any(|s| reads_unnamed_fields(s)) => {
+                return true
+            }
+            CommandBody::Tstats(t)
+                if t.where_.as_ref().is_some_and(|e| search_subsearches(e).iter().any(|s| reads_unnamed_fields(s))) =>
+            {
+                return true
+            }
+            CommandBody::Generic(_) if cmd.name == "map" => exposes = true,
+            CommandBody::Generic(_) if !NAMING.contains(&cmd.name.as_str()) => return true,
+            CommandBody::Foreach { .. } => return true,
+            _ => {}
+        }
+        if restricts(cmd) {
+            exposes = false;
+        }
+    }
+    exposes
+}
+
+/// A field list, aggregation or rename that takes fields by wildcard.
+fn wildcard_fields(cmd: &ast::Command) -> bool {
+    let star = |n: &str| n.contains('*');
+    match &cmd.body {
+        CommandBody::Table(f) => f.iter().any(|x| star(&x.name)),
+        CommandBody::Fields { fields, .. } => fields.iter().any(|x| star(&x.name)),
+        CommandBody::Stats(s) => {
+            s.by.iter().any(|x| star(&x.name))
+                || s.aggs.iter().any(|a| matches!(&a.arg, Some(ast::AggArg::Field(f)) if star(&f.name)))
+        }
+        CommandBody::Rename(pairs) => pairs.iter().any(|p| star(&p.from.name)),
+        CommandBody::Fillnull { fields, .. } => fields.iter().any(|x| star(&x.name)),
+        CommandBody::Dedup { fields, .. } => fields.iter().any(|x| star(&x.name)),
+        _ => false,
+    }
+}
+
+fn search_subsearches(e: &ast::SearchExpr) -> Vec<&ast::Pipeline> {
+    let mut out = Vec::new();
+    fn walk<'a>(e: &'a ast::SearchExpr, out: &mut Vec<&'a ast::Pipeline>) {
+        match e {
+            ast::SearchExpr::And(v) | ast::SearchExpr::Or(v) => v.iter().for_each(|x| walk(x, out)),
+            ast::SearchExpr::Not(x, _) => walk(x, out),
+            ast::SearchExpr::Subsearch(p, _) => out.push(p),
+            _ => {}
+        }
+    }
+    walk(e, &mut out);
+    out
+}
+
+/// Whether a search reads a data model (so every dataset's fields, constraints and calculated
+/// fields count as read).
+pub fn uses_data_models(p: &ast::Pipeline) -> bool {
+    p.commands.iter().any(|c| {
+        matches!(c.body, CommandBody::Tstats(_))
+            || matches!(c.name.as_str(), "datamodel" | "from")
+            || match &c.body {
+                CommandBody::Subsearch { search, .. } => uses_data_models(search),
+                CommandBody::Search(Some(e)) => search_subsearches(e).iter().any(|s| uses_data_models(s)),
+                CommandBody::Tstats(t) => {
+                    t.where_.as_ref().is_some_and(|e| search_subsearches(e).iter().any(|s| uses_data_models(s)))
+                }
+                _ => false,
+            }
+    })
+}
+
+/// What extraction may skip for searches with these expanded texts, given whether one of them
+/// reads unnamed fields and whether one reads data models.
+pub fn skip_for(content: &Content, texts: &[&str], unnamed: bool, data_models: bool) -> Skip {
+    if unnamed {
+        return Skip::none();
+    }
+    let mut hay = String::new();
+    for t in texts {
+        hay.push_str(t);
+        hay.push('\n');
+    }
+    if data_models {
+        for dm in &content.datamodels {
+            for d in &dm.datasets {
+                hay.push_str(d.constraint_text.as_deref().unwrap_or(""));
+                hay.push('\n');
+                for f in &d.fields {
+                    hay.push_str(f);
+                    hay.push('\n');
+                }
+                for (name, _, text) in &d.eval {
+                    hay.push_str(name);
+                    hay.push('\n');
+                    hay.push_str(text);
+                    hay.push('\n');
+                }
+            }
+        }
+    }
+    let lower_hay = hay.to_ascii_lowercase();
+    let eventtypes = !data_models && !lower_hay.contains("eventtype") && !lower_hay.contains("tag");
+    let mut hay = lower_hay;
+    if !eventtypes {
+        for et in &content.eventtypes {
+            hay.push_str(&et.search_text.to_ascii_lowercase());
+            hay.push('\n');
+        }
+    }
+    for m in &content.sourcetypes {
+        for r in &m.rules {
+            if let Some(w) = &r.when_text {
+                hay.push_str(&w.to_ascii_lowercase());
+                hay.push('\n');
+            }
+        }
+    }
+    let names: HashSet<String> = content
+        .sourcetypes
+        .iter()
+        .flat_map(|m| m.rules.iter().flat_map(|r| r.eval.iter().map(|(t, _, _)| t.clone())))
+        .collect();
+    let mut kept: HashSet<String> = names.iter().filter(|n| hay.contains(&n.to_ascii_lowercase())).cloned().collect();
+    // What kept fields are computed from is kept too, to a fixpoint: the fields an expression
+    // names, and the source of an alias whose name is read.
+    loop {
+        let before = kept.len();
+        for r in content.sourcetypes.iter().flat_map(|m| &m.rules) {
+            for (t, _, text) in &r.eval {
+                if kept.contains(t) {
+                    let text = text.to_ascii_lowercase();
+                    let more: Vec<String> = names
+                        .iter()
+                        .filter(|n| !kept.contains(*n) && text.contains(&n.to_ascii_lowercase()))
+                        .cloned()
+                        .collect();
+                    kept.extend(more);
+                }
+            }
+            for (alias, source) in &r.alias {
+                if names.contains(source) && (kept.contains(alias) || hay.contains(&alias.to_ascii_lowercase())) {
+                    kept.insert(source.clone());
+                }
+            }
+        }
+        if kept.len() == before {
+            break;
+        }
+    }
+    Skip { evals: names.difference(&kept).cloned().collect(), eventtypes }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::content::ContentFile;
+    use std::path::{Path, PathBuf};
+
+    fn unnamed(spl: &str) -> bool {
+        reads_unnamed_fields(&spl_parser::parse_pipeline(spl).expect("parses"))
+    }
+
+    #[test]
+    fn searches_showing_raw_events_or_taking_fields_by_wildcard_read_unnamed_fields() {
+        assert!(unnamed("search EventCode=1"), "raw events are the results");
+        assert!(!unnamed("search EventCode=1 | stats count by user"));
+        assert!(!unnamed("| tstats count from datamodel=Endpoint.Processes by Processes.user"));
+        assert!(unnamed("search x=1 | table *"));
+        assert!(unnamed("search x=1 | stats values(*) AS * by user"));
+        assert!(unnamed("search x=1 | foreach * [eval <<FIELD>>=1] | stats count by a"));
+        assert!(unnamed("search x=1 | fieldsummary"), "commands not known to name their fields");
+        // A join brings its subsearch's rows in as they are, until a later command restricts.
+        assert!(unnamed("search x=1 | stats count by a | join a [search y=1]"));
+        assert!(!unnamed("search x=1 | stats count by a | join a [search y=1] | table a count"));
+        assert!(!unnamed("search x=1 | stats count by a | join a [search y=1 | table a b]"));
+        // A subsearch's rows become search terms: every field of raw rows would.
+        assert!(unnamed("search [search y=1 | head 1] | stats count by a"));
+        assert!(!unnamed("search [search y=1 | fields a] | stats count by a"));
+    }
+
+    fn content(yaml: &str) -> Content {
+        let mut c = Content::default();
+        let file = ContentFile { path: PathBuf::from("m/sourcetypes/t.yml"), text: yaml.to_string() };
+        c.load_files(Path::new("m"), vec![file]).expect("loads");
+        c
+    }
+
+    #[test]
+    fn eval_targets_no_search_names_are_skipped_with_what_only_they_read() {
+        let c = content(
+            "name: t\nmatch:\n  source: x\nrules:\n  - alias:\n      proc: pname\n    eval:\n      \
+             pname: 'lower(base)'\n      base: 'mvindex(split(Image, \"\\\\\"), -1)'\n      \
+             hashes: 'upper(Hashes)'\n      desc: 'case(EventID=\"1\", \"a\", true(), \"b\")'\n",
+        );
+        let skip = skip_for(&c, &["search proc=cmd.exe | stats count by host"], false, false);
+        let mut evals: Vec<&str> = skip.evals.iter().map(String::as_str).collect();
+        evals.sort();
+        // `proc` aliases `pname`, computed from `base`: both kept.
+        assert_eq!(evals, ["desc", "hashes"]);
+        assert!(skip.eventtypes, "no tag or eventtype read");
+        let all = skip_for(&c, &["search proc=cmd.exe"], true, false);
+        assert!(all.evals.is_empty() && !all.eventtypes, "a search reading unnamed fields skips nothing");
+        let dm = skip_for(&c, &["| tstats count from datamodel=X by Y.user"], false, true);
+        assert!(!dm.eventtypes, "data models select on tags");
+    }
+}
