@@ -264,3 +264,13 @@ fn fields_no_search_reads_are_not_extracted_and_results_do_not_change() {
         assert_eq!(stdout(&lean), stdout(&full), "{q}");
     }
 }
+
+#[test]
+fn map_searches_find_their_events_through_the_prefiltered_scan() {
+    // The template's literal (`regasm.exe`) lets map's scan skip other records unparsed; the
+    // five regasm connections to 203.0.113.45 (3 by alice, 2 by bob) must all be found.
+    let q = r#"| makeresults | eval ip="203.0.113.45" | map search="search process_name=regasm.exe dest_ip=$ip$ | stats count""#;
+    let o = run(&["search", q, "--events", EVENTS, "--format", "json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(rows(&o).iter().map(flat).collect::<Vec<_>>(), ["count=5"]);
+}
