@@ -220,8 +220,11 @@ fn top_level_alternation(re: &str) -> bool {
 
 /// Characters that appear escaped in XML text, so a literal holding them is not in the raw bytes.
 fn usable_literal(l: &str) -> bool {
-    l.len() >= 3 && l.is_ascii() && !l.contains(['&', '<', '>', '"', '\''])
+    l.len() >= 3 && l.is_ascii() && !l.contains(XML_ESCAPED)
 }
+
+/// Characters XML text may hold escaped (`&amp;`, `&lt;` …).
+const XML_ESCAPED: [char; 5] = ['&', '<', '>', '"', '\''];
 
 /// Where a field of the matched row comes from.
 pub enum FieldSource<'a> {
@@ -276,14 +279,16 @@ pub fn requirement<'a>(m: &Matcher, verbatim: &Verbatim, field_map: &dyn Fn(&str
             };
             let Some(seps) = seps else { return Req::True };
             match pat {
-                Pattern::Glob(g) => {
-                    let lit = g.longest_literal();
-                    if usable_literal(lit) && !lit.contains(|c| seps.contains(c)) {
-                        Req::Lit(lit.to_string())
-                    } else {
-                        Req::True
-                    }
-                }
+                // A piece of the pattern free of the inserted separators lies within one
+                // verbatim piece of the value, and one free of XML-escaped characters stands in
+                // the raw text as it is: `*certutil.exe -urlcache*` over a rebuilt command line
+                // still requires `certutil.exe`.
+                Pattern::Glob(g) => g
+                    .literals()
+                    .flat_map(|l| l.split(|c: char| seps.contains(c) || XML_ESCAPED.contains(&c) || !c.is_ascii()))
+                    .filter(|l| usable_literal(l))
+                    .max_by_key(|l| l.len())
+                    .map_or(Req::True, |l| Req::Lit(l.to_string())),
                 _ => Req::True,
             }
         }
@@ -465,8 +470,11 @@ mod tests {
         v.add_seps("process", &seps);
         let m = matcher("process=*urlcache*");
         assert_eq!(requirement(&m, &v, &|f| FieldSource::Event(f.to_string())), Req::Lit("urlcache".into()));
+        // `certutil.exe -urlcache` could straddle the join, but its pieces cannot.
         let m = matcher(r#"process="*certutil.exe -urlcache*""#);
-        assert_eq!(requirement(&m, &v, &|f| FieldSource::Event(f.to_string())), Req::True, "could straddle the join");
+        assert_eq!(requirement(&m, &v, &|f| FieldSource::Event(f.to_string())), Req::Lit("certutil.exe".into()));
+        let m = matcher(r#"process="* /c *""#);
+        assert_eq!(requirement(&m, &v, &|f| FieldSource::Event(f.to_string())), Req::True, "no piece of 3 characters");
     }
 
     #[test]
@@ -479,6 +487,7 @@ mod tests {
     #[test]
     fn xml_escaped_characters_are_never_required() {
         assert_eq!(req(r#"CommandLine="*a & b*""#), Req::True);
+        assert_eq!(req(r#"CommandLine="*cmd.exe /c echo x > out.txt*""#), Req::Lit("cmd.exe /c echo x ".into()));
     }
 }
 

@@ -119,6 +119,11 @@ impl Glob {
         glob_match(&self.parts, self.has_star, v)
     }
 
+    /// The literal pieces between `*`s (folded unless case-sensitive), for prefilters.
+    pub fn literals(&self) -> impl Iterator<Item = &str> {
+        self.parts.iter().map(String::as_str)
+    }
+
     /// The longest literal piece (for prefilters).
     pub fn longest_literal(&self) -> &str {
         self.parts.iter().max_by_key(|p| p.len()).map_or("", |s| s.as_str())
