@@ -597,32 +597,45 @@ fn inputlookup<'a>(cx: &Cx<'a>, s: &'a str) -> Res<'a, CommandBody> {
     Ok(CommandBody::Inputlookup { options, name, where_ })
 }
 
-/// `join [options] f1, f2 [subsearch]`, `append [subsearch]`, `appendpipe [...]`.
-fn subsearch_cmd<'a>(cx: &Cx<'a>, s: &'a str, start: Start) -> Res<'a, CommandBody> {
+/// Options and field names up to a `[`, as `join`, `append` and `foreach` take them; the rest
+/// starts at that `[`. `missing` says what was expected when the command ends before one.
+fn options_and_fields_before_bracket<'a>(
+    cx: &Cx<'a>,
+    s: &'a str,
+    field_or: &str,
+    missing: &str,
+) -> PResult<'a, (Vec<Opt>, Vec<FieldName>)> {
     let (mut options, mut fields) = (Vec::new(), Vec::new());
     let mut i = sp(s);
     loop {
         i = sp_commas(i);
         if i.starts_with('[') {
-            let (rest, (p, _)) = super::subsearch(cx, i, start)?;
-            let rest = sp(rest);
-            if !rest.is_empty() {
-                return Err(lex::err(rest, 1, format!("unexpected {} after the subsearch", lex::shown(rest))));
-            }
-            return Ok(CommandBody::Subsearch { options, fields, search: Box::new(p) });
+            return Ok((i, (options, fields)));
         }
         if i.is_empty() {
-            return Err(lex::err(i, 1, "expected a `[subsearch]`"));
+            return Err(lex::err(i, 1, missing));
         }
         if let Some((r, o)) = try_opt(cx, i)? {
             options.push(o);
             i = r;
             continue;
         }
-        let (r, f) = need_field(cx, i, "a field name or `[subsearch]`")?;
+        let (r, f) = need_field(cx, i, field_or)?;
         fields.push(f);
         i = r;
     }
+}
+
+/// `join [options] f1, f2 [subsearch]`, `append [subsearch]`, `appendpipe [...]`.
+fn subsearch_cmd<'a>(cx: &Cx<'a>, s: &'a str, start: Start) -> Res<'a, CommandBody> {
+    let (i, (options, fields)) =
+        options_and_fields_before_bracket(cx, s, "a field name or `[subsearch]`", "expected a `[subsearch]`")?;
+    let (rest, (p, _)) = super::subsearch(cx, i, start)?;
+    let rest = sp(rest);
+    if !rest.is_empty() {
+        return Err(lex::err(rest, 1, format!("unexpected {} after the subsearch", lex::shown(rest))));
+    }
+    Ok(CommandBody::Subsearch { options, fields, search: Box::new(p) })
 }
 
 /// `bin [options] field [AS alias] [options]`.
@@ -640,37 +653,25 @@ fn bin<'a>(cx: &Cx<'a>, s: &'a str) -> Res<'a, CommandBody> {
 
 /// `foreach [options] f1 f2* [ template ]`: the template stays text.
 fn foreach<'a>(cx: &Cx<'a>, s: &'a str) -> Res<'a, CommandBody> {
-    let (mut options, mut fields) = (Vec::new(), Vec::new());
-    let mut i = sp(s);
-    loop {
-        i = sp_commas(i);
-        if i.starts_with('[') {
-            let (rest, inner) = lex::balanced(i, '[', ']')?;
-            let t = inner.trim();
-            let lead = inner.len() - inner.trim_start().len();
-            let t_start = &inner[lead..];
-            let template = StrLit { value: t.to_string(), span: Span::new(cx.pos(t_start), cx.pos(t_start) + t.len()) };
-            let rest = sp(rest);
-            if !rest.is_empty() {
-                return Err(lex::err(rest, 1, format!("unexpected {} after the template", lex::shown(rest))));
-            }
-            if fields.is_empty() {
-                return Err(lex::err(s, 1, "expected a field name after `foreach`"));
-            }
-            return Ok(CommandBody::Foreach { options, fields, template });
-        }
-        if i.is_empty() {
-            return Err(lex::err(i, 1, "expected a `[ template ]` after the fields of `foreach`"));
-        }
-        if let Some((r, o)) = try_opt(cx, i)? {
-            options.push(o);
-            i = r;
-            continue;
-        }
-        let (r, f) = need_field(cx, i, "a field name or `[ template ]`")?;
-        fields.push(f);
-        i = r;
+    let (i, (options, fields)) = options_and_fields_before_bracket(
+        cx,
+        s,
+        "a field name or `[ template ]`",
+        "expected a `[ template ]` after the fields of `foreach`",
+    )?;
+    let (rest, inner) = lex::balanced(i, '[', ']')?;
+    let t = inner.trim();
+    let lead = inner.len() - inner.trim_start().len();
+    let t_start = &inner[lead..];
+    let template = StrLit { value: t.to_string(), span: Span::new(cx.pos(t_start), cx.pos(t_start) + t.len()) };
+    let rest = sp(rest);
+    if !rest.is_empty() {
+        return Err(lex::err(rest, 1, format!("unexpected {} after the template", lex::shown(rest))));
     }
+    if fields.is_empty() {
+        return Err(lex::err(s, 1, "expected a field name after `foreach`"));
+    }
+    Ok(CommandBody::Foreach { options, fields, template })
 }
 
 /// Any command: words, options, `name(...)` calls, quoted strings, subsearches, commas.
