@@ -51,33 +51,24 @@ fn regsvcs_seed_returns_exact_rows() {
 #[test]
 fn corpus_seed_files_run_unmodified_with_security_content() {
     let content = shared().join("security_content");
-    let det = content.join("detections/endpoint/detect_regasm_with_network_connection.yml");
-    let o = run(&[
-        "run",
-        det.to_str().unwrap(),
-        "--content",
-        content.to_str().unwrap(),
-        "--events",
-        EVENTS,
-        "--format",
-        "json",
-    ]);
-    assert!(o.status.success(), "{}", stderr(&o));
-    let got: Vec<String> = rows(&o).iter().map(flat).collect();
+    let run_corpus = |file: &str| {
+        let det = content.join("detections/endpoint").join(file);
+        let o = run(&[
+            "run",
+            det.to_str().unwrap(),
+            "--content",
+            content.to_str().unwrap(),
+            "--events",
+            EVENTS,
+            "--format",
+            "json",
+        ]);
+        assert!(o.status.success(), "{file}: {}", stderr(&o));
+        rows(&o)
+    };
+    let got: Vec<String> = run_corpus("detect_regasm_with_network_connection.yml").iter().map(flat).collect();
     assert_eq!(got, regasm_expected());
-    let det = content.join("detections/endpoint/detect_regsvcs_with_network_connection.yml");
-    let o = run(&[
-        "run",
-        det.to_str().unwrap(),
-        "--content",
-        content.to_str().unwrap(),
-        "--events",
-        EVENTS,
-        "--format",
-        "json",
-    ]);
-    assert!(o.status.success(), "{}", stderr(&o));
-    assert_eq!(rows(&o).len(), 4);
+    assert_eq!(run_corpus("detect_regsvcs_with_network_connection.yml").len(), 4);
 }
 
 #[test]

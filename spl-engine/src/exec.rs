@@ -571,6 +571,18 @@ pub fn finish(
     Ok(())
 }
 
+/// Push every row through one operator, then finish it: what an operator's unit tests run.
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+pub(crate) fn run_op(op: &mut dyn Operator, rows: Vec<Event>) -> Vec<Event> {
+    let mut out = Vec::new();
+    for r in rows {
+        op.push(r, &mut out).unwrap();
+    }
+    op.finish(&mut out).unwrap();
+    out
+}
+
 /// An in-memory source (tests, subsearch results, `map`).
 pub struct VecSource(pub Vec<Event>);
 

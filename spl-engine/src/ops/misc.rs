@@ -361,18 +361,10 @@ impl Operator for MvcombineOp {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::exec::run_op as run;
 
     fn ev(pairs: &[(&str, &str)]) -> Event {
         Event::from_pairs(pairs)
-    }
-
-    fn run(op: &mut dyn Operator, rows: Vec<Event>) -> Vec<Event> {
-        let mut out = Vec::new();
-        for r in rows {
-            op.push(r, &mut out).unwrap();
-        }
-        op.finish(&mut out).unwrap();
-        out
     }
 
     #[test]

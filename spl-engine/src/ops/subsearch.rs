@@ -378,6 +378,7 @@ impl Operator for AppendpipeOp {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::exec::run_op as push_all;
     use crate::exec::{Context, VecSource};
 
     fn ev(pairs: &[(&str, &str)]) -> Event {
@@ -392,15 +393,6 @@ mod tests {
         let mut j = JoinOp::new(fields.iter().map(|s| s.to_string()).collect(), kind, max, true, 50_000, empty());
         j.set_right(right);
         j
-    }
-
-    fn push_all(op: &mut dyn Operator, rows: Vec<Event>) -> Vec<Event> {
-        let mut out = Vec::new();
-        for r in rows {
-            op.push(r, &mut out).unwrap();
-        }
-        op.finish(&mut out).unwrap();
-        out
     }
 
     #[test]

@@ -213,6 +213,7 @@ impl Operator for TimechartOp {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::exec::run_op as run;
     use crate::stats::AggInput;
 
     fn ctx() -> Context {
@@ -230,15 +231,6 @@ mod tests {
             e.set("host", h);
         }
         e
-    }
-
-    fn run(op: &mut TimechartOp, evs: Vec<Event>) -> Vec<Event> {
-        let mut out = Vec::new();
-        for e in evs {
-            op.push(e, &mut out).unwrap();
-        }
-        op.finish(&mut out).unwrap();
-        out
     }
 
     fn s(e: &Event, f: &str) -> Option<String> {

@@ -173,6 +173,7 @@ impl Operator for TransactionOp {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::exec::run_op as run;
     use crate::search::CompileCtx;
 
     fn m(s: &str) -> Matcher {
@@ -186,15 +187,6 @@ mod tests {
         e.set("EventCode", code);
         e.set("_raw", format!("{t} {user} {code}"));
         e
-    }
-
-    fn run(op: &mut TransactionOp, evs: Vec<Event>) -> Vec<Event> {
-        let mut out = Vec::new();
-        for e in evs {
-            op.push(e, &mut out).unwrap();
-        }
-        op.finish(&mut out).unwrap();
-        out
     }
 
     #[test]
