@@ -46,7 +46,8 @@ fn restricts(cmd: &ast::Command) -> bool {
     }
 }
 
-/// Generic commands that read only fields they name (or `_raw`) and pass rows on.
+/// Commands without a typed body of their own (`CommandBody::Generic`) that read only fields
+/// they name (or `_raw`) and pass rows on.
 const NAMING: &[&str] = &[
     "mvexpand",
     "fromjson",
@@ -56,29 +57,12 @@ const NAMING: &[&str] = &[
     "extract",
     "nomv",
     "makemv",
-    "bin",
-    "bucket",
     "iplocation",
-    "head",
-    "tail",
     "reverse",
-    "dedup",
-    "sort",
-    "eventstats",
-    "streamstats",
     "transaction",
     "replace",
-    "convert",
     "addtotals",
-    "fillnull",
     "strcat",
-    "regex",
-    "rex",
-    "lookup",
-    "where",
-    "search",
-    "eval",
-    "rename",
     "top",
     "rare",
     "makeresults",
@@ -93,13 +77,6 @@ const NAMING: &[&str] = &[
     "accum",
     "autoregress",
     "trendline",
-    "timechart",
-    "chart",
-    "stats",
-    "tstats",
-    "table",
-    "fields",
-    "inputlookup",
 ];
 
 /// Whether a search may show or read fields it does not name, so that every extracted field

@@ -217,16 +217,11 @@ pub fn analyse(by: &[String], aggs: &[String], after: &[ast::Command]) -> Option
                     }
                 }
             }
-            CommandBody::Convert { conversions, .. } => {
+            // A wildcard conversion (`auto(*)`) falls to the end of the prefix below.
+            CommandBody::Convert { conversions, .. } if conversions.iter().all(|c| !c.field.name.contains('*')) => {
                 for c in conversions {
-                    if c.field.name.contains('*') {
-                        break;
-                    }
                     let d = dep(&fields, &c.field.name);
                     fields.insert(c.alias.as_ref().unwrap_or(&c.field).name.clone(), d);
-                }
-                if conversions.iter().any(|c| c.field.name.contains('*')) {
-                    break;
                 }
             }
             CommandBody::Lookup(l) if !l.outputs.is_empty() => {
