@@ -44,25 +44,50 @@ pub struct Routed {
 /// threads: routing, and the data-model rows of the datasets the routed `tstats` read.
 pub struct Router {
     route: Option<crate::prefilter::Router>,
-    /// Each dataset read by a first-operator `tstats`, with the pipelines reading it.
-    views: Vec<(crate::ops::tstats::DatasetView, Vec<usize>)>,
+    /// The datasets first-operator `tstats` read, once each.
+    views: Vec<crate::ops::tstats::DatasetView>,
+    /// Per pipeline, the indices in `views` of the datasets it reads.
+    views_of: Vec<Vec<usize>>,
     ctx: Context,
 }
 
 impl Router {
+    fn new(pipelines: &[&mut Pipeline], reqs: &[Req], ctx: &Context) -> Router {
+        let mut views: Vec<crate::ops::tstats::DatasetView> = Vec::new();
+        let views_of = pipelines
+            .iter()
+            .map(|p| {
+                let read = p.ops.first().map(|op| op.dataset_views()).unwrap_or_default();
+                read.into_iter()
+                    .map(|v| match views.iter().position(|x| x.slot() == v.slot()) {
+                        Some(k) => k,
+                        None => {
+                            views.push(v);
+                            views.len() - 1
+                        }
+                    })
+                    .collect()
+            })
+            .collect();
+        Router { route: Some(crate::prefilter::Router::new(reqs)), views, views_of, ctx: ctx.clone() }
+    }
+
     pub fn prepare(&self, ev: &Event) -> Routed {
         let wanted = self.route.as_ref().and_then(|r| r.wanted_for(ev));
-        let mut rows = Vec::new();
-        for (view, readers) in &self.views {
-            let needed = match &wanted {
-                None => true,
-                Some(w) => readers.iter().any(|p| w.binary_search(p).is_ok()),
-            };
-            if needed {
-                // An error is left for the pipeline to meet (the row is made again there).
-                if let Ok(row) = view.row(ev, &self.ctx) {
-                    rows.push((view.slot(), row.map(std::sync::Arc::new)));
+        // The datasets some routed pipeline reads (all of them when every pipeline is).
+        let mut needed = vec![wanted.is_none(); self.views.len()];
+        for p in wanted.iter().flatten() {
+            for &k in self.views_of.get(*p).map(Vec::as_slice).unwrap_or_default() {
+                if let Some(n) = needed.get_mut(k) {
+                    *n = true;
                 }
+            }
+        }
+        let mut rows = Vec::new();
+        for (view, _) in self.views.iter().zip(needed).filter(|(_, n)| *n) {
+            // An error is left for the pipeline to meet (the row is made again there).
+            if let Ok(row) = view.row(ev, &self.ctx) {
+                rows.push((view.slot(), row.map(std::sync::Arc::new)));
             }
         }
         Routed { wanted, rows }
@@ -311,18 +336,7 @@ impl Runtime<'_> {
             let filter = RawFilter::new(Req::any(live_reqs));
             // With several pipelines, one automaton pass per record decides which may want it,
             // and the data-model rows of the tstats among them are built with the event.
-            let router = (pipelines.len() > 1).then(|| {
-                let mut views: Vec<(crate::ops::tstats::DatasetView, Vec<usize>)> = Vec::new();
-                for (i, p) in pipelines.iter().enumerate() {
-                    for v in p.ops.first().map(|op| op.dataset_views()).unwrap_or_default() {
-                        match views.iter_mut().find(|(x, _)| x.slot() == v.slot()) {
-                            Some((_, readers)) => readers.push(i),
-                            None => views.push((v, vec![i])),
-                        }
-                    }
-                }
-                Router { route: Some(crate::prefilter::Router::new(&all)), views, ctx: self.ctx.clone() }
-            });
+            let router = (pipelines.len() > 1).then(|| Router::new(pipelines, &all, self.ctx));
             // Pipelines that will take no more events: stopped, not reading, or exhausted.
             let mut done: Vec<bool> = pipelines
                 .iter()
