@@ -26,8 +26,10 @@ use crate::event::Event;
 use crate::exec::Operator;
 use crate::ops::fields::NamePattern;
 
-/// Memoised verdicts kept at most (then the memo starts over).
-const MEMO_CAP: usize = 1 << 16;
+/// Bytes of memoised verdicts one gate keeps at most (then the memo starts over). By-values
+/// such as command lines are unique per event, and a pack holds hundreds of gates: a memo
+/// bounded by entries alone grew to gigabytes over a large input.
+const MEMO_BYTES: usize = 64 << 10;
 
 /// The pushed-down filters of one aggregation.
 pub struct Gate {
@@ -37,6 +39,8 @@ pub struct Gate {
     /// The probe's commands, for `explain`.
     pub text: String,
     memo: HashMap<Vec<String>, bool, ahash::RandomState>,
+    /// What `memo` holds, roughly: its keys' text and a fixed cost per entry and part.
+    memo_bytes: usize,
     /// The probe ends in an inner `join` whose right-side rows it has not been given yet (the
     /// subsearch runs before the pass): until then every group is admitted.
     awaits_join: bool,
@@ -44,7 +48,7 @@ pub struct Gate {
 
 impl Gate {
     pub fn new(inputs: Vec<usize>, probe: Vec<Box<dyn Operator>>, text: String, ends_in_join: bool) -> Gate {
-        Gate { inputs, probe, text, memo: Default::default(), awaits_join: ends_in_join }
+        Gate { inputs, probe, text, memo: Default::default(), memo_bytes: 0, awaits_join: ends_in_join }
     }
 
     /// Whether the probe ends in a join still waiting for its right-side rows.
@@ -58,6 +62,7 @@ impl Gate {
             if op.set_join_side(side) {
                 self.awaits_join = false;
                 self.memo.clear();
+                self.memo_bytes = 0;
             }
         }
     }
@@ -99,9 +104,12 @@ impl Gate {
             }
         }
         let verdict = !rows.is_empty();
-        if self.memo.len() >= MEMO_CAP {
+        let size = 48 + sub.iter().map(|k| k.len() + 24).sum::<usize>();
+        if self.memo_bytes + size > MEMO_BYTES {
             self.memo.clear();
+            self.memo_bytes = 0;
         }
+        self.memo_bytes += size;
         self.memo.insert(sub, verdict);
         verdict
     }
@@ -347,6 +355,19 @@ mod tests {
         assert_eq!(analyse(&by, &aggs, &after("| join type=left Processes.dest [search x=1]")), None);
         assert_eq!(analyse(&by, &aggs, &after("| join count [search x=1]")), None);
         assert_eq!(analyse(&by, &aggs, &after("| join [search x=1]")), None);
+    }
+
+    #[test]
+    fn the_verdict_memo_stays_within_its_byte_bound() {
+        // By-values unique per event (command lines) must not grow the memo without end.
+        let mut gate = Gate::new(vec![0], Vec::new(), String::new(), false);
+        let by = ["process".to_string()];
+        for i in 0..20_000 {
+            let key = [format!("{i:0>200}")];
+            assert!(gate.admits(&by, &key, &|_, v| crate::value::Value::str(v)));
+            assert!(gate.memo_bytes <= MEMO_BYTES);
+        }
+        assert!(gate.memo.len() < 20_000 && !gate.memo.is_empty());
     }
 
     #[test]
