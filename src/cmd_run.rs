@@ -248,10 +248,27 @@ fn print_profile(costs: &[spl_engine::exec::PipeCost], names: &[&str]) {
     order.sort_by_key(|&i| std::cmp::Reverse(costs.get(i).map(total).unwrap_or_default()));
     let all: std::time::Duration = costs.iter().map(total).sum();
     eprintln!("profile: {:.3} s in {} searches; the costliest:", all.as_secs_f64(), costs.len());
-    eprintln!("{:>9} {:>9} {:>9}  search", "events", "feed s", "finish s");
+    eprintln!("{:>9} {:>9} {:>9} {:>9}  search", "events", "feed s", "finish s", "held");
     for i in order.into_iter().take(PROFILED) {
         let (Some(c), Some(name)) = (costs.get(i), names.get(i)) else { continue };
-        eprintln!("{:>9} {:>9.3} {:>9.3}  {name}", c.events, c.feed.as_secs_f64(), c.finish.as_secs_f64());
+        eprintln!(
+            "{:>9} {:>9.3} {:>9.3} {:>9}  {name}",
+            c.events,
+            c.feed.as_secs_f64(),
+            c.finish.as_secs_f64(),
+            c.held
+        );
+    }
+    // Memory goes with what searches hold until the end, which is not what costs time.
+    let mut order: Vec<usize> = (0..costs.len()).collect();
+    order.sort_by_key(|&i| std::cmp::Reverse(costs.get(i).map(|c| c.held).unwrap_or_default()));
+    let held: u64 = costs.iter().map(|c| c.held).sum();
+    eprintln!("profile: {held} rows held to the end of input; the most by:");
+    for i in order.into_iter().take(PROFILED) {
+        let (Some(c), Some(name)) = (costs.get(i), names.get(i)) else { continue };
+        if c.held > 0 {
+            eprintln!("{:>9}  {name}", c.held);
+        }
     }
 }
 

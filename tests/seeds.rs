@@ -237,6 +237,13 @@ fn profile_lists_each_search_with_the_events_routed_to_it_and_leaves_rows_alone(
         })
         .collect();
     assert_eq!(regasm, regasm_expected());
+    // Its `stats` held one group per result row until the end of input.
+    let held = err.split("rows held to the end of input").nth(1).expect("a memory list on stderr");
+    let line = held
+        .lines()
+        .find(|l| l.ends_with("Detect Regasm with Network Connection"))
+        .unwrap_or_else(|| panic!("regasm in {held}"));
+    assert_eq!(line.split_whitespace().next().unwrap(), regasm.len().to_string(), "{line}");
 }
 
 #[test]

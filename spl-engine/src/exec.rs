@@ -266,6 +266,9 @@ pub struct PipeCost {
     pub feed: std::time::Duration,
     /// Time spent finishing (aggregations and what follows them).
     pub finish: std::time::Duration,
+    /// Rows its first operator held until the end of input and emitted then (the groups of a
+    /// leading `stats`/`tstats`): what it kept in memory.
+    pub held: u64,
 }
 
 /// Runs pipelines over a source.
@@ -393,11 +396,16 @@ impl Runtime<'_> {
         for (i, ((p, err), stop)) in pipelines.iter_mut().zip(errors.iter_mut()).zip(&stopped).enumerate() {
             if !*stop {
                 let t0 = std::time::Instant::now();
-                if let Err(e) = finish(&mut p.ops, &mut |row| sink(i, row)) {
-                    *err = Some(e);
-                }
+                let held = match finish(&mut p.ops, &mut |row| sink(i, row)) {
+                    Ok(held) => held,
+                    Err(e) => {
+                        *err = Some(e);
+                        0
+                    }
+                };
                 if let Some(c) = profile.as_deref_mut().and_then(|pr| pr.get_mut(i)) {
                     c.finish += t0.elapsed();
+                    c.held += held as u64;
                 }
             }
         }
@@ -568,21 +576,27 @@ fn feed_rest(
 }
 
 /// End of input: finish each operator in order, feeding what it emits to the ones after it.
+/// Returns how many rows the first operator to emit any at the end emitted (what the first
+/// aggregation held).
 pub fn finish(
     ops: &mut [Box<dyn Operator>],
     sink: &mut dyn FnMut(Event) -> Result<Flow, ExecError>,
-) -> Result<(), ExecError> {
+) -> Result<usize, ExecError> {
+    let mut first = 0;
     for i in 0..ops.len() {
         let Some((op, rest)) = ops.get_mut(i..).and_then(|s| s.split_first_mut()) else { break };
         let mut out = Vec::new();
         op.finish(&mut out)?;
+        if first == 0 {
+            first = out.len();
+        }
         for e in out {
             if feed_rest(rest, e, sink)? == Flow::Stop {
-                return Ok(());
+                return Ok(first);
             }
         }
     }
-    Ok(())
+    Ok(first)
 }
 
 /// Push every row through one operator, then finish it: what an operator's unit tests run.
