@@ -88,7 +88,7 @@ pub fn row_json(ev: &Event, vis: &Visibility) -> serde_json::Map<String, serde_j
                 serde_json::Value::Array(list.iter().map(|a| atom_json(k, a, vis.tz_offset)).collect())
             }
         };
-        obj.insert(k.clone(), j);
+        obj.insert(k.to_string(), j);
     }
     obj
 }
@@ -128,7 +128,7 @@ impl<W: Write> RowWriter for TabularWriter<W> {
         for r in &self.rows {
             for k in r.fields.keys() {
                 if self.vis.shows(k) {
-                    cols.insert(k.clone());
+                    cols.insert(k.to_string());
                 }
             }
         }

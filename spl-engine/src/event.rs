@@ -8,7 +8,11 @@ use crate::value::{Atom, Value};
 /// Field maps are hashed on every lookup: aHash is several times cheaper than the default
 /// SipHash and, being randomly keyed too, still resists collision floods from attacker-chosen
 /// field names (JSON keys).
-pub type FieldMap = IndexMap<String, Value, ahash::RandomState>;
+pub type FieldMap = IndexMap<Name, Value, ahash::RandomState>;
+
+/// A field name: inline up to 24 bytes (nearly every name), so events and rows do not allocate
+/// one string per field.
+pub type Name = compact_str::CompactString;
 
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Event {
@@ -38,7 +42,7 @@ impl Event {
         self.fields.get(name).map(|v| v.first().as_str())
     }
 
-    pub fn set(&mut self, name: impl Into<String>, value: impl Into<Value>) {
+    pub fn set(&mut self, name: impl Into<Name>, value: impl Into<Value>) {
         self.fields.insert(name.into(), value.into());
     }
 
@@ -49,7 +53,7 @@ impl Event {
                 if let Some(slot) = self.fields.get_mut(name) {
                     *slot = v;
                 } else {
-                    self.fields.insert(name.to_string(), v);
+                    self.fields.insert(Name::from(name), v);
                 }
             }
             None => {
@@ -62,7 +66,7 @@ impl Event {
     pub fn push(&mut self, name: &str, atom: Atom) {
         match self.fields.get_mut(name) {
             None => {
-                self.fields.insert(name.to_string(), Value::One(atom));
+                self.fields.insert(Name::from(name), Value::One(atom));
             }
             Some(v) => {
                 let mut atoms = std::mem::replace(v, Value::Many(Vec::new())).into_atoms();

@@ -26,7 +26,10 @@ fn unprefix(view: &DatasetView, row: Event) -> Event {
     prefixes.reverse();
     let mut out = Event::new();
     for (k, v) in row.fields {
-        let name = prefixes.iter().find_map(|pre| k.strip_prefix(pre.as_str())).map_or(k.clone(), str::to_string);
+        let name = match prefixes.iter().find_map(|pre| k.strip_prefix(pre.as_str())) {
+            Some(short) => short.into(),
+            None => k,
+        };
         out.fields.insert(name, v);
     }
     out

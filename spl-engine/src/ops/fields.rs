@@ -108,7 +108,7 @@ impl Operator for RenameOp {
     fn push(&mut self, mut ev: Event, out: &mut Vec<Event>) -> Result<(), ExecError> {
         for (from, to) in &self.pairs {
             if from.is_wild() {
-                let names: Vec<String> = ev.fields.keys().filter(|k| from.matches(k)).cloned().collect();
+                let names: Vec<crate::event::Name> = ev.fields.keys().filter(|k| from.matches(k)).cloned().collect();
                 for name in names {
                     let Some(cap) = from.capture(&name) else { continue };
                     let target = to.replacen('*', cap, 1);
@@ -118,7 +118,7 @@ impl Operator for RenameOp {
                     rename_in_place(&mut ev, &name, &target);
                 }
             } else {
-                match ev.fields.get_index_of(&from.text) {
+                match ev.fields.get_index_of(from.text.as_str()) {
                     Some(_) if from.text == *to => {}
                     Some(_) => rename_in_place(&mut ev, &from.text, to),
                     None => {
@@ -137,7 +137,7 @@ impl Operator for RenameOp {
 fn rename_in_place(ev: &mut Event, old: &str, target: &str) {
     ev.fields.shift_remove(target);
     if let Some((idx, _, v)) = ev.fields.shift_remove_full(old) {
-        ev.fields.shift_insert(idx.min(ev.fields.len()), target.to_string(), v);
+        ev.fields.shift_insert(idx.min(ev.fields.len()), target.into(), v);
     }
 }
 
@@ -157,7 +157,7 @@ impl Operator for TableOp {
         let mut row = Event::new();
         for p in &self.patterns {
             if p.is_wild() {
-                let names: Vec<String> = ev
+                let names: Vec<crate::event::Name> = ev
                     .fields
                     .keys()
                     .filter(|k| (p.text.starts_with('_') || !k.starts_with('_')) && p.matches(k))
@@ -169,7 +169,7 @@ impl Operator for TableOp {
                     }
                 }
             } else if let Some(v) = ev.remove(&p.text) {
-                row.fields.insert(p.text.clone(), v);
+                row.fields.insert(p.text.as_str().into(), v);
             }
         }
         out.push(row);
@@ -202,7 +202,7 @@ impl Operator for FieldsOp {
             ev.fields.retain(|k, _| k.starts_with('_') || self.patterns.iter().any(|p| p.matches(k)));
             let mut ordered = Event::new();
             for p in &self.patterns {
-                let names: Vec<String> = ev.fields.keys().filter(|k| p.matches(k)).cloned().collect();
+                let names: Vec<crate::event::Name> = ev.fields.keys().filter(|k| p.matches(k)).cloned().collect();
                 for n in names {
                     if let Some(v) = ev.remove(&n) {
                         ordered.fields.insert(n, v);
@@ -262,7 +262,7 @@ impl Operator for FillnullOp {
         for e in &self.held {
             for k in e.fields.keys() {
                 if !k.starts_with('_') {
-                    all.insert(k.clone());
+                    all.insert(k.to_string());
                 }
             }
         }
@@ -308,7 +308,7 @@ impl Operator for ConvertOp {
     fn push(&mut self, mut ev: Event, out: &mut Vec<Event>) -> Result<(), ExecError> {
         for (func, pat, alias) in &self.conversions {
             let names: Vec<String> = if pat.is_wild() {
-                ev.fields.keys().filter(|k| pat.matches(k)).cloned().collect()
+                ev.fields.keys().filter(|k| pat.matches(k)).map(|k| k.to_string()).collect()
             } else {
                 vec![pat.text.clone()]
             };
@@ -380,9 +380,9 @@ mod tests {
         let mut op = RenameOp { pairs: vec![(NamePattern::new("Processes.*"), "*".into())] };
         let mut out = Vec::new();
         op.push(ev, &mut out).unwrap();
-        let keys: Vec<&String> = out[0].fields.keys().collect();
+        let keys: Vec<&str> = out[0].fields.keys().map(|k| k.as_str()).collect();
         assert_eq!(keys[0], "dest", "renamed fields keep their position");
-        assert!(keys.contains(&&"values(Processes.process)".to_string()), "rename X.* must not touch values(X.y)");
+        assert!(keys.contains(&"values(Processes.process)"), "rename X.* must not touch values(X.y)");
     }
 
     #[test]

@@ -185,7 +185,7 @@ pub fn format_rows(rows: &[Event]) -> Result<SearchExpr, ExecError> {
                 continue;
             }
             let cmp = |text: String| SearchExpr::Compare {
-                field: FieldName { name: k.clone(), span: Span::default() },
+                field: FieldName { name: k.to_string(), span: Span::default() },
                 op: CmpOp::Eq,
                 value: SearchValue { text, quoted: true, span: Span::default() },
                 span: Span::default(),

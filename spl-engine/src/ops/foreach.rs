@@ -132,7 +132,7 @@ impl Operator for ForeachOp {
                     continue;
                 }
                 if let Some(segs) = p.captures(name) {
-                    fields.push((name.clone(), segs));
+                    fields.push((name.to_string(), segs));
                     break;
                 }
             }

@@ -632,8 +632,8 @@ impl Operator for OutputlookupOp {
         let mut columns: Vec<String> = Vec::new();
         for r in &self.rows {
             for k in r.fields.keys() {
-                if !columns.contains(k) {
-                    columns.push(k.clone());
+                if !columns.iter().any(|c| c == k) {
+                    columns.push(k.to_string());
                 }
             }
         }

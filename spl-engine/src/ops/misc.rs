@@ -53,7 +53,7 @@ impl Operator for ReplaceOp {
             .fields
             .keys()
             .filter(|k| self.fields.is_empty() || self.fields.iter().any(|p| p.matches(k)))
-            .cloned()
+            .map(|k| k.to_string())
             .collect();
         for name in names {
             let Some(v) = ev.get(&name) else { continue };
@@ -100,7 +100,7 @@ impl Operator for AddtotalsOp {
         let mut sum = 0.0;
         let mut any = false;
         for (k, v) in &ev.fields {
-            if k == &self.fieldname || (self.fields.is_empty() && k.starts_with('_')) {
+            if *k == self.fieldname || (self.fields.is_empty() && k.starts_with('_')) {
                 continue;
             }
             if !self.fields.is_empty() && !self.fields.iter().any(|p| p.matches(k)) {
@@ -342,7 +342,7 @@ impl Operator for MvcombineOp {
             .fields
             .iter()
             .filter(|(k, _)| !k.starts_with('_'))
-            .map(|(k, v)| (k.clone(), v.as_str().into_owned()))
+            .map(|(k, v)| (k.to_string(), v.as_str().into_owned()))
             .collect();
         let slot = self.groups.entry(key).or_insert_with(|| (ev, Vec::new()));
         slot.1.extend(v.into_atoms());

@@ -97,7 +97,7 @@ impl JoinOp {
     pub fn set_right(&mut self, mut rows: Vec<Event>) {
         rows.truncate(self.maxout);
         let mut index: HashMap<Vec<String>, Vec<usize>> = HashMap::new();
-        let right_fields = rows.iter().flat_map(|r| r.fields.keys().cloned()).collect();
+        let right_fields = rows.iter().flat_map(|r| r.fields.keys().map(|k| k.to_string())).collect();
         if !self.fields.is_empty() {
             for (i, r) in rows.iter().enumerate() {
                 if let Some(k) = key(r, &self.fields) {
@@ -158,7 +158,8 @@ impl Operator for JoinOp {
         let side = self.side.as_deref().unwrap_or(&empty);
         if self.fields.is_empty() {
             // No field list: join on every field both sides have.
-            let common: Vec<String> = ev.fields.keys().filter(|k| side.right_fields.contains(*k)).cloned().collect();
+            let common: Vec<String> =
+                ev.fields.keys().filter(|k| side.right_fields.contains(k.as_str())).map(|k| k.to_string()).collect();
             if !common.is_empty() {
                 let lk = key(&ev, &common);
                 for r in &side.rows {

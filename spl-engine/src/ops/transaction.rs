@@ -59,7 +59,7 @@ struct Open {
 }
 
 fn merge(events: Vec<Event>, first: f64, last: f64) -> Event {
-    let mut fields: IndexMap<String, Vec<Atom>> = IndexMap::new();
+    let mut fields: IndexMap<crate::event::Name, Vec<Atom>> = IndexMap::new();
     let mut raws = Vec::new();
     let n = events.len();
     for ev in events {

@@ -167,7 +167,7 @@ impl DatasetView {
         let mut row = Event::new();
         for meta in ["_time", "source", "sourcetype", "host", "index", "_raw"] {
             if let Some(v) = ev.get(meta) {
-                row.fields.insert(meta.to_string(), v.clone());
+                row.fields.insert(meta.into(), v.clone());
             }
         }
         let interp = Interp { ctx: &ctx.fns };
@@ -179,7 +179,7 @@ impl DatasetView {
             prefix.push_str(&d.name);
             for f in &d.fields {
                 if let Some(v) = ev.get(f) {
-                    row.fields.insert(format!("{prefix}.{f}"), v.clone());
+                    row.fields.insert(compact_str::format_compact!("{prefix}.{f}"), v.clone());
                 }
             }
             for (f, expr, _) in &d.eval {

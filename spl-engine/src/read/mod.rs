@@ -346,12 +346,12 @@ pub(crate) fn reorder(ev: Event, tail: &[&str]) -> Event {
     let mut out = Event::new();
     let mut fields = ev.fields;
     if let Some(t) = fields.shift_remove("_time") {
-        out.fields.insert("_time".to_string(), t);
+        out.fields.insert("_time".into(), t);
     }
     let mut tails = Vec::new();
     for name in tail {
         if let Some(v) = fields.shift_remove(*name) {
-            tails.push((name.to_string(), v));
+            tails.push(((*name).into(), v));
         }
     }
     out.fields.extend(fields);

@@ -119,7 +119,7 @@ impl Grouper {
         for (i, a) in self.aggs.iter().enumerate() {
             if let AggInput::Wild(p) = &a.input {
                 for (name, v) in &ev.fields {
-                    if name.starts_with('_') || self.by.contains(name) {
+                    if name.starts_with('_') || self.by.iter().any(|b| b == name) {
                         continue;
                     }
                     if let Some(cap) = p.capture(name) {
