@@ -255,6 +255,9 @@ impl Pipeline {
 pub struct Pipeline {
     pub ops: Vec<Box<dyn Operator>>,
     pub reads_events: bool,
+    /// Rows its consumer keeps at most (a subsearch's output limit): a pass stops it once it
+    /// gave that many, instead of collecting rows only to drop them.
+    pub max_rows: Option<usize>,
 }
 
 /// What one pipeline of a pass cost (`spelunk run --profile`).
@@ -309,6 +312,8 @@ impl Runtime<'_> {
     ) -> Result<Vec<Option<ExecError>>, ExecError> {
         let mut errors: Vec<Option<ExecError>> = vec![None; pipelines.len()];
         let mut stopped = vec![false; pipelines.len()];
+        // Rows each pipeline gave (for `max_rows`).
+        let mut emitted = vec![0usize; pipelines.len()];
         self.run_subsearches_together(pipelines, &mut errors, &mut stopped)?;
         for ((p, err), stop) in pipelines.iter_mut().zip(errors.iter_mut()).zip(stopped.iter_mut()) {
             for op in p.ops.iter_mut() {
@@ -348,6 +353,7 @@ impl Runtime<'_> {
                 .collect();
             let mut live = done.iter().filter(|d| !**d).count();
             let n = pipelines.len();
+            let emitted = &mut emitted;
             self.source.scan_filtered(filter.as_ref(), router.as_ref(), &mut |ev, routed| {
                 next_event_serial();
                 let routed = match routed {
@@ -368,7 +374,10 @@ impl Runtime<'_> {
                         return;
                     }
                     let t0 = profile.is_some().then(std::time::Instant::now);
-                    let fed = feed_shared(&mut p.ops, &ev, &mut |row| sink(i, row));
+                    let (limit, mut given) = (p.max_rows, emitted.get_mut(i));
+                    let fed = feed_shared(&mut p.ops, &ev, &mut |row| {
+                        limited(limit, given.as_deref_mut(), row, |r| sink(i, r))
+                    });
                     if let (Some(t0), Some(c)) = (t0, profile.as_deref_mut().and_then(|pr| pr.get_mut(i))) {
                         c.events += 1;
                         c.feed += t0.elapsed();
@@ -396,13 +405,15 @@ impl Runtime<'_> {
         for (i, ((p, err), stop)) in pipelines.iter_mut().zip(errors.iter_mut()).zip(&stopped).enumerate() {
             if !*stop {
                 let t0 = std::time::Instant::now();
-                let held = match finish(&mut p.ops, &mut |row| sink(i, row)) {
-                    Ok(held) => held,
-                    Err(e) => {
-                        *err = Some(e);
-                        0
-                    }
-                };
+                let (limit, mut given) = (p.max_rows, emitted.get_mut(i));
+                let held =
+                    match finish(&mut p.ops, &mut |row| limited(limit, given.as_deref_mut(), row, |r| sink(i, r))) {
+                        Ok(held) => held,
+                        Err(e) => {
+                            *err = Some(e);
+                            0
+                        }
+                    };
                 if let Some(c) = profile.as_deref_mut().and_then(|pr| pr.get_mut(i)) {
                     c.finish += t0.elapsed();
                     c.held += held as u64;
@@ -481,6 +492,23 @@ impl Runtime<'_> {
             None => Ok(()),
         }
     }
+}
+
+/// Hand `row` to `sink` unless `limit` rows were given already; stop the pipeline once the
+/// limit is reached (the rows kept are the first `limit`, as truncating afterwards keeps).
+fn limited(
+    limit: Option<usize>,
+    given: Option<&mut usize>,
+    row: Event,
+    sink: impl FnOnce(Event) -> Result<Flow, ExecError>,
+) -> Result<Flow, ExecError> {
+    let (Some(limit), Some(given)) = (limit, given) else { return sink(row) };
+    if *given >= limit {
+        return Ok(Flow::Stop);
+    }
+    *given += 1;
+    let flow = sink(row)?;
+    Ok(if *given >= limit { Flow::Stop } else { flow })
 }
 
 /// An aggregation whose pushed-down filters end in a join (see `pushdown`) gets the right-side
@@ -696,6 +724,26 @@ mod tests {
             let described = plan.ops.iter().map(|o| o.describe()).collect::<Vec<_>>().join("\n");
             assert!(described.contains(&format!("groups pass `rename b AS bb | {join} [")), "{described}");
         }
+    }
+
+    #[test]
+    fn a_pipeline_with_an_output_limit_stops_and_keeps_its_first_rows() {
+        let events: Vec<Event> = (0..10).map(|i| Event::from_pairs(&[("g", &format!("v{i}"))])).collect();
+        for (spl, want) in
+            [("search g=*", ["v0", "v1", "v2"]), ("search g=* | stats count by g | sort - g", ["v9", "v8", "v7"])]
+        {
+            let ctx = Context::new(Default::default(), 0.0);
+            let mut p = crate::plan::plan(&spl_parser::parse_pipeline(spl).unwrap(), spl, &ctx).unwrap();
+            p.max_rows = Some(3);
+            let src = VecSource(events.clone());
+            let rows = Runtime { source: &src, ctx: &ctx }.collect(&mut p).unwrap();
+            let got: Vec<String> = rows.iter().map(|r| r.get_str("g").unwrap().into_owned()).collect();
+            assert_eq!(got, want, "{spl}");
+        }
+        // A join's subsearch keeps `maxout` rows.
+        let (rows, _) =
+            run("search g=* | join type=left maxout=2 g [search g=* | eval hit=1] | stats count(hit) AS hits", events);
+        assert_eq!(rows[0].get_str("hits").as_deref(), Some("2"));
     }
 
     #[test]

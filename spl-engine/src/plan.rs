@@ -100,7 +100,7 @@ impl Planner<'_> {
                 }
             }
         }
-        Ok(Pipeline { ops, reads_events })
+        Ok(Pipeline { ops, reads_events, max_rows: None })
     }
 
     /// Give an aggregation the filters of the commands after it that depend on its by-values

@@ -21,14 +21,18 @@ pub struct DeferredMatcher {
 }
 
 impl DeferredMatcher {
-    pub fn new(expr: Option<SearchExpr>, subs: Vec<Pipeline>, ctx: &Context) -> Result<Self, ExecError> {
+    pub fn new(expr: Option<SearchExpr>, mut subs: Vec<Pipeline>, ctx: &Context) -> Result<Self, ExecError> {
+        let maxout = ctx.limits.subsearch_maxout;
+        for s in &mut subs {
+            s.max_rows = Some(maxout);
+        }
         let cc = CompileCtx { now: ctx.fns.now };
         let matcher = match (&expr, subs.is_empty()) {
             (None, _) => Some(Matcher::True),
             (Some(e), true) => Some(Matcher::compile(e, &cc).map_err(|e| ExecError::at(e.message, e.span))?),
             (Some(_), false) => None,
         };
-        Ok(DeferredMatcher { expr, subs, matcher, ctx: cc, maxout: ctx.limits.subsearch_maxout })
+        Ok(DeferredMatcher { expr, subs, matcher, ctx: cc, maxout })
     }
 
     /// The compiled matcher (`None` until `prepare` ran the subsearches).
