@@ -516,6 +516,14 @@ impl IReq {
         }
     }
 
+    fn lits(&self, out: &mut Vec<usize>) {
+        match self {
+            IReq::True => {}
+            IReq::Lit(i) => out.push(*i),
+            IReq::And(v) | IReq::Or(v) => v.iter().for_each(|r| r.lits(out)),
+        }
+    }
+
     fn eval(&self, found: &[bool]) -> bool {
         match self {
             IReq::True => true,
@@ -532,6 +540,11 @@ pub struct Router {
     reqs: Vec<IReq>,
     ac: Option<AhoCorasick>,
     nlits: usize,
+    /// The pipelines that want every record (their requirement holds with no literal found).
+    always: Vec<usize>,
+    /// Per literal, the other pipelines whose requirement names it: requirements are monotone,
+    /// so only those of literals a record holds need evaluating.
+    by_lit: Vec<Vec<usize>>,
 }
 
 impl Router {
@@ -550,7 +563,25 @@ impl Router {
                 .build(&lits)
                 .ok()
         };
-        Router { reqs, ac, nlits: lits.len() }
+        let none = vec![false; lits.len()];
+        let mut always = Vec::new();
+        let mut by_lit = vec![Vec::new(); lits.len()];
+        for (i, r) in reqs.iter().enumerate() {
+            if r.eval(&none) {
+                always.push(i);
+                continue;
+            }
+            let mut mine = Vec::new();
+            r.lits(&mut mine);
+            mine.sort_unstable();
+            mine.dedup();
+            for l in mine {
+                if let Some(list) = by_lit.get_mut(l) {
+                    list.push(i);
+                }
+            }
+        }
+        Router { reqs, ac, nlits: lits.len(), always, by_lit }
     }
 
     /// The pipelines (indices, ascending) that may want the record with this raw text; `None`
@@ -561,12 +592,32 @@ impl Router {
             return None;
         };
         let mut found = vec![false; self.nlits];
+        let mut hits = Vec::new();
         for m in ac.find_overlapping_iter(raw.as_bytes()) {
-            if let Some(slot) = found.get_mut(m.pattern().as_usize()) {
-                *slot = true;
+            let l = m.pattern().as_usize();
+            if let Some(slot) = found.get_mut(l) {
+                if !*slot {
+                    *slot = true;
+                    hits.push(l);
+                }
             }
         }
-        Some(self.reqs.iter().enumerate().filter(|(_, r)| r.eval(&found)).map(|(i, _)| i).collect())
+        let mut wanted = self.always.clone();
+        let mut tried = vec![false; self.reqs.len()];
+        for l in hits {
+            for &i in self.by_lit.get(l).map(Vec::as_slice).unwrap_or_default() {
+                if let Some(t) = tried.get_mut(i) {
+                    if !*t {
+                        *t = true;
+                        if self.reqs.get(i).is_some_and(|r| r.eval(&found)) {
+                            wanted.push(i);
+                        }
+                    }
+                }
+            }
+        }
+        wanted.sort_unstable();
+        Some(wanted)
     }
 
     /// `wanted` for an event, from its `_raw`.
@@ -587,6 +638,17 @@ mod router_tests {
             Req::Or(vec![Req::Lit("certutil".into()), Req::Lit("regasm.exe".into())]),
         ]);
         assert_eq!(r.wanted(Some("<Event><Data>C:\\CERTUTIL.exe</Data></Event>")), Some(vec![1, 2]));
+        assert_eq!(r.wanted(Some("<Event><Data>regasm.exe</Data></Event>")), Some(vec![0, 1, 2]));
+        assert_eq!(r.wanted(Some("<Event><Data>nothing</Data></Event>")), Some(vec![1]));
         assert_eq!(r.wanted(Some(r#"{"json": "not xml"}"#)), None, "only XML text is judged");
+        // Only the pipelines naming a literal found are evaluated; the others must not be lost.
+        let r = Router::new(&[
+            Req::And(vec![Req::Lit("alpha".into()), Req::Lit("beta".into())]),
+            Req::Or(vec![Req::True, Req::Lit("alpha".into())]),
+            Req::And(vec![Req::Lit("gamma".into()), Req::Or(vec![Req::Lit("alpha".into()), Req::Lit("beta".into())])]),
+        ]);
+        assert_eq!(r.wanted(Some("<Event>alpha</Event>")), Some(vec![1]));
+        assert_eq!(r.wanted(Some("<Event>beta gamma ALPHA</Event>")), Some(vec![0, 1, 2]));
+        assert_eq!(r.wanted(Some("<Event>gamma beta</Event>")), Some(vec![1, 2]));
     }
 }
