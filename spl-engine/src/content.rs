@@ -51,6 +51,11 @@ pub struct ExtractRule {
     pub alias: Vec<(String, String)>,
     /// EVAL: (target, expression, its text).
     pub eval: Vec<(String, Expr, String)>,
+    /// Per EVAL, the fields it reads when its value depends on nothing else (see
+    /// `extract::memo_inputs`): extraction may reuse the value computed for the same inputs.
+    pub memo_inputs: Vec<Option<Vec<String>>>,
+    /// Unique to the rule as built (clones share it, and their expressions): keys its memos.
+    pub id: u64,
 }
 
 /// `content/eventtypes/*.yml`: a named search whose matching events get `eventtype` and `tag`.
@@ -372,7 +377,16 @@ impl Content {
                         }
                     }
                 }
-                rules.push(ExtractRule { when, when_text, alias, eval: eval_map(file, r.get("eval"))? });
+                let eval = eval_map(file, r.get("eval"))?;
+                let memo_inputs = eval.iter().map(|(_, e, _)| crate::extract::memo_inputs(e)).collect();
+                rules.push(ExtractRule {
+                    when,
+                    when_text,
+                    alias,
+                    eval,
+                    memo_inputs,
+                    id: crate::extract::new_rule_id(),
+                });
             }
         }
         self.sourcetypes.retain(|s| s.name != name);

@@ -53,12 +53,20 @@ pub fn extract_with(content: &Content, fns: &FnContext, ev: &mut Event, skip: &S
             let results: Vec<_> = rule
                 .eval
                 .iter()
-                .filter(|(t, _, _)| !skip.evals.contains(t))
-                .map(|(t, expr, _)| (t, interp.eval(expr, ev)))
+                .enumerate()
+                .filter(|(_, (t, _, _))| !skip.evals.contains(t))
+                .map(|(j, (t, expr, _))| {
+                    let compute = || interp.eval(expr, ev).ok().map(eval_to_value);
+                    match rule.memo_inputs.get(j).and_then(Option::as_ref) {
+                        Some(inputs) => (t, memoised(rule.id, j, inputs, ev, compute)),
+                        None => (t, compute()),
+                    }
+                })
                 .collect();
+            // An evaluation error leaves the field as it was.
             for (target, v) in results {
-                if let Ok(v) = v {
-                    ev.set_opt(target, eval_to_value(v));
+                if let Some(v) = v {
+                    ev.set_opt(target, v);
                 }
             }
         }
@@ -87,6 +95,154 @@ pub fn extract_with(content: &Content, fns: &FnContext, ev: &mut Event, skip: &S
     if ev.get("index").is_none() {
         ev.set("index", "main");
     }
+}
+
+/// Functions whose result depends on their arguments alone (no clock, time zone, randomness or
+/// other fields): an expression made of these and field references can be memoised.
+const PURE: &[&str] = &[
+    "case",
+    "coalesce",
+    "false",
+    "if",
+    "isnotnull",
+    "isnull",
+    "len",
+    "like",
+    "lower",
+    "ltrim",
+    "match",
+    "mvcount",
+    "mvindex",
+    "mvjoin",
+    "null",
+    "nullif",
+    "replace",
+    "rtrim",
+    "split",
+    "substr",
+    "tonumber",
+    "tostring",
+    "trim",
+    "true",
+    "upper",
+    "urldecode",
+];
+
+/// The fields an expression reads, when its value depends on them alone; `None` otherwise.
+pub fn memo_inputs(e: &spl_parser::ast::Expr) -> Option<Vec<String>> {
+    fn walk(e: &spl_parser::ast::Expr, out: &mut Vec<String>) -> bool {
+        use spl_parser::ast::ExprKind;
+        match &e.kind {
+            ExprKind::Str(_) | ExprKind::Num(_) => true,
+            ExprKind::Field(f) => {
+                if !out.contains(f) {
+                    out.push(f.clone());
+                }
+                true
+            }
+            ExprKind::Call { name, args } => PURE.contains(&name.as_str()) && args.iter().all(|a| walk(a, out)),
+            ExprKind::Unary { expr, .. } => walk(expr, out),
+            ExprKind::Binary { lhs, rhs, .. } => walk(lhs, out) && walk(rhs, out),
+            ExprKind::In { expr, list } => walk(expr, out) && list.iter().all(|a| walk(a, out)),
+        }
+    }
+    let mut out = Vec::new();
+    walk(e, &mut out).then_some(out)
+}
+
+pub fn new_rule_id() -> u64 {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+}
+
+/// Bytes of inputs one memo keeps at most (then it starts over).
+const MEMO_BYTES: usize = 64 << 10;
+/// Lookups after which a memo that rarely hits is turned off (inputs unique per event, such as
+/// command lines, would only cost the key).
+const MEMO_TRIAL: u32 = 2048;
+
+#[derive(Default)]
+struct Memo {
+    /// Input values → the field's value (`None` inside: unset), or `None`: an error.
+    map: std::collections::HashMap<String, Option<Option<Value>>, ahash::RandomState>,
+    bytes: usize,
+    lookups: u32,
+    hits: u32,
+    off: bool,
+}
+
+thread_local! {
+    /// Per (rule id, eval index), on each parsing thread.
+    static MEMOS: std::cell::RefCell<std::collections::HashMap<(u64, usize), Memo, ahash::RandomState>> =
+        Default::default();
+}
+
+/// `compute()`, or what it gave before for the same values of `inputs`.
+fn memoised(
+    rule: u64,
+    j: usize,
+    inputs: &[String],
+    ev: &Event,
+    compute: impl FnOnce() -> Option<Option<Value>>,
+) -> Option<Option<Value>> {
+    let mut key = String::new();
+    for f in inputs {
+        match ev.get(f) {
+            None => key.push('\u{0}'),
+            Some(v) => {
+                for a in v.atoms() {
+                    // The type is part of the key: eval compares numbers and strings differently.
+                    match a {
+                        Atom::Num(n) => {
+                            key.push('\u{1}');
+                            key.push_str(&n.to_bits().to_string());
+                        }
+                        Atom::Str(s) => {
+                            key.push('\u{2}');
+                            key.push_str(s);
+                        }
+                    }
+                }
+            }
+        }
+        key.push('\u{3}');
+    }
+    let known = MEMOS.with(|m| {
+        let mut m = m.borrow_mut();
+        let memo = m.entry((rule, j)).or_default();
+        if memo.off {
+            return Err(false);
+        }
+        memo.lookups += 1;
+        if let Some(v) = memo.map.get(&key) {
+            memo.hits += 1;
+            return Ok(v.clone());
+        }
+        if memo.lookups >= MEMO_TRIAL && memo.hits < memo.lookups / 4 {
+            *memo = Memo { off: true, ..Memo::default() };
+            return Err(false);
+        }
+        Err(true)
+    });
+    let remember = match known {
+        Ok(v) => return v,
+        Err(remember) => remember,
+    };
+    let v = compute();
+    if remember {
+        MEMOS.with(|m| {
+            if let Some(memo) = m.borrow_mut().get_mut(&(rule, j)) {
+                let size = key.len() + 64;
+                if memo.bytes + size > MEMO_BYTES {
+                    memo.map.clear();
+                    memo.bytes = 0;
+                }
+                memo.bytes += size;
+                memo.map.insert(key, v.clone());
+            }
+        });
+    }
+    v
 }
 
 /// This machine's name: `$HOSTNAME`, else /etc/hostname, else `localhost`.
@@ -162,6 +318,54 @@ pub fn auto_kv(raw: &str) -> Vec<(String, String)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_expressions_of_fields_and_pure_functions_are_memoised() {
+        let inputs = |t: &str| memo_inputs(&spl_parser::parse_eval_expr(t).unwrap());
+        assert_eq!(
+            inputs(r#"if(match(coalesce(Hashes, Hash), "MD5="), replace(Hashes, "^.*MD5=(\w+).*$", "\1"), null())"#),
+            Some(vec!["Hashes".to_string(), "Hash".to_string()])
+        );
+        assert_eq!(inputs(r#"case(EventID="1", "a", EventID IN ("2", "3"), "b")"#), Some(vec!["EventID".to_string()]));
+        assert_eq!(inputs("now()"), None, "the clock");
+        assert_eq!(inputs(r#"strptime(t, "%Y")"#), None, "the time zone");
+        assert_eq!(inputs("searchmatch(\"x\")"), None, "the whole event");
+    }
+
+    #[test]
+    fn memoised_extraction_gives_what_evaluating_gives() {
+        let mut c = Content::default();
+        let yaml = "name: t\nmatch:\n  source: x\nrules:\n  - eval:\n      \
+                    kind: 'case(n=1, \"one\", true(), \"other\") . \"/\" . tostring(n)'\n      \
+                    up: 'upper(v)'\n";
+        let file = crate::content::ContentFile { path: "m/sourcetypes/t.yml".into(), text: yaml.to_string() };
+        c.load_files(std::path::Path::new("m"), vec![file]).unwrap();
+        let fns = FnContext { now: 0.0, tz: Default::default() };
+        let interp = Interp { ctx: &fns };
+        let rule = c.sourcetypes[0].rules[0].clone();
+        // Enough events to pass the trial: the unique `v` turns its memo off; `n` repeats, as a
+        // number and as texts that compare equal to it but print differently.
+        for i in 0..5000 {
+            let mut ev = Event::from_pairs(&[("source", "x"), ("v", &format!("v{i}"))]);
+            match i % 4 {
+                0 => ev.set("n", 1.0),
+                1 => ev.set("n", "01"),
+                2 => ev.set("n", "1"),
+                _ => {}
+            }
+            let plain: Vec<Option<Value>> =
+                rule.eval.iter().map(|(_, e, _)| interp.eval(e, &ev).ok().and_then(eval_to_value)).collect();
+            extract(&c, &fns, &mut ev);
+            for ((name, _, _), want) in rule.eval.iter().zip(plain) {
+                assert_eq!(ev.get(name), want.as_ref(), "{name} of event {i}");
+            }
+        }
+        MEMOS.with(|m| {
+            let m = m.borrow();
+            assert!(!m[&(rule.id, 0)].off && m[&(rule.id, 0)].hits > 4000, "repeated inputs hit");
+            assert!(m[&(rule.id, 1)].off, "unique inputs turn the memo off");
+        });
+    }
 
     #[test]
     fn auto_kv_extracts_plain_and_quoted_pairs_first_wins() {
