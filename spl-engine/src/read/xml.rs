@@ -388,12 +388,14 @@ impl Iterator for XmlRecords {
     }
 }
 
+/// An open element. Names are inline strings (element names are short), so a record's ~60
+/// elements cost no allocation for them.
 struct Frame {
-    name: String,
+    name: crate::event::Name,
     text: String,
     has_child: bool,
     /// `Name` attribute of an `EventData/Data` element.
-    data_name: Option<String>,
+    data_name: Option<crate::event::Name>,
 }
 
 /// Parse one `<Event>` element into fields; `_raw` is `raw` exactly. Errors say what is wrong.
@@ -441,8 +443,8 @@ fn append(stack: &mut [Frame], text: &str) {
     }
 }
 
-fn local_name(e: &BytesStart<'_>) -> String {
-    e.local_name().as_ref().to_string()
+fn local_name(e: &BytesStart<'_>) -> crate::event::Name {
+    crate::event::Name::from(e.local_name().as_ref())
 }
 
 fn open(stack: &mut Vec<Frame>, ev: &mut Event, e: &BytesStart<'_>, closed_root: bool) -> Result<(), String> {
@@ -462,14 +464,14 @@ fn open(stack: &mut Vec<Frame>, ev: &mut Event, e: &BytesStart<'_>, closed_root:
     if in_system || is_data {
         for attr in e.attributes() {
             let attr = attr.map_err(|err| format!("bad attribute in <{name}>: {err}"))?;
-            let key = attr.key.local_name().as_ref().to_string();
+            let key = crate::event::Name::from(attr.key.local_name().as_ref());
             if attr.key.as_ref().starts_with("xmlns") {
                 continue;
             }
             let value = attr.value.into_owned();
             if is_data {
                 if key == "Name" {
-                    data_name = Some(value);
+                    data_name = Some(value.as_str().into());
                 }
             } else if !value.is_empty() {
                 ev.push(&key, Atom::Str(value));
@@ -491,11 +493,12 @@ fn close(stack: &mut Vec<Frame>, ev: &mut Event, closed_root: &mut bool) {
     // Splunk drops empty extractions, so an empty element gives no field at all (§1.4).
     // Values are trimmed: pretty-printed records (`<Data Name='SidHistory'>\r\n\t\t%{S-1-…}`)
     // would otherwise defeat anchored rex patterns the detections rely on.
-    let text = frame.text.trim();
-    if frame.has_child || text.is_empty() {
+    let trimmed = frame.text.trim();
+    if frame.has_child || trimmed.is_empty() {
         return;
     }
-    let text = text.to_string();
+    // Most values need no trimming: keep their string rather than copy it.
+    let text = if trimmed.len() == frame.text.len() { frame.text } else { trimmed.to_string() };
     let section = stack.get(1).map(|f| f.name.as_str()).unwrap_or(frame.name.as_str());
     let depth = stack.len();
     let field = match (section, depth) {
