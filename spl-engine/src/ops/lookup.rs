@@ -218,7 +218,15 @@ struct Prepared {
     outputs: Vec<(Option<usize>, String)>,
     /// Tables scanned row by row (wildcard inputs): which rows a value can match at all.
     candidates: Option<Candidates>,
+    /// Scanned tables: the rows each tuple of input values matched. Values repeat (a product
+    /// name, an executable), and a scan costs every row: a hunting search's groups ran one each.
+    memo: HashMap<Vec<String>, Vec<usize>>,
+    /// What `memo` holds, roughly (it starts over past `LOOKUP_MEMO_BYTES`).
+    memo_bytes: usize,
 }
+
+/// Bytes of scan results one lookup command keeps at most.
+const LOOKUP_MEMO_BYTES: usize = 256 << 10;
 
 /// A wildcard table has hundreds of patterns (`*bingmaps:*`); one Aho-Corasick pass over the
 /// value of a wildcard input finds which rows' longest literal it holds, and only those rows
@@ -378,7 +386,7 @@ impl LookupOp {
                 .position(|(_, k)| *k == MatchKind::Wildcard)
                 .and_then(|i| Candidates::new(&cells, i, cs)),
         };
-        self.state = Some(Prepared { table, cells, index, outputs, candidates });
+        self.state = Some(Prepared { table, cells, index, outputs, candidates, memo: HashMap::new(), memo_bytes: 0 });
         Ok(())
     }
 }
@@ -473,7 +481,7 @@ impl Operator for LookupOp {
             out.push(ev);
             return Ok(());
         }
-        let Some(st) = &self.state else { return Ok(()) };
+        let Some(st) = &mut self.state else { return Ok(()) };
         let cs = self.def.case_sensitive;
         // OUTPUTNEW: if every destination already exists there is nothing to do.
         if self.output_new && st.outputs.iter().all(|(_, f)| ev.get(f).is_some()) {
@@ -506,11 +514,22 @@ impl Operator for LookupOp {
                     }
                 }
                 None => {
+                    if let Some(hits) = st.memo.get(&combo) {
+                        for &ri in hits {
+                            take(ri, &mut matched);
+                        }
+                        continue;
+                    }
                     let cand = st.candidates.as_ref().and_then(|c| {
                         let found = c.found(combo.get(c.input)?, cs)?;
                         Some((c, found))
                     });
+                    // The first `max` matching rows, in table order.
+                    let mut hits = Vec::new();
                     for (ri, row) in st.cells.iter().enumerate() {
+                        if hits.len() >= max {
+                            break;
+                        }
                         if let Some((c, found)) = &cand {
                             if c.need.get(ri).copied().flatten().is_some_and(|p| !found.get(p).copied().unwrap_or(true))
                             {
@@ -518,9 +537,19 @@ impl Operator for LookupOp {
                             }
                         }
                         if row.iter().zip(&combo).all(|(c, v)| c.matches(v, cs)) {
-                            take(ri, &mut matched);
+                            hits.push(ri);
                         }
                     }
+                    for &ri in &hits {
+                        take(ri, &mut matched);
+                    }
+                    let size = 64 + combo.iter().map(|v| v.len() + 24).sum::<usize>() + 8 * hits.len();
+                    if st.memo_bytes + size > LOOKUP_MEMO_BYTES {
+                        st.memo.clear();
+                        st.memo_bytes = 0;
+                    }
+                    st.memo_bytes += size;
+                    st.memo.insert(combo, hits);
                 }
             }
         }
@@ -828,6 +857,25 @@ mod tests {
         assert_eq!(vals("notepad"), ["any"]);
         // Non-ASCII values bypass the ASCII-only automaton and are matched in full.
         assert_eq!(vals("\u{c9}T\u{c9} calc:"), ["accent", "any", "glob"]);
+    }
+
+    #[test]
+    fn repeated_values_of_a_scanned_lookup_give_the_rows_of_the_first_scan() {
+        let d = LookupDef { max_matches: 2, ..def(&["WILDCARD(h)"], false, 0, None) };
+        let mut o = op(d, "h,v\n*a*,1\n*b*,2\n*ab*,3\n", &[("h", "p")], Some(&[("v", "v")]), false);
+        let mut vals = |p: &str| -> Vec<String> {
+            let row = run(&mut o, ev(&[("p", p)]));
+            row.get("v").map(|v| v.atoms().iter().map(|a| a.as_str().into_owned()).collect()).unwrap_or_default()
+        };
+        for round in 0..3 {
+            assert_eq!(vals("xABy"), ["1", "2"], "max_matches keeps the first two rows (round {round})");
+            assert_eq!(vals("b"), ["2"]);
+            assert!(vals("zz").is_empty());
+            // Enough distinct values to make the memo start over.
+            for i in 0..3000 {
+                assert_eq!(vals(&format!("a{i}")), ["1"]);
+            }
+        }
     }
 
     #[test]
