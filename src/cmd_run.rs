@@ -174,6 +174,8 @@ fn run_detections(dets: &[Detection], common: &Common, input: &Input, out: &Outp
                     }
                 } else if let Some(h) = held.get_mut(i) {
                     // Several: rows are printed per detection, in detection order, after the pass.
+                    let mut ev = ev;
+                    ev.shrink();
                     h.push(ev);
                 }
                 Ok(Flow::Continue)

@@ -453,8 +453,9 @@ impl Runtime<'_> {
             let mut subs: Vec<&mut Pipeline> =
                 pipelines.iter_mut().flat_map(|p| p.ops.iter_mut().flat_map(|op| op.subsearches_mut())).collect();
             rows.resize_with(subs.len(), Vec::new);
-            self.run_many(&mut subs, &mut |i, ev| {
+            self.run_many(&mut subs, &mut |i, mut ev| {
                 if let Some(r) = rows.get_mut(i) {
+                    ev.shrink();
                     r.push(ev);
                 }
                 Ok(Flow::Continue)

@@ -199,7 +199,7 @@ impl Grouper {
         groups.sort_by(|a, b| a.0.cmp(&b.0));
         let mut out = Vec::with_capacity(groups.len());
         for (key, state) in groups {
-            let mut ev = Event::new();
+            let mut ev = Event::with_capacity(self.by.len() + state.fixed.len());
             for (f, v) in self.by.iter().zip(decode_key(&key)) {
                 ev.set(f.clone(), restore_number(f, &v));
             }
