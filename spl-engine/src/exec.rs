@@ -331,6 +331,9 @@ impl Runtime<'_> {
                 p.reads_events = false;
             }
             give_pushed_joins_their_rows(&mut p.ops);
+            if let Some(n) = p.max_rows {
+                limit_groups(&mut p.ops, n);
+            }
         }
         if pipelines.iter().any(|p| p.reads_events) {
             let verbatim = Verbatim::from_content(&self.ctx.content);
@@ -492,6 +495,24 @@ impl Runtime<'_> {
             Some(e) => Err(e),
             None => Ok(()),
         }
+    }
+}
+
+/// Commands that give one row per row, in order: after an aggregation its rows keep their
+/// key order and number.
+const ONE_TO_ONE: &[&str] =
+    &["eval", "rename", "table", "fields", "fillnull", "convert", "lookup", "bin", "makemv", "nomv"];
+
+/// A pipeline that keeps only its first `n` rows, whose first aggregation (rows in key order)
+/// is followed only by one-row-per-row commands, needs only that aggregation's `n` groups with
+/// the smallest keys.
+fn limit_groups(ops: &mut [Box<dyn Operator>], n: usize) {
+    let Some(j) = ops.iter_mut().position(|op| op.grouper_mut().is_some()) else { return };
+    if !ops.iter().skip(j + 1).all(|op| ONE_TO_ONE.contains(&op.name())) {
+        return;
+    }
+    if let Some(g) = ops.get_mut(j).and_then(|op| op.grouper_mut()) {
+        g.keep_smallest = Some(n);
     }
 }
 
@@ -737,6 +758,22 @@ mod tests {
             let mut p = crate::plan::plan(&spl_parser::parse_pipeline(spl).unwrap(), spl, &ctx).unwrap();
             p.max_rows = Some(3);
             let src = VecSource(events.clone());
+            let rows = Runtime { source: &src, ctx: &ctx }.collect(&mut p).unwrap();
+            let got: Vec<String> = rows.iter().map(|r| r.get_str("g").unwrap().into_owned()).collect();
+            assert_eq!(got, want, "{spl}");
+        }
+        // Past 1,000 groups the aggregation keeps only the smallest keys, unless a command after
+        // it may drop rows: then the first rows can come from anywhere.
+        let mut many: Vec<Event> = (0..2000).map(|i| Event::from_pairs(&[("g", &format!("v{i:04}"))])).collect();
+        many.extend((1990..2000).map(|i| Event::from_pairs(&[("g", &format!("v{i:04}"))])));
+        for (spl, want) in [
+            ("search g=* | stats count by g | eval x=1 | rename count AS n", ["v0000", "v0001", "v0002"]),
+            ("search g=* | stats count by g | where count > 1", ["v1990", "v1991", "v1992"]),
+        ] {
+            let ctx = Context::new(Default::default(), 0.0);
+            let mut p = crate::plan::plan(&spl_parser::parse_pipeline(spl).unwrap(), spl, &ctx).unwrap();
+            p.max_rows = Some(3);
+            let src = VecSource(many.clone());
             let rows = Runtime { source: &src, ctx: &ctx }.collect(&mut p).unwrap();
             let got: Vec<String> = rows.iter().map(|r| r.get_str("g").unwrap().into_owned()).collect();
             assert_eq!(got, want, "{spl}");

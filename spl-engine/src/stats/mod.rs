@@ -81,11 +81,18 @@ pub struct Grouper {
     /// Filters of the commands after this aggregation that depend on by-values alone: groups
     /// they would drop are never made (see `pushdown`).
     pub gate: Option<crate::pushdown::Gate>,
+    /// Only the groups with this many smallest keys can reach the output (the pipeline keeps
+    /// its first rows only, and rows come out in key order): a join subsearch over every
+    /// process needs 50,000 groups, not one per process.
+    pub keep_smallest: Option<usize>,
+    /// Keys at or above this cannot be among the smallest `keep_smallest` (that many smaller
+    /// ones are held).
+    bound: Option<Box<[u8]>>,
 }
 
 impl Grouper {
     pub fn new(by: Vec<String>, fill: Option<String>, aggs: Vec<AggSpec>) -> Self {
-        Grouper { by, fill, aggs, groups: Default::default(), gate: None }
+        Grouper { by, fill, aggs, groups: Default::default(), gate: None, keep_smallest: None, bound: None }
     }
 
     /// The group keys an event falls into (several when a by-field is multivalue).
@@ -106,8 +113,14 @@ impl Grouper {
         if parts.is_empty() {
             return Ok(());
         }
-        let keys: Vec<Box<[u8]>> = parts.iter().map(|k| encode_key(k)).collect();
+        let mut keys: Vec<Box<[u8]>> = parts.iter().map(|k| encode_key(k)).collect();
         drop(parts);
+        if let Some(bound) = &self.bound {
+            keys.retain(|k| k < bound);
+            if keys.is_empty() {
+                return Ok(());
+            }
+        }
         let time = ev.time();
         let mut vals = Vec::with_capacity(self.aggs.len());
         for a in &self.aggs {
@@ -149,7 +162,22 @@ impl Grouper {
                 }
             }
         }
+        self.bound_groups();
         Ok(())
+    }
+
+    /// With `keep_smallest`, drop the groups that can no longer be among the smallest once
+    /// there are twice as many as needed (amortised: one pass per that many new groups).
+    fn bound_groups(&mut self) {
+        let Some(n) = self.keep_smallest else { return };
+        if self.groups.len() <= n + n.max(1024) {
+            return;
+        }
+        let mut keys: Vec<&[u8]> = self.groups.keys().map(|k| k.as_ref()).collect();
+        let (_, nth, _) = keys.select_nth_unstable(n);
+        let cut: Box<[u8]> = (*nth).into();
+        self.groups.retain(|k, _| k.as_ref() < cut.as_ref());
+        self.bound = Some(cut);
     }
 
     /// The aggregate fields of one group, by output name.
@@ -348,6 +376,30 @@ mod tests {
         let mut by_key = lists.clone();
         by_key.sort_by_key(|l| encode_key(l));
         assert_eq!(by_key, by_list);
+    }
+
+    #[test]
+    fn keeping_the_smallest_groups_gives_the_first_rows_of_the_full_aggregation() {
+        // 5,000 distinct keys in scrambled order, each seen three times; the rows kept must
+        // be the first 50 of the unbounded result, with the same counts.
+        let events: Vec<Event> = (0..15_000u64)
+            .map(|i| e(&[("k", &format!("{:05}", (i * 7919) % 5000)), ("m", if i % 2 == 0 { "a" } else { "b" })]))
+            .collect();
+        let aggs = || vec![AggSpec { func: AggFunc::Count, input: AggInput::Events, out: "count".into() }];
+        let mut all = Grouper::new(vec!["k".into(), "m".into()], None, aggs());
+        let mut kept = Grouper::new(vec!["k".into(), "m".into()], None, aggs());
+        kept.keep_smallest = Some(50);
+        for ev in &events {
+            all.add(ev, &fns()).unwrap();
+            kept.add(ev, &fns()).unwrap();
+            assert!(kept.groups.len() <= 50 + 1024 + 1);
+        }
+        let mut want = all.rows();
+        want.truncate(50);
+        let mut got = kept.rows();
+        got.truncate(50);
+        assert_eq!(got, want);
+        assert_eq!(want.len(), 50);
     }
 
     #[test]
