@@ -188,6 +188,19 @@ pub trait Operator: Send {
     fn finish(&mut self, _out: &mut Vec<Event>) -> Result<(), ExecError> {
         Ok(())
     }
+    /// `finish`, one row at a time: `emit` gets the same rows in the same order and may stop
+    /// them. Aggregations build each row only when it is taken, so a big one never holds all
+    /// its rows besides its groups (nor builds the rows a limit would drop).
+    fn finish_each(&mut self, emit: &mut dyn FnMut(Event) -> Result<Flow, ExecError>) -> Result<(), ExecError> {
+        let mut out = Vec::new();
+        self.finish(&mut out)?;
+        for e in out {
+            if emit(e)? == Flow::Stop {
+                break;
+            }
+        }
+        Ok(())
+    }
     /// True once the operator will emit nothing more whatever it is fed (`head`).
     fn exhausted(&self) -> bool {
         false
@@ -635,15 +648,18 @@ pub fn finish(
     let mut first = 0;
     for i in 0..ops.len() {
         let Some((op, rest)) = ops.get_mut(i..).and_then(|s| s.split_first_mut()) else { break };
-        let mut out = Vec::new();
-        op.finish(&mut out)?;
+        let (mut n, mut stopped) = (0, false);
+        op.finish_each(&mut |e| {
+            n += 1;
+            let flow = feed_rest(rest, e, sink)?;
+            stopped = flow == Flow::Stop;
+            Ok(flow)
+        })?;
         if first == 0 {
-            first = out.len();
+            first = n;
         }
-        for e in out {
-            if feed_rest(rest, e, sink)? == Flow::Stop {
-                return Ok(first);
-            }
+        if stopped {
+            return Ok(first);
         }
     }
     Ok(first)

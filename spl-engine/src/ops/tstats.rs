@@ -305,6 +305,12 @@ impl Operator for TstatsOp {
         }
         Ok(())
     }
+    fn finish_each(
+        &mut self,
+        emit: &mut dyn FnMut(Event) -> Result<crate::exec::Flow, ExecError>,
+    ) -> Result<(), ExecError> {
+        self.grouper.rows_each(emit)
+    }
     fn finish(&mut self, out: &mut Vec<Event>) -> Result<(), ExecError> {
         out.extend(self.grouper.rows());
         Ok(())

@@ -14,7 +14,7 @@ use spl_parser::Expr;
 use crate::eval::interp::Interp;
 use crate::eval::{EvalValue, FnContext};
 use crate::event::Event;
-use crate::exec::ExecError;
+use crate::exec::{ExecError, Flow};
 use crate::value::Value;
 pub use aggs::{Acc, AggFunc};
 
@@ -213,6 +213,18 @@ impl Grouper {
 
     /// Final rows: by-fields then aggregates, sorted by the by-values.
     pub fn rows(&mut self) -> Vec<Event> {
+        let mut out = Vec::with_capacity(self.groups.len().max(1));
+        // Collecting never fails nor stops.
+        let _ = self.rows_each(&mut |ev| {
+            out.push(ev);
+            Ok(Flow::Continue)
+        });
+        out
+    }
+
+    /// `rows`, handed out one at a time: each is built when taken and its group freed, and
+    /// `emit` may stop them.
+    pub fn rows_each(&mut self, emit: &mut dyn FnMut(Event) -> Result<Flow, ExecError>) -> Result<(), ExecError> {
         if self.by.is_empty() && self.groups.is_empty() {
             let fresh = GroupState {
                 fixed: self.aggs.iter().map(|a| Acc::new(&a.func)).collect(),
@@ -220,12 +232,11 @@ impl Grouper {
             };
             self.groups.insert(encode_key::<&str>(&[]), fresh);
         }
-        let mut groups: Vec<(Box<[u8]>, GroupState)> = self.groups.drain(..).collect();
+        let mut groups: Vec<(Box<[u8]>, GroupState)> = std::mem::take(&mut self.groups).into_iter().collect();
         // Encoded keys order as the by-value lists do, element by element, each by bytes: the
         // lexicographic by-value order of values() (stable, so first-seen order breaks no ties
         // that matter).
         groups.sort_by(|a, b| a.0.cmp(&b.0));
-        let mut out = Vec::with_capacity(groups.len());
         for (key, state) in groups {
             let mut ev = Event::with_capacity(self.by.len() + state.fixed.len());
             for (f, v) in self.by.iter().zip(decode_key(&key)) {
@@ -236,9 +247,11 @@ impl Grouper {
                     ev.set(name, v);
                 }
             }
-            out.push(ev);
+            if emit(ev)? == Flow::Stop {
+                break;
+            }
         }
-        out
+        Ok(())
     }
 }
 
@@ -400,6 +413,29 @@ mod tests {
         got.truncate(50);
         assert_eq!(got, want);
         assert_eq!(want.len(), 50);
+    }
+
+    #[test]
+    fn rows_handed_out_one_at_a_time_are_the_rows_in_order_and_can_be_stopped() {
+        let events: Vec<Event> = ["c", "a", "b", "a"].iter().map(|k| e(&[("k", k)])).collect();
+        let aggs = || vec![AggSpec { func: AggFunc::Count, input: AggInput::Events, out: "count".into() }];
+        let mut all = Grouper::new(vec!["k".into()], None, aggs());
+        let mut each = Grouper::new(vec!["k".into()], None, aggs());
+        for ev in &events {
+            all.add(ev, &fns()).unwrap();
+            each.add(ev, &fns()).unwrap();
+        }
+        let mut got = Vec::new();
+        each.rows_each(&mut |ev| {
+            got.push(ev);
+            Ok(if got.len() == 2 { Flow::Stop } else { Flow::Continue })
+        })
+        .unwrap();
+        let mut want = all.rows();
+        assert_eq!(want.len(), 3);
+        want.truncate(2);
+        assert_eq!(got, want);
+        assert_eq!(got[0].get_str("count").as_deref(), Some("2"), "a, seen twice, first");
     }
 
     #[test]
