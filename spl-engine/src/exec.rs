@@ -766,34 +766,27 @@ mod tests {
 
     #[test]
     fn a_pipeline_with_an_output_limit_stops_and_keeps_its_first_rows() {
-        let events: Vec<Event> = (0..10).map(|i| Event::from_pairs(&[("g", &format!("v{i}"))])).collect();
-        for (spl, want) in
-            [("search g=*", ["v0", "v1", "v2"]), ("search g=* | stats count by g | sort - g", ["v9", "v8", "v7"])]
-        {
+        // The `g` of the rows `spl` gives when it may give 3.
+        let first_three = |spl: &str, events: &[Event]| -> Vec<String> {
             let ctx = Context::new(Default::default(), 0.0);
             let mut p = crate::plan::plan(&spl_parser::parse_pipeline(spl).unwrap(), spl, &ctx).unwrap();
             p.max_rows = Some(3);
-            let src = VecSource(events.clone());
+            let src = VecSource(events.to_vec());
             let rows = Runtime { source: &src, ctx: &ctx }.collect(&mut p).unwrap();
-            let got: Vec<String> = rows.iter().map(|r| r.get_str("g").unwrap().into_owned()).collect();
-            assert_eq!(got, want, "{spl}");
-        }
+            rows.iter().map(|r| r.get_str("g").unwrap().into_owned()).collect()
+        };
+        let events: Vec<Event> = (0..10).map(|i| Event::from_pairs(&[("g", &format!("v{i}"))])).collect();
+        assert_eq!(first_three("search g=*", &events), ["v0", "v1", "v2"]);
+        assert_eq!(first_three("search g=* | stats count by g | sort - g", &events), ["v9", "v8", "v7"]);
         // Past 1,000 groups the aggregation keeps only the smallest keys, unless a command after
         // it may drop rows: then the first rows can come from anywhere.
         let mut many: Vec<Event> = (0..2000).map(|i| Event::from_pairs(&[("g", &format!("v{i:04}"))])).collect();
         many.extend((1990..2000).map(|i| Event::from_pairs(&[("g", &format!("v{i:04}"))])));
-        for (spl, want) in [
-            ("search g=* | stats count by g | eval x=1 | rename count AS n", ["v0000", "v0001", "v0002"]),
-            ("search g=* | stats count by g | where count > 1", ["v1990", "v1991", "v1992"]),
-        ] {
-            let ctx = Context::new(Default::default(), 0.0);
-            let mut p = crate::plan::plan(&spl_parser::parse_pipeline(spl).unwrap(), spl, &ctx).unwrap();
-            p.max_rows = Some(3);
-            let src = VecSource(many.clone());
-            let rows = Runtime { source: &src, ctx: &ctx }.collect(&mut p).unwrap();
-            let got: Vec<String> = rows.iter().map(|r| r.get_str("g").unwrap().into_owned()).collect();
-            assert_eq!(got, want, "{spl}");
-        }
+        assert_eq!(
+            first_three("search g=* | stats count by g | eval x=1 | rename count AS n", &many),
+            ["v0000", "v0001", "v0002"]
+        );
+        assert_eq!(first_three("search g=* | stats count by g | where count > 1", &many), ["v1990", "v1991", "v1992"]);
         // A join's subsearch keeps `maxout` rows.
         let (rows, _) =
             run("search g=* | join type=left maxout=2 g [search g=* | eval hit=1] | stats count(hit) AS hits", events);
