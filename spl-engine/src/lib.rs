@@ -11,6 +11,7 @@ pub mod eval;
 pub mod event;
 pub mod exec;
 pub mod extract;
+pub mod memo;
 pub mod needed;
 pub mod ops;
 pub mod plan;

@@ -24,6 +24,7 @@ use spl_parser::{Expr, ExprKind};
 
 use crate::event::Event;
 use crate::exec::Operator;
+use crate::memo::BoundedMemo;
 use crate::ops::fields::NamePattern;
 
 /// Bytes of memoised verdicts one gate keeps at most (then the memo starts over). By-values
@@ -38,9 +39,7 @@ pub struct Gate {
     probe: Vec<Box<dyn Operator>>,
     /// The probe's commands, for `explain`.
     pub text: String,
-    memo: HashMap<Vec<String>, bool, ahash::RandomState>,
-    /// What `memo` holds, roughly: its keys' text and a fixed cost per entry and part.
-    memo_bytes: usize,
+    memo: BoundedMemo<Vec<String>, bool>,
     /// The probe ends in an inner `join` whose right-side rows it has not been given yet (the
     /// subsearch runs before the pass): until then every group is admitted.
     awaits_join: bool,
@@ -48,7 +47,7 @@ pub struct Gate {
 
 impl Gate {
     pub fn new(inputs: Vec<usize>, probe: Vec<Box<dyn Operator>>, text: String, ends_in_join: bool) -> Gate {
-        Gate { inputs, probe, text, memo: Default::default(), memo_bytes: 0, awaits_join: ends_in_join }
+        Gate { inputs, probe, text, memo: BoundedMemo::new(MEMO_BYTES), awaits_join: ends_in_join }
     }
 
     /// Whether the probe ends in a join still waiting for its right-side rows.
@@ -62,7 +61,6 @@ impl Gate {
             if op.set_join_side(side) {
                 self.awaits_join = false;
                 self.memo.clear();
-                self.memo_bytes = 0;
             }
         }
     }
@@ -105,12 +103,7 @@ impl Gate {
         }
         let verdict = !rows.is_empty();
         let size = 48 + sub.iter().map(|k| k.len() + 24).sum::<usize>();
-        if self.memo_bytes + size > MEMO_BYTES {
-            self.memo.clear();
-            self.memo_bytes = 0;
-        }
-        self.memo_bytes += size;
-        self.memo.insert(sub, verdict);
+        self.memo.insert(sub, verdict, size);
         verdict
     }
 
@@ -365,7 +358,7 @@ mod tests {
         for i in 0..20_000 {
             let key = [format!("{i:0>200}")];
             assert!(gate.admits(&by, &key, &|_, v| crate::value::Value::str(v)));
-            assert!(gate.memo_bytes <= MEMO_BYTES);
+            assert!(gate.memo.bytes() <= MEMO_BYTES);
         }
         assert!(gate.memo.len() < 20_000 && !gate.memo.is_empty());
     }

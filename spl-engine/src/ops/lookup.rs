@@ -220,9 +220,7 @@ struct Prepared {
     candidates: Option<Candidates>,
     /// Scanned tables: the rows each tuple of input values matched. Values repeat (a product
     /// name, an executable), and a scan costs every row: a hunting search's groups ran one each.
-    memo: HashMap<Vec<String>, Vec<usize>>,
-    /// What `memo` holds, roughly (it starts over past `LOOKUP_MEMO_BYTES`).
-    memo_bytes: usize,
+    memo: crate::memo::BoundedMemo<Vec<String>, Vec<usize>>,
 }
 
 /// Bytes of scan results one lookup command keeps at most.
@@ -386,7 +384,14 @@ impl LookupOp {
                 .position(|(_, k)| *k == MatchKind::Wildcard)
                 .and_then(|i| Candidates::new(&cells, i, cs)),
         };
-        self.state = Some(Prepared { table, cells, index, outputs, candidates, memo: HashMap::new(), memo_bytes: 0 });
+        self.state = Some(Prepared {
+            table,
+            cells,
+            index,
+            outputs,
+            candidates,
+            memo: crate::memo::BoundedMemo::new(LOOKUP_MEMO_BYTES),
+        });
         Ok(())
     }
 }
@@ -544,12 +549,7 @@ impl Operator for LookupOp {
                         take(ri, &mut matched);
                     }
                     let size = 64 + combo.iter().map(|v| v.len() + 24).sum::<usize>() + 8 * hits.len();
-                    if st.memo_bytes + size > LOOKUP_MEMO_BYTES {
-                        st.memo.clear();
-                        st.memo_bytes = 0;
-                    }
-                    st.memo_bytes += size;
-                    st.memo.insert(combo, hits);
+                    st.memo.insert(combo, hits, size);
                 }
             }
         }
