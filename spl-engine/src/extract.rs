@@ -161,20 +161,50 @@ const MEMO_BYTES: usize = 64 << 10;
 /// command lines, would only cost the key).
 const MEMO_TRIAL: u32 = 2048;
 
-#[derive(Default)]
 struct Memo {
     /// Input values → the field's value (`None` inside: unset), or `None`: an error.
-    map: std::collections::HashMap<String, Option<Option<Value>>, ahash::RandomState>,
-    bytes: usize,
+    map: crate::memo::BoundedMemo<String, Option<Option<Value>>>,
     lookups: u32,
     hits: u32,
     off: bool,
+}
+
+impl Default for Memo {
+    fn default() -> Self {
+        Memo { map: crate::memo::BoundedMemo::new(MEMO_BYTES), lookups: 0, hits: 0, off: false }
+    }
 }
 
 thread_local! {
     /// Per (rule id, eval index), on each parsing thread.
     static MEMOS: std::cell::RefCell<std::collections::HashMap<(u64, usize), Memo, ahash::RandomState>> =
         Default::default();
+}
+
+/// The values of `inputs` as one key; the type is part of it, as eval compares numbers and
+/// strings differently.
+fn memo_key(inputs: &[String], ev: &Event) -> String {
+    use std::fmt::Write;
+    let mut key = String::new();
+    for f in inputs {
+        let Some(v) = ev.get(f) else {
+            key.push_str("\u{0}\u{3}");
+            continue;
+        };
+        for a in v.atoms() {
+            match a {
+                Atom::Num(n) => {
+                    let _ = write!(key, "\u{1}{}", n.to_bits());
+                }
+                Atom::Str(s) => {
+                    key.push('\u{2}');
+                    key.push_str(s);
+                }
+            }
+        }
+        key.push('\u{3}');
+    }
+    key
 }
 
 /// `compute()`, or what it gave before for the same values of `inputs`.
@@ -185,34 +215,14 @@ fn memoised(
     ev: &Event,
     compute: impl FnOnce() -> Option<Option<Value>>,
 ) -> Option<Option<Value>> {
-    let mut key = String::new();
-    for f in inputs {
-        match ev.get(f) {
-            None => key.push('\u{0}'),
-            Some(v) => {
-                for a in v.atoms() {
-                    // The type is part of the key: eval compares numbers and strings differently.
-                    match a {
-                        Atom::Num(n) => {
-                            key.push('\u{1}');
-                            key.push_str(&n.to_bits().to_string());
-                        }
-                        Atom::Str(s) => {
-                            key.push('\u{2}');
-                            key.push_str(s);
-                        }
-                    }
-                }
-            }
-        }
-        key.push('\u{3}');
+    // A memo turned off costs one lookup, not a key.
+    if MEMOS.with(|m| m.borrow().get(&(rule, j)).is_some_and(|memo| memo.off)) {
+        return compute();
     }
-    let known = MEMOS.with(|m| {
+    let key = memo_key(inputs, ev);
+    let remember = MEMOS.with(|m| {
         let mut m = m.borrow_mut();
         let memo = m.entry((rule, j)).or_default();
-        if memo.off {
-            return Err(false);
-        }
         memo.lookups += 1;
         if let Some(v) = memo.map.get(&key) {
             memo.hits += 1;
@@ -224,7 +234,7 @@ fn memoised(
         }
         Err(true)
     });
-    let remember = match known {
+    let remember = match remember {
         Ok(v) => return v,
         Err(remember) => remember,
     };
@@ -233,12 +243,7 @@ fn memoised(
         MEMOS.with(|m| {
             if let Some(memo) = m.borrow_mut().get_mut(&(rule, j)) {
                 let size = key.len() + 64;
-                if memo.bytes + size > MEMO_BYTES {
-                    memo.map.clear();
-                    memo.bytes = 0;
-                }
-                memo.bytes += size;
-                memo.map.insert(key, v.clone());
+                memo.map.insert(key, v.clone(), size);
             }
         });
     }
