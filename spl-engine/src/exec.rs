@@ -794,6 +794,25 @@ mod tests {
     }
 
     #[test]
+    fn a_search_subsearch_gives_its_first_maxout_rows_limits_conf_subsearch_maxout() {
+        // limits.conf [subsearch] maxout (10,000 by default): the expression is built from the
+        // subsearch's first rows only; past 1,000 groups its stats keeps only the smallest keys.
+        let mut events: Vec<Event> = (0..2000).map(|i| Event::from_pairs(&[("g", &format!("v{i:04}"))])).collect();
+        events.push(Event::from_pairs(&[("g", "v0001")]));
+        let mut ctx = Context::new(Default::default(), 0.0);
+        ctx.limits.subsearch_maxout = 2;
+        let spl = "search [search g=* | stats count by g | fields g] | stats count by g";
+        let mut p = crate::plan::plan(&spl_parser::parse_pipeline(spl).unwrap(), spl, &ctx).unwrap();
+        let src = VecSource(events);
+        let rows = Runtime { source: &src, ctx: &ctx }.collect(&mut p).unwrap();
+        let got: Vec<(String, String)> = rows
+            .iter()
+            .map(|r| (r.get_str("g").unwrap().into_owned(), r.get_str("count").unwrap().into_owned()))
+            .collect();
+        assert_eq!(got, [("v0000".to_string(), "1".to_string()), ("v0001".to_string(), "2".to_string())]);
+    }
+
+    #[test]
     fn an_inner_join_with_an_empty_subsearch_skips_the_main_scan_but_later_commands_still_finish() {
         let events = vec![Event::from_pairs(&[("g", "a")]), Event::from_pairs(&[("g", "b")])];
         let (rows, scans) = run("search g=* | join g [search g=zzz] | stats count", events.clone());
