@@ -17,16 +17,15 @@ pub enum JoinType {
 /// A subsearch whose rows an operator needs before the main pass: run by `prepare`, or handed
 /// over after a pack ran all its subsearches together (`Operator::give_subsearch_rows`).
 pub struct Subsearch {
+    /// Its `max_rows` is Splunk's subsearch output limit for the command: a pass stops it there.
     pub pipeline: Pipeline,
-    /// Rows kept at most (Splunk's subsearch output limit for the command).
-    pub maxout: usize,
     given: bool,
 }
 
 impl Subsearch {
     pub fn new(mut pipeline: Pipeline, maxout: usize) -> Self {
         pipeline.max_rows = Some(maxout);
-        Subsearch { pipeline, maxout, given: false }
+        Subsearch { pipeline, given: false }
     }
 
     /// Run it, unless its rows were already given (then `None`).
@@ -34,9 +33,7 @@ impl Subsearch {
         if self.given {
             return Ok(None);
         }
-        let mut rows = rt.collect(&mut self.pipeline)?;
-        rows.truncate(self.maxout);
-        Ok(Some(rows))
+        Ok(Some(rt.collect(&mut self.pipeline)?))
     }
 
     pub fn pending_mut(&mut self) -> Vec<&mut Pipeline> {
@@ -51,7 +48,7 @@ impl Subsearch {
     pub fn accept(&mut self, rows: Vec<Vec<Event>>) -> Vec<Event> {
         self.given = true;
         let mut rows = rows.into_iter().next().unwrap_or_default();
-        rows.truncate(self.maxout);
+        rows.truncate(self.pipeline.max_rows.unwrap_or(usize::MAX));
         rows
     }
 }
