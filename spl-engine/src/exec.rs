@@ -418,8 +418,14 @@ impl Runtime<'_> {
                 Ok(if live > 0 { Flow::Continue } else { Flow::Stop })
             })?;
         }
-        for (i, ((p, err), stop)) in pipelines.iter_mut().zip(errors.iter_mut()).zip(&stopped).enumerate() {
-            if !*stop {
+        if pipelines.iter().zip(&stopped).filter(|(_, s)| !**s).count() > 1 {
+            self.finish_parallel(pipelines, &stopped, &mut emitted, &mut errors, sink, profile);
+        } else {
+            // One pipeline: its rows stream to the sink as they are made.
+            for (i, ((p, err), stop)) in pipelines.iter_mut().zip(errors.iter_mut()).zip(&stopped).enumerate() {
+                if *stop {
+                    continue;
+                }
                 let t0 = std::time::Instant::now();
                 let (limit, mut given) = (p.max_rows, emitted.get_mut(i));
                 let held =
@@ -437,6 +443,67 @@ impl Runtime<'_> {
             }
         }
         Ok(errors)
+    }
+
+    /// End of input for several pipelines: they finish on all cores (their aggregations are
+    /// independent), then their rows go to `sink` in pipeline order, as a serial finish gives
+    /// them.
+    fn finish_parallel(
+        &self,
+        pipelines: &mut [&mut Pipeline],
+        stopped: &[bool],
+        emitted: &mut [usize],
+        errors: &mut [Option<ExecError>],
+        sink: &mut dyn FnMut(usize, Event) -> Result<Flow, ExecError>,
+        mut profile: Option<&mut [PipeCost]>,
+    ) {
+        use rayon::prelude::*;
+        type Finished = (Vec<Event>, Result<usize, ExecError>, std::time::Duration);
+        let done: Vec<Option<Finished>> = pipelines
+            .par_iter_mut()
+            .zip(stopped.par_iter())
+            .zip(emitted.par_iter_mut())
+            .map(|((p, stop), given)| {
+                if *stop {
+                    return None;
+                }
+                // `random()` after an aggregation gives the same values whichever thread runs it.
+                crate::eval::functions::reseed_random();
+                let t0 = std::time::Instant::now();
+                let (limit, mut rows) = (p.max_rows, Vec::new());
+                let held = finish(&mut p.ops, &mut |row| {
+                    limited(limit, Some(&mut *given), row, |r| {
+                        rows.push(r);
+                        Ok(Flow::Continue)
+                    })
+                });
+                Some((rows, held, t0.elapsed()))
+            })
+            .collect();
+        for (i, (finished, err)) in done.into_iter().zip(errors.iter_mut()).enumerate() {
+            let Some((rows, held, took)) = finished else { continue };
+            for row in rows {
+                match sink(i, row) {
+                    Ok(Flow::Continue) => {}
+                    Ok(Flow::Stop) => break,
+                    Err(e) => {
+                        *err = Some(e);
+                        break;
+                    }
+                }
+            }
+            let held = match held {
+                Ok(held) => held,
+                Err(e) => {
+                    err.get_or_insert(e);
+                    0
+                }
+            };
+            if let Some(c) = profile.as_deref_mut().and_then(|pr| pr.get_mut(i)) {
+                c.finish += took;
+                c.held += held as u64;
+            }
+        }
     }
 
     /// The subsearches of several pipelines, run in one pass (each would otherwise re-read the
@@ -762,6 +829,46 @@ mod tests {
             let described = plan.ops.iter().map(|o| o.describe()).collect::<Vec<_>>().join("\n");
             assert!(described.contains(&format!("groups pass `rename b AS bb | {join} [")), "{described}");
         }
+    }
+
+    #[test]
+    fn pipelines_finished_on_all_cores_give_their_rows_in_pipeline_order() {
+        let ctx = Context::new(Default::default(), 0.0);
+        let events: Vec<Event> = (0..3000)
+            .map(|i| Event::from_pairs(&[("g", &format!("v{:04}", i % 1500)), ("n", &i.to_string())]))
+            .collect();
+        let spls = [
+            "search g=* | stats count, sum(n) AS s by g",
+            "search g=* | stats dc(g) AS d",
+            "search g=v00* | eval h=g | stats values(n) AS ns by h | eval x=mvcount(ns)",
+            "search nothing=here | stats count by g",
+            "search g=* | stats count by g | sort - g | head 5",
+        ];
+        let plan = |spl: &str| crate::plan::plan(&spl_parser::parse_pipeline(spl).unwrap(), spl, &ctx).unwrap();
+        let src = VecSource(events);
+        let rt = Runtime { source: &src, ctx: &ctx };
+        // Each alone (a serial finish), then all in one pass (finished in parallel).
+        let alone: Vec<Vec<Event>> = spls.iter().map(|s| rt.collect(&mut plan(s)).unwrap()).collect();
+        let mut plans: Vec<Pipeline> = spls.iter().map(|s| plan(s)).collect();
+        plans[4].max_rows = Some(3);
+        let mut refs: Vec<&mut Pipeline> = plans.iter_mut().collect();
+        let mut got: Vec<(usize, Event)> = Vec::new();
+        let errors = rt
+            .run_many(&mut refs, &mut |i, ev| {
+                got.push((i, ev));
+                // The sink may stop a pipeline: the rows after that are not given.
+                Ok(if i == 1 { Flow::Stop } else { Flow::Continue })
+            })
+            .unwrap();
+        assert!(errors.iter().all(Option::is_none));
+        let order: Vec<usize> = got.iter().map(|(i, _)| *i).collect();
+        assert!(order.windows(2).all(|w| w[0] <= w[1]), "rows come pipeline by pipeline");
+        for (i, want) in alone.iter().enumerate() {
+            let mine: Vec<&Event> = got.iter().filter(|(p, _)| *p == i).map(|(_, e)| e).collect();
+            let want: Vec<&Event> = want.iter().take(if i == 4 { 3 } else { usize::MAX }).collect();
+            assert_eq!(mine, want, "pipeline {i}");
+        }
+        assert_eq!(got.iter().filter(|(i, _)| *i == 0).count(), 1500);
     }
 
     #[test]

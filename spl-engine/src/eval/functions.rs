@@ -17,6 +17,7 @@ mod mv;
 mod string;
 mod time;
 
+pub use math::reseed_random;
 pub use string::shannon_entropy;
 
 use super::{EvalValue, FnContext};

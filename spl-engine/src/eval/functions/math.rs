@@ -82,8 +82,15 @@ pub(super) fn pi(_: &[EvalValue], _: &FnContext) -> R {
     Ok(EvalValue::num(std::f64::consts::PI))
 }
 
+const SEED: u64 = 0x2545_F491_4F6C_DD1D;
+
 thread_local! {
-    static RNG: Cell<u64> = const { Cell::new(0x2545_F491_4F6C_DD1D) };
+    static RNG: Cell<u64> = const { Cell::new(SEED) };
+}
+
+/// Start this thread's `random()` sequence over: work handed to any thread gives the same values.
+pub fn reseed_random() {
+    RNG.with(|r| r.set(SEED));
 }
 
 /// `random()`: an integer in 0..=2^31-1. Deterministic per thread (fixed-seed xorshift), so runs
