@@ -262,14 +262,16 @@ fn print_profile(costs: &[spl_engine::exec::PipeCost], names: &[&str]) {
         );
     }
     // Memory goes with what searches hold until the end, which is not what costs time.
+    let kept = |c: &spl_engine::exec::PipeCost| c.held + c.sub_rows;
     let mut order: Vec<usize> = (0..costs.len()).collect();
-    order.sort_by_key(|&i| std::cmp::Reverse(costs.get(i).map(|c| c.held).unwrap_or_default()));
-    let held: u64 = costs.iter().map(|c| c.held).sum();
-    eprintln!("profile: {held} rows held to the end of input; the most by:");
+    order.sort_by_key(|&i| std::cmp::Reverse(costs.get(i).map(kept).unwrap_or_default()));
+    let (held, sub): (u64, u64) = (costs.iter().map(|c| c.held).sum(), costs.iter().map(|c| c.sub_rows).sum());
+    eprintln!("profile: {held} rows held to the end of input, and {sub} subsearch rows; the most by:");
+    eprintln!("{:>9} {:>9}  search", "held", "subsearch");
     for i in order.into_iter().take(PROFILED) {
         let (Some(c), Some(name)) = (costs.get(i), names.get(i)) else { continue };
-        if c.held > 0 {
-            eprintln!("{:>9}  {name}", c.held);
+        if kept(c) > 0 {
+            eprintln!("{:>9} {:>9}  {name}", c.held, c.sub_rows);
         }
     }
 }

@@ -285,6 +285,8 @@ pub struct PipeCost {
     /// Rows its first operator held until the end of input and emitted then (the groups of a
     /// leading `stats`/`tstats`): what it kept in memory.
     pub held: u64,
+    /// Rows its subsearches gave (join right sides, `append` rows …), kept through the main pass.
+    pub sub_rows: u64,
 }
 
 /// Runs pipelines over a source.
@@ -327,7 +329,7 @@ impl Runtime<'_> {
         let mut stopped = vec![false; pipelines.len()];
         // Rows each pipeline gave (for `max_rows`).
         let mut emitted = vec![0usize; pipelines.len()];
-        self.run_subsearches_together(pipelines, &mut errors, &mut stopped)?;
+        self.run_subsearches_together(pipelines, &mut errors, &mut stopped, profile.as_deref_mut())?;
         for ((p, err), stop) in pipelines.iter_mut().zip(errors.iter_mut()).zip(stopped.iter_mut()) {
             for op in p.ops.iter_mut() {
                 if let Err(e) = op.prepare(self) {
@@ -514,6 +516,7 @@ impl Runtime<'_> {
         pipelines: &mut [&mut Pipeline],
         errors: &mut [Option<ExecError>],
         stopped: &mut [bool],
+        mut profile: Option<&mut [PipeCost]>,
     ) -> Result<(), ExecError> {
         if pipelines.len() < 2 {
             return Ok(()); // a single pipeline's operators prepare themselves
@@ -548,6 +551,9 @@ impl Runtime<'_> {
         let mut sub_errors = sub_errors.into_iter();
         for (pi, oi, n) in owners {
             let mine: Vec<Vec<Event>> = rows.by_ref().take(n).collect();
+            if let Some(c) = profile.as_deref_mut().and_then(|pr| pr.get_mut(pi)) {
+                c.sub_rows += mine.iter().map(|r| r.len() as u64).sum::<u64>();
+            }
             let failed = sub_errors.by_ref().take(n).flatten().next();
             let (Some(err), Some(stop)) = (errors.get_mut(pi), stopped.get_mut(pi)) else { continue };
             if let Some(e) = failed {
@@ -869,6 +875,23 @@ mod tests {
             assert_eq!(mine, want, "pipeline {i}");
         }
         assert_eq!(got.iter().filter(|(i, _)| *i == 0).count(), 1500);
+    }
+
+    #[test]
+    fn the_profile_counts_the_rows_each_pipelines_subsearches_gave() {
+        let ctx = Context::new(Default::default(), 0.0);
+        let events: Vec<Event> = (0..10).map(|i| Event::from_pairs(&[("g", &format!("v{}", i % 4))])).collect();
+        let spls = ["search g=* | join g [search g=v1 OR g=v2 | stats count by g]", "search g=* | stats count by g"];
+        let mut plans: Vec<Pipeline> =
+            spls.iter().map(|s| crate::plan::plan(&spl_parser::parse_pipeline(s).unwrap(), s, &ctx).unwrap()).collect();
+        let mut refs: Vec<&mut Pipeline> = plans.iter_mut().collect();
+        let src = VecSource(events);
+        let mut costs = vec![PipeCost::default(); 2];
+        Runtime { source: &src, ctx: &ctx }
+            .run_many_profiled(&mut refs, &mut |_, _| Ok(Flow::Continue), Some(&mut costs))
+            .unwrap();
+        assert_eq!((costs[0].sub_rows, costs[0].held), (2, 0));
+        assert_eq!((costs[1].sub_rows, costs[1].held), (0, 4));
     }
 
     #[test]
