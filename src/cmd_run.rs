@@ -153,7 +153,9 @@ fn run_detections(dets: &[Detection], common: &Common, input: &Input, out: &Outp
     let mut counts = vec![0u64; compiled.len()];
     let mut costs = input.profile.then(|| vec![spl_engine::exec::PipeCost::default(); compiled.len()]);
     let mut io_err: Option<std::io::Error> = None;
-    let mut held: Vec<Vec<Event>> = vec![Vec::new(); compiled.len()];
+    // Rows of several detections wait for the end of the pass, packed (a fraction of a map).
+    let mut held: Vec<Vec<spl_engine::packed::Packed>> = vec![Vec::new(); compiled.len()];
+    let mut packer = spl_engine::packed::Packer::default();
     let single = compiled.len() == 1;
     let outcome = {
         let mut plans: Vec<&mut spl_engine::exec::Pipeline> =
@@ -161,22 +163,20 @@ fn run_detections(dets: &[Detection], common: &Common, input: &Input, out: &Outp
         let dets_only: Vec<&Detection> = compiled_dets.clone();
         rt.run_many_profiled(
             &mut plans,
-            &mut |i, ev| {
+            &mut |i, row| {
                 if let Some(n) = counts.get_mut(i) {
                     *n += 1;
                 }
                 if single {
                     // One detection: rows stream out as they are final.
                     let Some(det) = dets_only.get(i) else { return Ok(Flow::Continue) };
-                    if let Err(e) = writer.row(&shape(det, ev)) {
+                    if let Err(e) = writer.row(&shape(det, row.into_event())) {
                         io_err = Some(e);
                         return Ok(Flow::Stop);
                     }
                 } else if let Some(h) = held.get_mut(i) {
                     // Several: rows are printed per detection, in detection order, after the pass.
-                    let mut ev = ev;
-                    ev.shrink();
-                    h.push(ev);
+                    h.push(row.into_packed(&mut packer));
                 }
                 Ok(Flow::Continue)
             },
@@ -185,9 +185,9 @@ fn run_detections(dets: &[Detection], common: &Common, input: &Input, out: &Outp
     };
     for (i, rows) in held.into_iter().enumerate() {
         let Some((det, _, _)) = compiled.get(i) else { continue };
-        for ev in rows {
+        for row in rows {
             if io_err.is_none() {
-                if let Err(e) = writer.row(&shape(det, ev)) {
+                if let Err(e) = writer.row(&shape(det, row.unpack())) {
                     io_err = Some(e);
                 }
             }

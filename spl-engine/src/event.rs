@@ -29,12 +29,6 @@ impl Event {
         Event { fields: FieldMap::with_capacity_and_hasher(n, Default::default()) }
     }
 
-    /// Give back the slack of a map that grew field by field: for rows kept until the end of
-    /// a run (held results, subsearch rows), where it was up to half of their memory.
-    pub fn shrink(&mut self) {
-        self.fields.shrink_to_fit();
-    }
-
     /// An event of text fields; a name given twice becomes multivalue (handy in tests).
     pub fn from_pairs(pairs: &[(&str, &str)]) -> Event {
         let mut e = Event::new();

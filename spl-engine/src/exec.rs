@@ -10,6 +10,7 @@ use std::sync::Arc;
 use crate::content::Content;
 use crate::eval::FnContext;
 use crate::event::Event;
+use crate::packed::{Packed, Packer, Row};
 use crate::prefilter::{RawFilter, Req, Verbatim};
 
 /// Where events come from. `scan` feeds every event (fields already extracted) to `f` until it
@@ -221,7 +222,7 @@ pub trait Operator: Send {
     }
     /// The rows of `subsearches_mut`'s pipelines, in the same order; `prepare` then does not
     /// run them again.
-    fn give_subsearch_rows(&mut self, _rows: Vec<Vec<Event>>) -> Result<(), ExecError> {
+    fn give_subsearch_rows(&mut self, _rows: Vec<Vec<Packed>>) -> Result<(), ExecError> {
         Ok(())
     }
     /// The grouping of a `stats`/`tstats`, for pushing filters below it at plan time.
@@ -313,7 +314,7 @@ impl Runtime<'_> {
     pub fn run_many(
         &self,
         pipelines: &mut [&mut Pipeline],
-        sink: &mut dyn FnMut(usize, Event) -> Result<Flow, ExecError>,
+        sink: &mut dyn FnMut(usize, Row) -> Result<Flow, ExecError>,
     ) -> Result<Vec<Option<ExecError>>, ExecError> {
         self.run_many_profiled(pipelines, sink, None)
     }
@@ -322,7 +323,7 @@ impl Runtime<'_> {
     pub fn run_many_profiled(
         &self,
         pipelines: &mut [&mut Pipeline],
-        sink: &mut dyn FnMut(usize, Event) -> Result<Flow, ExecError>,
+        sink: &mut dyn FnMut(usize, Row) -> Result<Flow, ExecError>,
         mut profile: Option<&mut [PipeCost]>,
     ) -> Result<Vec<Option<ExecError>>, ExecError> {
         let mut errors: Vec<Option<ExecError>> = vec![None; pipelines.len()];
@@ -394,7 +395,7 @@ impl Runtime<'_> {
                     let t0 = profile.is_some().then(std::time::Instant::now);
                     let (limit, mut given) = (p.max_rows, emitted.get_mut(i));
                     let fed = feed_shared(&mut p.ops, &ev, &mut |row| {
-                        limited(limit, given.as_deref_mut(), row, |r| sink(i, r))
+                        limited(limit, given.as_deref_mut(), row, |r| sink(i, Row::Map(r)))
                     });
                     if let (Some(t0), Some(c)) = (t0, profile.as_deref_mut().and_then(|pr| pr.get_mut(i))) {
                         c.events += 1;
@@ -430,14 +431,15 @@ impl Runtime<'_> {
                 }
                 let t0 = std::time::Instant::now();
                 let (limit, mut given) = (p.max_rows, emitted.get_mut(i));
-                let held =
-                    match finish(&mut p.ops, &mut |row| limited(limit, given.as_deref_mut(), row, |r| sink(i, r))) {
-                        Ok(held) => held,
-                        Err(e) => {
-                            *err = Some(e);
-                            0
-                        }
-                    };
+                let held = match finish(&mut p.ops, &mut |row| {
+                    limited(limit, given.as_deref_mut(), row, |r| sink(i, Row::Map(r)))
+                }) {
+                    Ok(held) => held,
+                    Err(e) => {
+                        *err = Some(e);
+                        0
+                    }
+                };
                 if let Some(c) = profile.as_deref_mut().and_then(|pr| pr.get_mut(i)) {
                     c.finish += t0.elapsed();
                     c.held += held as u64;
@@ -456,11 +458,11 @@ impl Runtime<'_> {
         stopped: &[bool],
         emitted: &mut [usize],
         errors: &mut [Option<ExecError>],
-        sink: &mut dyn FnMut(usize, Event) -> Result<Flow, ExecError>,
+        sink: &mut dyn FnMut(usize, Row) -> Result<Flow, ExecError>,
         mut profile: Option<&mut [PipeCost]>,
     ) {
         use rayon::prelude::*;
-        type Finished = (Vec<Event>, Result<usize, ExecError>, std::time::Duration);
+        type Finished = (Vec<Packed>, Result<usize, ExecError>, std::time::Duration);
         let done: Vec<Option<Finished>> = pipelines
             .par_iter_mut()
             .zip(stopped.par_iter())
@@ -472,10 +474,11 @@ impl Runtime<'_> {
                 // `random()` after an aggregation gives the same values whichever thread runs it.
                 crate::eval::functions::reseed_random();
                 let t0 = std::time::Instant::now();
-                let (limit, mut rows) = (p.max_rows, Vec::new());
+                // Packed here: every row is held until all pipelines finished.
+                let (limit, mut rows, mut packer) = (p.max_rows, Vec::new(), Packer::default());
                 let held = finish(&mut p.ops, &mut |row| {
                     limited(limit, Some(&mut *given), row, |r| {
-                        rows.push(r);
+                        rows.push(packer.pack(&r));
                         Ok(Flow::Continue)
                     })
                 });
@@ -485,7 +488,7 @@ impl Runtime<'_> {
         for (i, (finished, err)) in done.into_iter().zip(errors.iter_mut()).enumerate() {
             let Some((rows, held, took)) = finished else { continue };
             for row in rows {
-                match sink(i, row) {
+                match sink(i, Row::Packed(row)) {
                     Ok(Flow::Continue) => {}
                     Ok(Flow::Stop) => break,
                     Err(e) => {
@@ -534,15 +537,14 @@ impl Runtime<'_> {
         if owners.is_empty() {
             return Ok(());
         }
-        let mut rows: Vec<Vec<Event>> = Vec::new();
+        let (mut rows, mut packer): (Vec<Vec<Packed>>, _) = (Vec::new(), Packer::default());
         let sub_errors = {
             let mut subs: Vec<&mut Pipeline> =
                 pipelines.iter_mut().flat_map(|p| p.ops.iter_mut().flat_map(|op| op.subsearches_mut())).collect();
             rows.resize_with(subs.len(), Vec::new);
-            self.run_many(&mut subs, &mut |i, mut ev| {
+            self.run_many(&mut subs, &mut |i, row| {
                 if let Some(r) = rows.get_mut(i) {
-                    ev.shrink();
-                    r.push(ev);
+                    r.push(row.into_packed(&mut packer));
                 }
                 Ok(Flow::Continue)
             })?
@@ -550,7 +552,7 @@ impl Runtime<'_> {
         let mut rows = rows.into_iter();
         let mut sub_errors = sub_errors.into_iter();
         for (pi, oi, n) in owners {
-            let mine: Vec<Vec<Event>> = rows.by_ref().take(n).collect();
+            let mine: Vec<Vec<Packed>> = rows.by_ref().take(n).collect();
             if let Some(c) = profile.as_deref_mut().and_then(|pr| pr.get_mut(pi)) {
                 c.sub_rows += mine.iter().map(|r| r.len() as u64).sum::<u64>();
             }
@@ -576,7 +578,7 @@ impl Runtime<'_> {
         pipeline: &mut Pipeline,
         sink: &mut dyn FnMut(Event) -> Result<Flow, ExecError>,
     ) -> Result<(), ExecError> {
-        let errors = self.run_many(&mut [pipeline], &mut |_, ev| sink(ev))?;
+        let errors = self.run_many(&mut [pipeline], &mut |_, row| sink(row.into_event()))?;
         match errors.into_iter().flatten().next() {
             Some(e) => Err(e),
             None => Ok(()),
@@ -849,6 +851,8 @@ mod tests {
             "search g=v00* | eval h=g | stats values(n) AS ns by h | eval x=mvcount(ns)",
             "search nothing=here | stats count by g",
             "search g=* | stats count by g | sort - g | head 5",
+            // Subsearch rows come back packed and are joined from that form.
+            "search g=v00* | join type=left g [search g=v000* | stats count AS c, values(n) AS ns by g] | stats count by g, c, ns",
         ];
         let plan = |spl: &str| crate::plan::plan(&spl_parser::parse_pipeline(spl).unwrap(), spl, &ctx).unwrap();
         let src = VecSource(events);
@@ -860,8 +864,8 @@ mod tests {
         let mut refs: Vec<&mut Pipeline> = plans.iter_mut().collect();
         let mut got: Vec<(usize, Event)> = Vec::new();
         let errors = rt
-            .run_many(&mut refs, &mut |i, ev| {
-                got.push((i, ev));
+            .run_many(&mut refs, &mut |i, row| {
+                got.push((i, row.into_event()));
                 // The sink may stop a pipeline: the rows after that are not given.
                 Ok(if i == 1 { Flow::Stop } else { Flow::Continue })
             })
@@ -875,6 +879,8 @@ mod tests {
             assert_eq!(mine, want, "pipeline {i}");
         }
         assert_eq!(got.iter().filter(|(i, _)| *i == 0).count(), 1500);
+        // Ten groups joined, each with two values of `ns` (a row each).
+        assert_eq!(got.iter().filter(|(i, _)| *i == 5).count(), 20);
     }
 
     #[test]

@@ -14,6 +14,7 @@ pub mod extract;
 pub mod memo;
 pub mod needed;
 pub mod ops;
+pub mod packed;
 pub mod plan;
 pub mod prefilter;
 pub mod pushdown;

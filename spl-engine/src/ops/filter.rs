@@ -122,8 +122,8 @@ impl Operator for SearchOp {
     fn subsearches_mut(&mut self) -> Vec<&mut Pipeline> {
         self.filter.pending_mut()
     }
-    fn give_subsearch_rows(&mut self, rows: Vec<Vec<Event>>) -> Result<(), ExecError> {
-        self.filter.complete(rows)
+    fn give_subsearch_rows(&mut self, rows: Vec<Vec<crate::packed::Packed>>) -> Result<(), ExecError> {
+        self.filter.complete(crate::packed::unpack_all(rows))
     }
     fn push(&mut self, ev: Event, out: &mut Vec<Event>) -> Result<(), ExecError> {
         if self.filter.matches(&ev) {

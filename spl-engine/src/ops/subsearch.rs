@@ -6,6 +6,7 @@ use std::collections::{HashMap, HashSet};
 
 use crate::event::Event;
 use crate::exec::{self, ExecError, Flow, Operator, Pipeline, Runtime};
+use crate::packed::{Packed, Packer};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum JoinType {
@@ -45,11 +46,16 @@ impl Subsearch {
     }
 
     /// The rows given for it (one pipeline's worth).
-    pub fn accept(&mut self, rows: Vec<Vec<Event>>) -> Vec<Event> {
+    pub fn accept_packed(&mut self, rows: Vec<Vec<Packed>>) -> Vec<Packed> {
         self.given = true;
         let mut rows = rows.into_iter().next().unwrap_or_default();
         rows.truncate(self.pipeline.max_rows.unwrap_or(usize::MAX));
         rows
+    }
+
+    /// `accept_packed`, as events.
+    pub fn accept(&mut self, rows: Vec<Vec<Packed>>) -> Vec<Event> {
+        self.accept_packed(rows).iter().map(Packed::unpack).collect()
     }
 }
 
@@ -70,7 +76,8 @@ pub struct JoinOp {
 /// aggregation (`pushdown`) rather than copied.
 #[derive(Debug, Default)]
 pub struct JoinSide {
-    rows: Vec<Event>,
+    /// Packed: a pack's joins keep up to `maxout` (50,000) rows each through the main pass.
+    rows: Vec<Packed>,
     /// The join fields `index` was built for.
     fields: Vec<String>,
     /// Join-key text → right rows (when join fields are listed).
@@ -92,13 +99,18 @@ impl JoinOp {
     }
 
     /// Set the right-hand rows (what `prepare` does after running the subsearch).
-    pub fn set_right(&mut self, mut rows: Vec<Event>) {
+    pub fn set_right(&mut self, rows: Vec<Event>) {
+        let mut packer = Packer::default();
+        self.set_right_packed(rows.iter().take(self.maxout).map(|r| packer.pack(r)).collect());
+    }
+
+    fn set_right_packed(&mut self, mut rows: Vec<Packed>) {
         rows.truncate(self.maxout);
         let mut index: HashMap<Vec<String>, Vec<usize>> = HashMap::new();
-        let right_fields = rows.iter().flat_map(|r| r.fields.keys().map(|k| k.to_string())).collect();
+        let right_fields = rows.iter().flat_map(|r| r.names().iter().map(|k| k.to_string())).collect();
         if !self.fields.is_empty() {
             for (i, r) in rows.iter().enumerate() {
-                if let Some(k) = key(r, &self.fields) {
+                if let Some(k) = packed_key(r, &self.fields) {
                     index.entry(k).or_default().push(i);
                 }
             }
@@ -106,11 +118,11 @@ impl JoinOp {
         self.side = Some(std::sync::Arc::new(JoinSide { rows, fields: self.fields.clone(), index, right_fields }));
     }
 
-    fn merge(&self, left: &Event, right: &Event) -> Event {
+    fn merge(&self, left: &Event, right: &Packed) -> Event {
         let mut ev = left.clone();
-        for (k, v) in &right.fields {
+        for (k, v) in right.fields() {
             if self.overwrite || ev.get(k).is_none() {
-                ev.set(k.clone(), v.clone());
+                ev.set(k.clone(), v);
             }
         }
         ev
@@ -120,6 +132,11 @@ impl JoinOp {
 /// The values of `fields` as exact text; `None` when one is missing (no match).
 fn key(ev: &Event, fields: &[String]) -> Option<Vec<String>> {
     fields.iter().map(|f| ev.get(f).map(|v| v.as_str().into_owned())).collect()
+}
+
+/// `key` of a packed row.
+fn packed_key(row: &Packed, fields: &[String]) -> Option<Vec<String>> {
+    fields.iter().map(|f| row.get(f).map(|v| v.as_str().into_owned())).collect()
 }
 
 impl Operator for JoinOp {
@@ -144,9 +161,9 @@ impl Operator for JoinOp {
     fn subsearches_mut(&mut self) -> Vec<&mut Pipeline> {
         self.sub.pending_mut()
     }
-    fn give_subsearch_rows(&mut self, rows: Vec<Vec<Event>>) -> Result<(), ExecError> {
-        let rows = self.sub.accept(rows);
-        self.set_right(rows);
+    fn give_subsearch_rows(&mut self, rows: Vec<Vec<Packed>>) -> Result<(), ExecError> {
+        let rows = self.sub.accept_packed(rows);
+        self.set_right_packed(rows);
         Ok(())
     }
     fn push(&mut self, ev: Event, out: &mut Vec<Event>) -> Result<(), ExecError> {
@@ -164,7 +181,7 @@ impl Operator for JoinOp {
                     if matched >= limit {
                         break;
                     }
-                    if lk.is_some() && key(r, &common) == lk {
+                    if lk.is_some() && packed_key(r, &common) == lk {
                         out.push(self.merge(&ev, r));
                         matched += 1;
                     }
@@ -194,7 +211,7 @@ impl Operator for JoinOp {
         if side.fields == self.fields {
             self.side = Some(side);
         } else {
-            self.set_right(side.rows.clone());
+            self.set_right_packed(side.rows.clone());
         }
         true
     }
@@ -232,7 +249,7 @@ impl Operator for AppendOp {
     fn subsearches_mut(&mut self) -> Vec<&mut Pipeline> {
         self.sub.pending_mut()
     }
-    fn give_subsearch_rows(&mut self, rows: Vec<Vec<Event>>) -> Result<(), ExecError> {
+    fn give_subsearch_rows(&mut self, rows: Vec<Vec<Packed>>) -> Result<(), ExecError> {
         self.rows = self.sub.accept(rows);
         Ok(())
     }
@@ -280,7 +297,7 @@ impl Operator for AppendcolsOp {
     fn subsearches_mut(&mut self) -> Vec<&mut Pipeline> {
         self.sub.pending_mut()
     }
-    fn give_subsearch_rows(&mut self, rows: Vec<Vec<Event>>) -> Result<(), ExecError> {
+    fn give_subsearch_rows(&mut self, rows: Vec<Vec<Packed>>) -> Result<(), ExecError> {
         self.rows = self.sub.accept(rows).into();
         Ok(())
     }

@@ -268,8 +268,8 @@ impl Operator for TstatsOp {
     fn subsearches_mut(&mut self) -> Vec<&mut Pipeline> {
         self.where_.pending_mut()
     }
-    fn give_subsearch_rows(&mut self, rows: Vec<Vec<Event>>) -> Result<(), ExecError> {
-        self.where_.complete(rows)
+    fn give_subsearch_rows(&mut self, rows: Vec<Vec<crate::packed::Packed>>) -> Result<(), ExecError> {
+        self.where_.complete(crate::packed::unpack_all(rows))
     }
     fn children(&self) -> Vec<(&str, &Pipeline)> {
         self.where_.subsearches()
