@@ -22,13 +22,26 @@ use crate::search::{Matcher, Pattern};
 pub enum Req {
     True,
     Lit(String),
+    /// The record's System `EventID` matches this search value (read off the raw bytes by
+    /// `read::xml::peek_event_id`; holds when it cannot be read there).
+    Eid(String),
+    /// The record's `sourcetype` matches this search value (the XML reader's, before parsing;
+    /// the event's, after).
+    Sourcetype(String),
     And(Vec<Req>),
     Or(Vec<Req>),
 }
 
 impl Req {
     fn and(items: Vec<Req>) -> Req {
-        let mut v: Vec<Req> = items.into_iter().filter(|r| *r != Req::True).collect();
+        let mut v: Vec<Req> = Vec::new();
+        for r in items {
+            match r {
+                Req::True => {}
+                Req::And(inner) => inner.into_iter().for_each(|x| push_new(&mut v, x)),
+                r => push_new(&mut v, r),
+            }
+        }
         match v.len() {
             0 => Req::True,
             1 => v.pop().unwrap_or(Req::True),
@@ -40,7 +53,14 @@ impl Req {
         if items.is_empty() || items.contains(&Req::True) {
             return Req::True;
         }
-        let mut items = items;
+        let mut flat = Vec::new();
+        for r in items {
+            match r {
+                Req::Or(inner) => inner.into_iter().for_each(|x| push_new(&mut flat, x)),
+                r => push_new(&mut flat, r),
+            }
+        }
+        let mut items = flat;
         if items.len() == 1 {
             return items.pop().unwrap_or(Req::True);
         }
@@ -52,6 +72,11 @@ impl Req {
         Req::or(items)
     }
 
+    /// Every one of several conditions holds.
+    pub fn all(items: Vec<Req>) -> Req {
+        Req::and(items)
+    }
+
     fn collect_lits(&self, out: &mut Vec<String>) {
         match self {
             Req::Lit(l) => {
@@ -60,17 +85,69 @@ impl Req {
                 }
             }
             Req::And(v) | Req::Or(v) => v.iter().for_each(|r| r.collect_lits(out)),
-            Req::True => {}
+            Req::True | Req::Eid(_) | Req::Sourcetype(_) => {}
         }
     }
 
-    fn eval(&self, lits: &[String], found: &[bool]) -> bool {
+    /// The search values of the `Eid` (or, with `sourcetype`, `Sourcetype`) atoms.
+    fn collect_values(&self, sourcetype: bool, out: &mut Vec<String>) {
+        match self {
+            Req::Eid(p) | Req::Sourcetype(p) => {
+                if matches!(self, Req::Sourcetype(_)) == sourcetype && !out.contains(p) {
+                    out.push(p.clone())
+                }
+            }
+            Req::And(v) | Req::Or(v) => v.iter().for_each(|r| r.collect_values(sourcetype, out)),
+            Req::True | Req::Lit(_) => {}
+        }
+    }
+
+    /// `value(atom)`: whether the record's value may match an `Eid` or `Sourcetype` atom.
+    fn eval(&self, lits: &[String], found: &[bool], value: &dyn Fn(&Req) -> bool) -> bool {
         match self {
             Req::True => true,
             Req::Lit(l) => lits.iter().position(|x| x == l).and_then(|i| found.get(i)).copied().unwrap_or(true),
-            Req::And(v) => v.iter().all(|r| r.eval(lits, found)),
-            Req::Or(v) => v.iter().any(|r| r.eval(lits, found)),
+            Req::Eid(_) | Req::Sourcetype(_) => value(self),
+            Req::And(v) => v.iter().all(|r| r.eval(lits, found, value)),
+            Req::Or(v) => v.iter().any(|r| r.eval(lits, found, value)),
         }
+    }
+}
+
+/// Search values a record's EventID or sourcetype is tested against, compiled once.
+struct ValuePatterns {
+    /// Per pattern (in `Req::collect_eids` order): exact values lower-cased, and globs.
+    exact: std::collections::HashMap<String, Vec<usize>>,
+    globs: Vec<(usize, crate::search::Glob)>,
+    n: usize,
+}
+
+impl ValuePatterns {
+    fn new(pats: &[String]) -> ValuePatterns {
+        let mut e = ValuePatterns { exact: Default::default(), globs: Vec::new(), n: pats.len() };
+        for (i, p) in pats.iter().enumerate() {
+            if p.contains('*') {
+                e.globs.push((i, crate::search::Glob::new(p, false)));
+            } else {
+                e.exact.entry(crate::search::fold(p)).or_default().push(i);
+            }
+        }
+        e
+    }
+
+    /// Which patterns the record's value may match: all when it is not known.
+    fn matching(&self, value: Option<&str>) -> Vec<usize> {
+        let Some(v) = value else { return (0..self.n).collect() };
+        let mut out = self.exact.get(&crate::search::fold(v)).cloned().unwrap_or_default();
+        out.extend(self.globs.iter().filter(|(_, g)| g.matches(v)).map(|(i, _)| *i));
+        out
+    }
+}
+
+/// Add `r` unless it is there already (`a OR a` is `a`).
+fn push_new(v: &mut Vec<Req>, r: Req) {
+    if !v.contains(&r) {
+        v.push(r);
     }
 }
 
@@ -84,6 +161,14 @@ pub struct Verbatim {
     computed: HashSet<String>,
     /// Inserted separator characters per verbatim field (absent = none).
     seps: std::collections::HashMap<String, String>,
+    /// Fields that hold exactly the System `EventID` of an XML record: `EventID` (unless a rule
+    /// sets it) and fields every rule setting them aliases from such a field (`EventCode`).
+    eid_fields: HashSet<String>,
+    /// Per eventtype: its name, tags and what its search requires (`tag=process` requires
+    /// what one of the eventtypes tagged `process` does); `None` inside an eventtype's search.
+    eventtypes: Option<Vec<(String, Vec<String>, Req)>>,
+    /// No rule sets `sourcetype`: it is what the reader gave.
+    sourcetype_kept: bool,
 }
 
 /// Fields the readers make up rather than copy (cim-mapping §1.1) and the extraction adds.
@@ -100,8 +185,7 @@ fn add_chars(into: &mut String, from: &str) {
 
 impl Verbatim {
     pub fn from_content(content: &Content) -> Verbatim {
-        let mut v =
-            Verbatim { computed: SYNTHESIZED.iter().map(|s| s.to_string()).collect(), seps: Default::default() };
+        let mut v = Verbatim { computed: SYNTHESIZED.iter().map(|s| s.to_string()).collect(), ..Default::default() };
         // Fixpoint: an alias or eval of a computed field is computed too; separators spread.
         loop {
             let before = (v.computed.len(), v.seps.values().map(String::len).sum::<usize>());
@@ -129,6 +213,19 @@ impl Verbatim {
                 break;
             }
         }
+        v.eid_fields = eid_fields(content);
+        v.sourcetype_kept = content.sourcetypes.iter().flat_map(|m| &m.rules).all(|r| {
+            r.alias.iter().all(|(t, _)| t != "sourcetype") && r.eval.iter().all(|(t, _, _)| t != "sourcetype")
+        });
+        let reqs = content
+            .eventtypes
+            .iter()
+            .map(|et| {
+                let r = requirement(&et.search, &v, &|f| FieldSource::Event(f.to_string()));
+                (et.name.clone(), et.tags.clone(), r)
+            })
+            .collect();
+        v.eventtypes = Some(reqs);
         v
     }
 
@@ -148,6 +245,68 @@ impl Verbatim {
 
     pub fn is_verbatim(&self, field: &str) -> bool {
         !self.computed.contains(field)
+    }
+
+    /// What `tag=pat` or `eventtype=pat` requires: what one of the eventtypes giving such a
+    /// value requires, or the field's name in the record (a reader field of that name would
+    /// stand when no eventtype matches).
+    fn eventtype_requirement(&self, field: &str, pat: &Pattern) -> Req {
+        let Some(types) = &self.eventtypes else { return Req::True };
+        let mut alts: Vec<Req> = types
+            .iter()
+            .filter(
+                |(name, tags, _)| if field == "tag" { tags.iter().any(|t| pat.matches(t)) } else { pat.matches(name) },
+            )
+            .map(|(_, _, r)| r.clone())
+            .collect();
+        alts.push(Req::Lit(field.to_string()));
+        Req::or(alts)
+    }
+}
+
+/// `Verbatim::eid_fields` of the content's rules: the largest set holding `EventID` that no
+/// EVAL sets and whose members are aliased only from members (`EventCode` from `EventID`, and
+/// back in the classic format). On a record whose text names none of them but `EventID`, as
+/// its one element, the reader makes only `EventID`, and aliases copy that value around.
+fn eid_fields(content: &Content) -> HashSet<String> {
+    let mut aliases: std::collections::HashMap<&str, Vec<&str>> = Default::default();
+    let mut evals: HashSet<&str> = HashSet::new();
+    for r in content.sourcetypes.iter().flat_map(|m| &m.rules) {
+        for (t, src) in &r.alias {
+            aliases.entry(t).or_default().push(src);
+        }
+        evals.extend(r.eval.iter().map(|(t, _, _)| t.as_str()));
+    }
+    let mut set: HashSet<&str> = aliases.keys().copied().chain(["EventID"]).collect();
+    set.retain(|f| !evals.contains(f) && !SYNTHESIZED.contains(f));
+    loop {
+        let keep: HashSet<&str> = set
+            .iter()
+            .copied()
+            .filter(|f| aliases.get(f).is_none_or(|srcs| srcs.iter().all(|s| set.contains(s))))
+            .collect();
+        if keep.len() == set.len() {
+            break;
+        }
+        set = keep;
+    }
+    if !set.contains("EventID") {
+        return HashSet::new();
+    }
+    // Only fields EventID's value can reach or come from matter: the rest of the set (e.g.
+    // `RecordNumber` and `EventRecordID` aliased both ways) never meets it.
+    let mut reach: HashSet<&str> = HashSet::from(["EventID"]);
+    loop {
+        let before = reach.len();
+        for (t, srcs) in &aliases {
+            if set.contains(t) && srcs.iter().any(|s| reach.contains(s) || reach.contains(t)) {
+                reach.insert(t);
+                reach.extend(srcs.iter().copied());
+            }
+        }
+        if reach.len() == before {
+            return reach.into_iter().map(str::to_string).collect();
+        }
     }
 }
 
@@ -267,9 +426,36 @@ pub fn requirement<'a>(m: &Matcher, verbatim: &Verbatim, field_map: &dyn Fn(&str
         Matcher::True | Matcher::False => Req::True,
         Matcher::And(v) => Req::and(v.iter().map(|x| requirement(x, verbatim, field_map)).collect()),
         Matcher::Or(v) => Req::or(v.iter().map(|x| requirement(x, verbatim, field_map)).collect()),
+        Matcher::Eq { field, pat } if field == "tag" || field == "eventtype" => {
+            verbatim.eventtype_requirement(field, pat)
+        }
+        Matcher::Eq { field, pat: Pattern::Glob(g) }
+            if field == "sourcetype"
+                && verbatim.sourcetype_kept
+                && matches!(field_map(field), FieldSource::Event(f) if f == "sourcetype") =>
+        {
+            Req::Sourcetype(g.literals().collect::<Vec<_>>().join("*"))
+        }
         Matcher::Eq { field, pat } => {
+            let source = field_map(field);
+            let eid = match (&source, pat) {
+                (FieldSource::Event(f), Pattern::Glob(g)) if verbatim.eid_fields.contains(f) => {
+                    // Unless the record names another of those fields (which the reader would
+                    // then make from its text), the field's value is the record's EventID.
+                    let mut others: Vec<&String> = verbatim.eid_fields.iter().filter(|n| *n != "EventID").collect();
+                    others.sort();
+                    if others.iter().all(|n| usable_literal(n)) {
+                        let mut alts = vec![Req::Eid(g.literals().collect::<Vec<_>>().join("*"))];
+                        alts.extend(others.into_iter().map(|n| Req::Lit(n.clone())));
+                        Req::or(alts)
+                    } else {
+                        Req::True
+                    }
+                }
+                _ => Req::True,
+            };
             // Separator characters the value may hold that are not in the record.
-            let seps = match field_map(field) {
+            let seps = match source {
                 FieldSource::Event(f) => verbatim.pieces_of_field(&f),
                 // A calculated field qualifies when the pattern matches none of its constants.
                 FieldSource::Calculated(e) => {
@@ -277,8 +463,8 @@ pub fn requirement<'a>(m: &Matcher, verbatim: &Verbatim, field_map: &dyn Fn(&str
                 }
                 FieldSource::Unknown => None,
             };
-            let Some(seps) = seps else { return Req::True };
-            match pat {
+            let Some(seps) = seps else { return eid };
+            let text = match pat {
                 // A piece of the pattern free of the inserted separators lies within one
                 // verbatim piece of the value, and one free of XML-escaped characters stands in
                 // the raw text as it is: `*certutil.exe -urlcache*` over a rebuilt command line
@@ -290,7 +476,8 @@ pub fn requirement<'a>(m: &Matcher, verbatim: &Verbatim, field_map: &dyn Fn(&str
                     .max_by_key(|l| l.len())
                     .map_or(Req::True, |l| Req::Lit(l.to_string())),
                 _ => Req::True,
-            }
+            };
+            Req::and(vec![text, eid])
         }
         Matcher::Raw(t) => {
             let longest = t.text.split('*').max_by_key(|p| p.len()).unwrap_or("");
@@ -308,7 +495,7 @@ pub fn requirement<'a>(m: &Matcher, verbatim: &Verbatim, field_map: &dyn Fn(&str
 /// Literals at least one of which every admitted record contains (`None`: no such set).
 fn anchors(r: &Req) -> Option<Vec<String>> {
     match r {
-        Req::True => None,
+        Req::True | Req::Eid(_) | Req::Sourcetype(_) => None,
         Req::Lit(l) => Some(vec![l.clone()]),
         // Any child's set will do: take the one with the fewest, longest literals.
         Req::And(v) => v
@@ -334,6 +521,10 @@ fn anchors(r: &Req) -> Option<Vec<String>> {
 pub struct RawFilter {
     req: Req,
     lits: Vec<String>,
+    eid_pats: Vec<String>,
+    eids: ValuePatterns,
+    /// What the `Sourcetype` atoms say of the XML reader's records (all this filter sees).
+    xml_sourcetype: Vec<String>,
     ac: AhoCorasick,
     anchor: Option<regex::bytes::Regex>,
 }
@@ -350,8 +541,13 @@ impl RawFilter {
         if req == Req::True {
             return None;
         }
-        let mut lits = Vec::new();
+        let (mut lits, mut eid_pats, mut st_pats) = (Vec::new(), Vec::new(), Vec::new());
         req.collect_lits(&mut lits);
+        req.collect_values(false, &mut eid_pats);
+        req.collect_values(true, &mut st_pats);
+        let eids = ValuePatterns::new(&eid_pats);
+        let st = ValuePatterns::new(&st_pats).matching(Some(crate::read::xml::SOURCETYPE));
+        let xml_sourcetype = st.into_iter().filter_map(|i| st_pats.get(i).cloned()).collect();
         let build = |pats: &[String], kind| {
             AhoCorasickBuilder::new().ascii_case_insensitive(true).match_kind(kind).build(pats).ok()
         };
@@ -362,7 +558,7 @@ impl RawFilter {
             let alts: Vec<String> = a.iter().map(|l| regex::escape(l)).collect();
             regex::bytes::RegexBuilder::new(&format!("(?i-u:{})", alts.join("|"))).unicode(false).build().ok()
         });
-        Some(RawFilter { req, lits, ac, anchor })
+        Some(RawFilter { req, lits, eid_pats, eids, xml_sourcetype, ac, anchor })
     }
 
     /// Where the first of the literals one of which every admitted record contains occurs, for
@@ -377,6 +573,16 @@ impl RawFilter {
         }
         let mut found = vec![false; self.lits.len()];
         let mut left = self.lits.len();
+        let eid_ok: Vec<usize> = if self.eid_pats.is_empty() {
+            Vec::new()
+        } else {
+            self.eids.matching(crate::read::xml::peek_event_id(raw))
+        };
+        let value = |atom: &Req| match atom {
+            Req::Eid(p) => self.eid_pats.iter().position(|x| x == p).is_none_or(|i| eid_ok.contains(&i)),
+            Req::Sourcetype(p) => self.xml_sourcetype.contains(p),
+            _ => true,
+        };
         for m in self.ac.find_overlapping_iter(raw) {
             if let Some(slot) = found.get_mut(m.pattern().as_usize()) {
                 if !*slot {
@@ -388,7 +594,7 @@ impl RawFilter {
                 }
             }
         }
-        self.req.eval(&self.lits, &found)
+        self.req.eval(&self.lits, &found, &value)
     }
 
     pub fn describe(&self) -> String {
@@ -400,6 +606,8 @@ fn describe(r: &Req) -> String {
     match r {
         Req::True => "true".into(),
         Req::Lit(l) => format!("{l:?}"),
+        Req::Eid(p) => format!("EventID={p}"),
+        Req::Sourcetype(p) => format!("sourcetype={p}"),
         Req::And(v) => format!("({})", v.iter().map(describe).collect::<Vec<_>>().join(" AND ")),
         Req::Or(v) => format!("({})", v.iter().map(describe).collect::<Vec<_>>().join(" OR ")),
     }
@@ -418,7 +626,7 @@ mod tests {
     fn req(spl: &str) -> Req {
         let v = Verbatim {
             computed: SYNTHESIZED.iter().map(|s| s.to_string()).chain(["action".to_string()]).collect(),
-            seps: Default::default(),
+            ..Default::default()
         };
         requirement(&matcher(spl), &v, &|f| FieldSource::Event(f.to_string()))
     }
@@ -450,7 +658,7 @@ mod tests {
 
     #[test]
     fn calculated_fields_with_constant_fallbacks_still_require_the_literal() {
-        let v = Verbatim { computed: SYNTHESIZED.iter().map(|s| s.to_string()).collect(), seps: Default::default() };
+        let v = Verbatim { computed: SYNTHESIZED.iter().map(|s| s.to_string()).collect(), ..Default::default() };
         let calc =
             spl_parser::parse_eval_expr(r#"if(isnull(process_name) OR process_name="", "unknown", process_name)"#)
                 .unwrap();
@@ -462,8 +670,7 @@ mod tests {
 
     #[test]
     fn concatenated_fields_require_only_literals_free_of_the_inserted_separators() {
-        let mut v =
-            Verbatim { computed: SYNTHESIZED.iter().map(|s| s.to_string()).collect(), seps: Default::default() };
+        let mut v = Verbatim { computed: SYNTHESIZED.iter().map(|s| s.to_string()).collect(), ..Default::default() };
         let e = spl_parser::parse_eval_expr(r#"NewProcessName . " " . args"#).unwrap();
         let seps = pieces(&e, &v).expect("pieces");
         assert_eq!(seps, " ");
@@ -484,6 +691,75 @@ mod tests {
         assert!(!top_level_alternation(r"^[|]x"));
     }
 
+    /// Content like the pack's: `EventCode` aliased from `EventID` (and back in a classic
+    /// format), an unrelated alias cycle, and eventtypes behind `tag`.
+    fn windows_content() -> Content {
+        let files = [
+            ("m/sourcetypes/x.yml", "name: x\nmatch:\n  sourcetype: XmlWinEventLog\nrules:\n  - alias:\n      EventCode: EventID\n      RecordNumber: EventRecordID\n"),
+            ("m/sourcetypes/c.yml", "name: c\nmatch:\n  sourcetype: WinEventLog\nrules:\n  - alias:\n      EventID: EventCode\n      EventRecordID: RecordNumber\n"),
+            ("m/eventtypes/e.yml", "- name: proc\n  search: 'EventCode IN (1, 4688)'\n  tags: [process]\n- name: pan\n  search: 'sourcetype=\"pan:traffic\"'\n  tags: [network]\n- name: win_net\n  search: 'EventCode=5156'\n  tags: [network]\n"),
+        ];
+        let files = files
+            .iter()
+            .map(|(path, text)| crate::content::ContentFile { path: (*path).into(), text: (*text).into() })
+            .collect();
+        let mut c = Content::default();
+        c.load_files(std::path::Path::new("m"), files).unwrap();
+        c
+    }
+
+    #[test]
+    fn event_codes_tags_and_sourcetypes_require_what_the_reader_and_eventtypes_make_sure_of() {
+        let content = windows_content();
+        let v = Verbatim::from_content(&content);
+        let mut eid: Vec<&str> = v.eid_fields.iter().map(String::as_str).collect();
+        eid.sort();
+        assert_eq!(eid, ["EventCode", "EventID"], "RecordNumber <-> EventRecordID never meets EventID");
+        let record = |system: &str, data: &str| {
+            format!("<Event xmlns='x'><System>{system}<Channel>Security</Channel><Computer>h</Computer></System><EventData>{data}</EventData></Event>")
+        };
+        let records = [
+            record("<EventID>4688</EventID>", "<Data Name='NewProcessName'>C:\\a.exe</Data>"),
+            record("<EventID>4624</EventID>", ""),
+            record("<EventID>1</EventID>", ""),
+            record("<EventID>5156</EventID>", ""),
+            record("<EventID Qualifiers='0'>4688</EventID>", ""),
+            record("<EventID>4624</EventID>", "<Data Name='EventCode'>4688</Data>"),
+            record("<EventID><![CDATA[4688]]></EventID>", ""),
+            record("<EventID>4624</EventID>", "<Data Name='tag'>process</Data>"),
+        ];
+        let fns = crate::eval::FnContext { now: 0.0, tz: Default::default() };
+        let cases = [
+            ("EventCode=4688", vec![true, false, false, false, true, true, true, false]),
+            // A record naming `EventCode` might have its EventID aliased from it: kept.
+            ("EventID=4688", vec![true, false, false, false, true, true, true, false]),
+            ("tag=process", vec![true, false, true, false, true, true, true, true]),
+            ("tag=network", vec![false, false, false, true, false, false, false, true]),
+            ("sourcetype=pan:traffic", vec![false; 8]),
+        ];
+        for (spl, admitted) in cases {
+            let m = matcher(spl);
+            let r = requirement(&m, &v, &|f| FieldSource::Event(f.to_string()));
+            let f = RawFilter::new(r.clone()).expect("a filter");
+            let router = Router::new(&[r.clone(), Req::True]);
+            for (raw, want) in records.iter().zip(&admitted) {
+                assert_eq!(f.admits(raw.as_bytes()), *want, "{spl} on {raw}: {}", f.describe());
+                let routed = router.wanted(Some(raw), Some(crate::read::xml::SOURCETYPE)).unwrap();
+                assert_eq!(routed.contains(&0), *want, "{spl} routed on {raw}");
+                // The rule: a record the search matches is never left out.
+                let mut ev = crate::read::parse_xml_event(raw).unwrap();
+                crate::extract::extract(&content, &fns, &mut ev);
+                assert!(!m.matches(&ev) || *want, "{spl} matches {raw} but the filter drops it");
+            }
+        }
+        // After parsing, the router judges on the event's own sourcetype.
+        let r = requirement(&matcher("sourcetype=pan:traffic"), &v, &|f| FieldSource::Event(f.to_string()));
+        let router = Router::new(&[r]);
+        assert_eq!(router.wanted(Some(&records[0]), Some("pan:traffic")), Some(vec![0]));
+        assert_eq!(router.wanted(Some(&records[0]), Some("XmlWinEventLog")), Some(vec![]));
+        assert_eq!(router.wanted(Some(&records[0]), None), Some(vec![0]), "no single sourcetype: not judged");
+    }
+
     #[test]
     fn xml_escaped_characters_are_never_required() {
         assert_eq!(req(r#"CommandLine="*a & b*""#), Req::True);
@@ -491,34 +767,66 @@ mod tests {
     }
 }
 
-/// A requirement over literal indices of a shared automaton.
+/// A requirement over the indices of a shared automaton's literals, followed by the EventID
+/// values tested (`Req::Eid`): both are facts found in a record.
 #[derive(Clone, Debug)]
 enum IReq {
     True,
     Lit(usize),
+    /// An EventID value, numbered apart until `rebase` puts it after the literals.
+    Eid(usize),
+    /// A sourcetype value, numbered apart until `rebase` puts it after the EventID values.
+    Sourcetype(usize),
     And(Vec<IReq>),
     Or(Vec<IReq>),
 }
 
+/// Numbers distinct strings in order of first sight.
+fn number(s: &str, all: &mut Vec<String>, index: &mut std::collections::HashMap<String, usize>) -> usize {
+    *index.entry(s.to_string()).or_insert_with(|| {
+        all.push(s.to_string());
+        all.len() - 1
+    })
+}
+
+/// Literals and EventID values of many requirements, numbered.
+#[derive(Default)]
+struct Facts {
+    lits: Vec<String>,
+    lit_index: std::collections::HashMap<String, usize>,
+    eids: Vec<String>,
+    eid_index: std::collections::HashMap<String, usize>,
+    sts: Vec<String>,
+    st_index: std::collections::HashMap<String, usize>,
+}
+
 impl IReq {
-    fn from(r: &Req, lits: &mut Vec<String>) -> IReq {
+    fn from(r: &Req, facts: &mut Facts) -> IReq {
         match r {
             Req::True => IReq::True,
-            Req::Lit(l) => IReq::Lit(match lits.iter().position(|x| x == l) {
-                Some(i) => i,
-                None => {
-                    lits.push(l.clone());
-                    lits.len() - 1
-                }
-            }),
-            Req::And(v) => IReq::And(v.iter().map(|x| IReq::from(x, lits)).collect()),
-            Req::Or(v) => IReq::Or(v.iter().map(|x| IReq::from(x, lits)).collect()),
+            Req::Lit(l) => IReq::Lit(number(l, &mut facts.lits, &mut facts.lit_index)),
+            Req::Eid(p) => IReq::Eid(number(p, &mut facts.eids, &mut facts.eid_index)),
+            Req::Sourcetype(p) => IReq::Sourcetype(number(p, &mut facts.sts, &mut facts.st_index)),
+            Req::And(v) => IReq::And(v.iter().map(|x| IReq::from(x, facts)).collect()),
+            Req::Or(v) => IReq::Or(v.iter().map(|x| IReq::from(x, facts)).collect()),
+        }
+    }
+
+    /// EventID values numbered after the `nlits` literals, sourcetypes after the `neids` of
+    /// those.
+    fn rebase(self, nlits: usize, neids: usize) -> IReq {
+        match self {
+            IReq::Eid(j) => IReq::Lit(nlits + j),
+            IReq::Sourcetype(k) => IReq::Lit(nlits + neids + k),
+            IReq::And(v) => IReq::And(v.into_iter().map(|r| r.rebase(nlits, neids)).collect()),
+            IReq::Or(v) => IReq::Or(v.into_iter().map(|r| r.rebase(nlits, neids)).collect()),
+            r => r,
         }
     }
 
     fn lits(&self, out: &mut Vec<usize>) {
         match self {
-            IReq::True => {}
+            IReq::True | IReq::Eid(_) | IReq::Sourcetype(_) => {}
             IReq::Lit(i) => out.push(*i),
             IReq::And(v) | IReq::Or(v) => v.iter().for_each(|r| r.lits(out)),
         }
@@ -526,7 +834,7 @@ impl IReq {
 
     fn eval(&self, found: &[bool]) -> bool {
         match self {
-            IReq::True => true,
+            IReq::True | IReq::Eid(_) | IReq::Sourcetype(_) => true,
             IReq::Lit(i) => found.get(*i).copied().unwrap_or(true),
             IReq::And(v) => v.iter().all(|r| r.eval(found)),
             IReq::Or(v) => v.iter().any(|r| r.eval(found)),
@@ -540,6 +848,10 @@ pub struct Router {
     reqs: Vec<IReq>,
     ac: Option<AhoCorasick>,
     nlits: usize,
+    /// The EventID values tested; found facts `nlits + j`.
+    eids: ValuePatterns,
+    /// The sourcetype values tested; found facts `nlits + eids.n + k`.
+    sts: ValuePatterns,
     /// The pipelines that want every record (their requirement holds with no literal found).
     always: Vec<usize>,
     /// Per literal, the other pipelines whose requirement names it: requirements are monotone,
@@ -549,8 +861,11 @@ pub struct Router {
 
 impl Router {
     pub fn new(reqs: &[Req]) -> Router {
-        let mut lits = Vec::new();
-        let reqs: Vec<IReq> = reqs.iter().map(|r| IReq::from(r, &mut lits)).collect();
+        let mut facts = Facts::default();
+        let reqs: Vec<IReq> = reqs.iter().map(|r| IReq::from(r, &mut facts)).collect();
+        let (lits, eids, sts) = (facts.lits, ValuePatterns::new(&facts.eids), ValuePatterns::new(&facts.sts));
+        let reqs: Vec<IReq> = reqs.into_iter().map(|r| r.rebase(lits.len(), eids.n)).collect();
+        let nfacts = lits.len() + eids.n + sts.n;
         let ac = if lits.is_empty() {
             None
         } else {
@@ -563,9 +878,9 @@ impl Router {
                 .build(&lits)
                 .ok()
         };
-        let none = vec![false; lits.len()];
+        let none = vec![false; nfacts];
         let mut always = Vec::new();
-        let mut by_lit = vec![Vec::new(); lits.len()];
+        let mut by_lit = vec![Vec::new(); nfacts];
         for (i, r) in reqs.iter().enumerate() {
             if r.eval(&none) {
                 always.push(i);
@@ -581,20 +896,25 @@ impl Router {
                 }
             }
         }
-        Router { reqs, ac, nlits: lits.len(), always, by_lit }
+        Router { reqs, ac, nlits: lits.len(), eids, sts, always, by_lit }
     }
 
     /// The pipelines (indices, ascending) that may want the record with this raw text; `None`
     /// when all may. Only XML records are judged: the verbatim rule holds for their text (see
     /// the module comment).
-    pub fn wanted(&self, raw: Option<&str>) -> Option<Vec<usize>> {
-        let (Some(ac), Some(raw)) = (&self.ac, raw.filter(|r| r.trim_start().starts_with("<Event"))) else {
+    pub fn wanted(&self, raw: Option<&str>, sourcetype: Option<&str>) -> Option<Vec<usize>> {
+        if self.ac.is_none() && self.eids.n + self.sts.n == 0 {
             return None;
-        };
-        let mut found = vec![false; self.nlits];
+        }
+        let raw = raw.filter(|r| r.trim_start().starts_with("<Event"))?.as_bytes();
+        let mut found = vec![false; self.nlits + self.eids.n + self.sts.n];
         let mut hits = Vec::new();
-        for m in ac.find_overlapping_iter(raw.as_bytes()) {
-            let l = m.pattern().as_usize();
+        let lits = self.ac.iter().flat_map(|ac| ac.find_overlapping_iter(raw)).map(|m| m.pattern().as_usize());
+        let eids = if self.eids.n == 0 { Vec::new() } else { self.eids.matching(crate::read::xml::peek_event_id(raw)) };
+        let sts = if self.sts.n == 0 { Vec::new() } else { self.sts.matching(sourcetype) };
+        let values =
+            eids.into_iter().map(|j| self.nlits + j).chain(sts.into_iter().map(|k| self.nlits + self.eids.n + k));
+        for l in lits.chain(values) {
             if let Some(slot) = found.get_mut(l) {
                 if !*slot {
                     *slot = true;
@@ -620,9 +940,11 @@ impl Router {
         Some(wanted)
     }
 
-    /// `wanted` for an event, from its `_raw`.
+    /// `wanted` for an event, from its `_raw` and `sourcetype` (a multivalue one is not
+    /// judged on).
     pub fn wanted_for(&self, ev: &crate::event::Event) -> Option<Vec<usize>> {
-        self.wanted(ev.get("_raw").map(|v| v.first().as_str()).as_deref())
+        let st = ev.get("sourcetype").filter(|v| v.atoms().len() == 1).map(|v| v.first().as_str());
+        self.wanted(ev.get("_raw").map(|v| v.first().as_str()).as_deref(), st.as_deref())
     }
 }
 
@@ -637,18 +959,18 @@ mod router_tests {
             Req::True,
             Req::Or(vec![Req::Lit("certutil".into()), Req::Lit("regasm.exe".into())]),
         ]);
-        assert_eq!(r.wanted(Some("<Event><Data>C:\\CERTUTIL.exe</Data></Event>")), Some(vec![1, 2]));
-        assert_eq!(r.wanted(Some("<Event><Data>regasm.exe</Data></Event>")), Some(vec![0, 1, 2]));
-        assert_eq!(r.wanted(Some("<Event><Data>nothing</Data></Event>")), Some(vec![1]));
-        assert_eq!(r.wanted(Some(r#"{"json": "not xml"}"#)), None, "only XML text is judged");
+        assert_eq!(r.wanted(Some("<Event><Data>C:\\CERTUTIL.exe</Data></Event>"), None), Some(vec![1, 2]));
+        assert_eq!(r.wanted(Some("<Event><Data>regasm.exe</Data></Event>"), None), Some(vec![0, 1, 2]));
+        assert_eq!(r.wanted(Some("<Event><Data>nothing</Data></Event>"), None), Some(vec![1]));
+        assert_eq!(r.wanted(Some(r#"{"json": "not xml"}"#), None), None, "only XML text is judged");
         // Only the pipelines naming a literal found are evaluated; the others must not be lost.
         let r = Router::new(&[
             Req::And(vec![Req::Lit("alpha".into()), Req::Lit("beta".into())]),
             Req::Or(vec![Req::True, Req::Lit("alpha".into())]),
             Req::And(vec![Req::Lit("gamma".into()), Req::Or(vec![Req::Lit("alpha".into()), Req::Lit("beta".into())])]),
         ]);
-        assert_eq!(r.wanted(Some("<Event>alpha</Event>")), Some(vec![1]));
-        assert_eq!(r.wanted(Some("<Event>beta gamma ALPHA</Event>")), Some(vec![0, 1, 2]));
-        assert_eq!(r.wanted(Some("<Event>gamma beta</Event>")), Some(vec![1, 2]));
+        assert_eq!(r.wanted(Some("<Event>alpha</Event>"), None), Some(vec![1]));
+        assert_eq!(r.wanted(Some("<Event>beta gamma ALPHA</Event>"), None), Some(vec![0, 1, 2]));
+        assert_eq!(r.wanted(Some("<Event>gamma beta</Event>"), None), Some(vec![1, 2]));
     }
 }

@@ -65,6 +65,9 @@ impl Operator for DatamodelOp {
     fn dataset_views(&self) -> Vec<DatasetView> {
         self.views.clone()
     }
+    fn raw_requirement(&self, verbatim: &crate::prefilter::Verbatim) -> crate::prefilter::Req {
+        crate::prefilter::Req::any(self.views.iter().map(|v| v.constraint_requirement(verbatim)).collect())
+    }
 }
 
 #[cfg(test)]

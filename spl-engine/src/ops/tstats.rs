@@ -126,6 +126,19 @@ impl DatasetView {
         FieldSource::Unknown
     }
 
+    /// What the constraints of the dataset and its ancestors require of a raw record
+    /// (`tag=process` requires what the eventtypes giving that tag do).
+    pub fn constraint_requirement(&self, verbatim: &crate::prefilter::Verbatim) -> crate::prefilter::Req {
+        let event = |f: &str| crate::prefilter::FieldSource::Event(f.to_string());
+        crate::prefilter::Req::all(
+            self.lineage
+                .iter()
+                .filter_map(|d| d.constraint.as_ref())
+                .map(|c| crate::prefilter::requirement(c, verbatim, &event))
+                .collect(),
+        )
+    }
+
     /// Whether the event satisfies the constraints of the dataset and its ancestors.
     pub fn admits(&self, ev: &Event) -> bool {
         self.lineage.iter().all(|d| d.constraint.as_ref().is_none_or(|c| c.matches(ev)))
@@ -278,12 +291,19 @@ impl Operator for TstatsOp {
         self.views.iter().any(|v| v.cached_row(ev, &self.ctx).ok().flatten().is_some())
     }
     fn raw_requirement(&self, verbatim: &crate::prefilter::Verbatim) -> crate::prefilter::Req {
-        let Some(m) = self.where_.matcher() else { return crate::prefilter::Req::True };
+        use crate::prefilter::{requirement, Req};
+        let m = self.where_.matcher();
         // `Processes.process_name` reads the event's `process_name`, unless the data model
         // computes that field itself.
-        let reqs =
-            self.views.iter().map(|v| crate::prefilter::requirement(m, verbatim, &|f| v.event_field(f))).collect();
-        crate::prefilter::Req::any(reqs)
+        let reqs = self
+            .views
+            .iter()
+            .map(|v| {
+                let filter = m.map_or(Req::True, |m| requirement(m, verbatim, &|f| v.event_field(f)));
+                Req::all(vec![filter, v.constraint_requirement(verbatim)])
+            })
+            .collect();
+        Req::any(reqs)
     }
     fn push(&mut self, ev: Event, out: &mut Vec<Event>) -> Result<(), ExecError> {
         self.push_ref(&ev, out)

@@ -18,6 +18,9 @@ use super::{host_from_computer, reorder, Location, Malformed, Record, Source};
 use crate::event::Event;
 use crate::value::{Atom, Value};
 
+/// The sourcetype of every record this reader makes (the prefilter knows it before parsing).
+pub const SOURCETYPE: &str = "XmlWinEventLog";
+
 /// Deepest element nesting accepted; deeper input is reported malformed, never recursed into.
 const MAX_DEPTH: usize = 64;
 /// Largest single record kept in memory while looking for its end.
@@ -521,11 +524,42 @@ fn finish_windows_event(ev: &mut Event, raw: &str) {
     if let Some(channel) = ev.get_str("Channel").map(|c| c.into_owned()) {
         ev.set("source", Value::str(format!("XmlWinEventLog:{channel}")));
     }
-    ev.set("sourcetype", Value::str("XmlWinEventLog"));
+    ev.set("sourcetype", Value::str(SOURCETYPE));
     if let Some(host) = ev.get_str("Computer").map(|c| host_from_computer(&c).to_string()) {
         ev.set("host", Value::str(host));
     }
     ev.set("_raw", Value::str(raw));
+}
+
+/// A record's `EventID` as [`parse_xml_event`] gives it, read off the raw bytes without
+/// parsing: the prefilter routes on it. `None` unless `EventID` occurs exactly twice in the
+/// record, as the start and end tags of one element whose content is plain text (no CDATA,
+/// comment, child or entity): then no other element, attribute or `Data Name` can make an
+/// `EventID` field, and the reader's value is that text, trimmed.
+pub fn peek_event_id(raw: &[u8]) -> Option<&str> {
+    const NAME: &[u8] = b"EventID";
+    let mut at = memchr::memmem::find_iter(raw, NAME);
+    let (open, close) = (at.next()?, at.next()?);
+    if at.next().is_some() || raw.get(open.checked_sub(1)?) != Some(&b'<') {
+        return None;
+    }
+    // `<EventID>` or `<EventID Qualifiers='0'>`, not `<EventIDs>` or `<EventID/>`.
+    let tag = raw.get(open + NAME.len()..)?;
+    let gt = memchr::memchr(b'>', tag)?;
+    let attrs = tag.get(..gt)?;
+    if attrs.first().is_some_and(|c| !c.is_ascii_whitespace()) || attrs.ends_with(b"/") {
+        return None;
+    }
+    let start = open + NAME.len() + gt + 1;
+    let end = close.checked_sub(2)?;
+    if raw.get(end..close) != Some(b"</".as_slice()) || raw.get(close + NAME.len()) != Some(&b'>') {
+        return None;
+    }
+    let text = raw.get(start..end)?;
+    if text.iter().any(|&c| c == b'<' || c == b'&') {
+        return None;
+    }
+    std::str::from_utf8(text).ok().map(str::trim)
 }
 
 #[cfg(test)]
@@ -653,5 +687,36 @@ mod tests {
     fn deep_nesting_is_malformed() {
         let deep = format!("<Event><UserData>{}{}</UserData></Event>", "<a>".repeat(10_000), "</a>".repeat(10_000));
         assert!(parse_xml_event(&deep).unwrap_err().contains("deeper"));
+    }
+
+    #[test]
+    fn the_event_id_peeked_from_raw_bytes_is_the_one_the_reader_gives() {
+        let rec = |system: &str, data: &str| {
+            format!(
+                "<Event xmlns='x'><System><Provider Name='P'/>{system}<Channel>Security</Channel></System><EventData>{data}</EventData></Event>"
+            )
+        };
+        let parsed = |raw: &str| parse_xml_event(raw).ok().and_then(|e| e.get_str("EventID").map(|v| v.into_owned()));
+        for (raw, want) in [
+            (rec("<EventID>4688</EventID>", ""), Some("4688")),
+            (rec("<EventID Qualifiers='16384'>7036</EventID>", ""), Some("7036")),
+            (rec("<EventID>\n 1 \n</EventID>", "<Data Name='Image'>x</Data>"), Some("1")),
+            (rec("<EventID></EventID>", ""), Some("")),
+            // Anything else the reader could make an `EventID` of: the peek cannot tell.
+            (rec("<EventID>1</EventID>", "<Data Name='EventID'>5</Data>"), None),
+            (rec("<EventID><![CDATA[1]]></EventID>", ""), None),
+            (rec("<EventID>1<!-- 5 --></EventID>", ""), None),
+            (rec("<EventID>&#49;</EventID>", ""), None),
+            (rec("<EventIDs>1</EventIDs>", ""), None),
+            (rec("<EventID/>", ""), None),
+            (rec("<EventID>1</EventID >", ""), None),
+            (rec("", "<Data Name='CommandLine'>EventID</Data>"), None),
+        ] {
+            assert_eq!(peek_event_id(raw.as_bytes()), want, "{raw}");
+            if let Some(w) = want {
+                // Where it tells, the reader agrees (an empty element makes no field).
+                assert_eq!(parsed(&raw).unwrap_or_default(), w, "{raw}");
+            }
+        }
     }
 }
