@@ -853,6 +853,8 @@ mod tests {
             "search g=* | stats count by g | sort - g | head 5",
             // Subsearch rows come back packed and are joined from that form.
             "search g=v00* | join type=left g [search g=v000* | stats count AS c, values(n) AS ns by g] | stats count by g, c, ns",
+            // `map` gathers the events it re-searches in the subsearch pass too.
+            "search g=v000* | stats count by g | map maxsearches=5 search=\"search g=$g$\" | stats count AS m by g",
         ];
         let plan = |spl: &str| crate::plan::plan(&spl_parser::parse_pipeline(spl).unwrap(), spl, &ctx).unwrap();
         let src = VecSource(events);
@@ -881,6 +883,9 @@ mod tests {
         assert_eq!(got.iter().filter(|(i, _)| *i == 0).count(), 1500);
         // Ten groups joined, each with two values of `ns` (a row each).
         assert_eq!(got.iter().filter(|(i, _)| *i == 5).count(), 20);
+        let mapped: Vec<String> =
+            got.iter().filter(|(i, _)| *i == 6).map(|(_, e)| e.get_str("m").unwrap().into_owned()).collect();
+        assert_eq!(mapped, ["2"; 5], "five searches, each finding its value's two events");
     }
 
     #[test]

@@ -229,6 +229,23 @@ impl Row {
     }
 }
 
+/// Packed events as a source: each scan unpacks them again (`map` re-searches what it kept).
+pub struct PackedSource<'a>(pub &'a [Packed]);
+
+impl crate::exec::EventSource for PackedSource<'_> {
+    fn scan(
+        &self,
+        f: &mut dyn FnMut(Event) -> Result<crate::exec::Flow, crate::exec::ExecError>,
+    ) -> Result<(), crate::exec::ExecError> {
+        for p in self.0 {
+            if f(p.unpack())? == crate::exec::Flow::Stop {
+                break;
+            }
+        }
+        Ok(())
+    }
+}
+
 /// Subsearch rows for an operator that reads them as events.
 pub fn unpack_all(rows: Vec<Vec<Packed>>) -> Vec<Vec<Event>> {
     rows.iter().map(|r| r.iter().map(Packed::unpack).collect()).collect()

@@ -3,7 +3,9 @@
 //! results in row order.
 
 use crate::event::Event;
-use crate::exec::{Context, ExecError, Operator, Runtime, VecSource};
+use crate::exec::{Context, ExecError, Operator, Pipeline, Runtime};
+use crate::ops::subsearch::Subsearch;
+use crate::packed::{Packed, PackedSource, Packer};
 
 /// Events the inner searches may re-read (they are kept in memory; a guard against huge inputs).
 const MAX_EVENTS: usize = 2_000_000;
@@ -12,7 +14,12 @@ pub struct MapOp {
     pub template: String,
     pub maxsearches: usize,
     pub ctx: Context,
-    source: Option<VecSource>,
+    /// Gathers the events the map searches may re-read, like a subsearch (so a pack gathers
+    /// them in its one subsearch pass): those the template's first search admits with `*` for
+    /// its tokens, or every event when that cannot be told.
+    gather: Subsearch,
+    /// The gathered events, packed: a map over logon events keeps every logon of the input.
+    events: Vec<Packed>,
     runs: usize,
 }
 
@@ -49,31 +56,42 @@ pub fn parse_inner(text: &str, ctx: &Context) -> Result<(spl_parser::Pipeline, S
 
 impl MapOp {
     pub fn new(template: String, maxsearches: usize, ctx: Context) -> MapOp {
-        MapOp { template, maxsearches, ctx, source: None, runs: 0 }
+        let gather = superset_search(&template, &ctx)
+            .and_then(|(ast, text)| crate::plan::plan(&ast, &text, &ctx).ok())
+            .unwrap_or(Pipeline { ops: Vec::new(), reads_events: true, max_rows: None });
+        let gather = Subsearch::new(gather, MAX_EVENTS + 1);
+        MapOp { template, maxsearches, ctx, gather, events: Vec::new(), runs: 0 }
     }
 
-    /// A matcher every event the map searches can use satisfies, when the template's first
-    /// command is a search whose tokens all stand as `field=$token$` values; else `None`.
-    fn superset_filter(&self) -> Option<crate::search::Matcher> {
-        let t = &self.template;
-        let mut rest = t.as_str();
-        while let Some(i) = rest.find('$') {
-            let before = t.get(..t.len() - rest.len() + i).unwrap_or("").trim_end().trim_end_matches('"');
-            if !before.ends_with('=') || before.ends_with("!=") {
-                return None;
-            }
-            let after = rest.get(i + 1..)?;
-            rest = after.get(after.find('$')? + 1..)?;
+    fn keep(&mut self, events: Vec<Packed>) -> Result<(), ExecError> {
+        if events.len() > MAX_EVENTS {
+            return Err(ExecError::new(format!("map: more than {MAX_EVENTS} input events to re-search")));
         }
-        let probe = substitute(t, &|_| Some("*".to_string()));
-        let (parsed, _) = parse_inner(&probe, &self.ctx).ok()?;
-        match &parsed.commands.first()?.body {
-            spl_parser::CommandBody::Search(Some(e)) => {
-                crate::search::Matcher::compile(e, &crate::search::CompileCtx { now: self.ctx.fns.now }).ok()
-            }
-            _ => None,
-        }
+        self.events = events;
+        Ok(())
     }
+}
+
+/// The template's first command with `*` for its tokens, a search every event the map searches
+/// can use satisfies, when its tokens all stand as `field=$token$` values; else `None`.
+fn superset_search(template: &str, ctx: &Context) -> Option<(spl_parser::Pipeline, String)> {
+    let t = template;
+    let mut rest = t;
+    while let Some(i) = rest.find('$') {
+        let before = t.get(..t.len() - rest.len() + i).unwrap_or("").trim_end().trim_end_matches('"');
+        if !before.ends_with('=') || before.ends_with("!=") {
+            return None;
+        }
+        let after = rest.get(i + 1..)?;
+        rest = after.get(after.find('$')? + 1..)?;
+    }
+    let probe = substitute(t, &|_| Some("*".to_string()));
+    let (mut parsed, text) = parse_inner(&probe, ctx).ok()?;
+    if !matches!(parsed.commands.first()?.body, spl_parser::CommandBody::Search(Some(_))) {
+        return None;
+    }
+    parsed.commands.truncate(1);
+    Some((parsed, text))
 }
 
 impl Operator for MapOp {
@@ -84,34 +102,21 @@ impl Operator for MapOp {
         format!("map search={:?} maxsearches={}", self.template, self.maxsearches)
     }
     fn prepare(&mut self, rt: &Runtime<'_>) -> Result<(), ExecError> {
-        // Keep only events some substituted search could match: with every `$token$` standing
-        // as a `field=$token$` value, the template with `*` for the tokens admits a superset.
-        let keep = self.superset_filter();
-        // Its required literals let the scan skip, unparsed, records no search can use.
-        let filter = keep.as_ref().and_then(|m| {
-            let verbatim = crate::prefilter::Verbatim::from_content(&self.ctx.content);
-            crate::prefilter::RawFilter::new(crate::prefilter::requirement(m, &verbatim, &|f| {
-                crate::prefilter::FieldSource::Event(f.to_string())
-            }))
-        });
-        let mut events = Vec::new();
-        let mut too_many = false;
-        rt.source.scan_filtered(filter.as_ref(), None, &mut |ev, _| {
-            if keep.as_ref().is_some_and(|m| !m.matches(&ev)) {
-                return Ok(crate::exec::Flow::Continue);
-            }
-            if events.len() >= MAX_EVENTS {
-                too_many = true;
-                return Ok(crate::exec::Flow::Stop);
-            }
-            events.push(ev);
-            Ok(crate::exec::Flow::Continue)
-        })?;
-        if too_many {
-            return Err(ExecError::new(format!("map: more than {MAX_EVENTS} input events to re-search")));
+        if let Some(events) = self.gather.run(rt)? {
+            let mut packer = Packer::default();
+            self.keep(events.iter().map(|e| packer.pack(e)).collect())?;
         }
-        self.source = Some(VecSource(events));
         Ok(())
+    }
+    fn subsearches_mut(&mut self) -> Vec<&mut Pipeline> {
+        self.gather.pending_mut()
+    }
+    fn give_subsearch_rows(&mut self, rows: Vec<Vec<Packed>>) -> Result<(), ExecError> {
+        let events = self.gather.accept_packed(rows);
+        self.keep(events)
+    }
+    fn children(&self) -> Vec<(&str, &Pipeline)> {
+        vec![("events re-searched", &self.gather.pipeline)]
     }
     fn push(&mut self, row: Event, out: &mut Vec<Event>) -> Result<(), ExecError> {
         if self.runs >= self.maxsearches {
@@ -122,9 +127,8 @@ impl Operator for MapOp {
         let (parsed, expanded) = parse_inner(&text, &self.ctx).map_err(ExecError::new)?;
         let mut pipeline = crate::plan::plan(&parsed, &expanded, &self.ctx)
             .map_err(|e| ExecError::new(format!("map search `{expanded}`: {e}")))?;
-        let empty = VecSource(Vec::new());
-        let source = self.source.as_ref().unwrap_or(&empty);
-        let rt = Runtime { source, ctx: &self.ctx };
+        let source = PackedSource(&self.events);
+        let rt = Runtime { source: &source, ctx: &self.ctx };
         out.extend(rt.collect(&mut pipeline)?);
         Ok(())
     }
@@ -141,12 +145,20 @@ mod tests {
     #[test]
     fn map_keeps_only_events_a_substituted_search_could_match() {
         let ctx = Context::new(Default::default(), 0.0);
-        let m = MapOp::new("search EventCode=4624 TargetLogonId=$id$".into(), 10, ctx.clone());
-        let f = m.superset_filter().expect("filter");
-        assert!(f.matches(&ev(&[("EventCode", "4624"), ("TargetLogonId", "0x1")])));
-        assert!(!f.matches(&ev(&[("EventCode", "4688")])));
-        let neg = MapOp::new("search EventCode=4624 TargetLogonId!=$id$".into(), 10, ctx);
-        assert!(neg.superset_filter().is_none(), "a token outside `=` keeps every event");
+        let events = vec![
+            ev(&[("EventCode", "4624"), ("TargetLogonId", "0x1")]),
+            ev(&[("EventCode", "4688")]),
+            ev(&[("EventCode", "4624")]),
+        ];
+        let src = crate::exec::VecSource(events);
+        let rt = Runtime { source: &src, ctx: &ctx };
+        let kept = |template: &str| {
+            let mut m = MapOp::new(template.into(), 10, ctx.clone());
+            m.prepare(&rt).unwrap();
+            m.events.len()
+        };
+        assert_eq!(kept("search EventCode=4624 TargetLogonId=$id$"), 1);
+        assert_eq!(kept("search EventCode=4624 TargetLogonId!=$id$"), 3, "a token outside `=` keeps every event");
     }
 
     #[test]
@@ -166,7 +178,7 @@ mod tests {
             ev(&[("id", "2"), ("_raw", "b")]),
             ev(&[("id", "2"), ("_raw", "c")]),
         ];
-        let src = VecSource(events);
+        let src = crate::exec::VecSource(events);
         let rt = Runtime { source: &src, ctx: &ctx };
         let mut op = MapOp::new("search id=$id$".into(), 2, ctx.clone());
         op.prepare(&rt).unwrap();
