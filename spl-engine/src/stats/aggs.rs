@@ -86,7 +86,7 @@ impl AggFunc {
 #[derive(Clone, Debug)]
 pub enum Acc {
     Count(u64),
-    Distinct(BTreeSet<String>, bool),
+    Distinct(TextSet, bool),
     List(Vec<Atom>),
     MinMax { num: Option<f64>, text: Option<String>, max: bool },
     Moments { n: u64, sum: f64, sumsq: f64, func: AggFunc },
@@ -99,12 +99,73 @@ pub enum Acc {
 
 const LIST_MAX: usize = 100;
 
+/// Distinct texts in byte order (`values()`, `dc()`): a sorted vector while small, as most
+/// groups of a big aggregation see one or two values and a B-tree node costs ~280 bytes;
+/// a B-tree past that.
+#[derive(Clone, Debug)]
+pub enum TextSet {
+    Small(Vec<String>),
+    Big(BTreeSet<String>),
+}
+
+/// Texts a `TextSet` keeps in its vector.
+const SMALL_SET: usize = 16;
+
+impl Default for TextSet {
+    fn default() -> Self {
+        TextSet::Small(Vec::new())
+    }
+}
+
+impl TextSet {
+    pub fn insert(&mut self, s: &str) {
+        match self {
+            TextSet::Small(v) => match v.binary_search_by(|x| x.as_str().cmp(s)) {
+                Ok(_) => {}
+                Err(at) if v.len() < SMALL_SET => {
+                    v.reserve_exact(1);
+                    v.insert(at, s.to_string());
+                }
+                Err(_) => {
+                    let mut big: BTreeSet<String> = std::mem::take(v).into_iter().collect();
+                    big.insert(s.to_string());
+                    *self = TextSet::Big(big);
+                }
+            },
+            TextSet::Big(b) => {
+                if !b.contains(s) {
+                    b.insert(s.to_string());
+                }
+            }
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        match self {
+            TextSet::Small(v) => v.len(),
+            TextSet::Big(b) => b.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// In byte order.
+    pub fn iter(&self) -> Box<dyn Iterator<Item = &str> + '_> {
+        match self {
+            TextSet::Small(v) => Box::new(v.iter().map(String::as_str)),
+            TextSet::Big(b) => Box::new(b.iter().map(String::as_str)),
+        }
+    }
+}
+
 impl Acc {
     pub fn new(f: &AggFunc) -> Acc {
         match f {
             AggFunc::Count => Acc::Count(0),
-            AggFunc::Dc => Acc::Distinct(BTreeSet::new(), true),
-            AggFunc::Values => Acc::Distinct(BTreeSet::new(), false),
+            AggFunc::Dc => Acc::Distinct(TextSet::default(), true),
+            AggFunc::Values => Acc::Distinct(TextSet::default(), false),
             AggFunc::List => Acc::List(Vec::new()),
             AggFunc::Min => Acc::MinMax { num: None, text: None, max: false },
             AggFunc::Max => Acc::MinMax { num: None, text: None, max: true },
@@ -135,9 +196,7 @@ impl Acc {
             Acc::Count(n) => *n += value.atoms().len() as u64,
             Acc::Distinct(set, _) => {
                 for a in value.atoms() {
-                    if !set.contains(a.as_str().as_ref()) {
-                        set.insert(a.as_str().into_owned());
-                    }
+                    set.insert(&a.as_str());
                 }
             }
             Acc::List(v) => {
@@ -213,7 +272,7 @@ impl Acc {
     pub fn merge(&mut self, other: Acc) {
         match (self, other) {
             (Acc::Count(a), Acc::Count(b)) => *a += b,
-            (Acc::Distinct(a, _), Acc::Distinct(b, _)) => a.extend(b),
+            (Acc::Distinct(a, _), Acc::Distinct(b, _)) => b.iter().for_each(|s| a.insert(s)),
             (Acc::List(a), Acc::List(b)) => a.extend(b.into_iter().take(LIST_MAX.saturating_sub(a.len()))),
             (Acc::MinMax { num, text, max }, Acc::MinMax { num: n2, text: t2, .. }) => {
                 if let Some(x) = n2 {
@@ -273,8 +332,8 @@ impl Acc {
         match self {
             Acc::Count(n) => Some(Value::num(*n as f64)),
             Acc::Distinct(set, true) => Some(Value::num(set.len() as f64)),
-            // BTreeSet<String> orders by bytes: Splunk's lexicographic values() order.
-            Acc::Distinct(set, false) => Value::from_atoms(set.iter().map(|s| Atom::Str(s.clone())).collect()),
+            // In byte order: Splunk's lexicographic values() order.
+            Acc::Distinct(set, false) => Value::from_atoms(set.iter().map(|s| Atom::Str(s.to_string())).collect()),
             Acc::List(v) => Value::from_atoms(v.clone()),
             Acc::MinMax { num, text, .. } => match (num, text) {
                 (Some(n), _) => Some(Value::num(*n)),
@@ -397,5 +456,24 @@ mod tests {
         acc.add(Some(&Value::str("new")), Some(20.0));
         acc.add(Some(&Value::str("old")), Some(10.0));
         assert_eq!(acc.finish(), Some(Value::str("new")));
+    }
+
+    #[test]
+    fn distinct_texts_keep_byte_order_and_no_duplicates_small_or_big() {
+        for n in [0usize, 1, 2, 15, 16, 17, 200] {
+            let mut set = TextSet::default();
+            let mut want = std::collections::BTreeSet::new();
+            // A scrambled order with repeats, and texts that sort differently as bytes than as
+            // numbers or case-insensitively.
+            for i in 0..n * 2 {
+                let k = (i * 7919) % (n.max(1));
+                let text = if k % 3 == 0 { format!("B{k}") } else { format!("a{k}") };
+                set.insert(&text);
+                want.insert(text);
+            }
+            assert_eq!(set.len(), want.len(), "{n}");
+            assert_eq!(set.iter().collect::<Vec<_>>(), want.iter().map(String::as_str).collect::<Vec<_>>(), "{n}");
+            assert_eq!(matches!(set, TextSet::Big(_)), want.len() > SMALL_SET, "{n}");
+        }
     }
 }
