@@ -398,7 +398,7 @@ pub fn explain(target: &str, common: &Common) -> u8 {
             let verbatim = spl_engine::prefilter::Verbatim::from_content(&content);
             let pre = spl_engine::prefilter::RawFilter::new(c.plan.raw_requirement(&verbatim))
                 .map_or_else(|| "none (every record is parsed)".to_string(), |f| f.describe());
-            s.push_str(&format!("prefilter (raw XML records must contain, ignoring case):\n  {pre}\n"));
+            s.push_str(&format!("prefilter (raw XML records must contain, ignoring case; EventID= tests the record's System EventID, sourcetype= its sourcetype):\n  {pre}\n"));
             print!("{s}");
             exit::OK
         }

@@ -5,9 +5,15 @@
 //! Soundness rule: a field's value may be required as a substring of the raw record only when
 //! the value is *verbatim* — copied from the record's text (reader fields, aliases, and evals
 //! that keep a contiguous piece of such a field). Fields computed from constants (`action`,
-//! `vendor_product`) or synthesized by the reader (`source`, `sourcetype`, `host`, `tag`) never
-//! yield requirements. Literals are ASCII, compared ignoring ASCII case like search values, and
-//! free of XML-escaped characters.
+//! `vendor_product`) or synthesized by the reader (`source`, `host`) never yield literals.
+//! Literals are ASCII, compared ignoring ASCII case like search values, and free of
+//! XML-escaped characters.
+//!
+//! Three synthesized values are still known for a record: its System `EventID` (read off the
+//! bytes when nothing else could make that field), hence `EventCode` and the other fields
+//! aliased only from it; its `sourcetype` (the XML reader's, or the parsed event's); and its
+//! `tag`/`eventtype`, which require what one of the eventtypes giving them requires. So a
+//! `tstats` over `Endpoint.Processes` requires a process EventID, not nothing.
 
 use std::collections::HashSet;
 
