@@ -272,6 +272,9 @@ pub struct Pipeline {
     /// Rows its consumer keeps at most (a subsearch's output limit): a pass stops it once it
     /// gave that many, instead of collecting rows only to drop them.
     pub max_rows: Option<usize>,
+    /// The (expanded) text it was planned from, when it is a subsearch: subsearches with the
+    /// same text and limit give the same rows, so a pack runs such twins once.
+    pub text: Option<String>,
 }
 
 /// What one pipeline of a pass cost (`spelunk run --profile`).
@@ -538,17 +541,53 @@ impl Runtime<'_> {
             return Ok(());
         }
         let (mut rows, mut packer): (Vec<Vec<Packed>>, _) = (Vec::new(), Packer::default());
-        let sub_errors = {
-            let mut subs: Vec<&mut Pipeline> =
+        let (sub_errors, twin_of) = {
+            let subs: Vec<&mut Pipeline> =
                 pipelines.iter_mut().flat_map(|p| p.ops.iter_mut().flat_map(|op| op.subsearches_mut())).collect();
-            rows.resize_with(subs.len(), Vec::new);
-            self.run_many(&mut subs, &mut |i, row| {
-                if let Some(r) = rows.get_mut(i) {
+            // Twins (same text, same limit) run once; the others take the first one's rows.
+            let mut first: std::collections::HashMap<(String, Option<usize>), usize> = Default::default();
+            let mut twin_of = vec![None; subs.len()];
+            let mut unique = Vec::new();
+            for (i, p) in subs.into_iter().enumerate() {
+                if let Some(text) = &p.text {
+                    if let Some(&j) = first.get(&(text.clone(), p.max_rows)) {
+                        if let Some(t) = twin_of.get_mut(i) {
+                            *t = Some(j);
+                        }
+                        continue;
+                    }
+                    first.insert((text.clone(), p.max_rows), i);
+                }
+                unique.push((i, p));
+            }
+            let index: Vec<usize> = unique.iter().map(|(i, _)| *i).collect();
+            let mut runs: Vec<&mut Pipeline> = unique.into_iter().map(|(_, p)| p).collect();
+            rows.resize_with(twin_of.len(), Vec::new);
+            let errors = self.run_many(&mut runs, &mut |k, row| {
+                if let Some(r) = index.get(k).and_then(|&i| rows.get_mut(i)) {
                     r.push(row.into_packed(&mut packer));
                 }
                 Ok(Flow::Continue)
-            })?
+            })?;
+            let mut all = vec![None; twin_of.len()];
+            for (k, e) in errors.into_iter().enumerate() {
+                if let Some(slot) = index.get(k).and_then(|&i| all.get_mut(i)) {
+                    *slot = e;
+                }
+            }
+            (all, twin_of)
         };
+        let mut sub_errors = sub_errors;
+        for (i, twin) in twin_of.iter().enumerate() {
+            if let Some(j) = *twin {
+                // Packed rows share their bytes: a twin's copy costs a pointer per row.
+                let (r, e) = (rows.get(j).cloned().unwrap_or_default(), sub_errors.get(j).cloned().flatten());
+                if let (Some(slot), Some(es)) = (rows.get_mut(i), sub_errors.get_mut(i)) {
+                    *slot = r;
+                    *es = e;
+                }
+            }
+        }
         let mut rows = rows.into_iter();
         let mut sub_errors = sub_errors.into_iter();
         for (pi, oi, n) in owners {
@@ -855,6 +894,8 @@ mod tests {
             "search g=v00* | join type=left g [search g=v000* | stats count AS c, values(n) AS ns by g] | stats count by g, c, ns",
             // `map` gathers the events it re-searches in the subsearch pass too.
             "search g=v000* | stats count by g | map maxsearches=5 search=\"search g=$g$\" | stats count AS m by g",
+            // A twin of pipeline 5's subsearch: run once, its rows given to both.
+            "search g=v00* | join type=left g [search g=v000* | stats count AS c, values(n) AS ns by g] | stats count by g, c, ns",
         ];
         let plan = |spl: &str| crate::plan::plan(&spl_parser::parse_pipeline(spl).unwrap(), spl, &ctx).unwrap();
         let src = VecSource(events);
@@ -886,6 +927,10 @@ mod tests {
         let mapped: Vec<String> =
             got.iter().filter(|(i, _)| *i == 6).map(|(_, e)| e.get_str("m").unwrap().into_owned()).collect();
         assert_eq!(mapped, ["2"; 5], "five searches, each finding its value's two events");
+        assert_eq!(got.iter().filter(|(i, _)| *i == 7).count(), 20);
+        let join = plan(spls[7]);
+        let sub = join.ops.iter().flat_map(|op| op.children()).map(|(_, p)| p.text.clone()).next().flatten();
+        assert_eq!(sub.as_deref(), Some("search g=v000* | stats count AS c, values(n) AS ns by g"));
     }
 
     #[test]

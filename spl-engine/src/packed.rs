@@ -14,7 +14,8 @@ use crate::value::{Atom, Value};
 #[derive(Clone, Debug, PartialEq)]
 pub struct Packed {
     names: Arc<[Name]>,
-    data: Box<[u8]>,
+    /// Shared: twin subsearches hand the same rows to several operators.
+    data: Arc<[u8]>,
 }
 
 const STR: u8 = 0;

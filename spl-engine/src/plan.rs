@@ -100,7 +100,7 @@ impl Planner<'_> {
                 }
             }
         }
-        Ok(Pipeline { ops, reads_events, max_rows: None })
+        Ok(Pipeline { ops, reads_events, max_rows: None, text: None })
     }
 
     /// Give an aggregation the filters of the commands after it that depend on its by-values
@@ -540,7 +540,8 @@ impl Planner<'_> {
         fields: &[ast::FieldName],
         search: &ast::Pipeline,
     ) -> PResult<Option<Box<dyn Operator>>> {
-        let sub = self.pipeline(search)?;
+        let mut sub = self.pipeline(search)?;
+        sub.text = self.src.get(search.span.start..search.span.end).map(str::to_string);
         let limits = self.ctx.limits.clone();
         let num = |o: &Opt| {
             o.value.parse::<usize>().map_err(|_| PlanError::Invalid {

@@ -82,42 +82,6 @@ impl Req {
     pub fn all(items: Vec<Req>) -> Req {
         Req::and(items)
     }
-
-    fn collect_lits(&self, out: &mut Vec<String>) {
-        match self {
-            Req::Lit(l) => {
-                if !out.contains(l) {
-                    out.push(l.clone())
-                }
-            }
-            Req::And(v) | Req::Or(v) => v.iter().for_each(|r| r.collect_lits(out)),
-            Req::True | Req::Eid(_) | Req::Sourcetype(_) => {}
-        }
-    }
-
-    /// The search values of the `Eid` (or, with `sourcetype`, `Sourcetype`) atoms.
-    fn collect_values(&self, sourcetype: bool, out: &mut Vec<String>) {
-        match self {
-            Req::Eid(p) | Req::Sourcetype(p) => {
-                if matches!(self, Req::Sourcetype(_)) == sourcetype && !out.contains(p) {
-                    out.push(p.clone())
-                }
-            }
-            Req::And(v) | Req::Or(v) => v.iter().for_each(|r| r.collect_values(sourcetype, out)),
-            Req::True | Req::Lit(_) => {}
-        }
-    }
-
-    /// `value(atom)`: whether the record's value may match an `Eid` or `Sourcetype` atom.
-    fn eval(&self, lits: &[String], found: &[bool], value: &dyn Fn(&Req) -> bool) -> bool {
-        match self {
-            Req::True => true,
-            Req::Lit(l) => lits.iter().position(|x| x == l).and_then(|i| found.get(i)).copied().unwrap_or(true),
-            Req::Eid(_) | Req::Sourcetype(_) => value(self),
-            Req::And(v) => v.iter().all(|r| r.eval(lits, found, value)),
-            Req::Or(v) => v.iter().any(|r| r.eval(lits, found, value)),
-        }
-    }
 }
 
 /// Search values a record's EventID or sourcetype is tested against, compiled once.
@@ -526,11 +490,13 @@ fn anchors(r: &Req) -> Option<Vec<String>> {
 /// anchor automaton lets a reader skip whole stretches of input that hold none of them.
 pub struct RawFilter {
     req: Req,
-    lits: Vec<String>,
-    eid_pats: Vec<String>,
+    /// `req` over fact indices: its literals, then its EventID values, then its sourcetypes.
+    ireq: IReq,
+    nlits: usize,
     eids: ValuePatterns,
-    /// What the `Sourcetype` atoms say of the XML reader's records (all this filter sees).
-    xml_sourcetype: Vec<String>,
+    /// Facts every record this filter sees holds: the sourcetypes that match the XML reader's.
+    fixed: Vec<usize>,
+    nfacts: usize,
     ac: AhoCorasick,
     anchor: Option<regex::bytes::Regex>,
 }
@@ -547,24 +513,25 @@ impl RawFilter {
         if req == Req::True {
             return None;
         }
-        let (mut lits, mut eid_pats, mut st_pats) = (Vec::new(), Vec::new(), Vec::new());
-        req.collect_lits(&mut lits);
-        req.collect_values(false, &mut eid_pats);
-        req.collect_values(true, &mut st_pats);
-        let eids = ValuePatterns::new(&eid_pats);
-        let st = ValuePatterns::new(&st_pats).matching(Some(crate::read::xml::SOURCETYPE));
-        let xml_sourcetype = st.into_iter().filter_map(|i| st_pats.get(i).cloned()).collect();
-        let build = |pats: &[String], kind| {
-            AhoCorasickBuilder::new().ascii_case_insensitive(true).match_kind(kind).build(pats).ok()
-        };
-        let ac = build(&lits, MatchKind::Standard)?;
+        let mut facts = Facts::default();
+        let ireq = IReq::from(&req, &mut facts);
+        let (nlits, eids) = (facts.lits.len(), ValuePatterns::new(&facts.eids));
+        let ireq = ireq.rebase(nlits, eids.n);
+        let st = ValuePatterns::new(&facts.sts).matching(Some(crate::read::xml::SOURCETYPE));
+        let fixed = st.into_iter().map(|k| nlits + eids.n + k).collect();
+        let nfacts = nlits + eids.n + facts.sts.len();
+        let ac = AhoCorasickBuilder::new()
+            .ascii_case_insensitive(true)
+            .match_kind(MatchKind::Standard)
+            .build(&facts.lits)
+            .ok()?;
         // The bulk scan uses the regex crate: its case-insensitive literal search (SIMD over the
         // case variants) is what ripgrep relies on, and beats a rare-byte prefilter on XML.
         let anchor = anchors(&req).and_then(|a| {
             let alts: Vec<String> = a.iter().map(|l| regex::escape(l)).collect();
             regex::bytes::RegexBuilder::new(&format!("(?i-u:{})", alts.join("|"))).unicode(false).build().ok()
         });
-        Some(RawFilter { req, lits, eid_pats, eids, xml_sourcetype, ac, anchor })
+        Some(RawFilter { req, ireq, nlits, eids, fixed, nfacts, ac, anchor })
     }
 
     /// Where the first of the literals one of which every admitted record contains occurs, for
@@ -577,18 +544,20 @@ impl RawFilter {
         if let Req::Lit(_) = self.req {
             return self.ac.is_match(raw);
         }
-        let mut found = vec![false; self.lits.len()];
-        let mut left = self.lits.len();
-        let eid_ok: Vec<usize> = if self.eid_pats.is_empty() {
-            Vec::new()
-        } else {
-            self.eids.matching(crate::read::xml::peek_event_id(raw))
-        };
-        let value = |atom: &Req| match atom {
-            Req::Eid(p) => self.eid_pats.iter().position(|x| x == p).is_none_or(|i| eid_ok.contains(&i)),
-            Req::Sourcetype(p) => self.xml_sourcetype.contains(p),
-            _ => true,
-        };
+        let mut found = vec![false; self.nfacts];
+        for &k in &self.fixed {
+            if let Some(f) = found.get_mut(k) {
+                *f = true;
+            }
+        }
+        if self.eids.n > 0 {
+            for j in self.eids.matching(crate::read::xml::peek_event_id(raw)) {
+                if let Some(f) = found.get_mut(self.nlits + j) {
+                    *f = true;
+                }
+            }
+        }
+        let mut left = self.nlits;
         for m in self.ac.find_overlapping_iter(raw) {
             if let Some(slot) = found.get_mut(m.pattern().as_usize()) {
                 if !*slot {
@@ -600,7 +569,7 @@ impl RawFilter {
                 }
             }
         }
-        self.req.eval(&self.lits, &found, &value)
+        self.ireq.eval(&found)
     }
 
     pub fn describe(&self) -> String {

@@ -57,8 +57,12 @@ pub fn parse_inner(text: &str, ctx: &Context) -> Result<(spl_parser::Pipeline, S
 impl MapOp {
     pub fn new(template: String, maxsearches: usize, ctx: Context) -> MapOp {
         let gather = superset_search(&template, &ctx)
-            .and_then(|(ast, text)| crate::plan::plan(&ast, &text, &ctx).ok())
-            .unwrap_or(Pipeline { ops: Vec::new(), reads_events: true, max_rows: None });
+            .and_then(|(ast, text)| {
+                let mut p = crate::plan::plan(&ast, &text, &ctx).ok()?;
+                p.text = Some(format!("map gathers: {text}"));
+                Some(p)
+            })
+            .unwrap_or(Pipeline { ops: Vec::new(), reads_events: true, max_rows: None, text: None });
         let gather = Subsearch::new(gather, MAX_EVENTS + 1);
         MapOp { template, maxsearches, ctx, gather, events: Vec::new(), runs: 0 }
     }

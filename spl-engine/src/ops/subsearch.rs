@@ -402,7 +402,7 @@ mod tests {
     }
 
     fn empty() -> Pipeline {
-        Pipeline { ops: Vec::new(), reads_events: false, max_rows: None }
+        Pipeline { ops: Vec::new(), reads_events: false, max_rows: None, text: None }
     }
 
     fn join(fields: &[&str], kind: JoinType, max: usize, right: Vec<Event>) -> JoinOp {
@@ -462,7 +462,7 @@ mod tests {
         let ctx = Context::new(Default::default(), 0.0);
         let src = VecSource(vec![ev(&[("a", "1")]), ev(&[("a", "2")])]);
         let rt = Runtime { source: &src, ctx: &ctx };
-        let sub = Pipeline { ops: Vec::new(), reads_events: true, max_rows: None };
+        let sub = Pipeline { ops: Vec::new(), reads_events: true, max_rows: None, text: None };
         let mut a = AppendOp::new(1, sub);
         a.prepare(&rt).unwrap();
         let out = push_all(&mut a, vec![ev(&[("m", "x")])]);
@@ -483,7 +483,8 @@ mod tests {
     #[test]
     fn appendpipe_runs_subpipeline_over_current_results() {
         let head = Box::new(crate::ops::rows::HeadOp { limit: 1, seen: 0 });
-        let mut a = AppendpipeOp::new(Pipeline { ops: vec![head], reads_events: false, max_rows: None }, 1000);
+        let mut a =
+            AppendpipeOp::new(Pipeline { ops: vec![head], reads_events: false, max_rows: None, text: None }, 1000);
         let out = push_all(&mut a, vec![ev(&[("a", "1")]), ev(&[("a", "2")])]);
         let vals: Vec<String> = out.iter().map(|e| e.get_str("a").unwrap().into_owned()).collect();
         assert_eq!(vals, vec!["1", "2", "1"]);
