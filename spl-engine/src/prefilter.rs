@@ -557,6 +557,10 @@ impl RawFilter {
                 }
             }
         }
+        // Requirements are monotone: one met by the EventID and sourcetype alone needs no scan.
+        if self.nfacts > self.nlits && self.ireq.eval(&found) {
+            return true;
+        }
         let mut left = self.nlits;
         for m in self.ac.find_overlapping_iter(raw) {
             if let Some(slot) = found.get_mut(m.pattern().as_usize()) {
