@@ -811,6 +811,26 @@ impl IReq {
         }
     }
 
+    /// Facts at least one of which a record meeting the requirement holds, chosen so that few
+    /// records hold them: of an AND, one child's (literals rather than EventIDs, which most
+    /// records have; then the fewest). A pipeline need only be tried on records holding one.
+    fn keys(&self, nlits: usize) -> Option<Vec<usize>> {
+        match self {
+            IReq::True | IReq::Eid(_) | IReq::Sourcetype(_) => None,
+            IReq::Lit(i) => Some(vec![*i]),
+            IReq::And(v) => {
+                v.iter().filter_map(|c| c.keys(nlits)).min_by_key(|k| (k.iter().any(|&f| f >= nlits), k.len()))
+            }
+            IReq::Or(v) => {
+                let mut all = Vec::new();
+                for c in v {
+                    all.extend(c.keys(nlits)?);
+                }
+                Some(all)
+            }
+        }
+    }
+
     fn eval(&self, found: &[bool]) -> bool {
         match self {
             IReq::True | IReq::Eid(_) | IReq::Sourcetype(_) => true,
@@ -833,8 +853,8 @@ pub struct Router {
     sts: ValuePatterns,
     /// The pipelines that want every record (their requirement holds with no literal found).
     always: Vec<usize>,
-    /// Per literal, the other pipelines whose requirement names it: requirements are monotone,
-    /// so only those of literals a record holds need evaluating.
+    /// Per fact, the other pipelines to try on a record holding it (`IReq::keys`): requirements
+    /// are monotone, so only those of facts a record holds need evaluating.
     by_lit: Vec<Vec<usize>>,
 }
 
@@ -865,8 +885,11 @@ impl Router {
                 always.push(i);
                 continue;
             }
-            let mut mine = Vec::new();
-            r.lits(&mut mine);
+            let mut mine = r.keys(lits.len()).unwrap_or_else(|| {
+                let mut all = Vec::new();
+                r.lits(&mut all);
+                all
+            });
             mine.sort_unstable();
             mine.dedup();
             for l in mine {
