@@ -79,6 +79,9 @@ pub struct DatasetView {
     slot: usize,
     /// Lineage root first; the last is the dataset itself.
     pub lineage: Vec<Dataset>,
+    /// Per lineage dataset, the row names of its fields and of its calculated fields
+    /// (`Processes.process_name`), made once rather than formatted for every event.
+    names: std::sync::Arc<Vec<(Vec<crate::event::Name>, Vec<crate::event::Name>)>>,
 }
 
 impl DatasetView {
@@ -100,7 +103,20 @@ impl DatasetView {
             }
             let lineage: Vec<Dataset> = dm.lineage(&n).into_iter().cloned().collect();
             let key = format!("{}:{}", dm.name, lineage.iter().map(|d| d.name.as_str()).collect::<Vec<_>>().join("."));
-            out.push(DatasetView { model: dm.name.clone(), slot: slot(&key), key, lineage });
+            let mut prefix = String::new();
+            let names = lineage
+                .iter()
+                .map(|d| {
+                    if !prefix.is_empty() {
+                        prefix.push('.');
+                    }
+                    prefix.push_str(&d.name);
+                    let name = |f: &str| crate::event::Name::from(format!("{prefix}.{f}"));
+                    (d.fields.iter().map(|f| name(f)).collect(), d.eval.iter().map(|(f, _, _)| name(f)).collect())
+                })
+                .collect();
+            let names = std::sync::Arc::new(names);
+            out.push(DatasetView { model: dm.name.clone(), slot: slot(&key), key, lineage, names });
         }
         Ok(out)
     }
@@ -177,27 +193,31 @@ impl DatasetView {
         if !self.admits(ev) {
             return Ok(None);
         }
-        let mut row = Event::new();
-        for meta in ["_time", "source", "sourcetype", "host", "index", "_raw"] {
+        const META: [&str; 6] = ["_time", "source", "sourcetype", "host", "index", "_raw"];
+        let width = META.len() + self.names.iter().map(|(f, e)| f.len() + e.len()).sum::<usize>();
+        let mut row = Event::with_capacity(width);
+        for meta in META {
             if let Some(v) = ev.get(meta) {
                 row.fields.insert(meta.into(), v.clone());
             }
         }
         let interp = Interp { ctx: &ctx.fns };
-        let mut prefix = String::new();
-        for d in &self.lineage {
-            if !prefix.is_empty() {
-                prefix.push('.');
-            }
-            prefix.push_str(&d.name);
-            for f in &d.fields {
+        for (d, (field_names, eval_names)) in self.lineage.iter().zip(self.names.iter()) {
+            for (f, name) in d.fields.iter().zip(field_names) {
                 if let Some(v) = ev.get(f) {
-                    row.fields.insert(compact_str::format_compact!("{prefix}.{f}"), v.clone());
+                    row.fields.insert(name.clone(), v.clone());
                 }
             }
-            for (f, expr, _) in &d.eval {
+            for ((_, expr, _), name) in d.eval.iter().zip(eval_names) {
                 let v = interp.eval(expr, ev).map_err(|e| ExecError::at(e.message, e.span))?;
-                row.set_opt(&format!("{prefix}.{f}"), eval_to_value(v));
+                match eval_to_value(v) {
+                    Some(v) => {
+                        row.fields.insert(name.clone(), v);
+                    }
+                    None => {
+                        row.fields.shift_remove(name.as_str());
+                    }
+                }
             }
         }
         Ok(Some(row))
