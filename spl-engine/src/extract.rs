@@ -208,7 +208,7 @@ fn memo_key(inputs: &[String], ev: &Event) -> String {
 }
 
 /// `compute()`, or what it gave before for the same values of `inputs`.
-fn memoised(
+pub(crate) fn memoised(
     rule: u64,
     j: usize,
     inputs: &[String],

@@ -79,9 +79,20 @@ pub struct DatasetView {
     slot: usize,
     /// Lineage root first; the last is the dataset itself.
     pub lineage: Vec<Dataset>,
-    /// Per lineage dataset, the row names of its fields and of its calculated fields
-    /// (`Processes.process_name`), made once rather than formatted for every event.
-    names: std::sync::Arc<Vec<(Vec<crate::event::Name>, Vec<crate::event::Name>)>>,
+    /// Per lineage dataset, how its part of a row is made.
+    names: std::sync::Arc<Vec<RowPart>>,
+}
+
+/// The row names of a dataset's fields and calculated fields (`Processes.process_name`), made
+/// once rather than formatted for every event, and what memoises its calculations.
+#[derive(Debug)]
+struct RowPart {
+    fields: Vec<crate::event::Name>,
+    /// Per calculated field: its name, and the fields it reads when it may be memoised on
+    /// them (`extract::memo_inputs`: `if(isnull(action) …, "unknown", action)` is).
+    evals: Vec<(crate::event::Name, Option<Vec<String>>)>,
+    /// Keys its memos, as a sourcetype rule's id does.
+    memo_id: u64,
 }
 
 impl DatasetView {
@@ -112,7 +123,11 @@ impl DatasetView {
                     }
                     prefix.push_str(&d.name);
                     let name = |f: &str| crate::event::Name::from(format!("{prefix}.{f}"));
-                    (d.fields.iter().map(|f| name(f)).collect(), d.eval.iter().map(|(f, _, _)| name(f)).collect())
+                    RowPart {
+                        fields: d.fields.iter().map(|f| name(f)).collect(),
+                        evals: d.eval.iter().map(|(f, e, _)| (name(f), crate::extract::memo_inputs(e))).collect(),
+                        memo_id: crate::extract::new_rule_id(),
+                    }
                 })
                 .collect();
             let names = std::sync::Arc::new(names);
@@ -194,7 +209,7 @@ impl DatasetView {
             return Ok(None);
         }
         const META: [&str; 6] = ["_time", "source", "sourcetype", "host", "index", "_raw"];
-        let width = META.len() + self.names.iter().map(|(f, e)| f.len() + e.len()).sum::<usize>();
+        let width = META.len() + self.names.iter().map(|p| p.fields.len() + p.evals.len()).sum::<usize>();
         let mut row = Event::with_capacity(width);
         for meta in META {
             if let Some(v) = ev.get(meta) {
@@ -202,15 +217,24 @@ impl DatasetView {
             }
         }
         let interp = Interp { ctx: &ctx.fns };
-        for (d, (field_names, eval_names)) in self.lineage.iter().zip(self.names.iter()) {
-            for (f, name) in d.fields.iter().zip(field_names) {
+        for (d, part) in self.lineage.iter().zip(self.names.iter()) {
+            for (f, name) in d.fields.iter().zip(&part.fields) {
                 if let Some(v) = ev.get(f) {
                     row.fields.insert(name.clone(), v.clone());
                 }
             }
-            for ((_, expr, _), name) in d.eval.iter().zip(eval_names) {
-                let v = interp.eval(expr, ev).map_err(|e| ExecError::at(e.message, e.span))?;
-                match eval_to_value(v) {
+            for (j, ((_, expr, _), (name, inputs))) in d.eval.iter().zip(&part.evals).enumerate() {
+                let compute = || interp.eval(expr, ev).ok().map(eval_to_value);
+                let v = match inputs {
+                    Some(inputs) => crate::extract::memoised(part.memo_id, j, inputs, ev, compute),
+                    None => compute(),
+                };
+                // An error is not memoised: evaluate again for its message.
+                let v = match v {
+                    Some(v) => v,
+                    None => eval_to_value(interp.eval(expr, ev).map_err(|e| ExecError::at(e.message, e.span))?),
+                };
+                match v {
                     Some(v) => {
                         row.fields.insert(name.clone(), v);
                     }
@@ -354,5 +378,51 @@ impl Operator for TstatsOp {
     fn finish(&mut self, out: &mut Vec<Event>) -> Result<(), ExecError> {
         out.extend(self.grouper.rows());
         Ok(())
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::content::Dataset;
+
+    #[test]
+    fn memoised_data_model_calculations_give_what_evaluating_gives() {
+        let expr = |text: &str| spl_parser::parse_eval_expr(text).unwrap();
+        let dm = DataModel {
+            name: "Endpoint".into(),
+            file: String::new(),
+            datasets: vec![Dataset {
+                name: "Processes".into(),
+                parent: None,
+                constraint: None,
+                constraint_text: None,
+                fields: vec!["process_name".into()],
+                eval: vec![
+                    // Memoised on `action`, and on `n` (numbers and texts that print apart).
+                    ("action".into(), expr(r#"if(isnull(action) OR action="", "unknown", action)"#), String::new()),
+                    ("kind".into(), expr(r#"case(n=1, "one", true(), "other") . "/" . tostring(n)"#), String::new()),
+                ],
+            }],
+        };
+        let view = DatasetView::resolve(&dm, Some("Processes")).unwrap().remove(0);
+        let ctx = Context::new(Default::default(), 0.0);
+        let interp = Interp { ctx: &ctx.fns };
+        for i in 0..5000 {
+            let mut ev = Event::from_pairs(&[("process_name", &format!("p{}", i % 7))]);
+            match i % 4 {
+                0 => ev.set("n", 1.0),
+                1 => ev.set("n", "01"),
+                2 => ev.set("n", "1"),
+                _ => ev.set("action", if i % 3 == 0 { "" } else { "allowed" }),
+            }
+            let row = view.row(&ev, &ctx).unwrap().unwrap();
+            for (f, expr, _) in &dm.datasets[0].eval {
+                let want = eval_to_value(interp.eval(expr, &ev).unwrap());
+                assert_eq!(row.get(&format!("Processes.{f}")), want.as_ref(), "{f} of event {i}");
+            }
+            assert_eq!(row.get_str("Processes.process_name").unwrap(), format!("p{}", i % 7));
+        }
     }
 }
