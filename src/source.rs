@@ -189,6 +189,8 @@ fn xml_block(
     let mut items = Vec::new();
     let mut skipped = 0u64;
     let anchor = filter.and_then(|f| f.anchor());
+    // The sourcetype the records will have (`--sourcetype` overrides the reader's).
+    let sourcetype = opts.sourcetype.as_deref().unwrap_or(spl_engine::read::xml::SOURCETYPE);
     loop {
         // Jump over stretches of records holding none of the required literals.
         if let Some(a) = &anchor {
@@ -196,7 +198,7 @@ fn xml_block(
         }
         let Some(rec) = split.next() else { break };
         let item = match rec {
-            Ok(raw) if filter.is_some_and(|f| !f.admits(&raw.bytes)) => {
+            Ok(raw) if filter.is_some_and(|f| !f.admits(&raw.bytes, sourcetype)) => {
                 skipped += 1;
                 continue;
             }

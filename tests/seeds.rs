@@ -272,3 +272,22 @@ fn map_searches_find_their_events_through_the_prefiltered_scan() {
     assert!(o.status.success(), "{}", stderr(&o));
     assert_eq!(rows(&o).iter().map(flat).collect::<Vec<_>>(), ["count=5"]);
 }
+
+#[test]
+fn a_forced_sourcetype_is_the_one_searches_and_the_prefilter_see() {
+    // `--sourcetype` overrides the XML reader's own: the raw-byte prefilter must judge
+    // `sourcetype=` conditions on the forced one too, or it drops the records unparsed.
+    let counts = |q: &str, forced: Option<&str>| -> Vec<String> {
+        let mut args = vec!["search", q, "--events", "examples/security_4688.log", "--format", "json", "-q"];
+        if let Some(st) = forced {
+            args.extend(["--sourcetype", st]);
+        }
+        let o = run(&args);
+        assert!(o.status.success(), "{}", stderr(&o));
+        rows(&o).iter().map(flat).collect()
+    };
+    let forced = Some("XmlWinEventLog:Security");
+    assert_eq!(counts(r#"sourcetype="XmlWinEventLog:Security" EventCode=4688 | stats count"#, forced), ["count=11"]);
+    assert_eq!(counts("sourcetype=XmlWinEventLog EventCode=4688 | stats count", forced), ["count=0"]);
+    assert_eq!(counts("sourcetype=XmlWinEventLog EventCode=4688 | stats count", None), ["count=11"]);
+}

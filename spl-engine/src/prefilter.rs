@@ -494,8 +494,7 @@ pub struct RawFilter {
     ireq: IReq,
     nlits: usize,
     eids: ValuePatterns,
-    /// Facts every record this filter sees holds: the sourcetypes that match the XML reader's.
-    fixed: Vec<usize>,
+    sts: ValuePatterns,
     nfacts: usize,
     ac: AhoCorasick,
     anchor: Option<regex::bytes::Regex>,
@@ -517,9 +516,8 @@ impl RawFilter {
         let ireq = IReq::from(&req, &mut facts);
         let (nlits, eids) = (facts.lits.len(), ValuePatterns::new(&facts.eids));
         let ireq = ireq.rebase(nlits, eids.n);
-        let st = ValuePatterns::new(&facts.sts).matching(Some(crate::read::xml::SOURCETYPE));
-        let fixed = st.into_iter().map(|k| nlits + eids.n + k).collect();
-        let nfacts = nlits + eids.n + facts.sts.len();
+        let sts = ValuePatterns::new(&facts.sts);
+        let nfacts = nlits + eids.n + sts.n;
         let ac = AhoCorasickBuilder::new()
             .ascii_case_insensitive(true)
             .match_kind(MatchKind::Standard)
@@ -531,7 +529,7 @@ impl RawFilter {
             let alts: Vec<String> = a.iter().map(|l| regex::escape(l)).collect();
             regex::bytes::RegexBuilder::new(&format!("(?i-u:{})", alts.join("|"))).unicode(false).build().ok()
         });
-        Some(RawFilter { req, ireq, nlits, eids, fixed, nfacts, ac, anchor })
+        Some(RawFilter { req, ireq, nlits, eids, sts, nfacts, ac, anchor })
     }
 
     /// Where the first of the literals one of which every admitted record contains occurs, for
@@ -540,14 +538,18 @@ impl RawFilter {
         self.anchor.as_ref().map(|re| move |hay: &[u8]| re.find(hay).map(|m| m.start()))
     }
 
-    pub fn admits(&self, raw: &[u8]) -> bool {
+    /// Whether a record with this text may be wanted, `sourcetype` being what the reader will
+    /// give it (`read::xml::SOURCETYPE`, or the one `--sourcetype` forces).
+    pub fn admits(&self, raw: &[u8], sourcetype: &str) -> bool {
         if let Req::Lit(_) = self.req {
             return self.ac.is_match(raw);
         }
         let mut found = vec![false; self.nfacts];
-        for &k in &self.fixed {
-            if let Some(f) = found.get_mut(k) {
-                *f = true;
+        if self.sts.n > 0 {
+            for k in self.sts.matching(Some(sourcetype)) {
+                if let Some(f) = found.get_mut(self.nlits + self.eids.n + k) {
+                    *f = true;
+                }
             }
         }
         if self.eids.n > 0 {
@@ -630,9 +632,12 @@ mod tests {
     fn or_of_literals_and_and_combine() {
         let r = req("(process_name=regasm.exe OR process_name=regsvcs.exe) CommandLine=*-enc*");
         let f = RawFilter::new(r).expect("filter");
-        assert!(f.admits(b"<Data Name='Image'>C:\\RegAsm.EXE</Data><Data Name='CommandLine'>x -ENC y</Data>"));
-        assert!(!f.admits(b"<Data Name='Image'>C:\\RegAsm.EXE</Data>"));
-        assert!(!f.admits(b"<Data Name='CommandLine'>x -enc y</Data>"));
+        assert!(f.admits(
+            b"<Data Name='Image'>C:\\RegAsm.EXE</Data><Data Name='CommandLine'>x -ENC y</Data>",
+            crate::read::xml::SOURCETYPE
+        ));
+        assert!(!f.admits(b"<Data Name='Image'>C:\\RegAsm.EXE</Data>", crate::read::xml::SOURCETYPE));
+        assert!(!f.admits(b"<Data Name='CommandLine'>x -enc y</Data>", crate::read::xml::SOURCETYPE));
     }
 
     #[test]
@@ -722,7 +727,12 @@ mod tests {
             let f = RawFilter::new(r.clone()).expect("a filter");
             let router = Router::new(&[r.clone(), Req::True]);
             for (raw, want) in records.iter().zip(&admitted) {
-                assert_eq!(f.admits(raw.as_bytes()), *want, "{spl} on {raw}: {}", f.describe());
+                assert_eq!(
+                    f.admits(raw.as_bytes(), crate::read::xml::SOURCETYPE),
+                    *want,
+                    "{spl} on {raw}: {}",
+                    f.describe()
+                );
                 let routed = router.wanted(Some(raw), Some(crate::read::xml::SOURCETYPE)).unwrap();
                 assert_eq!(routed.contains(&0), *want, "{spl} routed on {raw}");
                 // The rule: a record the search matches is never left out.
@@ -731,6 +741,13 @@ mod tests {
                 assert!(!m.matches(&ev) || *want, "{spl} matches {raw} but the filter drops it");
             }
         }
+        // Before parsing, the filter judges on the sourcetype the reader will give: its own, or
+        // the one `--sourcetype` forces.
+        let f =
+            RawFilter::new(requirement(&matcher("sourcetype=pan:traffic"), &v, &|f| FieldSource::Event(f.to_string())))
+                .unwrap();
+        assert!(!f.admits(records[0].as_bytes(), crate::read::xml::SOURCETYPE));
+        assert!(f.admits(records[0].as_bytes(), "pan:traffic"));
         // After parsing, the router judges on the event's own sourcetype.
         let r = requirement(&matcher("sourcetype=pan:traffic"), &v, &|f| FieldSource::Event(f.to_string()));
         let router = Router::new(&[r]);
