@@ -896,6 +896,8 @@ mod tests {
             "search g=v000* | stats count by g | map maxsearches=5 search=\"search g=$g$\" | stats count AS m by g",
             // A twin of pipeline 5's subsearch: run once, its rows given to both.
             "search g=v00* | join type=left g [search g=v000* | stats count AS c, values(n) AS ns by g] | stats count by g, c, ns",
+            // A `map` inside `appendpipe` gathers in the subsearch pass too (pipeline 6's twin).
+            "search g=v000* | stats count by g | appendpipe [map maxsearches=5 search=\"search g=$g$\" | stats count AS m by g]",
         ];
         let plan = |spl: &str| crate::plan::plan(&spl_parser::parse_pipeline(spl).unwrap(), spl, &ctx).unwrap();
         let src = VecSource(events);
@@ -928,6 +930,8 @@ mod tests {
             got.iter().filter(|(i, _)| *i == 6).map(|(_, e)| e.get_str("m").unwrap().into_owned()).collect();
         assert_eq!(mapped, ["2"; 5], "five searches, each finding its value's two events");
         assert_eq!(got.iter().filter(|(i, _)| *i == 7).count(), 20);
+        // Ten groups, then the five `map` rows appended.
+        assert_eq!(got.iter().filter(|(i, _)| *i == 8).count(), 15);
         let join = plan(spls[7]);
         let sub = join.ops.iter().flat_map(|op| op.children()).map(|(_, p)| p.text.clone()).next().flatten();
         assert_eq!(sub.as_deref(), Some("search g=v000* | stats count AS c, values(n) AS ns by g"));

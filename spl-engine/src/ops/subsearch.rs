@@ -373,6 +373,21 @@ impl Operator for AppendpipeOp {
         }
         Ok(())
     }
+    /// Its commands' subsearches (a `map`'s gathering search): a pack runs them in its one
+    /// subsearch pass rather than each in a scan of its own.
+    fn subsearches_mut(&mut self) -> Vec<&mut Pipeline> {
+        self.sub.ops.iter_mut().flat_map(|op| op.subsearches_mut()).collect()
+    }
+    fn give_subsearch_rows(&mut self, rows: Vec<Vec<Packed>>) -> Result<(), ExecError> {
+        let mut rows = rows.into_iter();
+        for op in self.sub.ops.iter_mut() {
+            let n = op.subsearches_mut().len();
+            if n > 0 {
+                op.give_subsearch_rows(rows.by_ref().take(n).collect())?;
+            }
+        }
+        Ok(())
+    }
     fn push(&mut self, ev: Event, out: &mut Vec<Event>) -> Result<(), ExecError> {
         if self.rows.len() >= self.max_rows {
             return Err(ExecError::new(format!("appendpipe: more than {} rows to buffer", self.max_rows)));
