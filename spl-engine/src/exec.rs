@@ -70,7 +70,7 @@ impl Router {
                     .collect()
             })
             .collect();
-        Router { route: Some(crate::prefilter::Router::new(reqs)), views, views_of, ctx: ctx.clone() }
+        Router { route: crate::prefilter::Router::new(reqs), views, views_of, ctx: ctx.clone() }
     }
 
     pub fn prepare(&self, ev: &Event) -> Routed {

@@ -490,12 +490,9 @@ fn anchors(r: &Req) -> Option<Vec<String>> {
 /// anchor automaton lets a reader skip whole stretches of input that hold none of them.
 pub struct RawFilter {
     req: Req,
-    /// `req` over fact indices: its literals, then its EventID values, then its sourcetypes.
+    /// `req` over `facts`.
     ireq: IReq,
-    nlits: usize,
-    eids: ValuePatterns,
-    sts: ValuePatterns,
-    nfacts: usize,
+    facts: Facts,
     ac: AhoCorasick,
     anchor: Option<regex::bytes::Regex>,
 }
@@ -512,12 +509,8 @@ impl RawFilter {
         if req == Req::True {
             return None;
         }
-        let mut facts = Facts::default();
-        let ireq = IReq::from(&req, &mut facts);
-        let (nlits, eids) = (facts.lits.len(), ValuePatterns::new(&facts.eids));
-        let ireq = ireq.rebase(nlits, eids.n);
-        let sts = ValuePatterns::new(&facts.sts);
-        let nfacts = nlits + eids.n + sts.n;
+        let (facts, mut ireqs) = Facts::compile(std::iter::once(&req));
+        let ireq = ireqs.pop()?;
         let ac = AhoCorasickBuilder::new()
             .ascii_case_insensitive(true)
             .match_kind(MatchKind::Standard)
@@ -529,7 +522,7 @@ impl RawFilter {
             let alts: Vec<String> = a.iter().map(|l| regex::escape(l)).collect();
             regex::bytes::RegexBuilder::new(&format!("(?i-u:{})", alts.join("|"))).unicode(false).build().ok()
         });
-        Some(RawFilter { req, ireq, nlits, eids, sts, nfacts, ac, anchor })
+        Some(RawFilter { req, ireq, facts, ac, anchor })
     }
 
     /// Where the first of the literals one of which every admitted record contains occurs, for
@@ -544,26 +537,19 @@ impl RawFilter {
         if let Req::Lit(_) = self.req {
             return self.ac.is_match(raw);
         }
-        let mut found = vec![false; self.nfacts];
-        if self.sts.n > 0 {
-            for k in self.sts.matching(Some(sourcetype)) {
-                if let Some(f) = found.get_mut(self.nlits + self.eids.n + k) {
-                    *f = true;
-                }
-            }
-        }
-        if self.eids.n > 0 {
-            for j in self.eids.matching(crate::read::xml::peek_event_id(raw)) {
-                if let Some(f) = found.get_mut(self.nlits + j) {
-                    *f = true;
-                }
+        let mut found = vec![false; self.facts.len()];
+        let mut values = false;
+        for f in self.facts.values(raw, Some(sourcetype)) {
+            if let Some(slot) = found.get_mut(f) {
+                *slot = true;
+                values = true;
             }
         }
         // Requirements are monotone: one met by the EventID and sourcetype alone needs no scan.
-        if self.nfacts > self.nlits && self.ireq.eval(&found) {
+        if values && self.ireq.eval(&found) {
             return true;
         }
-        let mut left = self.nlits;
+        let mut left = self.facts.lits.len();
         for m in self.ac.find_overlapping_iter(raw) {
             if let Some(slot) = found.get_mut(m.pattern().as_usize()) {
                 if !*slot {
@@ -725,7 +711,7 @@ mod tests {
             let m = matcher(spl);
             let r = requirement(&m, &v, &|f| FieldSource::Event(f.to_string()));
             let f = RawFilter::new(r.clone()).expect("a filter");
-            let router = Router::new(&[r.clone(), Req::True]);
+            let router = Router::new(&[r.clone(), Req::True]).expect("an automaton");
             for (raw, want) in records.iter().zip(&admitted) {
                 assert_eq!(
                     f.admits(raw.as_bytes(), crate::read::xml::SOURCETYPE),
@@ -750,7 +736,7 @@ mod tests {
         assert!(f.admits(records[0].as_bytes(), "pan:traffic"));
         // After parsing, the router judges on the event's own sourcetype.
         let r = requirement(&matcher("sourcetype=pan:traffic"), &v, &|f| FieldSource::Event(f.to_string()));
-        let router = Router::new(&[r]);
+        let router = Router::new(&[r]).expect("an automaton");
         assert_eq!(router.wanted(Some(&records[0]), Some("pan:traffic")), Some(vec![0]));
         assert_eq!(router.wanted(Some(&records[0]), Some("XmlWinEventLog")), Some(vec![]));
         assert_eq!(router.wanted(Some(&records[0]), None), Some(vec![0]), "no single sourcetype: not judged");
@@ -763,68 +749,96 @@ mod tests {
     }
 }
 
-/// A requirement over the indices of a shared automaton's literals, followed by the EventID
-/// values tested (`Req::Eid`): both are facts found in a record.
+/// A requirement over numbered facts a record may hold (`Facts`).
 #[derive(Clone, Debug)]
 enum IReq {
     True,
-    Lit(usize),
-    /// An EventID value, numbered apart until `rebase` puts it after the literals.
-    Eid(usize),
-    /// A sourcetype value, numbered apart until `rebase` puts it after the EventID values.
-    Sourcetype(usize),
+    Fact(usize),
     And(Vec<IReq>),
     Or(Vec<IReq>),
 }
 
-/// Numbers distinct strings in order of first sight.
-fn number(s: &str, all: &mut Vec<String>, index: &mut std::collections::HashMap<String, usize>) -> usize {
-    *index.entry(s.to_string()).or_insert_with(|| {
-        all.push(s.to_string());
-        all.len() - 1
-    })
+/// Distinct strings numbered in order of first sight.
+#[derive(Default)]
+struct Numbering {
+    all: Vec<String>,
+    index: std::collections::HashMap<String, usize>,
 }
 
-/// Literals and EventID values of many requirements, numbered.
-#[derive(Default)]
+impl Numbering {
+    fn add(&mut self, s: &str) {
+        if !self.index.contains_key(s) {
+            self.index.insert(s.to_string(), self.all.len());
+            self.all.push(s.to_string());
+        }
+    }
+}
+
+/// The facts some requirements test, numbered: the literals of the record's text (found by
+/// one automaton pass), then the EventID values, then the sourcetypes.
 struct Facts {
     lits: Vec<String>,
-    lit_index: std::collections::HashMap<String, usize>,
-    eids: Vec<String>,
-    eid_index: std::collections::HashMap<String, usize>,
-    sts: Vec<String>,
-    st_index: std::collections::HashMap<String, usize>,
+    eids: ValuePatterns,
+    sts: ValuePatterns,
+}
+
+impl Facts {
+    /// Number the facts of `reqs` and state each requirement over those numbers.
+    fn compile<'a>(reqs: impl Iterator<Item = &'a Req> + Clone) -> (Facts, Vec<IReq>) {
+        let (mut lits, mut eids, mut sts) = (Numbering::default(), Numbering::default(), Numbering::default());
+        fn collect(r: &Req, lits: &mut Numbering, eids: &mut Numbering, sts: &mut Numbering) {
+            match r {
+                Req::True => {}
+                Req::Lit(l) => lits.add(l),
+                Req::Eid(p) => eids.add(p),
+                Req::Sourcetype(p) => sts.add(p),
+                Req::And(v) | Req::Or(v) => v.iter().for_each(|c| collect(c, lits, eids, sts)),
+            }
+        }
+        reqs.clone().for_each(|r| collect(r, &mut lits, &mut eids, &mut sts));
+        let (nl, ne) = (lits.all.len(), eids.all.len());
+        let number = |r: &Req| -> usize {
+            let at = |n: &Numbering, s: &String| n.index.get(s).copied().unwrap_or(usize::MAX);
+            match r {
+                Req::Lit(l) => at(&lits, l),
+                Req::Eid(p) => nl + at(&eids, p),
+                Req::Sourcetype(p) => nl + ne + at(&sts, p),
+                _ => usize::MAX,
+            }
+        };
+        fn convert(r: &Req, number: &dyn Fn(&Req) -> usize) -> IReq {
+            match r {
+                Req::True => IReq::True,
+                Req::And(v) => IReq::And(v.iter().map(|c| convert(c, number)).collect()),
+                Req::Or(v) => IReq::Or(v.iter().map(|c| convert(c, number)).collect()),
+                atom => IReq::Fact(number(atom)),
+            }
+        }
+        let ireqs = reqs.map(|r| convert(r, &number)).collect();
+        let facts = Facts { eids: ValuePatterns::new(&eids.all), sts: ValuePatterns::new(&sts.all), lits: lits.all };
+        (facts, ireqs)
+    }
+
+    fn len(&self) -> usize {
+        self.lits.len() + self.eids.n + self.sts.n
+    }
+
+    /// The EventID and sourcetype facts a record holds (every one it may, where a value is not
+    /// known).
+    fn values(&self, raw: &[u8], sourcetype: Option<&str>) -> impl Iterator<Item = usize> + '_ {
+        let nl = self.lits.len();
+        let eids = if self.eids.n == 0 { Vec::new() } else { self.eids.matching(crate::read::xml::peek_event_id(raw)) };
+        let sts = if self.sts.n == 0 { Vec::new() } else { self.sts.matching(sourcetype) };
+        eids.into_iter().map(move |j| nl + j).chain(sts.into_iter().map(move |k| nl + self.eids.n + k))
+    }
 }
 
 impl IReq {
-    fn from(r: &Req, facts: &mut Facts) -> IReq {
-        match r {
-            Req::True => IReq::True,
-            Req::Lit(l) => IReq::Lit(number(l, &mut facts.lits, &mut facts.lit_index)),
-            Req::Eid(p) => IReq::Eid(number(p, &mut facts.eids, &mut facts.eid_index)),
-            Req::Sourcetype(p) => IReq::Sourcetype(number(p, &mut facts.sts, &mut facts.st_index)),
-            Req::And(v) => IReq::And(v.iter().map(|x| IReq::from(x, facts)).collect()),
-            Req::Or(v) => IReq::Or(v.iter().map(|x| IReq::from(x, facts)).collect()),
-        }
-    }
-
-    /// EventID values numbered after the `nlits` literals, sourcetypes after the `neids` of
-    /// those.
-    fn rebase(self, nlits: usize, neids: usize) -> IReq {
+    fn facts(&self, out: &mut Vec<usize>) {
         match self {
-            IReq::Eid(j) => IReq::Lit(nlits + j),
-            IReq::Sourcetype(k) => IReq::Lit(nlits + neids + k),
-            IReq::And(v) => IReq::And(v.into_iter().map(|r| r.rebase(nlits, neids)).collect()),
-            IReq::Or(v) => IReq::Or(v.into_iter().map(|r| r.rebase(nlits, neids)).collect()),
-            r => r,
-        }
-    }
-
-    fn lits(&self, out: &mut Vec<usize>) {
-        match self {
-            IReq::True | IReq::Eid(_) | IReq::Sourcetype(_) => {}
-            IReq::Lit(i) => out.push(*i),
-            IReq::And(v) | IReq::Or(v) => v.iter().for_each(|r| r.lits(out)),
+            IReq::True => {}
+            IReq::Fact(i) => out.push(*i),
+            IReq::And(v) | IReq::Or(v) => v.iter().for_each(|r| r.facts(out)),
         }
     }
 
@@ -833,8 +847,8 @@ impl IReq {
     /// records have; then the fewest). A pipeline need only be tried on records holding one.
     fn keys(&self, nlits: usize) -> Option<Vec<usize>> {
         match self {
-            IReq::True | IReq::Eid(_) | IReq::Sourcetype(_) => None,
-            IReq::Lit(i) => Some(vec![*i]),
+            IReq::True => None,
+            IReq::Fact(i) => Some(vec![*i]),
             IReq::And(v) => {
                 v.iter().filter_map(|c| c.keys(nlits)).min_by_key(|k| (k.iter().any(|&f| f >= nlits), k.len()))
             }
@@ -850,8 +864,8 @@ impl IReq {
 
     fn eval(&self, found: &[bool]) -> bool {
         match self {
-            IReq::True | IReq::Eid(_) | IReq::Sourcetype(_) => true,
-            IReq::Lit(i) => found.get(*i).copied().unwrap_or(true),
+            IReq::True => true,
+            IReq::Fact(i) => found.get(*i).copied().unwrap_or(true),
             IReq::And(v) => v.iter().all(|r| r.eval(found)),
             IReq::Or(v) => v.iter().any(|r| r.eval(found)),
         }
@@ -862,78 +876,71 @@ impl IReq {
 /// which pipelines may want it, so an event visits only those (a pack of hundreds of searches).
 pub struct Router {
     reqs: Vec<IReq>,
+    facts: Facts,
+    /// Finds the literals; `None` when there are none.
     ac: Option<AhoCorasick>,
-    nlits: usize,
-    /// The EventID values tested; found facts `nlits + j`.
-    eids: ValuePatterns,
-    /// The sourcetype values tested; found facts `nlits + eids.n + k`.
-    sts: ValuePatterns,
-    /// The pipelines that want every record (their requirement holds with no literal found).
+    /// The pipelines that want every record (their requirement holds with no fact found).
     always: Vec<usize>,
     /// Per fact, the other pipelines to try on a record holding it (`IReq::keys`): requirements
     /// are monotone, so only those of facts a record holds need evaluating.
-    by_lit: Vec<Vec<usize>>,
+    by_fact: Vec<Vec<usize>>,
 }
 
 impl Router {
-    pub fn new(reqs: &[Req]) -> Router {
-        let mut facts = Facts::default();
-        let reqs: Vec<IReq> = reqs.iter().map(|r| IReq::from(r, &mut facts)).collect();
-        let (lits, eids, sts) = (facts.lits, ValuePatterns::new(&facts.eids), ValuePatterns::new(&facts.sts));
-        let reqs: Vec<IReq> = reqs.into_iter().map(|r| r.rebase(lits.len(), eids.n)).collect();
-        let nfacts = lits.len() + eids.n + sts.n;
-        let ac = if lits.is_empty() {
+    /// `None` when the literals' automaton cannot be built (then no record is judged).
+    pub fn new(reqs: &[Req]) -> Option<Router> {
+        let (facts, reqs) = Facts::compile(reqs.iter());
+        let ac = if facts.lits.is_empty() {
             None
         } else {
             // A DFA: one table lookup per byte, the fastest overlapping search for the
-            // thousands of literals of a pack (a few MB of tables, built once).
-            AhoCorasickBuilder::new()
-                .ascii_case_insensitive(true)
-                .match_kind(MatchKind::Standard)
-                .kind(Some(aho_corasick::AhoCorasickKind::DFA))
-                .build(&lits)
-                .ok()
+            // thousands of literals of a pack (a few MB of tables, built once); past the DFA's
+            // size limit, the default automaton.
+            let build = |kind| {
+                AhoCorasickBuilder::new()
+                    .ascii_case_insensitive(true)
+                    .match_kind(MatchKind::Standard)
+                    .kind(kind)
+                    .build(&facts.lits)
+            };
+            Some(build(Some(aho_corasick::AhoCorasickKind::DFA)).or_else(|_| build(None)).ok()?)
         };
-        let none = vec![false; nfacts];
+        let none = vec![false; facts.len()];
         let mut always = Vec::new();
-        let mut by_lit = vec![Vec::new(); nfacts];
+        let mut by_fact = vec![Vec::new(); facts.len()];
         for (i, r) in reqs.iter().enumerate() {
             if r.eval(&none) {
                 always.push(i);
                 continue;
             }
-            let mut mine = r.keys(lits.len()).unwrap_or_else(|| {
+            let mut mine = r.keys(facts.lits.len()).unwrap_or_else(|| {
                 let mut all = Vec::new();
-                r.lits(&mut all);
+                r.facts(&mut all);
                 all
             });
             mine.sort_unstable();
             mine.dedup();
-            for l in mine {
-                if let Some(list) = by_lit.get_mut(l) {
+            for f in mine {
+                if let Some(list) = by_fact.get_mut(f) {
                     list.push(i);
                 }
             }
         }
-        Router { reqs, ac, nlits: lits.len(), eids, sts, always, by_lit }
+        Some(Router { reqs, facts, ac, always, by_fact })
     }
 
     /// The pipelines (indices, ascending) that may want the record with this raw text; `None`
     /// when all may. Only XML records are judged: the verbatim rule holds for their text (see
     /// the module comment).
     pub fn wanted(&self, raw: Option<&str>, sourcetype: Option<&str>) -> Option<Vec<usize>> {
-        if self.ac.is_none() && self.eids.n + self.sts.n == 0 {
+        if self.facts.len() == 0 {
             return None;
         }
         let raw = raw.filter(|r| r.trim_start().starts_with("<Event"))?.as_bytes();
-        let mut found = vec![false; self.nlits + self.eids.n + self.sts.n];
+        let mut found = vec![false; self.facts.len()];
         let mut hits = Vec::new();
         let lits = self.ac.iter().flat_map(|ac| ac.find_overlapping_iter(raw)).map(|m| m.pattern().as_usize());
-        let eids = if self.eids.n == 0 { Vec::new() } else { self.eids.matching(crate::read::xml::peek_event_id(raw)) };
-        let sts = if self.sts.n == 0 { Vec::new() } else { self.sts.matching(sourcetype) };
-        let values =
-            eids.into_iter().map(|j| self.nlits + j).chain(sts.into_iter().map(|k| self.nlits + self.eids.n + k));
-        for l in lits.chain(values) {
+        for l in lits.chain(self.facts.values(raw, sourcetype)) {
             if let Some(slot) = found.get_mut(l) {
                 if !*slot {
                     *slot = true;
@@ -944,7 +951,7 @@ impl Router {
         let mut wanted = self.always.clone();
         let mut tried = vec![false; self.reqs.len()];
         for l in hits {
-            for &i in self.by_lit.get(l).map(Vec::as_slice).unwrap_or_default() {
+            for &i in self.by_fact.get(l).map(Vec::as_slice).unwrap_or_default() {
                 if let Some(t) = tried.get_mut(i) {
                     if !*t {
                         *t = true;
@@ -977,7 +984,8 @@ mod router_tests {
             Req::Lit("regasm.exe".into()),
             Req::True,
             Req::Or(vec![Req::Lit("certutil".into()), Req::Lit("regasm.exe".into())]),
-        ]);
+        ])
+        .expect("an automaton");
         assert_eq!(r.wanted(Some("<Event><Data>C:\\CERTUTIL.exe</Data></Event>"), None), Some(vec![1, 2]));
         assert_eq!(r.wanted(Some("<Event><Data>regasm.exe</Data></Event>"), None), Some(vec![0, 1, 2]));
         assert_eq!(r.wanted(Some("<Event><Data>nothing</Data></Event>"), None), Some(vec![1]));
@@ -987,7 +995,8 @@ mod router_tests {
             Req::And(vec![Req::Lit("alpha".into()), Req::Lit("beta".into())]),
             Req::Or(vec![Req::True, Req::Lit("alpha".into())]),
             Req::And(vec![Req::Lit("gamma".into()), Req::Or(vec![Req::Lit("alpha".into()), Req::Lit("beta".into())])]),
-        ]);
+        ])
+        .expect("an automaton");
         assert_eq!(r.wanted(Some("<Event>alpha</Event>"), None), Some(vec![1]));
         assert_eq!(r.wanted(Some("<Event>beta gamma ALPHA</Event>"), None), Some(vec![0, 1, 2]));
         assert_eq!(r.wanted(Some("<Event>gamma beta</Event>"), None), Some(vec![1, 2]));
