@@ -82,7 +82,7 @@ pub struct JoinSide {
     fields: Vec<String>,
     /// Join-key text → right rows (when join fields are listed).
     index: HashMap<Vec<String>, Vec<usize>>,
-    /// Every field name seen in the right rows (for joins without a field list).
+    /// Every field name seen in the right rows (joins without a field list only).
     right_fields: HashSet<String>,
 }
 
@@ -106,9 +106,10 @@ impl JoinOp {
 
     fn set_right_packed(&mut self, mut rows: Vec<Packed>) {
         rows.truncate(self.maxout);
-        let mut index: HashMap<Vec<String>, Vec<usize>> = HashMap::new();
-        let right_fields = rows.iter().flat_map(|r| r.names().iter().map(|k| k.to_string())).collect();
-        if !self.fields.is_empty() {
+        let (mut index, mut right_fields): (HashMap<Vec<String>, Vec<usize>>, HashSet<String>) = Default::default();
+        if self.fields.is_empty() {
+            right_fields = rows.iter().flat_map(|r| r.names().iter().map(|k| k.to_string())).collect();
+        } else {
             for (i, r) in rows.iter().enumerate() {
                 if let Some(k) = packed_key(r, &self.fields) {
                     index.entry(k).or_default().push(i);
