@@ -80,7 +80,7 @@ pub struct DatasetView {
     /// Lineage root first; the last is the dataset itself.
     pub lineage: Vec<Dataset>,
     /// Per lineage dataset, how its part of a row is made.
-    names: std::sync::Arc<Vec<RowPart>>,
+    parts: std::sync::Arc<Vec<RowPart>>,
 }
 
 /// The row names of a dataset's fields and calculated fields (`Processes.process_name`), made
@@ -115,7 +115,7 @@ impl DatasetView {
             let lineage: Vec<Dataset> = dm.lineage(&n).into_iter().cloned().collect();
             let key = format!("{}:{}", dm.name, lineage.iter().map(|d| d.name.as_str()).collect::<Vec<_>>().join("."));
             let mut prefix = String::new();
-            let names = lineage
+            let parts = lineage
                 .iter()
                 .map(|d| {
                     if !prefix.is_empty() {
@@ -130,8 +130,8 @@ impl DatasetView {
                     }
                 })
                 .collect();
-            let names = std::sync::Arc::new(names);
-            out.push(DatasetView { model: dm.name.clone(), slot: slot(&key), key, lineage, names });
+            let parts = std::sync::Arc::new(parts);
+            out.push(DatasetView { model: dm.name.clone(), slot: slot(&key), key, lineage, parts });
         }
         Ok(out)
     }
@@ -209,7 +209,7 @@ impl DatasetView {
             return Ok(None);
         }
         const META: [&str; 6] = ["_time", "source", "sourcetype", "host", "index", "_raw"];
-        let width = META.len() + self.names.iter().map(|p| p.fields.len() + p.evals.len()).sum::<usize>();
+        let width = META.len() + self.parts.iter().map(|p| p.fields.len() + p.evals.len()).sum::<usize>();
         let mut row = Event::with_capacity(width);
         for meta in META {
             if let Some(v) = ev.get(meta) {
@@ -217,7 +217,7 @@ impl DatasetView {
             }
         }
         let interp = Interp { ctx: &ctx.fns };
-        for (d, part) in self.lineage.iter().zip(self.names.iter()) {
+        for (d, part) in self.lineage.iter().zip(self.parts.iter()) {
             for (f, name) in d.fields.iter().zip(&part.fields) {
                 if let Some(v) = ev.get(f) {
                     row.fields.insert(name.clone(), v.clone());
@@ -229,7 +229,7 @@ impl DatasetView {
                     Some(inputs) => crate::extract::memoised(part.memo_id, j, inputs, ev, compute),
                     None => compute(),
                 };
-                // An error is not memoised: evaluate again for its message.
+                // A failed evaluation, remembered or not, is repeated for its message.
                 let v = match v {
                     Some(v) => v,
                     None => eval_to_value(interp.eval(expr, ev).map_err(|e| ExecError::at(e.message, e.span))?),
