@@ -78,8 +78,7 @@ impl MapOp {
 
 /// The template's first command with `*` for its tokens, a search every event the map searches
 /// can use satisfies, when its tokens all stand as `field=$token$` values; else `None`.
-fn superset_search(template: &str, ctx: &Context) -> Option<(spl_parser::Pipeline, String)> {
-    let t = template;
+fn superset_search(t: &str, ctx: &Context) -> Option<(spl_parser::Pipeline, String)> {
     let mut rest = t;
     while let Some(i) = rest.find('$') {
         let before = t.get(..t.len() - rest.len() + i).unwrap_or("").trim_end().trim_end_matches('"');
