@@ -84,6 +84,13 @@ fn run_detections(dets: &[Detection], common: &Common, input: &Input, out: &Outp
         Ok(c) => c,
         Err(e) => return fail(e, exit::USAGE),
     };
+    if let Some(dir) = &input.temp_dir {
+        if !dir.is_dir() {
+            return fail(format!("--temp-dir {}: not a folder", dir.display()), exit::USAGE);
+        }
+    }
+    spl_engine::spill::set_dir(input.temp_dir.clone());
+    spl_engine::spill::set_budget(input.memory_budget);
     let opts = ReadOptions { sourcetype: input.sourcetype.clone(), source: input.source.clone(), host: None };
     let mut source = match FileSource::new(&input.events, opts, ctx.clone(), input.strict) {
         Ok(s) => s,
@@ -153,8 +160,9 @@ fn run_detections(dets: &[Detection], common: &Common, input: &Input, out: &Outp
     let mut counts = vec![0u64; compiled.len()];
     let mut costs = input.profile.then(|| vec![spl_engine::exec::PipeCost::default(); compiled.len()]);
     let mut io_err: Option<std::io::Error> = None;
-    // Rows of several detections wait for the end of the pass, packed (a fraction of a map).
-    let mut held: Vec<Vec<spl_engine::packed::Packed>> = vec![Vec::new(); compiled.len()];
+    // Rows of several detections wait for the end of the pass, packed (a fraction of a map),
+    // spilled past the memory budget.
+    let mut held: Vec<spl_engine::spill::RowSpool> = (0..compiled.len()).map(|_| Default::default()).collect();
     let mut packer = spl_engine::packed::Packer::default();
     let single = compiled.len() == 1;
     let outcome = {
@@ -176,29 +184,41 @@ fn run_detections(dets: &[Detection], common: &Common, input: &Input, out: &Outp
                     }
                 } else if let Some(h) = held.get_mut(i) {
                     // Several: rows are printed per detection, in detection order, after the pass.
-                    h.push(row.into_packed(&mut packer));
+                    h.push_packed(row.into_packed(&mut packer))?;
                 }
                 Ok(Flow::Continue)
             },
             costs.as_deref_mut(),
         )
     };
-    for (i, rows) in held.into_iter().enumerate() {
+    let mut spill_err = None;
+    for (i, rows) in held.iter_mut().enumerate() {
         let Some((det, _, _)) = compiled.get(i) else { continue };
-        for row in rows {
-            if io_err.is_none() {
-                if let Err(e) = writer.row(&shape(det, row.unpack())) {
-                    io_err = Some(e);
-                }
+        let drained = rows.drain(&mut |row| {
+            if let Err(e) = writer.row(&shape(det, row.unpack())) {
+                io_err = Some(e);
+                return Ok(Flow::Stop);
             }
+            Ok(Flow::Continue)
+        });
+        if let Err(e) = drained {
+            spill_err.get_or_insert(e);
+        }
+        if io_err.is_some() {
+            break;
         }
     }
+    drop(held);
     if let Some(e) = io_err {
         if is_broken_pipe(&e) {
             return exit::OK;
         }
         return fail(format!("writing output: {e}"), exit::INPUT_ERROR);
     }
+    let outcome = match (outcome, spill_err) {
+        (Ok(_), Some(e)) => Err(e),
+        (o, _) => o,
+    };
     match outcome {
         Err(e) => {
             eprintln!("error: {}", e.message);
@@ -231,14 +251,36 @@ fn run_detections(dets: &[Detection], common: &Common, input: &Input, out: &Outp
     }
     if !input.quiet {
         eprintln!("{}", source.summary());
+        let (spills, bytes) = spl_engine::spill::totals();
+        if spills > 0 {
+            eprintln!(
+                "{spills} spills to a temporary file to stay within --memory-budget {} ({:.1} MiB written)",
+                mib(input.memory_budget),
+                bytes as f64 / f64::from(1 << 20)
+            );
+        }
         for s in summary {
             eprintln!("{s}");
         }
     }
     if let Some(costs) = costs {
         print_profile(&costs, &compiled.iter().map(|(d, _, _)| d.name.as_str()).collect::<Vec<_>>());
+        eprintln!(
+            "profile: aggregation groups and held rows took at most {:.1} MiB at once (--memory-budget {})",
+            spl_engine::spill::peak() as f64 / f64::from(1 << 20),
+            mib(input.memory_budget)
+        );
     }
     code
+}
+
+/// A byte count as the user would write it back.
+fn mib(bytes: usize) -> String {
+    match bytes {
+        0 => "0".to_string(),
+        b if b % (1 << 20) == 0 => format!("{}M", b >> 20),
+        b => format!("{}K", b >> 10),
+    }
 }
 
 /// How many searches `--profile` lists.

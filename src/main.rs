@@ -155,6 +155,14 @@ pub struct Input {
     /// (events routed to each, time feeding them, time finishing aggregations).
     #[arg(long)]
     pub profile: bool,
+    /// Memory that aggregation groups and rows kept to the end of input may take, all searches
+    /// together, before the biggest of them spill to a temporary file: `64M` (MiB when no unit
+    /// is given), `512K`, `2G`; 0 never spills.
+    #[arg(long, value_name = "SIZE", default_value = "64M", value_parser = parse_size)]
+    pub memory_budget: usize,
+    /// Folder for spill files (default: TMPDIR, else the system's temporary folder).
+    #[arg(long, value_name = "DIR")]
+    pub temp_dir: Option<PathBuf>,
 }
 
 #[derive(Args, Clone, Default)]
@@ -197,4 +205,36 @@ fn main() -> ExitCode {
         }
     };
     ExitCode::from(code)
+}
+
+/// A size in bytes from `64M`, `512K`, `2G` or `64` (MiB).
+fn parse_size(s: &str) -> Result<usize, String> {
+    let t = s.trim();
+    let (num, unit) = match t.char_indices().find(|(_, c)| c.is_ascii_alphabetic()) {
+        Some((at, _)) => t.split_at(at),
+        None => (t, "M"),
+    };
+    let shift = match unit.to_ascii_uppercase().trim_end_matches("IB").trim_end_matches('B') {
+        "K" => 10,
+        "M" => 20,
+        "G" => 30,
+        _ => return Err(format!("unknown unit `{unit}`: use K, M or G")),
+    };
+    let n: u64 = num.trim().parse().map_err(|_| format!("`{s}` is not a size such as 64M"))?;
+    n.checked_mul(1 << shift).and_then(|b| usize::try_from(b).ok()).ok_or_else(|| format!("`{s}` is too large"))
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    #[test]
+    fn sizes_take_k_m_g_and_default_to_mib() {
+        assert_eq!(super::parse_size("64"), Ok(64 << 20));
+        assert_eq!(super::parse_size("512K"), Ok(512 << 10));
+        assert_eq!(super::parse_size("2g"), Ok(2 << 30));
+        assert_eq!(super::parse_size("3MiB"), Ok(3 << 20));
+        assert_eq!(super::parse_size("0"), Ok(0));
+        assert!(super::parse_size("1T").is_err());
+        assert!(super::parse_size("-1M").is_err());
+    }
 }

@@ -21,6 +21,7 @@ pub mod pushdown;
 pub mod read;
 pub mod regex_util;
 pub mod search;
+pub mod spill;
 pub mod stats;
 pub mod timefmt;
 pub mod value;

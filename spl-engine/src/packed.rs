@@ -22,7 +22,7 @@ const STR: u8 = 0;
 const NUM: u8 = 1;
 const MANY: u8 = 2;
 
-fn put_len(out: &mut Vec<u8>, mut n: usize) {
+pub(crate) fn put_len(out: &mut Vec<u8>, mut n: usize) {
     loop {
         let byte = (n & 0x7f) as u8;
         n >>= 7;
@@ -34,7 +34,7 @@ fn put_len(out: &mut Vec<u8>, mut n: usize) {
     }
 }
 
-fn put_atom(out: &mut Vec<u8>, a: &Atom) {
+pub(crate) fn put_atom(out: &mut Vec<u8>, a: &Atom) {
     match a {
         Atom::Str(s) => {
             out.push(STR);
@@ -50,18 +50,22 @@ fn put_atom(out: &mut Vec<u8>, a: &Atom) {
 
 /// Reads values back from `data`; `None` on bytes this module did not write (never happens
 /// for a `Packed`, but decoding must not panic).
-struct Reader<'a> {
-    data: &'a [u8],
+pub(crate) struct Reader<'a> {
+    pub(crate) data: &'a [u8],
 }
 
-impl Reader<'_> {
-    fn byte(&mut self) -> Option<u8> {
+impl<'a> Reader<'a> {
+    pub(crate) fn new(data: &'a [u8]) -> Self {
+        Reader { data }
+    }
+
+    pub(crate) fn byte(&mut self) -> Option<u8> {
         let (&b, rest) = self.data.split_first()?;
         self.data = rest;
         Some(b)
     }
 
-    fn len(&mut self) -> Option<usize> {
+    pub(crate) fn len(&mut self) -> Option<usize> {
         let mut n = 0usize;
         for shift in (0..64).step_by(7) {
             let b = self.byte()?;
@@ -73,10 +77,24 @@ impl Reader<'_> {
         None
     }
 
-    fn take(&mut self, n: usize) -> Option<&[u8]> {
+    pub(crate) fn take(&mut self, n: usize) -> Option<&'a [u8]> {
         let (head, rest) = (self.data.get(..n)?, self.data.get(n..)?);
         self.data = rest;
         Some(head)
+    }
+
+    pub(crate) fn f64(&mut self) -> Option<f64> {
+        Some(f64::from_le_bytes(self.take(8)?.try_into().ok()?))
+    }
+
+    pub(crate) fn string(&mut self) -> Option<String> {
+        let n = self.len()?;
+        Some(String::from_utf8_lossy(self.take(n)?).into_owned())
+    }
+
+    pub(crate) fn atom(&mut self) -> Option<Atom> {
+        let tag = self.byte()?;
+        self.atom_of(tag)
     }
 
     fn atom_of(&mut self, tag: u8) -> Option<Atom> {
@@ -153,6 +171,41 @@ impl Packed {
 
     pub fn is_empty(&self) -> bool {
         self.names.is_empty()
+    }
+
+    /// Bytes this row holds, roughly (its name list is shared with rows of the same fields).
+    pub fn heap_bytes(&self) -> usize {
+        self.data.len() + 48
+    }
+
+    /// The row as bytes for a spill file (`decode` reads it back).
+    pub(crate) fn encode(&self, out: &mut Vec<u8>) {
+        put_len(out, self.names.len());
+        for n in self.names.iter() {
+            put_len(out, n.len());
+            out.extend_from_slice(n.as_bytes());
+        }
+        put_len(out, self.data.len());
+        out.extend_from_slice(&self.data);
+    }
+
+    /// A row `encode` wrote; `last` is the previous row's name list, shared when equal.
+    pub(crate) fn decode(r: &mut Reader<'_>, last: &mut Option<Arc<[Name]>>) -> Option<Packed> {
+        let n = r.len()?;
+        let mut names = Vec::with_capacity(n.min(r.data.len()));
+        for _ in 0..n {
+            names.push(Name::from(r.string()?));
+        }
+        let names = match last {
+            Some(l) if **l == *names => l.clone(),
+            _ => {
+                let shared: Arc<[Name]> = names.into();
+                *last = Some(shared.clone());
+                shared
+            }
+        };
+        let len = r.len()?;
+        Some(Packed { names, data: r.take(len)?.into() })
     }
 }
 

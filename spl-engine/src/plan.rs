@@ -220,7 +220,7 @@ impl Planner<'_> {
                 }
                 let by: Vec<String> = s.by.iter().map(|f| f.name.clone()).collect();
                 match name {
-                    "stats" => Box::new(ops::stats::StatsOp { grouper: Grouper::new(by, None, aggs), ctx }),
+                    "stats" => Box::new(ops::stats::StatsOp { grouper: Grouper::new(by, None, aggs).spilling(), ctx }),
                     "eventstats" => Box::new(ops::stats::EventstatsOp::new(Grouper::new(by, None, aggs), ctx)),
                     "streamstats" => {
                         for o in &s.options {
@@ -461,7 +461,14 @@ impl Planner<'_> {
             None => None,
         };
         let by = t.by.iter().map(|f| f.name.clone()).collect();
-        Ok(Box::new(ops::tstats::TstatsOp::new(views, matcher, where_text, Grouper::new(by, fill, aggs), span, ctx)))
+        Ok(Box::new(ops::tstats::TstatsOp::new(
+            views,
+            matcher,
+            where_text,
+            Grouper::new(by, fill, aggs).spilling(),
+            span,
+            ctx,
+        )))
     }
 
     /// A lookup definition by name (or CSV file name): CSV, KV store (empty offline unless a layer

@@ -3,7 +3,8 @@
 use std::collections::{HashMap, VecDeque};
 
 use crate::event::Event;
-use crate::exec::{Context, ExecError, Operator};
+use crate::exec::{Context, ExecError, Flow, Operator};
+use crate::spill::RowSpool;
 use crate::stats::{Acc, AggSpec, Grouper};
 
 pub fn describe_aggs(aggs: &[AggSpec], by: &[String]) -> String {
@@ -61,12 +62,13 @@ impl Operator for StatsOp {
 pub struct EventstatsOp {
     pub grouper: Grouper,
     pub ctx: Context,
-    held: Vec<Event>,
+    /// Every row until the end: spilled past the run's memory budget.
+    held: RowSpool,
 }
 
 impl EventstatsOp {
     pub fn new(grouper: Grouper, ctx: Context) -> Self {
-        EventstatsOp { grouper, ctx, held: Vec::new() }
+        EventstatsOp { grouper, ctx, held: RowSpool::default() }
     }
 }
 
@@ -79,20 +81,26 @@ impl Operator for EventstatsOp {
     }
     fn push(&mut self, ev: Event, _out: &mut Vec<Event>) -> Result<(), ExecError> {
         self.grouper.add(&ev, &self.ctx.fns)?;
-        self.held.push(ev);
-        Ok(())
+        self.held.push(&ev)
     }
-    fn finish(&mut self, out: &mut Vec<Event>) -> Result<(), ExecError> {
-        for mut ev in self.held.drain(..) {
+    fn finish_each(&mut self, emit: &mut dyn FnMut(Event) -> Result<Flow, ExecError>) -> Result<(), ExecError> {
+        let grouper = &self.grouper;
+        self.held.drain(&mut |p| {
+            let mut ev = p.unpack();
             // A multivalue by-field: the first group's values (Splunk annotates per row).
-            if let Some(key) = self.grouper.keys_of(&ev).into_iter().next() {
-                for (name, v) in self.grouper.values_of(&key) {
+            if let Some(key) = grouper.keys_of(&ev).into_iter().next() {
+                for (name, v) in grouper.values_of(&key) {
                     ev.set_opt(&name, v);
                 }
             }
+            emit(ev)
+        })
+    }
+    fn finish(&mut self, out: &mut Vec<Event>) -> Result<(), ExecError> {
+        self.finish_each(&mut |ev| {
             out.push(ev);
-        }
-        Ok(())
+            Ok(Flow::Continue)
+        })
     }
 }
 
@@ -173,5 +181,42 @@ impl Operator for StreamstatsOp {
         }
         out.push(ev);
         Ok(())
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::stats::{AggFunc, AggInput};
+
+    fn eventstats(limit: Option<usize>) -> EventstatsOp {
+        let aggs = vec![
+            AggSpec { func: AggFunc::Avg, input: AggInput::Field("n".into()), out: "avg".into() },
+            AggSpec { func: AggFunc::Count, input: AggInput::Events, out: "count".into() },
+        ];
+        let mut op =
+            EventstatsOp::new(Grouper::new(vec!["dest".into()], None, aggs), Context::new(Default::default(), 0.0));
+        op.held.held_limit(limit);
+        op
+    }
+
+    #[test]
+    fn eventstats_annotates_every_row_in_order_its_rows_spilled_or_not() {
+        let rows: Vec<Event> = (0..3_000u32)
+            .map(|i| {
+                Event::from_pairs(&[
+                    ("dest", &format!("h{}", i % 7)),
+                    ("n", &(i % 100).to_string()),
+                    ("cmd", &"c".repeat((i % 200) as usize)),
+                ])
+            })
+            .collect();
+        let want = crate::exec::run_op(&mut eventstats(None), rows.clone());
+        assert_eq!(want.len(), 3_000);
+        assert_eq!(want[0].get_str("count").as_deref(), Some("429"), "h0: 429 of 3,000 rows");
+        assert_eq!(want[5].get_str("dest").as_deref(), Some("h5"), "order kept");
+        let got = crate::exec::run_op(&mut eventstats(Some(20_000)), rows);
+        assert_eq!(got, want);
     }
 }

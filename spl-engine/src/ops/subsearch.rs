@@ -77,13 +77,36 @@ pub struct JoinOp {
 #[derive(Debug, Default)]
 pub struct JoinSide {
     /// Packed: a pack's joins keep up to `maxout` (50,000) rows each through the main pass.
+    /// Empty when they went to the spill file.
     rows: Vec<Packed>,
+    /// The rows, when big enough to spill: only those a key matches are read back.
+    spilled: Option<crate::spill::RowFile>,
     /// The join fields `index` was built for.
     fields: Vec<String>,
     /// Join-key text → right rows (when join fields are listed).
     index: HashMap<Vec<String>, Vec<usize>>,
     /// Every field name seen in the right rows (joins without a field list only).
     right_fields: HashSet<String>,
+}
+
+impl JoinSide {
+    fn len(&self) -> usize {
+        self.spilled.as_ref().map_or(self.rows.len(), crate::spill::RowFile::len)
+    }
+
+    fn row(&self, i: usize) -> Result<Option<std::borrow::Cow<'_, Packed>>, ExecError> {
+        match &self.spilled {
+            Some(file) => Ok(file.get(i)?.map(std::borrow::Cow::Owned)),
+            None => Ok(self.rows.get(i).map(std::borrow::Cow::Borrowed)),
+        }
+    }
+
+    fn all_rows(&self) -> Result<Vec<Packed>, ExecError> {
+        match &self.spilled {
+            Some(file) => (0..file.len()).filter_map(|i| file.get(i).transpose()).collect(),
+            None => Ok(self.rows.clone()),
+        }
+    }
 }
 
 impl JoinOp {
@@ -116,7 +139,17 @@ impl JoinOp {
                 }
             }
         }
-        self.side = Some(std::sync::Arc::new(JoinSide { rows, fields: self.fields.clone(), index, right_fields }));
+        let mut spilled = None;
+        // Rows found by key can wait on disk; a join on every common field scans them all.
+        if !self.fields.is_empty() && crate::spill::worth_spilling(rows.iter().map(Packed::heap_bytes).sum()) {
+            // Should the file fail, the rows simply stay in memory.
+            if let Ok(file) = crate::spill::RowFile::write(&rows) {
+                spilled = Some(file);
+                rows = Vec::new();
+            }
+        }
+        self.side =
+            Some(std::sync::Arc::new(JoinSide { rows, spilled, fields: self.fields.clone(), index, right_fields }));
     }
 
     fn merge(&self, left: &Event, right: &Packed) -> Event {
@@ -190,8 +223,8 @@ impl Operator for JoinOp {
             }
         } else if let Some(k) = key(&ev, &self.fields) {
             for &i in side.index.get(&k).map(Vec::as_slice).unwrap_or(&[]).iter().take(limit) {
-                if let Some(r) = side.rows.get(i) {
-                    out.push(self.merge(&ev, r));
+                if let Some(r) = side.row(i)? {
+                    out.push(self.merge(&ev, &r));
                     matched += 1;
                 }
             }
@@ -202,7 +235,7 @@ impl Operator for JoinOp {
         Ok(())
     }
     fn emits_nothing(&self) -> bool {
-        self.kind == JoinType::Inner && self.side.as_ref().is_some_and(|s| s.rows.is_empty())
+        self.kind == JoinType::Inner && self.side.as_ref().is_some_and(|s| s.len() == 0)
     }
     fn join_side(&self) -> Option<std::sync::Arc<JoinSide>> {
         // Only once the subsearch has run (or been given): a pending one has no rows yet.
@@ -212,7 +245,10 @@ impl Operator for JoinOp {
         if side.fields == self.fields {
             self.side = Some(side);
         } else {
-            self.set_right_packed(side.rows.clone());
+            match side.all_rows() {
+                Ok(rows) => self.set_right_packed(rows),
+                Err(_) => return false,
+            }
         }
         true
     }

@@ -7,6 +7,7 @@
 
 use std::collections::BTreeSet;
 
+use crate::packed::{put_atom, put_len, Reader};
 use crate::value::{Atom, Value};
 
 /// The function of an aggregation, after name normalisation (`c` → count, `distinct_count` →
@@ -99,6 +100,16 @@ pub enum Acc {
 
 const LIST_MAX: usize = 100;
 
+/// What a kept text costs besides its bytes: its `String` and the allocator's rounding.
+const TEXT_COST: usize = 40;
+
+fn atom_cost(a: &Atom) -> usize {
+    match a {
+        Atom::Str(s) => s.len() + TEXT_COST,
+        Atom::Num(_) => 16,
+    }
+}
+
 /// Distinct texts in byte order (`values()`, `dc()`): a sorted vector while small, as most
 /// groups of a big aggregation see one or two values and a B-tree node costs ~280 bytes;
 /// a B-tree past that.
@@ -118,25 +129,24 @@ impl Default for TextSet {
 }
 
 impl TextSet {
-    pub fn insert(&mut self, s: &str) {
+    /// Add a text; true when it was not there yet.
+    pub fn insert(&mut self, s: &str) -> bool {
         match self {
             TextSet::Small(v) => match v.binary_search_by(|x| x.as_str().cmp(s)) {
-                Ok(_) => {}
+                Ok(_) => false,
                 Err(at) if v.len() < SMALL_SET => {
                     v.reserve_exact(1);
                     v.insert(at, s.to_string());
+                    true
                 }
                 Err(_) => {
                     let mut big: BTreeSet<String> = std::mem::take(v).into_iter().collect();
                     big.insert(s.to_string());
                     *self = TextSet::Big(big);
+                    true
                 }
             },
-            TextSet::Big(b) => {
-                if !b.contains(s) {
-                    b.insert(s.to_string());
-                }
-            }
+            TextSet::Big(b) => !b.contains(s) && b.insert(s.to_string()),
         }
     }
 
@@ -189,19 +199,25 @@ impl Acc {
     }
 
     /// Add one event's value of the argument field (`None` when the field is missing). `count`
-    /// without an argument is fed `Some` of a dummy value once per event.
-    pub fn add(&mut self, value: Option<&Value>, time: Option<f64>) {
-        let Some(value) = value else { return };
+    /// without an argument is fed `Some` of a dummy value once per event. Returns about how
+    /// many bytes the state grew by (what spilling counts; values replaced are not subtracted).
+    pub fn add(&mut self, value: Option<&Value>, time: Option<f64>) -> usize {
+        let Some(value) = value else { return 0 };
+        let mut grew = 0;
         match self {
             Acc::Count(n) => *n += value.atoms().len() as u64,
             Acc::Distinct(set, _) => {
                 for a in value.atoms() {
-                    set.insert(&a.as_str());
+                    let s = a.as_str();
+                    if set.insert(&s) {
+                        grew += s.len() + TEXT_COST;
+                    }
                 }
             }
             Acc::List(v) => {
                 for a in value.atoms() {
                     if v.len() < LIST_MAX {
+                        grew += atom_cost(a);
                         v.push(a.clone());
                     }
                 }
@@ -224,6 +240,9 @@ impl Acc {
                                 Some(cur) => s.as_ref() < cur.as_str(),
                             };
                             if better {
+                                if text.is_none() {
+                                    grew += s.len() + TEXT_COST;
+                                }
                                 *text = Some(s.into_owned());
                             }
                         }
@@ -243,10 +262,20 @@ impl Acc {
                     *hi = Some(hi.map_or(x, |c| c.max(x)));
                 }
             }
-            Acc::Numbers(v, _) => v.extend(value.atoms().iter().filter_map(Atom::to_num)),
+            Acc::Numbers(v, _) => {
+                let before = v.len();
+                v.extend(value.atoms().iter().filter_map(Atom::to_num));
+                grew += (v.len() - before) * 8;
+            }
             Acc::Mode(counts) => {
                 for a in value.atoms() {
-                    *counts.entry(a.as_str().into_owned()).or_insert(0) += 1;
+                    let s = a.as_str();
+                    if let Some(n) = counts.get_mut(s.as_ref()) {
+                        *n += 1;
+                    } else {
+                        grew += s.len() + TEXT_COST + 16;
+                        counts.insert(s.into_owned(), 1);
+                    }
                 }
             }
             Acc::Timed { best, latest, .. } => {
@@ -257,22 +286,31 @@ impl Acc {
                     Some((bt, _)) => t < *bt,
                 };
                 if replace {
+                    if best.is_none() {
+                        grew += value.atoms().iter().map(atom_cost).sum::<usize>();
+                    }
                     *best = Some((t, value.atoms().to_vec()));
                 }
             }
             Acc::FirstLast(slot, last) => {
                 if slot.is_none() || *last {
+                    if slot.is_none() {
+                        grew += value.atoms().iter().map(atom_cost).sum::<usize>();
+                    }
                     *slot = Some(value.atoms().to_vec());
                 }
             }
         }
+        grew
     }
 
     /// Merge another partial state of the same function (parallel execution).
     pub fn merge(&mut self, other: Acc) {
         match (self, other) {
             (Acc::Count(a), Acc::Count(b)) => *a += b,
-            (Acc::Distinct(a, _), Acc::Distinct(b, _)) => b.iter().for_each(|s| a.insert(s)),
+            (Acc::Distinct(a, _), Acc::Distinct(b, _)) => b.iter().for_each(|s| {
+                a.insert(s);
+            }),
             (Acc::List(a), Acc::List(b)) => a.extend(b.into_iter().take(LIST_MAX.saturating_sub(a.len()))),
             (Acc::MinMax { num, text, max }, Acc::MinMax { num: n2, text: t2, .. }) => {
                 if let Some(x) = n2 {
@@ -393,6 +431,147 @@ impl Acc {
             },
             Acc::FirstLast(v, _) => v.clone().and_then(Value::from_atoms),
         }
+    }
+
+    /// The state as bytes for a spill file; `decode` with the same function reads it back.
+    pub(crate) fn encode(&self, out: &mut Vec<u8>) {
+        fn opt_f64(out: &mut Vec<u8>, x: Option<f64>) {
+            match x {
+                None => out.push(0),
+                Some(x) => {
+                    out.push(1);
+                    out.extend_from_slice(&x.to_le_bytes());
+                }
+            }
+        }
+        fn text(out: &mut Vec<u8>, s: &str) {
+            put_len(out, s.len());
+            out.extend_from_slice(s.as_bytes());
+        }
+        fn atoms(out: &mut Vec<u8>, v: &[Atom]) {
+            put_len(out, v.len());
+            v.iter().for_each(|a| put_atom(out, a));
+        }
+        match self {
+            Acc::Count(n) => put_len(out, *n as usize),
+            Acc::Distinct(set, _) => {
+                put_len(out, set.len());
+                set.iter().for_each(|s| text(out, s));
+            }
+            Acc::List(v) => atoms(out, v),
+            Acc::MinMax { num, text: t, .. } => {
+                opt_f64(out, *num);
+                match t {
+                    None => out.push(0),
+                    Some(s) => {
+                        out.push(1);
+                        text(out, s);
+                    }
+                }
+            }
+            Acc::Moments { n, sum, sumsq, .. } => {
+                put_len(out, *n as usize);
+                out.extend_from_slice(&sum.to_le_bytes());
+                out.extend_from_slice(&sumsq.to_le_bytes());
+            }
+            Acc::Range { lo, hi } => {
+                opt_f64(out, *lo);
+                opt_f64(out, *hi);
+            }
+            Acc::Numbers(v, _) => {
+                put_len(out, v.len());
+                v.iter().for_each(|x| out.extend_from_slice(&x.to_le_bytes()));
+            }
+            Acc::Mode(counts) => {
+                put_len(out, counts.len());
+                for (k, n) in counts {
+                    text(out, k);
+                    put_len(out, *n as usize);
+                }
+            }
+            Acc::Timed { best, .. } => match best {
+                None => out.push(0),
+                Some((t, v)) => {
+                    out.push(1);
+                    out.extend_from_slice(&t.to_le_bytes());
+                    atoms(out, v);
+                }
+            },
+            Acc::FirstLast(slot, _) => match slot {
+                None => out.push(0),
+                Some(v) => {
+                    out.push(1);
+                    atoms(out, v);
+                }
+            },
+        }
+    }
+
+    /// A state of `func` that `encode` wrote; `None` on other bytes.
+    pub(crate) fn decode(func: &AggFunc, r: &mut Reader<'_>) -> Option<Acc> {
+        fn opt_f64(r: &mut Reader<'_>) -> Option<Option<f64>> {
+            Some(match r.byte()? {
+                0 => None,
+                _ => Some(r.f64()?),
+            })
+        }
+        fn atoms(r: &mut Reader<'_>) -> Option<Vec<Atom>> {
+            let n = r.len()?;
+            let mut v = Vec::with_capacity(n.min(r.data.len()));
+            for _ in 0..n {
+                v.push(r.atom()?);
+            }
+            Some(v)
+        }
+        let mut acc = Acc::new(func);
+        match &mut acc {
+            Acc::Count(n) => *n = r.len()? as u64,
+            Acc::Distinct(set, _) => {
+                for _ in 0..r.len()? {
+                    set.insert(&r.string()?);
+                }
+            }
+            Acc::List(v) => *v = atoms(r)?,
+            Acc::MinMax { num, text, .. } => {
+                *num = opt_f64(r)?;
+                *text = match r.byte()? {
+                    0 => None,
+                    _ => Some(r.string()?),
+                };
+            }
+            Acc::Moments { n, sum, sumsq, .. } => {
+                *n = r.len()? as u64;
+                *sum = r.f64()?;
+                *sumsq = r.f64()?;
+            }
+            Acc::Range { lo, hi } => {
+                *lo = opt_f64(r)?;
+                *hi = opt_f64(r)?;
+            }
+            Acc::Numbers(v, _) => {
+                for _ in 0..r.len()? {
+                    v.push(r.f64()?);
+                }
+            }
+            Acc::Mode(counts) => {
+                for _ in 0..r.len()? {
+                    let k = r.string()?;
+                    counts.insert(k, r.len()? as u64);
+                }
+            }
+            Acc::Timed { best, .. } => {
+                if r.byte()? != 0 {
+                    let t = r.f64()?;
+                    *best = Some((t, atoms(r)?));
+                }
+            }
+            Acc::FirstLast(slot, _) => {
+                if r.byte()? != 0 {
+                    *slot = Some(atoms(r)?);
+                }
+            }
+        }
+        Some(acc)
     }
 }
 

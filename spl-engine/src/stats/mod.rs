@@ -68,6 +68,9 @@ struct GroupState {
     wild: Vec<indexmap::IndexMap<String, Acc>>,
 }
 
+/// A group's encoded key and state.
+type Group = (Box<[u8]>, GroupState);
+
 /// Groups and their accumulators.
 pub struct Grouper {
     pub by: Vec<String>,
@@ -88,11 +91,41 @@ pub struct Grouper {
     /// Keys at or above this cannot be among the smallest `keep_smallest` (that many smaller
     /// ones are held).
     bound: Option<Box<[u8]>>,
+    /// Groups may go to spill files past the run's memory budget (`stats`, `tstats`; not
+    /// `eventstats`, which looks groups up by key).
+    pub spillable: bool,
+    /// What the groups hold, counted in the run's budget.
+    pub held: crate::spill::Held,
+    /// Groups written out, each file sorted by key, oldest first.
+    runs: Vec<crate::spill::RunReader>,
 }
+
+/// What a group costs besides its key and accumulators: its map entry and state vectors.
+const GROUP_COST: usize = 96;
+
+/// Spill files one aggregation keeps before merging them into one.
+const MAX_RUNS: usize = 16;
 
 impl Grouper {
     pub fn new(by: Vec<String>, fill: Option<String>, aggs: Vec<AggSpec>) -> Self {
-        Grouper { by, fill, aggs, groups: Default::default(), gate: None, keep_smallest: None, bound: None }
+        Grouper {
+            by,
+            fill,
+            aggs,
+            groups: Default::default(),
+            gate: None,
+            keep_smallest: None,
+            bound: None,
+            spillable: false,
+            held: Default::default(),
+            runs: Vec::new(),
+        }
+    }
+
+    /// Groups may spill past the run's memory budget (the grouper is only read by `rows`).
+    pub fn spilling(mut self) -> Self {
+        self.spillable = true;
+        self
     }
 
     /// The group keys an event falls into (several when a by-field is multivalue).
@@ -142,27 +175,71 @@ impl Grouper {
             }
         }
         let any_wild = self.aggs.iter().any(|a| matches!(a.input, AggInput::Wild(_)));
+        let mut grew = 0;
         for key in keys {
             let aggs = &self.aggs;
-            let state = self.groups.entry(key).or_insert_with(|| GroupState {
-                fixed: aggs.iter().map(|a| Acc::new(&a.func)).collect(),
-                // Only wildcard aggregations use these: no allocation per group otherwise.
-                wild: if any_wild { aggs.iter().map(|_| indexmap::IndexMap::new()).collect() } else { Vec::new() },
-            });
+            let state = match self.groups.entry(key) {
+                indexmap::map::Entry::Occupied(o) => o.into_mut(),
+                indexmap::map::Entry::Vacant(v) => {
+                    grew += v.key().len() + GROUP_COST + aggs.len() * std::mem::size_of::<Acc>();
+                    v.insert(GroupState {
+                        fixed: aggs.iter().map(|a| Acc::new(&a.func)).collect(),
+                        // Only wildcard aggregations use these: no allocation per group otherwise.
+                        wild: if any_wild {
+                            aggs.iter().map(|_| indexmap::IndexMap::new()).collect()
+                        } else {
+                            Vec::new()
+                        },
+                    })
+                }
+            };
             for ((acc, v), spec) in state.fixed.iter_mut().zip(&vals).zip(&self.aggs) {
                 if !matches!(spec.input, AggInput::Wild(_)) {
-                    acc.add(v.as_deref(), time);
+                    grew += acc.add(v.as_deref(), time);
                 }
             }
             for (i, out, v) in &wild_vals {
                 let (Some(spec), Some(m)) = (self.aggs.get(*i), state.wild.get_mut(*i)) else { continue };
                 let func = &spec.func;
-                {
-                    m.entry(out.clone()).or_insert_with(|| Acc::new(func)).add(Some(v), time);
-                }
+                let acc = m.entry(out.clone()).or_insert_with(|| {
+                    grew += out.len() + GROUP_COST + std::mem::size_of::<Acc>();
+                    Acc::new(func)
+                });
+                grew += acc.add(Some(v), time);
             }
         }
         self.bound_groups();
+        if grew > 0 && self.held.grow(grew) && self.spillable {
+            self.write_run()?;
+        }
+        Ok(())
+    }
+
+    /// Write the groups held to a spill file sorted by key, and free them.
+    fn write_run(&mut self) -> Result<(), ExecError> {
+        let mut groups: Vec<Group> = std::mem::take(&mut self.groups).into_iter().collect();
+        groups.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        let mut w = crate::spill::RunWriter::new()?;
+        let mut buf = Vec::new();
+        for (key, state) in &groups {
+            buf.clear();
+            encode_group(key, state, &mut buf);
+            w.record(&buf)?;
+        }
+        drop(groups);
+        self.runs.push(w.finish()?);
+        self.held.clear();
+        if self.runs.len() >= MAX_RUNS {
+            // Merge the files into one: a long input must not open a file per spill.
+            let mut merge = Merge::new(std::mem::take(&mut self.runs), Vec::new(), &self.aggs)?;
+            let mut w = crate::spill::RunWriter::new()?;
+            while let Some((key, state)) = merge.next(&self.aggs)? {
+                buf.clear();
+                encode_group(&key, &state, &mut buf);
+                w.record(&buf)?;
+            }
+            self.runs.push(w.finish()?);
+        }
         Ok(())
     }
 
@@ -176,8 +253,12 @@ impl Grouper {
         let mut keys: Vec<&[u8]> = self.groups.keys().map(|k| k.as_ref()).collect();
         let (_, nth, _) = keys.select_nth_unstable(n);
         let cut: Box<[u8]> = (*nth).into();
+        let before = self.groups.len();
         self.groups.retain(|k, _| k.as_ref() < cut.as_ref());
         self.bound = Some(cut);
+        // Groups are alike in size: what is left holds its share of the bytes.
+        let kept = self.held.bytes() / before.max(1) * self.groups.len();
+        self.held.set(kept);
     }
 
     /// The aggregate fields of one group, by output name.
@@ -225,33 +306,162 @@ impl Grouper {
     /// `rows`, handed out one at a time: each is built when taken and its group freed, and
     /// `emit` may stop them.
     pub fn rows_each(&mut self, emit: &mut dyn FnMut(Event) -> Result<Flow, ExecError>) -> Result<(), ExecError> {
-        if self.by.is_empty() && self.groups.is_empty() {
+        if self.by.is_empty() && self.groups.is_empty() && self.runs.is_empty() {
             let fresh = GroupState {
                 fixed: self.aggs.iter().map(|a| Acc::new(&a.func)).collect(),
                 wild: self.aggs.iter().map(|_| Default::default()).collect(),
             };
             self.groups.insert(encode_key::<&str>(&[]), fresh);
         }
-        let mut groups: Vec<(Box<[u8]>, GroupState)> = std::mem::take(&mut self.groups).into_iter().collect();
+        let mut groups: Vec<Group> = std::mem::take(&mut self.groups).into_iter().collect();
         // Encoded keys order as the by-value lists do, element by element, each by bytes: the
         // lexicographic by-value order of values() (stable, so first-seen order breaks no ties
         // that matter).
         groups.sort_by(|a, b| a.0.cmp(&b.0));
-        for (key, state) in groups {
-            let mut ev = Event::with_capacity(self.by.len() + state.fixed.len());
-            for (f, v) in self.by.iter().zip(decode_key(&key)) {
-                ev.set(f.clone(), restore_number(f, &v));
-            }
-            for (name, v) in self.finish_state(&state) {
-                if let Some(v) = v {
-                    ev.set(name, v);
+        let result = if self.runs.is_empty() {
+            let mut result = Ok(());
+            for (key, state) in groups {
+                match emit(self.row_of(&key, &state)) {
+                    Ok(Flow::Continue) => {}
+                    Ok(Flow::Stop) => break,
+                    Err(e) => {
+                        result = Err(e);
+                        break;
+                    }
                 }
             }
-            if emit(ev)? == Flow::Stop {
-                break;
+            result
+        } else {
+            // Spilled: the files and what is still held, merged by key, oldest first.
+            let mut merge = Merge::new(std::mem::take(&mut self.runs), groups, &self.aggs)?;
+            loop {
+                let Some((key, state)) = merge.next(&self.aggs)? else { break Ok(()) };
+                if emit(self.row_of(&key, &state))? == Flow::Stop {
+                    break Ok(());
+                }
+            }
+        };
+        self.held.clear();
+        result
+    }
+
+    /// A group's row: by-fields then aggregates.
+    fn row_of(&self, key: &[u8], state: &GroupState) -> Event {
+        let mut ev = Event::with_capacity(self.by.len() + state.fixed.len());
+        for (f, v) in self.by.iter().zip(decode_key(key)) {
+            ev.set(f.clone(), restore_number(f, &v));
+        }
+        for (name, v) in self.finish_state(state) {
+            if let Some(v) = v {
+                ev.set(name, v);
             }
         }
-        Ok(())
+        ev
+    }
+}
+
+/// A group as a spill record: its key, each fixed accumulator, then the wildcard ones by name.
+fn encode_group(key: &[u8], state: &GroupState, out: &mut Vec<u8>) {
+    crate::packed::put_len(out, key.len());
+    out.extend_from_slice(key);
+    for acc in &state.fixed {
+        acc.encode(out);
+    }
+    for m in &state.wild {
+        crate::packed::put_len(out, m.len());
+        for (name, acc) in m {
+            crate::packed::put_len(out, name.len());
+            out.extend_from_slice(name.as_bytes());
+            acc.encode(out);
+        }
+    }
+}
+
+fn decode_group(rec: &[u8], aggs: &[AggSpec]) -> Option<Group> {
+    let mut r = crate::packed::Reader::new(rec);
+    let n = r.len()?;
+    let key: Box<[u8]> = r.take(n)?.into();
+    let mut fixed = Vec::with_capacity(aggs.len());
+    for a in aggs {
+        fixed.push(Acc::decode(&a.func, &mut r)?);
+    }
+    let mut wild = Vec::new();
+    if !r.data.is_empty() {
+        for a in aggs {
+            let mut m = indexmap::IndexMap::new();
+            for _ in 0..r.len()? {
+                let name = r.string()?;
+                m.insert(name, Acc::decode(&a.func, &mut r)?);
+            }
+            wild.push(m);
+        }
+    }
+    Some((key, GroupState { fixed, wild }))
+}
+
+/// Fold a later partial state of the same group into an earlier one.
+fn merge_state(into: &mut GroupState, later: GroupState, aggs: &[AggSpec]) {
+    for (a, b) in into.fixed.iter_mut().zip(later.fixed) {
+        a.merge(b);
+    }
+    for ((m, later), spec) in into.wild.iter_mut().zip(later.wild).zip(aggs) {
+        for (name, acc) in later {
+            m.entry(name).or_insert_with(|| Acc::new(&spec.func)).merge(acc);
+        }
+    }
+}
+
+/// Where merged groups come from: spill files, then the groups still held.
+enum RunSource {
+    File(crate::spill::RunReader),
+    Held(std::vec::IntoIter<Group>),
+}
+
+impl RunSource {
+    fn next(&mut self, aggs: &[AggSpec]) -> Result<Option<Group>, ExecError> {
+        match self {
+            RunSource::File(r) => match r.next_record()? {
+                None => Ok(None),
+                Some(rec) => decode_group(rec, aggs).map(Some).ok_or_else(crate::spill::corrupt),
+            },
+            RunSource::Held(it) => Ok(it.next()),
+        }
+    }
+}
+
+/// Sorted runs merged by key; a key's states fold in run order (the order events came in).
+struct Merge {
+    sources: Vec<RunSource>,
+    heads: Vec<Option<Group>>,
+}
+
+impl Merge {
+    fn new(runs: Vec<crate::spill::RunReader>, held: Vec<Group>, aggs: &[AggSpec]) -> Result<Merge, ExecError> {
+        let mut sources: Vec<RunSource> = runs.into_iter().map(RunSource::File).collect();
+        sources.push(RunSource::Held(held.into_iter()));
+        let mut heads = Vec::with_capacity(sources.len());
+        for s in &mut sources {
+            heads.push(s.next(aggs)?);
+        }
+        Ok(Merge { sources, heads })
+    }
+
+    fn next(&mut self, aggs: &[AggSpec]) -> Result<Option<Group>, ExecError> {
+        // A handful of runs: a linear look for the smallest key is as cheap as a heap.
+        let Some(min) = self.heads.iter().flatten().map(|(k, _)| k).min().cloned() else { return Ok(None) };
+        let mut out: Option<GroupState> = None;
+        for (head, source) in self.heads.iter_mut().zip(&mut self.sources) {
+            if head.as_ref().is_some_and(|(k, _)| *k == min) {
+                let next = source.next(aggs)?;
+                if let Some((_, state)) = std::mem::replace(head, next) {
+                    match &mut out {
+                        None => out = Some(state),
+                        Some(into) => merge_state(into, state, aggs),
+                    }
+                }
+            }
+        }
+        Ok(out.map(|state| (min, state)))
     }
 }
 
@@ -436,6 +646,124 @@ mod tests {
         want.truncate(2);
         assert_eq!(got, want);
         assert_eq!(got[0].get_str("count").as_deref(), Some("2"), "a, seen twice, first");
+    }
+
+    /// Every kind of accumulator, a wildcard one among them.
+    fn every_agg() -> Vec<AggSpec> {
+        let f = |func: &str, field: &str| AggSpec {
+            func: AggFunc::parse(func).unwrap(),
+            input: AggInput::Field(field.into()),
+            out: format!("{func}_{field}"),
+        };
+        let mut aggs = vec![AggSpec { func: AggFunc::Count, input: AggInput::Events, out: "count".into() }];
+        for func in [
+            "count",
+            "dc",
+            "values",
+            "list",
+            "min",
+            "max",
+            "sum",
+            "avg",
+            "stdev",
+            "range",
+            "median",
+            "p90",
+            "mode",
+            "earliest",
+            "latest",
+            "earliest_time",
+            "latest_time",
+            "first",
+            "last",
+        ] {
+            aggs.push(f(func, "v"));
+        }
+        aggs.push(f("min", "w"));
+        aggs.push(AggSpec {
+            func: AggFunc::Values,
+            input: AggInput::Wild(crate::ops::fields::NamePattern::new("x*")),
+            out: "vals_*".into(),
+        });
+        aggs
+    }
+
+    fn spill_events(n: u64) -> Vec<Event> {
+        (0..n)
+            .map(|i| {
+                let mut ev = e(&[
+                    ("k", &format!("{:03}", (i * 7919) % 300)),
+                    ("v", &format!("{}", (i * 31) % 17)),
+                    ("w", &format!("t{}", (i * 13) % 29)),
+                    ("_time", &format!("{}", 1_700_000_000 + (i * 37) % 1000)),
+                ]);
+                if i % 3 == 0 {
+                    ev.set(format!("x{}", i % 4), format!("y{}", i % 5));
+                }
+                if i % 5 == 0 {
+                    ev.push("v", crate::value::Atom::Str(format!("m{}", i % 7)));
+                }
+                ev
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_spilled_aggregation_gives_the_rows_of_one_held_in_memory() {
+        let events = spill_events(6_000);
+        let mut all = Grouper::new(vec!["k".into()], None, every_agg());
+        for ev in &events {
+            all.add(ev, &fns()).unwrap();
+        }
+        let want = all.rows();
+        assert_eq!(want.len(), 300);
+        // A few files, and past MAX_RUNS (merged into one on the way).
+        for limit in [200_000, 20_000, 2_000] {
+            let mut g = Grouper::new(vec!["k".into()], None, every_agg()).spilling();
+            g.held.own_limit = Some(limit);
+            let mut most_runs = 0;
+            for ev in &events {
+                g.add(ev, &fns()).unwrap();
+                most_runs = most_runs.max(g.runs.len());
+            }
+            assert!(!g.runs.is_empty(), "{limit}: spilled");
+            assert!(most_runs < MAX_RUNS, "{limit}: files merged");
+            assert_eq!(g.rows(), want, "{limit}");
+            assert_eq!(g.held.bytes(), 0);
+        }
+    }
+
+    #[test]
+    fn a_grouper_that_is_looked_up_by_key_never_spills() {
+        let mut g = Grouper::new(vec!["k".into()], None, every_agg());
+        g.held.own_limit = Some(1);
+        for ev in &spill_events(500) {
+            g.add(ev, &fns()).unwrap();
+        }
+        assert!(g.runs.is_empty());
+        assert!(!g.values_of(&["000".to_string()]).is_empty());
+    }
+
+    #[test]
+    fn a_spilled_aggregation_keeping_its_smallest_groups_gives_the_first_rows() {
+        let events = spill_events(6_000);
+        let mut all = Grouper::new(vec!["k".into()], None, every_agg());
+        let mut kept = Grouper::new(vec!["k".into()], None, every_agg()).spilling();
+        kept.keep_smallest = Some(20);
+        kept.held.own_limit = Some(5_000);
+        for ev in &events {
+            all.add(ev, &fns()).unwrap();
+            kept.add(ev, &fns()).unwrap();
+        }
+        let mut want = all.rows();
+        want.truncate(20);
+        let mut got = Vec::new();
+        kept.rows_each(&mut |ev| {
+            got.push(ev);
+            Ok(if got.len() == 20 { Flow::Stop } else { Flow::Continue })
+        })
+        .unwrap();
+        assert_eq!(got, want);
     }
 
     #[test]

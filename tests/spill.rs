@@ -1,0 +1,56 @@
+//! Spilling to a temporary file past `--memory-budget`: the rows must be the ones a run that
+//! holds everything in memory gives, byte for byte.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)] // tests may fail loudly
+mod common;
+use common::*;
+
+#[test]
+fn the_endpoint_pack_gives_the_same_rows_whether_it_spills_or_not() {
+    let content = shared().join("security_content");
+    let pack = content.join("detections").join("endpoint");
+    let events = shared().join("attack_data_history");
+    let run_with = |budget: &str| {
+        run(&[
+            "run",
+            pack.to_str().unwrap(),
+            "--content",
+            content.to_str().unwrap(),
+            "--events",
+            events.to_str().unwrap(),
+            "--format",
+            "json",
+            "--memory-budget",
+            budget,
+        ])
+    };
+    let held = run_with("0");
+    // A budget this small makes every aggregation, eventstats, join right side and the held
+    // results of each detection spill, many of them more than once.
+    let spilled = run_with("1K");
+    assert!(!stdout(&held).is_empty());
+    assert!(!stderr(&held).contains("spills to a temporary file"), "{}", stderr(&held));
+    let err = stderr(&spilled);
+    let spills: u64 = err
+        .lines()
+        .find(|l| l.contains(" spills to a temporary file"))
+        .and_then(|l| l.split_whitespace().next()?.parse().ok())
+        .unwrap_or_else(|| panic!("a spill count on stderr: {err}"));
+    assert!(spills > 100, "{err}");
+    assert_eq!(held.status.code(), spilled.status.code());
+    assert!(stdout(&held) == stdout(&spilled), "the rows differ once spilled");
+}
+
+#[test]
+fn a_memory_budget_takes_units_and_refuses_other_words() {
+    let events = root().join("examples").join("sysmon_network.log");
+    let spl = "`sysmon` | stats count by EventID";
+    let ok = run(&["search", spl, "--events", events.to_str().unwrap(), "--format", "json", "--memory-budget", "2G"]);
+    assert!(ok.status.success(), "{}", stderr(&ok));
+    let bad = run(&["search", spl, "--events", events.to_str().unwrap(), "--memory-budget", "lots"]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(stderr(&bad).contains("--memory-budget"), "{}", stderr(&bad));
+    let no_dir = run(&["search", spl, "--events", events.to_str().unwrap(), "--temp-dir", "/nonexistent/spill"]);
+    assert_eq!(no_dir.status.code(), Some(2));
+    assert!(stderr(&no_dir).contains("--temp-dir /nonexistent/spill: not a folder"), "{}", stderr(&no_dir));
+}
