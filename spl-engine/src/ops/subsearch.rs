@@ -83,10 +83,46 @@ pub struct JoinSide {
     spilled: Option<crate::spill::RowFile>,
     /// The join fields `index` was built for.
     fields: Vec<String>,
-    /// Join-key text → right rows (when join fields are listed).
-    index: HashMap<Vec<String>, Vec<usize>>,
+    /// Hash of the join-key text → right rows (when join fields are listed). Only hashes are
+    /// kept (a 50,000-row side's keys as strings took ~8 MB); a hit is checked on the row.
+    index: HashMap<u64, Slots>,
+    hasher: ahash::RandomState,
     /// Every field name seen in the right rows (joins without a field list only).
     right_fields: HashSet<String>,
+}
+
+/// The right rows of one key hash: nearly always one.
+#[derive(Debug)]
+enum Slots {
+    One(u32),
+    Many(Vec<u32>),
+}
+
+impl Slots {
+    fn push(&mut self, i: u32) {
+        match self {
+            Slots::One(first) => *self = Slots::Many(vec![*first, i]),
+            Slots::Many(v) => v.push(i),
+        }
+    }
+
+    fn as_slice(&self) -> &[u32] {
+        match self {
+            Slots::One(i) => std::slice::from_ref(i),
+            Slots::Many(v) => v,
+        }
+    }
+}
+
+/// A join key's hash; 0xFF never occurs in UTF-8, so it separates the parts unambiguously.
+fn key_hash(hasher: &ahash::RandomState, parts: &[String]) -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = hasher.build_hasher();
+    for p in parts {
+        h.write(p.as_bytes());
+        h.write_u8(0xFF);
+    }
+    h.finish()
 }
 
 impl JoinSide {
@@ -129,13 +165,16 @@ impl JoinOp {
 
     fn set_right_packed(&mut self, mut rows: Vec<Packed>) {
         rows.truncate(self.maxout);
-        let (mut index, mut right_fields): (HashMap<Vec<String>, Vec<usize>>, HashSet<String>) = Default::default();
+        let (mut index, mut right_fields): (HashMap<u64, Slots>, HashSet<String>) = Default::default();
+        let hasher = ahash::RandomState::new();
         if self.fields.is_empty() {
             right_fields = rows.iter().flat_map(|r| r.names().iter().map(|k| k.to_string())).collect();
         } else {
-            for (i, r) in rows.iter().enumerate() {
+            // maxout (at most 50,000 by default, bounded by limits.conf) fits a u32.
+            for (i, r) in rows.iter().enumerate().take(u32::MAX as usize) {
                 if let Some(k) = packed_key(r, &self.fields) {
-                    index.entry(k).or_default().push(i);
+                    let i = i as u32;
+                    index.entry(key_hash(&hasher, &k)).and_modify(|s| s.push(i)).or_insert(Slots::One(i));
                 }
             }
         }
@@ -148,8 +187,14 @@ impl JoinOp {
                 rows = Vec::new();
             }
         }
-        self.side =
-            Some(std::sync::Arc::new(JoinSide { rows, spilled, fields: self.fields.clone(), index, right_fields }));
+        self.side = Some(std::sync::Arc::new(JoinSide {
+            rows,
+            spilled,
+            fields: self.fields.clone(),
+            index,
+            hasher,
+            right_fields,
+        }));
     }
 
     fn merge(&self, left: &Event, right: &Packed) -> Event {
@@ -222,10 +267,18 @@ impl Operator for JoinOp {
                 }
             }
         } else if let Some(k) = key(&ev, &self.fields) {
-            for &i in side.index.get(&k).map(Vec::as_slice).unwrap_or(&[]).iter().take(limit) {
-                if let Some(r) = side.row(i)? {
-                    out.push(self.merge(&ev, &r));
-                    matched += 1;
+            let slots = side.index.get(&key_hash(&side.hasher, &k)).map(Slots::as_slice).unwrap_or(&[]);
+            for &i in slots {
+                if matched >= limit {
+                    break;
+                }
+                match side.row(i as usize)? {
+                    // Another key with the same hash.
+                    Some(r) if packed_key(&r, &self.fields).as_ref() == Some(&k) => {
+                        out.push(self.merge(&ev, &r));
+                        matched += 1;
+                    }
+                    _ => {}
                 }
             }
         }
@@ -470,6 +523,37 @@ mod tests {
         let out = push_all(&mut j, vec![ev(&[("g", "a")]), ev(&[("g", "b")])]);
         assert_eq!(out.len(), 1);
         assert_eq!(out[0].get_str("x").as_deref(), Some("1"));
+    }
+
+    #[test]
+    fn a_join_key_hash_hit_is_checked_on_the_row() {
+        let mut j =
+            join(&["g"], JoinType::Inner, 0, vec![ev(&[("g", "a"), ("x", "1")]), ev(&[("g", "b"), ("x", "2")])]);
+        // Make "c" collide with both rows' hashes: neither row's key is "c".
+        let side = j.side.as_mut().and_then(std::sync::Arc::get_mut).unwrap();
+        let h = key_hash(&side.hasher, &["c".to_string()]);
+        side.index.insert(h, Slots::Many(vec![0, 1]));
+        assert!(push_all(&mut j, vec![ev(&[("g", "c")])]).is_empty());
+        assert_eq!(push_all(&mut j, vec![ev(&[("g", "b")])]).len(), 1);
+    }
+
+    #[test]
+    fn a_spilled_join_side_gives_the_rows_of_one_in_memory() {
+        let right: Vec<Event> =
+            (0..3_000).map(|i| ev(&[("g", &format!("k{}", i % 1_000)), ("x", &i.to_string())])).collect();
+        let left: Vec<Event> = (0..1_200).map(|i| ev(&[("g", &format!("k{i}"))])).collect();
+        let mut mem = join(&["g"], JoinType::Left, 0, right.clone());
+        let want = push_all(&mut mem, left.clone());
+        let mut j = join(&["g"], JoinType::Left, 0, Vec::new());
+        let mut packer = Packer::default();
+        let rows: Vec<Packed> = right.iter().map(|r| packer.pack(r)).collect();
+        let file = crate::spill::RowFile::write(&rows).unwrap();
+        j.set_right_packed(rows);
+        let side = j.side.as_mut().and_then(std::sync::Arc::get_mut).unwrap();
+        side.rows = Vec::new();
+        side.spilled = Some(file);
+        assert_eq!(push_all(&mut j, left), want);
+        assert_eq!(want.len(), 3_000 + 200);
     }
 
     #[test]
