@@ -156,11 +156,11 @@ pub struct Input {
     #[arg(long)]
     pub profile: bool,
     /// Memory that aggregation groups and rows kept to the end of input may take, all searches
-    /// together, before the biggest of them spill to a temporary file: `64M` (MiB when no unit
-    /// is given), `512K`, `2G`; 0 never spills.
-    #[arg(long, value_name = "SIZE", default_value = "64M", value_parser = parse_size)]
+    /// together, before those holding the most spill to a temporary file: `32M`, `512K`, `2G`
+    /// (MiB when no unit is given); 0 never spills.
+    #[arg(long, value_name = "SIZE", default_value = "32M", value_parser = parse_size)]
     pub memory_budget: usize,
-    /// Folder for spill files (default: TMPDIR, else the system's temporary folder).
+    /// Folder for the spill file (default: TMPDIR, else the system's temporary folder).
     #[arg(long, value_name = "DIR")]
     pub temp_dir: Option<PathBuf>,
 }

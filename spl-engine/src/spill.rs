@@ -1,8 +1,9 @@
-//! Spilling to temporary files. Aggregation groups and rows kept to the end of input grow with
-//! the input (a hunting search keeps a group per command line); past a budget shared by the
-//! whole run the biggest holders write what they hold to an anonymous temporary file and read
-//! it back at the end. Results are the same as without spilling: aggregation runs are merged
-//! in the order they were written, so first/last/list/earliest keep event order.
+//! Spilling to a temporary file. Aggregation groups and rows kept to the end of input grow
+//! with the input (a hunting search keeps a group per command line); past a budget shared by
+//! the whole run, the holders of a fair share of it write what they hold to one anonymous
+//! temporary file and read it back at the end. Results are the same as without spilling:
+//! aggregation runs are merged in the order they were written, so first/last/list/earliest
+//! keep event order.
 
 use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom, Write};
@@ -15,7 +16,7 @@ use crate::exec::{ExecError, Flow};
 use crate::packed::{put_len, Packed, Packer, Reader};
 
 /// What spillable structures may hold together before the biggest spill (`--memory-budget`).
-pub const DEFAULT_BUDGET: usize = 64 << 20;
+pub const DEFAULT_BUDGET: usize = 32 << 20;
 
 static HELD: AtomicUsize = AtomicUsize::new(0);
 static BUDGET: AtomicUsize = AtomicUsize::new(DEFAULT_BUDGET);
@@ -39,6 +40,11 @@ pub fn set_dir(dir: Option<PathBuf>) {
 /// Spills so far and the bytes they wrote, for the run's summary.
 pub fn totals() -> (u64, u64) {
     (SPILLS.load(Ordering::Relaxed), WRITTEN.load(Ordering::Relaxed))
+}
+
+/// A holder wrote what it held (merges of runs already written are not counted).
+pub fn count_spill() {
+    SPILLS.fetch_add(1, Ordering::Relaxed);
 }
 
 /// The most that spillable structures held at once, in bytes (`--profile`).
@@ -160,7 +166,6 @@ pub struct RunWriter {
 
 impl RunWriter {
     pub fn new() -> Result<Self, ExecError> {
-        SPILLS.fetch_add(1, Ordering::Relaxed);
         Ok(RunWriter { buf: Vec::with_capacity(CHUNK), chunks: Vec::new() })
     }
 
@@ -294,6 +299,7 @@ impl RowSpool {
         let spill = self.held.grow(p.heap_bytes() + std::mem::size_of::<Packed>());
         self.mem.push(p);
         if spill {
+            count_spill();
             let w = match &mut self.file {
                 Some(w) => w,
                 None => self.file.insert(RunWriter::new()?),

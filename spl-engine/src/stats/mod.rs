@@ -97,14 +97,15 @@ pub struct Grouper {
     /// What the groups hold, counted in the run's budget.
     pub held: crate::spill::Held,
     /// Groups written out, each file sorted by key, oldest first.
-    runs: Vec<crate::spill::RunReader>,
+    /// With each its level: how many merges made it (see `write_run`).
+    runs: Vec<(u32, crate::spill::RunReader)>,
 }
 
 /// What a group costs besides its key and accumulators: its map entry and state vectors.
 const GROUP_COST: usize = 96;
 
-/// Spill files one aggregation keeps before merging them into one.
-const MAX_RUNS: usize = 16;
+/// Runs of one level merged into one of the next.
+const FAN_IN: usize = 8;
 
 impl Grouper {
     pub fn new(by: Vec<String>, fill: Option<String>, aggs: Vec<AggSpec>) -> Self {
@@ -227,18 +228,27 @@ impl Grouper {
             w.record(&buf)?;
         }
         drop(groups);
-        self.runs.push(w.finish()?);
+        crate::spill::count_spill();
+        self.runs.push((0, w.finish()?));
         self.held.clear();
-        if self.runs.len() >= MAX_RUNS {
-            // Merge the files into one: a long input must not open a file per spill.
-            let mut merge = Merge::new(std::mem::take(&mut self.runs), Vec::new(), &self.aggs)?;
+        // Tiered merging, like an LSM tree: FAN_IN neighbouring runs of one level become one run
+        // of the next, so a long input keeps a few runs and each byte is rewritten a few times.
+        // Runs merged are adjacent, so the order events came in is kept.
+        while let Some(tail) = self.runs.len().checked_sub(FAN_IN).and_then(|at| self.runs.get(at..)) {
+            let Some(&(level, _)) = tail.first() else { break };
+            if tail.iter().any(|(l, _)| *l != level) {
+                break;
+            }
+            let at = self.runs.len() - FAN_IN;
+            let merging: Vec<_> = self.runs.drain(at..).map(|(_, r)| r).collect();
+            let mut merge = Merge::new(merging, Vec::new(), &self.aggs)?;
             let mut w = crate::spill::RunWriter::new()?;
             while let Some((key, state)) = merge.next(&self.aggs)? {
                 buf.clear();
                 encode_group(&key, &state, &mut buf);
                 w.record(&buf)?;
             }
-            self.runs.push(w.finish()?);
+            self.runs.push((level + 1, w.finish()?));
         }
         Ok(())
     }
@@ -333,7 +343,8 @@ impl Grouper {
             result
         } else {
             // Spilled: the files and what is still held, merged by key, oldest first.
-            let mut merge = Merge::new(std::mem::take(&mut self.runs), groups, &self.aggs)?;
+            let runs = std::mem::take(&mut self.runs).into_iter().map(|(_, r)| r).collect();
+            let mut merge = Merge::new(runs, groups, &self.aggs)?;
             loop {
                 let Some((key, state)) = merge.next(&self.aggs)? else { break Ok(()) };
                 if emit(self.row_of(&key, &state))? == Flow::Stop {
@@ -717,7 +728,7 @@ mod tests {
         }
         let want = all.rows();
         assert_eq!(want.len(), 300);
-        // A few files, and past MAX_RUNS (merged into one on the way).
+        // A few runs, and enough to be merged on the way (several levels of them).
         for limit in [200_000, 20_000, 2_000] {
             let mut g = Grouper::new(vec!["k".into()], None, every_agg()).spilling();
             g.held.own_limit = Some(limit);
@@ -727,7 +738,11 @@ mod tests {
                 most_runs = most_runs.max(g.runs.len());
             }
             assert!(!g.runs.is_empty(), "{limit}: spilled");
-            assert!(most_runs < MAX_RUNS, "{limit}: files merged");
+            // FAN_IN - 1 runs of each level at most, and a few levels.
+            assert!(most_runs < 5 * FAN_IN, "{limit}: runs merged: {most_runs}");
+            if limit == 2_000 {
+                assert!(g.runs.iter().any(|(level, _)| *level >= 2), "merged twice over");
+            }
             assert_eq!(g.rows(), want, "{limit}");
             assert_eq!(g.held.bytes(), 0);
         }
