@@ -465,7 +465,7 @@ impl Runtime<'_> {
         mut profile: Option<&mut [PipeCost]>,
     ) {
         use rayon::prelude::*;
-        type Finished = (Vec<Packed>, Result<usize, ExecError>, std::time::Duration);
+        type Finished = (crate::spill::RowSpool, Result<usize, ExecError>, std::time::Duration);
         let done: Vec<Option<Finished>> = pipelines
             .par_iter_mut()
             .zip(stopped.par_iter())
@@ -477,11 +477,12 @@ impl Runtime<'_> {
                 // `random()` after an aggregation gives the same values whichever thread runs it.
                 crate::eval::functions::reseed_random();
                 let t0 = std::time::Instant::now();
-                // Packed here: every row is held until all pipelines finished.
-                let (limit, mut rows, mut packer) = (p.max_rows, Vec::new(), Packer::default());
+                // Packed here, and spilled past the budget: every row is held until all
+                // pipelines finished.
+                let (limit, mut rows) = (p.max_rows, crate::spill::RowSpool::default());
                 let held = finish(&mut p.ops, &mut |row| {
                     limited(limit, Some(&mut *given), row, |r| {
-                        rows.push(packer.pack(&r));
+                        rows.push(&r)?;
                         Ok(Flow::Continue)
                     })
                 });
@@ -489,16 +490,17 @@ impl Runtime<'_> {
             })
             .collect();
         for (i, (finished, err)) in done.into_iter().zip(errors.iter_mut()).enumerate() {
-            let Some((rows, held, took)) = finished else { continue };
-            for row in rows {
-                match sink(i, Row::Packed(row)) {
-                    Ok(Flow::Continue) => {}
-                    Ok(Flow::Stop) => break,
-                    Err(e) => {
-                        *err = Some(e);
-                        break;
-                    }
+            let Some((mut rows, held, took)) = finished else { continue };
+            let mut sink_err = None;
+            let drained = rows.drain(&mut |row| match sink(i, Row::Packed(row)) {
+                Err(e) => {
+                    sink_err = Some(e);
+                    Ok(Flow::Stop)
                 }
+                flow => flow,
+            });
+            if let Some(e) = sink_err.or(drained.err()) {
+                *err = Some(e);
             }
             let held = match held {
                 Ok(held) => held,
@@ -540,7 +542,8 @@ impl Runtime<'_> {
         if owners.is_empty() {
             return Ok(());
         }
-        let (mut rows, mut packer): (Vec<Vec<Packed>>, _) = (Vec::new(), Packer::default());
+        // Spilled past the budget: a pack's joins gather up to 50,000 rows each in this pass.
+        let (mut rows, mut packer): (Vec<crate::spill::RowSpool>, _) = (Vec::new(), Packer::default());
         let (sub_errors, twin_of) = {
             let subs: Vec<&mut Pipeline> =
                 pipelines.iter_mut().flat_map(|p| p.ops.iter_mut().flat_map(|op| op.subsearches_mut())).collect();
@@ -562,10 +565,10 @@ impl Runtime<'_> {
             }
             let index: Vec<usize> = unique.iter().map(|(i, _)| *i).collect();
             let mut runs: Vec<&mut Pipeline> = unique.into_iter().map(|(_, p)| p).collect();
-            rows.resize_with(twin_of.len(), Vec::new);
+            rows.resize_with(twin_of.len(), Default::default);
             let errors = self.run_many(&mut runs, &mut |k, row| {
                 if let Some(r) = index.get(k).and_then(|&i| rows.get_mut(i)) {
-                    r.push(row.into_packed(&mut packer));
+                    r.push_packed(row.into_packed(&mut packer))?;
                 }
                 Ok(Flow::Continue)
             })?;
@@ -580,22 +583,52 @@ impl Runtime<'_> {
         let mut sub_errors = sub_errors;
         for (i, twin) in twin_of.iter().enumerate() {
             if let Some(j) = *twin {
-                // Packed rows share their bytes: a twin's copy costs a pointer per row.
-                let (r, e) = (rows.get(j).cloned().unwrap_or_default(), sub_errors.get(j).cloned().flatten());
-                if let (Some(slot), Some(es)) = (rows.get_mut(i), sub_errors.get_mut(i)) {
-                    *slot = r;
+                let e = sub_errors.get(j).cloned().flatten();
+                if let Some(es) = sub_errors.get_mut(i) {
                     *es = e;
                 }
             }
         }
-        let mut rows = rows.into_iter();
+        // The rows of a subsearch that has twins, kept for them once read back (packed rows
+        // share their bytes: a twin's copy costs a pointer per row).
+        let sources: std::collections::HashSet<usize> = twin_of.iter().flatten().copied().collect();
+        let mut shared: std::collections::HashMap<usize, Vec<Packed>> = Default::default();
+        let mut rows_of = |k: usize| -> Result<Vec<Packed>, ExecError> {
+            if let Some(j) = twin_of.get(k).copied().flatten() {
+                return Ok(shared.get(&j).cloned().unwrap_or_default());
+            }
+            let mut v = Vec::new();
+            if let Some(spool) = rows.get_mut(k) {
+                v.reserve(spool.len());
+                spool.drain(&mut |p| {
+                    v.push(p);
+                    Ok(Flow::Continue)
+                })?;
+            }
+            if sources.contains(&k) {
+                shared.insert(k, v.clone());
+            }
+            Ok(v)
+        };
+        let mut next = 0;
         let mut sub_errors = sub_errors.into_iter();
         for (pi, oi, n) in owners {
-            let mine: Vec<Vec<Packed>> = rows.by_ref().take(n).collect();
+            let mut mine: Vec<Vec<Packed>> = Vec::with_capacity(n);
+            let mut read_err = None;
+            for k in next..next + n {
+                match rows_of(k) {
+                    Ok(v) => mine.push(v),
+                    Err(e) => {
+                        read_err.get_or_insert(e);
+                        mine.push(Vec::new());
+                    }
+                }
+            }
+            next += n;
             if let Some(c) = profile.as_deref_mut().and_then(|pr| pr.get_mut(pi)) {
                 c.sub_rows += mine.iter().map(|r| r.len() as u64).sum::<u64>();
             }
-            let failed = sub_errors.by_ref().take(n).flatten().next();
+            let failed = sub_errors.by_ref().take(n).flatten().next().or(read_err);
             let (Some(err), Some(stop)) = (errors.get_mut(pi), stopped.get_mut(pi)) else { continue };
             if let Some(e) = failed {
                 *err = Some(e);
