@@ -15,7 +15,8 @@ use crate::event::Event;
 use crate::exec::{ExecError, Flow};
 use crate::packed::{put_len, Packed, Packer, Reader};
 
-/// What spillable structures may hold together before the biggest spill (`--memory-budget`).
+/// What spillable structures may hold together before those holding a fair share of it spill
+/// (`--memory-budget`).
 pub const DEFAULT_BUDGET: usize = 32 << 20;
 
 static HELD: AtomicUsize = AtomicUsize::new(0);
