@@ -96,8 +96,8 @@ pub struct Grouper {
     pub spillable: bool,
     /// What the groups hold, counted in the run's budget.
     pub held: crate::spill::Held,
-    /// Groups written out, each file sorted by key, oldest first.
-    /// With each its level: how many merges made it (see `write_run`).
+    /// Runs of groups written out, each sorted by key, oldest first, with its level (how many
+    /// merges made it; see `write_run`).
     runs: Vec<(u32, crate::spill::RunReader)>,
 }
 
@@ -216,7 +216,7 @@ impl Grouper {
         Ok(())
     }
 
-    /// Write the groups held to a spill file sorted by key, and free them.
+    /// Write the groups held to the spill file as a run sorted by key, and free them.
     fn write_run(&mut self) -> Result<(), ExecError> {
         let mut groups: Vec<Group> = std::mem::take(&mut self.groups).into_iter().collect();
         groups.sort_unstable_by(|a, b| a.0.cmp(&b.0));
