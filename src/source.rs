@@ -191,21 +191,34 @@ fn xml_block(
     let anchor = filter.and_then(|f| f.anchor());
     // The sourcetype the records will have (`--sourcetype` overrides the reader's).
     let sourcetype = opts.sourcetype.as_deref().unwrap_or(spl_engine::read::xml::SOURCETYPE);
+    let mut scratch = spl_engine::prefilter::Scratch::default();
     loop {
         // Jump over stretches of records holding none of the required literals.
         if let Some(a) = &anchor {
             skipped += split.skip_without(a);
         }
         let Some(rec) = split.next() else { break };
+        // With a router, its one pass over the record says whether any pipeline may want it.
+        let wanted = match (&rec, router) {
+            (Ok(raw), Some(r)) => r.wanted_xml(&raw.bytes, sourcetype, &mut scratch),
+            _ => None,
+        };
         let item = match rec {
-            Ok(raw) if filter.is_some_and(|f| !f.admits(&raw.bytes, sourcetype)) => {
+            Ok(_) if wanted.as_ref().is_some_and(Vec::is_empty) => {
+                skipped += 1;
+                continue;
+            }
+            Ok(raw) if router.is_none() && filter.is_some_and(|f| !f.admits(&raw.bytes, sourcetype)) => {
                 skipped += 1;
                 continue;
             }
             Ok(raw) => match read::parse_raw_xml(&raw, file, opts) {
                 Record::Event(mut ev) => {
                     spl_engine::extract::extract_with(&ctx.content, &ctx.fns, &mut ev, skip);
-                    let routed = router.map(|r| r.prepare(&ev));
+                    let routed = router.map(|r| match wanted {
+                        Some(w) => r.prepare_wanted(&ev, Some(w)),
+                        None => r.prepare(&ev),
+                    });
                     Item::Event(ev, routed)
                 }
                 Record::Malformed(m) => Item::Malformed(m),

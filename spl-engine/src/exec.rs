@@ -53,7 +53,8 @@ pub struct Router {
 }
 
 impl Router {
-    fn new(pipelines: &[&mut Pipeline], reqs: &[Req], ctx: &Context) -> Router {
+    /// `live`: per pipeline, whether it takes events at all.
+    fn new(pipelines: &[&mut Pipeline], reqs: &[Req], live: &[bool], ctx: &Context) -> Router {
         let mut views: Vec<crate::ops::tstats::DatasetView> = Vec::new();
         let views_of = pipelines
             .iter()
@@ -70,11 +71,33 @@ impl Router {
                     .collect()
             })
             .collect();
-        Router { route: crate::prefilter::Router::new(reqs), views, views_of, ctx: ctx.clone() }
+        let route = crate::prefilter::Router::new(reqs).map(|r| r.only(live));
+        Router { route, views, views_of, ctx: ctx.clone() }
     }
 
     pub fn prepare(&self, ev: &Event) -> Routed {
-        let wanted = self.route.as_ref().and_then(|r| r.wanted_for(ev));
+        self.prepare_wanted(ev, self.route.as_ref().and_then(|r| r.wanted_for(ev)))
+    }
+
+    /// The pipelines that may want the XML record with this raw text (`Routed::wanted`),
+    /// before it is parsed: an empty list means none does. `sourcetype` is the one the reader
+    /// will give it.
+    pub fn wanted_xml(
+        &self,
+        raw: &[u8],
+        sourcetype: &str,
+        scratch: &mut crate::prefilter::Scratch,
+    ) -> Option<Vec<usize>> {
+        // Only XML text is judged (`prefilter::Router::wanted`).
+        let start = raw.iter().position(|b| !b.is_ascii_whitespace()).unwrap_or(raw.len());
+        if !raw.get(start..).is_some_and(|r| r.starts_with(b"<Event")) {
+            return None;
+        }
+        self.route.as_ref().and_then(|r| r.wanted_xml(raw, Some(sourcetype), scratch))
+    }
+
+    /// `prepare`, the routing being already known (`wanted_xml`).
+    pub fn prepare_wanted(&self, ev: &Event, wanted: Option<Vec<usize>>) -> Routed {
         // The datasets some routed pipeline reads (all of them when every pipeline is).
         let mut needed = vec![wanted.is_none(); self.views.len()];
         for p in wanted.iter().flatten() {
@@ -357,16 +380,13 @@ impl Runtime<'_> {
         if pipelines.iter().any(|p| p.reads_events) {
             let verbatim = Verbatim::from_content(&self.ctx.content);
             let all: Vec<Req> = pipelines.iter().map(|p| p.raw_requirement(&verbatim)).collect();
-            let live_reqs: Vec<Req> = all
-                .iter()
-                .zip(pipelines.iter().zip(&stopped))
-                .filter(|(_, (p, s))| p.reads_events && !**s)
-                .map(|(r, _)| r.clone())
-                .collect();
+            let live: Vec<bool> = pipelines.iter().zip(&stopped).map(|(p, s)| p.reads_events && !*s).collect();
+            let live_reqs: Vec<Req> = all.iter().zip(&live).filter(|(_, l)| **l).map(|(r, _)| r.clone()).collect();
             let filter = RawFilter::new(Req::any(live_reqs));
-            // With several pipelines, one automaton pass per record decides which may want it,
-            // and the data-model rows of the tstats among them are built with the event.
-            let router = (pipelines.len() > 1).then(|| Router::new(pipelines, &all, self.ctx));
+            // With several pipelines, one automaton pass per record decides which may want it
+            // (and so whether any does: the filter's own pass is then not needed), and the
+            // data-model rows of the tstats among them are built with the event.
+            let router = (pipelines.len() > 1).then(|| Router::new(pipelines, &all, &live, self.ctx));
             // Pipelines that will take no more events: stopped, not reading, or exhausted.
             let mut done: Vec<bool> = pipelines
                 .iter()

@@ -872,6 +872,14 @@ impl IReq {
     }
 }
 
+/// What `Router::wanted_xml` works in, kept between records (all false and empty between calls).
+#[derive(Default)]
+pub struct Scratch {
+    found: Vec<bool>,
+    tried: Vec<bool>,
+    hits: Vec<usize>,
+}
+
 /// The prefilters of many pipelines over one automaton: one pass over a record's raw text says
 /// which pipelines may want it, so an event visits only those (a pack of hundreds of searches).
 pub struct Router {
@@ -929,16 +937,31 @@ impl Router {
         Some(Router { reqs, facts, ac, always, by_fact })
     }
 
+    /// Leave out the pipelines not `live` (they take no events): they are never wanted, so a
+    /// record only they could want is wanted by none and need not be parsed.
+    pub fn only(mut self, live: &[bool]) -> Router {
+        let is_live = |i: &usize| live.get(*i).copied().unwrap_or(true);
+        self.always.retain(is_live);
+        self.by_fact.iter_mut().for_each(|l| l.retain(is_live));
+        self
+    }
+
     /// The pipelines (indices, ascending) that may want the record with this raw text; `None`
     /// when all may. Only XML records are judged: the verbatim rule holds for their text (see
     /// the module comment).
     pub fn wanted(&self, raw: Option<&str>, sourcetype: Option<&str>) -> Option<Vec<usize>> {
+        let raw = raw.filter(|r| r.trim_start().starts_with("<Event"))?.as_bytes();
+        self.wanted_xml(raw, sourcetype, &mut Scratch::default())
+    }
+
+    /// `wanted` for the raw text of an XML record, with `scratch` reused across records.
+    pub fn wanted_xml(&self, raw: &[u8], sourcetype: Option<&str>, scratch: &mut Scratch) -> Option<Vec<usize>> {
         if self.facts.len() == 0 {
             return None;
         }
-        let raw = raw.filter(|r| r.trim_start().starts_with("<Event"))?.as_bytes();
-        let mut found = vec![false; self.facts.len()];
-        let mut hits = Vec::new();
+        let Scratch { found, tried, hits } = scratch;
+        found.resize(self.facts.len(), false);
+        tried.resize(self.reqs.len(), false);
         let lits = self.ac.iter().flat_map(|ac| ac.find_overlapping_iter(raw)).map(|m| m.pattern().as_usize());
         for l in lits.chain(self.facts.values(raw, sourcetype)) {
             if let Some(slot) = found.get_mut(l) {
@@ -949,19 +972,30 @@ impl Router {
             }
         }
         let mut wanted = self.always.clone();
-        let mut tried = vec![false; self.reqs.len()];
-        for l in hits {
+        for &l in hits.iter() {
             for &i in self.by_fact.get(l).map(Vec::as_slice).unwrap_or_default() {
                 if let Some(t) = tried.get_mut(i) {
                     if !*t {
                         *t = true;
-                        if self.reqs.get(i).is_some_and(|r| r.eval(&found)) {
+                        if self.reqs.get(i).is_some_and(|r| r.eval(found)) {
                             wanted.push(i);
                         }
                     }
                 }
             }
         }
+        // Clear only what this record set, so that the cost follows the facts found.
+        for &l in hits.iter() {
+            for &i in self.by_fact.get(l).map(Vec::as_slice).unwrap_or_default() {
+                if let Some(t) = tried.get_mut(i) {
+                    *t = false;
+                }
+            }
+            if let Some(f) = found.get_mut(l) {
+                *f = false;
+            }
+        }
+        hits.clear();
         wanted.sort_unstable();
         Some(wanted)
     }
@@ -1000,5 +1034,24 @@ mod router_tests {
         assert_eq!(r.wanted(Some("<Event>alpha</Event>"), None), Some(vec![1]));
         assert_eq!(r.wanted(Some("<Event>beta gamma ALPHA</Event>"), None), Some(vec![0, 1, 2]));
         assert_eq!(r.wanted(Some("<Event>gamma beta</Event>"), None), Some(vec![1, 2]));
+    }
+
+    #[test]
+    fn scratch_is_left_clean_and_pipelines_not_live_are_never_wanted() {
+        let r = Router::new(&[
+            Req::Lit("regasm.exe".into()),
+            Req::True,
+            Req::And(vec![Req::Lit("certutil".into()), Req::Eid("1".into())]),
+        ])
+        .expect("an automaton")
+        .only(&[true, false, true]);
+        let mut scratch = Scratch::default();
+        let mut wanted = |raw: &str| r.wanted_xml(raw.as_bytes(), None, &mut scratch);
+        let sysmon1 = "<Event><System><EventID>1</EventID></System><Data>certutil regasm.exe</Data></Event>";
+        assert_eq!(wanted(sysmon1), Some(vec![0, 2]));
+        // What the previous record found must not leak into the next one.
+        assert_eq!(wanted("<Event><Data>nothing</Data></Event>"), Some(vec![]));
+        assert_eq!(wanted("<Event><System><EventID>3</EventID></System>certutil</Event>"), Some(vec![]));
+        assert_eq!(wanted(sysmon1), Some(vec![0, 2]));
     }
 }
