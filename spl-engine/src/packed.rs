@@ -283,17 +283,33 @@ impl Row {
     }
 }
 
-/// Packed events as a source: each scan unpacks them again (`map` re-searches what it kept).
-pub struct PackedSource<'a>(pub &'a [Packed]);
+/// Packed events as a source: each scan unpacks them again (`map` re-searches what it kept),
+/// from memory or, when they were many, from the spill file.
+pub enum PackedSource<'a> {
+    Mem(&'a [Packed]),
+    File(&'a crate::spill::RowFile),
+}
 
 impl crate::exec::EventSource for PackedSource<'_> {
     fn scan(
         &self,
         f: &mut dyn FnMut(Event) -> Result<crate::exec::Flow, crate::exec::ExecError>,
     ) -> Result<(), crate::exec::ExecError> {
-        for p in self.0 {
-            if f(p.unpack())? == crate::exec::Flow::Stop {
-                break;
+        match self {
+            PackedSource::Mem(rows) => {
+                for p in *rows {
+                    if f(p.unpack())? == crate::exec::Flow::Stop {
+                        break;
+                    }
+                }
+            }
+            PackedSource::File(file) => {
+                for i in 0..file.len() {
+                    let Some(p) = file.get(i)? else { break };
+                    if f(p.unpack())? == crate::exec::Flow::Stop {
+                        break;
+                    }
+                }
             }
         }
         Ok(())

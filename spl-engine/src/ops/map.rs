@@ -19,7 +19,11 @@ pub struct MapOp {
     /// its tokens, or every event when that cannot be told.
     gather: Subsearch,
     /// The gathered events, packed: a map over logon events keeps every logon of the input.
+    /// Empty when they went to the spill file.
     events: Vec<Packed>,
+    /// The gathered events, when enough to spill: they wait on disk until a map search runs
+    /// (most maps of a pack never do: no row reaches them).
+    spilled: Option<crate::spill::RowFile>,
     runs: usize,
 }
 
@@ -64,12 +68,20 @@ impl MapOp {
             })
             .unwrap_or(Pipeline { ops: Vec::new(), reads_events: true, max_rows: None, text: None });
         let gather = Subsearch::new(gather, MAX_EVENTS + 1);
-        MapOp { template, maxsearches, ctx, gather, events: Vec::new(), runs: 0 }
+        MapOp { template, maxsearches, ctx, gather, events: Vec::new(), spilled: None, runs: 0 }
     }
 
     fn keep(&mut self, events: Vec<Packed>) -> Result<(), ExecError> {
         if events.len() > MAX_EVENTS {
             return Err(ExecError::new(format!("map: more than {MAX_EVENTS} input events to re-search")));
+        }
+        if crate::spill::worth_spilling(events.iter().map(Packed::heap_bytes).sum()) {
+            // Should the file fail, the events simply stay in memory.
+            if let Ok(file) = crate::spill::RowFile::write(&events) {
+                self.spilled = Some(file);
+                self.events = Vec::new();
+                return Ok(());
+            }
         }
         self.events = events;
         Ok(())
@@ -130,7 +142,10 @@ impl Operator for MapOp {
         let (parsed, expanded) = parse_inner(&text, &self.ctx).map_err(ExecError::new)?;
         let mut pipeline = crate::plan::plan(&parsed, &expanded, &self.ctx)
             .map_err(|e| ExecError::new(format!("map search `{expanded}`: {e}")))?;
-        let source = PackedSource(&self.events);
+        let source = match &self.spilled {
+            Some(file) => PackedSource::File(file),
+            None => PackedSource::Mem(&self.events),
+        };
         let rt = Runtime { source: &source, ctx: &self.ctx };
         out.extend(rt.collect(&mut pipeline)?);
         Ok(())
@@ -191,5 +206,30 @@ mod tests {
         }
         let raws: Vec<String> = out.iter().map(|e| e.get_str("_raw").unwrap().into_owned()).collect();
         assert_eq!(raws, vec!["b", "c", "a"], "third row is over maxsearches=2");
+    }
+
+    #[test]
+    fn map_over_spilled_events_gives_what_it_gives_in_memory() {
+        let ctx = Context::new(Default::default(), 0.0);
+        let events: Vec<Event> =
+            (0..500).map(|i| ev(&[("id", &(i % 7).to_string()), ("_raw", &format!("r{i}"))])).collect();
+        let src = crate::exec::VecSource(events);
+        let rt = Runtime { source: &src, ctx: &ctx };
+        let run = |spill: bool| {
+            let mut op = MapOp::new("search id=$id$".into(), 10, ctx.clone());
+            op.prepare(&rt).unwrap();
+            if spill {
+                op.spilled = Some(crate::spill::RowFile::write(&op.events).unwrap());
+                op.events = Vec::new();
+            }
+            let mut out = Vec::new();
+            for r in [ev(&[("id", "3")]), ev(&[("id", "0")])] {
+                op.push(r, &mut out).unwrap();
+            }
+            out
+        };
+        let want = run(false);
+        assert_eq!(want.len(), 71 + 72);
+        assert_eq!(run(true), want);
     }
 }

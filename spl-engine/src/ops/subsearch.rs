@@ -2,7 +2,7 @@
 //! (subsearches that run first, in `prepare`) and `appendpipe` (a sub-pipeline run over the
 //! current results at the end).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
 use crate::event::Event;
 use crate::exec::{self, ExecError, Flow, Operator, Pipeline, Runtime};
@@ -83,35 +83,13 @@ pub struct JoinSide {
     spilled: Option<crate::spill::RowFile>,
     /// The join fields `index` was built for.
     fields: Vec<String>,
-    /// Hash of the join-key text → right rows (when join fields are listed). Only hashes are
-    /// kept (a 50,000-row side's keys as strings took ~8 MB); a hit is checked on the row.
-    index: HashMap<u64, Slots>,
+    /// Per right row with a key (when join fields are listed), the hash of its key text and
+    /// its index, sorted: only hashes are kept (a 50,000-row side's keys as strings took
+    /// ~8 MB, a hash map of them ~2 MB); a hit is checked on the row.
+    index: Vec<(u64, u32)>,
     hasher: ahash::RandomState,
     /// Every field name seen in the right rows (joins without a field list only).
     right_fields: HashSet<String>,
-}
-
-/// The right rows of one key hash: nearly always one.
-#[derive(Debug)]
-enum Slots {
-    One(u32),
-    Many(Vec<u32>),
-}
-
-impl Slots {
-    fn push(&mut self, i: u32) {
-        match self {
-            Slots::One(first) => *self = Slots::Many(vec![*first, i]),
-            Slots::Many(v) => v.push(i),
-        }
-    }
-
-    fn as_slice(&self) -> &[u32] {
-        match self {
-            Slots::One(i) => std::slice::from_ref(i),
-            Slots::Many(v) => v,
-        }
-    }
 }
 
 /// A join key's hash; 0xFF never occurs in UTF-8, so it separates the parts unambiguously.
@@ -165,7 +143,7 @@ impl JoinOp {
 
     fn set_right_packed(&mut self, mut rows: Vec<Packed>) {
         rows.truncate(self.maxout);
-        let (mut index, mut right_fields): (HashMap<u64, Slots>, HashSet<String>) = Default::default();
+        let (mut index, mut right_fields): (Vec<(u64, u32)>, HashSet<String>) = Default::default();
         let hasher = ahash::RandomState::new();
         if self.fields.is_empty() {
             right_fields = rows.iter().flat_map(|r| r.names().iter().map(|k| k.to_string())).collect();
@@ -173,10 +151,12 @@ impl JoinOp {
             // maxout (at most 50,000 by default, bounded by limits.conf) fits a u32.
             for (i, r) in rows.iter().enumerate().take(u32::MAX as usize) {
                 if let Some(k) = packed_key(r, &self.fields) {
-                    let i = i as u32;
-                    index.entry(key_hash(&hasher, &k)).and_modify(|s| s.push(i)).or_insert(Slots::One(i));
+                    index.push((key_hash(&hasher, &k), i as u32));
                 }
             }
+            // By hash, then row: the rows of a key stay in their order (`max=1` takes the first).
+            index.sort_unstable();
+            index.shrink_to_fit();
         }
         let mut spilled = None;
         // Rows found by key can wait on disk; a join on every common field scans them all.
@@ -267,8 +247,10 @@ impl Operator for JoinOp {
                 }
             }
         } else if let Some(k) = key(&ev, &self.fields) {
-            let slots = side.index.get(&key_hash(&side.hasher, &k)).map(Slots::as_slice).unwrap_or(&[]);
-            for &i in slots {
+            let h = key_hash(&side.hasher, &k);
+            let from = side.index.partition_point(|&(x, _)| x < h);
+            let slots = side.index.get(from..).unwrap_or_default().iter().take_while(|&&(x, _)| x == h);
+            for &(_, i) in slots {
                 if matched >= limit {
                     break;
                 }
@@ -532,7 +514,8 @@ mod tests {
         // Make "c" collide with both rows' hashes: neither row's key is "c".
         let side = j.side.as_mut().and_then(std::sync::Arc::get_mut).unwrap();
         let h = key_hash(&side.hasher, &["c".to_string()]);
-        side.index.insert(h, Slots::Many(vec![0, 1]));
+        side.index.extend([(h, 0), (h, 1)]);
+        side.index.sort_unstable();
         assert!(push_all(&mut j, vec![ev(&[("g", "c")])]).is_empty());
         assert_eq!(push_all(&mut j, vec![ev(&[("g", "b")])]).len(), 1);
     }
