@@ -175,17 +175,24 @@ impl Default for Memo {
     }
 }
 
-thread_local! {
-    /// Per (rule id, eval index), on each parsing thread.
-    static MEMOS: std::cell::RefCell<std::collections::HashMap<(u64, usize), Memo, ahash::RandomState>> =
-        Default::default();
+/// The memos of one thread, and a buffer their keys are built in (a hit allocates nothing).
+#[derive(Default)]
+struct Memos {
+    /// Per (rule id, eval index).
+    by: std::collections::HashMap<(u64, usize), Memo, ahash::RandomState>,
+    key: String,
 }
 
-/// The values of `inputs` as one key; the type is part of it, as eval compares numbers and
-/// strings differently.
-fn memo_key(inputs: &[String], ev: &Event) -> String {
+thread_local! {
+    /// On each parsing thread.
+    static MEMOS: std::cell::RefCell<Memos> = Default::default();
+}
+
+/// The values of `inputs` as one key, into `key`; the type is part of it, as eval compares
+/// numbers and strings differently.
+fn memo_key(inputs: &[String], ev: &Event, key: &mut String) {
     use std::fmt::Write;
-    let mut key = String::new();
+    key.clear();
     for f in inputs {
         let Some(v) = ev.get(f) else {
             key.push_str("\u{0}\u{3}");
@@ -204,7 +211,6 @@ fn memo_key(inputs: &[String], ev: &Event) -> String {
         }
         key.push('\u{3}');
     }
-    key
 }
 
 /// `compute()`, or what it gave before for the same values of `inputs`.
@@ -215,38 +221,46 @@ pub(crate) fn memoised(
     ev: &Event,
     compute: impl FnOnce() -> Option<Option<Value>>,
 ) -> Option<Option<Value>> {
-    // A memo turned off costs one lookup, not a key.
-    if MEMOS.with(|m| m.borrow().get(&(rule, j)).is_some_and(|memo| memo.off)) {
-        return compute();
+    enum Found {
+        Hit(Option<Option<Value>>),
+        /// Turned off: compute, remember nothing.
+        Off,
+        /// Compute and remember under this key.
+        Miss(String),
     }
-    let key = memo_key(inputs, ev);
-    let remember = MEMOS.with(|m| {
+    // `compute` runs outside the borrow: nothing it calls may find the memos borrowed.
+    let found = MEMOS.with(|m| {
         let mut m = m.borrow_mut();
-        let memo = m.entry((rule, j)).or_default();
+        let Memos { by, key } = &mut *m;
+        let memo = by.entry((rule, j)).or_default();
+        // A memo turned off costs one lookup, not a key.
+        if memo.off {
+            return Found::Off;
+        }
+        memo_key(inputs, ev, key);
         memo.lookups += 1;
-        if let Some(v) = memo.map.get(&key) {
+        if let Some(v) = memo.map.get(key.as_str()) {
             memo.hits += 1;
-            return Ok(v.clone());
+            return Found::Hit(v.clone());
         }
         if memo.lookups >= MEMO_TRIAL && memo.hits < memo.lookups / 4 {
             *memo = Memo { off: true, ..Memo::default() };
-            return Err(false);
+            return Found::Off;
         }
-        Err(true)
+        Found::Miss(key.clone())
     });
-    let remember = match remember {
-        Ok(v) => return v,
-        Err(remember) => remember,
+    let key = match found {
+        Found::Hit(v) => return v,
+        Found::Off => return compute(),
+        Found::Miss(key) => key,
     };
     let v = compute();
-    if remember {
-        MEMOS.with(|m| {
-            if let Some(memo) = m.borrow_mut().get_mut(&(rule, j)) {
-                let size = key.len() + 64;
-                memo.map.insert(key, v.clone(), size);
-            }
-        });
-    }
+    MEMOS.with(|m| {
+        if let Some(memo) = m.borrow_mut().by.get_mut(&(rule, j)) {
+            let size = key.len() + 64;
+            memo.map.insert(key, v.clone(), size);
+        }
+    });
     v
 }
 
@@ -367,8 +381,8 @@ mod tests {
         }
         MEMOS.with(|m| {
             let m = m.borrow();
-            assert!(!m[&(rule.id, 0)].off && m[&(rule.id, 0)].hits > 4000, "repeated inputs hit");
-            assert!(m[&(rule.id, 1)].off, "unique inputs turn the memo off");
+            assert!(!m.by[&(rule.id, 0)].off && m.by[&(rule.id, 0)].hits > 4000, "repeated inputs hit");
+            assert!(m.by[&(rule.id, 1)].off, "unique inputs turn the memo off");
         });
     }
 
