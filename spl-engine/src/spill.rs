@@ -234,27 +234,11 @@ pub struct RowFile {
 
 impl RowFile {
     pub fn write(rows: &[Packed]) -> Result<RowFile, ExecError> {
-        SPILLS.fetch_add(1, Ordering::Relaxed);
-        let (mut at, mut buf, mut pending) = (Vec::with_capacity(rows.len()), Vec::with_capacity(CHUNK), Vec::new());
-        let flush = |buf: &mut Vec<u8>, pending: &mut Vec<(usize, u32)>, at: &mut Vec<(u64, u32)>| {
-            if !buf.is_empty() {
-                let base = append(buf)?;
-                at.extend(pending.drain(..).map(|(pos, len)| (base + pos as u64, len)));
-                buf.clear();
-            }
-            Ok::<(), ExecError>(())
-        };
+        let mut w = RowFileWriter::new();
         for p in rows {
-            let pos = buf.len();
-            p.encode(&mut buf);
-            let len = u32::try_from(buf.len() - pos).map_err(|_| ExecError::new("a row too big to spill"))?;
-            pending.push((pos, len));
-            if buf.len() >= CHUNK {
-                flush(&mut buf, &mut pending, &mut at)?;
-            }
+            w.push(p)?;
         }
-        flush(&mut buf, &mut pending, &mut at)?;
-        Ok(RowFile { at })
+        w.finish()
     }
 
     pub fn len(&self) -> usize {
@@ -271,6 +255,124 @@ impl RowFile {
         let mut buf = vec![0u8; len as usize];
         read_at(at, &mut buf)?;
         Packed::decode(&mut Reader::new(&buf), &mut None).map(Some).ok_or_else(corrupt)
+    }
+}
+
+/// A `RowFile` written one row at a time, a chunk at a time.
+pub struct RowFileWriter {
+    at: Vec<(u64, u32)>,
+    buf: Vec<u8>,
+    /// Rows in `buf`: where each starts in it, and its length.
+    pending: Vec<(usize, u32)>,
+}
+
+impl RowFileWriter {
+    pub fn new() -> RowFileWriter {
+        SPILLS.fetch_add(1, Ordering::Relaxed);
+        RowFileWriter { at: Vec::new(), buf: Vec::with_capacity(CHUNK), pending: Vec::new() }
+    }
+
+    pub fn push(&mut self, p: &Packed) -> Result<(), ExecError> {
+        let pos = self.buf.len();
+        p.encode(&mut self.buf);
+        let len = u32::try_from(self.buf.len() - pos).map_err(|_| ExecError::new("a row too big to spill"))?;
+        self.pending.push((pos, len));
+        if self.buf.len() >= CHUNK {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    fn flush(&mut self) -> Result<(), ExecError> {
+        if !self.buf.is_empty() {
+            let base = append(&self.buf)?;
+            self.at.extend(self.pending.drain(..).map(|(pos, len)| (base + pos as u64, len)));
+            self.buf.clear();
+        }
+        Ok(())
+    }
+
+    pub fn finish(mut self) -> Result<RowFile, ExecError> {
+        self.flush()?;
+        self.at.shrink_to_fit();
+        Ok(RowFile { at: self.at })
+    }
+}
+
+impl Default for RowFileWriter {
+    fn default() -> Self {
+        RowFileWriter::new()
+    }
+}
+
+/// Rows kept whole until read back: in memory, or in the spill file.
+pub enum Kept {
+    Mem(Vec<Packed>),
+    File(RowFile),
+}
+
+impl Default for Kept {
+    fn default() -> Self {
+        Kept::Mem(Vec::new())
+    }
+}
+
+impl Kept {
+    pub fn len(&self) -> usize {
+        match self {
+            Kept::Mem(v) => v.len(),
+            Kept::File(f) => f.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// Gathers rows one at a time into a `Kept`: in memory while they are few, then, once they
+/// are worth spilling (`worth_spilling`), in the spill file as they come, so that a holder
+/// that does not count itself (a map's gathered events) never holds them all at once.
+#[derive(Default)]
+pub struct Keeper {
+    mem: Vec<Packed>,
+    bytes: usize,
+    file: Option<RowFileWriter>,
+    len: usize,
+}
+
+impl Keeper {
+    pub fn push(&mut self, p: Packed) -> Result<(), ExecError> {
+        self.len += 1;
+        if let Some(w) = &mut self.file {
+            return w.push(&p);
+        }
+        self.bytes += p.heap_bytes() + std::mem::size_of::<Packed>();
+        self.mem.push(p);
+        if worth_spilling(self.bytes) {
+            let mut w = RowFileWriter::new();
+            for p in self.mem.drain(..) {
+                w.push(&p)?;
+            }
+            self.mem = Vec::new();
+            self.file = Some(w);
+        }
+        Ok(())
+    }
+
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    pub fn finish(self) -> Result<Kept, ExecError> {
+        match self.file {
+            Some(w) => Ok(Kept::File(w.finish()?)),
+            None => Ok(Kept::Mem(self.mem)),
+        }
     }
 }
 
@@ -407,6 +509,32 @@ mod tests {
             assert_eq!(file.get(i).unwrap().map(|p| p.unpack()).as_ref(), want.get(i));
         }
         assert!(file.get(3_000).unwrap().is_none());
+    }
+
+    #[test]
+    fn a_keeper_gives_back_every_row_in_order_from_memory_or_the_file() {
+        let mut packer = Packer::default();
+        // Few rows stay in memory; ~4 MB of them pass the default threshold (1 MiB) and go
+        // to the file as they come (a run's budget of 0 would keep them in memory: same rows).
+        for (n, wide) in [(10, 1), (2_000, 2_000)] {
+            let want: Vec<Event> = rows(n)
+                .into_iter()
+                .map(|mut e| {
+                    e.set("pad", "p".repeat(wide));
+                    e
+                })
+                .collect();
+            let mut keeper = Keeper::default();
+            for e in &want {
+                keeper.push(packer.pack(e)).unwrap();
+            }
+            assert_eq!(keeper.len(), n);
+            let got: Vec<Event> = match keeper.finish().unwrap() {
+                Kept::Mem(rows) => rows.iter().map(Packed::unpack).collect(),
+                Kept::File(file) => (0..file.len()).map(|i| file.get(i).unwrap().unwrap().unpack()).collect(),
+            };
+            assert_eq!(got, want);
+        }
     }
 
     #[test]

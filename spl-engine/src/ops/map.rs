@@ -6,6 +6,7 @@ use crate::event::Event;
 use crate::exec::{Context, ExecError, Operator, Pipeline, Runtime};
 use crate::ops::subsearch::Subsearch;
 use crate::packed::{Packed, PackedSource, Packer};
+use crate::spill::{Keeper, Kept};
 
 /// Events the inner searches may re-read (they are kept in memory; a guard against huge inputs).
 const MAX_EVENTS: usize = 2_000_000;
@@ -19,11 +20,9 @@ pub struct MapOp {
     /// its tokens, or every event when that cannot be told.
     gather: Subsearch,
     /// The gathered events, packed: a map over logon events keeps every logon of the input.
-    /// Empty when they went to the spill file.
-    events: Vec<Packed>,
-    /// The gathered events, when enough to spill: they wait on disk until a map search runs
-    /// (most maps of a pack never do: no row reaches them).
-    spilled: Option<crate::spill::RowFile>,
+    /// Past the spill threshold they wait in the spill file until a map search runs (most
+    /// maps of a pack never do: no row reaches them).
+    events: Kept,
     runs: usize,
 }
 
@@ -68,24 +67,24 @@ impl MapOp {
             })
             .unwrap_or(Pipeline { ops: Vec::new(), reads_events: true, max_rows: None, text: None });
         let gather = Subsearch::new(gather, MAX_EVENTS + 1);
-        MapOp { template, maxsearches, ctx, gather, events: Vec::new(), spilled: None, runs: 0 }
+        MapOp { template, maxsearches, ctx, gather, events: Kept::default(), runs: 0 }
     }
 
     fn keep(&mut self, events: Vec<Packed>) -> Result<(), ExecError> {
         if events.len() > MAX_EVENTS {
-            return Err(ExecError::new(format!("map: more than {MAX_EVENTS} input events to re-search")));
+            return Err(too_many());
         }
-        if crate::spill::worth_spilling(events.iter().map(Packed::heap_bytes).sum()) {
-            // Should the file fail, the events simply stay in memory.
-            if let Ok(file) = crate::spill::RowFile::write(&events) {
-                self.spilled = Some(file);
-                self.events = Vec::new();
-                return Ok(());
-            }
+        let mut keeper = Keeper::default();
+        for p in events {
+            keeper.push(p)?;
         }
-        self.events = events;
+        self.events = keeper.finish()?;
         Ok(())
     }
+}
+
+fn too_many() -> ExecError {
+    ExecError::new(format!("map: more than {MAX_EVENTS} input events to re-search"))
 }
 
 /// The template's first command with `*` for its tokens, a search every event the map searches
@@ -117,9 +116,17 @@ impl Operator for MapOp {
         format!("map search={:?} maxsearches={}", self.template, self.maxsearches)
     }
     fn prepare(&mut self, rt: &Runtime<'_>) -> Result<(), ExecError> {
-        if let Some(events) = self.gather.run(rt)? {
-            let mut packer = Packer::default();
-            self.keep(events.iter().map(|e| packer.pack(e)).collect())?;
+        // Packed (and spilled past the threshold) as they come: the events of a big input
+        // never wait unpacked all at once.
+        let (mut packer, mut keeper) = (Packer::default(), Keeper::default());
+        let ran = self.gather.run_each(rt, &mut |ev| {
+            if keeper.len() >= MAX_EVENTS {
+                return Err(too_many());
+            }
+            keeper.push(packer.pack(&ev))
+        })?;
+        if ran {
+            self.events = keeper.finish()?;
         }
         Ok(())
     }
@@ -142,9 +149,9 @@ impl Operator for MapOp {
         let (parsed, expanded) = parse_inner(&text, &self.ctx).map_err(ExecError::new)?;
         let mut pipeline = crate::plan::plan(&parsed, &expanded, &self.ctx)
             .map_err(|e| ExecError::new(format!("map search `{expanded}`: {e}")))?;
-        let source = match &self.spilled {
-            Some(file) => PackedSource::File(file),
-            None => PackedSource::Mem(&self.events),
+        let source = match &self.events {
+            Kept::File(file) => PackedSource::File(file),
+            Kept::Mem(rows) => PackedSource::Mem(rows),
         };
         let rt = Runtime { source: &source, ctx: &self.ctx };
         out.extend(rt.collect(&mut pipeline)?);
@@ -219,8 +226,8 @@ mod tests {
             let mut op = MapOp::new("search id=$id$".into(), 10, ctx.clone());
             op.prepare(&rt).unwrap();
             if spill {
-                op.spilled = Some(crate::spill::RowFile::write(&op.events).unwrap());
-                op.events = Vec::new();
+                let Kept::Mem(rows) = &op.events else { panic!("a small gathering stays in memory") };
+                op.events = Kept::File(crate::spill::RowFile::write(rows).unwrap());
             }
             let mut out = Vec::new();
             for r in [ev(&[("id", "3")]), ev(&[("id", "0")])] {

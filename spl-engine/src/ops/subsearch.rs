@@ -37,6 +37,20 @@ impl Subsearch {
         Ok(Some(rt.collect(&mut self.pipeline)?))
     }
 
+    /// `run`, handing each row to `f` as it is made instead of gathering them (`false`: the
+    /// rows were already given).
+    pub fn run_each(
+        &mut self,
+        rt: &Runtime<'_>,
+        f: &mut dyn FnMut(Event) -> Result<(), ExecError>,
+    ) -> Result<bool, ExecError> {
+        if self.given {
+            return Ok(false);
+        }
+        rt.run(&mut self.pipeline, &mut |row| f(row).map(|()| Flow::Continue))?;
+        Ok(true)
+    }
+
     pub fn pending_mut(&mut self) -> Vec<&mut Pipeline> {
         if self.given {
             Vec::new()
