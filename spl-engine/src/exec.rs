@@ -248,6 +248,13 @@ pub trait Operator: Send {
     fn give_subsearch_rows(&mut self, _rows: Vec<Vec<Packed>>) -> Result<(), ExecError> {
         Ok(())
     }
+    /// `give_subsearch_rows`, the rows as kept by the pass (past the spill threshold, in the
+    /// spill file): operators that can use them there (a join's right side, a map's events)
+    /// take them so, the others read them back.
+    fn give_subsearch_kept(&mut self, rows: Vec<crate::spill::Kept>) -> Result<(), ExecError> {
+        let rows = rows.into_iter().map(crate::spill::Kept::into_rows).collect::<Result<Vec<_>, _>>()?;
+        self.give_subsearch_rows(rows)
+    }
     /// The grouping of a `stats`/`tstats`, for pushing filters below it at plan time.
     fn grouper_mut(&mut self) -> Option<&mut crate::stats::Grouper> {
         None
@@ -609,38 +616,37 @@ impl Runtime<'_> {
                 }
             }
         }
-        // The rows of a subsearch that has twins, kept for them once read back (packed rows
-        // share their bytes: a twin's copy costs a pointer per row).
+        // The rows of each subsearch, moved from its spool as they come into what the
+        // operator keeps (the spill file past the threshold): never all in memory at once. A
+        // subsearch that has twins keeps them for them (in the file, or packed rows sharing
+        // their bytes: a twin's copy costs a pointer per row).
         let sources: std::collections::HashSet<usize> = twin_of.iter().flatten().copied().collect();
-        let mut shared: std::collections::HashMap<usize, Vec<Packed>> = Default::default();
-        let mut rows_of = |k: usize| -> Result<Vec<Packed>, ExecError> {
+        let mut shared: std::collections::HashMap<usize, crate::spill::Kept> = Default::default();
+        let mut rows_of = |k: usize| -> Result<crate::spill::Kept, ExecError> {
             if let Some(j) = twin_of.get(k).copied().flatten() {
                 return Ok(shared.get(&j).cloned().unwrap_or_default());
             }
-            let mut v = Vec::new();
+            let mut keeper = crate::spill::Keeper::default();
             if let Some(spool) = rows.get_mut(k) {
-                v.reserve(spool.len());
-                spool.drain(&mut |p| {
-                    v.push(p);
-                    Ok(Flow::Continue)
-                })?;
+                spool.drain(&mut |p| keeper.push(p).map(|()| Flow::Continue))?;
             }
+            let kept = keeper.finish()?;
             if sources.contains(&k) {
-                shared.insert(k, v.clone());
+                shared.insert(k, kept.clone());
             }
-            Ok(v)
+            Ok(kept)
         };
         let mut next = 0;
         let mut sub_errors = sub_errors.into_iter();
         for (pi, oi, n) in owners {
-            let mut mine: Vec<Vec<Packed>> = Vec::with_capacity(n);
+            let mut mine: Vec<crate::spill::Kept> = Vec::with_capacity(n);
             let mut read_err = None;
             for k in next..next + n {
                 match rows_of(k) {
                     Ok(v) => mine.push(v),
                     Err(e) => {
                         read_err.get_or_insert(e);
-                        mine.push(Vec::new());
+                        mine.push(Default::default());
                     }
                 }
             }
@@ -656,7 +662,7 @@ impl Runtime<'_> {
                 continue;
             }
             let Some(op) = pipelines.get_mut(pi).and_then(|p| p.ops.get_mut(oi)) else { continue };
-            if let Err(e) = op.give_subsearch_rows(mine) {
+            if let Err(e) = op.give_subsearch_kept(mine) {
                 *err = Some(e);
                 *stop = true;
             }

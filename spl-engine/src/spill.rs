@@ -226,8 +226,8 @@ impl RunReader {
 }
 
 /// Packed rows written to the spill file, each read back on its own (a join's right side:
-/// only the rows a key matches are read).
-#[derive(Debug, Default)]
+/// only the rows a key matches are read), or all in order (`for_each`).
+#[derive(Clone, Debug, Default)]
 pub struct RowFile {
     at: Vec<(u64, u32)>,
 }
@@ -247,6 +247,41 @@ impl RowFile {
 
     pub fn is_empty(&self) -> bool {
         self.at.is_empty()
+    }
+
+    /// Keep only the first `n` rows.
+    pub fn truncate(&mut self, n: usize) {
+        self.at.truncate(n);
+    }
+
+    /// Every row in order, read back a stretch of adjacent rows at a time (one read per
+    /// chunk written, not per row); `f` may stop them.
+    pub fn for_each(&self, f: &mut dyn FnMut(Packed) -> Result<Flow, ExecError>) -> Result<(), ExecError> {
+        let mut buf = Vec::new();
+        let mut i = 0;
+        while let Some(&(start, _)) = self.at.get(i) {
+            // The rows from `i` that follow one another in the file, up to a chunk's worth.
+            let (mut j, mut end) = (i, start);
+            while let Some(&(at, len)) = self.at.get(j) {
+                if at != end || (end - start) as usize >= CHUNK {
+                    break;
+                }
+                end = at + u64::from(len);
+                j += 1;
+            }
+            buf.resize((end - start) as usize, 0);
+            read_at(start, &mut buf)?;
+            for &(at, len) in self.at.get(i..j).unwrap_or_default() {
+                let from = (at - start) as usize;
+                let bytes = buf.get(from..from + len as usize).ok_or_else(corrupt)?;
+                let p = Packed::decode(&mut Reader::new(bytes), &mut None).ok_or_else(corrupt)?;
+                if f(p)? == Flow::Stop {
+                    return Ok(());
+                }
+            }
+            i = j;
+        }
+        Ok(())
     }
 
     /// Row `i`, read back; `None` past the end.
@@ -306,6 +341,7 @@ impl Default for RowFileWriter {
 }
 
 /// Rows kept whole until read back: in memory, or in the spill file.
+#[derive(Clone)]
 pub enum Kept {
     Mem(Vec<Packed>),
     File(RowFile),
@@ -327,6 +363,29 @@ impl Kept {
 
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+
+    /// Keep only the first `n` rows.
+    pub fn truncate(&mut self, n: usize) {
+        match self {
+            Kept::Mem(v) => v.truncate(n),
+            Kept::File(f) => f.truncate(n),
+        }
+    }
+
+    /// The rows, in memory.
+    pub fn into_rows(self) -> Result<Vec<Packed>, ExecError> {
+        match self {
+            Kept::Mem(v) => Ok(v),
+            Kept::File(f) => {
+                let mut v = Vec::with_capacity(f.len());
+                f.for_each(&mut |p| {
+                    v.push(p);
+                    Ok(Flow::Continue)
+                })?;
+                Ok(v)
+            }
+        }
     }
 }
 
@@ -535,6 +594,35 @@ mod tests {
             };
             assert_eq!(got, want);
         }
+    }
+
+    #[test]
+    fn a_row_file_reads_back_every_row_in_order_a_stretch_at_a_time() {
+        let mut packer = Packer::default();
+        let want = rows(3_000);
+        let packed: Vec<Packed> = want.iter().map(|e| packer.pack(e)).collect();
+        // Another writer between the two halves: the rows are not all adjacent in the file.
+        let mut file = RowFile::write(packed.get(..1_500).unwrap()).unwrap();
+        let other = RowFile::write(packed.get(..10).unwrap()).unwrap();
+        let second = RowFile::write(packed.get(1_500..).unwrap()).unwrap();
+        file.at.extend(second.at);
+        let mut got = Vec::new();
+        file.for_each(&mut |p| {
+            got.push(p.unpack());
+            Ok(Flow::Continue)
+        })
+        .unwrap();
+        assert_eq!(got, want);
+        let mut first = Vec::new();
+        other
+            .for_each(&mut |p| {
+                first.push(p.unpack());
+                Ok(if first.len() == 3 { Flow::Stop } else { Flow::Continue })
+            })
+            .unwrap();
+        assert_eq!(first, want.get(..3).unwrap());
+        file.truncate(7);
+        assert_eq!(Kept::File(file).into_rows().unwrap().len(), 7);
     }
 
     #[test]

@@ -137,6 +137,17 @@ impl Operator for MapOp {
         let events = self.gather.accept_packed(rows);
         self.keep(events)
     }
+    fn give_subsearch_kept(&mut self, rows: Vec<Kept>) -> Result<(), ExecError> {
+        match self.gather.accept_kept(rows) {
+            Kept::Mem(events) => self.keep(events),
+            // Already in the spill file: they stay there.
+            Kept::File(file) if file.len() > MAX_EVENTS => Err(too_many()),
+            kept => {
+                self.events = kept;
+                Ok(())
+            }
+        }
+    }
     fn children(&self) -> Vec<(&str, &Pipeline)> {
         vec![("events re-searched", &self.gather.pipeline)]
     }

@@ -67,6 +67,14 @@ impl Subsearch {
         rows
     }
 
+    /// `accept_packed`, the rows as the pass kept them.
+    pub fn accept_kept(&mut self, rows: Vec<crate::spill::Kept>) -> crate::spill::Kept {
+        self.given = true;
+        let mut rows = rows.into_iter().next().unwrap_or_default();
+        rows.truncate(self.pipeline.max_rows.unwrap_or(usize::MAX));
+        rows
+    }
+
     /// `accept_packed`, as events.
     pub fn accept(&mut self, rows: Vec<Vec<Packed>>) -> Vec<Event> {
         self.accept_packed(rows).iter().map(Packed::unpack).collect()
@@ -157,20 +165,15 @@ impl JoinOp {
 
     fn set_right_packed(&mut self, mut rows: Vec<Packed>) {
         rows.truncate(self.maxout);
-        let (mut index, mut right_fields): (Vec<(u64, u32)>, HashSet<String>) = Default::default();
         let hasher = ahash::RandomState::new();
+        let mut right_fields = HashSet::new();
+        let mut index = Vec::new();
         if self.fields.is_empty() {
             right_fields = rows.iter().flat_map(|r| r.names().iter().map(|k| k.to_string())).collect();
         } else {
-            // maxout (at most 50,000 by default, bounded by limits.conf) fits a u32.
-            for (i, r) in rows.iter().enumerate().take(u32::MAX as usize) {
-                if let Some(k) = packed_key(r, &self.fields) {
-                    index.push((key_hash(&hasher, &k), i as u32));
-                }
+            for (i, r) in rows.iter().enumerate() {
+                self.index_row(&hasher, &mut index, i, r);
             }
-            // By hash, then row: the rows of a key stay in their order (`max=1` takes the first).
-            index.sort_unstable();
-            index.shrink_to_fit();
         }
         let mut spilled = None;
         // Rows found by key can wait on disk; a join on every common field scans them all.
@@ -181,6 +184,48 @@ impl JoinOp {
                 rows = Vec::new();
             }
         }
+        self.set_side(rows, spilled, index, hasher, right_fields);
+    }
+
+    /// The right side from rows the pass kept: when they are in the spill file and found by
+    /// key, they stay there and only their keys are read.
+    fn set_right_kept(&mut self, mut rows: crate::spill::Kept) -> Result<(), ExecError> {
+        rows.truncate(self.maxout);
+        match rows {
+            crate::spill::Kept::File(file) if !self.fields.is_empty() => {
+                let hasher = ahash::RandomState::new();
+                let (mut index, mut i) = (Vec::new(), 0);
+                file.for_each(&mut |r| {
+                    self.index_row(&hasher, &mut index, i, &r);
+                    i += 1;
+                    Ok(Flow::Continue)
+                })?;
+                self.set_side(Vec::new(), Some(file), index, hasher, HashSet::new());
+            }
+            rows => self.set_right_packed(rows.into_rows()?),
+        }
+        Ok(())
+    }
+
+    /// Add row `i`'s key hash to `index` (maxout, at most 50,000 by default and bounded by
+    /// limits.conf, fits a u32).
+    fn index_row(&self, hasher: &ahash::RandomState, index: &mut Vec<(u64, u32)>, i: usize, r: &Packed) {
+        if let (Some(k), Ok(i)) = (packed_key(r, &self.fields), u32::try_from(i)) {
+            index.push((key_hash(hasher, &k), i));
+        }
+    }
+
+    fn set_side(
+        &mut self,
+        rows: Vec<Packed>,
+        spilled: Option<crate::spill::RowFile>,
+        mut index: Vec<(u64, u32)>,
+        hasher: ahash::RandomState,
+        right_fields: HashSet<String>,
+    ) {
+        // By hash, then row: the rows of a key stay in their order (`max=1` takes the first).
+        index.sort_unstable();
+        index.shrink_to_fit();
         self.side = Some(std::sync::Arc::new(JoinSide {
             rows,
             spilled,
@@ -238,6 +283,10 @@ impl Operator for JoinOp {
         let rows = self.sub.accept_packed(rows);
         self.set_right_packed(rows);
         Ok(())
+    }
+    fn give_subsearch_kept(&mut self, rows: Vec<crate::spill::Kept>) -> Result<(), ExecError> {
+        let rows = self.sub.accept_kept(rows);
+        self.set_right_kept(rows)
     }
     fn push(&mut self, ev: Event, out: &mut Vec<Event>) -> Result<(), ExecError> {
         let limit = if self.max == 0 { usize::MAX } else { self.max };
@@ -474,6 +523,16 @@ impl Operator for AppendpipeOp {
         }
         Ok(())
     }
+    fn give_subsearch_kept(&mut self, rows: Vec<crate::spill::Kept>) -> Result<(), ExecError> {
+        let mut rows = rows.into_iter();
+        for op in self.sub.ops.iter_mut() {
+            let n = op.subsearches_mut().len();
+            if n > 0 {
+                op.give_subsearch_kept(rows.by_ref().take(n).collect())?;
+            }
+        }
+        Ok(())
+    }
     fn push(&mut self, ev: Event, out: &mut Vec<Event>) -> Result<(), ExecError> {
         if self.rows.len() >= self.max_rows {
             return Err(ExecError::new(format!("appendpipe: more than {} rows to buffer", self.max_rows)));
@@ -551,6 +610,31 @@ mod tests {
         side.spilled = Some(file);
         assert_eq!(push_all(&mut j, left), want);
         assert_eq!(want.len(), 3_000 + 200);
+    }
+
+    #[test]
+    fn a_join_given_rows_in_the_spill_file_reads_only_their_keys_and_joins_as_in_memory() {
+        let right: Vec<Event> =
+            (0..3_000).map(|i| ev(&[("g", &format!("k{}", i % 1_000)), ("x", &i.to_string())])).collect();
+        let left: Vec<Event> = (0..1_200).map(|i| ev(&[("g", &format!("k{i}"))])).collect();
+        let mut mem = join(&["g"], JoinType::Left, 0, right.clone());
+        let want = push_all(&mut mem, left.clone());
+        let mut packer = Packer::default();
+        let rows: Vec<Packed> = right.iter().map(|r| packer.pack(r)).collect();
+        for max in [0, 1] {
+            let mut j = join(&["g"], JoinType::Left, max, Vec::new());
+            j.maxout = 2_500;
+            let file = crate::spill::RowFile::write(&rows).unwrap();
+            j.set_right_kept(crate::spill::Kept::File(file)).unwrap();
+            assert!(j.side.as_ref().is_some_and(|s| s.spilled.is_some() && s.rows.is_empty() && s.len() == 2_500));
+            let got = push_all(&mut j, left.clone());
+            // Rows past maxout (2,500 of 3,000) are not joined; max=1 takes each key's first.
+            let mut m = join(&["g"], JoinType::Left, max, right.get(..2_500).unwrap().to_vec());
+            assert_eq!(got, push_all(&mut m, left.clone()));
+            if max == 0 {
+                assert_eq!(got.len(), want.len() - 500);
+            }
+        }
     }
 
     #[test]
