@@ -99,6 +99,8 @@ pub struct Grouper {
     /// Runs of groups written out, each sorted by key, oldest first, with its level (how many
     /// merges made it; see `write_run`).
     runs: Vec<(u32, crate::spill::RunReader)>,
+    /// Where `add` encodes an event's keys (reused: most events fall into a group that exists).
+    key_buf: Vec<u8>,
 }
 
 /// What a group costs besides its key and accumulators: its map entry and state vectors.
@@ -120,6 +122,7 @@ impl Grouper {
             spillable: false,
             held: Default::default(),
             runs: Vec::new(),
+            key_buf: Vec::new(),
         }
     }
 
@@ -147,13 +150,24 @@ impl Grouper {
         if parts.is_empty() {
             return Ok(());
         }
-        let mut keys: Vec<Box<[u8]>> = parts.iter().map(|k| encode_key(k)).collect();
-        drop(parts);
-        if let Some(bound) = &self.bound {
-            keys.retain(|k| k < bound);
-            if keys.is_empty() {
-                return Ok(());
+        // Keys are encoded into one reused buffer and copied only for a new group.
+        let mut keys = std::mem::take(&mut self.key_buf);
+        keys.clear();
+        let mut ends = Vec::with_capacity(parts.len());
+        for k in &parts {
+            let from = keys.len();
+            encode_key_into(k, &mut keys);
+            let fits = self.bound.as_deref().is_none_or(|bound| keys.get(from..).is_some_and(|key| key < bound));
+            if fits {
+                ends.push((from, keys.len()));
+            } else {
+                keys.truncate(from);
             }
+        }
+        drop(parts);
+        if ends.is_empty() {
+            self.key_buf = keys;
+            return Ok(());
         }
         let time = ev.time();
         let mut vals = Vec::with_capacity(self.aggs.len());
@@ -177,13 +191,14 @@ impl Grouper {
         }
         let any_wild = self.aggs.iter().any(|a| matches!(a.input, AggInput::Wild(_)));
         let mut grew = 0;
-        for key in keys {
+        for (from, to) in ends {
             let aggs = &self.aggs;
-            let state = match self.groups.entry(key) {
-                indexmap::map::Entry::Occupied(o) => o.into_mut(),
-                indexmap::map::Entry::Vacant(v) => {
-                    grew += v.key().len() + GROUP_COST + aggs.len() * std::mem::size_of::<Acc>();
-                    v.insert(GroupState {
+            let key = keys.get(from..to).unwrap_or_default();
+            let at = match self.groups.get_index_of(key) {
+                Some(at) => at,
+                None => {
+                    grew += key.len() + GROUP_COST + aggs.len() * std::mem::size_of::<Acc>();
+                    let fresh = GroupState {
                         fixed: aggs.iter().map(|a| Acc::new(&a.func)).collect(),
                         // Only wildcard aggregations use these: no allocation per group otherwise.
                         wild: if any_wild {
@@ -191,9 +206,11 @@ impl Grouper {
                         } else {
                             Vec::new()
                         },
-                    })
+                    };
+                    self.groups.insert_full(key.into(), fresh).0
                 }
             };
+            let Some((_, state)) = self.groups.get_index_mut(at) else { continue };
             for ((acc, v), spec) in state.fixed.iter_mut().zip(&vals).zip(&self.aggs) {
                 if !matches!(spec.input, AggInput::Wild(_)) {
                     grew += acc.add(v.as_deref(), time);
@@ -209,6 +226,7 @@ impl Grouper {
                 grew += acc.add(Some(v), time);
             }
         }
+        self.key_buf = keys;
         self.bound_groups();
         if grew > 0 && self.held.grow(grew) && self.spillable {
             self.write_run()?;
@@ -527,6 +545,12 @@ fn key_parts<'e>(by: &[String], fill: Option<&'e str>, ev: &'e Event) -> Vec<Vec
 /// as 0 0xFF, then 0 0 (a shorter value ends first, and the end mark sorts before any byte).
 fn encode_key<S: AsRef<str>>(parts: &[S]) -> Box<[u8]> {
     let mut out = Vec::with_capacity(parts.iter().map(|p| p.as_ref().len() + 2).sum());
+    encode_key_into(parts, &mut out);
+    out.into_boxed_slice()
+}
+
+/// `encode_key`, appended to `out`.
+fn encode_key_into<S: AsRef<str>>(parts: &[S], out: &mut Vec<u8>) {
     for p in parts {
         for &b in p.as_ref().as_bytes() {
             out.push(b);
@@ -536,7 +560,6 @@ fn encode_key<S: AsRef<str>>(parts: &[S]) -> Box<[u8]> {
         }
         out.extend_from_slice(&[0, 0]);
     }
-    out.into_boxed_slice()
 }
 
 /// The by-values of an `encode_key` key.
