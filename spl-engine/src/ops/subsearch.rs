@@ -514,14 +514,7 @@ impl Operator for AppendpipeOp {
         self.sub.ops.iter_mut().flat_map(|op| op.subsearches_mut()).collect()
     }
     fn give_subsearch_rows(&mut self, rows: Vec<Vec<Packed>>) -> Result<(), ExecError> {
-        let mut rows = rows.into_iter();
-        for op in self.sub.ops.iter_mut() {
-            let n = op.subsearches_mut().len();
-            if n > 0 {
-                op.give_subsearch_rows(rows.by_ref().take(n).collect())?;
-            }
-        }
-        Ok(())
+        self.give_subsearch_kept(rows.into_iter().map(crate::spill::Kept::Mem).collect())
     }
     fn give_subsearch_kept(&mut self, rows: Vec<crate::spill::Kept>) -> Result<(), ExecError> {
         let mut rows = rows.into_iter();
@@ -593,16 +586,23 @@ mod tests {
         assert_eq!(push_all(&mut j, vec![ev(&[("g", "b")])]).len(), 1);
     }
 
-    #[test]
-    fn a_spilled_join_side_gives_the_rows_of_one_in_memory() {
+    /// 3,000 right rows over 1,000 keys, 1,200 left rows (200 without a match), what a left
+    /// join of them in memory gives, and the right rows packed.
+    fn spill_fixture() -> (Vec<Event>, Vec<Event>, Vec<Event>, Vec<Packed>) {
         let right: Vec<Event> =
             (0..3_000).map(|i| ev(&[("g", &format!("k{}", i % 1_000)), ("x", &i.to_string())])).collect();
         let left: Vec<Event> = (0..1_200).map(|i| ev(&[("g", &format!("k{i}"))])).collect();
         let mut mem = join(&["g"], JoinType::Left, 0, right.clone());
         let want = push_all(&mut mem, left.clone());
-        let mut j = join(&["g"], JoinType::Left, 0, Vec::new());
         let mut packer = Packer::default();
         let rows: Vec<Packed> = right.iter().map(|r| packer.pack(r)).collect();
+        (right, left, want, rows)
+    }
+
+    #[test]
+    fn a_spilled_join_side_gives_the_rows_of_one_in_memory() {
+        let (_, left, want, rows) = spill_fixture();
+        let mut j = join(&["g"], JoinType::Left, 0, Vec::new());
         let file = crate::spill::RowFile::write(&rows).unwrap();
         j.set_right_packed(rows);
         let side = j.side.as_mut().and_then(std::sync::Arc::get_mut).unwrap();
@@ -614,13 +614,7 @@ mod tests {
 
     #[test]
     fn a_join_given_rows_in_the_spill_file_reads_only_their_keys_and_joins_as_in_memory() {
-        let right: Vec<Event> =
-            (0..3_000).map(|i| ev(&[("g", &format!("k{}", i % 1_000)), ("x", &i.to_string())])).collect();
-        let left: Vec<Event> = (0..1_200).map(|i| ev(&[("g", &format!("k{i}"))])).collect();
-        let mut mem = join(&["g"], JoinType::Left, 0, right.clone());
-        let want = push_all(&mut mem, left.clone());
-        let mut packer = Packer::default();
-        let rows: Vec<Packed> = right.iter().map(|r| packer.pack(r)).collect();
+        let (right, left, want, rows) = spill_fixture();
         for max in [0, 1] {
             let mut j = join(&["g"], JoinType::Left, max, Vec::new());
             j.maxout = 2_500;
