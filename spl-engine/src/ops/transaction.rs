@@ -24,8 +24,11 @@ pub struct TransactionOp {
     pub maxpause: Option<f64>,
     pub maxevents: usize,
     pub text: String,
-    /// (time, input order, event) of every grouped event.
-    events: Vec<(f64, usize, Event)>,
+    /// Every grouped event, packed and counted in the run's memory budget (spilled past it):
+    /// a transaction over logon events keeps them all until the end.
+    events: crate::spill::RowSpool,
+    /// Their times, in the same order.
+    times: Vec<f64>,
     max_buffer: usize,
 }
 
@@ -44,7 +47,8 @@ impl TransactionOp {
             maxpause: None,
             maxevents: 1000,
             text,
-            events: Vec::new(),
+            events: Default::default(),
+            times: Vec::new(),
             max_buffer: 5_000_000,
         }
     }
@@ -105,16 +109,20 @@ impl Operator for TransactionOp {
         if self.fields.iter().any(|f| ev.get(f).is_none()) {
             return Ok(());
         }
-        if self.events.len() >= self.max_buffer {
+        if self.times.len() >= self.max_buffer {
             return Err(ExecError::new(format!("transaction: more than {} events to group", self.max_buffer)));
         }
-        let t = ev.time().unwrap_or(0.0);
-        let i = self.events.len();
-        self.events.push((t, i, ev));
-        Ok(())
+        self.times.push(ev.time().unwrap_or(0.0));
+        self.events.push(&ev)
     }
     fn finish(&mut self, out: &mut Vec<Event>) -> Result<(), ExecError> {
-        let mut events = std::mem::take(&mut self.events);
+        let times = std::mem::take(&mut self.times);
+        let mut events: Vec<(f64, usize, crate::packed::Packed)> = Vec::with_capacity(times.len());
+        self.events.drain(&mut |p| {
+            let i = events.len();
+            events.push((times.get(i).copied().unwrap_or(0.0), i, p));
+            Ok(crate::exec::Flow::Continue)
+        })?;
         events.sort_by(|a, b| a.0.partial_cmp(&b.0).unwrap_or(std::cmp::Ordering::Equal).then(a.1.cmp(&b.1)));
         let bounded = self.starts_with.is_some() || self.ends_with.is_some();
         let mut open: HashMap<Vec<String>, Open> = HashMap::new();
@@ -125,7 +133,8 @@ impl Operator for TransactionOp {
                 done.push(merge(o.events, o.first, o.last));
             }
         };
-        for (t, _, ev) in events {
+        for (t, _, packed) in events {
+            let ev = packed.unpack();
             let key: Vec<String> =
                 self.fields.iter().map(|f| ev.get(f).map(|v| v.as_str().into_owned()).unwrap_or_default()).collect();
             let is_start = self.starts_with.as_ref().is_some_and(|m| m.matches(&ev));
@@ -187,6 +196,21 @@ mod tests {
         e.set("EventCode", code);
         e.set("_raw", format!("{t} {user} {code}"));
         e
+    }
+
+    #[test]
+    fn transaction_events_spilled_past_the_budget_group_as_in_memory() {
+        let input: Vec<Event> =
+            (0..300).map(|i| ev(f64::from((i * 37) % 300), &format!("u{}", i % 7), &(i % 3).to_string())).collect();
+        let run_with = |limit: Option<usize>| {
+            let mut op = TransactionOp::new(vec!["user".into()], Some(m("EventCode=0")), None, "user".into());
+            op.maxpause = Some(20.0);
+            op.events.held_limit(limit);
+            run(&mut op, input.clone())
+        };
+        let want = run_with(None);
+        assert!(want.len() > 7, "several transactions per user: {}", want.len());
+        assert_eq!(run_with(Some(1)), want);
     }
 
     #[test]
