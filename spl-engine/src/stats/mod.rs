@@ -71,6 +71,9 @@ struct GroupState {
 /// A group's encoded key and state.
 type Group = (Box<[u8]>, GroupState);
 
+/// Groups by encoded key, in first-seen order.
+type GroupMap = indexmap::IndexMap<Box<[u8]>, GroupState, ahash::RandomState>;
+
 /// Groups and their accumulators.
 pub struct Grouper {
     pub by: Vec<String>,
@@ -80,7 +83,7 @@ pub struct Grouper {
     /// Groups in first-seen order (stable output among equal keys), keyed by the by-values in
     /// one allocation (`encode_key`): a hunting search over a big input keeps a group per
     /// process, and a `Vec<String>` key cost an allocation per by-field.
-    groups: indexmap::IndexMap<Box<[u8]>, GroupState, ahash::RandomState>,
+    groups: GroupMap,
     /// Filters of the commands after this aggregation that depend on by-values alone: groups
     /// they would drop are never made (see `pushdown`).
     pub gate: Option<crate::pushdown::Gate>,
@@ -236,8 +239,9 @@ impl Grouper {
 
     /// Write the groups held to the spill file as a run sorted by key, and free them.
     fn write_run(&mut self) -> Result<(), ExecError> {
-        let mut groups: Vec<Group> = std::mem::take(&mut self.groups).into_iter().collect();
-        groups.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        // Sorted where they are: collecting them into a vector first held them twice.
+        let mut groups = std::mem::take(&mut self.groups);
+        groups.sort_unstable_keys();
         let mut w = crate::spill::RunWriter::new()?;
         let mut buf = Vec::new();
         for (key, state) in &groups {
@@ -259,7 +263,7 @@ impl Grouper {
             }
             let at = self.runs.len() - FAN_IN;
             let merging: Vec<_> = self.runs.drain(at..).map(|(_, r)| r).collect();
-            let mut merge = Merge::new(merging, Vec::new(), &self.aggs)?;
+            let mut merge = Merge::new(merging, GroupMap::default().into_iter(), &self.aggs)?;
             let mut w = crate::spill::RunWriter::new()?;
             while let Some((key, state)) = merge.next(&self.aggs)? {
                 buf.clear();
@@ -341,11 +345,11 @@ impl Grouper {
             };
             self.groups.insert(encode_key::<&str>(&[]), fresh);
         }
-        let mut groups: Vec<Group> = std::mem::take(&mut self.groups).into_iter().collect();
+        let mut groups = std::mem::take(&mut self.groups);
         // Encoded keys order as the by-value lists do, element by element, each by bytes: the
-        // lexicographic by-value order of values() (stable, so first-seen order breaks no ties
-        // that matter).
-        groups.sort_by(|a, b| a.0.cmp(&b.0));
+        // lexicographic by-value order of values(). Keys are distinct, so an unstable sort
+        // gives that order too; in place, the groups are not held twice while they are sorted.
+        groups.sort_unstable_keys();
         let result = if self.runs.is_empty() {
             let mut result = Ok(());
             for (key, state) in groups {
@@ -362,7 +366,7 @@ impl Grouper {
         } else {
             // Spilled: the files and what is still held, merged by key, oldest first.
             let runs = std::mem::take(&mut self.runs).into_iter().map(|(_, r)| r).collect();
-            let mut merge = Merge::new(runs, groups, &self.aggs)?;
+            let mut merge = Merge::new(runs, groups.into_iter(), &self.aggs)?;
             loop {
                 let Some((key, state)) = merge.next(&self.aggs)? else { break Ok(()) };
                 if emit(self.row_of(&key, &state))? == Flow::Stop {
@@ -443,7 +447,7 @@ fn merge_state(into: &mut GroupState, later: GroupState, aggs: &[AggSpec]) {
 /// Where merged groups come from: spill files, then the groups still held.
 enum RunSource {
     File(crate::spill::RunReader),
-    Held(std::vec::IntoIter<Group>),
+    Held(indexmap::map::IntoIter<Box<[u8]>, GroupState>),
 }
 
 impl RunSource {
@@ -465,9 +469,13 @@ struct Merge {
 }
 
 impl Merge {
-    fn new(runs: Vec<crate::spill::RunReader>, held: Vec<Group>, aggs: &[AggSpec]) -> Result<Merge, ExecError> {
+    fn new(
+        runs: Vec<crate::spill::RunReader>,
+        held: indexmap::map::IntoIter<Box<[u8]>, GroupState>,
+        aggs: &[AggSpec],
+    ) -> Result<Merge, ExecError> {
         let mut sources: Vec<RunSource> = runs.into_iter().map(RunSource::File).collect();
-        sources.push(RunSource::Held(held.into_iter()));
+        sources.push(RunSource::Held(held));
         let mut heads = Vec::with_capacity(sources.len());
         for s in &mut sources {
             heads.push(s.next(aggs)?);
