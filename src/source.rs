@@ -208,17 +208,16 @@ fn xml_block(
                 skipped += 1;
                 continue;
             }
-            Ok(raw) if router.is_none() && filter.is_some_and(|f| !f.admits(&raw.bytes, sourcetype)) => {
+            // No verdict from a router: the filter judges, as without one.
+            Ok(raw) if wanted.is_none() && filter.is_some_and(|f| !f.admits(&raw.bytes, sourcetype)) => {
                 skipped += 1;
                 continue;
             }
             Ok(raw) => match read::parse_raw_xml(&raw, file, opts) {
                 Record::Event(mut ev) => {
                     spl_engine::extract::extract_with(&ctx.content, &ctx.fns, &mut ev, skip);
-                    let routed = router.map(|r| match wanted {
-                        Some(w) => r.prepare_wanted(&ev, Some(w)),
-                        None => r.prepare(&ev),
-                    });
+                    // Routing the event again would give the same answer as its raw text.
+                    let routed = router.map(|r| r.prepare_wanted(&ev, wanted));
                     Item::Event(ev, routed)
                 }
                 Record::Malformed(m) => Item::Malformed(m),

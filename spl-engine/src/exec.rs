@@ -79,20 +79,15 @@ impl Router {
         self.prepare_wanted(ev, self.route.as_ref().and_then(|r| r.wanted_for(ev)))
     }
 
-    /// The pipelines that may want the XML record with this raw text (`Routed::wanted`),
-    /// before it is parsed: an empty list means none does. `sourcetype` is the one the reader
-    /// will give it.
+    /// The pipelines that may want the record with this raw text (`Routed::wanted`), before
+    /// it is parsed: an empty list means none does; `None`, no verdict (not XML, or nothing to
+    /// route on). `sourcetype` is the one the reader will give it.
     pub fn wanted_xml(
         &self,
         raw: &[u8],
         sourcetype: &str,
         scratch: &mut crate::prefilter::Scratch,
     ) -> Option<Vec<usize>> {
-        // Only XML text is judged (`prefilter::Router::wanted`).
-        let start = raw.iter().position(|b| !b.is_ascii_whitespace()).unwrap_or(raw.len());
-        if !raw.get(start..).is_some_and(|r| r.starts_with(b"<Event")) {
-            return None;
-        }
         self.route.as_ref().and_then(|r| r.wanted_xml(raw, Some(sourcetype), scratch))
     }
 

@@ -875,9 +875,12 @@ impl IReq {
 /// What `Router::wanted_xml` works in, kept between records (all false and empty between calls).
 #[derive(Default)]
 pub struct Scratch {
+    /// Per fact, whether the record holds it; `hits` lists those set.
     found: Vec<bool>,
-    tried: Vec<bool>,
     hits: Vec<usize>,
+    /// Per pipeline, whether its requirement was evaluated; `touched` lists those set.
+    tried: Vec<bool>,
+    touched: Vec<usize>,
 }
 
 /// The prefilters of many pipelines over one automaton: one pass over a record's raw text says
@@ -950,16 +953,16 @@ impl Router {
     /// when all may. Only XML records are judged: the verbatim rule holds for their text (see
     /// the module comment).
     pub fn wanted(&self, raw: Option<&str>, sourcetype: Option<&str>) -> Option<Vec<usize>> {
-        let raw = raw.filter(|r| r.trim_start().starts_with("<Event"))?.as_bytes();
-        self.wanted_xml(raw, sourcetype, &mut Scratch::default())
+        self.wanted_xml(raw?.as_bytes(), sourcetype, &mut Scratch::default())
     }
 
-    /// `wanted` for the raw text of an XML record, with `scratch` reused across records.
+    /// `wanted` for a record's raw bytes, with `scratch` reused across records.
     pub fn wanted_xml(&self, raw: &[u8], sourcetype: Option<&str>, scratch: &mut Scratch) -> Option<Vec<usize>> {
-        if self.facts.len() == 0 {
+        let start = raw.iter().position(|b| !b.is_ascii_whitespace()).unwrap_or(raw.len());
+        if self.facts.len() == 0 || !raw.get(start..).is_some_and(|r| r.starts_with(b"<Event")) {
             return None;
         }
-        let Scratch { found, tried, hits } = scratch;
+        let Scratch { found, hits, tried, touched } = scratch;
         found.resize(self.facts.len(), false);
         tried.resize(self.reqs.len(), false);
         let lits = self.ac.iter().flat_map(|ac| ac.find_overlapping_iter(raw)).map(|m| m.pattern().as_usize());
@@ -977,6 +980,7 @@ impl Router {
                 if let Some(t) = tried.get_mut(i) {
                     if !*t {
                         *t = true;
+                        touched.push(i);
                         if self.reqs.get(i).is_some_and(|r| r.eval(found)) {
                             wanted.push(i);
                         }
@@ -985,17 +989,16 @@ impl Router {
             }
         }
         // Clear only what this record set, so that the cost follows the facts found.
-        for &l in hits.iter() {
-            for &i in self.by_fact.get(l).map(Vec::as_slice).unwrap_or_default() {
-                if let Some(t) = tried.get_mut(i) {
-                    *t = false;
-                }
-            }
+        for l in hits.drain(..) {
             if let Some(f) = found.get_mut(l) {
                 *f = false;
             }
         }
-        hits.clear();
+        for i in touched.drain(..) {
+            if let Some(t) = tried.get_mut(i) {
+                *t = false;
+            }
+        }
         wanted.sort_unstable();
         Some(wanted)
     }
