@@ -283,36 +283,16 @@ impl Row {
     }
 }
 
-/// Packed events as a source: each scan unpacks them again (`map` re-searches what it kept),
-/// from memory or, when they were many, from the spill file.
-pub enum PackedSource<'a> {
-    Mem(&'a [Packed]),
-    File(&'a crate::spill::RowFile),
-}
+/// Kept packed events as a source: each scan unpacks them again (`map` re-searches what it
+/// kept), from memory or from the spill file.
+pub struct PackedSource<'a>(pub &'a crate::spill::Kept);
 
 impl crate::exec::EventSource for PackedSource<'_> {
     fn scan(
         &self,
         f: &mut dyn FnMut(Event) -> Result<crate::exec::Flow, crate::exec::ExecError>,
     ) -> Result<(), crate::exec::ExecError> {
-        match self {
-            PackedSource::Mem(rows) => {
-                for p in *rows {
-                    if f(p.unpack())? == crate::exec::Flow::Stop {
-                        break;
-                    }
-                }
-            }
-            PackedSource::File(file) => {
-                for i in 0..file.len() {
-                    let Some(p) = file.get(i)? else { break };
-                    if f(p.unpack())? == crate::exec::Flow::Stop {
-                        break;
-                    }
-                }
-            }
-        }
-        Ok(())
+        self.0.for_each(&mut |p| f(p.unpack()))
     }
 }
 

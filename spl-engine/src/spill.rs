@@ -383,6 +383,21 @@ impl Kept {
         }
     }
 
+    /// Every row in order (from the file a stretch at a time); `f` may stop them.
+    pub fn for_each(&self, f: &mut dyn FnMut(&Packed) -> Result<Flow, ExecError>) -> Result<(), ExecError> {
+        match self {
+            Kept::Mem(rows) => {
+                for p in rows {
+                    if f(p)? == Flow::Stop {
+                        break;
+                    }
+                }
+                Ok(())
+            }
+            Kept::File(file) => file.for_each(&mut |p| f(&p)),
+        }
+    }
+
     /// The rows, in memory.
     pub fn into_rows(self) -> Result<Vec<Packed>, ExecError> {
         match self {

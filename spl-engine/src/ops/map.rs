@@ -160,10 +160,7 @@ impl Operator for MapOp {
         let (parsed, expanded) = parse_inner(&text, &self.ctx).map_err(ExecError::new)?;
         let mut pipeline = crate::plan::plan(&parsed, &expanded, &self.ctx)
             .map_err(|e| ExecError::new(format!("map search `{expanded}`: {e}")))?;
-        let source = match &self.events {
-            Kept::File(file) => PackedSource::File(file),
-            Kept::Mem(rows) => PackedSource::Mem(rows),
-        };
+        let source = PackedSource(&self.events);
         let rt = Runtime { source: &source, ctx: &self.ctx };
         out.extend(rt.collect(&mut pipeline)?);
         Ok(())
