@@ -74,6 +74,9 @@ type Group = (Box<[u8]>, GroupState);
 /// Groups by encoded key, in first-seen order.
 type GroupMap = indexmap::IndexMap<Box<[u8]>, GroupState, ahash::RandomState>;
 
+/// Held groups handed to a merge, by key once sorted.
+type HeldGroups = indexmap::map::IntoIter<Box<[u8]>, GroupState>;
+
 /// Groups and their accumulators.
 pub struct Grouper {
     pub by: Vec<String>,
@@ -102,8 +105,10 @@ pub struct Grouper {
     /// Runs of groups written out, each sorted by key, oldest first, with its level (how many
     /// merges made it; see `write_run`).
     runs: Vec<(u32, crate::spill::RunReader)>,
-    /// Where `add` encodes an event's keys (reused: most events fall into a group that exists).
+    /// Where `add` encodes an event's keys, and where each ends (reused: most events fall into
+    /// a group that exists, and need no allocation).
     key_buf: Vec<u8>,
+    key_ends: Vec<(usize, usize)>,
 }
 
 /// What a group costs besides its key and accumulators: its map entry and state vectors.
@@ -126,6 +131,7 @@ impl Grouper {
             held: Default::default(),
             runs: Vec::new(),
             key_buf: Vec::new(),
+            key_ends: Vec::new(),
         }
     }
 
@@ -154,9 +160,9 @@ impl Grouper {
             return Ok(());
         }
         // Keys are encoded into one reused buffer and copied only for a new group.
-        let mut keys = std::mem::take(&mut self.key_buf);
+        let (mut keys, mut ends) = (std::mem::take(&mut self.key_buf), std::mem::take(&mut self.key_ends));
         keys.clear();
-        let mut ends = Vec::with_capacity(parts.len());
+        ends.clear();
         for k in &parts {
             let from = keys.len();
             encode_key_into(k, &mut keys);
@@ -169,7 +175,7 @@ impl Grouper {
         }
         drop(parts);
         if ends.is_empty() {
-            self.key_buf = keys;
+            (self.key_buf, self.key_ends) = (keys, ends);
             return Ok(());
         }
         let time = ev.time();
@@ -194,7 +200,7 @@ impl Grouper {
         }
         let any_wild = self.aggs.iter().any(|a| matches!(a.input, AggInput::Wild(_)));
         let mut grew = 0;
-        for (from, to) in ends {
+        for &(from, to) in &ends {
             let aggs = &self.aggs;
             let key = keys.get(from..to).unwrap_or_default();
             let at = match self.groups.get_index_of(key) {
@@ -229,7 +235,7 @@ impl Grouper {
                 grew += acc.add(Some(v), time);
             }
         }
-        self.key_buf = keys;
+        (self.key_buf, self.key_ends) = (keys, ends);
         self.bound_groups();
         if grew > 0 && self.held.grow(grew) && self.spillable {
             self.write_run()?;
@@ -447,7 +453,7 @@ fn merge_state(into: &mut GroupState, later: GroupState, aggs: &[AggSpec]) {
 /// Where merged groups come from: spill files, then the groups still held.
 enum RunSource {
     File(crate::spill::RunReader),
-    Held(indexmap::map::IntoIter<Box<[u8]>, GroupState>),
+    Held(HeldGroups),
 }
 
 impl RunSource {
@@ -469,11 +475,7 @@ struct Merge {
 }
 
 impl Merge {
-    fn new(
-        runs: Vec<crate::spill::RunReader>,
-        held: indexmap::map::IntoIter<Box<[u8]>, GroupState>,
-        aggs: &[AggSpec],
-    ) -> Result<Merge, ExecError> {
+    fn new(runs: Vec<crate::spill::RunReader>, held: HeldGroups, aggs: &[AggSpec]) -> Result<Merge, ExecError> {
         let mut sources: Vec<RunSource> = runs.into_iter().map(RunSource::File).collect();
         sources.push(RunSource::Held(held));
         let mut heads = Vec::with_capacity(sources.len());
