@@ -358,8 +358,24 @@ impl Runtime<'_> {
         let mut stopped = vec![false; pipelines.len()];
         // Rows each pipeline gave (for `max_rows`).
         let mut emitted = vec![0usize; pipelines.len()];
-        self.run_subsearches_together(pipelines, &mut errors, &mut stopped, profile.as_deref_mut())?;
+        // Pipelines no subsearch feeds run to the end in the subsearch pass (they come back
+        // `finished`): the pass below re-reads the input only for those that need its rows.
+        let mut finished = vec![false; pipelines.len()];
+        self.run_subsearches_together(
+            pipelines,
+            &mut errors,
+            &mut stopped,
+            &mut finished,
+            &mut *sink,
+            profile.as_deref_mut(),
+        )?;
+        for (s, f) in stopped.iter_mut().zip(&finished) {
+            *s |= *f;
+        }
         for ((p, err), stop) in pipelines.iter_mut().zip(errors.iter_mut()).zip(stopped.iter_mut()) {
+            if *stop {
+                continue;
+            }
             for op in p.ops.iter_mut() {
                 if let Err(e) = op.prepare(self) {
                     *err = Some(e);
@@ -368,7 +384,7 @@ impl Runtime<'_> {
                 }
             }
         }
-        for p in pipelines.iter_mut() {
+        for p in pipelines.iter_mut().zip(&finished).filter(|(_, f)| !**f).map(|(p, _)| p) {
             // Rows that cannot get past an operator need not be made: drop what precedes it.
             if let Some(j) = p.ops.iter().rposition(|op| op.emits_nothing()) {
                 p.ops.drain(..=j);
@@ -379,7 +395,7 @@ impl Runtime<'_> {
                 limit_groups(&mut p.ops, n);
             }
         }
-        if pipelines.iter().any(|p| p.reads_events) {
+        if pipelines.iter().zip(&stopped).any(|(p, s)| p.reads_events && !*s) {
             let verbatim = Verbatim::from_content(&self.ctx.content);
             let all: Vec<Req> = pipelines.iter().map(|p| p.raw_requirement(&verbatim)).collect();
             let live: Vec<bool> = pipelines.iter().zip(&stopped).map(|(p, s)| p.reads_events && !*s).collect();
@@ -540,12 +556,15 @@ impl Runtime<'_> {
 
     /// The subsearches of several pipelines, run in one pass (each would otherwise re-read the
     /// input); their rows go back to the operators that own them. A subsearch's error stops only
-    /// its pipeline.
+    /// its pipeline. The pipelines that own no subsearch (riders) run whole in the same pass,
+    /// their rows to `sink`: they are marked `finished`, their errors set in `errors`.
     fn run_subsearches_together(
         &self,
         pipelines: &mut [&mut Pipeline],
         errors: &mut [Option<ExecError>],
         stopped: &mut [bool],
+        finished: &mut [bool],
+        sink: &mut dyn FnMut(usize, Row) -> Result<Flow, ExecError>,
         mut profile: Option<&mut [PipeCost]>,
     ) -> Result<(), ExecError> {
         if pipelines.len() < 2 {
@@ -566,9 +585,18 @@ impl Runtime<'_> {
         }
         // Spilled past the budget: a pack's joins gather up to 50,000 rows each in this pass.
         let (mut rows, mut packer): (Vec<crate::spill::RowSpool>, _) = (Vec::new(), Packer::default());
+        let owns: Vec<bool> = (0..pipelines.len()).map(|pi| owners.iter().any(|o| o.0 == pi)).collect();
         let (sub_errors, twin_of) = {
-            let subs: Vec<&mut Pipeline> =
-                pipelines.iter_mut().flat_map(|p| p.ops.iter_mut().flat_map(|op| op.subsearches_mut())).collect();
+            let mut subs: Vec<&mut Pipeline> = Vec::new();
+            // (index in `pipelines`, the pipeline) of the riders.
+            let mut riders: Vec<(usize, &mut Pipeline)> = Vec::new();
+            for (pi, p) in pipelines.iter_mut().enumerate() {
+                if owns.get(pi).copied().unwrap_or(true) {
+                    subs.extend(p.ops.iter_mut().flat_map(|op| op.subsearches_mut()));
+                } else {
+                    riders.push((pi, &mut **p));
+                }
+            }
             // Twins (same text, same limit) run once; the others take the first one's rows.
             let mut first: std::collections::HashMap<(String, Option<usize>), usize> = Default::default();
             let mut twin_of = vec![None; subs.len()];
@@ -586,18 +614,55 @@ impl Runtime<'_> {
                 unique.push((i, p));
             }
             let index: Vec<usize> = unique.iter().map(|(i, _)| *i).collect();
+            let rider_of: Vec<usize> = riders.iter().map(|(pi, _)| *pi).collect();
             let mut runs: Vec<&mut Pipeline> = unique.into_iter().map(|(_, p)| p).collect();
+            let n_subs = runs.len();
+            runs.extend(riders.into_iter().map(|(_, p)| p));
             rows.resize_with(twin_of.len(), Default::default);
-            let errors = self.run_many(&mut runs, &mut |k, row| {
-                if let Some(r) = index.get(k).and_then(|&i| rows.get_mut(i)) {
-                    r.push_packed(row.into_packed(&mut packer))?;
-                }
-                Ok(Flow::Continue)
-            })?;
+            let mut costs = profile.is_some().then(|| vec![PipeCost::default(); runs.len()]);
+            let run_errors = self.run_many_profiled(
+                &mut runs,
+                &mut |k, row| match k.checked_sub(n_subs) {
+                    None => {
+                        if let Some(r) = index.get(k).and_then(|&i| rows.get_mut(i)) {
+                            r.push_packed(row.into_packed(&mut packer))?;
+                        }
+                        Ok(Flow::Continue)
+                    }
+                    Some(r) => match rider_of.get(r) {
+                        Some(&pi) => sink(pi, row),
+                        None => Ok(Flow::Continue),
+                    },
+                },
+                costs.as_deref_mut(),
+            )?;
             let mut all = vec![None; twin_of.len()];
-            for (k, e) in errors.into_iter().enumerate() {
-                if let Some(slot) = index.get(k).and_then(|&i| all.get_mut(i)) {
-                    *slot = e;
+            for (k, e) in run_errors.into_iter().enumerate() {
+                match k.checked_sub(n_subs) {
+                    None => {
+                        if let Some(slot) = index.get(k).and_then(|&i| all.get_mut(i)) {
+                            *slot = e;
+                        }
+                    }
+                    Some(r) => {
+                        let Some(&pi) = rider_of.get(r) else { continue };
+                        if let Some(f) = finished.get_mut(pi) {
+                            *f = true;
+                        }
+                        if let Some(slot) = errors.get_mut(pi) {
+                            *slot = e;
+                        }
+                        let (Some(c), Some(mine)) = (
+                            costs.as_ref().and_then(|c| c.get(k)),
+                            profile.as_deref_mut().and_then(|pr| pr.get_mut(pi)),
+                        ) else {
+                            continue;
+                        };
+                        mine.events += c.events;
+                        mine.feed += c.feed;
+                        mine.finish += c.finish;
+                        mine.held += c.held;
+                    }
                 }
             }
             (all, twin_of)
@@ -1054,6 +1119,63 @@ mod tests {
             .map(|r| (r.get_str("g").unwrap().into_owned(), r.get_str("count").unwrap().into_owned()))
             .collect();
         assert_eq!(got, [("v0000".to_string(), "1".to_string()), ("v0001".to_string(), "2".to_string())]);
+    }
+
+    #[test]
+    fn pipelines_owning_no_subsearch_run_in_the_subsearch_pass_with_the_rows_they_give_alone() {
+        // A source that records, per scan, how many events the pass took.
+        struct Passes(VecSource, std::sync::Mutex<Vec<usize>>);
+        impl EventSource for Passes {
+            fn scan(&self, f: &mut dyn FnMut(Event) -> Result<Flow, ExecError>) -> Result<(), ExecError> {
+                let mut n = 0;
+                let r = self.0.scan(&mut |ev| {
+                    n += 1;
+                    f(ev)
+                });
+                self.1.lock().unwrap().push(n);
+                r
+            }
+        }
+        let ctx = Context::new(Default::default(), 0.0);
+        let events: Vec<Event> = (0..12).map(|i| Event::from_pairs(&[("g", &format!("v{}", i % 4))])).collect();
+        let plan = |s: &str| crate::plan::plan(&spl_parser::parse_pipeline(s).unwrap(), s, &ctx).unwrap();
+        // The rows of each pipeline run together, and the events each scan handed out.
+        let together = |spls: &[&str]| {
+            let mut plans: Vec<Pipeline> = spls.iter().map(|s| plan(s)).collect();
+            let mut refs: Vec<&mut Pipeline> = plans.iter_mut().collect();
+            let src = Passes(VecSource(events.clone()), Default::default());
+            let mut rows: Vec<Vec<Event>> = vec![Vec::new(); spls.len()];
+            let errors = Runtime { source: &src, ctx: &ctx }
+                .run_many(&mut refs, &mut |i, row| {
+                    rows[i].push(row.into_event());
+                    Ok(Flow::Continue)
+                })
+                .unwrap();
+            assert!(errors.iter().all(Option::is_none));
+            let scans = src.1.lock().unwrap().clone();
+            (rows, scans)
+        };
+        let alone = |spls: &[&str]| -> Vec<Vec<Event>> {
+            spls.iter()
+                .map(|s| Runtime { source: &VecSource(events.clone()), ctx: &ctx }.collect(&mut plan(s)).unwrap())
+                .collect()
+        };
+        let mut spls = [
+            "search g=* | stats count by g",
+            "search g=* | join g [search g=v1 OR g=v2 | stats count AS c by g] | stats count by g",
+            "search g=v3 | head 2",
+            "search g=* | stats dc(g) AS n",
+        ];
+        let (rows, scans) = together(&spls);
+        assert_eq!(rows, alone(&spls));
+        assert_eq!(rows[1].len(), 2, "the join keeps v1 and v2");
+        assert_eq!(scans, vec![12, 12], "the join's search reads the input after its subsearch");
+        // An inner join whose subsearch gave nothing reads no events: the riders were done in
+        // the subsearch pass, so no second pass is made.
+        spls[1] = "search g=* | join g [search g=zzz] | stats count by g";
+        let (rows, scans) = together(&spls);
+        assert_eq!(rows, alone(&spls));
+        assert_eq!(scans, vec![12]);
     }
 
     #[test]
