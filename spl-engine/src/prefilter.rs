@@ -749,6 +749,35 @@ mod tests {
     }
 }
 
+/// Pieces of text every XmlWinEventLog record holds, each contiguous (lower case): the
+/// `<System>` header Windows writes.
+const XML_SKELETON: &[&str] = &[
+    "<event xmlns='http://schemas.microsoft.com/win/2004/08/events/event'>",
+    "<system><provider name='",
+    "<eventid>",
+    "</eventid><version>",
+    "</version><level>",
+    "</level><task>",
+    "</task><opcode>",
+    "</opcode><keywords>",
+    "</keywords><timecreated systemtime='",
+    "<eventrecordid>",
+    "</eventrecordid><correlation",
+    "<execution processid='",
+    "' threadid='",
+    "<channel>",
+    "</channel><computer>",
+    "</computer><security",
+    "</system>",
+    "</event>",
+];
+
+/// Whether every XmlWinEventLog record holds this literal (ignoring ASCII case) in its header.
+fn in_xml_skeleton(lit: &str) -> bool {
+    let lit = lit.to_ascii_lowercase();
+    XML_SKELETON.iter().any(|piece| piece.contains(lit.as_str()))
+}
+
 /// A requirement over numbered facts a record may hold (`Facts`).
 #[derive(Clone, Debug)]
 enum IReq {
@@ -862,6 +891,32 @@ impl IReq {
         }
     }
 
+    /// This requirement with the facts `present` says true for taken as held, simplified
+    /// (an AND drops them, an OR holding one holds).
+    fn assume(self, present: &[bool]) -> IReq {
+        match self {
+            IReq::Fact(i) if present.get(i).copied().unwrap_or(false) => IReq::True,
+            IReq::And(v) => {
+                let v: Vec<IReq> =
+                    v.into_iter().map(|c| c.assume(present)).filter(|c| !matches!(c, IReq::True)).collect();
+                if v.is_empty() {
+                    IReq::True
+                } else {
+                    IReq::And(v)
+                }
+            }
+            IReq::Or(v) => {
+                let v: Vec<IReq> = v.into_iter().map(|c| c.assume(present)).collect();
+                if v.iter().any(|c| matches!(c, IReq::True)) {
+                    IReq::True
+                } else {
+                    IReq::Or(v)
+                }
+            }
+            r => r,
+        }
+    }
+
     fn eval(&self, found: &[bool]) -> bool {
         match self {
             IReq::True => true,
@@ -888,8 +943,10 @@ pub struct Scratch {
 pub struct Router {
     reqs: Vec<IReq>,
     facts: Facts,
-    /// Finds the literals; `None` when there are none.
+    /// Finds the literals not in the XML skeleton; `None` when there are none.
     ac: Option<AhoCorasick>,
+    /// The literal (fact) each pattern of `ac` is.
+    searched: Vec<usize>,
     /// The pipelines that want every record (their requirement holds with no fact found).
     always: Vec<usize>,
     /// Per fact, the other pipelines to try on a record holding it (`IReq::keys`): requirements
@@ -901,7 +958,16 @@ impl Router {
     /// `None` when the literals' automaton cannot be built (then no record is judged).
     pub fn new(reqs: &[Req]) -> Option<Router> {
         let (facts, reqs) = Facts::compile(reqs.iter());
-        let ac = if facts.lits.is_empty() {
+        // Literals of the XML skeleton every record has are taken as found: assuming a fact
+        // only routes a record to more pipelines, never fewer, and the automaton then neither
+        // looks for them nor reports them (some occur in every record: `system`, `http://`).
+        let skeleton: Vec<bool> = facts.lits.iter().map(|l| in_xml_skeleton(l)).collect();
+        let reqs: Vec<IReq> = reqs.into_iter().map(|r| r.assume(&skeleton)).collect();
+        // Pattern k of the automaton is literal `searched[k]`.
+        let searched: Vec<usize> =
+            (0..facts.lits.len()).filter(|&l| !skeleton.get(l).copied().unwrap_or(false)).collect();
+        let patterns: Vec<&str> = searched.iter().filter_map(|&l| facts.lits.get(l)).map(String::as_str).collect();
+        let ac = if patterns.is_empty() {
             None
         } else {
             // A DFA: one table lookup per byte, the fastest overlapping search for the
@@ -912,7 +978,7 @@ impl Router {
                     .ascii_case_insensitive(true)
                     .match_kind(MatchKind::Standard)
                     .kind(kind)
-                    .build(&facts.lits)
+                    .build(&patterns)
             };
             Some(build(Some(aho_corasick::AhoCorasickKind::DFA)).or_else(|_| build(None)).ok()?)
         };
@@ -937,7 +1003,7 @@ impl Router {
                 }
             }
         }
-        Some(Router { reqs, facts, ac, always, by_fact })
+        Some(Router { reqs, facts, ac, searched, always, by_fact })
     }
 
     /// Leave out the pipelines not `live` (they take no events): they are never wanted, so a
@@ -965,7 +1031,11 @@ impl Router {
         let Scratch { found, hits, tried, touched } = scratch;
         found.resize(self.facts.len(), false);
         tried.resize(self.reqs.len(), false);
-        let lits = self.ac.iter().flat_map(|ac| ac.find_overlapping_iter(raw)).map(|m| m.pattern().as_usize());
+        let lits = self
+            .ac
+            .iter()
+            .flat_map(|ac| ac.find_overlapping_iter(raw))
+            .filter_map(|m| self.searched.get(m.pattern().as_usize()).copied());
         for l in lits.chain(self.facts.values(raw, sourcetype)) {
             if let Some(slot) = found.get_mut(l) {
                 if !*slot {
@@ -1037,6 +1107,24 @@ mod router_tests {
         assert_eq!(r.wanted(Some("<Event>alpha</Event>"), None), Some(vec![1]));
         assert_eq!(r.wanted(Some("<Event>beta gamma ALPHA</Event>"), None), Some(vec![0, 1, 2]));
         assert_eq!(r.wanted(Some("<Event>gamma beta</Event>"), None), Some(vec![1, 2]));
+    }
+
+    #[test]
+    fn literals_of_the_xml_header_are_taken_as_found() {
+        // `system` and `computer` are in every record's <System> header: a pipeline needing only
+        // them wants every record; one needing them and `certutil` is keyed on `certutil`.
+        let r = Router::new(&[
+            Req::Lit("SYSTEM".into()),
+            Req::And(vec![Req::Lit("computer".into()), Req::Lit("certutil".into())]),
+            Req::Or(vec![Req::Lit("http://".into()), Req::Lit("never".into())]),
+        ])
+        .expect("an automaton");
+        assert_eq!(r.always, vec![0, 2]);
+        assert_eq!(r.searched.len(), 2, "only `certutil` and `never` are searched for");
+        assert_eq!(r.wanted(Some("<Event><Data>certutil</Data></Event>"), None), Some(vec![0, 1, 2]));
+        assert_eq!(r.wanted(Some("<Event><Data>nothing</Data></Event>"), None), Some(vec![0, 2]));
+        assert!(in_xml_skeleton("EventID") && in_xml_skeleton("schemas.microsoft.com"));
+        assert!(!in_xml_skeleton("sysmon") && !in_xml_skeleton("cmd.exe"));
     }
 
     #[test]
