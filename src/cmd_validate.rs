@@ -25,7 +25,11 @@ pub struct Report {
 /// Detections named on the command line, or every detection of every content layer.
 pub fn detections(paths: &[PathBuf], content: &Content) -> Result<Vec<Detection>, String> {
     if paths.is_empty() {
-        Ok(content.detections.clone())
+        let (dets, errors) = content.detections();
+        for e in errors {
+            eprintln!("warning: {e}");
+        }
+        Ok(dets)
     } else {
         session::load_detections(paths)
     }

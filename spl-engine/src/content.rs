@@ -132,7 +132,9 @@ pub struct Content {
     pub macros: MacroTable,
     /// Where each macro came from (for explain / warnings).
     pub macro_origin: HashMap<(String, usize), String>,
-    pub detections: Vec<Detection>,
+    /// The detection files of every layer, in load order (file, text): parsed only when asked
+    /// for (`detections`), since a run names its own detections.
+    detection_files: Vec<(String, std::sync::Arc<str>)>,
     pub sourcetypes: Vec<SourcetypeMapping>,
     pub eventtypes: Vec<Eventtype>,
     pub datamodels: Vec<DataModel>,
@@ -240,6 +242,27 @@ impl Content {
         self.load_files(dir, files)
     }
 
+    /// The detections of every layer, parsed on all cores; a later layer's detection replaces
+    /// an earlier one of the same name. Files that are not a detection are the second list.
+    pub fn detections(&self) -> (Vec<Detection>, Vec<ContentError>) {
+        use rayon::prelude::*;
+        let parsed: Vec<Result<Detection, ContentError>> =
+            self.detection_files.par_iter().map(|(file, text)| Detection::from_yaml(file, text)).collect();
+        let mut out: indexmap::IndexMap<String, Detection> = indexmap::IndexMap::new();
+        let mut errors = Vec::new();
+        for d in parsed {
+            match d {
+                Ok(d) => {
+                    // The replacement takes the place of the last one loaded.
+                    out.shift_remove(&d.name);
+                    out.insert(d.name.clone(), d);
+                }
+                Err(e) => errors.push(e),
+            }
+        }
+        (out.into_values().collect(), errors)
+    }
+
     /// Load YAML files of one layer; `root` resolves lookup CSV files.
     pub fn load_files(&mut self, root: &Path, files: Vec<ContentFile>) -> Result<(), ContentError> {
         // CSV files of an in-memory layer first, so its lookup definitions can find them.
@@ -261,15 +284,8 @@ impl Content {
                 Some("macros") => self.load_macro_file(&file, &f.text),
                 Some("lookups") => self.load_lookup(root, &f.path, &f.text),
                 Some("detections") => {
-                    match Detection::from_yaml(&file, &f.text) {
-                        Ok(d) => {
-                            // Same name in a later layer replaces the earlier detection.
-                            self.detections.retain(|x| x.name != d.name);
-                            self.detections.push(d);
-                        }
-                        Err(e) => self.warnings.push(e),
-                    }
-                    Ok(())
+                    self.detection_files.push((file, f.text.into()));
+                    continue;
                 }
                 Some("sourcetypes") => self.load_sourcetype(&file, &f.text),
                 Some("eventtypes") => self.load_eventtypes(&file, &f.text),
@@ -555,6 +571,25 @@ mod tests {
         c.load_dir(&root).unwrap();
         assert!(!c.lookups.contains_key("evil"));
         assert!(c.warnings.iter().any(|w| w.message.contains("inside the content folder")), "{:?}", c.warnings);
+    }
+
+    #[test]
+    fn detections_are_parsed_when_asked_for_and_a_later_layer_replaces_one_of_the_same_name() {
+        let det = |name: &str, search: &str| ContentFile {
+            path: PathBuf::from(format!("/c/detections/{}.yml", name.replace(' ', "_"))),
+            text: format!("name: {name}\nsearch: '{search}'\n"),
+        };
+        let mut c = Content::default();
+        let first = vec![det("A", "search a=1"), det("B", "search b=1"), det("C", "search c=1")];
+        c.load_files(Path::new("/c"), first).unwrap();
+        let broken = ContentFile { path: PathBuf::from("/c/detections/broken.yml"), text: "name: [unclosed".into() };
+        c.load_files(Path::new("/c"), vec![det("A", "search a=2"), broken]).unwrap();
+        assert!(c.warnings.is_empty(), "nothing is parsed at load time: {:?}", c.warnings);
+        let (dets, errors) = c.detections();
+        let got: Vec<(&str, &str)> = dets.iter().map(|d| (d.name.as_str(), d.search.as_str())).collect();
+        assert_eq!(got, [("B", "search b=1"), ("C", "search c=1"), ("A", "search a=2")]);
+        assert_eq!(errors.len(), 1);
+        assert!(errors[0].file.ends_with("broken.yml"), "{errors:?}");
     }
 
     #[test]
