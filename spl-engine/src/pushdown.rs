@@ -18,6 +18,7 @@
 //!   real pipeline then meets the same row and reports what it must).
 
 use std::collections::{BTreeSet, HashMap};
+use std::fmt::Write as _;
 
 use spl_parser::ast::{self, CommandBody, SearchExpr};
 use spl_parser::{Expr, ExprKind};
@@ -39,7 +40,10 @@ pub struct Gate {
     probe: Vec<Box<dyn Operator>>,
     /// The probe's commands, for `explain`.
     pub text: String,
-    memo: BoundedMemo<Vec<String>, bool>,
+    /// Verdicts by the by-values they were given for (`memo_key`).
+    memo: BoundedMemo<String, bool>,
+    /// The key of the by-values being judged, built in place (a hit allocates nothing).
+    key_buf: String,
     /// The probe ends in an inner `join` whose right-side rows it has not been given yet (the
     /// subsearch runs before the pass): until then every group is admitted.
     awaits_join: bool,
@@ -47,7 +51,14 @@ pub struct Gate {
 
 impl Gate {
     pub fn new(inputs: Vec<usize>, probe: Vec<Box<dyn Operator>>, text: String, ends_in_join: bool) -> Gate {
-        Gate { inputs, probe, text, memo: BoundedMemo::new(MEMO_BYTES), awaits_join: ends_in_join }
+        Gate {
+            inputs,
+            probe,
+            text,
+            memo: BoundedMemo::new(MEMO_BYTES),
+            key_buf: String::new(),
+            awaits_join: ends_in_join,
+        }
     }
 
     /// Whether the probe ends in a join still waiting for its right-side rows.
@@ -77,9 +88,13 @@ impl Gate {
         if self.awaits_join {
             return true;
         }
-        let sub: Vec<String> =
-            self.inputs.iter().map(|&i| key.get(i).map(|k| k.as_ref().to_string()).unwrap_or_default()).collect();
-        if let Some(&v) = self.memo.get(&sub) {
+        // Each value behind its length, so that no two lists of values share a key.
+        self.key_buf.clear();
+        for &i in &self.inputs {
+            let v = key.get(i).map(|k| k.as_ref()).unwrap_or_default();
+            let _ = write!(self.key_buf, "{}:{v}", v.len());
+        }
+        if let Some(&v) = self.memo.get(self.key_buf.as_str()) {
             return v;
         }
         let mut row = Event::new();
@@ -102,8 +117,8 @@ impl Gate {
             }
         }
         let verdict = !rows.is_empty();
-        let size = 48 + sub.iter().map(|k| k.len() + 24).sum::<usize>();
-        self.memo.insert(sub, verdict, size);
+        let size = 48 + self.key_buf.len() + 24 * self.inputs.len();
+        self.memo.insert(self.key_buf.clone(), verdict, size);
         verdict
     }
 
