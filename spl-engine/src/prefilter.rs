@@ -943,10 +943,12 @@ pub struct Scratch {
 pub struct Router {
     reqs: Vec<IReq>,
     facts: Facts,
-    /// Finds the literals not in the XML skeleton; `None` when there are none.
-    ac: Option<AhoCorasick>,
-    /// The literal (fact) each pattern of `ac` is.
-    searched: Vec<usize>,
+    /// Finds the literals not in the XML skeleton, in lower case, in a record's bytes folded
+    /// to lower case; `None` when there are none. A double-array automaton: as fast per byte as
+    /// aho-corasick's DFA for a pack's two thousand literals, in 0.3 MB instead of 10 MB.
+    ac: Option<daachorse::DoubleArrayAhoCorasick<u32>>,
+    /// The literals (facts) each pattern of `ac` is (literals differing only in case share one).
+    searched: Vec<Vec<usize>>,
     /// The pipelines that want every record (their requirement holds with no fact found).
     always: Vec<usize>,
     /// Per fact, the other pipelines to try on a record holding it (`IReq::keys`): requirements
@@ -963,25 +965,20 @@ impl Router {
         // looks for them nor reports them (some occur in every record: `system`, `http://`).
         let skeleton: Vec<bool> = facts.lits.iter().map(|l| in_xml_skeleton(l)).collect();
         let reqs: Vec<IReq> = reqs.into_iter().map(|r| r.assume(&skeleton)).collect();
-        // Pattern k of the automaton is literal `searched[k]`.
-        let searched: Vec<usize> =
-            (0..facts.lits.len()).filter(|&l| !skeleton.get(l).copied().unwrap_or(false)).collect();
-        let patterns: Vec<&str> = searched.iter().filter_map(|&l| facts.lits.get(l)).map(String::as_str).collect();
+        // Pattern k of the automaton is the literals `searched[k]`.
+        let mut patterns: indexmap::IndexMap<String, Vec<usize>> = indexmap::IndexMap::new();
+        for (l, lit) in facts.lits.iter().enumerate() {
+            if !skeleton.get(l).copied().unwrap_or(false) {
+                patterns.entry(lit.to_ascii_lowercase()).or_default().push(l);
+            }
+        }
         let ac = if patterns.is_empty() {
             None
         } else {
-            // A DFA: one table lookup per byte, the fastest overlapping search for the
-            // thousands of literals of a pack (a few MB of tables, built once); past the DFA's
-            // size limit, the default automaton.
-            let build = |kind| {
-                AhoCorasickBuilder::new()
-                    .ascii_case_insensitive(true)
-                    .match_kind(MatchKind::Standard)
-                    .kind(kind)
-                    .build(&patterns)
-            };
-            Some(build(Some(aho_corasick::AhoCorasickKind::DFA)).or_else(|_| build(None)).ok()?)
+            let patvals = patterns.keys().enumerate().map(|(k, p)| (p.as_str(), k as u32));
+            Some(daachorse::DoubleArrayAhoCorasick::with_values(patvals).ok()?)
         };
+        let searched: Vec<Vec<usize>> = patterns.into_values().collect();
         let none = vec![false; facts.len()];
         let mut always = Vec::new();
         let mut by_fact = vec![Vec::new(); facts.len()];
@@ -1031,11 +1028,12 @@ impl Router {
         let Scratch { found, hits, tried, touched } = scratch;
         found.resize(self.facts.len(), false);
         tried.resize(self.reqs.len(), false);
+        let folded = raw.iter().map(u8::to_ascii_lowercase);
         let lits = self
             .ac
             .iter()
-            .flat_map(|ac| ac.find_overlapping_iter(raw))
-            .filter_map(|m| self.searched.get(m.pattern().as_usize()).copied());
+            .flat_map(|ac| ac.find_overlapping_iter_from_iter(folded.clone()))
+            .flat_map(|m| self.searched.get(m.value() as usize).into_iter().flatten().copied());
         for l in lits.chain(self.facts.values(raw, sourcetype)) {
             if let Some(slot) = found.get_mut(l) {
                 if !*slot {
@@ -1120,10 +1118,16 @@ mod router_tests {
         ])
         .expect("an automaton");
         assert_eq!(r.always, vec![0, 2]);
-        assert_eq!(r.searched.len(), 2, "only `certutil` and `never` are searched for");
+        assert_eq!(r.searched, [vec![2], vec![4]], "only `certutil` and `never` are searched for");
         assert_eq!(r.wanted(Some("<Event><Data>certutil</Data></Event>"), None), Some(vec![0, 1, 2]));
         assert_eq!(r.wanted(Some("<Event><Data>nothing</Data></Event>"), None), Some(vec![0, 2]));
         assert!(in_xml_skeleton("EventID") && in_xml_skeleton("schemas.microsoft.com"));
+        // Literals differing only in case are one pattern of the automaton, found in any case.
+        let r = Router::new(&[Req::Lit("CertUtil".into()), Req::Lit("certutil".into()), Req::Lit("cert".into())])
+            .expect("an automaton");
+        assert_eq!(r.searched, [vec![0, 1], vec![2]]);
+        assert_eq!(r.wanted(Some("<Event><Data>C:\\CERTUTIL.EXE</Data></Event>"), None), Some(vec![0, 1, 2]));
+        assert_eq!(r.wanted(Some("<Event><Data>cErT</Data></Event>"), None), Some(vec![2]));
         assert!(!in_xml_skeleton("sysmon") && !in_xml_skeleton("cmd.exe"));
     }
 
