@@ -151,8 +151,8 @@ pub struct Input {
     /// No progress or summary on stderr.
     #[arg(long, short = 'q')]
     pub quiet: bool,
-    /// After the run, list on stderr the searches that took the most time in the main pass
-    /// (events routed to each, time feeding them, time finishing aggregations).
+    /// After the run, list on stderr the searches that took the most time (events routed to
+    /// each, time feeding them, time finishing aggregations; subsearches not counted).
     #[arg(long)]
     pub profile: bool,
     /// Memory that aggregation groups and rows kept to the end of input may take, all searches

@@ -347,7 +347,8 @@ impl Runtime<'_> {
         self.run_many_profiled(pipelines, sink, None)
     }
 
-    /// `run_many`, also adding to `profile[i]` what pipeline `i` cost in the main pass.
+    /// `run_many`, also adding to `profile[i]` what pipeline `i` cost (not its subsearches),
+    /// in whichever pass it ran.
     pub fn run_many_profiled(
         &self,
         pipelines: &mut [&mut Pipeline],
