@@ -135,9 +135,15 @@ impl Operator for RenameOp {
 /// Rename keeping the field's position (Splunk shows renamed columns where they were); an
 /// existing target is replaced.
 fn rename_in_place(ev: &mut Event, old: &str, target: &str) {
-    ev.fields.shift_remove(target);
-    if let Some((idx, _, v)) = ev.fields.shift_remove_full(old) {
-        ev.fields.shift_insert(idx.min(ev.fields.len()), target.into(), v);
+    let Some(idx) = ev.fields.get_index_of(old) else {
+        ev.fields.shift_remove(target);
+        return;
+    };
+    // The key is replaced where it stands (no shifting), unless the target is elsewhere:
+    // that one goes first.
+    if let Err((other, key)) = ev.fields.replace_index(idx, target.into()) {
+        ev.fields.shift_remove_index(other);
+        let _ = ev.fields.replace_index(if other < idx { idx - 1 } else { idx }, key);
     }
 }
 
@@ -407,6 +413,27 @@ mod tests {
         let mut out = Vec::new();
         op.push(ev, &mut out).unwrap();
         assert!(out[0].get("user").is_none());
+    }
+
+    #[test]
+    fn a_renamed_field_keeps_its_place_and_replaces_the_target_wherever_it_was() {
+        let rename = |names: &[&str], from: &str, to: &str| -> Vec<(String, String)> {
+            let mut ev = Event::new();
+            for n in names {
+                ev.set(*n, format!("v_{n}"));
+            }
+            let mut op = RenameOp { pairs: vec![(NamePattern::new(from), to.into())] };
+            let mut out = Vec::new();
+            op.push(ev, &mut out).unwrap();
+            out[0].fields.iter().map(|(k, v)| (k.to_string(), v.first().as_str().into_owned())).collect()
+        };
+        let pairs = |v: &[(&str, &str)]| -> Vec<(String, String)> {
+            v.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect()
+        };
+        // The target before the source, after it, and absent.
+        assert_eq!(rename(&["a", "x", "P.x", "c"], "P.x", "x"), pairs(&[("a", "v_a"), ("x", "v_P.x"), ("c", "v_c")]));
+        assert_eq!(rename(&["P.x", "a", "x"], "P.*", "*"), pairs(&[("x", "v_P.x"), ("a", "v_a")]));
+        assert_eq!(rename(&["a", "P.x", "P.y"], "P.*", "*"), pairs(&[("a", "v_a"), ("x", "v_P.x"), ("y", "v_P.y")]));
     }
 
     #[test]
