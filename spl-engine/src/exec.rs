@@ -360,19 +360,8 @@ impl Runtime<'_> {
         // Rows each pipeline gave (for `max_rows`).
         let mut emitted = vec![0usize; pipelines.len()];
         // Pipelines no subsearch feeds run to the end in the subsearch pass (they come back
-        // `finished`): the pass below re-reads the input only for those that need its rows.
-        let mut finished = vec![false; pipelines.len()];
-        self.run_subsearches_together(
-            pipelines,
-            &mut errors,
-            &mut stopped,
-            &mut finished,
-            &mut *sink,
-            profile.as_deref_mut(),
-        )?;
-        for (s, f) in stopped.iter_mut().zip(&finished) {
-            *s |= *f;
-        }
+        // stopped): the pass below re-reads the input only for those that need its rows.
+        self.run_subsearches_together(pipelines, &mut errors, &mut stopped, &mut *sink, profile.as_deref_mut())?;
         for ((p, err), stop) in pipelines.iter_mut().zip(errors.iter_mut()).zip(stopped.iter_mut()) {
             if *stop {
                 continue;
@@ -385,7 +374,7 @@ impl Runtime<'_> {
                 }
             }
         }
-        for p in pipelines.iter_mut().zip(&finished).filter(|(_, f)| !**f).map(|(p, _)| p) {
+        for p in pipelines.iter_mut().zip(&stopped).filter(|(_, s)| !**s).map(|(p, _)| p) {
             // Rows that cannot get past an operator need not be made: drop what precedes it.
             if let Some(j) = p.ops.iter().rposition(|op| op.emits_nothing()) {
                 p.ops.drain(..=j);
@@ -558,13 +547,12 @@ impl Runtime<'_> {
     /// The subsearches of several pipelines, run in one pass (each would otherwise re-read the
     /// input); their rows go back to the operators that own them. A subsearch's error stops only
     /// its pipeline. The pipelines that own no subsearch (riders) run whole in the same pass,
-    /// their rows to `sink`: they are marked `finished`, their errors set in `errors`.
+    /// their rows to `sink`: they come back `stopped`, with their errors in `errors`.
     fn run_subsearches_together(
         &self,
         pipelines: &mut [&mut Pipeline],
         errors: &mut [Option<ExecError>],
         stopped: &mut [bool],
-        finished: &mut [bool],
         sink: &mut dyn FnMut(usize, Row) -> Result<Flow, ExecError>,
         mut profile: Option<&mut [PipeCost]>,
     ) -> Result<(), ExecError> {
@@ -647,8 +635,8 @@ impl Runtime<'_> {
                     }
                     Some(r) => {
                         let Some(&pi) = rider_of.get(r) else { continue };
-                        if let Some(f) = finished.get_mut(pi) {
-                            *f = true;
+                        if let Some(s) = stopped.get_mut(pi) {
+                            *s = true;
                         }
                         if let Some(slot) = errors.get_mut(pi) {
                             *slot = e;
