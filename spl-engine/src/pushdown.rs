@@ -18,7 +18,6 @@
 //!   real pipeline then meets the same row and reports what it must).
 
 use std::collections::{BTreeSet, HashMap};
-use std::fmt::Write as _;
 
 use spl_parser::ast::{self, CommandBody, SearchExpr};
 use spl_parser::{Expr, ExprKind};
@@ -40,10 +39,10 @@ pub struct Gate {
     probe: Vec<Box<dyn Operator>>,
     /// The probe's commands, for `explain`.
     pub text: String,
-    /// Verdicts by the by-values they were given for (`memo_key`).
-    memo: BoundedMemo<String, bool>,
+    /// Verdicts by the by-values they were given for (encoded as a group key).
+    memo: BoundedMemo<Vec<u8>, bool>,
     /// The key of the by-values being judged, built in place (a hit allocates nothing).
-    key_buf: String,
+    key_buf: Vec<u8>,
     /// The probe ends in an inner `join` whose right-side rows it has not been given yet (the
     /// subsearch runs before the pass): until then every group is admitted.
     awaits_join: bool,
@@ -51,14 +50,7 @@ pub struct Gate {
 
 impl Gate {
     pub fn new(inputs: Vec<usize>, probe: Vec<Box<dyn Operator>>, text: String, ends_in_join: bool) -> Gate {
-        Gate {
-            inputs,
-            probe,
-            text,
-            memo: BoundedMemo::new(MEMO_BYTES),
-            key_buf: String::new(),
-            awaits_join: ends_in_join,
-        }
+        Gate { inputs, probe, text, memo: BoundedMemo::new(MEMO_BYTES), key_buf: Vec::new(), awaits_join: ends_in_join }
     }
 
     /// Whether the probe ends in a join still waiting for its right-side rows.
@@ -88,13 +80,10 @@ impl Gate {
         if self.awaits_join {
             return true;
         }
-        // Each value behind its length, so that no two lists of values share a key.
         self.key_buf.clear();
-        for &i in &self.inputs {
-            let v = key.get(i).map(|k| k.as_ref()).unwrap_or_default();
-            let _ = write!(self.key_buf, "{}:{v}", v.len());
-        }
-        if let Some(&v) = self.memo.get(self.key_buf.as_str()) {
+        let values = self.inputs.iter().map(|&i| key.get(i).map_or("", |k| k.as_ref()));
+        crate::stats::encode_key_into(values, &mut self.key_buf);
+        if let Some(&v) = self.memo.get(self.key_buf.as_slice()) {
             return v;
         }
         let mut row = Event::new();

@@ -560,7 +560,7 @@ fn encode_key<S: AsRef<str>>(parts: &[S]) -> Box<[u8]> {
 }
 
 /// `encode_key`, appended to `out`.
-fn encode_key_into<S: AsRef<str>>(parts: &[S], out: &mut Vec<u8>) {
+pub(crate) fn encode_key_into<S: AsRef<str>>(parts: impl IntoIterator<Item = S>, out: &mut Vec<u8>) {
     for p in parts {
         for &b in p.as_ref().as_bytes() {
             out.push(b);
