@@ -132,9 +132,9 @@ pub struct Content {
     pub macros: MacroTable,
     /// Where each macro came from (for explain / warnings).
     pub macro_origin: HashMap<(String, usize), String>,
-    /// The detection files of every layer, in load order (file, text): parsed only when asked
-    /// for (`detections`), since a run names its own detections.
-    detection_files: Vec<(String, std::sync::Arc<str>)>,
+    /// The detection files of every layer, in load order: read (when the layer is on disk,
+    /// `None`) and parsed only when asked for (`detections`), since a run names its own.
+    detection_files: Vec<(PathBuf, Option<std::sync::Arc<str>>)>,
     pub sourcetypes: Vec<SourcetypeMapping>,
     pub eventtypes: Vec<Eventtype>,
     pub datamodels: Vec<DataModel>,
@@ -237,17 +237,31 @@ impl Content {
         if !dir.is_dir() {
             return Err(ContentError { file: dir.display().to_string(), message: "not a folder".into() });
         }
-        let mut files = Vec::new();
-        collect_yaml(dir, dir, &mut files, 0)?;
-        self.load_files(dir, files)
+        let (mut files, mut detections) = (Vec::new(), Vec::new());
+        collect_yaml(dir, dir, &mut files, &mut detections, 0)?;
+        self.load_files(dir, files)?;
+        self.detection_files.extend(detections.into_iter().map(|p| (p, None)));
+        Ok(())
     }
 
     /// The detections of every layer, parsed on all cores; a later layer's detection replaces
     /// an earlier one of the same name. Files that are not a detection are the second list.
     pub fn detections(&self) -> (Vec<Detection>, Vec<ContentError>) {
         use rayon::prelude::*;
-        let parsed: Vec<Result<Detection, ContentError>> =
-            self.detection_files.par_iter().map(|(file, text)| Detection::from_yaml(file, text)).collect();
+        let parsed: Vec<Result<Detection, ContentError>> = self
+            .detection_files
+            .par_iter()
+            .map(|(path, text)| {
+                let file = path.display().to_string();
+                match text {
+                    Some(text) => Detection::from_yaml(&file, text),
+                    None => match std::fs::read_to_string(path) {
+                        Ok(text) => Detection::from_yaml(&file, &text),
+                        Err(e) => Err(ContentError { file, message: e.to_string() }),
+                    },
+                }
+            })
+            .collect();
         let mut out: indexmap::IndexMap<String, Detection> = indexmap::IndexMap::new();
         let mut errors = Vec::new();
         for d in parsed {
@@ -272,19 +286,12 @@ impl Content {
             self.inline_files.insert(f.path, f.text.into());
         }
         for f in files {
-            let rel = f.path.strip_prefix(root).unwrap_or(&f.path).to_path_buf();
-            let kind = rel.components().find_map(|c| {
-                let s = c.as_os_str().to_str()?;
-                ["macros", "lookups", "detections", "sourcetypes", "eventtypes", "datamodels"]
-                    .contains(&s)
-                    .then(|| s.to_string())
-            });
             let file = f.path.display().to_string();
-            let result = match kind.as_deref() {
+            let result = match kind_of(root, &f.path) {
                 Some("macros") => self.load_macro_file(&file, &f.text),
                 Some("lookups") => self.load_lookup(root, &f.path, &f.text),
                 Some("detections") => {
-                    self.detection_files.push((file, f.text.into()));
+                    self.detection_files.push((f.path, Some(f.text.into())));
                     continue;
                 }
                 Some("sourcetypes") => self.load_sourcetype(&file, &f.text),
@@ -507,7 +514,22 @@ pub fn resolve_inside(root: &Path, dir: &Path, name: &str) -> Result<PathBuf, St
     Ok(joined)
 }
 
-fn collect_yaml(root: &Path, dir: &Path, out: &mut Vec<ContentFile>, depth: usize) -> Result<(), ContentError> {
+/// What a file of a layer holds: the first folder of its path below `root` named for a kind.
+fn kind_of(root: &Path, path: &Path) -> Option<&'static str> {
+    const KINDS: [&str; 6] = ["macros", "lookups", "detections", "sourcetypes", "eventtypes", "datamodels"];
+    let rel = path.strip_prefix(root).unwrap_or(path);
+    rel.components().find_map(|c| KINDS.into_iter().find(|k| c.as_os_str() == *k))
+}
+
+/// The YAML files below `dir`, read, into `out`; detections (a pack holds a thousand, which a
+/// run rarely needs) only by path, into `detections`.
+fn collect_yaml(
+    root: &Path,
+    dir: &Path,
+    out: &mut Vec<ContentFile>,
+    detections: &mut Vec<PathBuf>,
+    depth: usize,
+) -> Result<(), ContentError> {
     if depth > 16 {
         return Ok(());
     }
@@ -528,8 +550,12 @@ fn collect_yaml(root: &Path, dir: &Path, out: &mut Vec<ContentFile>, depth: usiz
             if name.to_string_lossy().starts_with('.') || name == "deprecated" {
                 continue;
             }
-            collect_yaml(root, &path, out, depth + 1)?;
+            collect_yaml(root, &path, out, detections, depth + 1)?;
         } else if path.extension().is_some_and(|x| x == "yml" || x == "yaml") {
+            if kind_of(root, &path) == Some("detections") {
+                detections.push(path);
+                continue;
+            }
             let text = std::fs::read_to_string(&path)
                 .map_err(|e| ContentError { file: path.display().to_string(), message: e.to_string() })?;
             out.push(ContentFile { path, text });
@@ -590,6 +616,16 @@ mod tests {
         assert_eq!(got, [("B", "search b=1"), ("C", "search c=1"), ("A", "search a=2")]);
         assert_eq!(errors.len(), 1);
         assert!(errors[0].file.ends_with("broken.yml"), "{errors:?}");
+        // A layer on disk: its detection files are read when asked for, in the same order.
+        let root = scratch("lazy-detections");
+        std::fs::create_dir_all(root.join("detections/endpoint")).unwrap();
+        std::fs::write(root.join("detections/endpoint/b.yml"), "name: B\nsearch: 'search b=3'\n").unwrap();
+        std::fs::write(root.join("detections/endpoint/d.yml"), "name: D\nsearch: 'search d=1'\n").unwrap();
+        c.load_dir(&root).unwrap();
+        let (dets, errors) = c.detections();
+        let got: Vec<(&str, &str)> = dets.iter().map(|d| (d.name.as_str(), d.search.as_str())).collect();
+        assert_eq!(got, [("C", "search c=1"), ("A", "search a=2"), ("B", "search b=3"), ("D", "search d=1")]);
+        assert_eq!(errors.len(), 1);
     }
 
     #[test]
