@@ -82,6 +82,17 @@ impl Req {
     pub fn all(items: Vec<Req>) -> Req {
         Req::and(items)
     }
+
+    /// This requirement with the literals of the XML header every record has taken as held
+    /// (`in_xml_skeleton`): it then asks no more of a record that has the header.
+    fn without_header_literals(self) -> Req {
+        match self {
+            Req::Lit(l) if in_xml_skeleton(&l) => Req::True,
+            Req::And(v) => Req::and(v.into_iter().map(Req::without_header_literals).collect()),
+            Req::Or(v) => Req::or(v.into_iter().map(Req::without_header_literals).collect()),
+            r => r,
+        }
+    }
 }
 
 /// Search values a record's EventID or sourcetype is tested against, compiled once.
@@ -891,32 +902,6 @@ impl IReq {
         }
     }
 
-    /// This requirement with the facts `present` says true for taken as held, simplified
-    /// (an AND drops them, an OR holding one holds).
-    fn assume(self, present: &[bool]) -> IReq {
-        match self {
-            IReq::Fact(i) if present.get(i).copied().unwrap_or(false) => IReq::True,
-            IReq::And(v) => {
-                let v: Vec<IReq> =
-                    v.into_iter().map(|c| c.assume(present)).filter(|c| !matches!(c, IReq::True)).collect();
-                if v.is_empty() {
-                    IReq::True
-                } else {
-                    IReq::And(v)
-                }
-            }
-            IReq::Or(v) => {
-                let v: Vec<IReq> = v.into_iter().map(|c| c.assume(present)).collect();
-                if v.iter().any(|c| matches!(c, IReq::True)) {
-                    IReq::True
-                } else {
-                    IReq::Or(v)
-                }
-            }
-            r => r,
-        }
-    }
-
     fn eval(&self, found: &[bool]) -> bool {
         match self {
             IReq::True => true,
@@ -943,7 +928,7 @@ pub struct Scratch {
 pub struct Router {
     reqs: Vec<IReq>,
     facts: Facts,
-    /// Finds the literals not in the XML skeleton, in lower case, in a record's bytes folded
+    /// Finds the literals not in the XML header, in lower case, in a record's bytes folded
     /// to lower case; `None` when there are none. A double-array automaton: as fast per byte as
     /// aho-corasick's DFA for a pack's two thousand literals, in 0.3 MB instead of 10 MB.
     ac: Option<daachorse::DoubleArrayAhoCorasick<u32>>,
@@ -959,18 +944,15 @@ pub struct Router {
 impl Router {
     /// `None` when the literals' automaton cannot be built (then no record is judged).
     pub fn new(reqs: &[Req]) -> Option<Router> {
+        // Literals of the XML header every record has are taken as found: assuming a fact only
+        // routes a record to more pipelines, never fewer, and the automaton then neither looks
+        // for them nor reports them (some occur in every record: `system`, `http://`).
+        let reqs: Vec<Req> = reqs.iter().cloned().map(Req::without_header_literals).collect();
         let (facts, reqs) = Facts::compile(reqs.iter());
-        // Literals of the XML skeleton every record has are taken as found: assuming a fact
-        // only routes a record to more pipelines, never fewer, and the automaton then neither
-        // looks for them nor reports them (some occur in every record: `system`, `http://`).
-        let skeleton: Vec<bool> = facts.lits.iter().map(|l| in_xml_skeleton(l)).collect();
-        let reqs: Vec<IReq> = reqs.into_iter().map(|r| r.assume(&skeleton)).collect();
         // Pattern k of the automaton is the literals `searched[k]`.
         let mut patterns: indexmap::IndexMap<String, Vec<usize>> = indexmap::IndexMap::new();
         for (l, lit) in facts.lits.iter().enumerate() {
-            if !skeleton.get(l).copied().unwrap_or(false) {
-                patterns.entry(lit.to_ascii_lowercase()).or_default().push(l);
-            }
+            patterns.entry(lit.to_ascii_lowercase()).or_default().push(l);
         }
         let ac = if patterns.is_empty() {
             None
@@ -1118,7 +1100,12 @@ mod router_tests {
         ])
         .expect("an automaton");
         assert_eq!(r.always, vec![0, 2]);
-        assert_eq!(r.searched, [vec![2], vec![4]], "only `certutil` and `never` are searched for");
+        // Header literals are not even numbered, and the OR holding `http://` always holds.
+        assert_eq!(
+            (r.facts.lits.as_slice(), r.searched.as_slice()),
+            (["certutil".to_string()].as_slice(), [vec![0]].as_slice()),
+            "only `certutil` is searched for"
+        );
         assert_eq!(r.wanted(Some("<Event><Data>certutil</Data></Event>"), None), Some(vec![0, 1, 2]));
         assert_eq!(r.wanted(Some("<Event><Data>nothing</Data></Event>"), None), Some(vec![0, 2]));
         assert!(in_xml_skeleton("EventID") && in_xml_skeleton("schemas.microsoft.com"));
