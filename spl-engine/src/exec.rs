@@ -71,7 +71,7 @@ impl Router {
                     .collect()
             })
             .collect();
-        let route = crate::prefilter::Router::new(reqs).map(|r| r.only(live));
+        let route = crate::prefilter::Router::live(reqs, live);
         Router { route, views, views_of, ctx: ctx.clone() }
     }
 

@@ -985,13 +985,17 @@ impl Router {
         Some(Router { reqs, facts, ac, searched, always, by_fact })
     }
 
-    /// Leave out the pipelines not `live` (they take no events): they are never wanted, so a
-    /// record only they could want is wanted by none and need not be parsed.
-    pub fn only(mut self, live: &[bool]) -> Router {
-        let is_live = |i: &usize| live.get(*i).copied().unwrap_or(true);
-        self.always.retain(is_live);
-        self.by_fact.iter_mut().for_each(|l| l.retain(is_live));
-        self
+    /// `new`, leaving out the pipelines not `live` (they take no events): they are never
+    /// wanted, so a record only they could want is wanted by none and need not be parsed. Their
+    /// literals are not searched for either: a second pass over a few pipelines scans with a
+    /// small automaton.
+    pub fn live(reqs: &[Req], live: &[bool]) -> Option<Router> {
+        let is_live = |i: usize| live.get(i).copied().unwrap_or(true);
+        let masked: Vec<Req> =
+            reqs.iter().enumerate().map(|(i, r)| if is_live(i) { r.clone() } else { Req::True }).collect();
+        let mut router = Router::new(&masked)?;
+        router.always.retain(|&i| is_live(i));
+        Some(router)
     }
 
     /// The pipelines (indices, ascending) that may want the record with this raw text; `None`
@@ -1120,13 +1124,17 @@ mod router_tests {
 
     #[test]
     fn scratch_is_left_clean_and_pipelines_not_live_are_never_wanted() {
-        let r = Router::new(&[
-            Req::Lit("regasm.exe".into()),
-            Req::True,
-            Req::And(vec![Req::Lit("certutil".into()), Req::Eid("1".into())]),
-        ])
-        .expect("an automaton")
-        .only(&[true, false, true]);
+        let r = Router::live(
+            &[
+                Req::Lit("regasm.exe".into()),
+                Req::True,
+                Req::And(vec![Req::Lit("certutil".into()), Req::Eid("1".into())]),
+                Req::Lit("mimikatz".into()),
+            ],
+            &[true, false, true, false],
+        )
+        .expect("an automaton");
+        assert_eq!(r.searched.len(), 2, "a pipeline not live has its literals left out");
         let mut scratch = Scratch::default();
         let mut wanted = |raw: &str| r.wanted_xml(raw.as_bytes(), None, &mut scratch);
         let sysmon1 = "<Event><System><EventID>1</EventID></System><Data>certutil regasm.exe</Data></Event>";
@@ -1135,5 +1143,6 @@ mod router_tests {
         assert_eq!(wanted("<Event><Data>nothing</Data></Event>"), Some(vec![]));
         assert_eq!(wanted("<Event><System><EventID>3</EventID></System>certutil</Event>"), Some(vec![]));
         assert_eq!(wanted(sysmon1), Some(vec![0, 2]));
+        assert_eq!(wanted("<Event><Data>mimikatz</Data></Event>"), Some(vec![]));
     }
 }
