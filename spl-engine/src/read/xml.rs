@@ -405,8 +405,9 @@ struct Frame {
 pub fn parse_xml_event(raw: &str) -> Result<Event, String> {
     let mut reader = Reader::from_str(raw);
     reader.config_mut().trim_text(false);
-    let mut ev = Event::new();
-    let mut stack: Vec<Frame> = Vec::new();
+    // Room for a Sysmon record's fields and what extraction adds (~80): no regrowth.
+    let mut ev = Event::with_capacity(80);
+    let mut stack: Vec<Frame> = Vec::with_capacity(8);
     let mut closed_root = false;
     loop {
         let item = reader.read_event().map_err(|e| format!("XML error at byte {}: {e}", reader.error_position()))?;
