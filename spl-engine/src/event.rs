@@ -8,7 +8,29 @@ use crate::value::{Atom, Value};
 /// Field maps are hashed on every lookup: aHash is several times cheaper than the default
 /// SipHash and, being randomly keyed too, still resists collision floods from attacker-chosen
 /// field names (JSON keys).
-pub type FieldMap = IndexMap<Name, Value, ahash::RandomState>;
+pub type FieldMap = IndexMap<Name, Value, FieldHasher>;
+
+/// aHash keyed once per process: drawing new random keys for every event and row (what
+/// `ahash::RandomState::default` does) cost more than some of their lookups. Insertion order,
+/// not hash order, is what a map's iteration gives, so shared keys leak nothing between maps.
+#[derive(Clone, Debug)]
+pub struct FieldHasher(ahash::RandomState);
+
+static FIELD_KEYS: std::sync::LazyLock<ahash::RandomState> = std::sync::LazyLock::new(ahash::RandomState::new);
+
+impl Default for FieldHasher {
+    fn default() -> Self {
+        FieldHasher(FIELD_KEYS.clone())
+    }
+}
+
+impl std::hash::BuildHasher for FieldHasher {
+    type Hasher = ahash::AHasher;
+
+    fn build_hasher(&self) -> ahash::AHasher {
+        self.0.build_hasher()
+    }
+}
 
 /// A field name: inline up to 24 bytes (nearly every name), so events and rows do not allocate
 /// one string per field.
