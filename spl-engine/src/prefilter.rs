@@ -921,6 +921,8 @@ pub struct Scratch {
     /// Per pipeline, whether its requirement was evaluated; `touched` lists those set.
     tried: Vec<bool>,
     touched: Vec<usize>,
+    /// The record lower-cased: folded in bulk, the automaton then walks a plain slice.
+    folded: Vec<u8>,
 }
 
 /// The prefilters of many pipelines over one automaton: one pass over a record's raw text says
@@ -1011,14 +1013,15 @@ impl Router {
         if self.facts.len() == 0 || !raw.get(start..).is_some_and(|r| r.starts_with(b"<Event")) {
             return None;
         }
-        let Scratch { found, hits, tried, touched } = scratch;
+        let Scratch { found, hits, tried, touched, folded } = scratch;
         found.resize(self.facts.len(), false);
         tried.resize(self.reqs.len(), false);
-        let folded = raw.iter().map(u8::to_ascii_lowercase);
+        folded.clear();
+        folded.extend(raw.iter().map(u8::to_ascii_lowercase));
         let lits = self
             .ac
             .iter()
-            .flat_map(|ac| ac.find_overlapping_iter_from_iter(folded.clone()))
+            .flat_map(|ac| ac.find_overlapping_iter(&*folded))
             .flat_map(|m| self.searched.get(m.value() as usize).into_iter().flatten().copied());
         for l in lits.chain(self.facts.values(raw, sourcetype)) {
             if let Some(slot) = found.get_mut(l) {
