@@ -81,7 +81,15 @@ impl NamePattern {
     }
     /// The part `*` matched (one-star patterns), for rename targets.
     pub fn capture<'a>(&self, name: &'a str) -> Option<&'a str> {
-        if !self.star || !self.matches(name) {
+        if !self.star {
+            return None;
+        }
+        if self.prefix.len() + 1 + self.suffix.len() == self.text.len() {
+            // One star: the match is the affixes, and what lies between them is the capture.
+            let rest = name.strip_prefix(self.prefix.as_str())?;
+            return rest.strip_suffix(self.suffix.as_str());
+        }
+        if !self.matches(name) {
             return None;
         }
         name.get(self.prefix.len()..name.len().checked_sub(self.suffix.len())?)
@@ -108,7 +116,11 @@ impl Operator for RenameOp {
     fn push(&mut self, mut ev: Event, out: &mut Vec<Event>) -> Result<(), ExecError> {
         for (from, to) in &self.pairs {
             if from.is_wild() {
-                let names: Vec<crate::event::Name> = ev.fields.keys().filter(|k| from.matches(k)).cloned().collect();
+                // Renamed where they stand while no target exists yet (`Processes.* AS *` on a
+                // data-model row: the usual case); from the first that does, name by name.
+                let from_index = rename_wild_in_place(&mut ev, from, to);
+                let names: Vec<crate::event::Name> =
+                    ev.fields.keys().skip(from_index).filter(|k| from.matches(k)).cloned().collect();
                 for name in names {
                     let Some(cap) = from.capture(&name) else { continue };
                     let target = to.replacen('*', cap, 1);
@@ -130,6 +142,25 @@ impl Operator for RenameOp {
         out.push(ev);
         Ok(())
     }
+}
+
+/// The wildcard rename of the fields in field order, each replaced where it stands, up to the
+/// first whose target is already a field: returns its index (the field count when there is
+/// none). Up to there this is what renaming name by name does, without a lookup per name.
+fn rename_wild_in_place(ev: &mut Event, from: &NamePattern, to: &str) -> usize {
+    let mut i = 0;
+    while let Some((name, _)) = ev.fields.get_index(i) {
+        let Some(cap) = from.capture(name) else {
+            i += 1;
+            continue;
+        };
+        let target: crate::event::Name = if to == "*" { cap.into() } else { to.replacen('*', cap, 1).into() };
+        if target != *name && ev.fields.replace_index(i, target).is_err() {
+            return i;
+        }
+        i += 1;
+    }
+    i
 }
 
 /// Rename keeping the field's position (Splunk shows renamed columns where they were); an
@@ -434,6 +465,14 @@ mod tests {
         assert_eq!(rename(&["a", "x", "P.x", "c"], "P.x", "x"), pairs(&[("a", "v_a"), ("x", "v_P.x"), ("c", "v_c")]));
         assert_eq!(rename(&["P.x", "a", "x"], "P.*", "*"), pairs(&[("x", "v_P.x"), ("a", "v_a")]));
         assert_eq!(rename(&["a", "P.x", "P.y"], "P.*", "*"), pairs(&[("a", "v_a"), ("x", "v_P.x"), ("y", "v_P.y")]));
+        // Targets that exist, before and after their source, with renames on either side.
+        assert_eq!(
+            rename(&["P.a", "x", "P.x", "P.b", "b", "P.c"], "P.*", "*"),
+            pairs(&[("a", "v_P.a"), ("x", "v_P.x"), ("b", "v_P.b"), ("c", "v_P.c")])
+        );
+        assert_eq!(rename(&["P.x", "Q", "P.xy"], "P.*y", "*_y"), pairs(&[("P.x", "v_P.x"), ("Q", "v_Q"), ("x_y", "v_P.xy")]));
+        // A target that itself matches, renamed name by name as the fields were listed first.
+        assert_eq!(rename(&["x11", "x1"], "*1", "*"), pairs(&[("x", "v_x11")]));
     }
 
     #[test]
@@ -441,5 +480,8 @@ mod tests {
         let p = NamePattern::new("Processes.*");
         assert_eq!(p.capture("Processes.dest"), Some("dest"));
         assert_eq!(p.capture("Registry.dest"), None);
+        assert_eq!(p.capture("Processes."), Some(""));
+        let p = NamePattern::new("a*b");
+        assert_eq!((p.capture("axxb"), p.capture("ab"), p.capture("a"), p.capture("ba")), (Some("xx"), Some(""), None, None));
     }
 }
