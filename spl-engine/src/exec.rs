@@ -203,6 +203,12 @@ pub trait Operator: Send {
     fn push_ref(&mut self, ev: &Event, out: &mut Vec<Event>) -> Result<(), ExecError> {
         self.push(ev.clone(), out)
     }
+    /// For a command that passes rows on unchanged or drops them (`search`, `where`): whether
+    /// it keeps this one. `None`: not such a command. A shared event then goes on by reference
+    /// to the command after it, copied only where a command needs its own.
+    fn keeps(&mut self, _ev: &Event) -> Option<Result<bool, ExecError>> {
+        None
+    }
     /// End of input: emit what was held back.
     fn finish(&mut self, _out: &mut Vec<Event>) -> Result<(), ExecError> {
         Ok(())
@@ -803,18 +809,31 @@ fn next_event_serial() {
     EVENT_SERIAL.with(|s| s.set(s.get().wrapping_add(1)));
 }
 
-/// Offer a shared event to the first operator by reference, then feed what it emits on.
+/// Offer a shared event by reference to the filters that lead the chain and to the operator
+/// after them, then feed what that one emits on.
 fn feed_shared(
     ops: &mut [Box<dyn Operator>],
     ev: &Event,
     sink: &mut dyn FnMut(Event) -> Result<Flow, ExecError>,
 ) -> Result<Flow, ExecError> {
-    let Some((op, rest)) = ops.split_first_mut() else {
+    let mut k = 0;
+    loop {
+        let Some(op) = ops.get_mut(k) else {
+            return sink(ev.clone());
+        };
+        if op.exhausted() {
+            return Ok(Flow::Continue);
+        }
+        match op.keeps(ev) {
+            None => break,
+            Some(Ok(true)) => k += 1,
+            Some(Ok(false)) => return Ok(Flow::Continue),
+            Some(Err(e)) => return Err(e),
+        }
+    }
+    let Some((op, rest)) = ops.get_mut(k..).and_then(|s| s.split_first_mut()) else {
         return sink(ev.clone());
     };
-    if op.exhausted() {
-        return Ok(Flow::Continue);
-    }
     let mut out = Vec::new();
     op.push_ref(ev, &mut out)?;
     for e in out {
@@ -1043,6 +1062,54 @@ mod tests {
         let join = plan(spls[7]);
         let sub = join.ops.iter().flat_map(|op| op.children()).map(|(_, p)| p.text.clone()).next().flatten();
         assert_eq!(sub.as_deref(), Some("search g=v000* | stats count AS c, values(n) AS ns by g"));
+    }
+
+    #[test]
+    fn shared_events_pass_leading_filters_by_reference_and_give_the_rows_of_each_pipeline_alone() {
+        let ctx = Context::new(Default::default(), 0.0);
+        let events: Vec<Event> = (0..200)
+            .map(|i| Event::from_pairs(&[("g", &format!("v{}", i % 7)), ("n", &i.to_string())]))
+            .collect();
+        let spls = [
+            "search g=v1 OR g=v2 | where n > 50 | search n!=60 | stats count, values(n) AS ns by g",
+            "search * | where n < 20 | search g=v3",
+            "search g=v4 | where n > 100 | eval m=n*2 | table g m",
+            "search g=* | where n >= 190 | head 3",
+            "search g=none | where n > 1 | stats count",
+            "search * | where n > 150 | where g=\"v5\" | search n=1*",
+        ];
+        let plan = |spl: &str| crate::plan::plan(&spl_parser::parse_pipeline(spl).unwrap(), spl, &ctx);
+        let src = VecSource(events);
+        let rt = Runtime { source: &src, ctx: &ctx };
+        let alone: Vec<Result<Vec<Event>, String>> = spls
+            .iter()
+            .map(|s| match plan(s) {
+                Ok(mut p) => rt.collect(&mut p).map_err(|e| e.message),
+                Err(e) => Err(e.to_string()),
+            })
+            .collect();
+        let mut plans: Vec<Pipeline> = spls.iter().filter_map(|s| plan(s).ok()).collect();
+        assert_eq!(plans.len(), spls.len(), "every pipeline plans");
+        let mut refs: Vec<&mut Pipeline> = plans.iter_mut().collect();
+        let mut got: Vec<(usize, Event)> = Vec::new();
+        let errors = rt
+            .run_many(&mut refs, &mut |i, row| {
+                got.push((i, row.into_event()));
+                Ok(Flow::Continue)
+            })
+            .unwrap();
+        for (i, want) in alone.iter().enumerate() {
+            let mine: Vec<Event> = got.iter().filter(|(p, _)| *p == i).map(|(_, e)| e.clone()).collect();
+            match (want, &errors[i]) {
+                (Ok(rows), None) => assert_eq!(&mine, rows, "pipeline {i}"),
+                (Err(alone), Some(e)) => assert_eq!(alone, &e.message, "pipeline {i}"),
+                (want, got) => panic!("pipeline {i}: alone {want:?}, together {got:?}"),
+            }
+        }
+        assert_eq!(got.iter().filter(|(i, _)| *i == 0).count(), 2);
+        assert_eq!(got.iter().filter(|(i, _)| *i == 1).count(), 3);
+        assert_eq!(got.iter().filter(|(i, _)| *i == 4).count(), 1, "stats count gives its row of 0");
+        assert_eq!(got.iter().filter(|(i, _)| *i == 5).count(), 7);
     }
 
     #[test]

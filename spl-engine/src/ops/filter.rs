@@ -134,14 +134,8 @@ impl Operator for SearchOp {
     fn children(&self) -> Vec<(&str, &Pipeline)> {
         self.filter.subsearches()
     }
-    fn accepts(&self, ev: &Event) -> bool {
-        self.filter.matches(ev)
-    }
-    fn push_ref(&mut self, ev: &Event, out: &mut Vec<Event>) -> Result<(), ExecError> {
-        if self.filter.matches(ev) {
-            out.push(ev.clone());
-        }
-        Ok(())
+    fn keeps(&mut self, ev: &Event) -> Option<Result<bool, ExecError>> {
+        Some(Ok(self.filter.matches(ev)))
     }
     fn raw_requirement(&self, verbatim: &crate::prefilter::Verbatim) -> crate::prefilter::Req {
         match self.filter.matcher() {
@@ -254,11 +248,14 @@ impl Operator for WhereOp {
         format!("where {}", self.text.trim())
     }
     fn push(&mut self, ev: Event, out: &mut Vec<Event>) -> Result<(), ExecError> {
-        let interp = Interp { ctx: &self.ctx.fns };
-        if interp.test(&self.expr, &ev).map_err(|e| ExecError::at(e.message, e.span))? {
+        if self.keeps(&ev).unwrap_or(Ok(true))? {
             out.push(ev);
         }
         Ok(())
+    }
+    fn keeps(&mut self, ev: &Event) -> Option<Result<bool, ExecError>> {
+        let interp = Interp { ctx: &self.ctx.fns };
+        Some(interp.test(&self.expr, ev).map_err(|e| ExecError::at(e.message, e.span)))
     }
 }
 

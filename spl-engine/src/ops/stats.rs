@@ -43,6 +43,9 @@ impl Operator for StatsOp {
     fn push(&mut self, ev: Event, _out: &mut Vec<Event>) -> Result<(), ExecError> {
         self.grouper.add(&ev, &self.ctx.fns)
     }
+    fn push_ref(&mut self, ev: &Event, _out: &mut Vec<Event>) -> Result<(), ExecError> {
+        self.grouper.add(ev, &self.ctx.fns)
+    }
     fn grouper_mut(&mut self) -> Option<&mut Grouper> {
         Some(&mut self.grouper)
     }
