@@ -91,11 +91,17 @@ impl Event {
 
     /// Append a value, turning the field multivalue when it already exists.
     pub fn push(&mut self, name: &str, atom: Atom) {
-        match self.fields.get_mut(name) {
-            None => {
-                self.fields.insert(Name::from(name), Value::One(atom));
+        self.push_named(Name::from(name), atom)
+    }
+
+    /// `push` with the name already made (one hash lookup, no copy of the name).
+    pub fn push_named(&mut self, name: Name, atom: Atom) {
+        match self.fields.entry(name) {
+            indexmap::map::Entry::Vacant(slot) => {
+                slot.insert(Value::One(atom));
             }
-            Some(v) => {
+            indexmap::map::Entry::Occupied(mut slot) => {
+                let v = slot.get_mut();
                 let mut atoms = std::mem::replace(v, Value::Many(Vec::new())).into_atoms();
                 atoms.push(atom);
                 *v = Value::Many(atoms);

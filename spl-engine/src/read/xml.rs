@@ -478,7 +478,7 @@ fn open(stack: &mut Vec<Frame>, ev: &mut Event, e: &BytesStart<'_>, closed_root:
                     data_name = Some(value.as_str().into());
                 }
             } else if !value.is_empty() {
-                ev.push(&key, Atom::Str(value));
+                ev.push_named(key, Atom::Str(value));
             }
         }
     }
@@ -514,7 +514,7 @@ fn close(stack: &mut Vec<Frame>, ev: &mut Event, closed_root: &mut bool) {
         ("RenderingInfo", 2) if frame.name == "Message" => frame.name,
         _ => return,
     };
-    ev.push(&field, Atom::Str(text));
+    ev.push_named(field, Atom::Str(text));
 }
 
 /// The metadata Splunk's Windows input and TA give every XML event (cim-mapping.md §1.1–1.2).
