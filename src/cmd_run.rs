@@ -339,7 +339,7 @@ pub fn risk_event(det: &Detection, row: &Event, now: f64) -> Event {
         if let Some(v) = row.get(&o.field) {
             for a in v.atoms() {
                 objs.push(a.clone());
-                types.push(Atom::Str(risk_object_type(&o.kind).to_string()));
+                types.push(Atom::from(risk_object_type(&o.kind).to_string()));
             }
         }
     }
@@ -358,10 +358,10 @@ pub fn risk_event(det: &Detection, row: &Event, now: f64) -> Event {
     if let Some(v) = Value::from_atoms(threats) {
         r.set("threat_object", v);
     }
-    if let Some(v) = Value::from_atoms(det.mitre_attack_id.iter().map(|s| Atom::Str(s.clone())).collect()) {
+    if let Some(v) = Value::from_atoms(det.mitre_attack_id.iter().map(|s| Atom::from(s.clone())).collect()) {
         r.set("annotations.mitre_attack.mitre_technique_id", v);
     }
-    if let Some(v) = Value::from_atoms(det.analytic_story.iter().map(|s| Atom::Str(s.clone())).collect()) {
+    if let Some(v) = Value::from_atoms(det.analytic_story.iter().map(|s| Atom::from(s.clone())).collect()) {
         r.set("analyticstories", v);
     }
     r

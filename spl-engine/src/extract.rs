@@ -76,7 +76,7 @@ pub fn extract_with(content: &Content, fns: &FnContext, ev: &mut Event, skip: &S
         let mut tags: Vec<String> = Vec::new();
         for et in &content.eventtypes {
             if et.search.matches(ev) {
-                types.push(Atom::Str(et.name.clone()));
+                types.push(Atom::from(et.name.clone()));
                 for t in &et.tags {
                     if !tags.contains(t) {
                         tags.push(t.clone());
@@ -88,7 +88,7 @@ pub fn extract_with(content: &Content, fns: &FnContext, ev: &mut Event, skip: &S
             ev.set("eventtype", v);
         }
         tags.sort();
-        if let Some(v) = Value::from_atoms(tags.into_iter().map(Atom::Str).collect()) {
+        if let Some(v) = Value::from_atoms(tags.into_iter().map(Atom::from).collect()) {
             ev.set("tag", v);
         }
     }

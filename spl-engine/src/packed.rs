@@ -101,7 +101,7 @@ impl<'a> Reader<'a> {
         match tag {
             STR => {
                 let n = self.len()?;
-                Some(Atom::Str(String::from_utf8_lossy(self.take(n)?).into_owned()))
+                Some(Atom::from(String::from_utf8_lossy(self.take(n)?).into_owned()))
             }
             NUM => Some(Atom::Num(f64::from_le_bytes(self.take(8)?.try_into().ok()?))),
             _ => None,
@@ -314,7 +314,7 @@ mod tests {
         ev.set("empty", "");
         ev.push("users", Atom::Str("alice".into()));
         ev.push("users", Atom::Num(-0.5));
-        ev.push("users", Atom::Str("x".repeat(300)));
+        ev.push("users", Atom::from("x".repeat(300)));
         ev.set("dest", "host-1");
         let mut packer = Packer::default();
         let p = packer.pack(&ev);

@@ -16,7 +16,7 @@ pub enum EvalValue {
 }
 
 impl EvalValue {
-    pub fn str(s: impl Into<String>) -> Self {
+    pub fn str(s: impl Into<crate::value::Text>) -> Self {
         EvalValue::Val(Value::str(s))
     }
     pub fn num(n: f64) -> Self {

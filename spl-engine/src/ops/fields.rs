@@ -370,7 +370,7 @@ fn convert_atom(func: &str, a: &Atom, timeformat: &str, ctx: &Context) -> Option
     match func {
         "ctime" => {
             let t = a.to_num()?;
-            timefmt::strftime(t, timeformat, ctx.fns.tz.offset_seconds).map(Atom::Str)
+            timefmt::strftime(t, timeformat, ctx.fns.tz.offset_seconds).map(Atom::from)
         }
         "mktime" => timefmt::strptime(&a.as_str(), timeformat, ctx.fns.tz.offset_seconds).map(Atom::Num),
         "num" | "auto" => match a.to_num() {

@@ -62,12 +62,12 @@ pub fn parse_path(path: &str) -> Option<Vec<Step>> {
 
 fn json_atom(v: &Json) -> Atom {
     match v {
-        Json::String(s) => Atom::Str(s.clone()),
-        Json::Number(n) => Atom::Str(n.to_string()),
-        Json::Bool(b) => Atom::Str(b.to_string()),
+        Json::String(s) => Atom::from(s.clone()),
+        Json::Number(n) => Atom::from(n.to_string()),
+        Json::Bool(b) => Atom::from(b.to_string()),
         Json::Null => Atom::Str("null".into()),
         // Objects and arrays are written as their JSON text.
-        other => Atom::Str(other.to_string()),
+        other => Atom::from(other.to_string()),
     }
 }
 
@@ -237,11 +237,11 @@ pub fn unescape_xml(s: &str) -> String {
 fn xml_flatten(el: &Element, prefix: &str, out: &mut IndexMap<String, Vec<Atom>>) {
     let name = if prefix.is_empty() { el.name.clone() } else { format!("{prefix}.{}", el.name) };
     for (k, v) in &el.attrs {
-        out.entry(format!("{name}{{@{k}}}")).or_default().push(Atom::Str(v.clone()));
+        out.entry(format!("{name}{{@{k}}}")).or_default().push(Atom::from(v.clone()));
     }
     let text = el.text.trim();
     if !text.is_empty() {
-        out.entry(name.clone()).or_default().push(Atom::Str(text.to_string()));
+        out.entry(name.clone()).or_default().push(Atom::from(text.to_string()));
     }
     for c in &el.children {
         xml_flatten(c, &name, out);
@@ -414,7 +414,7 @@ pub fn xmlkv_pairs(text: &str) -> IndexMap<String, Vec<Atom>> {
         if open.as_str() != close.as_str() {
             continue;
         }
-        out.entry(open.as_str().to_string()).or_default().push(Atom::Str(unescape_xml(val.as_str())));
+        out.entry(open.as_str().to_string()).or_default().push(Atom::from(unescape_xml(val.as_str())));
     }
     out
 }

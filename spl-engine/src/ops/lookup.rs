@@ -420,7 +420,7 @@ impl LookupOp {
                 continue;
             }
             let atoms: Vec<Atom> = col
-                .map(|ci| rows.iter().filter_map(|r| r.get(ci).cloned().flatten()).map(Atom::Str).collect())
+                .map(|ci| rows.iter().filter_map(|r| r.get(ci).cloned().flatten()).map(Atom::from).collect())
                 .unwrap_or_default();
             ev.set_opt(&field, Value::from_atoms(atoms));
         }
@@ -561,7 +561,7 @@ impl Operator for LookupOp {
             if let Some(ci) = col {
                 for &ri in &matched {
                     if let Some(Some(v)) = st.table.rows.get(ri).and_then(|r| r.get(*ci)) {
-                        atoms.push(Atom::Str(v.clone()));
+                        atoms.push(Atom::from(v.clone()));
                     }
                 }
             }
@@ -569,7 +569,7 @@ impl Operator for LookupOp {
             if matched.len() < self.def.min_matches {
                 if let Some(d) = &self.def.default_match {
                     for _ in matched.len()..self.def.min_matches {
-                        atoms.push(Atom::Str(d.clone()));
+                        atoms.push(Atom::from(d.clone()));
                     }
                 }
             }

@@ -64,7 +64,7 @@ impl Operator for ReplaceOp {
                 .map(|a| match self.replace(&a.as_str()) {
                     Some(r) => {
                         changed = true;
-                        Atom::Str(r)
+                        Atom::from(r)
                     }
                     None => a.clone(),
                 })
@@ -282,7 +282,7 @@ impl Operator for MakemvOp {
                 None => text.split(self.delim.as_str()).map(str::to_string).collect(),
             };
             let atoms: Vec<Atom> =
-                parts.into_iter().filter(|p| self.allowempty || !p.is_empty()).map(Atom::Str).collect();
+                parts.into_iter().filter(|p| self.allowempty || !p.is_empty()).map(Atom::from).collect();
             ev.set_opt(&self.field, Value::from_atoms(atoms));
         }
         out.push(ev);

@@ -53,7 +53,7 @@ impl Operator for RexOp {
                     for m in re.captures_iter(&text, left) {
                         left = left.saturating_sub(1);
                         for (name, val) in m.named() {
-                            found.entry(name.to_string()).or_default().push(Atom::Str(val.to_string()));
+                            found.entry(name.to_string()).or_default().push(Atom::from(val.to_string()));
                         }
                     }
                 }
@@ -67,7 +67,7 @@ impl Operator for RexOp {
                 let atoms: Vec<Atom> = v
                     .atoms()
                     .iter()
-                    .map(|a| Atom::Str(replace_sed(re, &a.as_str(), replacement, *global, *nth)))
+                    .map(|a| Atom::from(replace_sed(re, &a.as_str(), replacement, *global, *nth)))
                     .collect();
                 if let Some(nv) = Value::from_atoms(atoms) {
                     ev.set(self.field.clone(), nv);

@@ -57,7 +57,7 @@ fn row_event(headers: &[String], row: &::csv::ByteRecord, file: &str) -> Event {
             continue;
         }
         let name = headers.get(i).cloned().unwrap_or_else(|| format!("field{}", i + 1));
-        ev.push(&name, Atom::Str(to_text(cell)));
+        ev.push(&name, Atom::from(to_text(cell)));
     }
     if let Some(t) = ev.get_str("_time").and_then(|s| super::parse_time(&s)) {
         ev.set("_time", Value::num(t));

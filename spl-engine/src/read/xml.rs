@@ -395,7 +395,7 @@ impl Iterator for XmlRecords {
 /// elements cost no allocation for them.
 struct Frame {
     name: crate::event::Name,
-    text: String,
+    text: crate::value::Text,
     has_child: bool,
     /// `Name` attribute of an `EventData/Data` element.
     data_name: Option<crate::event::Name>,
@@ -478,11 +478,11 @@ fn open(stack: &mut Vec<Frame>, ev: &mut Event, e: &BytesStart<'_>, closed_root:
                     data_name = Some(value.as_str().into());
                 }
             } else if !value.is_empty() {
-                ev.push_named(key, Atom::Str(value));
+                ev.push_named(key, Atom::from(value));
             }
         }
     }
-    stack.push(Frame { name, text: String::new(), has_child: false, data_name });
+    stack.push(Frame { name, text: Default::default(), has_child: false, data_name });
     Ok(())
 }
 
@@ -502,7 +502,7 @@ fn close(stack: &mut Vec<Frame>, ev: &mut Event, closed_root: &mut bool) {
         return;
     }
     // Most values need no trimming: keep their string rather than copy it.
-    let text = if trimmed.len() == frame.text.len() { frame.text } else { trimmed.to_string() };
+    let text = if trimmed.len() == frame.text.len() { frame.text } else { trimmed.into() };
     let section = stack.get(1).map(|f| f.name.as_str()).unwrap_or(frame.name.as_str());
     let depth = stack.len();
     let field = match (section, depth) {

@@ -745,7 +745,7 @@ mod tests {
                     ev.set(format!("x{}", i % 4), format!("y{}", i % 5));
                 }
                 if i % 5 == 0 {
-                    ev.push("v", crate::value::Atom::Str(format!("m{}", i % 7)));
+                    ev.push("v", crate::value::Atom::from(format!("m{}", i % 7)));
                 }
                 ev
             })

@@ -196,12 +196,12 @@ pub(super) fn tostring(a: &[EvalValue], _: &FnContext) -> R {
     }
     let one = |x: &Atom| -> Atom {
         let Some(fmt) = fmt.as_deref() else {
-            return Atom::Str(x.as_str().into_owned());
+            return Atom::from(x.as_str().as_ref());
         };
         let Some(n) = x.to_num() else {
-            return Atom::Str(x.as_str().into_owned());
+            return Atom::from(x.as_str().as_ref());
         };
-        Atom::Str(match fmt {
+        Atom::from(match fmt {
             "hex" => {
                 let i = n.trunc();
                 if i < 0.0 {

@@ -38,7 +38,7 @@ pub(super) fn atom_to_json(a: &Atom, infer: bool) -> Json {
                     return j;
                 }
             }
-            Json::String(s.clone())
+            Json::String(s.to_string())
         }
     }
 }
@@ -58,13 +58,13 @@ fn eval_to_json(v: &EvalValue) -> Json {
 pub(super) fn json_to_atom(j: &Json) -> Option<Atom> {
     Some(match j {
         Json::Null => return None,
-        Json::Bool(b) => Atom::Str(b.to_string()),
+        Json::Bool(b) => Atom::from(b.to_string()),
         Json::Number(n) => match n.as_f64() {
             Some(f) => Atom::Num(f),
-            None => Atom::Str(n.to_string()),
+            None => Atom::from(n.to_string()),
         },
-        Json::String(s) => Atom::Str(s.clone()),
-        other => Atom::Str(other.to_string()),
+        Json::String(s) => Atom::from(s.clone()),
+        other => Atom::from(other.to_string()),
     })
 }
 

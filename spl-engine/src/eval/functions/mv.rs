@@ -110,7 +110,7 @@ pub(super) fn mvzip(a: &[EvalValue], _: &FnContext) -> R {
     } else {
         ",".to_string()
     };
-    let out = x.atoms().iter().zip(y.atoms().iter()).map(|(p, q)| Atom::Str(format!("{p}{d}{q}"))).collect();
+    let out = x.atoms().iter().zip(y.atoms().iter()).map(|(p, q)| Atom::from(format!("{p}{d}{q}"))).collect();
     Ok(EvalValue::from_atoms(out))
 }
 
@@ -168,7 +168,7 @@ pub(super) fn json_array_to_mv(a: &[EvalValue], _: &FnContext) -> R {
     let atoms = items
         .iter()
         .filter_map(|j| match j {
-            serde_json::Value::String(_) if keep_quotes => Some(Atom::Str(j.to_string())),
+            serde_json::Value::String(_) if keep_quotes => Some(Atom::from(j.to_string())),
             j => json_to_atom(j),
         })
         .collect();

@@ -8,11 +8,11 @@ use crate::value::{format_num, Atom, Value};
 type R = Result<EvalValue, String>;
 
 pub(super) fn lower(a: &[EvalValue], _: &FnContext) -> R {
-    Ok(map_values(arg(a, 0), |s| Some(Atom::Str(s.to_lowercase()))))
+    Ok(map_values(arg(a, 0), |s| Some(Atom::from(s.to_lowercase()))))
 }
 
 pub(super) fn upper(a: &[EvalValue], _: &FnContext) -> R {
-    Ok(map_values(arg(a, 0), |s| Some(Atom::Str(s.to_uppercase()))))
+    Ok(map_values(arg(a, 0), |s| Some(Atom::from(s.to_uppercase()))))
 }
 
 /// Length in characters (not bytes).
@@ -56,7 +56,7 @@ pub(super) fn replace(a: &[EvalValue], _: &FnContext) -> R {
         return Ok(EvalValue::Null);
     };
     let re = regex_util::compile(&re)?;
-    Ok(map_values(arg(a, 0), |s| Some(Atom::Str(re.replace_all(s, &rep)))))
+    Ok(map_values(arg(a, 0), |s| Some(Atom::from(re.replace_all(s, &rep)))))
 }
 
 fn trim_with(a: &[EvalValue], left: bool, right: bool) -> R {
@@ -80,7 +80,7 @@ fn trim_with(a: &[EvalValue], left: bool, right: bool) -> R {
         if right {
             t = t.trim_end_matches(is_trim);
         }
-        Some(Atom::Str(t.to_string()))
+        Some(Atom::from(t.to_string()))
     }))
 }
 
@@ -98,7 +98,7 @@ pub(super) fn rtrim(a: &[EvalValue], _: &FnContext) -> R {
 pub(super) fn urldecode(a: &[EvalValue], _: &FnContext) -> R {
     Ok(map_values(arg(a, 0), |s| {
         let plus = s.replace('+', " ");
-        Some(Atom::Str(percent_encoding::percent_decode_str(&plus).decode_utf8_lossy().into_owned()))
+        Some(Atom::from(percent_encoding::percent_decode_str(&plus).decode_utf8_lossy().into_owned()))
     }))
 }
 
@@ -108,7 +108,7 @@ pub(super) fn split(a: &[EvalValue], _: &FnContext) -> R {
         return Ok(EvalValue::Null);
     };
     let parts: Vec<Atom> = if d.is_empty() {
-        s.chars().map(|c| Atom::Str(c.to_string())).collect()
+        s.chars().map(|c| Atom::from(c.to_string())).collect()
     } else {
         s.split(d.as_str()).map(Atom::from).collect()
     };
