@@ -371,8 +371,7 @@ impl XmlRecords {
 
 /// Parse one split record; a parse failure is a malformed record at its location.
 pub fn parse_raw(raw: &RawXml, file: &str) -> Record {
-    let text = to_text(&raw.bytes);
-    match parse_xml_event(&text) {
+    match parse_xml_text(to_text(&raw.bytes)) {
         Ok(ev) => Record::Event(ev),
         Err(message) => {
             Record::Malformed(Malformed { location: Location::line(file, raw.line, raw.byte_offset), message })
@@ -403,7 +402,12 @@ struct Frame {
 
 /// Parse one `<Event>` element into fields; `_raw` is `raw` exactly. Errors say what is wrong.
 pub fn parse_xml_event(raw: &str) -> Result<Event, String> {
-    let mut reader = Reader::from_str(raw);
+    parse_xml_text(raw.to_owned())
+}
+
+/// `parse_xml_event`, the text becoming `_raw` without a copy.
+fn parse_xml_text(raw: String) -> Result<Event, String> {
+    let mut reader = Reader::from_str(&raw);
     reader.config_mut().trim_text(false);
     // Room for a Sysmon record's fields and what extraction adds (~80): no regrowth.
     let mut ev = Event::with_capacity(80);
@@ -518,7 +522,7 @@ fn close(stack: &mut Vec<Frame>, ev: &mut Event, closed_root: &mut bool) {
 }
 
 /// The metadata Splunk's Windows input and TA give every XML event (cim-mapping.md §1.1–1.2).
-fn finish_windows_event(ev: &mut Event, raw: &str) {
+fn finish_windows_event(ev: &mut Event, raw: String) {
     if let Some(t) = ev.get_str("SystemTime").and_then(|s| super::parse_time(&s)) {
         ev.set("_time", Value::num(t));
     }
