@@ -137,6 +137,10 @@ pub struct Content {
     detection_files: Vec<(PathBuf, Option<std::sync::Arc<str>>)>,
     pub sourcetypes: Vec<SourcetypeMapping>,
     pub eventtypes: Vec<Eventtype>,
+    /// The fields the eventtype searches read, with a memo id: which eventtypes (and tags) an
+    /// event gets depends on those values alone, so it is memoised on them. `None`: a search
+    /// reads `_raw` or `_time`, or the list was set by hand (then each event is matched).
+    pub eventtype_inputs: Option<(u64, Vec<String>)>,
     pub datamodels: Vec<DataModel>,
     pub lookups: HashMap<String, LookupDef>,
     /// CSV files of in-memory layers (the embedded pack), by path, for their lookups.
@@ -431,6 +435,10 @@ impl Content {
             self.eventtypes.retain(|e| e.name != name);
             self.eventtypes.push(Eventtype { name, search: m, search_text: search, tags: list_of(item, "tags") });
         }
+        let mut inputs = Vec::new();
+        self.eventtypes.iter().for_each(|e| e.search.fields(&mut inputs));
+        self.eventtype_inputs = (!inputs.iter().any(|f| f == "_raw" || f == "_time"))
+            .then(|| (crate::extract::new_rule_id(), inputs));
         Ok(())
     }
 

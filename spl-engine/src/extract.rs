@@ -72,29 +72,45 @@ pub fn extract_with(content: &Content, fns: &FnContext, ev: &mut Event, skip: &S
         }
     }
     if !content.eventtypes.is_empty() && !skip.eventtypes {
-        let mut types = Vec::new();
-        let mut tags: Vec<String> = Vec::new();
-        for et in &content.eventtypes {
-            if et.search.matches(ev) {
-                types.push(Atom::from(et.name.clone()));
-                for t in &et.tags {
-                    if !tags.contains(t) {
-                        tags.push(t.clone());
-                    }
-                }
+        let (types, tags) = match &content.eventtype_inputs {
+            Some((id, inputs)) => (
+                memoised(*id, 0, inputs, ev, || Some(eventtypes_of(content, ev).0)),
+                memoised(*id, 1, inputs, ev, || Some(eventtypes_of(content, ev).1)),
+            ),
+            None => {
+                let (types, tags) = eventtypes_of(content, ev);
+                (Some(types), Some(tags))
             }
-        }
-        if let Some(v) = Value::from_atoms(types) {
+        };
+        if let Some(v) = types.flatten() {
             ev.set("eventtype", v);
         }
-        tags.sort();
-        if let Some(v) = Value::from_atoms(tags.into_iter().map(Atom::from).collect()) {
+        if let Some(v) = tags.flatten() {
             ev.set("tag", v);
         }
     }
     if ev.get("index").is_none() {
         ev.set("index", "main");
     }
+}
+
+/// The `eventtype` and `tag` values of an event: the eventtypes whose search it matches, and
+/// their tags, sorted and distinct.
+fn eventtypes_of(content: &Content, ev: &Event) -> (Option<Value>, Option<Value>) {
+    let mut types = Vec::new();
+    let mut tags: Vec<String> = Vec::new();
+    for et in &content.eventtypes {
+        if et.search.matches(ev) {
+            types.push(Atom::from(et.name.clone()));
+            for t in &et.tags {
+                if !tags.contains(t) {
+                    tags.push(t.clone());
+                }
+            }
+        }
+    }
+    tags.sort();
+    (Value::from_atoms(types), Value::from_atoms(tags.into_iter().map(Atom::from).collect()))
 }
 
 /// Functions whose result depends on their arguments alone (no clock, time zone, randomness or
@@ -384,6 +400,43 @@ mod tests {
             assert!(!m.by[&(rule.id, 0)].off && m.by[&(rule.id, 0)].hits > 4000, "repeated inputs hit");
             assert!(m.by[&(rule.id, 1)].off, "unique inputs turn the memo off");
         });
+    }
+
+    #[test]
+    fn memoised_eventtypes_and_tags_are_those_matching_gives() {
+        let mut c = Content::default();
+        let yaml = "- name: proc\n  search: 'source=\"*Sysmon*\" EventCode IN (1, 5)'\n  tags: [process, report]\n\
+                    - name: net\n  search: 'source=\"*Sysmon*\" EventCode=3 NOT action=blocked'\n  tags: [network, communicate]\n\
+                    - name: any\n  search: 'EventCode>2'\n  tags: [report, any]\n";
+        let file = crate::content::ContentFile { path: "m/eventtypes/t.yml".into(), text: yaml.to_string() };
+        c.load_files(std::path::Path::new("m"), vec![file]).unwrap();
+        let (id, inputs) = c.eventtype_inputs.clone().expect("memoised on the fields the searches read");
+        assert_eq!(inputs, ["source", "EventCode", "action"]);
+        let mut unmemoised = c.clone();
+        unmemoised.eventtype_inputs = None;
+        let fns = FnContext { now: 0.0, tz: Default::default() };
+        let mut tagged = [0; 3];
+        for i in 0..3000 {
+            let mut ev = Event::from_pairs(&[("source", if i % 5 == 0 { "Security" } else { "x:Sysmon/Op" })]);
+            match i % 4 {
+                0 => ev.set("EventCode", "1"),
+                1 => ev.set("EventCode", 3.0),
+                2 => ev.set("EventCode", "03"),
+                _ => {}
+            }
+            if i % 3 == 0 {
+                ev.set("action", "blocked");
+            }
+            let mut want = ev.clone();
+            extract(&unmemoised, &fns, &mut want);
+            extract(&c, &fns, &mut ev);
+            assert_eq!((ev.get("eventtype"), ev.get("tag")), (want.get("eventtype"), want.get("tag")), "event {i}");
+            for (n, t) in tagged.iter_mut().zip(["process", "network", "any"]) {
+                *n += usize::from(want.get("tag").is_some_and(|v| v.atoms().iter().any(|a| a.as_str() == t)));
+            }
+        }
+        assert!(tagged.iter().all(|&n| n > 200), "every eventtype matched some events: {tagged:?}");
+        MEMOS.with(|m| assert!(m.borrow().by[&(id, 1)].hits > 2900, "the few distinct inputs hit"));
     }
 
     #[test]
