@@ -437,8 +437,8 @@ impl Content {
         }
         let mut inputs = Vec::new();
         self.eventtypes.iter().for_each(|e| e.search.fields(&mut inputs));
-        self.eventtype_inputs = (!inputs.iter().any(|f| f == "_raw" || f == "_time"))
-            .then(|| (crate::extract::new_rule_id(), inputs));
+        self.eventtype_inputs =
+            (!inputs.iter().any(|f| f == "_raw" || f == "_time")).then(|| (crate::extract::new_rule_id(), inputs));
         Ok(())
     }
 

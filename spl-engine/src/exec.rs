@@ -1067,9 +1067,8 @@ mod tests {
     #[test]
     fn shared_events_pass_leading_filters_by_reference_and_give_the_rows_of_each_pipeline_alone() {
         let ctx = Context::new(Default::default(), 0.0);
-        let events: Vec<Event> = (0..200)
-            .map(|i| Event::from_pairs(&[("g", &format!("v{}", i % 7)), ("n", &i.to_string())]))
-            .collect();
+        let events: Vec<Event> =
+            (0..200).map(|i| Event::from_pairs(&[("g", &format!("v{}", i % 7)), ("n", &i.to_string())])).collect();
         let spls = [
             "search g=v1 OR g=v2 | where n > 50 | search n!=60 | stats count, values(n) AS ns by g",
             "search * | where n < 20 | search g=v3",

@@ -470,7 +470,10 @@ mod tests {
             rename(&["P.a", "x", "P.x", "P.b", "b", "P.c"], "P.*", "*"),
             pairs(&[("a", "v_P.a"), ("x", "v_P.x"), ("b", "v_P.b"), ("c", "v_P.c")])
         );
-        assert_eq!(rename(&["P.x", "Q", "P.xy"], "P.*y", "*_y"), pairs(&[("P.x", "v_P.x"), ("Q", "v_Q"), ("x_y", "v_P.xy")]));
+        assert_eq!(
+            rename(&["P.x", "Q", "P.xy"], "P.*y", "*_y"),
+            pairs(&[("P.x", "v_P.x"), ("Q", "v_Q"), ("x_y", "v_P.xy")])
+        );
         // A target that itself matches, renamed name by name as the fields were listed first.
         assert_eq!(rename(&["x11", "x1"], "*1", "*"), pairs(&[("x", "v_x11")]));
     }
@@ -482,6 +485,9 @@ mod tests {
         assert_eq!(p.capture("Registry.dest"), None);
         assert_eq!(p.capture("Processes."), Some(""));
         let p = NamePattern::new("a*b");
-        assert_eq!((p.capture("axxb"), p.capture("ab"), p.capture("a"), p.capture("ba")), (Some("xx"), Some(""), None, None));
+        assert_eq!(
+            (p.capture("axxb"), p.capture("ab"), p.capture("a"), p.capture("ba")),
+            (Some("xx"), Some(""), None, None)
+        );
     }
 }
