@@ -123,7 +123,7 @@ impl Operator for RenameOp {
                     ev.fields.keys().skip(from_index).filter(|k| from.matches(k)).cloned().collect();
                 for name in names {
                     let Some(cap) = from.capture(&name) else { continue };
-                    let target = to.replacen('*', cap, 1);
+                    let target = wild_target(to, cap);
                     if target == name {
                         continue;
                     }
@@ -154,13 +154,23 @@ fn rename_wild_in_place(ev: &mut Event, from: &NamePattern, to: &str) -> usize {
             i += 1;
             continue;
         };
-        let target: crate::event::Name = if to == "*" { cap.into() } else { to.replacen('*', cap, 1).into() };
+        let target = wild_target(to, cap);
         if target != *name && ev.fields.replace_index(i, target).is_err() {
             return i;
         }
         i += 1;
     }
     i
+}
+
+/// The name a wildcard rename gives: `to` with its `*` replaced by what the pattern's `*`
+/// matched.
+fn wild_target(to: &str, cap: &str) -> crate::event::Name {
+    if to == "*" {
+        cap.into()
+    } else {
+        to.replacen('*', cap, 1).into()
+    }
 }
 
 /// Rename keeping the field's position (Splunk shows renamed columns where they were); an
