@@ -358,10 +358,10 @@ pub fn risk_event(det: &Detection, row: &Event, now: f64) -> Event {
     if let Some(v) = Value::from_atoms(threats) {
         r.set("threat_object", v);
     }
-    if let Some(v) = Value::from_atoms(det.mitre_attack_id.iter().map(|s| Atom::from(s.clone())).collect()) {
+    if let Some(v) = Value::from_atoms(det.mitre_attack_id.iter().map(|s| Atom::from(s.as_str())).collect()) {
         r.set("annotations.mitre_attack.mitre_technique_id", v);
     }
-    if let Some(v) = Value::from_atoms(det.analytic_story.iter().map(|s| Atom::from(s.clone())).collect()) {
+    if let Some(v) = Value::from_atoms(det.analytic_story.iter().map(|s| Atom::from(s.as_str())).collect()) {
         r.set("analyticstories", v);
     }
     r

@@ -55,7 +55,7 @@ impl Event {
     pub fn from_pairs(pairs: &[(&str, &str)]) -> Event {
         let mut e = Event::new();
         for (k, v) in pairs {
-            e.push(k, Atom::from(v.to_string()));
+            e.push(k, Atom::from(*v));
         }
         e
     }

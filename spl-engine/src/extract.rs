@@ -101,7 +101,7 @@ fn eventtypes_of(content: &Content, ev: &Event) -> (Option<Value>, Option<Value>
     let mut tags: Vec<String> = Vec::new();
     for et in &content.eventtypes {
         if et.search.matches(ev) {
-            types.push(Atom::from(et.name.clone()));
+            types.push(Atom::from(et.name.as_str()));
             for t in &et.tags {
                 if !tags.contains(t) {
                     tags.push(t.clone());

@@ -374,7 +374,7 @@ fn compile_compare(
         _ => {
             let atom = match parse_num(&value.text) {
                 Some(n) => Atom::Num(n),
-                None => Atom::from(value.text.clone()),
+                None => Atom::from(value.text.as_str()),
             };
             Matcher::Rel { field: field.to_string(), op, value: atom }
         }

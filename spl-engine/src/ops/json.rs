@@ -62,7 +62,7 @@ pub fn parse_path(path: &str) -> Option<Vec<Step>> {
 
 fn json_atom(v: &Json) -> Atom {
     match v {
-        Json::String(s) => Atom::from(s.clone()),
+        Json::String(s) => Atom::from(s.as_str()),
         Json::Number(n) => Atom::from(n.to_string()),
         Json::Bool(b) => Atom::from(b.to_string()),
         Json::Null => Atom::Str("null".into()),
@@ -237,11 +237,11 @@ pub fn unescape_xml(s: &str) -> String {
 fn xml_flatten(el: &Element, prefix: &str, out: &mut IndexMap<String, Vec<Atom>>) {
     let name = if prefix.is_empty() { el.name.clone() } else { format!("{prefix}.{}", el.name) };
     for (k, v) in &el.attrs {
-        out.entry(format!("{name}{{@{k}}}")).or_default().push(Atom::from(v.clone()));
+        out.entry(format!("{name}{{@{k}}}")).or_default().push(Atom::from(v.as_str()));
     }
     let text = el.text.trim();
     if !text.is_empty() {
-        out.entry(name.clone()).or_default().push(Atom::from(text.to_string()));
+        out.entry(name.clone()).or_default().push(Atom::from(text));
     }
     for c in &el.children {
         xml_flatten(c, &name, out);

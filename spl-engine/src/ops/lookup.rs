@@ -561,7 +561,7 @@ impl Operator for LookupOp {
             if let Some(ci) = col {
                 for &ri in &matched {
                     if let Some(Some(v)) = st.table.rows.get(ri).and_then(|r| r.get(*ci)) {
-                        atoms.push(Atom::from(v.clone()));
+                        atoms.push(Atom::from(v.as_str()));
                     }
                 }
             }
@@ -569,7 +569,7 @@ impl Operator for LookupOp {
             if matched.len() < self.def.min_matches {
                 if let Some(d) = &self.def.default_match {
                     for _ in matched.len()..self.def.min_matches {
-                        atoms.push(Atom::from(d.clone()));
+                        atoms.push(Atom::from(d.as_str()));
                     }
                 }
             }

@@ -53,7 +53,7 @@ impl Operator for RexOp {
                     for m in re.captures_iter(&text, left) {
                         left = left.saturating_sub(1);
                         for (name, val) in m.named() {
-                            found.entry(name.to_string()).or_default().push(Atom::from(val.to_string()));
+                            found.entry(name.to_string()).or_default().push(Atom::from(val));
                         }
                     }
                 }

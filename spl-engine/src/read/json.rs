@@ -287,7 +287,7 @@ fn scalar(v: &Json) -> Option<Atom> {
         // Splunk does not extract empty values; JSON null gives no field either.
         Json::Null => None,
         Json::String(s) if s.is_empty() => None,
-        Json::String(s) => Some(Atom::from(s.clone())),
+        Json::String(s) => Some(Atom::from(s.as_str())),
         // Numbers keep their JSON text (`1.0` stays `1.0`, 64-bit integers stay exact).
         Json::Number(n) => Some(Atom::from(n.to_string())),
         Json::Bool(b) => Some(Atom::from(b.to_string())),

@@ -167,14 +167,14 @@ fn block_event(block: &[Line]) -> Event {
             if key == "Message" {
                 message = Some(value.to_string());
             } else if !value.is_empty() && !key.is_empty() {
-                ev.push(key, Atom::from(value.to_string()));
+                ev.push(key, Atom::from(value));
             }
         }
     }
     if let Some(m) = message {
         for line in m.lines() {
             if let Some((k, v)) = message_kv(line) {
-                ev.push(&k, Atom::from(v.to_string()));
+                ev.push(&k, Atom::from(v));
             }
         }
         if !m.is_empty() {

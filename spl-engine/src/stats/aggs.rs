@@ -371,7 +371,7 @@ impl Acc {
             Acc::Count(n) => Some(Value::num(*n as f64)),
             Acc::Distinct(set, true) => Some(Value::num(set.len() as f64)),
             // In byte order: Splunk's lexicographic values() order.
-            Acc::Distinct(set, false) => Value::from_atoms(set.iter().map(|s| Atom::from(s.to_string())).collect()),
+            Acc::Distinct(set, false) => Value::from_atoms(set.iter().map(Atom::from).collect()),
             Acc::List(v) => Value::from_atoms(v.clone()),
             Acc::MinMax { num, text, .. } => match (num, text) {
                 (Some(n), _) => Some(Value::num(*n)),

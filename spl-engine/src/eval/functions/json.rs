@@ -63,7 +63,7 @@ pub(super) fn json_to_atom(j: &Json) -> Option<Atom> {
             Some(f) => Atom::Num(f),
             None => Atom::from(n.to_string()),
         },
-        Json::String(s) => Atom::from(s.clone()),
+        Json::String(s) => Atom::from(s.as_str()),
         other => Atom::from(other.to_string()),
     })
 }

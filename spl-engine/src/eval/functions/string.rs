@@ -80,7 +80,7 @@ fn trim_with(a: &[EvalValue], left: bool, right: bool) -> R {
         if right {
             t = t.trim_end_matches(is_trim);
         }
-        Some(Atom::from(t.to_string()))
+        Some(Atom::from(t))
     }))
 }
 
