@@ -507,19 +507,22 @@ impl Merge {
 /// The by-values of the groups an event falls into (several when a by-field is multivalue),
 /// borrowed from the event; none when a by-field is missing and there is no fill value.
 fn key_parts<'e>(by: &[String], fill: Option<&'e str>, ev: &'e Event) -> Vec<Vec<Cow<'e, str>>> {
-    // Usual case: every by-field has one value (or is filled): one key, no combinations.
-    let single = by.iter().all(|f| ev.get(f).is_none_or(|v| v.atoms().len() == 1));
-    if single {
-        let mut key = Vec::with_capacity(by.len());
-        for f in by {
-            match (ev.get(f), fill) {
-                (Some(v), _) => key.push(v.first().as_str()),
-                (None, Some(fill)) => key.push(Cow::Borrowed(fill)),
-                (None, None) => return Vec::new(),
-            }
+    // Usual case: every by-field has one value (or is filled): one key, no combinations, one
+    // look-up per field (a multivalue one sends us to the general case below).
+    let mut key = Vec::with_capacity(by.len());
+    for f in by {
+        match (ev.get(f), fill) {
+            (Some(v), _) if v.atoms().len() == 1 => key.push(v.first().as_str()),
+            (Some(_), _) => return key_combinations(by, fill, ev),
+            (None, Some(fill)) => key.push(Cow::Borrowed(fill)),
+            (None, None) => return Vec::new(),
         }
-        return vec![key];
     }
+    vec![key]
+}
+
+/// `key_parts` when some by-field is multivalued: one key per combination of distinct values.
+fn key_combinations<'e>(by: &[String], fill: Option<&'e str>, ev: &'e Event) -> Vec<Vec<Cow<'e, str>>> {
     let mut combos: Vec<Vec<Cow<'e, str>>> = vec![Vec::new()];
     for f in by {
         let vals: Vec<Cow<'e, str>> = match ev.get(f) {
