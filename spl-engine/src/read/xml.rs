@@ -470,7 +470,11 @@ fn open(stack: &mut Vec<Frame>, ev: &mut Event, e: &BytesStart<'_>, closed_root:
     let is_data = stack.len() == 2 && name == "Data" && stack.get(1).is_some_and(|f| f.name == "EventData");
     let mut data_name = None;
     if in_system || is_data {
-        for attr in e.attributes() {
+        // Without the duplicate-key check, which allocated per element: a repeated System
+        // attribute becomes multivalue, a repeated Data `Name` keeps its last value.
+        let mut attrs = e.attributes();
+        attrs.with_checks(false);
+        for attr in attrs {
             let attr = attr.map_err(|err| format!("bad attribute in <{name}>: {err}"))?;
             let key = crate::event::Name::from(attr.key.local_name().as_ref());
             if attr.key.as_ref().starts_with("xmlns") {
@@ -577,6 +581,21 @@ mod tests {
         let ev = parse_xml_event(raw).expect("parses");
         assert_eq!(ev.get_str("SidHistory").as_deref(), Some("%{S-1-5-21-1}"));
         assert!(ev.get("Blank").is_none());
+    }
+
+    #[test]
+    fn repeated_attributes_are_kept_not_rejected() {
+        let raw = "<Event><System><Execution ProcessID='4' ProcessID='8'/></System><EventData><Data Name='a' Name='b'>v</Data></EventData></Event>";
+        let ev = parse_xml_event(raw).expect("parses");
+        let pids: Vec<String> = ev
+            .get("ProcessID")
+            .map(|v| v.atoms().iter().map(|a| a.as_str().into_owned()).collect())
+            .unwrap_or_default();
+        assert_eq!(pids, ["4", "8"]);
+        assert_eq!(ev.get_str("b").as_deref(), Some("v"));
+        assert!(ev.get("a").is_none());
+        // Malformed attribute syntax is still an error.
+        assert!(parse_xml_event("<Event><System><Execution ProcessID=4/></System></Event>").is_err());
     }
     use std::io::Cursor;
 
