@@ -92,8 +92,8 @@ fn filter_macro_override_by_flag_removes_exactly_those_rows() {
 
 #[test]
 fn filter_macro_override_by_file_removes_exactly_those_rows() {
-    let dir = std::env::temp_dir().join(format!("spelunk-filter-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let tmp = tempfile::Builder::new().prefix("spelunk-filter-").tempdir().unwrap();
+    let dir = tmp.path();
     let f = dir.join("filters.yml");
     std::fs::write(&f, "- name: detect_regasm_with_network_connection_filter\n  definition: search NOT (user=bob process_name=regasm.exe)\n").unwrap();
     let o = run(&["run", REGASM, "--events", EVENTS, "--format", "json", "--macros-file", f.to_str().unwrap()]);
@@ -131,8 +131,8 @@ fn stats_count_without_input_gives_one_zero_row() {
 
 #[test]
 fn broken_events_are_counted_and_the_rest_is_read() {
-    let dir = std::env::temp_dir().join(format!("spelunk-broken-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let tmp = tempfile::Builder::new().prefix("spelunk-broken-").tempdir().unwrap();
+    let dir = tmp.path();
     let good = std::fs::read_to_string(root().join(EVENTS)).unwrap();
     let mut lines: Vec<&str> = good.split("\r\n").filter(|l| !l.is_empty()).collect();
     lines
@@ -180,8 +180,8 @@ fn times_print_in_utc_unless_tz_is_given() {
 
 #[test]
 fn a_pack_runs_subsearches_together_with_the_same_rows_as_one_by_one() {
-    let dir = std::env::temp_dir().join(format!("spelunk-pack-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let tmp = tempfile::Builder::new().prefix("spelunk-pack-").tempdir().unwrap();
+    let dir = tmp.path();
     let dets = [
         (
             "join",

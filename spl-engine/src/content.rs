@@ -576,16 +576,17 @@ fn collect_yaml(
 mod tests {
     use super::*;
 
-    fn scratch(name: &str) -> PathBuf {
-        let d = std::env::temp_dir().join(format!("spelunk-content-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&d);
-        std::fs::create_dir_all(d.join("lookups")).unwrap();
+    /// A content folder with a `lookups` folder, removed when the test ends.
+    fn scratch(name: &str) -> tempfile::TempDir {
+        let d = tempfile::Builder::new().prefix(&format!("spelunk-content-{name}-")).tempdir().unwrap();
+        std::fs::create_dir_all(d.path().join("lookups")).unwrap();
         d
     }
 
     #[test]
     fn lookup_files_resolve_only_inside_the_content_folder() {
-        let root = scratch("escape");
+        let tmp = scratch("escape");
+        let root = tmp.path().to_path_buf();
         let dir = root.join("lookups");
         assert!(resolve_inside(&root, &dir, "../../etc/passwd").is_err());
         assert!(resolve_inside(&root, &dir, "/etc/passwd").is_err());
@@ -599,7 +600,8 @@ mod tests {
 
     #[test]
     fn a_lookup_naming_a_file_outside_is_refused_with_a_warning() {
-        let root = scratch("evil");
+        let tmp = scratch("evil");
+        let root = tmp.path().to_path_buf();
         std::fs::write(root.join("lookups/evil.yml"), "name: evil\nfilename: ../../../etc/passwd\n").unwrap();
         let mut c = Content::default();
         c.load_dir(&root).unwrap();
@@ -625,7 +627,8 @@ mod tests {
         assert_eq!(errors.len(), 1);
         assert!(errors[0].file.ends_with("broken.yml"), "{errors:?}");
         // A layer on disk: its detection files are read when asked for, in the same order.
-        let root = scratch("lazy-detections");
+        let tmp = scratch("lazy-detections");
+        let root = tmp.path().to_path_buf();
         std::fs::create_dir_all(root.join("detections/endpoint")).unwrap();
         std::fs::write(root.join("detections/endpoint/b.yml"), "name: B\nsearch: 'search b=3'\n").unwrap();
         std::fs::write(root.join("detections/endpoint/d.yml"), "name: D\nsearch: 'search d=1'\n").unwrap();

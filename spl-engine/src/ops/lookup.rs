@@ -979,8 +979,8 @@ mod tests {
 
     #[test]
     fn outputlookup_writes_csv_into_output_dir_and_passes_rows() {
-        let dir = std::env::temp_dir().join(format!("spelunk-outlookup-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
+        let tmp = tempfile::Builder::new().prefix("spelunk-outlookup-").tempdir().unwrap();
+        let dir = tmp.path().to_path_buf();
         let mut o = OutputlookupOp::new("seen", Some(dir.clone())).unwrap();
         let mut out = Vec::new();
         o.push(ev(&[("a", "1"), ("b", "x,y")]), &mut out).unwrap();
@@ -988,6 +988,5 @@ mod tests {
         assert_eq!(out.len(), 1);
         let text = std::fs::read_to_string(dir.join("seen.csv")).unwrap();
         assert_eq!(text, "a,b\n1,\"x,y\"\n");
-        let _ = std::fs::remove_dir_all(&dir);
     }
 }
