@@ -192,6 +192,11 @@ fn a_pack_runs_subsearches_together_with_the_same_rows_as_one_by_one() {
             r#"`sysmon` EventID=3 [search `sysmon` process_name=regsvcs.exe | head 1 | fields user] | stats count by user"#,
         ),
         ("append", r#"`sysmon` EventID=1 | stats count | append [search `sysmon` EventID=22 | stats count as dns]"#),
+        // A subsearch that reads no events, run before the pass.
+        (
+            "event_free",
+            r#"| tstats count from datamodel=Endpoint.Processes where [| makeresults | eval Processes.process_name="regasm.exe" | table Processes.process_name] by Processes.dest Processes.process_name"#,
+        ),
     ];
     let mut files = Vec::new();
     for (name, spl) in dets {
@@ -213,6 +218,7 @@ fn a_pack_runs_subsearches_together_with_the_same_rows_as_one_by_one() {
     let together: Vec<String> = rows(&o).iter().map(flat).collect();
     assert!(!together.is_empty());
     assert_eq!(together, one_by_one);
+    assert!(together.iter().any(|r| r.starts_with("search_name=event_free ")), "{together:?}");
 }
 
 #[test]

@@ -565,6 +565,7 @@ impl Runtime<'_> {
         if pipelines.len() < 2 {
             return Ok(()); // a single pipeline's operators prepare themselves
         }
+        self.run_event_free_subsearches(pipelines, errors, stopped);
         // (pipeline, operator, how many subsearches), in traversal order.
         let mut owners: Vec<(usize, usize, usize)> = Vec::new();
         for (pi, p) in pipelines.iter_mut().enumerate() {
@@ -588,7 +589,7 @@ impl Runtime<'_> {
             for (pi, p) in pipelines.iter_mut().enumerate() {
                 if owns.get(pi).copied().unwrap_or(true) {
                     subs.extend(p.ops.iter_mut().flat_map(|op| op.subsearches_mut()));
-                } else {
+                } else if !stopped.get(pi).copied().unwrap_or(true) {
                     riders.push((pi, &mut **p));
                 }
             }
@@ -723,6 +724,59 @@ impl Runtime<'_> {
             }
         }
         Ok(())
+    }
+
+    /// The subsearches that read no events (`[| inputlookup …]`, a macro that expands to one),
+    /// run before the pass: an operator whose subsearches all are such has its rows at once,
+    /// and its pipeline, owning no subsearch left, rides the pass instead of needing a second
+    /// one. A subsearch's error stops only its pipeline, as in the pass.
+    fn run_event_free_subsearches(
+        &self,
+        pipelines: &mut [&mut Pipeline],
+        errors: &mut [Option<ExecError>],
+        stopped: &mut [bool],
+    ) {
+        fn event_free(p: &mut Pipeline) -> bool {
+            !p.reads_events && p.ops.iter_mut().all(|op| op.subsearches_mut().is_empty())
+        }
+        for ((p, err), stop) in pipelines.iter_mut().zip(errors.iter_mut()).zip(stopped.iter_mut()) {
+            for op in p.ops.iter_mut() {
+                let mut subs = op.subsearches_mut();
+                if subs.is_empty() || !subs.iter_mut().all(|s| event_free(s)) {
+                    continue;
+                }
+                let mut kept = Vec::with_capacity(subs.len());
+                let mut failed = None;
+                for sub in subs {
+                    let mut keeper = crate::spill::Keeper::default();
+                    let mut packer = Packer::default();
+                    let ran = self.run_many(&mut [sub], &mut |_, row| {
+                        keeper.push(row.into_packed(&mut packer)).map(|()| Flow::Continue)
+                    });
+                    match ran.map(|errs| errs.into_iter().flatten().next()) {
+                        Ok(None) => {}
+                        Ok(Some(e)) | Err(e) => {
+                            failed.get_or_insert(e);
+                        }
+                    }
+                    match keeper.finish() {
+                        Ok(k) => kept.push(k),
+                        Err(e) => {
+                            failed.get_or_insert(e);
+                        }
+                    }
+                }
+                let given = match failed {
+                    Some(e) => Err(e),
+                    None => op.give_subsearch_kept(kept),
+                };
+                if let Err(e) = given {
+                    *err = Some(e);
+                    *stop = true;
+                    break;
+                }
+            }
+        }
     }
 
     /// Run a pipeline, handing each output row to `sink` as soon as it is final.
