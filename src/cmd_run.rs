@@ -303,6 +303,13 @@ fn print_profile(costs: &[spl_engine::exec::PipeCost], names: &[&str]) {
             c.held
         );
     }
+    let kept_rows = costs.iter().filter(|c| c.from_kept_rows).count();
+    if kept_rows > 0 {
+        eprintln!(
+            "profile: {kept_rows} of the searches with subsearches took the data-model rows kept in the first pass, \
+             not a second read of the input"
+        );
+    }
     // Memory goes with what searches hold until the end, which is not what costs time.
     let kept = |c: &spl_engine::exec::PipeCost| c.held + c.sub_rows;
     let mut order: Vec<usize> = (0..costs.len()).collect();

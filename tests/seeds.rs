@@ -192,6 +192,11 @@ fn a_pack_runs_subsearches_together_with_the_same_rows_as_one_by_one() {
             r#"`sysmon` EventID=3 [search `sysmon` process_name=regsvcs.exe | head 1 | fields user] | stats count by user"#,
         ),
         ("append", r#"`sysmon` EventID=1 | stats count | append [search `sysmon` EventID=22 | stats count as dns]"#),
+        // A data-model search fed the rows the first pass kept for it.
+        (
+            "tstats_join",
+            r#"| tstats count from datamodel=Endpoint.Processes by Processes.process_id Processes.process_name Processes.dest | rename Processes.* as * | join process_id [| tstats count as conns from datamodel=Network_Traffic.All_Traffic by All_Traffic.process_id | rename All_Traffic.process_id as process_id]"#,
+        ),
         // A subsearch that reads no events, run before the pass.
         (
             "event_free",
@@ -218,7 +223,17 @@ fn a_pack_runs_subsearches_together_with_the_same_rows_as_one_by_one() {
     let together: Vec<String> = rows(&o).iter().map(flat).collect();
     assert!(!together.is_empty());
     assert_eq!(together, one_by_one);
-    assert!(together.iter().any(|r| r.starts_with("search_name=event_free ")), "{together:?}");
+    for name in ["tstats_join", "event_free"] {
+        assert!(
+            together.iter().any(|r| r.starts_with(&format!("search_name={name} "))),
+            "{name} gave rows: {together:?}"
+        );
+    }
+    // The join's data-model search took the kept rows; the other searches rode the first pass.
+    args.push("--profile");
+    let o = run(&args);
+    let err = stderr(&o);
+    assert!(err.contains("profile: 1 of the searches with subsearches took the data-model rows kept"), "{err}");
 }
 
 #[test]

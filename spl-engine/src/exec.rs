@@ -264,6 +264,12 @@ pub trait Operator: Send {
     fn dataset_views(&self) -> Vec<crate::ops::tstats::DatasetView> {
         Vec::new()
     }
+    /// For a `tstats` over one dataset whose fields read are all known: that dataset and the
+    /// row fields it reads. A pass may then keep those rows for it (`ViewSpool`) and feed it
+    /// them later, each installed as the current event's row.
+    fn spooled_view(&self) -> Option<(crate::ops::tstats::DatasetView, Vec<String>)> {
+        None
+    }
     /// An inner join's right side, once its subsearch has run (for the copy of the join pushed
     /// below an aggregation).
     fn join_side(&self) -> Option<std::sync::Arc<crate::ops::subsearch::JoinSide>> {
@@ -322,6 +328,9 @@ pub struct PipeCost {
     pub held: u64,
     /// Rows its subsearches gave (join right sides, `append` rows …), kept through the main pass.
     pub sub_rows: u64,
+    /// It took its data-model rows as kept by the subsearches' pass (`ViewSpool`) instead of
+    /// reading the input a second time.
+    pub from_kept_rows: bool,
 }
 
 /// Runs pipelines over a source.
@@ -367,7 +376,8 @@ impl Runtime<'_> {
         let mut emitted = vec![0usize; pipelines.len()];
         // Pipelines no subsearch feeds run to the end in the subsearch pass (they come back
         // stopped): the pass below re-reads the input only for those that need its rows.
-        self.run_subsearches_together(pipelines, &mut errors, &mut stopped, &mut *sink, profile.as_deref_mut())?;
+        let spools =
+            self.run_subsearches_together(pipelines, &mut errors, &mut stopped, &mut *sink, profile.as_deref_mut())?;
         for ((p, err), stop) in pipelines.iter_mut().zip(errors.iter_mut()).zip(stopped.iter_mut()) {
             if *stop {
                 continue;
@@ -391,6 +401,15 @@ impl Runtime<'_> {
                 limit_groups(&mut p.ops, n);
             }
         }
+        self.feed_spools(
+            spools,
+            pipelines,
+            &mut errors,
+            &mut stopped,
+            &mut emitted,
+            &mut *sink,
+            profile.as_deref_mut(),
+        );
         if pipelines.iter().zip(&stopped).any(|(p, s)| p.reads_events && !*s) {
             let verbatim = Verbatim::from_content(&self.ctx.content);
             let all: Vec<Req> = pipelines.iter().map(|p| p.raw_requirement(&verbatim)).collect();
@@ -561,9 +580,9 @@ impl Runtime<'_> {
         stopped: &mut [bool],
         sink: &mut dyn FnMut(usize, Row) -> Result<Flow, ExecError>,
         mut profile: Option<&mut [PipeCost]>,
-    ) -> Result<(), ExecError> {
+    ) -> Result<Vec<ViewSpool>, ExecError> {
         if pipelines.len() < 2 {
-            return Ok(()); // a single pipeline's operators prepare themselves
+            return Ok(Vec::new()); // a single pipeline's operators prepare themselves
         }
         self.run_event_free_subsearches(pipelines, errors, stopped);
         // (pipeline, operator, how many subsearches), in traversal order.
@@ -577,11 +596,13 @@ impl Runtime<'_> {
             }
         }
         if owners.is_empty() {
-            return Ok(());
+            return Ok(Vec::new());
         }
         // Spilled past the budget: a pack's joins gather up to 50,000 rows each in this pass.
         let (mut rows, mut packer): (Vec<crate::spill::RowSpool>, _) = (Vec::new(), Packer::default());
         let owns: Vec<bool> = (0..pipelines.len()).map(|pi| owners.iter().any(|o| o.0 == pi)).collect();
+        let mut spools = view_spools(pipelines, &owns, stopped, &Verbatim::from_content(&self.ctx.content));
+        let mut spool_runs: Vec<Pipeline> = spools.iter().map(|s| s.keeper(self.ctx)).collect();
         let (sub_errors, twin_of) = {
             let mut subs: Vec<&mut Pipeline> = Vec::new();
             // (index in `pipelines`, the pipeline) of the riders.
@@ -614,6 +635,8 @@ impl Runtime<'_> {
             let mut runs: Vec<&mut Pipeline> = unique.into_iter().map(|(_, p)| p).collect();
             let n_subs = runs.len();
             runs.extend(riders.into_iter().map(|(_, p)| p));
+            // Then the keepers of data-model rows (they give no rows).
+            runs.extend(spool_runs.iter_mut());
             rows.resize_with(twin_of.len(), Default::default);
             let mut costs = profile.is_some().then(|| vec![PipeCost::default(); runs.len()]);
             let run_errors = self.run_many_profiled(
@@ -641,7 +664,15 @@ impl Runtime<'_> {
                         }
                     }
                     Some(r) => {
-                        let Some(&pi) = rider_of.get(r) else { continue };
+                        let Some(&pi) = rider_of.get(r) else {
+                            // A keeper that failed: its owners read the input again instead.
+                            if let (Some(_), Some(s)) =
+                                (e, r.checked_sub(rider_of.len()).and_then(|j| spools.get_mut(j)))
+                            {
+                                s.failed = true;
+                            }
+                            continue;
+                        };
                         if let Some(s) = stopped.get_mut(pi) {
                             *s = true;
                         }
@@ -723,7 +754,91 @@ impl Runtime<'_> {
                 *stop = true;
             }
         }
-        Ok(())
+        Ok(spools)
+    }
+
+    /// Feed the pipelines whose data-model rows the first pass kept (`ViewSpool`) those rows,
+    /// each installed as an event's row as a pass installs it, in the order the pass met
+    /// them: they then take no events from the second pass over the input. A pipeline whose
+    /// first commands were dropped meanwhile (an inner join with no rows) is left out.
+    #[allow(clippy::too_many_arguments)]
+    fn feed_spools(
+        &self,
+        spools: Vec<ViewSpool>,
+        pipelines: &mut [&mut Pipeline],
+        errors: &mut [Option<ExecError>],
+        stopped: &mut [bool],
+        emitted: &mut [usize],
+        sink: &mut dyn FnMut(usize, Row) -> Result<Flow, ExecError>,
+        mut profile: Option<&mut [PipeCost]>,
+    ) {
+        let none = Event::new();
+        for spool in spools {
+            if spool.failed {
+                continue;
+            }
+            let owners: Vec<usize> = spool
+                .owners
+                .iter()
+                .copied()
+                .filter(|&i| {
+                    pipelines
+                        .get(i)
+                        .is_some_and(|p| p.reads_events && p.ops.first().is_some_and(|op| op.spooled_view().is_some()))
+                        && !stopped.get(i).copied().unwrap_or(true)
+                })
+                .collect();
+            for &i in &owners {
+                if let Some(p) = pipelines.get_mut(i) {
+                    p.reads_events = false;
+                }
+                if let Some(c) = profile.as_deref_mut().and_then(|pr| pr.get_mut(i)) {
+                    c.from_kept_rows = true;
+                }
+            }
+            let slot = spool.view.slot();
+            let mut rows = spool.take_rows();
+            let drained = rows.drain(&mut |packed| {
+                next_event_serial();
+                crate::ops::tstats::install_rows(vec![(slot, Some(Arc::new(packed.unpack())))]);
+                for &i in &owners {
+                    let (Some(p), Some(err), Some(stop)) =
+                        (pipelines.get_mut(i), errors.get_mut(i), stopped.get_mut(i))
+                    else {
+                        continue;
+                    };
+                    if *stop {
+                        continue;
+                    }
+                    let t0 = profile.is_some().then(std::time::Instant::now);
+                    let (limit, mut given) = (p.max_rows, emitted.get_mut(i));
+                    let fed = feed_shared(&mut p.ops, &none, &mut |row| {
+                        limited(limit, given.as_deref_mut(), row, |r| sink(i, Row::Map(r)))
+                    });
+                    if let (Some(t0), Some(c)) = (t0, profile.as_deref_mut().and_then(|pr| pr.get_mut(i))) {
+                        c.events += 1;
+                        c.feed += t0.elapsed();
+                    }
+                    match fed {
+                        Ok(Flow::Continue) => {}
+                        Ok(Flow::Stop) => *stop = true,
+                        Err(e) => {
+                            *err = Some(e);
+                            *stop = true;
+                        }
+                    }
+                }
+                Ok(Flow::Continue)
+            });
+            if let Err(e) = drained {
+                for &i in &owners {
+                    if let (Some(err), Some(stop)) = (errors.get_mut(i), stopped.get_mut(i)) {
+                        err.get_or_insert_with(|| e.clone());
+                        *stop = true;
+                    }
+                }
+            }
+        }
     }
 
     /// The subsearches that read no events (`[| inputlookup …]`, a macro that expands to one),
@@ -830,6 +945,124 @@ fn limited(
 
 /// An aggregation whose pushed-down filters end in a join (see `pushdown`) gets the right-side
 /// rows of that join: the first join after it in the pipeline.
+/// The data-model rows one dataset gives, kept through the first pass for the pipelines that
+/// own subsearches and begin with a `tstats` over that dataset alone (`spooled_view`): the
+/// second pass feeds them these instead of reading, parsing and routing the input again. Only
+/// the fields those `tstats` read are kept; past the memory budget, the rows spill.
+pub struct ViewSpool {
+    view: crate::ops::tstats::DatasetView,
+    fields: Vec<crate::event::Name>,
+    /// What the owners' first commands require of a raw record.
+    reqs: Vec<Req>,
+    owners: Vec<usize>,
+    rows: Arc<std::sync::Mutex<crate::spill::RowSpool>>,
+    /// Its keeper failed (a spill file error): the owners read the input instead.
+    failed: bool,
+}
+
+impl ViewSpool {
+    /// The pipeline that keeps the rows in the first pass.
+    fn keeper(&self, ctx: &Context) -> Pipeline {
+        let op = SpoolOp {
+            view: self.view.clone(),
+            fields: self.fields.clone(),
+            req: Req::any(self.reqs.clone()),
+            rows: self.rows.clone(),
+            ctx: ctx.clone(),
+        };
+        Pipeline { ops: vec![Box::new(op)], reads_events: true, max_rows: None, text: None }
+    }
+
+    fn take_rows(&self) -> crate::spill::RowSpool {
+        self.rows.lock().map(|mut r| std::mem::take(&mut *r)).unwrap_or_default()
+    }
+}
+
+/// The spools for the owners (`owns`, not `stopped`) that read events and begin with a
+/// `tstats` over one dataset, one per dataset.
+fn view_spools(pipelines: &[&mut Pipeline], owns: &[bool], stopped: &[bool], verbatim: &Verbatim) -> Vec<ViewSpool> {
+    let mut spools: Vec<ViewSpool> = Vec::new();
+    for (pi, p) in pipelines.iter().enumerate() {
+        if !owns.get(pi).copied().unwrap_or(false) || stopped.get(pi).copied().unwrap_or(true) || !p.reads_events {
+            continue;
+        }
+        let Some((view, fields)) = p.ops.first().and_then(|op| op.spooled_view()) else { continue };
+        let req = p.raw_requirement(verbatim);
+        let spool = match spools.iter_mut().position(|s| s.view.slot() == view.slot()) {
+            Some(j) => spools.get_mut(j),
+            None => {
+                spools.push(ViewSpool {
+                    view,
+                    fields: Vec::new(),
+                    reqs: Vec::new(),
+                    owners: Vec::new(),
+                    rows: Default::default(),
+                    failed: false,
+                });
+                spools.last_mut()
+            }
+        };
+        let Some(spool) = spool else { continue };
+        for f in fields {
+            if !spool.fields.iter().any(|x| *x == f) {
+                spool.fields.push(f.into());
+            }
+        }
+        spool.reqs.push(req);
+        spool.owners.push(pi);
+    }
+    spools
+}
+
+/// Keeps a dataset's rows for a `ViewSpool`.
+struct SpoolOp {
+    view: crate::ops::tstats::DatasetView,
+    fields: Vec<crate::event::Name>,
+    req: Req,
+    rows: Arc<std::sync::Mutex<crate::spill::RowSpool>>,
+    ctx: Context,
+}
+
+impl Operator for SpoolOp {
+    fn name(&self) -> &str {
+        "spool"
+    }
+
+    fn describe(&self) -> String {
+        format!("spool: the rows of {} ({} fields) for the second pass", self.view.describe(), self.fields.len())
+    }
+
+    fn push(&mut self, ev: Event, out: &mut Vec<Event>) -> Result<(), ExecError> {
+        self.push_ref(&ev, out)
+    }
+
+    fn push_ref(&mut self, ev: &Event, _out: &mut Vec<Event>) -> Result<(), ExecError> {
+        let Some(row) = self.view.cached_row(ev, &self.ctx)? else { return Ok(()) };
+        let mut kept = Event::with_capacity(self.fields.len());
+        for f in &self.fields {
+            if let Some(v) = row.fields.get(f) {
+                kept.fields.insert(f.clone(), v.clone());
+            }
+        }
+        match self.rows.lock() {
+            Ok(mut rows) => rows.push(&kept),
+            Err(_) => Err(ExecError::new("a data-model row spool was poisoned".to_string())),
+        }
+    }
+
+    fn accepts(&self, ev: &Event) -> bool {
+        self.view.cached_row(ev, &self.ctx).ok().flatten().is_some()
+    }
+
+    fn dataset_views(&self) -> Vec<crate::ops::tstats::DatasetView> {
+        vec![self.view.clone()]
+    }
+
+    fn raw_requirement(&self, _verbatim: &Verbatim) -> Req {
+        self.req.clone()
+    }
+}
+
 fn give_pushed_joins_their_rows(ops: &mut [Box<dyn Operator>]) {
     for k in 0..ops.len() {
         let waiting = ops

@@ -175,13 +175,13 @@ impl DatasetView {
         self.lineage.iter().all(|d| d.constraint.as_ref().is_none_or(|c| c.matches(ev)))
     }
 
-    /// `row`, computed once per event and dataset however many tstats searches read it: a pack
-    /// has hundreds of searches over Endpoint.Processes.
-    /// Its slot in the per-event row cache.
+    /// Its slot in the per-event row cache (`install_rows`).
     pub fn slot(&self) -> usize {
         self.slot
     }
 
+    /// `row`, computed once per event and dataset however many tstats searches read it: a pack
+    /// has hundreds of searches over Endpoint.Processes.
     pub fn cached_row(&self, ev: &Event, ctx: &Context) -> Result<Row, ExecError> {
         cached(self.slot, || Ok(self.row(ev, ctx)?.map(std::sync::Arc::new)))
     }
@@ -321,6 +321,22 @@ impl Operator for TstatsOp {
     }
     fn dataset_views(&self) -> Vec<DatasetView> {
         self.views.clone()
+    }
+    fn spooled_view(&self) -> Option<(DatasetView, Vec<String>)> {
+        let [view] = self.views.as_slice() else { return None };
+        // A `where` still waiting for its subsearch could read any field.
+        let m = self.where_.matcher()?;
+        let mut fields = vec!["_time".to_string()];
+        m.fields(&mut fields);
+        fields.extend(self.grouper.by.iter().cloned());
+        for a in &self.grouper.aggs {
+            match &a.input {
+                crate::stats::AggInput::Events => {}
+                crate::stats::AggInput::Field(f) => fields.push(f.clone()),
+                crate::stats::AggInput::Eval(_) | crate::stats::AggInput::Wild(_) => return None,
+            }
+        }
+        Some((view.clone(), fields))
     }
     fn subsearches_mut(&mut self) -> Vec<&mut Pipeline> {
         self.where_.pending_mut()
