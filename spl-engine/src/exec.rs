@@ -760,7 +760,8 @@ impl Runtime<'_> {
     /// Feed the pipelines whose data-model rows the first pass kept (`ViewSpool`) those rows,
     /// each installed as an event's row as a pass installs it, in the order the pass met
     /// them: they then take no events from the second pass over the input. A pipeline whose
-    /// first commands were dropped meanwhile (an inner join with no rows) is left out.
+    /// first commands were dropped meanwhile (an inner join with no rows) is left out. The
+    /// pipelines of a spool are independent: each chunk of rows feeds them on all cores.
     #[allow(clippy::too_many_arguments)]
     fn feed_spools(
         &self,
@@ -772,70 +773,84 @@ impl Runtime<'_> {
         sink: &mut dyn FnMut(usize, Row) -> Result<Flow, ExecError>,
         mut profile: Option<&mut [PipeCost]>,
     ) {
-        let none = Event::new();
+        use rayon::prelude::*;
+        /// Rows unpacked at once, then fed to every pipeline of the spool.
+        const CHUNK: usize = 4096;
+        let timed = profile.is_some();
         for spool in spools {
             if spool.failed {
                 continue;
             }
-            let owners: Vec<usize> = spool
-                .owners
-                .iter()
-                .copied()
-                .filter(|&i| {
-                    pipelines
-                        .get(i)
-                        .is_some_and(|p| p.reads_events && p.ops.first().is_some_and(|op| op.spooled_view().is_some()))
-                        && !stopped.get(i).copied().unwrap_or(true)
+            let mine = |i: usize| spool.owners.contains(&i);
+            let mut fed: Vec<SpoolFed<'_>> = pipelines
+                .iter_mut()
+                .enumerate()
+                .filter(|(i, p)| {
+                    mine(*i)
+                        && p.reads_events
+                        && p.ops.first().is_some_and(|op| op.spooled_view().is_some())
+                        && !stopped.get(*i).copied().unwrap_or(true)
+                })
+                .map(|(i, p)| {
+                    p.reads_events = false;
+                    SpoolFed { i, p, err: None, out: Vec::new(), events: 0, feed: Default::default() }
                 })
                 .collect();
-            for &i in &owners {
-                if let Some(p) = pipelines.get_mut(i) {
-                    p.reads_events = false;
-                }
-                if let Some(c) = profile.as_deref_mut().and_then(|pr| pr.get_mut(i)) {
-                    c.from_kept_rows = true;
-                }
+            if fed.is_empty() {
+                continue;
             }
             let slot = spool.view.slot();
             let mut rows = spool.take_rows();
-            let drained = rows.drain(&mut |packed| {
-                next_event_serial();
-                crate::ops::tstats::install_rows(vec![(slot, Some(Arc::new(packed.unpack())))]);
-                for &i in &owners {
-                    let (Some(p), Some(err), Some(stop)) =
-                        (pipelines.get_mut(i), errors.get_mut(i), stopped.get_mut(i))
-                    else {
-                        continue;
-                    };
-                    if *stop {
-                        continue;
-                    }
-                    let t0 = profile.is_some().then(std::time::Instant::now);
-                    let (limit, mut given) = (p.max_rows, emitted.get_mut(i));
-                    let fed = feed_shared(&mut p.ops, &none, &mut |row| {
-                        limited(limit, given.as_deref_mut(), row, |r| sink(i, Row::Map(r)))
-                    });
-                    if let (Some(t0), Some(c)) = (t0, profile.as_deref_mut().and_then(|pr| pr.get_mut(i))) {
-                        c.events += 1;
-                        c.feed += t0.elapsed();
-                    }
-                    match fed {
-                        Ok(Flow::Continue) => {}
-                        Ok(Flow::Stop) => *stop = true,
-                        Err(e) => {
-                            *err = Some(e);
-                            *stop = true;
+            let mut chunk: Vec<Arc<Event>> = Vec::with_capacity(CHUNK);
+            let mut deliver = |fed: &mut [SpoolFed<'_>], chunk: &mut Vec<Arc<Event>>| {
+                fed.par_iter_mut().for_each(|f| f.take(chunk, slot, timed));
+                chunk.clear();
+                // What the pipelines gave (nothing while their `tstats` aggregates), in order.
+                for f in fed.iter_mut() {
+                    let (limit, given) = (f.p.max_rows, emitted.get_mut(f.i));
+                    let mut given = given;
+                    for row in f.out.drain(..) {
+                        match limited(limit, given.as_deref_mut(), row, |r| sink(f.i, Row::Map(r))) {
+                            Ok(Flow::Continue) => {}
+                            Ok(Flow::Stop) => {
+                                f.err.get_or_insert(None);
+                                break;
+                            }
+                            Err(e) => {
+                                f.err = Some(Some(e));
+                                break;
+                            }
                         }
                     }
                 }
+            };
+            let drained = rows.drain(&mut |packed| {
+                chunk.push(Arc::new(packed.unpack()));
+                if chunk.len() >= CHUNK {
+                    deliver(&mut fed, &mut chunk);
+                }
                 Ok(Flow::Continue)
             });
-            if let Err(e) = drained {
-                for &i in &owners {
-                    if let (Some(err), Some(stop)) = (errors.get_mut(i), stopped.get_mut(i)) {
-                        err.get_or_insert_with(|| e.clone());
+            if !chunk.is_empty() {
+                deliver(&mut fed, &mut chunk);
+            }
+            for f in fed {
+                if let Some(c) = profile.as_deref_mut().and_then(|pr| pr.get_mut(f.i)) {
+                    c.from_kept_rows = true;
+                    c.events += f.events;
+                    c.feed += f.feed;
+                }
+                let (Some(err), Some(stop)) = (errors.get_mut(f.i), stopped.get_mut(f.i)) else { continue };
+                match (f.err, &drained) {
+                    (Some(e), _) => {
+                        *err = e;
                         *stop = true;
                     }
+                    (None, Err(e)) => {
+                        *err = Some(e.clone());
+                        *stop = true;
+                    }
+                    (None, Ok(())) => {}
                 }
             }
         }
@@ -945,6 +960,46 @@ fn limited(
 
 /// An aggregation whose pushed-down filters end in a join (see `pushdown`) gets the right-side
 /// rows of that join: the first join after it in the pipeline.
+/// A pipeline being fed a `ViewSpool`'s rows, and what that did.
+struct SpoolFed<'p> {
+    i: usize,
+    p: &'p mut Pipeline,
+    /// Set once it stops: `Some(None)` when it wants no more rows, `Some(Some(e))` on an error.
+    err: Option<Option<ExecError>>,
+    /// Rows it gave, handed on after the chunk.
+    out: Vec<Event>,
+    events: u64,
+    feed: std::time::Duration,
+}
+
+impl SpoolFed<'_> {
+    fn take(&mut self, chunk: &[Arc<Event>], slot: usize, timed: bool) {
+        let none = Event::new();
+        for row in chunk {
+            if self.err.is_some() {
+                return;
+            }
+            let t0 = timed.then(std::time::Instant::now);
+            next_event_serial();
+            crate::ops::tstats::install_rows(vec![(slot, Some(row.clone()))]);
+            let out = &mut self.out;
+            let fed = feed_shared(&mut self.p.ops, &none, &mut |r| {
+                out.push(r);
+                Ok(Flow::Continue)
+            });
+            if let Some(t0) = t0 {
+                self.events += 1;
+                self.feed += t0.elapsed();
+            }
+            match fed {
+                Ok(Flow::Continue) => {}
+                Ok(Flow::Stop) => self.err = Some(None),
+                Err(e) => self.err = Some(Some(e)),
+            }
+        }
+    }
+}
+
 /// The data-model rows one dataset gives, kept through the first pass for the pipelines that
 /// own subsearches and begin with a `tstats` over that dataset alone (`spooled_view`): the
 /// second pass feeds them these instead of reading, parsing and routing the input again. Only
