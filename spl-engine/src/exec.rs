@@ -793,7 +793,7 @@ impl Runtime<'_> {
                 })
                 .map(|(i, p)| {
                     p.reads_events = false;
-                    SpoolFed { i, p, err: None, out: Vec::new(), events: 0, feed: Default::default() }
+                    SpoolFed { i, p, stop: false, err: None, out: Vec::new(), events: 0, feed: Default::default() }
                 })
                 .collect();
             if fed.is_empty() {
@@ -807,19 +807,15 @@ impl Runtime<'_> {
                 chunk.clear();
                 // What the pipelines gave (nothing while their `tstats` aggregates), in order.
                 for f in fed.iter_mut() {
-                    let (limit, given) = (f.p.max_rows, emitted.get_mut(f.i));
-                    let mut given = given;
+                    let (limit, mut given) = (f.p.max_rows, emitted.get_mut(f.i));
                     for row in f.out.drain(..) {
                         match limited(limit, given.as_deref_mut(), row, |r| sink(f.i, Row::Map(r))) {
                             Ok(Flow::Continue) => {}
-                            Ok(Flow::Stop) => {
-                                f.err.get_or_insert(None);
-                                break;
-                            }
-                            Err(e) => {
-                                f.err = Some(Some(e));
-                                break;
-                            }
+                            Ok(Flow::Stop) => f.stop = true,
+                            Err(e) => (f.stop, f.err) = (true, Some(e)),
+                        }
+                        if f.stop {
+                            break;
                         }
                     }
                 }
@@ -841,17 +837,8 @@ impl Runtime<'_> {
                     c.feed += f.feed;
                 }
                 let (Some(err), Some(stop)) = (errors.get_mut(f.i), stopped.get_mut(f.i)) else { continue };
-                match (f.err, &drained) {
-                    (Some(e), _) => {
-                        *err = e;
-                        *stop = true;
-                    }
-                    (None, Err(e)) => {
-                        *err = Some(e.clone());
-                        *stop = true;
-                    }
-                    (None, Ok(())) => {}
-                }
+                *err = f.err.or_else(|| drained.as_ref().err().cloned());
+                *stop = f.stop || drained.is_err();
             }
         }
     }
@@ -958,14 +945,13 @@ fn limited(
     Ok(if *given >= limit { Flow::Stop } else { flow })
 }
 
-/// An aggregation whose pushed-down filters end in a join (see `pushdown`) gets the right-side
-/// rows of that join: the first join after it in the pipeline.
 /// A pipeline being fed a `ViewSpool`'s rows, and what that did.
 struct SpoolFed<'p> {
     i: usize,
     p: &'p mut Pipeline,
-    /// Set once it stops: `Some(None)` when it wants no more rows, `Some(Some(e))` on an error.
-    err: Option<Option<ExecError>>,
+    /// It wants no more rows (done, or `err`).
+    stop: bool,
+    err: Option<ExecError>,
     /// Rows it gave, handed on after the chunk.
     out: Vec<Event>,
     events: u64,
@@ -976,12 +962,12 @@ impl SpoolFed<'_> {
     fn take(&mut self, chunk: &[Arc<Event>], slot: usize, timed: bool) {
         let none = Event::new();
         for row in chunk {
-            if self.err.is_some() {
+            if self.stop {
                 return;
             }
             let t0 = timed.then(std::time::Instant::now);
             next_event_serial();
-            crate::ops::tstats::install_rows(vec![(slot, Some(row.clone()))]);
+            crate::ops::tstats::install_row(slot, Some(row.clone()));
             let out = &mut self.out;
             let fed = feed_shared(&mut self.p.ops, &none, &mut |r| {
                 out.push(r);
@@ -993,8 +979,8 @@ impl SpoolFed<'_> {
             }
             match fed {
                 Ok(Flow::Continue) => {}
-                Ok(Flow::Stop) => self.err = Some(None),
-                Err(e) => self.err = Some(Some(e)),
+                Ok(Flow::Stop) => self.stop = true,
+                Err(e) => (self.stop, self.err) = (true, Some(e)),
             }
         }
     }
@@ -1118,6 +1104,8 @@ impl Operator for SpoolOp {
     }
 }
 
+/// An aggregation whose pushed-down filters end in a join (see `pushdown`) gets the right-side
+/// rows of that join: the first join after it in the pipeline.
 fn give_pushed_joins_their_rows(ops: &mut [Box<dyn Operator>]) {
     for k in 0..ops.len() {
         let waiting = ops

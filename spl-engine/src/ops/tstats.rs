@@ -32,16 +32,21 @@ fn slot(key: &str) -> usize {
 
 /// Rows of the current event made elsewhere (on the thread that parsed it), by slot.
 pub fn install_rows(rows: Vec<(usize, Row)>) {
+    for (slot, row) in rows {
+        install_row(slot, row);
+    }
+}
+
+/// `install_rows` for one row (no vector per row where rows are installed one at a time).
+pub fn install_row(slot: usize, row: Row) {
     let serial = crate::exec::event_serial();
     ROWS.with(|c| {
         let mut c = c.borrow_mut();
-        for (slot, row) in rows {
-            if c.len() <= slot {
-                c.resize(slot + 1, (u64::MAX, None));
-            }
-            if let Some(s) = c.get_mut(slot) {
-                *s = (serial, row);
-            }
+        if c.len() <= slot {
+            c.resize(slot + 1, (u64::MAX, None));
+        }
+        if let Some(s) = c.get_mut(slot) {
+            *s = (serial, row);
         }
     });
 }
