@@ -407,6 +407,7 @@ pub fn requirement<'a>(m: &Matcher, verbatim: &Verbatim, field_map: &dyn Fn(&str
         Matcher::True | Matcher::False => Req::True,
         Matcher::And(v) => Req::and(v.iter().map(|x| requirement(x, verbatim, field_map)).collect()),
         Matcher::Or(v) => Req::or(v.iter().map(|x| requirement(x, verbatim, field_map)).collect()),
+        Matcher::AnyOf(set) => Req::or(set.alts.iter().map(|x| requirement(x, verbatim, field_map)).collect()),
         Matcher::Eq { field, pat } if field == "tag" || field == "eventtype" => {
             verbatim.eventtype_requirement(field, pat)
         }

@@ -46,6 +46,151 @@ pub enum Matcher {
     /// `_time` bounds from `earliest=`/`latest=`.
     TimeGe(f64),
     TimeLt(f64),
+    /// An `Or` of many alternatives that each set literal values on the same fields (a
+    /// subsearch's rows, `(pid=1 AND dest=a) OR (pid=2 AND dest=b) …`, or a long `IN` list),
+    /// tested by one set look-up instead of alternative by alternative. Means what `Or` of its
+    /// `alts` means, and reads as that everywhere else.
+    AnyOf(Box<AnyOf>),
+}
+
+/// See `Matcher::AnyOf`.
+#[derive(Clone, Debug)]
+pub struct AnyOf {
+    pub alts: Vec<Matcher>,
+    /// The fields every alternative sets, sorted.
+    fields: Vec<String>,
+    /// Per alternative, its values in `fields` order, folded as search values are, encoded by
+    /// `encode_key_into`.
+    keys: std::collections::HashSet<Box<[u8]>, ahash::RandomState>,
+}
+
+/// Alternatives in an `Or` from which a set look-up pays (below, comparing one by one is as
+/// quick).
+const ANY_OF_MIN: usize = 8;
+
+/// Value combinations of a row's multivalue fields looked up one by one at most; a row with
+/// more is tested alternative by alternative (a hostile row cannot blow up the work).
+const ANY_OF_MAX_COMBOS: usize = 64;
+
+impl AnyOf {
+    /// The (field, folded literal) pairs of an alternative that is a conjunction of
+    /// case-insensitive literal equalities on distinct fields, sorted by field.
+    fn literals(m: &Matcher) -> Option<Vec<(&str, &str)>> {
+        fn one(m: &Matcher) -> Option<(&str, &str)> {
+            match m {
+                Matcher::Eq { field, pat: Pattern::Glob(g) } => Some((field.as_str(), g.literal()?)),
+                _ => None,
+            }
+        }
+        let mut out = match m {
+            Matcher::And(v) => v.iter().map(one).collect::<Option<Vec<_>>>()?,
+            m => vec![one(m)?],
+        };
+        out.sort_unstable_by_key(|(f, _)| *f);
+        if out.windows(2).any(|w| matches!(w, [a, b] if a.0 == b.0)) {
+            return None;
+        }
+        Some(out)
+    }
+
+    /// Replace, in the alternatives of an `Or`, each group of at least `ANY_OF_MIN` literal
+    /// conjunctions on the same fields by one `AnyOf`; the others stay as they are.
+    fn gather(alts: Vec<Matcher>) -> Vec<Matcher> {
+        if alts.len() < ANY_OF_MIN {
+            return alts;
+        }
+        let mut groups: indexmap::IndexMap<Vec<String>, Vec<usize>> = indexmap::IndexMap::new();
+        for (i, m) in alts.iter().enumerate() {
+            if let Some(lits) = AnyOf::literals(m) {
+                groups.entry(lits.iter().map(|(f, _)| f.to_string()).collect()).or_default().push(i);
+            }
+        }
+        let mut group_of: Vec<Option<usize>> = vec![None; alts.len()];
+        for (g, (_, members)) in groups.iter().enumerate() {
+            if members.len() >= ANY_OF_MIN {
+                for &i in members {
+                    if let Some(slot) = group_of.get_mut(i) {
+                        *slot = Some(g);
+                    }
+                }
+            }
+        }
+        let mut built: Vec<Option<AnyOf>> = groups
+            .keys()
+            .map(|fields| {
+                Some(AnyOf { alts: Vec::new(), fields: fields.clone(), keys: std::collections::HashSet::default() })
+            })
+            .collect();
+        let mut out = Vec::new();
+        // Each set stands where its first member stood: the order of the rest is kept.
+        let mut placed: Vec<Option<usize>> = vec![None; built.len()];
+        for (m, g) in alts.into_iter().zip(group_of) {
+            let Some(g) = g else {
+                out.push(m);
+                continue;
+            };
+            let Some(Some(set)) = built.get_mut(g) else { continue };
+            if let Some(lits) = AnyOf::literals(&m) {
+                let mut key = Vec::new();
+                crate::stats::encode_key_into(lits.iter().map(|(_, v)| *v), &mut key);
+                set.keys.insert(key.into());
+            }
+            set.alts.push(m);
+            if let Some(slot) = placed.get_mut(g) {
+                if slot.is_none() {
+                    *slot = Some(out.len());
+                    out.push(Matcher::False);
+                }
+            }
+        }
+        for (g, at) in placed.into_iter().enumerate() {
+            if let (Some(at), Some(set)) = (at, built.get_mut(g).and_then(Option::take)) {
+                if let Some(slot) = out.get_mut(at) {
+                    *slot = Matcher::AnyOf(Box::new(set));
+                }
+            }
+        }
+        out
+    }
+
+    fn matches(&self, ev: &Event) -> bool {
+        let mut values: Vec<Vec<String>> = Vec::with_capacity(self.fields.len());
+        let mut combos = 1usize;
+        for f in &self.fields {
+            let Some(v) = ev.get(f) else { return false };
+            let mut folded: Vec<String> = v.atoms().iter().map(|a| fold(&a.as_str())).collect();
+            folded.sort_unstable();
+            folded.dedup();
+            combos = combos.saturating_mul(folded.len());
+            values.push(folded);
+        }
+        if combos > ANY_OF_MAX_COMBOS {
+            return self.alts.iter().any(|m| m.matches(ev));
+        }
+        // Every combination of one value per field (a multivalue field matches when any
+        // value does), looked up in turn.
+        let mut pick = vec![0usize; values.len()];
+        let mut key = Vec::new();
+        loop {
+            key.clear();
+            let parts = values.iter().zip(&pick).map(|(vals, &i)| vals.get(i).map_or("", String::as_str));
+            crate::stats::encode_key_into(parts, &mut key);
+            if self.keys.contains(key.as_slice()) {
+                return true;
+            }
+            // Next combination, odometer-wise; done when every position wrapped.
+            let mut k = 0;
+            loop {
+                let (Some(p), Some(vals)) = (pick.get_mut(k), values.get(k)) else { return false };
+                *p += 1;
+                if *p < vals.len() {
+                    break;
+                }
+                *p = 0;
+                k += 1;
+            }
+        }
+    }
 }
 
 /// A search value pattern: glob (case-insensitive unless `case`), or CIDR range.
@@ -122,6 +267,15 @@ impl Glob {
     /// The literal pieces between `*`s (folded unless case-sensitive), for prefilters.
     pub fn literals(&self) -> impl Iterator<Item = &str> {
         self.parts.iter().map(String::as_str)
+    }
+
+    /// The value this glob matches (folded unless case-sensitive) when it has no `*` and
+    /// ignores case: matching it is then comparing folded values.
+    pub fn literal(&self) -> Option<&str> {
+        match self.parts.as_slice() {
+            [one] if !self.has_star && !self.case_sensitive => Some(one),
+            _ => None,
+        }
     }
 
     /// The longest literal piece (for prefilters).
@@ -255,12 +409,12 @@ impl Matcher {
     pub fn compile(expr: &SearchExpr, ctx: &CompileCtx) -> Result<Matcher, CompileError> {
         Ok(match expr {
             SearchExpr::And(items) => Matcher::And(compile_all(items, ctx)?).simplify(),
-            SearchExpr::Or(items) => Matcher::Or(compile_all(items, ctx)?).simplify(),
+            SearchExpr::Or(items) => Matcher::Or(AnyOf::gather(compile_all(items, ctx)?)).simplify(),
             SearchExpr::Not(inner, _) => Matcher::Not(Box::new(Matcher::compile(inner, ctx)?)),
             SearchExpr::Compare { field, op, value, span } => compile_compare(&field.name, *op, value, *span, ctx)?,
-            SearchExpr::In { field, values, .. } => Matcher::Or(
+            SearchExpr::In { field, values, .. } => Matcher::Or(AnyOf::gather(
                 values.iter().map(|v| Matcher::Eq { field: field.name.clone(), pat: Pattern::new(&v.text) }).collect(),
-            ),
+            )),
             SearchExpr::Term { value, kind, .. } => match kind {
                 TermKind::Case => Matcher::Raw(RawTerm::new(&value.text, true)),
                 _ if value.text == "*" => Matcher::True,
@@ -320,6 +474,7 @@ impl Matcher {
             Matcher::Raw(t) => t.matches(ev),
             Matcher::TimeGe(t) => ev.time().is_some_and(|x| x >= *t),
             Matcher::TimeLt(t) => ev.time().is_some_and(|x| x < *t),
+            Matcher::AnyOf(set) => set.matches(ev),
         }
     }
 
@@ -327,6 +482,7 @@ impl Matcher {
     pub fn fields(&self, out: &mut Vec<String>) {
         match self {
             Matcher::And(v) | Matcher::Or(v) => v.iter().for_each(|m| m.fields(out)),
+            Matcher::AnyOf(set) => set.alts.iter().for_each(|m| m.fields(out)),
             Matcher::Not(m) => m.fields(out),
             Matcher::Eq { field, .. } | Matcher::Ne { field, .. } | Matcher::Rel { field, .. } => {
                 if !out.contains(field) {
@@ -493,5 +649,89 @@ mod tests {
         assert!(RawTerm::new("errors.dll", false).matches(&e));
         assert!(!RawTerm::new("x", false).matches(&Event::new()), "no _raw, no match");
         assert!(RawTerm::new("*", false).matches(&Event::new()));
+    }
+
+    /// A search expression compiled as the engine compiles it, and as a plain `Or` of its
+    /// alternatives (what `AnyOf` must mean).
+    fn compiled_and_plain(text: &str) -> (Matcher, Matcher) {
+        let expr = spl_parser::parse_search_expr(text).unwrap().unwrap();
+        let m = Matcher::compile(&expr, &CompileCtx { now: 0.0 }).unwrap();
+        fn plain(m: &Matcher) -> Matcher {
+            match m {
+                Matcher::AnyOf(set) => Matcher::Or(set.alts.iter().map(plain).collect()),
+                Matcher::And(v) => Matcher::And(v.iter().map(plain).collect()),
+                Matcher::Or(v) => Matcher::Or(v.iter().map(plain).collect()),
+                Matcher::Not(x) => Matcher::Not(Box::new(plain(x))),
+                m => m.clone(),
+            }
+        }
+        let p = plain(&m);
+        (m, p)
+    }
+
+    fn has_any_of(m: &Matcher) -> bool {
+        match m {
+            Matcher::AnyOf(_) => true,
+            Matcher::And(v) | Matcher::Or(v) => v.iter().any(has_any_of),
+            Matcher::Not(x) => has_any_of(x),
+            _ => false,
+        }
+    }
+
+    #[test]
+    fn a_subsearch_sized_or_of_literal_rows_is_a_set_lookup_that_means_the_same() {
+        // What `search [| … | table process_id dest]` expands to, with a wildcard row and a
+        // row on other fields mixed in: those stay compared one by one.
+        let mut rows: Vec<String> =
+            (0..40).map(|i| format!(r#"( process_id="{i}" AND dest="Host-{}" )"#, i % 7)).collect();
+        rows.push(r#"( process_id="9*" AND dest="wild" )"#.into());
+        rows.push(r#"( user="ÄDMIN" )"#.into());
+        rows.push(r#"( process_id="77" )"#.into());
+        let (m, plain) = compiled_and_plain(&rows.join(" OR "));
+        assert!(has_any_of(&m), "{m:?}");
+        let cases: Vec<(Event, bool)> = vec![
+            (ev(&[("process_id", "3"), ("dest", "host-3")]), true),
+            (ev(&[("process_id", "3"), ("dest", "HOST-3")]), true),
+            (ev(&[("process_id", "3"), ("dest", "host-4")]), false),
+            (ev(&[("process_id", "3")]), false),
+            (ev(&[("dest", "host-3")]), false),
+            (ev(&[("process_id", "3"), ("dest", "host-3*")]), false),
+            (ev(&[("process_id", "95"), ("dest", "WILD")]), true),
+            (ev(&[("user", "ädmin")]), true),
+            (ev(&[("process_id", "77"), ("dest", "anything")]), true),
+            // A multivalue field matches when any value does.
+            (ev(&[("process_id", "1000"), ("process_id", "10"), ("dest", "x"), ("dest", "host-3")]), true),
+            (ev(&[("process_id", "1000"), ("process_id", "11"), ("dest", "x"), ("dest", "host-3")]), false),
+        ];
+        for (e, want) in &cases {
+            assert_eq!(m.matches(e), *want, "{e:?}");
+            assert_eq!(plain.matches(e), *want, "{e:?}");
+        }
+        // More value combinations than are looked up one by one: tested row by row, same verdict.
+        let mut big = Event::new();
+        for i in 100..200 {
+            big.push("process_id", Atom::from(i.to_string().as_str()));
+            big.push("dest", Atom::from(format!("h{i}").as_str()));
+        }
+        big.push("process_id", Atom::from("12"));
+        big.push("dest", Atom::from("HOST-5"));
+        assert!(m.matches(&big) && plain.matches(&big));
+    }
+
+    #[test]
+    fn a_long_in_list_is_a_set_lookup_and_short_ones_stay_as_written() {
+        let names: Vec<String> = (0..20).map(|i| format!("tool{i}.exe")).collect();
+        let (m, _) = compiled_and_plain(&format!("process_name IN ({}, *.ps1)", names.join(", ")));
+        assert!(has_any_of(&m));
+        assert!(m.matches(&ev(&[("process_name", "TOOL7.EXE")])));
+        assert!(m.matches(&ev(&[("process_name", "x.PS1")])));
+        assert!(!m.matches(&ev(&[("process_name", "tool7.exe.bak")])));
+        let (short, _) = compiled_and_plain("process_name IN (a.exe, b.exe)");
+        assert!(!has_any_of(&short));
+        // Case-sensitive values (`CASE(…)`) and CIDR ranges are never looked up as folded text.
+        let cidrs: Vec<String> = (0..10).map(|i| format!("dest_ip=10.{i}.0.0/16")).collect();
+        let (m, _) = compiled_and_plain(&cidrs.join(" OR "));
+        assert!(!has_any_of(&m));
+        assert!(m.matches(&ev(&[("dest_ip", "10.3.2.1")])));
     }
 }

@@ -212,6 +212,9 @@ pub fn describe_matcher(m: &Matcher) -> String {
         Matcher::False => "false".into(),
         Matcher::And(v) => format!("({})", v.iter().map(describe_matcher).collect::<Vec<_>>().join(" AND ")),
         Matcher::Or(v) => format!("({})", v.iter().map(describe_matcher).collect::<Vec<_>>().join(" OR ")),
+        Matcher::AnyOf(set) => {
+            format!("({})", set.alts.iter().map(describe_matcher).collect::<Vec<_>>().join(" OR "))
+        }
         Matcher::Not(x) => format!("NOT {}", describe_matcher(x)),
         Matcher::Eq { field, pat: p } => format!("{field}~{}", pat(p)),
         Matcher::Ne { field, pat: p } => format!("{field}!~{}", pat(p)),
