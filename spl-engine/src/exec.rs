@@ -801,10 +801,13 @@ impl Runtime<'_> {
             }
             let slot = spool.view.slot();
             let mut rows = spool.take_rows();
-            let mut chunk: Vec<Arc<Event>> = Vec::with_capacity(CHUNK);
-            let mut deliver = |fed: &mut [SpoolFed<'_>], chunk: &mut Vec<Arc<Event>>| {
-                fed.par_iter_mut().for_each(|f| f.take(chunk, slot, timed));
-                chunk.clear();
+            let (mut packed, mut chunk): (Vec<Packed>, Vec<Arc<Event>>) =
+                (Vec::with_capacity(CHUNK), Vec::with_capacity(CHUNK));
+            let mut deliver = |fed: &mut [SpoolFed<'_>], packed: &mut Vec<Packed>| {
+                // Unpacked on all cores too: one thread unpacking left the other idle.
+                packed.par_drain(..).map(|p| Arc::new(p.unpack())).collect_into_vec(&mut chunk);
+                fed.par_iter_mut().for_each(|f| f.take(&chunk, slot, timed));
+                chunk.par_drain(..).for_each(drop);
                 // What the pipelines gave (nothing while their `tstats` aggregates), in order.
                 for f in fed.iter_mut() {
                     let (limit, mut given) = (f.p.max_rows, emitted.get_mut(f.i));
@@ -820,15 +823,15 @@ impl Runtime<'_> {
                     }
                 }
             };
-            let drained = rows.drain(&mut |packed| {
-                chunk.push(Arc::new(packed.unpack()));
-                if chunk.len() >= CHUNK {
-                    deliver(&mut fed, &mut chunk);
+            let drained = rows.drain(&mut |row| {
+                packed.push(row);
+                if packed.len() >= CHUNK {
+                    deliver(&mut fed, &mut packed);
                 }
                 Ok(Flow::Continue)
             });
-            if !chunk.is_empty() {
-                deliver(&mut fed, &mut chunk);
+            if !packed.is_empty() {
+                deliver(&mut fed, &mut packed);
             }
             for f in fed {
                 if let Some(c) = profile.as_deref_mut().and_then(|pr| pr.get_mut(f.i)) {

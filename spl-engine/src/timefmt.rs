@@ -5,6 +5,8 @@
 //! zone is a fixed UTC offset in seconds (`tz_offset`, east positive); calendar operations
 //! (days, weeks, months, snapping) happen in that local time.
 
+use std::fmt::Write as _;
+
 use chrono::{DateTime, Datelike, Duration, Months, NaiveDate, NaiveDateTime, NaiveTime, Timelike};
 
 const MONTHS: [&str; 12] = [
@@ -71,7 +73,7 @@ fn zone_name(off: i32) -> String {
 /// time. Unknown `%x` sequences are copied through.
 pub fn strftime(t: f64, fmt: &str, tz_offset: i32) -> Option<String> {
     let dt = to_local(t, tz_offset)?;
-    let mut out = String::new();
+    let mut out = String::with_capacity(fmt.len() + 16);
     let chars: Vec<char> = fmt.chars().collect();
     let mut i = 0;
     while let Some(&c) = chars.get(i) {
@@ -114,29 +116,35 @@ pub fn strftime(t: f64, fmt: &str, tz_offset: i32) -> Option<String> {
             break;
         };
         i += 1;
-        let num = |v: u32, w: usize| {
-            if no_pad {
-                v.to_string()
-            } else {
-                format!("{v:0w$}")
-            }
+        // Written in place: formatting every event's time (`convert ctime`, output) built a
+        // string per variable.
+        let num = |out: &mut String, v: u32, w: usize| {
+            let _ = if no_pad { write!(out, "{v}") } else { write!(out, "{v:0w$}") };
         };
         let micros = dt.nanosecond() / 1000;
-        let nanos9 = format!("{:09}", u64::from(micros) * 1000);
+        let nanos9 = || format!("{:09}", u64::from(micros) * 1000);
         match spec {
-            'Y' => out.push_str(&dt.year().to_string()),
-            'y' => out.push_str(&num(dt.year().rem_euclid(100) as u32, 2)),
-            'C' => out.push_str(&num(dt.year().div_euclid(100) as u32, 2)),
-            'm' => out.push_str(&num(dt.month(), 2)),
-            'd' => out.push_str(&num(dt.day(), 2)),
-            'e' => out.push_str(&format!("{:2}", dt.day())),
-            'H' => out.push_str(&num(dt.hour(), 2)),
-            'k' => out.push_str(&format!("{:2}", dt.hour())),
-            'I' => out.push_str(&num((dt.hour() + 11) % 12 + 1, 2)),
-            'l' => out.push_str(&format!("{:2}", (dt.hour() + 11) % 12 + 1)),
-            'M' => out.push_str(&num(dt.minute(), 2)),
-            'S' => out.push_str(&num(dt.second(), 2)),
-            'j' => out.push_str(&num(dt.ordinal(), 3)),
+            'Y' => {
+                let _ = write!(out, "{}", dt.year());
+            }
+            'y' => num(&mut out, dt.year().rem_euclid(100) as u32, 2),
+            'C' => num(&mut out, dt.year().div_euclid(100) as u32, 2),
+            'm' => num(&mut out, dt.month(), 2),
+            'd' => num(&mut out, dt.day(), 2),
+            'e' => {
+                let _ = write!(out, "{:2}", dt.day());
+            }
+            'H' => num(&mut out, dt.hour(), 2),
+            'k' => {
+                let _ = write!(out, "{:2}", dt.hour());
+            }
+            'I' => num(&mut out, (dt.hour() + 11) % 12 + 1, 2),
+            'l' => {
+                let _ = write!(out, "{:2}", (dt.hour() + 11) % 12 + 1);
+            }
+            'M' => num(&mut out, dt.minute(), 2),
+            'S' => num(&mut out, dt.second(), 2),
+            'j' => num(&mut out, dt.ordinal(), 3),
             'p' => out.push_str(if dt.hour() < 12 { "AM" } else { "PM" }),
             'P' => out.push_str(if dt.hour() < 12 { "am" } else { "pm" }),
             'b' | 'h' => out.push_str(MONTHS.get(dt.month0() as usize).and_then(|m| m.get(..3)).unwrap_or("")),
@@ -147,26 +155,38 @@ pub fn strftime(t: f64, fmt: &str, tz_offset: i32) -> Option<String> {
             'A' => out.push_str(WEEKDAYS.get(dt.weekday().num_days_from_sunday() as usize).copied().unwrap_or("")),
             'u' => out.push_str(&dt.weekday().number_from_monday().to_string()),
             'w' => out.push_str(&dt.weekday().num_days_from_sunday().to_string()),
-            'U' => out.push_str(&num((dt.ordinal() + 6 - dt.weekday().num_days_from_sunday()) / 7, 2)),
-            'W' => out.push_str(&num((dt.ordinal() + 6 - dt.weekday().num_days_from_monday()) / 7, 2)),
-            'V' => out.push_str(&num(dt.iso_week().week(), 2)),
+            'U' => num(&mut out, (dt.ordinal() + 6 - dt.weekday().num_days_from_sunday()) / 7, 2),
+            'W' => num(&mut out, (dt.ordinal() + 6 - dt.weekday().num_days_from_monday()) / 7, 2),
+            'V' => num(&mut out, dt.iso_week().week(), 2),
             'G' => out.push_str(&dt.iso_week().year().to_string()),
-            's' => out.push_str(&format!("{}", t.floor() as i64)),
+            's' => {
+                let _ = write!(out, "{}", t.floor() as i64);
+            }
             // %N: subsecond digits, default 9; %Q: default 3 (milliseconds). Truncated, not rounded.
-            'N' => out.push_str(nanos9.get(..width.unwrap_or(9).clamp(1, 9)).unwrap_or("")),
-            'Q' => out.push_str(nanos9.get(..width.unwrap_or(3).clamp(1, 9)).unwrap_or("")),
-            'f' => out.push_str(&format!("{micros:06}")),
+            'N' => out.push_str(nanos9().get(..width.unwrap_or(9).clamp(1, 9)).unwrap_or("")),
+            'Q' => out.push_str(nanos9().get(..width.unwrap_or(3).clamp(1, 9)).unwrap_or("")),
+            'f' => {
+                let _ = write!(out, "{micros:06}");
+            }
             'z' => out.push_str(&offset_text(tz_offset, colons)),
             'Z' => out.push_str(&zone_name(tz_offset)),
-            'T' | 'X' => out.push_str(&format!("{:02}:{:02}:{:02}", dt.hour(), dt.minute(), dt.second())),
-            'R' => out.push_str(&format!("{:02}:{:02}", dt.hour(), dt.minute())),
+            'T' | 'X' => {
+                let _ = write!(out, "{:02}:{:02}:{:02}", dt.hour(), dt.minute(), dt.second());
+            }
+            'R' => {
+                let _ = write!(out, "{:02}:{:02}", dt.hour(), dt.minute());
+            }
             'r' => {
                 let h = (dt.hour() + 11) % 12 + 1;
                 let ap = if dt.hour() < 12 { "AM" } else { "PM" };
                 out.push_str(&format!("{h:02}:{:02}:{:02} {ap}", dt.minute(), dt.second()));
             }
-            'F' => out.push_str(&format!("{}-{:02}-{:02}", dt.year(), dt.month(), dt.day())),
-            'D' | 'x' => out.push_str(&format!("{:02}/{:02}/{:02}", dt.month(), dt.day(), dt.year().rem_euclid(100))),
+            'F' => {
+                let _ = write!(out, "{}-{:02}-{:02}", dt.year(), dt.month(), dt.day());
+            }
+            'D' | 'x' => {
+                let _ = write!(out, "{:02}/{:02}/{:02}", dt.month(), dt.day(), dt.year().rem_euclid(100));
+            }
             'c' => out.push_str(&strftime(t, "%a %b %e %H:%M:%S %Y", tz_offset)?),
             '+' => out.push_str(&strftime(t, "%a %b %e %H:%M:%S %Z %Y", tz_offset)?),
             'n' => out.push('\n'),
