@@ -197,6 +197,12 @@ fn a_pack_runs_subsearches_together_with_the_same_rows_as_one_by_one() {
             "tstats_join",
             r#"| tstats count from datamodel=Endpoint.Processes by Processes.process_id Processes.process_name Processes.dest | rename Processes.* as * | join process_id [| tstats count as conns from datamodel=Network_Traffic.All_Traffic by All_Traffic.process_id | rename All_Traffic.process_id as process_id]"#,
         ),
+        // A search owning no subsearch: it rides the first pass, its aggregations finishing
+        // there with the subsearches'.
+        (
+            "rider",
+            r#"`sysmon` EventID=1 | stats count by process_name | eventstats sum(count) as total | sort - count"#,
+        ),
         // A subsearch that reads no events, run before the pass.
         (
             "event_free",
@@ -223,7 +229,7 @@ fn a_pack_runs_subsearches_together_with_the_same_rows_as_one_by_one() {
     let together: Vec<String> = rows(&o).iter().map(flat).collect();
     assert!(!together.is_empty());
     assert_eq!(together, one_by_one);
-    for name in ["tstats_join", "event_free"] {
+    for name in ["tstats_join", "event_free", "rider"] {
         assert!(
             together.iter().any(|r| r.starts_with(&format!("search_name={name} "))),
             "{name} gave rows: {together:?}"
