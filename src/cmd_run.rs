@@ -192,15 +192,32 @@ fn run_detections(dets: &[Detection], common: &Common, input: &Input, out: &Outp
         )
     };
     let mut spill_err = None;
+    // Rows are unpacked, shaped and encoded a chunk at a time on all cores, and written in order.
+    const CHUNK: usize = 512;
+    let mut chunk: Vec<spl_engine::packed::Packed> = Vec::with_capacity(CHUNK);
     for (i, rows) in held.iter_mut().enumerate() {
         let Some((det, _, _)) = compiled.get(i) else { continue };
+        let mut write = |chunk: &mut Vec<spl_engine::packed::Packed>| {
+            use rayon::prelude::*;
+            let evs: Vec<Event> = chunk.par_drain(..).map(|row| shape(det, row.unpack())).collect();
+            writer.rows(&evs)
+        };
         let drained = rows.drain(&mut |row| {
-            if let Err(e) = writer.row(&shape(det, row.unpack())) {
-                io_err = Some(e);
-                return Ok(Flow::Stop);
+            chunk.push(row);
+            if chunk.len() >= CHUNK {
+                if let Err(e) = write(&mut chunk) {
+                    io_err = Some(e);
+                    return Ok(Flow::Stop);
+                }
             }
             Ok(Flow::Continue)
         });
+        if io_err.is_none() && !chunk.is_empty() {
+            if let Err(e) = write(&mut chunk) {
+                io_err = Some(e);
+            }
+        }
+        chunk.clear();
         if let Err(e) = drained {
             spill_err.get_or_insert(e);
         }

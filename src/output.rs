@@ -30,6 +30,10 @@ impl Visibility {
 
 pub trait RowWriter {
     fn row(&mut self, ev: &Event) -> io::Result<()>;
+    /// Several rows, in order (a writer may encode them on all cores).
+    fn rows(&mut self, evs: &[Event]) -> io::Result<()> {
+        evs.iter().try_for_each(|ev| self.row(ev))
+    }
     fn finish(&mut self) -> io::Result<()>;
 }
 
@@ -61,6 +65,8 @@ pub struct JsonWriter<W: Write> {
     pub vis: Visibility,
 }
 
+/// An atom as `row_json` holds it.
+#[cfg(test)]
 fn atom_json(name: &str, a: &Atom, tz: i32) -> serde_json::Value {
     match a {
         Atom::Num(n) if name != "_time" => {
@@ -76,6 +82,8 @@ fn atom_json(name: &str, a: &Atom, tz: i32) -> serde_json::Value {
     }
 }
 
+/// A row as a JSON map: what `encode_row_json` must print (the tests' reference).
+#[cfg(test)]
 pub fn row_json(ev: &Event, vis: &Visibility) -> serde_json::Map<String, serde_json::Value> {
     let mut obj = serde_json::Map::new();
     for (k, v) in &ev.fields {
@@ -93,11 +101,71 @@ pub fn row_json(ev: &Event, vis: &Visibility) -> serde_json::Map<String, serde_j
     obj
 }
 
+/// One JSON Lines row, written as `row_json` would print, without building its map first.
+fn encode_row_json(ev: &Event, vis: &Visibility, out: &mut Vec<u8>) -> io::Result<()> {
+    fn atom(name: &str, a: &Atom, tz: i32, out: &mut Vec<u8>) -> io::Result<()> {
+        match a {
+            Atom::Num(n) if name != "_time" && n.is_finite() => {
+                if n.fract() == 0.0 && n.abs() < 1e15 {
+                    serde_json::to_writer(out, &(*n as i64))?;
+                } else {
+                    serde_json::to_writer(out, n)?;
+                }
+            }
+            Atom::Num(n) if name != "_time" => serde_json::to_writer(out, &format_num(*n))?,
+            _ => serde_json::to_writer(out, &atom_text(name, a, tz))?,
+        }
+        Ok(())
+    }
+    out.push(b'{');
+    let mut first = true;
+    for (k, v) in &ev.fields {
+        if !vis.shows(k) {
+            continue;
+        }
+        if !std::mem::take(&mut first) {
+            out.push(b',');
+        }
+        serde_json::to_writer(&mut *out, k.as_str())?;
+        out.push(b':');
+        match v {
+            Value::One(a) => atom(k, a, vis.tz_offset, out)?,
+            Value::Many(list) => {
+                out.push(b'[');
+                for (i, a) in list.iter().enumerate() {
+                    if i > 0 {
+                        out.push(b',');
+                    }
+                    atom(k, a, vis.tz_offset, out)?;
+                }
+                out.push(b']');
+            }
+        }
+    }
+    out.extend_from_slice(b"}\n");
+    Ok(())
+}
+
 impl<W: Write> RowWriter for JsonWriter<W> {
     fn row(&mut self, ev: &Event) -> io::Result<()> {
-        let obj = row_json(ev, &self.vis);
-        serde_json::to_writer(&mut self.out, &obj)?;
-        self.out.write_all(b"\n")
+        let mut buf = Vec::with_capacity(512);
+        encode_row_json(ev, &self.vis, &mut buf)?;
+        self.out.write_all(&buf)
+    }
+    fn rows(&mut self, evs: &[Event]) -> io::Result<()> {
+        use rayon::prelude::*;
+        let vis = &self.vis;
+        let encoded: Vec<io::Result<Vec<u8>>> = evs
+            .par_iter()
+            .map(|ev| {
+                let mut buf = Vec::with_capacity(512);
+                encode_row_json(ev, vis, &mut buf).map(|()| buf)
+            })
+            .collect();
+        for buf in encoded {
+            self.out.write_all(&buf?)?;
+        }
+        Ok(())
     }
     fn finish(&mut self) -> io::Result<()> {
         self.out.flush()
@@ -176,6 +244,28 @@ mod tests {
         ev.set("_raw", "x");
         let j = serde_json::Value::Object(row_json(&ev, &Visibility::default())).to_string();
         assert_eq!(j, r#"{"count":3,"user":["a","b"]}"#);
+    }
+
+    #[test]
+    fn json_rows_are_written_as_their_maps_print() {
+        let mut ev = Event::new();
+        ev.set("_time", 1.5);
+        ev.set("count", 3.0);
+        ev.set("ratio", 0.125);
+        ev.set("big", 1e300);
+        ev.set("nan", f64::NAN);
+        ev.set("quote", "a \"b\"\n\\ é \u{1}");
+        ev.push("user", "a".into());
+        ev.push("user", Atom::Num(2.0));
+        ev.set("_raw", "hidden");
+        let vis = Visibility { tz_offset: 3600, ..Visibility::default() };
+        let mut written = Vec::new();
+        encode_row_json(&ev, &vis, &mut written).unwrap();
+        let printed = serde_json::Value::Object(row_json(&ev, &vis)).to_string() + "\n";
+        assert_eq!(String::from_utf8(written).unwrap(), printed);
+        let mut w = JsonWriter { out: Vec::new(), vis: vis.clone() };
+        w.rows(&[ev.clone(), Event::new(), ev]).unwrap();
+        assert_eq!(String::from_utf8(w.out).unwrap(), format!("{printed}{{}}\n{printed}"));
     }
 
     #[test]
