@@ -159,6 +159,10 @@ impl AnyOf {
         for f in &self.fields {
             let Some(v) = ev.get(f) else { return false };
             let mut folded: Vec<String> = v.atoms().iter().map(|a| fold(&a.as_str())).collect();
+            if folded.is_empty() {
+                // No value at all: no `field=value` matches it (as `Eq` says).
+                return false;
+            }
             folded.sort_unstable();
             folded.dedup();
             combos = combos.saturating_mul(folded.len());
@@ -687,6 +691,7 @@ mod tests {
         rows.push(r#"( process_id="9*" AND dest="wild" )"#.into());
         rows.push(r#"( user="ÄDMIN" )"#.into());
         rows.push(r#"( process_id="77" )"#.into());
+        rows.push(r#"( process_id="" AND dest="empty" )"#.into());
         let (m, plain) = compiled_and_plain(&rows.join(" OR "));
         assert!(has_any_of(&m), "{m:?}");
         let cases: Vec<(Event, bool)> = vec![
@@ -703,6 +708,13 @@ mod tests {
             (ev(&[("process_id", "1000"), ("process_id", "10"), ("dest", "x"), ("dest", "host-3")]), true),
             (ev(&[("process_id", "1000"), ("process_id", "11"), ("dest", "x"), ("dest", "host-3")]), false),
         ];
+        // A field holding no value at all is not one holding the empty string.
+        let mut no_value = ev(&[("dest", "empty")]);
+        no_value.fields.insert("process_id".into(), Value::Many(Vec::new()));
+        let cases: Vec<(Event, bool)> = cases
+            .into_iter()
+            .chain([(no_value, false), (ev(&[("process_id", ""), ("dest", "EMPTY")]), true)])
+            .collect();
         for (e, want) in &cases {
             assert_eq!(m.matches(e), *want, "{e:?}");
             assert_eq!(plain.matches(e), *want, "{e:?}");
