@@ -598,8 +598,10 @@ impl Runtime<'_> {
         if owners.is_empty() {
             return Ok(Vec::new());
         }
-        // Spilled past the budget: a pack's joins gather up to 50,000 rows each in this pass.
-        let (mut rows, mut packer): (Vec<crate::spill::RowSpool>, _) = (Vec::new(), Packer::default());
+        // Gathered as the operators will keep them (`Keeper`: past a small threshold, in the
+        // spill file as they come): a pack's joins gather up to 50,000 rows each in this pass,
+        // and gathering them in a spool first copied each row again, on one thread, after it.
+        let (mut rows, mut packer): (Vec<crate::spill::Keeper>, _) = (Vec::new(), Packer::default());
         let owns: Vec<bool> = (0..pipelines.len()).map(|pi| owners.iter().any(|o| o.0 == pi)).collect();
         let mut spools = view_spools(pipelines, &owns, stopped, &Verbatim::from_content(&self.ctx.content));
         let mut spool_runs: Vec<Pipeline> = spools.iter().map(|s| s.keeper(self.ctx)).collect();
@@ -644,7 +646,7 @@ impl Runtime<'_> {
                 &mut |k, row| match k.checked_sub(n_subs) {
                     None => {
                         if let Some(r) = index.get(k).and_then(|&i| rows.get_mut(i)) {
-                            r.push_packed(row.into_packed(&mut packer))?;
+                            r.push(row.into_packed(&mut packer))?;
                         }
                         Ok(Flow::Continue)
                     }
@@ -703,21 +705,16 @@ impl Runtime<'_> {
                 }
             }
         }
-        // The rows of each subsearch, moved from its spool as they come into what the
-        // operator keeps (the spill file past the threshold): never all in memory at once. A
-        // subsearch that has twins keeps them for them (in the file, or packed rows sharing
-        // their bytes: a twin's copy costs a pointer per row).
+        // The rows of each subsearch, as kept (never all in memory at once). A subsearch that
+        // has twins keeps them for them (in the file, or packed rows sharing their bytes: a
+        // twin's copy costs a pointer per row).
         let sources: std::collections::HashSet<usize> = twin_of.iter().flatten().copied().collect();
         let mut shared: std::collections::HashMap<usize, crate::spill::Kept> = Default::default();
         let mut rows_of = |k: usize| -> Result<crate::spill::Kept, ExecError> {
             if let Some(j) = twin_of.get(k).copied().flatten() {
                 return Ok(shared.get(&j).cloned().unwrap_or_default());
             }
-            let mut keeper = crate::spill::Keeper::default();
-            if let Some(spool) = rows.get_mut(k) {
-                spool.drain(&mut |p| keeper.push(p).map(|()| Flow::Continue))?;
-            }
-            let kept = keeper.finish()?;
+            let kept = rows.get_mut(k).map(std::mem::take).unwrap_or_default().finish()?;
             if sources.contains(&k) {
                 shared.insert(k, kept.clone());
             }
