@@ -364,7 +364,9 @@ fn shorten(p: &str) -> String {
 }
 
 thread_local! {
-    static CACHE: RefCell<HashMap<String, Arc<SplRegex>>> = RefCell::new(HashMap::new());
+    /// Looked up on every `match()`/`replace()` call with the whole pattern as key: aHash, as
+    /// SipHash over a detection's 3 KB alternations cost more than some of the matches.
+    static CACHE: RefCell<HashMap<String, Arc<SplRegex>, ahash::RandomState>> = RefCell::new(HashMap::default());
 }
 
 /// Compile (or fetch from this thread's cache) a Splunk/PCRE pattern.
