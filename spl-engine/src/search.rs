@@ -99,55 +99,39 @@ impl AnyOf {
         if alts.len() < ANY_OF_MIN {
             return alts;
         }
-        let mut groups: indexmap::IndexMap<Vec<String>, Vec<usize>> = indexmap::IndexMap::new();
-        for (i, m) in alts.iter().enumerate() {
-            if let Some(lits) = AnyOf::literals(m) {
-                groups.entry(lits.iter().map(|(f, _)| f.to_string()).collect()).or_default().push(i);
-            }
-        }
-        let mut group_of: Vec<Option<usize>> = vec![None; alts.len()];
-        for (g, (_, members)) in groups.iter().enumerate() {
-            if members.len() >= ANY_OF_MIN {
-                for &i in members {
-                    if let Some(slot) = group_of.get_mut(i) {
-                        *slot = Some(g);
-                    }
-                }
-            }
-        }
-        let mut built: Vec<Option<AnyOf>> = groups
-            .keys()
-            .map(|fields| {
-                Some(AnyOf { alts: Vec::new(), fields: fields.clone(), keys: std::collections::HashSet::default() })
+        // Per alternative that is a literal conjunction: its fields and its key.
+        type Shape = Option<(Vec<String>, Box<[u8]>)>;
+        let shapes: Vec<Shape> = alts
+            .iter()
+            .map(|m| {
+                let lits = AnyOf::literals(m)?;
+                let mut key = Vec::new();
+                crate::stats::encode_key_into(lits.iter().map(|(_, v)| *v), &mut key);
+                Some((lits.iter().map(|(f, _)| f.to_string()).collect(), key.into()))
             })
             .collect();
-        let mut out = Vec::new();
+        let mut sizes: std::collections::HashMap<&[String], usize> = Default::default();
+        for (fields, _) in shapes.iter().flatten() {
+            *sizes.entry(fields.as_slice()).or_default() += 1;
+        }
+        let big: std::collections::HashSet<Vec<String>> =
+            sizes.into_iter().filter(|(_, n)| *n >= ANY_OF_MIN).map(|(f, _)| f.to_vec()).collect();
         // Each set stands where its first member stood: the order of the rest is kept.
-        let mut placed: Vec<Option<usize>> = vec![None; built.len()];
-        for (m, g) in alts.into_iter().zip(group_of) {
-            let Some(g) = g else {
+        let mut out = Vec::new();
+        let mut set_at: std::collections::HashMap<Vec<String>, usize> = Default::default();
+        for (m, shape) in alts.into_iter().zip(shapes) {
+            let Some((fields, key)) = shape.filter(|(f, _)| big.contains(f)) else {
                 out.push(m);
                 continue;
             };
-            let Some(Some(set)) = built.get_mut(g) else { continue };
-            if let Some(lits) = AnyOf::literals(&m) {
-                let mut key = Vec::new();
-                crate::stats::encode_key_into(lits.iter().map(|(_, v)| *v), &mut key);
-                set.keys.insert(key.into());
-            }
-            set.alts.push(m);
-            if let Some(slot) = placed.get_mut(g) {
-                if slot.is_none() {
-                    *slot = Some(out.len());
-                    out.push(Matcher::False);
-                }
-            }
-        }
-        for (g, at) in placed.into_iter().enumerate() {
-            if let (Some(at), Some(set)) = (at, built.get_mut(g).and_then(Option::take)) {
-                if let Some(slot) = out.get_mut(at) {
-                    *slot = Matcher::AnyOf(Box::new(set));
-                }
+            let at = *set_at.entry(fields.clone()).or_insert_with(|| {
+                let keys = std::collections::HashSet::default();
+                out.push(Matcher::AnyOf(Box::new(AnyOf { alts: Vec::new(), fields, keys })));
+                out.len() - 1
+            });
+            if let Some(Matcher::AnyOf(set)) = out.get_mut(at) {
+                set.keys.insert(key);
+                set.alts.push(m);
             }
         }
         out
