@@ -308,7 +308,13 @@ fn print_profile(costs: &[spl_engine::exec::PipeCost], names: &[&str]) {
     let mut order: Vec<usize> = (0..costs.len()).collect();
     order.sort_by_key(|&i| std::cmp::Reverse(costs.get(i).map(total).unwrap_or_default()));
     let all: std::time::Duration = costs.iter().map(total).sum();
-    eprintln!("profile: {:.3} s in {} searches; the costliest:", all.as_secs_f64(), costs.len());
+    // Events routed, all searches together: what the router's prefilters leave to feed.
+    let routed: u64 = costs.iter().map(|c| c.events).sum();
+    eprintln!(
+        "profile: {:.3} s in {} searches, {routed} events routed to them; the costliest:",
+        all.as_secs_f64(),
+        costs.len()
+    );
     eprintln!("{:>9} {:>9} {:>9} {:>9}  search", "events", "feed s", "finish s", "held");
     for i in order.into_iter().take(PROFILED) {
         let (Some(c), Some(name)) = (costs.get(i), names.get(i)) else { continue };

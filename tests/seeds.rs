@@ -197,6 +197,12 @@ fn a_pack_runs_subsearches_together_with_the_same_rows_as_one_by_one() {
             "tstats_join",
             r#"| tstats count from datamodel=Endpoint.Processes by Processes.process_id Processes.process_name Processes.dest | rename Processes.* as * | join process_id [| tstats count as conns from datamodel=Network_Traffic.All_Traffic by All_Traffic.process_id | rename All_Traffic.process_id as process_id]"#,
         ),
+        // Another, over the same dataset, whose records must hold `regasm.exe`: of the kept
+        // rows it is fed only those of such records.
+        (
+            "tstats_join_regasm",
+            r#"| tstats count from datamodel=Endpoint.Processes where Processes.process_name=regasm.exe by Processes.process_id Processes.dest | rename Processes.* as * | join process_id [| tstats count as conns from datamodel=Network_Traffic.All_Traffic by All_Traffic.process_id | rename All_Traffic.process_id as process_id]"#,
+        ),
         // A search owning no subsearch: it rides the first pass, its aggregations finishing
         // there with the subsearches'.
         (
@@ -229,7 +235,7 @@ fn a_pack_runs_subsearches_together_with_the_same_rows_as_one_by_one() {
     let together: Vec<String> = rows(&o).iter().map(flat).collect();
     assert!(!together.is_empty());
     assert_eq!(together, one_by_one);
-    for name in ["tstats_join", "event_free", "rider"] {
+    for name in ["tstats_join", "tstats_join_regasm", "event_free", "rider"] {
         assert!(
             together.iter().any(|r| r.starts_with(&format!("search_name={name} "))),
             "{name} gave rows: {together:?}"
@@ -239,7 +245,15 @@ fn a_pack_runs_subsearches_together_with_the_same_rows_as_one_by_one() {
     args.push("--profile");
     let o = run(&args);
     let err = stderr(&o);
-    assert!(err.contains("profile: 1 of the searches with subsearches took the data-model rows kept"), "{err}");
+    assert!(err.contains("profile: 2 of the searches with subsearches took the data-model rows kept"), "{err}");
+    // Each was fed the kept rows of the records its own requirement admits: all process
+    // events for the first, those naming regasm.exe for the second.
+    let fed = |name: &str| -> u64 {
+        let line = err.lines().find(|l| l.ends_with(&format!("  {name}"))).unwrap_or_else(|| panic!("{name} in {err}"));
+        line.split_whitespace().next().unwrap().parse().unwrap()
+    };
+    let (all, regasm) = (fed("tstats_join"), fed("tstats_join_regasm"));
+    assert!(0 < regasm && regasm < all, "regasm rows {regasm}, all rows {all}");
 }
 
 #[test]

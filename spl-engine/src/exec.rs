@@ -605,6 +605,8 @@ impl Runtime<'_> {
         let owns: Vec<bool> = (0..pipelines.len()).map(|pi| owners.iter().any(|o| o.0 == pi)).collect();
         let mut spools = view_spools(pipelines, &owns, stopped, &Verbatim::from_content(&self.ctx.content));
         let mut spool_runs: Vec<Pipeline> = spools.iter().map(|s| s.keeper(self.ctx)).collect();
+        // After the keepers: a marker marks the row its keeper kept for the same event.
+        spool_runs.extend(spools.iter().flat_map(ViewSpool::markers));
         let (sub_errors, twin_of) = {
             let mut subs: Vec<&mut Pipeline> = Vec::new();
             // (index in `pipelines`, the pipeline) of the riders.
@@ -637,7 +639,7 @@ impl Runtime<'_> {
             let mut runs: Vec<&mut Pipeline> = unique.into_iter().map(|(_, p)| p).collect();
             let n_subs = runs.len();
             runs.extend(riders.into_iter().map(|(_, p)| p));
-            // Then the keepers of data-model rows (they give no rows).
+            // Then the keepers of data-model rows and their markers (they give no rows).
             runs.extend(spool_runs.iter_mut());
             rows.resize_with(twin_of.len(), Default::default);
             let mut costs = profile.is_some().then(|| vec![PipeCost::default(); runs.len()]);
@@ -779,6 +781,7 @@ impl Runtime<'_> {
                 continue;
             }
             let mine = |i: usize| spool.owners.contains(&i);
+            let marks = spool.marks.lock().map(|mut m| std::mem::take(&mut *m)).unwrap_or_default();
             let mut fed: Vec<SpoolFed<'_>> = pipelines
                 .iter_mut()
                 .enumerate()
@@ -790,7 +793,8 @@ impl Runtime<'_> {
                 })
                 .map(|(i, p)| {
                     p.reads_events = false;
-                    SpoolFed { i, p, stop: false, err: None, out: Vec::new(), events: 0, feed: Default::default() }
+                    let pos = spool.owners.iter().position(|&o| o == i).unwrap_or(usize::MAX);
+                    SpoolFed { i, pos, p, stop: false, err: None, out: Vec::new(), events: 0, feed: Default::default() }
                 })
                 .collect();
             if fed.is_empty() {
@@ -800,10 +804,13 @@ impl Runtime<'_> {
             let mut rows = spool.take_rows();
             let (mut packed, mut chunk): (Vec<Packed>, Vec<Arc<Event>>) =
                 (Vec::with_capacity(CHUNK), Vec::with_capacity(CHUNK));
+            // The index of the chunk's first row among the spool's rows.
+            let mut first = 0;
             let mut deliver = |fed: &mut [SpoolFed<'_>], packed: &mut Vec<Packed>| {
                 // Unpacked on all cores too: one thread unpacking left the other idle.
                 packed.par_drain(..).map(|p| Arc::new(p.unpack())).collect_into_vec(&mut chunk);
-                fed.par_iter_mut().for_each(|f| f.take(&chunk, slot, timed));
+                fed.par_iter_mut().for_each(|f| f.take(&chunk, first, &marks, slot, timed));
+                first += chunk.len();
                 chunk.par_drain(..).for_each(drop);
                 // What the pipelines gave (nothing while their `tstats` aggregates), in order.
                 for f in fed.iter_mut() {
@@ -948,6 +955,8 @@ fn limited(
 /// A pipeline being fed a `ViewSpool`'s rows, and what that did.
 struct SpoolFed<'p> {
     i: usize,
+    /// Its position among the spool's owners (`OwnerMarks`).
+    pos: usize,
     p: &'p mut Pipeline,
     /// It wants no more rows (done, or `err`).
     stop: bool,
@@ -959,11 +968,15 @@ struct SpoolFed<'p> {
 }
 
 impl SpoolFed<'_> {
-    fn take(&mut self, chunk: &[Arc<Event>], slot: usize, timed: bool) {
+    /// Feed the rows of `chunk` marked for it; `first` is the index of the chunk's first row.
+    fn take(&mut self, chunk: &[Arc<Event>], first: usize, marks: &OwnerMarks, slot: usize, timed: bool) {
         let none = Event::new();
-        for row in chunk {
+        for (k, row) in chunk.iter().enumerate() {
             if self.stop {
                 return;
+            }
+            if !marks.has(first + k, self.pos) {
+                continue;
             }
             let t0 = timed.then(std::time::Instant::now);
             next_event_serial();
@@ -997,8 +1010,33 @@ pub struct ViewSpool {
     reqs: Vec<Req>,
     owners: Vec<usize>,
     rows: Arc<std::sync::Mutex<crate::spill::RowSpool>>,
+    /// Per kept row, which owners' requirements its record met (`SpoolMark`).
+    marks: Arc<std::sync::Mutex<OwnerMarks>>,
     /// Its keeper failed (a spill file error): the owners read the input instead.
     failed: bool,
+}
+
+/// Per kept row of a `ViewSpool`, one bit per owner: set when the row's record met that
+/// owner's raw requirement. The pass routes each record to the keeper when some owner's
+/// requirement holds, so without these every owner was fed every kept row, including those
+/// the router would never have given it in a pass of its own (a `tstats` over all process
+/// events keeps them all, for every owner).
+#[derive(Default)]
+struct OwnerMarks {
+    /// Words per row.
+    words: usize,
+    bits: Vec<u64>,
+    /// The event serial of the last row kept: marks are for it only.
+    last: Option<u64>,
+}
+
+impl OwnerMarks {
+    /// Whether row `row` was marked for owner `pos`; a row without marks (none kept for it)
+    /// is fed, as before marks existed.
+    fn has(&self, row: usize, pos: usize) -> bool {
+        let at = row.checked_mul(self.words).and_then(|r| r.checked_add(pos / 64));
+        at.and_then(|at| self.bits.get(at)).is_none_or(|w| w & (1 << (pos % 64)) != 0)
+    }
 }
 
 impl ViewSpool {
@@ -1009,9 +1047,25 @@ impl ViewSpool {
             fields: self.fields.clone(),
             req: Req::any(self.reqs.clone()),
             rows: self.rows.clone(),
+            marks: self.marks.clone(),
             ctx: ctx.clone(),
         };
+        if let Ok(mut m) = self.marks.lock() {
+            m.words = self.owners.len().div_ceil(64);
+        }
         Pipeline { ops: vec![Box::new(op)], reads_events: true, max_rows: None, text: None }
+    }
+
+    /// One pipeline per owner, routed as the owner would be, marking the row the keeper kept
+    /// for the same event. They must come after the keeper in the pass: a pass visits the
+    /// pipelines routed to an event in order.
+    fn markers(&self) -> Vec<Pipeline> {
+        (self.reqs.iter().enumerate())
+            .map(|(pos, req)| {
+                let op = SpoolMark { pos, req: req.clone(), marks: self.marks.clone() };
+                Pipeline { ops: vec![Box::new(op)], reads_events: true, max_rows: None, text: None }
+            })
+            .collect()
     }
 
     fn take_rows(&self) -> crate::spill::RowSpool {
@@ -1038,6 +1092,7 @@ fn view_spools(pipelines: &[&mut Pipeline], owns: &[bool], stopped: &[bool], ver
                     reqs: Vec::new(),
                     owners: Vec::new(),
                     rows: Default::default(),
+                    marks: Default::default(),
                     failed: false,
                 });
                 spools.last_mut()
@@ -1061,6 +1116,7 @@ struct SpoolOp {
     fields: Vec<crate::event::Name>,
     req: Req,
     rows: Arc<std::sync::Mutex<crate::spill::RowSpool>>,
+    marks: Arc<std::sync::Mutex<OwnerMarks>>,
     ctx: Context,
 }
 
@@ -1086,9 +1142,15 @@ impl Operator for SpoolOp {
             }
         }
         match self.rows.lock() {
-            Ok(mut rows) => rows.push(&kept),
-            Err(_) => Err(ExecError::new("a data-model row spool was poisoned".to_string())),
+            Ok(mut rows) => rows.push(&kept)?,
+            Err(_) => return Err(ExecError::new("a data-model row spool was poisoned".to_string())),
         }
+        if let Ok(mut m) = self.marks.lock() {
+            let words = m.words;
+            m.bits.extend(std::iter::repeat_n(0, words));
+            m.last = Some(event_serial());
+        }
+        Ok(())
     }
 
     fn accepts(&self, ev: &Event) -> bool {
@@ -1097,6 +1159,43 @@ impl Operator for SpoolOp {
 
     fn dataset_views(&self) -> Vec<crate::ops::tstats::DatasetView> {
         vec![self.view.clone()]
+    }
+
+    fn raw_requirement(&self, _verbatim: &Verbatim) -> Req {
+        self.req.clone()
+    }
+}
+
+/// Marks, for one owner of a `ViewSpool`, the row its keeper kept for this event.
+struct SpoolMark {
+    pos: usize,
+    req: Req,
+    marks: Arc<std::sync::Mutex<OwnerMarks>>,
+}
+
+impl Operator for SpoolMark {
+    fn name(&self) -> &str {
+        "spool mark"
+    }
+
+    fn describe(&self) -> String {
+        format!("spool mark: the rows kept for owner {}", self.pos)
+    }
+
+    fn push(&mut self, ev: Event, out: &mut Vec<Event>) -> Result<(), ExecError> {
+        self.push_ref(&ev, out)
+    }
+
+    fn push_ref(&mut self, _ev: &Event, _out: &mut Vec<Event>) -> Result<(), ExecError> {
+        if let Ok(mut m) = self.marks.lock() {
+            if m.last == Some(event_serial()) {
+                let at = m.bits.len().saturating_sub(m.words) + self.pos / 64;
+                if let Some(w) = m.bits.get_mut(at) {
+                    *w |= 1 << (self.pos % 64);
+                }
+            }
+        }
+        Ok(())
     }
 
     fn raw_requirement(&self, _verbatim: &Verbatim) -> Req {
