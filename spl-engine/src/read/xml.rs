@@ -476,17 +476,18 @@ fn open(stack: &mut Vec<Frame>, ev: &mut Event, e: &BytesStart<'_>, closed_root:
         attrs.with_checks(false);
         for attr in attrs {
             let attr = attr.map_err(|err| format!("bad attribute in <{name}>: {err}"))?;
-            let key = crate::event::Name::from(attr.key.local_name().as_ref());
             if attr.key.as_ref().starts_with("xmlns") {
                 continue;
             }
-            let value = attr.value.into_owned();
+            // Borrowed from the record: short names and values then cost no allocation.
+            let key = attr.key.local_name();
+            let value: &str = &attr.value;
             if is_data {
-                if key == "Name" {
-                    data_name = Some(value.as_str().into());
+                if key.as_ref() == "Name" {
+                    data_name = Some(value.into());
                 }
             } else if !value.is_empty() {
-                ev.push_named(key, Atom::from(value));
+                ev.push_named(crate::event::Name::from(key.as_ref()), Atom::from(value));
             }
         }
     }
