@@ -36,6 +36,59 @@ impl std::hash::BuildHasher for FieldHasher {
 /// one string per field.
 pub type Name = compact_str::CompactString;
 
+/// A field name that remembers where an event last held it. Events of one kind (the rows of
+/// a data model, the records of one EventID) hold their fields in the same order, so a look-up
+/// through it mostly compares one name instead of hashing it and probing the map. The hint is
+/// an atomic only so that matchers stay shareable between threads; any value is safe.
+#[derive(Debug)]
+pub struct FieldRef {
+    name: String,
+    hint: std::sync::atomic::AtomicU32,
+}
+
+impl FieldRef {
+    pub fn new(name: impl Into<String>) -> FieldRef {
+        FieldRef { name: name.into(), hint: std::sync::atomic::AtomicU32::new(u32::MAX) }
+    }
+}
+
+impl Clone for FieldRef {
+    fn clone(&self) -> Self {
+        FieldRef::new(self.name.clone())
+    }
+}
+
+impl std::ops::Deref for FieldRef {
+    type Target = String;
+    fn deref(&self) -> &String {
+        &self.name
+    }
+}
+
+impl PartialEq<str> for FieldRef {
+    fn eq(&self, other: &str) -> bool {
+        self.name == other
+    }
+}
+
+impl std::fmt::Display for FieldRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.name)
+    }
+}
+
+impl From<String> for FieldRef {
+    fn from(name: String) -> Self {
+        FieldRef::new(name)
+    }
+}
+
+impl From<&str> for FieldRef {
+    fn from(name: &str) -> Self {
+        FieldRef::new(name)
+    }
+}
+
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Event {
     pub fields: FieldMap,
@@ -62,6 +115,20 @@ impl Event {
 
     pub fn get(&self, name: &str) -> Option<&Value> {
         self.fields.get(name)
+    }
+
+    /// `get` through a `FieldRef`: first at the index where it was found last.
+    pub fn get_ref(&self, field: &FieldRef) -> Option<&Value> {
+        use std::sync::atomic::Ordering::Relaxed;
+        let hint = field.hint.load(Relaxed) as usize;
+        if let Some((k, v)) = self.fields.get_index(hint) {
+            if k.as_str() == field.name {
+                return Some(v);
+            }
+        }
+        let (i, _, v) = self.fields.get_full(field.name.as_str())?;
+        field.hint.store(u32::try_from(i).unwrap_or(u32::MAX), Relaxed);
+        Some(v)
     }
 
     /// First value of a field as text.
@@ -116,5 +183,32 @@ impl Event {
     /// `_time` in epoch seconds.
     pub fn time(&self) -> Option<f64> {
         self.get("_time").and_then(|v| v.first().to_num())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_field_ref_finds_what_get_finds_whatever_the_events_layout() {
+        let f = FieldRef::new("user");
+        let events = [
+            Event::from_pairs(&[("a", "1"), ("user", "alice")]),
+            Event::from_pairs(&[("user", "bob"), ("a", "2")]),
+            Event::from_pairs(&[("a", "3")]),
+            Event::from_pairs(&[("a", "4"), ("b", "5"), ("c", "6")]),
+            Event::from_pairs(&[("a", "7"), ("user", "carol")]),
+            Event::new(),
+        ];
+        // Twice over: the hint then points at the last event's index, right or wrong.
+        for ev in events.iter().chain(&events) {
+            assert_eq!(ev.get_ref(&f), ev.get("user"), "{ev:?}");
+        }
+        // A clone starts without a hint; the name reads as the name.
+        let g = f.clone();
+        assert_eq!(g.as_str(), "user");
+        assert!(*g == *"user");
+        assert_eq!(events[1].get_ref(&g), events[1].get("user"));
     }
 }

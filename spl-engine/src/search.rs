@@ -14,7 +14,7 @@ use ipnet::IpNet;
 use regex::Regex;
 use spl_parser::{CmpOp, SearchExpr, SearchValue, Span, TermKind};
 
-use crate::event::Event;
+use crate::event::{Event, FieldRef};
 use crate::value::{compare_atoms, parse_num, Atom, Value};
 
 /// A compiled search expression.
@@ -27,17 +27,17 @@ pub enum Matcher {
     Not(Box<Matcher>),
     /// `field=pattern` (any value matches).
     Eq {
-        field: String,
+        field: FieldRef,
         pat: Pattern,
     },
     /// `field!=pattern`: field present and some value does not match.
     Ne {
-        field: String,
+        field: FieldRef,
         pat: Pattern,
     },
     /// `field<v` etc.
     Rel {
-        field: String,
+        field: FieldRef,
         op: CmpOp,
         value: Atom,
     },
@@ -401,7 +401,10 @@ impl Matcher {
             SearchExpr::Not(inner, _) => Matcher::Not(Box::new(Matcher::compile(inner, ctx)?)),
             SearchExpr::Compare { field, op, value, span } => compile_compare(&field.name, *op, value, *span, ctx)?,
             SearchExpr::In { field, values, .. } => Matcher::Or(AnyOf::gather(
-                values.iter().map(|v| Matcher::Eq { field: field.name.clone(), pat: Pattern::new(&v.text) }).collect(),
+                values
+                    .iter()
+                    .map(|v| Matcher::Eq { field: field.name.as_str().into(), pat: Pattern::new(&v.text) })
+                    .collect(),
             )),
             SearchExpr::Term { value, kind, .. } => match kind {
                 TermKind::Case => Matcher::Raw(RawTerm::new(&value.text, true)),
@@ -442,11 +445,11 @@ impl Matcher {
             Matcher::And(v) => v.iter().all(|m| m.matches(ev)),
             Matcher::Or(v) => v.iter().any(|m| m.matches(ev)),
             Matcher::Not(m) => !m.matches(ev),
-            Matcher::Eq { field, pat } => ev.get(field).is_some_and(|v| pat.matches_value(v)),
+            Matcher::Eq { field, pat } => ev.get_ref(field).is_some_and(|v| pat.matches_value(v)),
             Matcher::Ne { field, pat } => {
-                ev.get(field).is_some_and(|v| v.atoms().iter().any(|a| !pat.matches(&a.as_str())))
+                ev.get_ref(field).is_some_and(|v| v.atoms().iter().any(|a| !pat.matches(&a.as_str())))
             }
-            Matcher::Rel { field, op, value } => ev.get(field).is_some_and(|v| {
+            Matcher::Rel { field, op, value } => ev.get_ref(field).is_some_and(|v| {
                 v.atoms().iter().any(|a| {
                     let ord = compare_atoms(a, value);
                     match op {
@@ -474,7 +477,7 @@ impl Matcher {
             Matcher::Not(m) => m.fields(out),
             Matcher::Eq { field, .. } | Matcher::Ne { field, .. } | Matcher::Rel { field, .. } => {
                 if !out.contains(field) {
-                    out.push(field.clone())
+                    out.push(field.to_string())
                 }
             }
             Matcher::Raw(_) => {
@@ -513,14 +516,14 @@ fn compile_compare(
         return Ok(if lower == "earliest" { Matcher::TimeGe(t) } else { Matcher::TimeLt(t) });
     }
     Ok(match op {
-        CmpOp::Eq => Matcher::Eq { field: field.to_string(), pat: Pattern::new(&value.text) },
-        CmpOp::Ne => Matcher::Ne { field: field.to_string(), pat: Pattern::new(&value.text) },
+        CmpOp::Eq => Matcher::Eq { field: field.into(), pat: Pattern::new(&value.text) },
+        CmpOp::Ne => Matcher::Ne { field: field.into(), pat: Pattern::new(&value.text) },
         _ => {
             let atom = match parse_num(&value.text) {
                 Some(n) => Atom::Num(n),
                 None => Atom::from(value.text.as_str()),
             };
-            Matcher::Rel { field: field.to_string(), op, value: atom }
+            Matcher::Rel { field: field.into(), op, value: atom }
         }
     })
 }

@@ -80,6 +80,8 @@ type HeldGroups = indexmap::map::IntoIter<Box<[u8]>, GroupState>;
 /// Groups and their accumulators.
 pub struct Grouper {
     pub by: Vec<String>,
+    /// `by`, looked up through index hints: each event's by-values are read per aggregation.
+    by_refs: Vec<crate::event::FieldRef>,
     /// tstats `fillnull_value`: missing by-fields take this string instead of dropping the row.
     pub fill: Option<String>,
     pub aggs: Vec<AggSpec>,
@@ -120,6 +122,7 @@ const FAN_IN: usize = 8;
 impl Grouper {
     pub fn new(by: Vec<String>, fill: Option<String>, aggs: Vec<AggSpec>) -> Self {
         Grouper {
+            by_refs: by.iter().map(|b| b.as_str().into()).collect(),
             by,
             fill,
             aggs,
@@ -143,14 +146,14 @@ impl Grouper {
 
     /// The group keys an event falls into (several when a by-field is multivalue).
     pub fn keys_of(&self, ev: &Event) -> Vec<Vec<String>> {
-        key_parts(&self.by, self.fill.as_deref(), ev)
+        key_parts(&self.by_refs, self.fill.as_deref(), ev)
             .into_iter()
             .map(|k| k.into_iter().map(Cow::into_owned).collect())
             .collect()
     }
 
     pub fn add(&mut self, ev: &Event, fns: &FnContext) -> Result<(), ExecError> {
-        let mut parts = key_parts(&self.by, self.fill.as_deref(), ev);
+        let mut parts = key_parts(&self.by_refs, self.fill.as_deref(), ev);
 
         if let Some(gate) = &mut self.gate {
             let by = &self.by;
@@ -506,12 +509,12 @@ impl Merge {
 
 /// The by-values of the groups an event falls into (several when a by-field is multivalue),
 /// borrowed from the event; none when a by-field is missing and there is no fill value.
-fn key_parts<'e>(by: &[String], fill: Option<&'e str>, ev: &'e Event) -> Vec<Vec<Cow<'e, str>>> {
+fn key_parts<'e>(by: &[crate::event::FieldRef], fill: Option<&'e str>, ev: &'e Event) -> Vec<Vec<Cow<'e, str>>> {
     // Usual case: every by-field has one value (or is filled): one key, no combinations, one
     // look-up per field (a multivalue one sends us to the general case below).
     let mut key = Vec::with_capacity(by.len());
     for f in by {
-        match (ev.get(f), fill) {
+        match (ev.get_ref(f), fill) {
             (Some(v), _) if v.atoms().len() == 1 => key.push(v.first().as_str()),
             (Some(_), _) => return key_combinations(by, fill, ev),
             (None, Some(fill)) => key.push(Cow::Borrowed(fill)),
@@ -522,7 +525,7 @@ fn key_parts<'e>(by: &[String], fill: Option<&'e str>, ev: &'e Event) -> Vec<Vec
 }
 
 /// `key_parts` when some by-field is multivalued: one key per combination of distinct values.
-fn key_combinations<'e>(by: &[String], fill: Option<&'e str>, ev: &'e Event) -> Vec<Vec<Cow<'e, str>>> {
+fn key_combinations<'e>(by: &[crate::event::FieldRef], fill: Option<&'e str>, ev: &'e Event) -> Vec<Vec<Cow<'e, str>>> {
     let mut combos: Vec<Vec<Cow<'e, str>>> = vec![Vec::new()];
     for f in by {
         let vals: Vec<Cow<'e, str>> = match ev.get(f) {
