@@ -17,6 +17,8 @@ const SHOWN_ISSUES: usize = 5;
 pub struct Counters {
     pub files: AtomicU64,
     pub events: AtomicU64,
+    /// Events parsed: those read less those the prefilter skipped unparsed.
+    pub parsed: AtomicU64,
     pub malformed: AtomicU64,
     pub issues: Mutex<Vec<String>>,
 }
@@ -73,13 +75,14 @@ impl FileSource {
         })
     }
 
-    /// `files read, events read, events skipped as malformed` for stderr.
+    /// `files read, events read, parsed, skipped as malformed` for stderr.
     pub fn summary(&self) -> String {
         let c = &self.counters;
         let mut s = format!(
-            "{} files read, {} events read, {} skipped as malformed",
+            "{} files read, {} events read, {} parsed, {} skipped as malformed",
             c.files.load(Ordering::Relaxed),
             c.events.load(Ordering::Relaxed),
+            c.parsed.load(Ordering::Relaxed),
             c.malformed.load(Ordering::Relaxed)
         );
         if let Ok(issues) = c.issues.lock() {
@@ -347,6 +350,7 @@ impl FileSource {
                     Item::Event(ev, routed) => {
                         if count {
                             let n = self.counters.events.fetch_add(1, Ordering::Relaxed) + 1;
+                            self.counters.parsed.fetch_add(1, Ordering::Relaxed);
                             if let Some(p) = &self.progress {
                                 p.tick(n);
                             }

@@ -75,12 +75,13 @@ fn inputs() -> Vec<(PathBuf, String)> {
         .collect()
 }
 
-/// `N files read, N events read, N skipped as malformed` from the CLI's stderr summary.
+/// `N files read, N events read, N parsed, N skipped as malformed` from the CLI's stderr
+/// summary: files, events read, skipped.
 fn summary(err: &str) -> Option<(u64, u64, u64)> {
     let line = err.lines().find(|l| l.contains(" events read, "))?;
     let nums: Vec<u64> = line.split([' ', ',']).filter_map(|w| w.parse().ok()).collect();
     match nums[..] {
-        [f, r, s] => Some((f, r, s)),
+        [f, r, _parsed, s] => Some((f, r, s)),
         _ => None,
     }
 }
