@@ -1387,6 +1387,35 @@ mod tests {
     }
 
     #[test]
+    fn owner_marks_say_which_owners_a_kept_row_is_for_past_one_word() {
+        // 70 owners: two words per row. Row 0 is for owners 3 and 69, row 1 for none.
+        let shared = Arc::new(std::sync::Mutex::new(OwnerMarks { words: 2, ..Default::default() }));
+        let mut marks: Vec<SpoolMark> =
+            [3, 69, 5].into_iter().map(|pos| SpoolMark { pos, req: Req::True, marks: shared.clone() }).collect();
+        let mut out = Vec::new();
+        for row in 0..2 {
+            next_event_serial();
+            {
+                let mut m = shared.lock().unwrap();
+                m.bits.extend([0, 0]);
+                m.last = Some(event_serial());
+            }
+            if row == 0 {
+                marks[0].push_ref(&Event::new(), &mut out).unwrap();
+                marks[1].push_ref(&Event::new(), &mut out).unwrap();
+            }
+        }
+        // A marker for another event than the last row kept marks nothing.
+        next_event_serial();
+        marks[2].push_ref(&Event::new(), &mut out).unwrap();
+        let m = shared.lock().unwrap();
+        let owners = |row: usize| (0..70).filter(|&p| m.has(row, p)).collect::<Vec<_>>();
+        assert_eq!(owners(0), [3, 69]);
+        assert_eq!(owners(1), Vec::<usize>::new());
+        assert!(m.has(2, 0), "a row without marks is fed to every owner");
+    }
+
+    #[test]
     fn filters_pushed_below_stats_give_the_rows_of_the_unpushed_search() {
         let mut events = Vec::new();
         for (a, b, n) in [("x", "1", 3), ("X", "2", 1), ("y", "1", 2), ("x", "1", 1), ("z", "3", 4)] {
