@@ -331,12 +331,32 @@ fn glob_match_ascii_ci(parts: &[String], has_star: bool, v: &[u8]) -> bool {
         if m.is_empty() {
             continue;
         }
-        match rest.windows(m.len()).position(|w| eq(w, m)) {
+        match find_ascii_ci(rest, m) {
             Some(i) => rest = rest.get(i + m.len()..).unwrap_or_default(),
             None => return false,
         }
     }
     true
+}
+
+/// The first position of `needle` in `hay`, ASCII case ignored: candidates are found by their
+/// first byte (either case) with memchr, then compared. `*-m local*` over command lines tested
+/// every position of each one in turn.
+fn find_ascii_ci(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    let (&first, tail) = needle.split_first()?;
+    let (lo, up) = (first.to_ascii_lowercase(), first.to_ascii_uppercase());
+    let last_start = hay.len().checked_sub(needle.len())?;
+    let mut at = 0;
+    while at <= last_start {
+        let window = hay.get(at..=last_start)?;
+        let i = if lo == up { memchr::memchr(lo, window) } else { memchr::memchr2(lo, up, window) }?;
+        let start = at + i;
+        if hay.get(start + 1..start + needle.len()).is_some_and(|w| w.eq_ignore_ascii_case(tail)) {
+            return Some(start);
+        }
+        at = start + 1;
+    }
+    None
 }
 
 /// A bare term or phrase matched against `_raw`, ignoring case, at token boundaries: Splunk
@@ -530,6 +550,26 @@ fn compile_compare(
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn ascii_case_blind_find_gives_the_first_position_a_window_by_window_scan_gives() {
+        let naive = |h: &[u8], n: &[u8]| h.windows(n.len()).position(|w| w.eq_ignore_ascii_case(n));
+        let hays =
+            ["", "a", "cmd.exe /c -M LOCAL", "--m local -m Local", "é-m local", "xx-m", "-m localx-m local", "AAAAb"];
+        let needles = ["-m local", "-", "m", "l", "aab", "é", "x-m", "local"];
+        for h in hays {
+            for n in needles {
+                let (h, n) = (h.as_bytes(), n.as_bytes());
+                assert_eq!(
+                    super::find_ascii_ci(h, n),
+                    naive(h, n),
+                    "{:?} in {:?}",
+                    String::from_utf8_lossy(n),
+                    String::from_utf8_lossy(h)
+                );
+            }
+        }
+    }
+
     use super::*;
 
     fn ev(pairs: &[(&str, &str)]) -> Event {

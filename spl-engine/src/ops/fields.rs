@@ -87,7 +87,8 @@ impl NamePattern {
         if self.prefix.len() + 1 + self.suffix.len() == self.text.len() {
             // One star: the match is the affixes, and what lies between them is the capture.
             let rest = name.strip_prefix(self.prefix.as_str())?;
-            return rest.strip_suffix(self.suffix.as_str());
+            // `X.* AS *`, the usual case: no suffix to compare (a call per field otherwise).
+            return if self.suffix.is_empty() { Some(rest) } else { rest.strip_suffix(self.suffix.as_str()) };
         }
         if !self.matches(name) {
             return None;
