@@ -204,6 +204,12 @@ fn a_pack_runs_subsearches_together_with_the_same_rows_as_one_by_one() {
             "tstats_join_regasm",
             r#"| tstats count from datamodel=Endpoint.Processes where Processes.process_name=regasm.exe by Processes.process_id Processes.dest | rename Processes.* as * | join process_id [| tstats count as conns from datamodel=Network_Traffic.All_Traffic by All_Traffic.process_id | rename All_Traffic.process_id as process_id]"#,
         ),
+        // Data-model rows bucketed by `_time` are made per search from the event's row: fed a
+        // batch of events search by search, each must get its own event's row.
+        (
+            "tstats_span",
+            r#"| tstats count from datamodel=Endpoint.Processes by _time span=1m Processes.process_name Processes.dest"#,
+        ),
         // A search owning no subsearch: it rides the first pass, its aggregations finishing
         // there with the subsearches'.
         (
@@ -236,7 +242,7 @@ fn a_pack_runs_subsearches_together_with_the_same_rows_as_one_by_one() {
     let together: Vec<String> = rows(&o).iter().map(flat).collect();
     assert!(!together.is_empty());
     assert_eq!(together, one_by_one);
-    for name in ["tstats_join", "tstats_join_regasm", "event_free", "rider"] {
+    for name in ["tstats_join", "tstats_join_regasm", "tstats_span", "event_free", "rider"] {
         assert!(
             together.iter().any(|r| r.starts_with(&format!("search_name={name} "))),
             "{name} gave rows: {together:?}"

@@ -427,55 +427,92 @@ impl Runtime<'_> {
                 .map(|(p, s)| *s || !p.reads_events || p.ops.first().is_some_and(|op| op.exhausted()))
                 .collect();
             let mut live = done.iter().filter(|d| !**d).count();
+            let mut still = live;
             let n = pipelines.len();
             let emitted = &mut emitted;
+            // Per pipeline, the events of the batch it wants (indices into the batch), and the
+            // pipelines that want some.
+            let mut wants: Vec<Vec<u32>> = vec![Vec::new(); n];
+            let mut wanting: Vec<usize> = Vec::new();
+            let mut flush = |batch: &mut Vec<Pending>| -> usize {
+                for (k, item) in batch.iter().enumerate() {
+                    let mut note = |i: usize| {
+                        if let Some(w) = wants.get_mut(i) {
+                            if w.is_empty() {
+                                wanting.push(i);
+                            }
+                            w.push(k as u32);
+                        }
+                    };
+                    match &item.wanted {
+                        Some(list) => list.iter().for_each(|&i| note(i)),
+                        None => (0..n).for_each(note),
+                    }
+                }
+                // In pipeline order, as event by event: a spool's markers follow its keeper.
+                wanting.sort_unstable();
+                for &i in &wanting {
+                    let (Some(p), Some(err), Some(stop), Some(d), Some(list)) = (
+                        pipelines.get_mut(i),
+                        errors.get_mut(i),
+                        stopped.get_mut(i),
+                        done.get_mut(i),
+                        wants.get_mut(i),
+                    ) else {
+                        continue;
+                    };
+                    for k in list.drain(..) {
+                        let Some(item) = batch.get(k as usize) else { continue };
+                        if *d {
+                            continue;
+                        }
+                        set_event_serial(item.serial);
+                        crate::ops::tstats::install_row_refs(&item.rows);
+                        if !p.ops.first().is_none_or(|op| op.accepts(&item.ev)) {
+                            continue;
+                        }
+                        let t0 = profile.is_some().then(std::time::Instant::now);
+                        let (limit, mut given) = (p.max_rows, emitted.get_mut(i));
+                        let fed = feed_shared(&mut p.ops, &item.ev, &mut |row| {
+                            limited(limit, given.as_deref_mut(), row, |r| sink(i, Row::Map(r)))
+                        });
+                        if let (Some(t0), Some(c)) = (t0, profile.as_deref_mut().and_then(|pr| pr.get_mut(i))) {
+                            c.events += 1;
+                            c.feed += t0.elapsed();
+                        }
+                        match fed {
+                            Ok(Flow::Continue) => {}
+                            Ok(Flow::Stop) => *stop = true,
+                            Err(e) => {
+                                *err = Some(e);
+                                *stop = true;
+                            }
+                        }
+                        if *stop || p.ops.first().is_some_and(|op| op.exhausted()) {
+                            *d = true;
+                            live -= 1;
+                        }
+                    }
+                }
+                wanting.clear();
+                batch.clear();
+                live
+            };
+            let mut batch: Vec<Pending> = Vec::with_capacity(FEED_BATCH);
             self.source.scan_filtered(filter.as_ref(), router.as_ref(), &mut |ev, routed| {
                 next_event_serial();
                 let routed = match routed {
                     Some(r) => Some(r),
                     None => router.as_ref().map(|r| r.prepare(&ev)),
                 };
-                let wanted = routed.and_then(|r| {
-                    crate::ops::tstats::install_rows(r.rows);
-                    r.wanted
-                });
-                let mut visit = |i: usize| {
-                    let (Some(p), Some(err), Some(stop), Some(d)) =
-                        (pipelines.get_mut(i), errors.get_mut(i), stopped.get_mut(i), done.get_mut(i))
-                    else {
-                        return;
-                    };
-                    if *d || !p.ops.first().is_none_or(|op| op.accepts(&ev)) {
-                        return;
-                    }
-                    let t0 = profile.is_some().then(std::time::Instant::now);
-                    let (limit, mut given) = (p.max_rows, emitted.get_mut(i));
-                    let fed = feed_shared(&mut p.ops, &ev, &mut |row| {
-                        limited(limit, given.as_deref_mut(), row, |r| sink(i, Row::Map(r)))
-                    });
-                    if let (Some(t0), Some(c)) = (t0, profile.as_deref_mut().and_then(|pr| pr.get_mut(i))) {
-                        c.events += 1;
-                        c.feed += t0.elapsed();
-                    }
-                    match fed {
-                        Ok(Flow::Continue) => {}
-                        Ok(Flow::Stop) => *stop = true,
-                        Err(e) => {
-                            *err = Some(e);
-                            *stop = true;
-                        }
-                    }
-                    if *stop || p.ops.first().is_some_and(|op| op.exhausted()) {
-                        *d = true;
-                        live -= 1;
-                    }
-                };
-                match wanted {
-                    Some(list) => list.into_iter().for_each(&mut visit),
-                    None => (0..n).for_each(&mut visit),
+                let (wanted, rows) = routed.map_or((None, Vec::new()), |r| (r.wanted, r.rows));
+                batch.push(Pending { ev, serial: event_serial(), wanted, rows });
+                if batch.len() >= FEED_BATCH {
+                    still = flush(&mut batch);
                 }
-                Ok(if live > 0 { Flow::Continue } else { Flow::Stop })
+                Ok(if still > 0 { Flow::Continue } else { Flow::Stop })
             })?;
+            flush(&mut batch);
         }
         if pipelines.iter().zip(&stopped).filter(|(_, s)| !**s).count() > 1 {
             self.finish_parallel(pipelines, &stopped, &mut emitted, &mut errors, sink, profile);
@@ -1026,8 +1063,11 @@ struct OwnerMarks {
     /// Words per row.
     words: usize,
     bits: Vec<u64>,
-    /// The event serial of the last row kept: marks are for it only.
-    last: Option<u64>,
+    /// Rows kept so far.
+    rows: usize,
+    /// The event serials of the last rows kept, with their row: a pass feeds its pipelines a
+    /// batch of events at a time, the keeper its events before the markers theirs.
+    recent: std::collections::VecDeque<(u64, usize)>,
 }
 
 impl OwnerMarks {
@@ -1146,9 +1186,13 @@ impl Operator for SpoolOp {
             Err(_) => return Err(ExecError::new("a data-model row spool was poisoned".to_string())),
         }
         if let Ok(mut m) = self.marks.lock() {
-            let words = m.words;
+            let (words, row) = (m.words, m.rows);
             m.bits.extend(std::iter::repeat_n(0, words));
-            m.last = Some(event_serial());
+            m.rows += 1;
+            if m.recent.len() >= 2 * FEED_BATCH {
+                m.recent.pop_front();
+            }
+            m.recent.push_back((event_serial(), row));
         }
         Ok(())
     }
@@ -1188,8 +1232,9 @@ impl Operator for SpoolMark {
 
     fn push_ref(&mut self, _ev: &Event, _out: &mut Vec<Event>) -> Result<(), ExecError> {
         if let Ok(mut m) = self.marks.lock() {
-            if m.last == Some(event_serial()) {
-                let at = m.bits.len().saturating_sub(m.words) + self.pos / 64;
+            let serial = event_serial();
+            if let Some(&(_, row)) = m.recent.iter().rev().find(|(s, _)| *s == serial) {
+                let at = row * m.words + self.pos / 64;
                 if let Some(w) = m.bits.get_mut(at) {
                     *w |= 1 << (self.pos % 64);
                 }
@@ -1225,7 +1270,12 @@ fn give_pushed_joins_their_rows(ops: &mut [Box<dyn Operator>]) {
 }
 
 thread_local! {
+    /// The current event's serial.
     static EVENT_SERIAL: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+    /// The last serial handed out: a batch's events are made current again out of order, and
+    /// a new event must never take a serial an earlier one had (rows cached under it would be
+    /// taken for its own).
+    static SERIALS_GIVEN: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
 }
 
 /// A number that changes with every event a scan hands out: lets operators of different
@@ -1235,7 +1285,30 @@ pub fn event_serial() -> u64 {
 }
 
 fn next_event_serial() {
-    EVENT_SERIAL.with(|s| s.set(s.get().wrapping_add(1)));
+    let next = SERIALS_GIVEN.with(|g| {
+        g.set(g.get().wrapping_add(1));
+        g.get()
+    });
+    EVENT_SERIAL.with(|s| s.set(next));
+}
+
+/// Make `serial` the current event's again (a batch's events are fed pipeline by pipeline).
+fn set_event_serial(serial: u64) {
+    EVENT_SERIAL.with(|s| s.set(serial));
+}
+
+/// Events a pass hands to its pipelines a batch at a time, each pipeline taking in turn all the
+/// events of the batch it wants: its plan, matchers and caches then stay warm from one event to
+/// the next. Fed event by event through the ~20 pipelines each wants, a pack's searches took
+/// about three times as long per event as the same search alone.
+const FEED_BATCH: usize = 32;
+
+/// An event of a batch, with its serial and what the router said of it.
+struct Pending {
+    ev: Event,
+    serial: u64,
+    wanted: Option<Vec<usize>>,
+    rows: Vec<(usize, crate::ops::tstats::Row)>,
 }
 
 /// Offer a shared event by reference to the filters that lead the chain and to the operator
@@ -1387,31 +1460,49 @@ mod tests {
     }
 
     #[test]
+    fn an_event_made_current_again_does_not_make_the_next_serial_an_old_one() {
+        next_event_serial();
+        let first = event_serial();
+        next_event_serial();
+        next_event_serial();
+        let third = event_serial();
+        set_event_serial(first);
+        assert_eq!(event_serial(), first);
+        next_event_serial();
+        assert!(event_serial() > third, "{} after {third}", event_serial());
+    }
+
+    #[test]
     fn owner_marks_say_which_owners_a_kept_row_is_for_past_one_word() {
-        // 70 owners: two words per row. Row 0 is for owners 3 and 69, row 1 for none.
+        // 70 owners: two words per row. A batch's events reach the keeper first, then each
+        // marker: rows for events A and B are kept, then owners 3 and 69 mark A's row, 69 B's.
         let shared = Arc::new(std::sync::Mutex::new(OwnerMarks { words: 2, ..Default::default() }));
         let mut marks: Vec<SpoolMark> =
             [3, 69, 5].into_iter().map(|pos| SpoolMark { pos, req: Req::True, marks: shared.clone() }).collect();
-        let mut out = Vec::new();
-        for row in 0..2 {
+        let mut serials = Vec::new();
+        for _ in 0..2 {
             next_event_serial();
-            {
-                let mut m = shared.lock().unwrap();
-                m.bits.extend([0, 0]);
-                m.last = Some(event_serial());
-            }
-            if row == 0 {
-                marks[0].push_ref(&Event::new(), &mut out).unwrap();
-                marks[1].push_ref(&Event::new(), &mut out).unwrap();
+            serials.push(event_serial());
+            let mut m = shared.lock().unwrap();
+            m.bits.extend([0, 0]);
+            let row = m.rows;
+            m.rows += 1;
+            m.recent.push_back((event_serial(), row));
+        }
+        let mut out = Vec::new();
+        for (serial, owners) in [(serials[0], vec![0, 1]), (serials[1], vec![1])] {
+            set_event_serial(serial);
+            for o in owners {
+                marks[o].push_ref(&Event::new(), &mut out).unwrap();
             }
         }
-        // A marker for another event than the last row kept marks nothing.
+        // A marker for an event no row was kept for marks nothing.
         next_event_serial();
         marks[2].push_ref(&Event::new(), &mut out).unwrap();
         let m = shared.lock().unwrap();
         let owners = |row: usize| (0..70).filter(|&p| m.has(row, p)).collect::<Vec<_>>();
         assert_eq!(owners(0), [3, 69]);
-        assert_eq!(owners(1), Vec::<usize>::new());
+        assert_eq!(owners(1), [69]);
         assert!(m.has(2, 0), "a row without marks is fed to every owner");
     }
 

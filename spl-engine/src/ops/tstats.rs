@@ -37,6 +37,13 @@ pub fn install_rows(rows: Vec<(usize, Row)>) {
     }
 }
 
+/// `install_rows` from a list kept for later (a batch's event, installed once per pipeline).
+pub fn install_row_refs(rows: &[(usize, Row)]) {
+    for (slot, row) in rows {
+        install_row(*slot, row.clone());
+    }
+}
+
 /// `install_rows` for one row (no vector per row where rows are installed one at a time).
 pub fn install_row(slot: usize, row: Row) {
     let serial = crate::exec::event_serial();
