@@ -1301,7 +1301,7 @@ fn set_event_serial(serial: u64) {
 /// events of the batch it wants: its plan, matchers and caches then stay warm from one event to
 /// the next. Fed event by event through the ~20 pipelines each wants, a pack's searches took
 /// about three times as long per event as the same search alone.
-const FEED_BATCH: usize = 32;
+const FEED_BATCH: usize = 128;
 
 /// An event of a batch, with its serial and what the router said of it.
 struct Pending {
