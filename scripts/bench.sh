@@ -13,8 +13,8 @@
 # and prints one markdown table: wall s, MB/s, events/s, peak RSS, throughput relative to (a).
 #
 # Environment:
-#   PACK_MIB=N       size used for (c) (default: SIZE_MIB capped at 64: the pack runs at ~24k events/s,
-#                    about 2.0 s for 64 MiB and 29–34 s for 1 GiB in Dec 2026, by the hour; the table says which size
+#   PACK_MIB=N       size used for (c) (default: SIZE_MIB capped at 64: the pack runs at 13k-24k events/s,
+#                    about 2-4 s for 64 MiB and 29-53 s for 1 GiB in Dec 2026, by machine and hour; the table says which size
 #                    each row used, and (a')/(b') repeat (a)/(b) on that file). PACK_MIB=0 skips (c).
 #   SEED=S           generator seed (default 1)
 #   SPELUNK=path     use this binary instead of building
