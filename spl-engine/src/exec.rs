@@ -467,7 +467,7 @@ impl Runtime<'_> {
                             continue;
                         }
                         set_event_serial(item.serial);
-                        crate::ops::tstats::install_row_refs(&item.rows);
+                        crate::ops::tstats::install_rows(&item.rows);
                         if !p.ops.first().is_none_or(|op| op.accepts(&item.ev)) {
                             continue;
                         }
@@ -1063,14 +1063,37 @@ struct OwnerMarks {
     /// Words per row.
     words: usize,
     bits: Vec<u64>,
-    /// Rows kept so far.
-    rows: usize,
-    /// The event serials of the last rows kept, with their row: a pass feeds its pipelines a
-    /// batch of events at a time, the keeper its events before the markers theirs.
+    /// The event serials of the last rows kept (ascending), with their row: a pass feeds its
+    /// pipelines a batch of events at a time, the keeper its events before the markers theirs.
     recent: std::collections::VecDeque<(u64, usize)>,
 }
 
 impl OwnerMarks {
+    fn for_owners(n: usize) -> OwnerMarks {
+        OwnerMarks { words: n.div_ceil(64), ..Default::default() }
+    }
+
+    /// A row was kept for the current event (`SpoolOp`).
+    fn keep(&mut self) {
+        let row = self.bits.len().checked_div(self.words).unwrap_or(0);
+        self.bits.extend(std::iter::repeat_n(0, self.words));
+        if self.recent.len() >= 2 * FEED_BATCH {
+            self.recent.pop_front();
+        }
+        self.recent.push_back((event_serial(), row));
+    }
+
+    /// The current event's record met owner `pos`'s requirement (`SpoolMark`): mark its row,
+    /// if one was kept.
+    fn mark(&mut self, pos: usize) {
+        let serial = event_serial();
+        let Ok(k) = self.recent.binary_search_by_key(&serial, |&(s, _)| s) else { return };
+        let Some(&(_, row)) = self.recent.get(k) else { return };
+        if let Some(w) = self.bits.get_mut(row * self.words + pos / 64) {
+            *w |= 1 << (pos % 64);
+        }
+    }
+
     /// Whether row `row` was marked for owner `pos`; a row without marks (none kept for it)
     /// is fed, as before marks existed.
     fn has(&self, row: usize, pos: usize) -> bool {
@@ -1090,9 +1113,6 @@ impl ViewSpool {
             marks: self.marks.clone(),
             ctx: ctx.clone(),
         };
-        if let Ok(mut m) = self.marks.lock() {
-            m.words = self.owners.len().div_ceil(64);
-        }
         Pipeline { ops: vec![Box::new(op)], reads_events: true, max_rows: None, text: None }
     }
 
@@ -1147,6 +1167,9 @@ fn view_spools(pipelines: &[&mut Pipeline], owns: &[bool], stopped: &[bool], ver
         spool.reqs.push(req);
         spool.owners.push(pi);
     }
+    for s in &mut spools {
+        s.marks = Arc::new(std::sync::Mutex::new(OwnerMarks::for_owners(s.owners.len())));
+    }
     spools
 }
 
@@ -1186,13 +1209,7 @@ impl Operator for SpoolOp {
             Err(_) => return Err(ExecError::new("a data-model row spool was poisoned".to_string())),
         }
         if let Ok(mut m) = self.marks.lock() {
-            let (words, row) = (m.words, m.rows);
-            m.bits.extend(std::iter::repeat_n(0, words));
-            m.rows += 1;
-            if m.recent.len() >= 2 * FEED_BATCH {
-                m.recent.pop_front();
-            }
-            m.recent.push_back((event_serial(), row));
+            m.keep();
         }
         Ok(())
     }
@@ -1232,13 +1249,7 @@ impl Operator for SpoolMark {
 
     fn push_ref(&mut self, _ev: &Event, _out: &mut Vec<Event>) -> Result<(), ExecError> {
         if let Ok(mut m) = self.marks.lock() {
-            let serial = event_serial();
-            if let Some(&(_, row)) = m.recent.iter().rev().find(|(s, _)| *s == serial) {
-                let at = row * m.words + self.pos / 64;
-                if let Some(w) = m.bits.get_mut(at) {
-                    *w |= 1 << (self.pos % 64);
-                }
-            }
+            m.mark(self.pos);
         }
         Ok(())
     }
@@ -1476,18 +1487,14 @@ mod tests {
     fn owner_marks_say_which_owners_a_kept_row_is_for_past_one_word() {
         // 70 owners: two words per row. A batch's events reach the keeper first, then each
         // marker: rows for events A and B are kept, then owners 3 and 69 mark A's row, 69 B's.
-        let shared = Arc::new(std::sync::Mutex::new(OwnerMarks { words: 2, ..Default::default() }));
+        let shared = Arc::new(std::sync::Mutex::new(OwnerMarks::for_owners(70)));
         let mut marks: Vec<SpoolMark> =
             [3, 69, 5].into_iter().map(|pos| SpoolMark { pos, req: Req::True, marks: shared.clone() }).collect();
         let mut serials = Vec::new();
         for _ in 0..2 {
             next_event_serial();
             serials.push(event_serial());
-            let mut m = shared.lock().unwrap();
-            m.bits.extend([0, 0]);
-            let row = m.rows;
-            m.rows += 1;
-            m.recent.push_back((event_serial(), row));
+            shared.lock().unwrap().keep();
         }
         let mut out = Vec::new();
         for (serial, owners) in [(serials[0], vec![0, 1]), (serials[1], vec![1])] {

@@ -30,15 +30,9 @@ fn slot(key: &str) -> usize {
     *slots.entry(key.to_string()).or_insert(next)
 }
 
-/// Rows of the current event made elsewhere (on the thread that parsed it), by slot.
-pub fn install_rows(rows: Vec<(usize, Row)>) {
-    for (slot, row) in rows {
-        install_row(slot, row);
-    }
-}
-
-/// `install_rows` from a list kept for later (a batch's event, installed once per pipeline).
-pub fn install_row_refs(rows: &[(usize, Row)]) {
+/// Rows of the current event made elsewhere (on the thread that parsed it), by slot. A batch's
+/// event has them installed again for each pipeline it is fed to.
+pub fn install_rows(rows: &[(usize, Row)]) {
     for (slot, row) in rows {
         install_row(*slot, row.clone());
     }
