@@ -333,6 +333,13 @@ fn print_profile(costs: &[spl_engine::exec::PipeCost], names: &[&str]) {
              not a second read of the input"
         );
     }
+    let kept_events = costs.iter().filter(|c| c.from_kept_events).count();
+    if kept_events > 0 {
+        eprintln!(
+            "profile: {kept_events} of the searches with subsearches read the events kept for them in the first pass, \
+             not a second read of the input"
+        );
+    }
     // Memory goes with what searches hold until the end, which is not what costs time.
     let kept = |c: &spl_engine::exec::PipeCost| c.held + c.sub_rows;
     let mut order: Vec<usize> = (0..costs.len()).collect();

@@ -216,6 +216,12 @@ fn a_pack_runs_subsearches_together_with_the_same_rows_as_one_by_one() {
             "rider",
             r#"`sysmon` EventID=1 | stats count by process_name | eventstats sum(count) as total | sort - count"#,
         ),
+        // A search over events, not a data model, owning a subsearch: the first pass keeps
+        // the records naming regasm.exe for it, and the second reads those, not the input.
+        (
+            "event_join",
+            r#"`sysmon` EventCode=1 regasm.exe | join ProcessId [search `sysmon` EventCode=3 | stats count as conns by ProcessId] | table ProcessId Image conns"#,
+        ),
         // A subsearch that reads no events, run before the pass.
         (
             "event_free",
@@ -242,17 +248,20 @@ fn a_pack_runs_subsearches_together_with_the_same_rows_as_one_by_one() {
     let together: Vec<String> = rows(&o).iter().map(flat).collect();
     assert!(!together.is_empty());
     assert_eq!(together, one_by_one);
-    for name in ["tstats_join", "tstats_join_regasm", "tstats_span", "event_free", "rider"] {
+    for name in ["tstats_join", "tstats_join_regasm", "tstats_span", "event_join", "event_free", "rider"] {
         assert!(
             together.iter().any(|r| r.starts_with(&format!("search_name={name} "))),
             "{name} gave rows: {together:?}"
         );
     }
-    // The join's data-model search took the kept rows; the other searches rode the first pass.
+    // The data-model searches with subsearches took the kept rows, the others over events
+    // (`sub` too, its requirement before its subsearch ran being its `EventID=3`) the kept
+    // events; the searches without subsearches rode the first pass.
     args.push("--profile");
     let o = run(&args);
     let err = stderr(&o);
     assert!(err.contains("profile: 2 of the searches with subsearches took the data-model rows kept"), "{err}");
+    assert!(err.contains("profile: 4 of the searches with subsearches read the events kept for them"), "{err}");
     // Each was fed the kept rows of the records its own requirement admits: all process
     // events for the first, those naming regasm.exe for the second.
     let fed = |name: &str| -> u64 {

@@ -331,6 +331,8 @@ pub struct PipeCost {
     /// It took its data-model rows as kept by the subsearches' pass (`ViewSpool`) instead of
     /// reading the input a second time.
     pub from_kept_rows: bool,
+    /// It read the events kept by the subsearches' pass (`EventSpool`) instead of the input.
+    pub from_kept_events: bool,
 }
 
 /// Runs pipelines over a source.
@@ -376,7 +378,7 @@ impl Runtime<'_> {
         let mut emitted = vec![0usize; pipelines.len()];
         // Pipelines no subsearch feeds run to the end in the subsearch pass (they come back
         // stopped): the pass below re-reads the input only for those that need its rows.
-        let spools =
+        let (spools, event_spool) =
             self.run_subsearches_together(pipelines, &mut errors, &mut stopped, &mut *sink, profile.as_deref_mut())?;
         for ((p, err), stop) in pipelines.iter_mut().zip(errors.iter_mut()).zip(stopped.iter_mut()) {
             if *stop {
@@ -414,6 +416,19 @@ impl Runtime<'_> {
             let verbatim = Verbatim::from_content(&self.ctx.content);
             let all: Vec<Req> = pipelines.iter().map(|p| p.raw_requirement(&verbatim)).collect();
             let live: Vec<bool> = pipelines.iter().zip(&stopped).map(|(p, s)| p.reads_events && !*s).collect();
+            // The events the first pass kept for these pipelines, when it kept all they can
+            // want: read those, not the whole input again.
+            let kept_events = event_spool.and_then(|s| s.take_if_covers(&all, &live));
+            let kept_source = kept_events.as_ref().map(crate::packed::PackedSource);
+            let source: &dyn EventSource = match &kept_source {
+                Some(k) => k,
+                None => self.source,
+            };
+            if let (true, Some(pr)) = (kept_source.is_some(), profile.as_deref_mut()) {
+                for (c, _) in pr.iter_mut().zip(&live).filter(|(_, l)| **l) {
+                    c.from_kept_events = true;
+                }
+            }
             let live_reqs: Vec<Req> = all.iter().zip(&live).filter(|(_, l)| **l).map(|(r, _)| r.clone()).collect();
             let filter = RawFilter::new(Req::any(live_reqs));
             // With several pipelines, one automaton pass per record decides which may want it
@@ -499,7 +514,7 @@ impl Runtime<'_> {
                 live
             };
             let mut batch: Vec<Pending> = Vec::with_capacity(FEED_BATCH);
-            self.source.scan_filtered(filter.as_ref(), router.as_ref(), &mut |ev, routed| {
+            source.scan_filtered(filter.as_ref(), router.as_ref(), &mut |ev, routed| {
                 next_event_serial();
                 let routed = match routed {
                     Some(r) => Some(r),
@@ -617,9 +632,9 @@ impl Runtime<'_> {
         stopped: &mut [bool],
         sink: &mut dyn FnMut(usize, Row) -> Result<Flow, ExecError>,
         mut profile: Option<&mut [PipeCost]>,
-    ) -> Result<Vec<ViewSpool>, ExecError> {
+    ) -> Result<(Vec<ViewSpool>, Option<EventSpool>), ExecError> {
         if pipelines.len() < 2 {
-            return Ok(Vec::new()); // a single pipeline's operators prepare themselves
+            return Ok((Vec::new(), None)); // a single pipeline's operators prepare themselves
         }
         self.run_event_free_subsearches(pipelines, errors, stopped);
         // (pipeline, operator, how many subsearches), in traversal order.
@@ -633,17 +648,20 @@ impl Runtime<'_> {
             }
         }
         if owners.is_empty() {
-            return Ok(Vec::new());
+            return Ok((Vec::new(), None));
         }
         // Gathered as the operators will keep them (`Keeper`: past a small threshold, in the
         // spill file as they come): a pack's joins gather up to 50,000 rows each in this pass,
         // and gathering them in a spool first copied each row again, on one thread, after it.
         let (mut rows, mut packer): (Vec<crate::spill::Keeper>, _) = (Vec::new(), Packer::default());
         let owns: Vec<bool> = (0..pipelines.len()).map(|pi| owners.iter().any(|o| o.0 == pi)).collect();
-        let mut spools = view_spools(pipelines, &owns, stopped, &Verbatim::from_content(&self.ctx.content));
+        let verbatim = Verbatim::from_content(&self.ctx.content);
+        let mut spools = view_spools(pipelines, &owns, stopped, &verbatim);
         let mut spool_runs: Vec<Pipeline> = spools.iter().map(|s| s.keeper(self.ctx)).collect();
         // After the keepers: a marker marks the row its keeper kept for the same event.
         spool_runs.extend(spools.iter().flat_map(ViewSpool::markers));
+        let event_spool = EventSpool::for_owners(pipelines, &owns, stopped, &spools, &verbatim);
+        spool_runs.extend(event_spool.as_ref().map(EventSpool::keeper));
         let (sub_errors, twin_of) = {
             let mut subs: Vec<&mut Pipeline> = Vec::new();
             // (index in `pipelines`, the pipeline) of the riders.
@@ -706,7 +724,8 @@ impl Runtime<'_> {
                     }
                     Some(r) => {
                         let Some(&pi) = rider_of.get(r) else {
-                            // A keeper that failed: its owners read the input again instead.
+                            // A keeper that failed: its owners read the input again instead
+                            // (the event keeper's own state says it failed).
                             if let (Some(_), Some(s)) =
                                 (e, r.checked_sub(rider_of.len()).and_then(|j| spools.get_mut(j)))
                             {
@@ -790,7 +809,7 @@ impl Runtime<'_> {
                 *stop = true;
             }
         }
-        Ok(spools)
+        Ok((spools, event_spool))
     }
 
     /// Feed the pipelines whose data-model rows the first pass kept (`ViewSpool`) those rows,
@@ -1252,6 +1271,124 @@ impl Operator for SpoolMark {
             m.mark(self.pos);
         }
         Ok(())
+    }
+
+    fn raw_requirement(&self, _verbatim: &Verbatim) -> Req {
+        self.req.clone()
+    }
+}
+
+/// Packed bytes of events an `EventSpool` keeps at most (records the router cannot judge,
+/// such as JSON lines, all go to it): past that, reading the input again costs no more than
+/// reading them back, and the spill file stays bounded.
+const KEPT_EVENTS_MAX: usize = 256 << 20;
+
+/// The events that the owners of subsearches no `ViewSpool` serves may read in the second
+/// pass, kept by the first (which routes each record to the keeper when some owner's raw
+/// requirement holds): the second pass then reads these instead of the whole input again.
+pub struct EventSpool {
+    /// Per pipeline of the pass, the raw requirement of an owner it keeps for (else `None`).
+    reqs: Vec<Option<Req>>,
+    kept: Arc<std::sync::Mutex<KeptEvents>>,
+}
+
+#[derive(Default)]
+struct KeptEvents {
+    keeper: crate::spill::Keeper,
+    packer: Packer,
+    bytes: usize,
+    /// Past `KEPT_EVENTS_MAX`, or a spill file error: the owners read the input instead.
+    given_up: bool,
+}
+
+impl EventSpool {
+    /// For the owners (`owns`, not `stopped`) that read events and take no `ViewSpool`'s rows;
+    /// `None` when there are none, or one of them may want any record (keeping every event
+    /// would copy the input).
+    fn for_owners(
+        pipelines: &[&mut Pipeline],
+        owns: &[bool],
+        stopped: &[bool],
+        spools: &[ViewSpool],
+        verbatim: &Verbatim,
+    ) -> Option<EventSpool> {
+        let mut reqs = vec![None; pipelines.len()];
+        for (pi, p) in pipelines.iter().enumerate() {
+            let owner = owns.get(pi).copied().unwrap_or(false) && !stopped.get(pi).copied().unwrap_or(true);
+            if !owner || !p.reads_events || spools.iter().any(|s| s.owners.contains(&pi)) {
+                continue;
+            }
+            let req = p.raw_requirement(verbatim);
+            if req == Req::True {
+                return None;
+            }
+            if let Some(slot) = reqs.get_mut(pi) {
+                *slot = Some(req);
+            }
+        }
+        reqs.iter().any(Option::is_some).then(|| EventSpool { reqs, kept: Default::default() })
+    }
+
+    /// The pipeline that keeps the events in the first pass.
+    fn keeper(&self) -> Pipeline {
+        let op = EventKeep { req: Req::any(self.reqs.iter().flatten().cloned().collect()), kept: self.kept.clone() };
+        Pipeline { ops: vec![Box::new(op)], reads_events: true, max_rows: None, text: None }
+    }
+
+    /// The kept events, when every pipeline `live` for the second pass is an owner kept for,
+    /// whose requirement now (`all`: a search given its subsearch's terms requires more)
+    /// implies the one its events were kept by.
+    fn take_if_covers(self, all: &[Req], live: &[bool]) -> Option<crate::spill::Kept> {
+        let covered = all
+            .iter()
+            .zip(live)
+            .zip(&self.reqs)
+            .all(|((now, live), kept_for)| !*live || kept_for.as_ref().is_some_and(|r| now.implies(r)));
+        let mut kept = self.kept.lock().ok()?;
+        if !covered || kept.given_up {
+            return None;
+        }
+        std::mem::take(&mut kept.keeper).finish().ok()
+    }
+}
+
+/// Keeps, packed, the events of the first pass an `EventSpool`'s owners may want.
+struct EventKeep {
+    req: Req,
+    kept: Arc<std::sync::Mutex<KeptEvents>>,
+}
+
+impl Operator for EventKeep {
+    fn name(&self) -> &str {
+        "keep events"
+    }
+
+    fn describe(&self) -> String {
+        "keep events: those the searches with subsearches may read, for the second pass".to_string()
+    }
+
+    fn push(&mut self, ev: Event, out: &mut Vec<Event>) -> Result<(), ExecError> {
+        self.push_ref(&ev, out)
+    }
+
+    fn push_ref(&mut self, ev: &Event, _out: &mut Vec<Event>) -> Result<(), ExecError> {
+        let Ok(mut kept) = self.kept.lock() else { return Ok(()) };
+        if kept.given_up {
+            return Ok(());
+        }
+        let p = kept.packer.pack(ev);
+        kept.bytes += p.heap_bytes();
+        let pushed = if kept.bytes > KEPT_EVENTS_MAX { Ok(false) } else { kept.keeper.push(p).map(|()| true) };
+        if !matches!(pushed, Ok(true)) {
+            // Given up: what was kept is dropped (its spill file deleted) and the owners read
+            // the input again, as they did before events were kept.
+            *kept = KeptEvents { given_up: true, ..Default::default() };
+        }
+        Ok(())
+    }
+
+    fn exhausted(&self) -> bool {
+        self.kept.lock().map_or(true, |k| k.given_up)
     }
 
     fn raw_requirement(&self, _verbatim: &Verbatim) -> Req {
@@ -1787,6 +1924,61 @@ mod tests {
         let (rows, scans) = together(&spls);
         assert_eq!(rows, alone(&spls));
         assert_eq!(scans, vec![12]);
+    }
+
+    #[test]
+    fn the_second_pass_reads_the_events_the_first_kept_for_its_searches_not_the_input() {
+        struct Scans(VecSource, std::sync::Mutex<usize>);
+        impl EventSource for Scans {
+            fn scan(&self, f: &mut dyn FnMut(Event) -> Result<Flow, ExecError>) -> Result<(), ExecError> {
+                *self.1.lock().unwrap() += 1;
+                self.0.scan(f)
+            }
+        }
+        let ctx = Context::new(Default::default(), 0.0);
+        let xml = |i: usize| {
+            // Literals of three characters or more are searched for in raw records.
+            let g = format!("val{}", i % 4);
+            Event::from_pairs(&[("_raw", format!("<Event><Data Name='g'>{g}</Data></Event>").as_str()), ("g", &g)])
+        };
+        let plan = |s: &str| crate::plan::plan(&spl_parser::parse_pipeline(s).unwrap(), s, &ctx).unwrap();
+        let together = |spls: &[&str], events: &[Event]| {
+            let mut plans: Vec<Pipeline> = spls.iter().map(|s| plan(s)).collect();
+            let mut refs: Vec<&mut Pipeline> = plans.iter_mut().collect();
+            let src = Scans(VecSource(events.to_vec()), Default::default());
+            let mut rows: Vec<Vec<Event>> = vec![Vec::new(); spls.len()];
+            let mut costs = vec![PipeCost::default(); spls.len()];
+            let errors = Runtime { source: &src, ctx: &ctx }
+                .run_many_profiled(
+                    &mut refs,
+                    &mut |i, row| {
+                        rows[i].push(row.into_event());
+                        Ok(Flow::Continue)
+                    },
+                    Some(&mut costs),
+                )
+                .unwrap();
+            assert!(errors.iter().all(Option::is_none));
+            let alone: Vec<Vec<Event>> = spls
+                .iter()
+                .map(|s| Runtime { source: &VecSource(events.to_vec()), ctx: &ctx }.collect(&mut plan(s)).unwrap())
+                .collect();
+            assert_eq!(rows, alone, "{spls:?}");
+            assert!(rows.iter().all(|r| !r.is_empty()), "every search gives rows: {rows:?}");
+            let scans = *src.1.lock().unwrap();
+            (scans, costs.iter().map(|c| c.from_kept_events).collect::<Vec<bool>>())
+        };
+        let events: Vec<Event> = (0..12).map(xml).collect();
+        let join = "search g=val1 | join g [search g=val1 OR g=val2 | stats count AS c by g] | stats count by g";
+        let spls = ["search g=* | stats count by g", join];
+        assert_eq!(together(&spls, &events), (1, vec![false, true]), "the join's events were kept");
+        // An owner that may want any record: keeping every event would copy the input.
+        let any = "search g=* | join g [search g=val2 | stats count AS c by g] | stats count by g";
+        assert_eq!(together(&[spls[0], join, any], &events), (2, vec![false, false, false]));
+        // Records the router cannot judge (not XML) go to every search, the keeper too: a
+        // second read would hand them all out again.
+        let plain: Vec<Event> = (0..12).map(|i| Event::from_pairs(&[("g", &format!("val{}", i % 4))])).collect();
+        assert_eq!(together(&spls, &plain), (1, vec![false, true]));
     }
 
     #[test]

@@ -73,6 +73,21 @@ impl Req {
         Req::Or(items)
     }
 
+    /// Whether every record meeting this requirement meets `other`, as far as their shapes
+    /// show (false when that cannot be told): a search given its subsearch's terms requires
+    /// more than it did, and still all it did.
+    pub fn implies(&self, other: &Req) -> bool {
+        match (self, other) {
+            (_, Req::True) => true,
+            (a, b) if a == b => true,
+            (a, Req::And(w)) => w.iter().all(|b| a.implies(b)),
+            (Req::Or(v), b) => v.iter().all(|a| a.implies(b)),
+            (a, Req::Or(w)) if w.iter().any(|b| a.implies(b)) => true,
+            (Req::And(v), b) => v.iter().any(|a| a.implies(b)),
+            _ => false,
+        }
+    }
+
     /// Any of several pipelines may want the record.
     pub fn any(items: Vec<Req>) -> Req {
         Req::or(items)
@@ -594,6 +609,23 @@ fn describe(r: &Req) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_requirement_implies_what_its_shape_shows_it_does() {
+        use super::Req::{self, *};
+        let lit = |s: &str| Lit(s.to_string());
+        let (a, b, c) = (lit("alpha"), lit("beta"), lit("gamma"));
+        let ab = Req::all(vec![a.clone(), b.clone()]);
+        assert!(ab.implies(&a) && ab.implies(&ab) && a.implies(&True) && True.implies(&True));
+        assert!(!a.implies(&ab) && !True.implies(&a) && !a.implies(&b));
+        assert!(a.implies(&Req::any(vec![a.clone(), c.clone()])));
+        assert!(Req::any(vec![ab.clone(), a.clone()]).implies(&a));
+        assert!(!Req::any(vec![a.clone(), c.clone()]).implies(&a));
+        // A search given its subsearch's terms: more required, all of before still.
+        let before = Req::all(vec![Eid("4662".into()), a.clone()]);
+        let after = Req::all(vec![before.clone(), Req::any(vec![b.clone(), c.clone()])]);
+        assert!(after.implies(&before) && !before.implies(&after));
+    }
+
     use super::*;
     use crate::search::{CompileCtx, Matcher};
 

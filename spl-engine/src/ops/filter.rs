@@ -40,6 +40,12 @@ impl DeferredMatcher {
         self.matcher.as_ref()
     }
 
+    /// The expression compiled with each subsearch taken as matching everything.
+    fn without_subsearches(&self) -> Option<Matcher> {
+        let e = substitute(self.expr.as_ref()?, &mut std::iter::empty());
+        Matcher::compile(&e, &self.ctx).ok()
+    }
+
     pub fn matches(&self, ev: &Event) -> bool {
         self.matcher.as_ref().is_some_and(|m| m.matches(ev))
     }
@@ -138,11 +144,14 @@ impl Operator for SearchOp {
         Some(Ok(self.filter.matches(ev)))
     }
     fn raw_requirement(&self, verbatim: &crate::prefilter::Verbatim) -> crate::prefilter::Req {
+        let of = |m: &Matcher| {
+            crate::prefilter::requirement(m, verbatim, &|f| crate::prefilter::FieldSource::Event(f.to_string()))
+        };
         match self.filter.matcher() {
-            Some(m) => {
-                crate::prefilter::requirement(m, verbatim, &|f| crate::prefilter::FieldSource::Event(f.to_string()))
-            }
-            None => crate::prefilter::Req::True,
+            Some(m) => of(m),
+            // Before its subsearches ran: what the rest of the expression requires (each
+            // subsearch taken as matching everything). Their terms can only add to it.
+            None => self.filter.without_subsearches().as_ref().map_or(crate::prefilter::Req::True, of),
         }
     }
 }
