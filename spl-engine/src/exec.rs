@@ -154,11 +154,20 @@ pub struct Limits {
     pub append_maxout: usize,
     /// `map` `maxsearches` default.
     pub map_maxsearches: usize,
+    /// Packed bytes of events a pack's first pass keeps at most for its second (`EventSpool`;
+    /// spelunk's own, not limits.conf's).
+    pub kept_events_max: usize,
 }
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits { subsearch_maxout: 10_000, join_maxout: 50_000, append_maxout: 50_000, map_maxsearches: 10 }
+        Limits {
+            subsearch_maxout: 10_000,
+            join_maxout: 50_000,
+            append_maxout: 50_000,
+            map_maxsearches: 10,
+            kept_events_max: KEPT_EVENTS_MAX,
+        }
     }
 }
 
@@ -660,7 +669,8 @@ impl Runtime<'_> {
         let mut spool_runs: Vec<Pipeline> = spools.iter().map(|s| s.keeper(self.ctx)).collect();
         // After the keepers: a marker marks the row its keeper kept for the same event.
         spool_runs.extend(spools.iter().flat_map(ViewSpool::markers));
-        let event_spool = EventSpool::for_owners(pipelines, &owns, stopped, &spools, &verbatim);
+        let event_spool =
+            EventSpool::for_owners(pipelines, &owns, stopped, &spools, &verbatim, self.ctx.limits.kept_events_max);
         spool_runs.extend(event_spool.as_ref().map(EventSpool::keeper));
         let (sub_errors, twin_of) = {
             let mut subs: Vec<&mut Pipeline> = Vec::new();
@@ -1278,7 +1288,7 @@ impl Operator for SpoolMark {
     }
 }
 
-/// Packed bytes of events an `EventSpool` keeps at most (records the router cannot judge,
+/// Packed bytes of events an `EventSpool` keeps at most by default (records the router cannot judge,
 /// such as JSON lines, all go to it): past that, reading the input again costs no more than
 /// reading them back, and the spill file stays bounded.
 const KEPT_EVENTS_MAX: usize = 256 << 20;
@@ -1290,6 +1300,8 @@ pub struct EventSpool {
     /// Per pipeline of the pass, the raw requirement of an owner it keeps for (else `None`).
     reqs: Vec<Option<Req>>,
     kept: Arc<std::sync::Mutex<KeptEvents>>,
+    /// Past this many packed bytes it gives up (`Limits::kept_events_max`).
+    max_bytes: usize,
 }
 
 #[derive(Default)]
@@ -1297,7 +1309,7 @@ struct KeptEvents {
     keeper: crate::spill::Keeper,
     packer: Packer,
     bytes: usize,
-    /// Past `KEPT_EVENTS_MAX`, or a spill file error: the owners read the input instead.
+    /// Past its `max_bytes`, or a spill file error: the owners read the input instead.
     given_up: bool,
 }
 
@@ -1311,6 +1323,7 @@ impl EventSpool {
         stopped: &[bool],
         spools: &[ViewSpool],
         verbatim: &Verbatim,
+        max_bytes: usize,
     ) -> Option<EventSpool> {
         let mut reqs = vec![None; pipelines.len()];
         for (pi, p) in pipelines.iter().enumerate() {
@@ -1326,12 +1339,13 @@ impl EventSpool {
                 *slot = Some(req);
             }
         }
-        reqs.iter().any(Option::is_some).then(|| EventSpool { reqs, kept: Default::default() })
+        reqs.iter().any(Option::is_some).then(|| EventSpool { reqs, kept: Default::default(), max_bytes })
     }
 
     /// The pipeline that keeps the events in the first pass.
     fn keeper(&self) -> Pipeline {
-        let op = EventKeep { req: Req::any(self.reqs.iter().flatten().cloned().collect()), kept: self.kept.clone() };
+        let req = Req::any(self.reqs.iter().flatten().cloned().collect());
+        let op = EventKeep { req, kept: self.kept.clone(), max_bytes: self.max_bytes };
         Pipeline { ops: vec![Box::new(op)], reads_events: true, max_rows: None, text: None }
     }
 
@@ -1356,6 +1370,7 @@ impl EventSpool {
 struct EventKeep {
     req: Req,
     kept: Arc<std::sync::Mutex<KeptEvents>>,
+    max_bytes: usize,
 }
 
 impl Operator for EventKeep {
@@ -1378,7 +1393,7 @@ impl Operator for EventKeep {
         }
         let p = kept.packer.pack(ev);
         kept.bytes += p.heap_bytes();
-        let pushed = if kept.bytes > KEPT_EVENTS_MAX { Ok(false) } else { kept.keeper.push(p).map(|()| true) };
+        let pushed = if kept.bytes > self.max_bytes { Ok(false) } else { kept.keeper.push(p).map(|()| true) };
         if !matches!(pushed, Ok(true)) {
             // Given up: what was kept is dropped (its spill file deleted) and the owners read
             // the input again, as they did before events were kept.
@@ -1941,14 +1956,14 @@ mod tests {
             let g = format!("val{}", i % 4);
             Event::from_pairs(&[("_raw", format!("<Event><Data Name='g'>{g}</Data></Event>").as_str()), ("g", &g)])
         };
-        let plan = |s: &str| crate::plan::plan(&spl_parser::parse_pipeline(s).unwrap(), s, &ctx).unwrap();
-        let together = |spls: &[&str], events: &[Event]| {
+        let together_in = |ctx: &Context, spls: &[&str], events: &[Event]| {
+            let plan = |s: &str| crate::plan::plan(&spl_parser::parse_pipeline(s).unwrap(), s, ctx).unwrap();
             let mut plans: Vec<Pipeline> = spls.iter().map(|s| plan(s)).collect();
             let mut refs: Vec<&mut Pipeline> = plans.iter_mut().collect();
             let src = Scans(VecSource(events.to_vec()), Default::default());
             let mut rows: Vec<Vec<Event>> = vec![Vec::new(); spls.len()];
             let mut costs = vec![PipeCost::default(); spls.len()];
-            let errors = Runtime { source: &src, ctx: &ctx }
+            let errors = Runtime { source: &src, ctx }
                 .run_many_profiled(
                     &mut refs,
                     &mut |i, row| {
@@ -1961,13 +1976,14 @@ mod tests {
             assert!(errors.iter().all(Option::is_none));
             let alone: Vec<Vec<Event>> = spls
                 .iter()
-                .map(|s| Runtime { source: &VecSource(events.to_vec()), ctx: &ctx }.collect(&mut plan(s)).unwrap())
+                .map(|s| Runtime { source: &VecSource(events.to_vec()), ctx }.collect(&mut plan(s)).unwrap())
                 .collect();
             assert_eq!(rows, alone, "{spls:?}");
             assert!(rows.iter().all(|r| !r.is_empty()), "every search gives rows: {rows:?}");
             let scans = *src.1.lock().unwrap();
             (scans, costs.iter().map(|c| c.from_kept_events).collect::<Vec<bool>>())
         };
+        let together = |spls: &[&str], events: &[Event]| together_in(&ctx, spls, events);
         let events: Vec<Event> = (0..12).map(xml).collect();
         let join = "search g=val1 | join g [search g=val1 OR g=val2 | stats count AS c by g] | stats count by g";
         let spls = ["search g=* | stats count by g", join];
@@ -1975,6 +1991,10 @@ mod tests {
         // An owner that may want any record: keeping every event would copy the input.
         let any = "search g=* | join g [search g=val2 | stats count AS c by g] | stats count by g";
         assert_eq!(together(&[spls[0], join, any], &events), (2, vec![false, false, false]));
+        // Past the bytes it may keep, the keeper gives up and the input is read again.
+        let mut small = Context::new(Default::default(), 0.0);
+        small.limits.kept_events_max = 100;
+        assert_eq!(together_in(&small, &spls, &events), (2, vec![false, false]));
         // Records the router cannot judge (not XML) go to every search, the keeper too: a
         // second read would hand them all out again.
         let plain: Vec<Event> = (0..12).map(|i| Event::from_pairs(&[("g", &format!("val{}", i % 4))])).collect();
