@@ -735,7 +735,7 @@ impl Runtime<'_> {
                     Some(r) => {
                         let Some(&pi) = rider_of.get(r) else {
                             // A keeper that failed: its owners read the input again instead
-                            // (the event keeper's own state says it failed).
+                            // (the event keeper never fails: it gives up, and says so itself).
                             if let (Some(_), Some(s)) =
                                 (e, r.checked_sub(rider_of.len()).and_then(|j| spools.get_mut(j)))
                             {
@@ -1288,9 +1288,9 @@ impl Operator for SpoolMark {
     }
 }
 
-/// Packed bytes of events an `EventSpool` keeps at most by default (records the router cannot judge,
-/// such as JSON lines, all go to it): past that, reading the input again costs no more than
-/// reading them back, and the spill file stays bounded.
+/// Packed bytes of events an `EventSpool` keeps at most by default (records the router cannot
+/// judge, such as JSON lines, all go to it): past that, reading the input again costs no more
+/// than reading them back, and the spill file stays bounded.
 const KEPT_EVENTS_MAX: usize = 256 << 20;
 
 /// The events that the owners of subsearches no `ViewSpool` serves may read in the second
@@ -1393,8 +1393,7 @@ impl Operator for EventKeep {
         }
         let p = kept.packer.pack(ev);
         kept.bytes += p.heap_bytes();
-        let pushed = if kept.bytes > self.max_bytes { Ok(false) } else { kept.keeper.push(p).map(|()| true) };
-        if !matches!(pushed, Ok(true)) {
+        if kept.bytes > self.max_bytes || kept.keeper.push(p).is_err() {
             // Given up: what was kept is dropped (its spill file deleted) and the owners read
             // the input again, as they did before events were kept.
             *kept = KeptEvents { given_up: true, ..Default::default() };
