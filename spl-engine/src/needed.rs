@@ -84,7 +84,9 @@ const NAMING: &[&str] = &[
 pub fn reads_unnamed_fields(p: &ast::Pipeline) -> bool {
     let mut exposes = true; // raw events, until a command keeps only named fields
     for cmd in &p.commands {
-        if wildcard_fields(cmd) {
+        // Rows past a restricting command hold only fields it named, so a wildcard there
+        // (`drop_dm_object_name`'s `rename Processes.* AS *` after every tstats) sees only those.
+        if exposes && wildcard_fields(cmd) {
             return true;
         }
         match &cmd.body {
@@ -266,6 +268,15 @@ mod tests {
         // A subsearch's rows become search terms: every field of raw rows would.
         assert!(unnamed("search [search y=1 | head 1] | stats count by a"));
         assert!(!unnamed("search [search y=1 | fields a] | stats count by a"));
+        // A wildcard over rows a command restricted to named fields reads nothing else.
+        assert!(!unnamed(
+            "| tstats count from datamodel=Endpoint.Processes by Processes.user Processes.dest \
+             | rename Processes.* AS * | table user dest count"
+        ));
+        assert!(!unnamed("search x=1 | stats count by a b | fields a* | rename a* AS z*"));
+        assert!(unnamed("search x=1 | rename a* AS z* | stats count by z"), "raw events still exposed");
+        assert!(unnamed("search x=1 | fields a* | stats count by a"), "`fields a*` restricts by wildcard");
+        assert!(unnamed("search x=1 | stats count by a | join a [search y=1] | rename * AS r_*"));
     }
 
     fn content(yaml: &str) -> Content {
