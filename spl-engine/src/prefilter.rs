@@ -954,8 +954,69 @@ pub struct Scratch {
     /// Per pipeline, whether its requirement was evaluated; `touched` lists those set.
     tried: Vec<bool>,
     touched: Vec<usize>,
-    /// The record lower-cased: folded in bulk, the automaton then walks a plain slice.
+    /// The record's text (element text and attribute values) lower-cased, the pieces apart.
     folded: Vec<u8>,
+    /// The record's markup (tags without their attribute values) lower-cased.
+    skel: Vec<u8>,
+    /// The automaton's patterns the record holds (with repeats).
+    pats: Vec<u32>,
+}
+
+/// Markup skeletons (lower-cased) and the automaton's patterns each holds.
+type SkeletonMemo = std::collections::HashMap<Box<[u8]>, Box<[u32]>, ahash::RandomState>;
+
+/// Distinct markup skeletons a router remembers (records of other shapes are scanned whole).
+const SKELETONS_MAX: usize = 4096;
+
+/// Bytes that end a piece of markup or text in `split_markup`.
+fn is_markup_delimiter(b: u8) -> bool {
+    matches!(b, b'<' | b'>' | b'\'' | b'"')
+}
+
+/// Split an XML record into its text (element text and attribute values, into `text`) and its
+/// markup (tags up to and with the quotes around attribute values, into `skel`), both
+/// lower-cased, pieces apart separated by `<`. Every piece ends at a markup delimiter, so a
+/// literal without one lies in the record exactly where it lies in one piece, and the
+/// automaton finds the same literals in the two as in the record. `false` (buffers undefined)
+/// when the record holds a declaration, comment, CDATA section or processing instruction, or
+/// an unterminated tag: then the record is scanned whole.
+fn split_markup(raw: &[u8], text: &mut Vec<u8>, skel: &mut Vec<u8>) -> bool {
+    let fold = |out: &mut Vec<u8>, piece: &[u8]| out.extend(piece.iter().map(u8::to_ascii_lowercase));
+    text.clear();
+    skel.clear();
+    let mut i = 0;
+    while let Some(rest) = raw.get(i..) {
+        let lt = memchr::memchr(b'<', rest).map_or(raw.len(), |p| i + p);
+        fold(text, raw.get(i..lt).unwrap_or_default());
+        text.push(b'<');
+        if lt >= raw.len() {
+            return true;
+        }
+        if matches!(raw.get(lt + 1), Some(b'!' | b'?')) {
+            return false;
+        }
+        // `raw[j]` starts a piece of markup: `<` or the quote closing an attribute value.
+        let mut j = lt;
+        loop {
+            let Some(k) = raw.get(j + 1..).and_then(|r| memchr::memchr3(b'>', b'\'', b'"', r)).map(|p| j + 1 + p)
+            else {
+                return false;
+            };
+            fold(skel, raw.get(j..=k).unwrap_or_default());
+            let Some(&q) = raw.get(k) else { return false };
+            if q == b'>' {
+                i = k + 1;
+                break;
+            }
+            let Some(end) = raw.get(k + 1..).and_then(|r| memchr::memchr(q, r)).map(|p| k + 1 + p) else {
+                return false;
+            };
+            fold(text, raw.get(k + 1..end).unwrap_or_default());
+            text.push(b'<');
+            j = end;
+        }
+    }
+    true
 }
 
 /// The prefilters of many pipelines over one automaton: one pass over a record's raw text says
@@ -969,6 +1030,14 @@ pub struct Router {
     ac: Option<daachorse::DoubleArrayAhoCorasick<u32>>,
     /// The literals (facts) each pattern of `ac` is (literals differing only in case share one).
     searched: Vec<Vec<usize>>,
+    /// Facts taken as held by every record: literals holding a character that delimits XML
+    /// markup (`<`, `>`, quotes), which the split of a record into markup and text would cut.
+    /// None in practice: literals are free of XML-escaped characters.
+    markup_facts: Vec<usize>,
+    /// Per markup skeleton seen (a record's tags without attribute values: a few dozen shapes,
+    /// one per EventID and set of Data names), the patterns it holds. Markup is ~45 % of a
+    /// Sysmon record's bytes, so the automaton walks only the text of most records.
+    skeletons: std::sync::RwLock<SkeletonMemo>,
     /// The pipelines that want every record (their requirement holds with no fact found).
     always: Vec<usize>,
     /// Per fact, the other pipelines to try on a record holding it (`IReq::keys`): requirements
@@ -986,8 +1055,13 @@ impl Router {
         let (facts, reqs) = Facts::compile(reqs.iter());
         // Pattern k of the automaton is the literals `searched[k]`.
         let mut patterns: indexmap::IndexMap<String, Vec<usize>> = indexmap::IndexMap::new();
+        let mut markup_facts = Vec::new();
         for (l, lit) in facts.lits.iter().enumerate() {
-            patterns.entry(lit.to_ascii_lowercase()).or_default().push(l);
+            if lit.bytes().any(is_markup_delimiter) {
+                markup_facts.push(l);
+            } else {
+                patterns.entry(lit.to_ascii_lowercase()).or_default().push(l);
+            }
         }
         let ac = if patterns.is_empty() {
             None
@@ -1017,7 +1091,7 @@ impl Router {
                 }
             }
         }
-        Some(Router { reqs, facts, ac, searched, always, by_fact })
+        Some(Router { reqs, facts, ac, searched, markup_facts, skeletons: Default::default(), always, by_fact })
     }
 
     /// `new`, leaving out the pipelines not `live` (they take no events): they are never
@@ -1046,17 +1120,23 @@ impl Router {
         if self.facts.len() == 0 || !raw.get(start..).is_some_and(|r| r.starts_with(b"<Event")) {
             return None;
         }
-        let Scratch { found, hits, tried, touched, folded } = scratch;
+        let Scratch { found, hits, tried, touched, folded, skel, pats } = scratch;
         found.resize(self.facts.len(), false);
         tried.resize(self.reqs.len(), false);
-        folded.clear();
-        folded.extend(raw.iter().map(u8::to_ascii_lowercase));
-        let lits = self
-            .ac
-            .iter()
-            .flat_map(|ac| ac.find_overlapping_iter(&*folded))
-            .flat_map(|m| self.searched.get(m.value() as usize).into_iter().flatten().copied());
-        for l in lits.chain(self.facts.values(raw, sourcetype)) {
+        pats.clear();
+        if let Some(ac) = &self.ac {
+            if split_markup(raw, folded, skel) {
+                pats.extend(ac.find_overlapping_iter(&*folded).map(|m| m.value()));
+                self.skeleton_patterns(ac, skel, pats);
+            } else {
+                folded.clear();
+                folded.extend(raw.iter().map(u8::to_ascii_lowercase));
+                pats.extend(ac.find_overlapping_iter(&*folded).map(|m| m.value()));
+            }
+        }
+        let lits = pats.iter().flat_map(|&k| self.searched.get(k as usize).into_iter().flatten().copied());
+        let held = self.markup_facts.iter().copied();
+        for l in lits.chain(held).chain(self.facts.values(raw, sourcetype)) {
             if let Some(slot) = found.get_mut(l) {
                 if !*slot {
                     *slot = true;
@@ -1093,6 +1173,25 @@ impl Router {
         Some(wanted)
     }
 
+    /// Add to `pats` the patterns the markup skeleton `skel` holds, from the memo or the
+    /// automaton (then remembered, up to `SKELETONS_MAX` shapes).
+    fn skeleton_patterns(&self, ac: &daachorse::DoubleArrayAhoCorasick<u32>, skel: &[u8], pats: &mut Vec<u32>) {
+        // A poisoned lock only means another thread panicked while inserting: scan instead.
+        if let Some(known) = self.skeletons.read().ok().and_then(|m| m.get(skel).map(|p| p.to_vec())) {
+            pats.extend(known);
+            return;
+        }
+        let mut found: Vec<u32> = ac.find_overlapping_iter(skel).map(|m| m.value()).collect();
+        found.sort_unstable();
+        found.dedup();
+        pats.extend(&found);
+        if let Ok(mut m) = self.skeletons.write() {
+            if m.len() < SKELETONS_MAX {
+                m.insert(skel.into(), found.into());
+            }
+        }
+    }
+
     /// `wanted` for an event, from its `_raw` and `sourcetype` (a multivalue one is not
     /// judged on).
     pub fn wanted_for(&self, ev: &crate::event::Event) -> Option<Vec<usize>> {
@@ -1104,6 +1203,102 @@ impl Router {
 #[cfg(test)]
 mod router_tests {
     use super::*;
+
+    /// The patterns an automaton over `lits` finds in a record: whole, and split into text and
+    /// markup (`None` when the split declines the record).
+    fn found_whole_and_split(lits: &[&str], raw: &str) -> (Vec<u32>, Option<Vec<u32>>) {
+        let ac =
+            daachorse::DoubleArrayAhoCorasick::<u32>::with_values(lits.iter().enumerate().map(|(k, l)| (*l, k as u32)))
+                .expect("an automaton");
+        let ids = |hay: &[u8]| ac.find_overlapping_iter(hay).map(|m| m.value()).collect::<Vec<u32>>();
+        let norm = |mut v: Vec<u32>| {
+            v.sort_unstable();
+            v.dedup();
+            v
+        };
+        let whole = norm(ids(&raw.as_bytes().to_ascii_lowercase()));
+        let (mut text, mut skel) = (Vec::new(), Vec::new());
+        let split = split_markup(raw.as_bytes(), &mut text, &mut skel).then(|| {
+            let mut v = ids(&text);
+            v.extend(ids(&skel));
+            norm(v)
+        });
+        (whole, split)
+    }
+
+    #[test]
+    fn a_record_split_into_text_and_markup_holds_the_literals_the_whole_record_does() {
+        // Literals as the router gets them: lower case, no markup delimiter.
+        let lits = [
+            "image",
+            "data name",
+            "name=",
+            "cmd.exe",
+            "system32\\",
+            "4688",
+            "eventdata",
+            "/data",
+            "x",
+            "xx",
+            "a b",
+            "b c",
+            "rundll32",
+            "=",
+            "&amp;",
+            "amp",
+            "dir 2",
+            "1 ",
+            "processid=",
+            "version",
+        ];
+        let records = [
+            "<Event xmlns='http://schemas.microsoft.com/win/2004/08/events/event'><System><EventID>4688</EventID>\
+             <Execution ProcessID='4' ThreadID='8'/></System><EventData><Data Name='Image'>C:\\Windows\\System32\\cmd.exe</Data>\
+             <Data Name='CommandLine'>cmd.exe /c dir 2>&amp;1 > x.txt</Data></EventData></Event>",
+            "  \r\n<Event><EventData><Data Name=\"Image\">rundll32 xx</Data><Data Name='q'>it\"s a b c</Data></EventData></Event>\n",
+            "<Event><System><Provider Name='a>b' Guid=\"{x'y}\"/></System><Data>image</Data><Data/></Event>",
+            "<Event><Data Name='Version'>x</Data>tail x</Event>",
+        ];
+        for raw in records {
+            let (whole, split) = found_whole_and_split(&lits, raw);
+            assert_eq!(split.as_ref(), Some(&whole), "{raw}");
+        }
+        // What the split cannot follow is scanned whole.
+        for raw in [
+            "<Event><Data><![CDATA[a <b> c]]></Data></Event>",
+            "<Event><!-- image --><Data>x</Data></Event>",
+            "<?xml version='1.0'?><Event/>",
+            "<Event><Data Name='Image>x</Data></Event>",
+            "<Event><Data Name='Image'>x</Data",
+        ] {
+            assert_eq!(found_whole_and_split(&lits, raw).1, None, "{raw}");
+        }
+    }
+
+    #[test]
+    fn records_of_one_markup_shape_are_routed_on_their_own_text() {
+        let r = Router::new(&[Req::Lit("regasm.exe".into()), Req::Lit("commandline".into()), Req::Lit("4104".into())])
+            .expect("an automaton");
+        let rec = |image: &str| {
+            format!(
+                "<Event xmlns='http://schemas.microsoft.com/win/2004/08/events/event'><System><EventID>1</EventID>\
+                 </System><EventData><Data Name='Image'>{image}</Data><Data Name='CommandLine'>x</Data></EventData></Event>"
+            )
+        };
+        let mut scratch = Scratch::default();
+        // The second and third records take the first one's remembered markup.
+        for _ in 0..2 {
+            assert_eq!(r.wanted_xml(rec("C:\\RegAsm.exe").as_bytes(), None, &mut scratch), Some(vec![0, 1]));
+            assert_eq!(r.wanted_xml(rec("C:\\notepad.exe").as_bytes(), None, &mut scratch), Some(vec![1]));
+        }
+        // An attribute value is text: the markup memo does not carry it to the next record.
+        let attr = |v: &str| format!("<Event><System><Execution ProcessID='{v}'/></System></Event>");
+        assert_eq!(r.wanted_xml(attr("4104").as_bytes(), None, &mut scratch), Some(vec![2]));
+        assert_eq!(r.wanted_xml(attr("7").as_bytes(), None, &mut scratch), Some(vec![]));
+        // A literal holding a markup delimiter (none come from plans) is taken as held.
+        let r = Router::new(&[Req::Lit("a>b".into()), Req::Lit("zz".into())]).expect("an automaton");
+        assert_eq!(r.wanted(Some("<Event><Data>x</Data></Event>"), None), Some(vec![0]));
+    }
 
     #[test]
     fn router_says_which_pipelines_may_want_a_record() {
