@@ -965,8 +965,10 @@ pub struct Scratch {
 /// Markup skeletons (lower-cased) and the automaton's patterns each holds.
 type SkeletonMemo = std::collections::HashMap<Box<[u8]>, Box<[u32]>, ahash::RandomState>;
 
-/// Distinct markup skeletons a router remembers (records of other shapes are scanned whole).
-const SKELETONS_MAX: usize = 4096;
+/// Markup skeletons a router remembers, and the longest it remembers (at most 1 MiB in all;
+/// a Sysmon record's is ~700 bytes): records of other shapes have their markup scanned too.
+const SKELETONS_MAX: usize = 256;
+const SKELETON_BYTES_MAX: usize = 4096;
 
 /// Bytes that end a piece of markup or text in `split_markup`.
 fn is_markup_delimiter(b: u8) -> bool {
@@ -1174,19 +1176,21 @@ impl Router {
     }
 
     /// Add to `pats` the patterns the markup skeleton `skel` holds, from the memo or the
-    /// automaton (then remembered, up to `SKELETONS_MAX` shapes).
+    /// automaton (then remembered, within `SKELETONS_MAX` and `SKELETON_BYTES_MAX`).
     fn skeleton_patterns(&self, ac: &daachorse::DoubleArrayAhoCorasick<u32>, skel: &[u8], pats: &mut Vec<u32>) {
         // A poisoned lock only means another thread panicked while inserting: scan instead.
-        if let Some(known) = self.skeletons.read().ok().and_then(|m| m.get(skel).map(|p| p.to_vec())) {
-            pats.extend(known);
-            return;
+        if let Ok(memo) = self.skeletons.read() {
+            if let Some(known) = memo.get(skel) {
+                pats.extend_from_slice(known);
+                return;
+            }
         }
         let mut found: Vec<u32> = ac.find_overlapping_iter(skel).map(|m| m.value()).collect();
         found.sort_unstable();
         found.dedup();
         pats.extend(&found);
         if let Ok(mut m) = self.skeletons.write() {
-            if m.len() < SKELETONS_MAX {
+            if m.len() < SKELETONS_MAX && skel.len() <= SKELETON_BYTES_MAX {
                 m.insert(skel.into(), found.into());
             }
         }
