@@ -958,6 +958,8 @@ pub struct Scratch {
     folded: Vec<u8>,
     /// The record's markup (tags without their attribute values) lower-cased.
     skel: Vec<u8>,
+    /// The record lower-cased.
+    lower: Vec<u8>,
     /// The automaton's patterns the record holds (with repeats).
     pats: Vec<u32>,
 }
@@ -975,21 +977,29 @@ fn is_markup_delimiter(b: u8) -> bool {
     matches!(b, b'<' | b'>' | b'\'' | b'"')
 }
 
-/// Split an XML record into its text (element text and attribute values, into `text`) and its
+/// Split an XML record (and `lower`, the record lower-cased) into its text (element text and attribute values, into `text`) and its
 /// markup (tags up to and with the quotes around attribute values, into `skel`), both
 /// lower-cased, pieces apart separated by `<`. Every piece ends at a markup delimiter, so a
 /// literal without one lies in the record exactly where it lies in one piece, and the
 /// automaton finds the same literals in the two as in the record. `false` (buffers undefined)
 /// when the record holds a declaration, comment, CDATA section or processing instruction, or
 /// an unterminated tag: then the record is scanned whole.
-fn split_markup(raw: &[u8], text: &mut Vec<u8>, skel: &mut Vec<u8>) -> bool {
-    let fold = |out: &mut Vec<u8>, piece: &[u8]| out.extend(piece.iter().map(u8::to_ascii_lowercase));
+fn split_markup(raw: &[u8], lower: &mut Vec<u8>, text: &mut Vec<u8>, skel: &mut Vec<u8>) -> bool {
+    // Folded whole (in bulk), then copied piece by piece: folding each short piece cost more.
+    lower.clear();
+    lower.extend(raw.iter().map(u8::to_ascii_lowercase));
+    split_folded(raw, lower, text, skel)
+}
+
+fn split_folded(raw: &[u8], lower: &[u8], text: &mut Vec<u8>, skel: &mut Vec<u8>) -> bool {
+    let fold =
+        |out: &mut Vec<u8>, range: std::ops::Range<usize>| out.extend_from_slice(lower.get(range).unwrap_or_default());
     text.clear();
     skel.clear();
     let mut i = 0;
     while let Some(rest) = raw.get(i..) {
         let lt = memchr::memchr(b'<', rest).map_or(raw.len(), |p| i + p);
-        fold(text, raw.get(i..lt).unwrap_or_default());
+        fold(text, i..lt);
         text.push(b'<');
         if lt >= raw.len() {
             return true;
@@ -1004,7 +1014,7 @@ fn split_markup(raw: &[u8], text: &mut Vec<u8>, skel: &mut Vec<u8>) -> bool {
             else {
                 return false;
             };
-            fold(skel, raw.get(j..=k).unwrap_or_default());
+            fold(skel, j..k + 1);
             let Some(&q) = raw.get(k) else { return false };
             if q == b'>' {
                 i = k + 1;
@@ -1013,7 +1023,7 @@ fn split_markup(raw: &[u8], text: &mut Vec<u8>, skel: &mut Vec<u8>) -> bool {
             let Some(end) = raw.get(k + 1..).and_then(|r| memchr::memchr(q, r)).map(|p| k + 1 + p) else {
                 return false;
             };
-            fold(text, raw.get(k + 1..end).unwrap_or_default());
+            fold(text, k + 1..end);
             text.push(b'<');
             j = end;
         }
@@ -1122,18 +1132,16 @@ impl Router {
         if self.facts.len() == 0 || !raw.get(start..).is_some_and(|r| r.starts_with(b"<Event")) {
             return None;
         }
-        let Scratch { found, hits, tried, touched, folded, skel, pats } = scratch;
+        let Scratch { found, hits, tried, touched, folded, skel, lower, pats } = scratch;
         found.resize(self.facts.len(), false);
         tried.resize(self.reqs.len(), false);
         pats.clear();
         if let Some(ac) = &self.ac {
-            if split_markup(raw, folded, skel) {
+            if split_markup(raw, lower, folded, skel) {
                 pats.extend(ac.find_overlapping_iter(&*folded).map(|m| m.value()));
                 self.skeleton_patterns(ac, skel, pats);
             } else {
-                folded.clear();
-                folded.extend(raw.iter().map(u8::to_ascii_lowercase));
-                pats.extend(ac.find_overlapping_iter(&*folded).map(|m| m.value()));
+                pats.extend(ac.find_overlapping_iter(&*lower).map(|m| m.value()));
             }
         }
         let lits = pats.iter().flat_map(|&k| self.searched.get(k as usize).into_iter().flatten().copied());
@@ -1221,8 +1229,8 @@ mod router_tests {
             v
         };
         let whole = norm(ids(&raw.as_bytes().to_ascii_lowercase()));
-        let (mut text, mut skel) = (Vec::new(), Vec::new());
-        let split = split_markup(raw.as_bytes(), &mut text, &mut skel).then(|| {
+        let (mut lower, mut text, mut skel) = (Vec::new(), Vec::new(), Vec::new());
+        let split = split_markup(raw.as_bytes(), &mut lower, &mut text, &mut skel).then(|| {
             let mut v = ids(&text);
             v.extend(ids(&skel));
             norm(v)
