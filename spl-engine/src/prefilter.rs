@@ -935,6 +935,28 @@ impl IReq {
         }
     }
 
+    /// `keys` chosen on how often each fact was held (`p`, a share of records): of an AND, the
+    /// child whose keys are held least often. With the estimated share of records holding one.
+    fn cheapest_keys(&self, p: &dyn Fn(usize) -> f64) -> Option<(Vec<usize>, f64)> {
+        match self {
+            IReq::True => None,
+            IReq::Fact(i) => Some((vec![*i], p(*i))),
+            IReq::And(v) => v
+                .iter()
+                .filter_map(|c| c.cheapest_keys(p))
+                .min_by(|a, b| a.1.total_cmp(&b.1).then(a.0.len().cmp(&b.0.len()))),
+            IReq::Or(v) => {
+                let (mut all, mut share) = (Vec::new(), 0.0);
+                for c in v {
+                    let (k, q) = c.cheapest_keys(p)?;
+                    all.extend(k);
+                    share += q;
+                }
+                Some((all, share.min(1.0)))
+            }
+        }
+    }
+
     fn eval(&self, found: &[bool]) -> bool {
         match self {
             IReq::True => true,
@@ -1055,6 +1077,21 @@ pub struct Router {
     /// Per fact, the other pipelines to try on a record holding it (`IReq::keys`): requirements
     /// are monotone, so only those of facts a record holds need evaluating.
     by_fact: Vec<Vec<usize>>,
+    /// How often each fact was held by the first `LEARN_RECORDS` records judged.
+    learner: std::sync::Mutex<Learner>,
+    /// `by_fact` with the keys chosen again on those counts (`IReq::cheapest_keys`), once they
+    /// are in: the shortest literals (`user`, `.exe`) are not the rarest, and a pipeline keyed
+    /// on one was tried, its whole requirement evaluated, on nearly every record.
+    tuned: std::sync::OnceLock<Vec<Vec<usize>>>,
+}
+
+/// Records whose facts a router counts before choosing its keys again.
+const LEARN_RECORDS: u32 = 2048;
+
+#[derive(Default)]
+struct Learner {
+    records: u32,
+    held: Vec<u32>,
 }
 
 impl Router {
@@ -1103,7 +1140,18 @@ impl Router {
                 }
             }
         }
-        Some(Router { reqs, facts, ac, searched, markup_facts, skeletons: Default::default(), always, by_fact })
+        Some(Router {
+            reqs,
+            facts,
+            ac,
+            searched,
+            markup_facts,
+            skeletons: Default::default(),
+            always,
+            by_fact,
+            learner: Default::default(),
+            tuned: Default::default(),
+        })
     }
 
     /// `new`, leaving out the pipelines not `live` (they take no events): they are never
@@ -1154,9 +1202,16 @@ impl Router {
                 }
             }
         }
+        let by_fact = match self.tuned.get() {
+            Some(tuned) => tuned,
+            None => {
+                self.learn(hits);
+                self.tuned.get().unwrap_or(&self.by_fact)
+            }
+        };
         let mut wanted = self.always.clone();
         for &l in hits.iter() {
-            for &i in self.by_fact.get(l).map(Vec::as_slice).unwrap_or_default() {
+            for &i in by_fact.get(l).map(Vec::as_slice).unwrap_or_default() {
                 if let Some(t) = tried.get_mut(i) {
                     if !*t {
                         *t = true;
@@ -1181,6 +1236,52 @@ impl Router {
         }
         wanted.sort_unstable();
         Some(wanted)
+    }
+
+    /// Count the facts a record holds; at `LEARN_RECORDS` records, choose the keys again.
+    fn learn(&self, held: &[usize]) {
+        // A poisoned lock only means another thread panicked: the first keys stay.
+        let Ok(mut learner) = self.learner.lock() else { return };
+        if self.tuned.get().is_some() {
+            return;
+        }
+        learner.held.resize(self.facts.len(), 0);
+        for &f in held {
+            if let Some(n) = learner.held.get_mut(f) {
+                *n += 1;
+            }
+        }
+        learner.records += 1;
+        if learner.records >= LEARN_RECORDS {
+            let _ = self.tuned.set(self.keys_on_counts(&learner.held, learner.records));
+        }
+    }
+
+    /// `by_fact` with each pipeline's keys chosen on how many of `records` held each fact.
+    /// Any keys are sound (a record meeting a requirement holds one of its keys), so which
+    /// records were counted changes no result, only how many requirements are evaluated.
+    fn keys_on_counts(&self, held: &[u32], records: u32) -> Vec<Vec<usize>> {
+        let share = |f: usize| (f64::from(held.get(f).copied().unwrap_or(0)) + 0.5) / (f64::from(records) + 1.0);
+        let none = vec![false; self.facts.len()];
+        let mut by_fact = vec![Vec::new(); self.facts.len()];
+        for (i, r) in self.reqs.iter().enumerate() {
+            if r.eval(&none) {
+                continue;
+            }
+            let mut mine = r.cheapest_keys(&share).map(|(k, _)| k).unwrap_or_else(|| {
+                let mut all = Vec::new();
+                r.facts(&mut all);
+                all
+            });
+            mine.sort_unstable();
+            mine.dedup();
+            for f in mine {
+                if let Some(list) = by_fact.get_mut(f) {
+                    list.push(i);
+                }
+            }
+        }
+        by_fact
     }
 
     /// Add to `pats` the patterns the markup skeleton `skel` holds, from the memo or the
@@ -1285,6 +1386,34 @@ mod router_tests {
         ] {
             assert_eq!(found_whole_and_split(&lits, raw).1, None, "{raw}");
         }
+    }
+
+    #[test]
+    fn keys_are_chosen_again_on_how_often_records_held_each_fact() {
+        // `user` is the shortest key of the first requirement, and in every record.
+        let reqs = [
+            Req::And(vec![
+                Req::Lit("user".into()),
+                Req::Or(vec![Req::Lit("regasm".into()), Req::Lit("regsvcs".into())]),
+            ]),
+            Req::Lit("user".into()),
+        ];
+        let r = Router::new(&reqs).expect("an automaton");
+        let lit = |name: &str| r.facts.lits.iter().position(|l| l == name).expect("a literal");
+        let (user, regasm, regsvcs) = (lit("user"), lit("regasm"), lit("regsvcs"));
+        assert_eq!(r.by_fact.get(user), Some(&vec![0, 1]), "before counting: the fewest keys");
+        let plain = "<Event><EventData><Data Name='User'>x</Data></EventData></Event>";
+        let hit = "<Event><EventData><Data Name='User'>x</Data><Data>RegAsm.exe</Data></EventData></Event>";
+        let mut scratch = Scratch::default();
+        for n in 0..LEARN_RECORDS + 10 {
+            let rec = if n % 100 == 0 { hit } else { plain };
+            let want = if n % 100 == 0 { vec![0, 1] } else { vec![1] };
+            // The same answers before and after the keys change.
+            assert_eq!(r.wanted_xml(rec.as_bytes(), None, &mut scratch), Some(want), "record {n}");
+        }
+        let tuned = r.tuned.get().expect("keys chosen again");
+        assert_eq!(tuned.get(user), Some(&vec![1]));
+        assert_eq!((tuned.get(regasm), tuned.get(regsvcs)), (Some(&vec![0]), Some(&vec![0])));
     }
 
     #[test]
