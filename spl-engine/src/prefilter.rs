@@ -957,6 +957,35 @@ impl IReq {
         }
     }
 
+    /// The same requirement with its children in the order that settles it at the least
+    /// expected cost (`p`: the share of records holding each fact), taking the facts as
+    /// independent: an AND's children by cost over the chance of failing, an OR's by cost over
+    /// the chance of holding. With the share of records estimated to meet it, and its size.
+    fn ordered(&self, p: &dyn Fn(usize) -> f64) -> (IReq, f64, f64) {
+        let rank = |kids: &mut Vec<(IReq, f64, f64)>, and: bool| {
+            let key = |k: &(IReq, f64, f64)| k.2 / (if and { 1.0 - k.1 } else { k.1 }).max(1e-9);
+            kids.sort_by(|a, b| key(a).total_cmp(&key(b)));
+        };
+        match self {
+            IReq::True => (IReq::True, 1.0, 1.0),
+            IReq::Fact(i) => (IReq::Fact(*i), p(*i), 1.0),
+            IReq::And(v) => {
+                let mut kids: Vec<(IReq, f64, f64)> = v.iter().map(|c| c.ordered(p)).collect();
+                rank(&mut kids, true);
+                let share = kids.iter().map(|k| k.1).product::<f64>();
+                let size = 1.0 + kids.iter().map(|k| k.2).sum::<f64>();
+                (IReq::And(kids.into_iter().map(|k| k.0).collect()), share, size)
+            }
+            IReq::Or(v) => {
+                let mut kids: Vec<(IReq, f64, f64)> = v.iter().map(|c| c.ordered(p)).collect();
+                rank(&mut kids, false);
+                let share = 1.0 - kids.iter().map(|k| 1.0 - k.1).product::<f64>();
+                let size = 1.0 + kids.iter().map(|k| k.2).sum::<f64>();
+                (IReq::Or(kids.into_iter().map(|k| k.0).collect()), share, size)
+            }
+        }
+    }
+
     fn eval(&self, found: &[bool]) -> bool {
         match self {
             IReq::True => true,
@@ -1079,14 +1108,20 @@ pub struct Router {
     by_fact: Vec<Vec<usize>>,
     /// How often each fact was held by the first `LEARN_RECORDS` records judged.
     learner: std::sync::Mutex<Learner>,
-    /// `by_fact` with the keys chosen again on those counts (`IReq::cheapest_keys`), once they
-    /// are in: the shortest literals (`user`, `.exe`) are not the rarest, and a pipeline keyed
+    /// `by_fact` with the keys chosen again on those counts (`IReq::cheapest_keys`), and the
+    /// requirements ordered on them (`IReq::ordered`), once they are in: the shortest literals (`user`, `.exe`) are not the rarest, and a pipeline keyed
     /// on one was tried, its whole requirement evaluated, on nearly every record.
-    tuned: std::sync::OnceLock<Vec<Vec<usize>>>,
+    tuned: std::sync::OnceLock<Tuned>,
 }
 
 /// Records whose facts a router counts before choosing its keys again.
 const LEARN_RECORDS: u32 = 2048;
+
+/// A router's requirements and keys as chosen on the facts of its first records.
+struct Tuned {
+    reqs: Vec<IReq>,
+    by_fact: Vec<Vec<usize>>,
+}
 
 #[derive(Default)]
 struct Learner {
@@ -1202,13 +1237,10 @@ impl Router {
                 }
             }
         }
-        let by_fact = match self.tuned.get() {
-            Some(tuned) => tuned,
-            None => {
-                self.learn(hits);
-                self.tuned.get().unwrap_or(&self.by_fact)
-            }
-        };
+        if self.tuned.get().is_none() {
+            self.learn(hits);
+        }
+        let (reqs, by_fact) = self.tuned.get().map_or((&self.reqs, &self.by_fact), |t| (&t.reqs, &t.by_fact));
         let mut wanted = self.always.clone();
         for &l in hits.iter() {
             for &i in by_fact.get(l).map(Vec::as_slice).unwrap_or_default() {
@@ -1216,7 +1248,7 @@ impl Router {
                     if !*t {
                         *t = true;
                         touched.push(i);
-                        if self.reqs.get(i).is_some_and(|r| r.eval(found)) {
+                        if reqs.get(i).is_some_and(|r| r.eval(found)) {
                             wanted.push(i);
                         }
                     }
@@ -1257,10 +1289,11 @@ impl Router {
         }
     }
 
-    /// `by_fact` with each pipeline's keys chosen on how many of `records` held each fact.
+    /// `by_fact` with each pipeline's keys chosen on how many of `records` held each fact, and
+    /// the requirements ordered on it.
     /// Any keys are sound (a record meeting a requirement holds one of its keys), so which
     /// records were counted changes no result, only how many requirements are evaluated.
-    fn keys_on_counts(&self, held: &[u32], records: u32) -> Vec<Vec<usize>> {
+    fn keys_on_counts(&self, held: &[u32], records: u32) -> Tuned {
         let share = |f: usize| (f64::from(held.get(f).copied().unwrap_or(0)) + 0.5) / (f64::from(records) + 1.0);
         let none = vec![false; self.facts.len()];
         let mut by_fact = vec![Vec::new(); self.facts.len()];
@@ -1281,7 +1314,7 @@ impl Router {
                 }
             }
         }
-        by_fact
+        Tuned { reqs: self.reqs.iter().map(|r| r.ordered(&share).0).collect(), by_fact }
     }
 
     /// Add to `pats` the patterns the markup skeleton `skel` holds, from the memo or the
@@ -1411,9 +1444,28 @@ mod router_tests {
             // The same answers before and after the keys change.
             assert_eq!(r.wanted_xml(rec.as_bytes(), None, &mut scratch), Some(want), "record {n}");
         }
-        let tuned = r.tuned.get().expect("keys chosen again");
+        let tuned = &r.tuned.get().expect("keys chosen again").by_fact;
         assert_eq!(tuned.get(user), Some(&vec![1]));
         assert_eq!((tuned.get(regasm), tuned.get(regsvcs)), (Some(&vec![0]), Some(&vec![0])));
+    }
+
+    #[test]
+    fn requirements_ordered_on_counts_settle_the_same_way() {
+        use IReq::{And, Fact, Or};
+        let share = |f: usize| [0.9, 0.1, 0.5, 0.01].get(f).copied().unwrap_or(1.0);
+        let req = And(vec![Fact(0), Or(vec![Fact(3), Fact(2), Fact(1)]), Fact(3)]);
+        let (ordered, p, _) = req.ordered(&share);
+        // The AND's rarest child first; the OR's most common first.
+        assert!(matches!(&ordered, And(v) if matches!(v.first(), Some(Fact(3)))), "{ordered:?}");
+        assert!(
+            matches!(&ordered, And(v) if v.iter().any(|c| matches!(c, Or(o) if matches!(o.first(), Some(Fact(2)))))),
+            "{ordered:?}"
+        );
+        assert!(p > 0.0 && p <= 0.01);
+        for bits in 0..16u32 {
+            let found: Vec<bool> = (0..4).map(|i| bits & (1 << i) != 0).collect();
+            assert_eq!(req.eval(&found), ordered.eval(&found), "facts {found:?}");
+        }
     }
 
     #[test]
