@@ -124,6 +124,21 @@ fn unsupported_command_names_itself_and_its_position() {
 }
 
 #[test]
+fn commands_not_run_offline_say_why() {
+    // `outlier` is core SPL (not the Machine Learning Toolkit): it is said to be not implemented.
+    for (spl, why) in [
+        ("EventID=3 | stats count by host | outlier action=RM count", "statistical analysis; not implemented yet"),
+        ("EventID=3 | apply some_model", "Machine Learning Toolkit model; not available offline"),
+    ] {
+        let o = run(&["search", spl, "--events", EVENTS]);
+        assert_eq!(o.status.code(), Some(1));
+        let err = stderr(&o);
+        assert!(err.contains(why), "{err}");
+        assert!(err.contains('^'), "{err}");
+    }
+}
+
+#[test]
 fn stats_count_without_input_gives_one_zero_row() {
     let o = run(&["search", "EventID=999999 | stats count", "--events", EVENTS, "--format", "json"]);
     assert!(o.status.success(), "{}", stderr(&o));
