@@ -1117,6 +1117,36 @@ pub struct Router {
 /// Records whose facts a router counts before choosing its keys again.
 const LEARN_RECORDS: u32 = 2048;
 
+/// The requirements that hold with no fact found (every record is wanted by them), and per
+/// fact the others whose `keys` (all their facts when it gives none) hold it.
+fn index_by_keys(
+    reqs: &[IReq],
+    nfacts: usize,
+    keys: impl Fn(&IReq) -> Option<Vec<usize>>,
+) -> (Vec<usize>, Vec<Vec<usize>>) {
+    let none = vec![false; nfacts];
+    let (mut always, mut by_fact) = (Vec::new(), vec![Vec::new(); nfacts]);
+    for (i, r) in reqs.iter().enumerate() {
+        if r.eval(&none) {
+            always.push(i);
+            continue;
+        }
+        let mut mine = keys(r).unwrap_or_else(|| {
+            let mut all = Vec::new();
+            r.facts(&mut all);
+            all
+        });
+        mine.sort_unstable();
+        mine.dedup();
+        for f in mine {
+            if let Some(list) = by_fact.get_mut(f) {
+                list.push(i);
+            }
+        }
+    }
+    (always, by_fact)
+}
+
 /// A router's requirements and keys as chosen on the facts of its first records.
 struct Tuned {
     reqs: Vec<IReq>,
@@ -1154,27 +1184,8 @@ impl Router {
             Some(daachorse::DoubleArrayAhoCorasick::with_values(patvals).ok()?)
         };
         let searched: Vec<Vec<usize>> = patterns.into_values().collect();
-        let none = vec![false; facts.len()];
-        let mut always = Vec::new();
-        let mut by_fact = vec![Vec::new(); facts.len()];
-        for (i, r) in reqs.iter().enumerate() {
-            if r.eval(&none) {
-                always.push(i);
-                continue;
-            }
-            let mut mine = r.keys(facts.lits.len()).unwrap_or_else(|| {
-                let mut all = Vec::new();
-                r.facts(&mut all);
-                all
-            });
-            mine.sort_unstable();
-            mine.dedup();
-            for f in mine {
-                if let Some(list) = by_fact.get_mut(f) {
-                    list.push(i);
-                }
-            }
-        }
+        let nlits = facts.lits.len();
+        let (always, by_fact) = index_by_keys(&reqs, facts.len(), |r| r.keys(nlits));
         Some(Router {
             reqs,
             facts,
@@ -1295,25 +1306,7 @@ impl Router {
     /// records were counted changes no result, only how many requirements are evaluated.
     fn keys_on_counts(&self, held: &[u32], records: u32) -> Tuned {
         let share = |f: usize| (f64::from(held.get(f).copied().unwrap_or(0)) + 0.5) / (f64::from(records) + 1.0);
-        let none = vec![false; self.facts.len()];
-        let mut by_fact = vec![Vec::new(); self.facts.len()];
-        for (i, r) in self.reqs.iter().enumerate() {
-            if r.eval(&none) {
-                continue;
-            }
-            let mut mine = r.cheapest_keys(&share).map(|(k, _)| k).unwrap_or_else(|| {
-                let mut all = Vec::new();
-                r.facts(&mut all);
-                all
-            });
-            mine.sort_unstable();
-            mine.dedup();
-            for f in mine {
-                if let Some(list) = by_fact.get_mut(f) {
-                    list.push(i);
-                }
-            }
-        }
+        let (_, by_fact) = index_by_keys(&self.reqs, self.facts.len(), |r| r.cheapest_keys(&share).map(|(k, _)| k));
         Tuned { reqs: self.reqs.iter().map(|r| r.ordered(&share).0).collect(), by_fact }
     }
 
