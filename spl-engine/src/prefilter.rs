@@ -99,10 +99,12 @@ impl Req {
     }
 
     /// This requirement with the literals of the XML header every record has taken as held
-    /// (`in_xml_skeleton`): it then asks no more of a record that has the header.
+    /// (`in_xml_skeleton`): it then asks no more of a record that has the header. So are
+    /// literals holding an XML-escaped character (plans make none; `usable_literal`): the
+    /// router's split of a record into text and markup (`split_markup`) cuts at those.
     fn without_header_literals(self) -> Req {
         match self {
-            Req::Lit(l) if in_xml_skeleton(&l) => Req::True,
+            Req::Lit(l) if in_xml_skeleton(&l) || l.contains(XML_ESCAPED) => Req::True,
             Req::And(v) => Req::and(v.into_iter().map(Req::without_header_literals).collect()),
             Req::Or(v) => Req::or(v.into_iter().map(Req::without_header_literals).collect()),
             r => r,
@@ -919,24 +921,15 @@ impl IReq {
     /// records hold them: of an AND, one child's (literals rather than EventIDs, which most
     /// records have; then the fewest). A pipeline need only be tried on records holding one.
     fn keys(&self, nlits: usize) -> Option<Vec<usize>> {
-        match self {
-            IReq::True => None,
-            IReq::Fact(i) => Some(vec![*i]),
-            IReq::And(v) => {
-                v.iter().filter_map(|c| c.keys(nlits)).min_by_key(|k| (k.iter().any(|&f| f >= nlits), k.len()))
-            }
-            IReq::Or(v) => {
-                let mut all = Vec::new();
-                for c in v {
-                    all.extend(c.keys(nlits)?);
-                }
-                Some(all)
-            }
-        }
+        // Before any record is counted: an EventID or sourcetype fact as held by every record,
+        // a literal by a share small enough that only their number tells sets of them apart.
+        let guess = |f: usize| if f >= nlits { 1.0 } else { 2f64.powi(-20) };
+        self.cheapest_keys(&guess).map(|(k, _)| k)
     }
 
-    /// `keys` chosen on how often each fact was held (`p`, a share of records): of an AND, the
-    /// child whose keys are held least often. With the estimated share of records holding one.
+    /// `keys` chosen on how often each fact is held (`p`, a share of records): of an AND, the
+    /// child whose keys are held least often (then the fewest). With the estimated share of
+    /// records holding one (at most the sum of theirs).
     fn cheapest_keys(&self, p: &dyn Fn(usize) -> f64) -> Option<(Vec<usize>, f64)> {
         match self {
             IReq::True => None,
@@ -1023,26 +1016,19 @@ type SkeletonMemo = std::collections::HashMap<Box<[u8]>, Box<[u32]>, ahash::Rand
 const SKELETONS_MAX: usize = 256;
 const SKELETON_BYTES_MAX: usize = 4096;
 
-/// Bytes that end a piece of markup or text in `split_markup`.
-fn is_markup_delimiter(b: u8) -> bool {
-    matches!(b, b'<' | b'>' | b'\'' | b'"')
-}
-
-/// Split an XML record (and `lower`, the record lower-cased) into its text (element text and attribute values, into `text`) and its
+/// Split an XML record into its text (element text and attribute values, into `text`) and its
 /// markup (tags up to and with the quotes around attribute values, into `skel`), both
-/// lower-cased, pieces apart separated by `<`. Every piece ends at a markup delimiter, so a
-/// literal without one lies in the record exactly where it lies in one piece, and the
-/// automaton finds the same literals in the two as in the record. `false` (buffers undefined)
-/// when the record holds a declaration, comment, CDATA section or processing instruction, or
-/// an unterminated tag: then the record is scanned whole.
+/// lower-cased, pieces apart separated by `<`; `lower` gets the whole record lower-cased.
+/// Every piece ends at a markup delimiter (`<`, `>`, a quote), so a literal without one lies
+/// in the record exactly where it lies in one piece, and the automaton finds the same
+/// literals in the two as in the record. `false` (`text` and `skel` then undefined) when the
+/// record holds a declaration, comment, CDATA section or processing instruction, or an
+/// unterminated tag: then the record is scanned whole.
 fn split_markup(raw: &[u8], lower: &mut Vec<u8>, text: &mut Vec<u8>, skel: &mut Vec<u8>) -> bool {
     // Folded whole (in bulk), then copied piece by piece: folding each short piece cost more.
     lower.clear();
     lower.extend(raw.iter().map(u8::to_ascii_lowercase));
-    split_folded(raw, lower, text, skel)
-}
-
-fn split_folded(raw: &[u8], lower: &[u8], text: &mut Vec<u8>, skel: &mut Vec<u8>) -> bool {
+    let lower: &[u8] = lower;
     let fold =
         |out: &mut Vec<u8>, range: std::ops::Range<usize>| out.extend_from_slice(lower.get(range).unwrap_or_default());
     text.clear();
@@ -1093,10 +1079,6 @@ pub struct Router {
     ac: Option<daachorse::DoubleArrayAhoCorasick<u32>>,
     /// The literals (facts) each pattern of `ac` is (literals differing only in case share one).
     searched: Vec<Vec<usize>>,
-    /// Facts taken as held by every record: literals holding a character that delimits XML
-    /// markup (`<`, `>`, quotes), which the split of a record into markup and text would cut.
-    /// None in practice: literals are free of XML-escaped characters.
-    markup_facts: Vec<usize>,
     /// Per markup skeleton seen (a record's tags without attribute values: a few dozen shapes,
     /// one per EventID and set of Data names), the patterns it holds. Markup is ~45 % of a
     /// Sysmon record's bytes, so the automaton walks only the text of most records.
@@ -1109,8 +1091,9 @@ pub struct Router {
     /// How often each fact was held by the first `LEARN_RECORDS` records judged.
     learner: std::sync::Mutex<Learner>,
     /// `by_fact` with the keys chosen again on those counts (`IReq::cheapest_keys`), and the
-    /// requirements ordered on them (`IReq::ordered`), once they are in: the shortest literals (`user`, `.exe`) are not the rarest, and a pipeline keyed
-    /// on one was tried, its whole requirement evaluated, on nearly every record.
+    /// requirements ordered on them (`IReq::ordered`), once they are in: the shortest literals
+    /// (`user`, `.exe`) are not the rarest, and a pipeline keyed on one was tried, its whole
+    /// requirement evaluated, on nearly every record.
     tuned: std::sync::OnceLock<Tuned>,
 }
 
@@ -1169,13 +1152,8 @@ impl Router {
         let (facts, reqs) = Facts::compile(reqs.iter());
         // Pattern k of the automaton is the literals `searched[k]`.
         let mut patterns: indexmap::IndexMap<String, Vec<usize>> = indexmap::IndexMap::new();
-        let mut markup_facts = Vec::new();
         for (l, lit) in facts.lits.iter().enumerate() {
-            if lit.bytes().any(is_markup_delimiter) {
-                markup_facts.push(l);
-            } else {
-                patterns.entry(lit.to_ascii_lowercase()).or_default().push(l);
-            }
+            patterns.entry(lit.to_ascii_lowercase()).or_default().push(l);
         }
         let ac = if patterns.is_empty() {
             None
@@ -1191,7 +1169,6 @@ impl Router {
             facts,
             ac,
             searched,
-            markup_facts,
             skeletons: Default::default(),
             always,
             by_fact,
@@ -1239,8 +1216,7 @@ impl Router {
             }
         }
         let lits = pats.iter().flat_map(|&k| self.searched.get(k as usize).into_iter().flatten().copied());
-        let held = self.markup_facts.iter().copied();
-        for l in lits.chain(held).chain(self.facts.values(raw, sourcetype)) {
+        for l in lits.chain(self.facts.values(raw, sourcetype)) {
             if let Some(slot) = found.get_mut(l) {
                 if !*slot {
                     *slot = true;
@@ -1301,8 +1277,7 @@ impl Router {
     }
 
     /// `by_fact` with each pipeline's keys chosen on how many of `records` held each fact, and
-    /// the requirements ordered on it.
-    /// Any keys are sound (a record meeting a requirement holds one of its keys), so which
+    /// the requirements ordered on it. Any keys are sound (a record meeting a requirement holds one of its keys), so which
     /// records were counted changes no result, only how many requirements are evaluated.
     fn keys_on_counts(&self, held: &[u32], records: u32) -> Tuned {
         let share = |f: usize| (f64::from(held.get(f).copied().unwrap_or(0)) + 0.5) / (f64::from(records) + 1.0);
@@ -1324,9 +1299,12 @@ impl Router {
         found.sort_unstable();
         found.dedup();
         pats.extend(&found);
-        if let Ok(mut m) = self.skeletons.write() {
-            if m.len() < SKELETONS_MAX && skel.len() <= SKELETON_BYTES_MAX {
-                m.insert(skel.into(), found.into());
+        // Not waited for: a shape not remembered now is on one of its next records.
+        if skel.len() <= SKELETON_BYTES_MAX {
+            if let Ok(mut m) = self.skeletons.try_write() {
+                if m.len() < SKELETONS_MAX {
+                    m.insert(skel.into(), found.into());
+                }
             }
         }
     }
