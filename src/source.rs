@@ -203,7 +203,7 @@ fn xml_block(
         let Some(rec) = split.next() else { break };
         // With a router, its one pass over the record says whether any pipeline may want it.
         let wanted = match (&rec, router) {
-            (Ok(raw), Some(r)) => r.wanted_xml(&raw.bytes, sourcetype, &mut scratch),
+            (Ok(raw), Some(r)) => r.wanted_xml(&raw.bytes, sourcetype, opts.source.as_deref(), &mut scratch),
             _ => None,
         };
         let item = match rec {
@@ -212,7 +212,10 @@ fn xml_block(
                 continue;
             }
             // No verdict from a router: the filter judges, as without one.
-            Ok(raw) if wanted.is_none() && filter.is_some_and(|f| !f.admits(&raw.bytes, sourcetype)) => {
+            Ok(raw)
+                if wanted.is_none()
+                    && filter.is_some_and(|f| !f.admits(&raw.bytes, sourcetype, opts.source.as_deref())) =>
+            {
                 skipped += 1;
                 continue;
             }

@@ -363,3 +363,58 @@ fn a_forced_sourcetype_is_the_one_searches_and_the_prefilter_see() {
     assert_eq!(counts("sourcetype=XmlWinEventLog EventCode=4688 | stats count", forced), ["count=0"]);
     assert_eq!(counts("sourcetype=XmlWinEventLog EventCode=4688 | stats count", None), ["count=11"]);
 }
+
+#[test]
+fn source_and_index_searches_see_what_the_prefilter_sees() {
+    // Before parsing, the prefilter reads a record's `source` off its channel
+    // (`XmlWinEventLog:Security` here) and takes its index as `main`, which extraction gives
+    // records naming none; `--source` overrides the channel for both.
+    let counts = |q: &str, forced: Option<&str>| -> Vec<String> {
+        let mut args = vec!["search", q, "--events", "examples/security_4688.log", "--format", "json", "-q"];
+        if let Some(source) = forced {
+            args.extend(["--source", source]);
+        }
+        let o = run(&args);
+        assert!(o.status.success(), "{}", stderr(&o));
+        rows(&o).iter().map(flat).collect()
+    };
+    assert_eq!(counts(r#"source="XmlWinEventLog:Security" EventCode=4688 | stats count"#, None), ["count=11"]);
+    assert_eq!(counts("source=xmlwineventlog:secur* | stats count", None), ["count=11"]);
+    assert_eq!(counts("source=XmlWinEventLog:Microsoft-Windows-Sysmon/Operational | stats count", None), ["count=0"]);
+    assert_eq!(counts("index=main EventCode=4688 | stats count", None), ["count=11"]);
+    assert_eq!(counts("index=risk | stats count", None), ["count=0"]);
+    let applocker = Some("XmlWinEventLog:Microsoft-Windows-AppLocker/EXE and DLL");
+    assert_eq!(
+        counts(r#"source="XmlWinEventLog:Microsoft-Windows-AppLocker/*" | stats count"#, applocker),
+        ["count=11"]
+    );
+    assert_eq!(counts(r#"source="XmlWinEventLog:Security" | stats count"#, applocker), ["count=0"]);
+}
+
+#[test]
+fn a_detection_on_a_source_or_index_is_routed_not_run_on_every_record() {
+    // ESCU's `applocker` macro is `(source="WinEventLog:Microsoft-Windows-AppLocker/*" OR
+    // source="XmlWinEventLog:Microsoft-Windows-AppLocker/*")`, and the Risk data model is
+    // `index=risk`: both are told before parsing, so other records are skipped unparsed.
+    let sc = shared().join("security_content");
+    let explain = |file: &str| {
+        let o = run(&[
+            "explain",
+            sc.join("detections/endpoint").join(file).to_str().unwrap(),
+            "--content",
+            sc.to_str().unwrap(),
+        ]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        stdout(&o)
+    };
+    let applocker = explain("windows_applocker_execution_from_uncommon_locations.yml");
+    assert!(
+        applocker.contains(
+            "(source=wineventlog:microsoft-windows-applocker/* OR source=xmlwineventlog:microsoft-windows-applocker/*)"
+        ),
+        "{applocker}"
+    );
+    let risk = explain("windows_common_abused_cmd_shell_risk_behavior.yml");
+    assert!(risk.contains("index=risk"), "{risk}");
+    assert!(!risk.contains("every record is parsed"), "{risk}");
+}

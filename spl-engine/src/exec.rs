@@ -81,14 +81,16 @@ impl Router {
 
     /// The pipelines that may want the record with this raw text (`Routed::wanted`), before
     /// it is parsed: an empty list means none does; `None`, no verdict (not XML, or nothing to
-    /// route on). `sourcetype` is the one the reader will give it.
+    /// route on). `sourcetype` is the one the reader will give it, `source` the one `--source`
+    /// forces.
     pub fn wanted_xml(
         &self,
         raw: &[u8],
         sourcetype: &str,
+        source: Option<&str>,
         scratch: &mut crate::prefilter::Scratch,
     ) -> Option<Vec<usize>> {
-        self.route.as_ref().and_then(|r| r.wanted_xml(raw, Some(sourcetype), scratch))
+        self.route.as_ref().and_then(|r| r.wanted_xml(raw, sourcetype, source, scratch))
     }
 
     /// `prepare`, the routing being already known (`wanted_xml`).
@@ -438,12 +440,15 @@ impl Runtime<'_> {
                     c.from_kept_events = true;
                 }
             }
-            let live_reqs: Vec<Req> = all.iter().zip(&live).filter(|(_, l)| **l).map(|(r, _)| r.clone()).collect();
-            let filter = RawFilter::new(Req::any(live_reqs));
             // With several pipelines, one automaton pass per record decides which may want it
             // (and so whether any does: the filter's own pass is then not needed), and the
             // data-model rows of the tstats among them are built with the event.
             let router = (pipelines.len() > 1).then(|| Router::new(pipelines, &all, &live, self.ctx));
+            let live_reqs: Vec<Req> = all.iter().zip(&live).filter(|(_, l)| **l).map(|(r, _)| r.clone()).collect();
+            let filter = match router {
+                Some(_) => RawFilter::for_bulk_skip(Req::any(live_reqs)),
+                None => RawFilter::new(Req::any(live_reqs)),
+            };
             // Pipelines that will take no more events: stopped, not reading, or exhausted.
             let mut done: Vec<bool> = pipelines
                 .iter()

@@ -9,11 +9,13 @@
 //! Literals are ASCII, compared ignoring ASCII case like search values, and free of
 //! XML-escaped characters.
 //!
-//! Three synthesized values are still known for a record: its System `EventID` (read off the
+//! Some synthesized values are still known for a record: its System `EventID` (read off the
 //! bytes when nothing else could make that field), hence `EventCode` and the other fields
-//! aliased only from it; its `sourcetype` (the XML reader's, or the parsed event's); and its
-//! `tag`/`eventtype`, which require what one of the eventtypes giving them requires. So a
-//! `tstats` over `Endpoint.Processes` requires a process EventID, not nothing.
+//! aliased only from it; its `sourcetype` (the XML reader's, or the parsed event's), `source`
+//! (`XmlWinEventLog:` and its System `Channel`, read off the bytes) and `index` (`main`); and
+//! its `tag`/`eventtype`, which require what one of the eventtypes giving them requires. So a
+//! `tstats` over `Endpoint.Processes` requires a process EventID, not nothing, and a search of
+//! `source="XmlWinEventLog:Microsoft-Windows-AppLocker/*"` the AppLocker channel.
 
 use std::collections::HashSet;
 
@@ -31,12 +33,45 @@ pub enum Req {
     /// The record's System `EventID` matches this search value (read off the raw bytes by
     /// `read::xml::peek_event_id`; holds when it cannot be read there).
     Eid(String),
-    /// The record's `sourcetype` matches this search value (the XML reader's, before parsing;
-    /// the event's, after).
-    Sourcetype(String),
+    /// The record's header field matches this search value (`Header`: known before parsing
+    /// for an XML record; the event's, after).
+    Header(Header, String),
     And(Vec<Req>),
     Or(Vec<Req>),
 }
+
+/// A field the XML reader and the extraction give every record, whose value is known before
+/// the record is parsed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Header {
+    /// The reader's (`read::xml::SOURCETYPE`), or the one `--sourcetype` forces.
+    Sourcetype,
+    /// `XmlWinEventLog:` and the record's `Channel` (`read::xml::peek_channel`), or the one
+    /// `--source` forces; not known when the channel cannot be read off the bytes.
+    Source,
+    /// `main`, given by the extraction to records naming no index: a requirement on it also
+    /// admits records holding the literal `index` (a field of their own).
+    Index,
+}
+
+impl Header {
+    const ALL: [Header; 3] = [Header::Sourcetype, Header::Source, Header::Index];
+
+    fn of(field: &str) -> Option<Header> {
+        Header::ALL.into_iter().find(|h| h.name() == field)
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Header::Sourcetype => "sourcetype",
+            Header::Source => "source",
+            Header::Index => "index",
+        }
+    }
+}
+
+/// A record's header values, in `Header::ALL` order (`None`: not known, any may match).
+type Heads<'a> = [Option<&'a str>; 3];
 
 impl Req {
     fn and(items: Vec<Req>) -> Req {
@@ -165,8 +200,8 @@ pub struct Verbatim {
     /// Per eventtype: its name, tags and what its search requires (`tag=process` requires
     /// what one of the eventtypes tagged `process` does); `None` inside an eventtype's search.
     eventtypes: Option<Vec<(String, Vec<String>, Req)>>,
-    /// No rule sets `sourcetype`: it is what the reader gave.
-    sourcetype_kept: bool,
+    /// Per `Header::ALL`: no rule sets the field, so it is what the reader or extraction gave.
+    heads_kept: [bool; 3],
 }
 
 /// Fields the readers make up rather than copy (cim-mapping §1.1) and the extraction adds.
@@ -212,9 +247,18 @@ impl Verbatim {
             }
         }
         v.eid_fields = eid_fields(content);
-        v.sourcetype_kept = content.sourcetypes.iter().flat_map(|m| &m.rules).all(|r| {
-            r.alias.iter().all(|(t, _)| t != "sourcetype") && r.eval.iter().all(|(t, _, _)| t != "sourcetype")
+        v.heads_kept = Header::ALL.map(|h| {
+            content
+                .sourcetypes
+                .iter()
+                .flat_map(|m| &m.rules)
+                .all(|r| r.alias.iter().all(|(t, _)| t != h.name()) && r.eval.iter().all(|(t, _, _)| t != h.name()))
         });
+        // Within eventtypes (`tag=process` requires what one of a dozen does, in every search
+        // reading the tag) only the sourcetype is routed on: their EventIDs already tell
+        // records apart, and their sources doubled the requirements the pack's router evaluates.
+        let kept = v.heads_kept;
+        v.heads_kept = Header::ALL.map(|h| h == Header::Sourcetype && kept.first() == Some(&true));
         let reqs = content
             .eventtypes
             .iter()
@@ -224,6 +268,7 @@ impl Verbatim {
             })
             .collect();
         v.eventtypes = Some(reqs);
+        v.heads_kept = kept;
         v
     }
 
@@ -428,15 +473,17 @@ pub fn requirement<'a>(m: &Matcher, verbatim: &Verbatim, field_map: &dyn Fn(&str
         Matcher::Eq { field, pat } if field == "tag" || field == "eventtype" => {
             verbatim.eventtype_requirement(field, pat)
         }
-        Matcher::Eq { field, pat: Pattern::Glob(g) }
-            if field == "sourcetype"
-                && verbatim.sourcetype_kept
-                && matches!(field_map(field), FieldSource::Event(f) if f == "sourcetype") =>
-        {
-            Req::Sourcetype(g.literals().collect::<Vec<_>>().join("*"))
-        }
         Matcher::Eq { field, pat } => {
             let source = field_map(field);
+            if let (Some(h), Pattern::Glob(g), FieldSource::Event(f)) = (Header::of(field), pat, &source) {
+                if f.as_str() == field.as_str() && verbatim.heads_kept.get(h as usize) == Some(&true) {
+                    let held = Req::Header(h, g.literals().collect::<Vec<_>>().join("*"));
+                    return match h {
+                        Header::Index => Req::or(vec![held, Req::Lit("index".into())]),
+                        _ => held,
+                    };
+                }
+            }
             let eid = match (&source, pat) {
                 (FieldSource::Event(f), Pattern::Glob(g)) if verbatim.eid_fields.contains(f) => {
                     // Unless the record names another of those fields (which the reader would
@@ -494,7 +541,7 @@ pub fn requirement<'a>(m: &Matcher, verbatim: &Verbatim, field_map: &dyn Fn(&str
 /// Literals at least one of which every admitted record contains (`None`: no such set).
 fn anchors(r: &Req) -> Option<Vec<String>> {
     match r {
-        Req::True | Req::Eid(_) | Req::Sourcetype(_) => None,
+        Req::True | Req::Eid(_) | Req::Header(..) => None,
         Req::Lit(l) => Some(vec![l.clone()]),
         // Any child's set will do: take the one with the fewest, longest literals.
         Req::And(v) => v
@@ -532,6 +579,10 @@ impl std::fmt::Debug for RawFilter {
     }
 }
 
+/// Literals up to which a bulk skip searches with SIMD (the regex crate's Teddy searcher takes
+/// up to 64 patterns).
+const FAST_ANCHOR_LITERALS: usize = 64;
+
 impl RawFilter {
     /// `None` when the requirement is `True` (nothing to skip on).
     pub fn new(req: Req) -> Option<RawFilter> {
@@ -554,27 +605,40 @@ impl RawFilter {
         Some(RawFilter { req, ireq, facts, ac, anchor })
     }
 
+    /// `new` for use beside a `Router`, which judges every record itself: only when it can skip
+    /// stretches of records in bulk faster than the router walks them, that is when its anchor
+    /// has few literals. (A pack's anchor has thousands: a regex over them walks an automaton
+    /// as the router does, and took ~10 MB.)
+    pub fn for_bulk_skip(req: Req) -> Option<RawFilter> {
+        if anchors(&req).is_some_and(|a| a.len() <= FAST_ANCHOR_LITERALS) {
+            RawFilter::new(req)
+        } else {
+            None
+        }
+    }
+
     /// Where the first of the literals one of which every admitted record contains occurs, for
     /// skipping input in bulk; `None` from the outer option when there is no such set.
     pub fn anchor(&self) -> Option<impl Fn(&[u8]) -> Option<usize> + '_> {
         self.anchor.as_ref().map(|re| move |hay: &[u8]| re.find(hay).map(|m| m.start()))
     }
 
-    /// Whether a record with this text may be wanted, `sourcetype` being what the reader will
-    /// give it (`read::xml::SOURCETYPE`, or the one `--sourcetype` forces).
-    pub fn admits(&self, raw: &[u8], sourcetype: &str) -> bool {
+    /// Whether an XML record with this text may be wanted, `sourcetype` being what the reader
+    /// will give it (`read::xml::SOURCETYPE`, or the one `--sourcetype` forces) and `source`
+    /// the one `--source` forces.
+    pub fn admits(&self, raw: &[u8], sourcetype: &str, source: Option<&str>) -> bool {
         if let Req::Lit(_) = self.req {
             return self.ac.is_match(raw);
         }
         let mut found = vec![false; self.facts.len()];
         let mut values = false;
-        for f in self.facts.values(raw, Some(sourcetype)) {
+        for f in self.facts.xml_values(raw, sourcetype, source) {
             if let Some(slot) = found.get_mut(f) {
                 *slot = true;
                 values = true;
             }
         }
-        // Requirements are monotone: one met by the EventID and sourcetype alone needs no scan.
+        // Requirements are monotone: one met by the EventID and header alone needs no scan.
         if values && self.ireq.eval(&found) {
             return true;
         }
@@ -603,7 +667,7 @@ fn describe(r: &Req) -> String {
         Req::True => "true".into(),
         Req::Lit(l) => format!("{l:?}"),
         Req::Eid(p) => format!("EventID={p}"),
-        Req::Sourcetype(p) => format!("sourcetype={p}"),
+        Req::Header(h, p) => format!("{}={p}", h.name()),
         Req::And(v) => format!("({})", v.iter().map(describe).collect::<Vec<_>>().join(" AND ")),
         Req::Or(v) => format!("({})", v.iter().map(describe).collect::<Vec<_>>().join(" OR ")),
     }
@@ -666,10 +730,11 @@ mod tests {
         let f = RawFilter::new(r).expect("filter");
         assert!(f.admits(
             b"<Data Name='Image'>C:\\RegAsm.EXE</Data><Data Name='CommandLine'>x -ENC y</Data>",
-            crate::read::xml::SOURCETYPE
+            crate::read::xml::SOURCETYPE,
+            None
         ));
-        assert!(!f.admits(b"<Data Name='Image'>C:\\RegAsm.EXE</Data>", crate::read::xml::SOURCETYPE));
-        assert!(!f.admits(b"<Data Name='CommandLine'>x -enc y</Data>", crate::read::xml::SOURCETYPE));
+        assert!(!f.admits(b"<Data Name='Image'>C:\\RegAsm.EXE</Data>", crate::read::xml::SOURCETYPE, None));
+        assert!(!f.admits(b"<Data Name='CommandLine'>x -enc y</Data>", crate::read::xml::SOURCETYPE, None));
     }
 
     #[test]
@@ -760,7 +825,7 @@ mod tests {
             let router = Router::new(&[r.clone(), Req::True]).expect("an automaton");
             for (raw, want) in records.iter().zip(&admitted) {
                 assert_eq!(
-                    f.admits(raw.as_bytes(), crate::read::xml::SOURCETYPE),
+                    f.admits(raw.as_bytes(), crate::read::xml::SOURCETYPE, None),
                     *want,
                     "{spl} on {raw}: {}",
                     f.describe()
@@ -778,14 +843,79 @@ mod tests {
         let f =
             RawFilter::new(requirement(&matcher("sourcetype=pan:traffic"), &v, &|f| FieldSource::Event(f.to_string())))
                 .unwrap();
-        assert!(!f.admits(records[0].as_bytes(), crate::read::xml::SOURCETYPE));
-        assert!(f.admits(records[0].as_bytes(), "pan:traffic"));
+        assert!(!f.admits(records[0].as_bytes(), crate::read::xml::SOURCETYPE, None));
+        assert!(f.admits(records[0].as_bytes(), "pan:traffic", None));
         // After parsing, the router judges on the event's own sourcetype.
         let r = requirement(&matcher("sourcetype=pan:traffic"), &v, &|f| FieldSource::Event(f.to_string()));
         let router = Router::new(&[r]).expect("an automaton");
         assert_eq!(router.wanted(Some(&records[0]), Some("pan:traffic")), Some(vec![0]));
         assert_eq!(router.wanted(Some(&records[0]), Some("XmlWinEventLog")), Some(vec![]));
         assert_eq!(router.wanted(Some(&records[0]), None), Some(vec![0]), "no single sourcetype: not judged");
+    }
+
+    /// An XML record's `source` is `XmlWinEventLog:` and its channel, its `index` `main`: both
+    /// known before parsing, so `source=…` and `index=…` searches (the `applocker` macro, the
+    /// Risk data model's `index=risk`) need not parse every record.
+    #[test]
+    fn source_and_index_searches_route_on_what_the_reader_and_extraction_give() {
+        let content = windows_content();
+        let v = Verbatim::from_content(&content);
+        let record = |channel: &str, data: &str| {
+            format!("<Event xmlns='x'><System><EventID>8004</EventID>{channel}<Computer>h</Computer></System><EventData>{data}</EventData></Event>")
+        };
+        let records = [
+            record(
+                "<Channel>Microsoft-Windows-AppLocker/EXE and DLL</Channel>",
+                "<Data Name='FilePath'>C:\\a.exe</Data>",
+            ),
+            record("<Channel>Security</Channel>", ""),
+            record("<Channel>security</Channel>", "<Data Name='index'>risk</Data>"),
+            // No channel: the record's own `source` stands, and cannot be told before parsing.
+            record("", "<Data Name='source'>XmlWinEventLog:Microsoft-Windows-AppLocker/MSI</Data>"),
+            record("<Channel>Microsoft-Windows-Sysmon/Operational</Channel>", "<Data Name='Image'>x</Data>"),
+        ];
+        let fns = crate::eval::FnContext { now: 0.0, tz: Default::default() };
+        let cases = [
+            (
+                r#"(source="WinEventLog:Microsoft-Windows-AppLocker/*" OR source="XmlWinEventLog:Microsoft-Windows-AppLocker/*")"#,
+                [true, false, false, true, false],
+            ),
+            ("source=XmlWinEventLog:Security", [false, true, true, true, false]),
+            // A record naming an `index` of its own might hold any: kept by the literal.
+            ("index=risk", [false, false, true, false, false]),
+            ("index=main", [true, true, true, true, true]),
+            (
+                "sourcetype=XmlWinEventLog:Microsoft-Windows-Sysmon/Operational OR source=XmlWinEventLog:Microsoft-Windows-Sysmon/Operational",
+                [false, false, false, true, true],
+            ),
+        ];
+        for (spl, admitted) in cases {
+            let m = matcher(spl);
+            let r = requirement(&m, &v, &|f| FieldSource::Event(f.to_string()));
+            assert_ne!(r, Req::True, "{spl}");
+            let f = RawFilter::new(r.clone()).expect("a filter");
+            let router = Router::new(&[r.clone(), Req::Lit("never there".into())]).expect("an automaton");
+            let mut scratch = Scratch::default();
+            for (raw, want) in records.iter().zip(admitted) {
+                let st = crate::read::xml::SOURCETYPE;
+                assert_eq!(f.admits(raw.as_bytes(), st, None), want, "{spl} on {raw}: {}", f.describe());
+                let routed = router.wanted_xml(raw.as_bytes(), st, None, &mut scratch).unwrap();
+                assert_eq!(routed.contains(&0), want, "{spl} routed on {raw}");
+                // The rule: a record the search matches is never left out.
+                let mut ev = crate::read::parse_xml_event(raw).unwrap();
+                crate::extract::extract(&content, &fns, &mut ev);
+                assert!(!m.matches(&ev) || want, "{spl} matches {raw} but the filter drops it");
+                // After parsing, the event's own values judge.
+                let after = router.wanted_for(&ev).unwrap().contains(&0);
+                assert!(!m.matches(&ev) || after, "{spl} matches the event of {raw} but the router drops it");
+            }
+        }
+        // `--source` forces the source whatever the channel.
+        let m = matcher("source=XmlWinEventLog:Microsoft-Windows-AppLocker/*");
+        let f = RawFilter::new(requirement(&m, &v, &|f| FieldSource::Event(f.to_string()))).unwrap();
+        let forced = Some("XmlWinEventLog:Microsoft-Windows-AppLocker/Script");
+        assert!(f.admits(records[1].as_bytes(), crate::read::xml::SOURCETYPE, forced));
+        assert!(!f.admits(records[0].as_bytes(), crate::read::xml::SOURCETYPE, Some("XmlWinEventLog:Security")));
     }
 
     #[test]
@@ -850,34 +980,39 @@ impl Numbering {
 }
 
 /// The facts some requirements test, numbered: the literals of the record's text (found by
-/// one automaton pass), then the EventID values, then the sourcetypes.
+/// one automaton pass), then the EventID values, then the values of each `Header`.
 struct Facts {
     lits: Vec<String>,
     eids: ValuePatterns,
-    sts: ValuePatterns,
+    /// Per `Header::ALL`.
+    heads: [ValuePatterns; 3],
 }
 
 impl Facts {
     /// Number the facts of `reqs` and state each requirement over those numbers.
     fn compile<'a>(reqs: impl Iterator<Item = &'a Req> + Clone) -> (Facts, Vec<IReq>) {
-        let (mut lits, mut eids, mut sts) = (Numbering::default(), Numbering::default(), Numbering::default());
-        fn collect(r: &Req, lits: &mut Numbering, eids: &mut Numbering, sts: &mut Numbering) {
+        let (mut lits, mut eids) = (Numbering::default(), Numbering::default());
+        let mut heads: [Numbering; 3] = Default::default();
+        fn collect(r: &Req, lits: &mut Numbering, eids: &mut Numbering, heads: &mut [Numbering; 3]) {
             match r {
                 Req::True => {}
                 Req::Lit(l) => lits.add(l),
                 Req::Eid(p) => eids.add(p),
-                Req::Sourcetype(p) => sts.add(p),
-                Req::And(v) | Req::Or(v) => v.iter().for_each(|c| collect(c, lits, eids, sts)),
+                Req::Header(h, p) => heads.get_mut(*h as usize).into_iter().for_each(|n| n.add(p)),
+                Req::And(v) | Req::Or(v) => v.iter().for_each(|c| collect(c, lits, eids, heads)),
             }
         }
-        reqs.clone().for_each(|r| collect(r, &mut lits, &mut eids, &mut sts));
+        reqs.clone().for_each(|r| collect(r, &mut lits, &mut eids, &mut heads));
         let (nl, ne) = (lits.all.len(), eids.all.len());
         let number = |r: &Req| -> usize {
             let at = |n: &Numbering, s: &String| n.index.get(s).copied().unwrap_or(usize::MAX);
             match r {
                 Req::Lit(l) => at(&lits, l),
                 Req::Eid(p) => nl + at(&eids, p),
-                Req::Sourcetype(p) => nl + ne + at(&sts, p),
+                Req::Header(h, p) => {
+                    let before: usize = heads.iter().take(*h as usize).map(|n| n.all.len()).sum();
+                    heads.get(*h as usize).map_or(usize::MAX, |n| nl + ne + before + at(n, p))
+                }
                 _ => usize::MAX,
             }
         };
@@ -890,21 +1025,47 @@ impl Facts {
             }
         }
         let ireqs = reqs.map(|r| convert(r, &number)).collect();
-        let facts = Facts { eids: ValuePatterns::new(&eids.all), sts: ValuePatterns::new(&sts.all), lits: lits.all };
+        let facts = Facts {
+            eids: ValuePatterns::new(&eids.all),
+            heads: heads.map(|n| ValuePatterns::new(&n.all)),
+            lits: lits.all,
+        };
         (facts, ireqs)
     }
 
     fn len(&self) -> usize {
-        self.lits.len() + self.eids.n + self.sts.n
+        self.lits.len() + self.eids.n + self.heads.iter().map(|h| h.n).sum::<usize>()
     }
 
-    /// The EventID and sourcetype facts a record holds (every one it may, where a value is not
+    /// The EventID and header facts a record holds (every one it may, where a value is not
     /// known).
-    fn values(&self, raw: &[u8], sourcetype: Option<&str>) -> impl Iterator<Item = usize> + '_ {
-        let nl = self.lits.len();
-        let eids = if self.eids.n == 0 { Vec::new() } else { self.eids.matching(crate::read::xml::peek_event_id(raw)) };
-        let sts = if self.sts.n == 0 { Vec::new() } else { self.sts.matching(sourcetype) };
-        eids.into_iter().map(move |j| nl + j).chain(sts.into_iter().map(move |k| nl + self.eids.n + k))
+    fn values(&self, raw: &[u8], heads: Heads<'_>) -> Vec<usize> {
+        let mut out = Vec::new();
+        let mut base = self.lits.len();
+        if self.eids.n > 0 {
+            out.extend(self.eids.matching(crate::read::xml::peek_event_id(raw)).into_iter().map(|j| base + j));
+        }
+        base += self.eids.n;
+        for (pats, value) in self.heads.iter().zip(heads) {
+            if pats.n > 0 {
+                out.extend(pats.matching(value).into_iter().map(|k| base + k));
+            }
+            base += pats.n;
+        }
+        out
+    }
+
+    /// `values` of an XML record before it is parsed: the `sourcetype` the reader will give
+    /// it, the `source` `--source` forces or else its channel's, and the index `main` (the
+    /// requirement admits a record naming an `index` of its own by its literal).
+    fn xml_values(&self, raw: &[u8], sourcetype: &str, source: Option<&str>) -> Vec<usize> {
+        let from_channel = match source {
+            None if self.heads.get(Header::Source as usize).is_some_and(|p| p.n > 0) => {
+                crate::read::xml::peek_channel(raw).map(|c| format!("XmlWinEventLog:{c}"))
+            }
+            _ => None,
+        };
+        self.values(raw, [Some(sourcetype), source.or(from_channel.as_deref()), Some("main")])
     }
 }
 
@@ -1193,12 +1354,31 @@ impl Router {
     /// The pipelines (indices, ascending) that may want the record with this raw text; `None`
     /// when all may. Only XML records are judged: the verbatim rule holds for their text (see
     /// the module comment).
+    /// `sourcetype` is the record's; its `source` and `index` are taken as not known.
     pub fn wanted(&self, raw: Option<&str>, sourcetype: Option<&str>) -> Option<Vec<usize>> {
-        self.wanted_xml(raw?.as_bytes(), sourcetype, &mut Scratch::default())
+        self.wanted_given(raw?.as_bytes(), &|f, raw| f.values(raw, [sourcetype, None, None]), &mut Scratch::default())
     }
 
-    /// `wanted` for a record's raw bytes, with `scratch` reused across records.
-    pub fn wanted_xml(&self, raw: &[u8], sourcetype: Option<&str>, scratch: &mut Scratch) -> Option<Vec<usize>> {
+    /// `wanted` for an XML record's raw bytes before it is parsed, `sourcetype` being what
+    /// the reader will give it and `source` the one `--source` forces; `scratch` is reused
+    /// across records.
+    pub fn wanted_xml(
+        &self,
+        raw: &[u8],
+        sourcetype: &str,
+        source: Option<&str>,
+        scratch: &mut Scratch,
+    ) -> Option<Vec<usize>> {
+        self.wanted_given(raw, &|f, raw| f.xml_values(raw, sourcetype, source), scratch)
+    }
+
+    /// `wanted`, `values` giving the EventID and header facts the record holds.
+    fn wanted_given(
+        &self,
+        raw: &[u8],
+        values: &dyn Fn(&Facts, &[u8]) -> Vec<usize>,
+        scratch: &mut Scratch,
+    ) -> Option<Vec<usize>> {
         let start = raw.iter().position(|b| !b.is_ascii_whitespace()).unwrap_or(raw.len());
         if self.facts.len() == 0 || !raw.get(start..).is_some_and(|r| r.starts_with(b"<Event")) {
             return None;
@@ -1216,7 +1396,7 @@ impl Router {
             }
         }
         let lits = pats.iter().flat_map(|&k| self.searched.get(k as usize).into_iter().flatten().copied());
-        for l in lits.chain(self.facts.values(raw, sourcetype)) {
+        for l in lits.chain(values(&self.facts, raw)) {
             if let Some(slot) = found.get_mut(l) {
                 if !*slot {
                     *slot = true;
@@ -1309,11 +1489,14 @@ impl Router {
         }
     }
 
-    /// `wanted` for an event, from its `_raw` and `sourcetype` (a multivalue one is not
-    /// judged on).
+    /// `wanted` for an event, from its `_raw`, `sourcetype`, `source` and `index` (a
+    /// multivalue one is not judged on).
     pub fn wanted_for(&self, ev: &crate::event::Event) -> Option<Vec<usize>> {
-        let st = ev.get("sourcetype").filter(|v| v.atoms().len() == 1).map(|v| v.first().as_str());
-        self.wanted(ev.get("_raw").map(|v| v.first().as_str()).as_deref(), st.as_deref())
+        let one = |h: Header| ev.get(h.name()).filter(|v| v.atoms().len() == 1).map(|v| v.first().as_str());
+        let [st, src, idx] = Header::ALL.map(one);
+        let raw = ev.get("_raw").map(|v| v.first().as_str());
+        let heads = [st.as_deref(), src.as_deref(), idx.as_deref()];
+        self.wanted_given(raw.as_deref()?.as_bytes(), &|f, raw| f.values(raw, heads), &mut Scratch::default())
     }
 }
 
@@ -1413,7 +1596,11 @@ mod router_tests {
             let rec = if n % 100 == 0 { hit } else { plain };
             let want = if n % 100 == 0 { vec![0, 1] } else { vec![1] };
             // The same answers before and after the keys change.
-            assert_eq!(r.wanted_xml(rec.as_bytes(), None, &mut scratch), Some(want), "record {n}");
+            assert_eq!(
+                r.wanted_xml(rec.as_bytes(), crate::read::xml::SOURCETYPE, None, &mut scratch),
+                Some(want),
+                "record {n}"
+            );
         }
         let tuned = &r.tuned.get().expect("keys chosen again").by_fact;
         assert_eq!(tuned.get(user), Some(&vec![1]));
@@ -1452,13 +1639,22 @@ mod router_tests {
         let mut scratch = Scratch::default();
         // The second and third records take the first one's remembered markup.
         for _ in 0..2 {
-            assert_eq!(r.wanted_xml(rec("C:\\RegAsm.exe").as_bytes(), None, &mut scratch), Some(vec![0, 1]));
-            assert_eq!(r.wanted_xml(rec("C:\\notepad.exe").as_bytes(), None, &mut scratch), Some(vec![1]));
+            assert_eq!(
+                r.wanted_xml(rec("C:\\RegAsm.exe").as_bytes(), crate::read::xml::SOURCETYPE, None, &mut scratch),
+                Some(vec![0, 1])
+            );
+            assert_eq!(
+                r.wanted_xml(rec("C:\\notepad.exe").as_bytes(), crate::read::xml::SOURCETYPE, None, &mut scratch),
+                Some(vec![1])
+            );
         }
         // An attribute value is text: the markup memo does not carry it to the next record.
         let attr = |v: &str| format!("<Event><System><Execution ProcessID='{v}'/></System></Event>");
-        assert_eq!(r.wanted_xml(attr("4104").as_bytes(), None, &mut scratch), Some(vec![2]));
-        assert_eq!(r.wanted_xml(attr("7").as_bytes(), None, &mut scratch), Some(vec![]));
+        assert_eq!(
+            r.wanted_xml(attr("4104").as_bytes(), crate::read::xml::SOURCETYPE, None, &mut scratch),
+            Some(vec![2])
+        );
+        assert_eq!(r.wanted_xml(attr("7").as_bytes(), crate::read::xml::SOURCETYPE, None, &mut scratch), Some(vec![]));
         // A literal holding a markup delimiter (none come from plans) is taken as held.
         let r = Router::new(&[Req::Lit("a>b".into()), Req::Lit("zz".into())]).expect("an automaton");
         assert_eq!(r.wanted(Some("<Event><Data>x</Data></Event>"), None), Some(vec![0]));
@@ -1531,7 +1727,7 @@ mod router_tests {
         .expect("an automaton");
         assert_eq!(r.searched.len(), 2, "a pipeline not live has its literals left out");
         let mut scratch = Scratch::default();
-        let mut wanted = |raw: &str| r.wanted_xml(raw.as_bytes(), None, &mut scratch);
+        let mut wanted = |raw: &str| r.wanted_xml(raw.as_bytes(), crate::read::xml::SOURCETYPE, None, &mut scratch);
         let sysmon1 = "<Event><System><EventID>1</EventID></System><Data>certutil regasm.exe</Data></Event>";
         assert_eq!(wanted(sysmon1), Some(vec![0, 2]));
         // What the previous record found must not leak into the next one.

@@ -572,9 +572,116 @@ pub fn peek_event_id(raw: &[u8]) -> Option<&str> {
     std::str::from_utf8(text).ok().map(str::trim)
 }
 
+/// A record's `Channel` as [`parse_xml_event`] gives it (the event's `source` is
+/// `XmlWinEventLog:` and it), read off the raw bytes without parsing: the prefilter routes on
+/// it. `None` unless `Channel` occurs exactly twice in the record, as the start and end tags of
+/// one element of plain text, and that element is a child of the root's `System` child (where
+/// the reader takes it as a field), with nothing before it but plain elements.
+pub fn peek_channel(raw: &[u8]) -> Option<&str> {
+    const NAME: &[u8] = b"Channel";
+    let mut at = memchr::memmem::find_iter(raw, NAME);
+    let (open, close) = (at.next()?, at.next()?);
+    if at.next().is_some() || raw.get(open.checked_sub(1)?) != Some(&b'<') {
+        return None;
+    }
+    let path = open_elements(raw.get(..open - 1)?)?;
+    if path.len() != 2 || path.get(1) != Some(&b"System".as_slice()) {
+        return None;
+    }
+    // `<Channel>`: no attribute (one named like a field would make a field of it too).
+    if raw.get(open + NAME.len()) != Some(&b'>') {
+        return None;
+    }
+    let start = open + NAME.len() + 1;
+    let end = close.checked_sub(2)?;
+    if raw.get(end..close) != Some(b"</".as_slice()) || raw.get(close + NAME.len()) != Some(&b'>') {
+        return None;
+    }
+    let text = raw.get(start..end)?;
+    if text.iter().any(|&c| c == b'<' || c == b'&') {
+        return None;
+    }
+    // A blank element gives no field, hence no `source`.
+    std::str::from_utf8(text).ok().map(str::trim).filter(|t| !t.is_empty())
+}
+
+/// The names of the elements open at the end of `prefix` (the start of a record), outermost
+/// first; `None` if it holds anything but start, end and empty-element tags and text
+/// (comments, CDATA, declarations, processing instructions, an unterminated tag).
+fn open_elements(prefix: &[u8]) -> Option<Vec<&[u8]>> {
+    let mut open = Vec::new();
+    let mut at = 0;
+    while let Some(lt) = memchr::memchr(b'<', prefix.get(at..)?) {
+        let tag = prefix.get(at + lt + 1..)?;
+        let len = tag_end(tag)?;
+        let body = tag.get(..len)?;
+        match body.first()? {
+            b'/' => {
+                open.pop()?;
+            }
+            b'!' | b'?' => return None,
+            _ if body.ends_with(b"/") => {}
+            _ => {
+                let name_len = body.iter().position(|c| c.is_ascii_whitespace()).unwrap_or(body.len());
+                open.push(body.get(..name_len)?);
+            }
+        }
+        at += lt + 1 + len + 1;
+    }
+    Some(open)
+}
+
+/// Where a tag's text (past its `<`) ends: the first `>` outside quotes (attribute values may
+/// hold `>`).
+fn tag_end(tag: &[u8]) -> Option<usize> {
+    let mut from = 0;
+    loop {
+        let i = from + memchr::memchr3(b'>', b'"', b'\'', tag.get(from..)?)?;
+        match *tag.get(i)? {
+            b'>' => return Some(i),
+            quote => from = i + 1 + memchr::memchr(quote, tag.get(i + 1..)?)? + 1,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_channel_read_off_a_record_is_the_one_its_event_gets() {
+        let sysmon = "<Event xmlns='http://schemas.microsoft.com/win/2004/08/events/event'><System><Provider Name='Microsoft-Windows-Sysmon' Guid='{5770385f}'/><EventID>1</EventID><TimeCreated SystemTime='2024-01-01T00:00:00Z'/><Correlation/><Execution ProcessID='1' ThreadID='2'/><Channel>Microsoft-Windows-Sysmon/Operational</Channel><Computer>h</Computer><Security UserID='S-1-5-18'/></System><EventData><Data Name='Image'>C:\\a.exe</Data></EventData></Event>";
+        let cases = [
+            sysmon.to_string(),
+            // A `>` inside an attribute value does not end the tag.
+            sysmon.replace("Guid='{5770385f}'", "Guid='a>b'"),
+            // The channel wins over a `source` the record names.
+            sysmon.replace("<Data Name='Image'>", "<Data Name='source'>"),
+            // Padded text is trimmed by the reader too.
+            sysmon.replace(">Microsoft-Windows-Sysmon/Operational<", ">\r\n  Security \r\n<"),
+        ];
+        for raw in &cases {
+            let ev = parse_xml_event(raw).expect("parses");
+            let source = ev.get_str("source").expect("a source");
+            assert_eq!(peek_channel(raw.as_bytes()).map(|c| format!("XmlWinEventLog:{c}")).as_deref(), Some(&*source));
+        }
+        // Whenever the reader could make `Channel` (or `source`) otherwise, nothing is read off.
+        let unknown = [
+            sysmon.replace("<Channel>Microsoft-Windows-Sysmon/Operational</Channel>", ""),
+            sysmon.replace("<Data Name='Image'>", "<Data Name='Channel'>"),
+            sysmon.replace("<Execution ProcessID='1'", "<Execution Channel='x'"),
+            sysmon.replace("<Correlation/>", "<Correlation>"),
+            sysmon.replace("<System>", "<System><Sub>").replace("</Computer>", "</Computer></Sub>"),
+            sysmon.replace("<Correlation/>", "<!-- c -->"),
+            sysmon.replace(">Microsoft-Windows-Sysmon/Operational<", "> <"),
+            sysmon.replace(">Microsoft-Windows-Sysmon/Operational<", ">a&amp;b<"),
+            sysmon.replace("<Channel>", "<Channel Name='x'>"),
+            sysmon.replace("<System>", "<Other>").replace("</System>", "</Other>"),
+        ];
+        for raw in &unknown {
+            assert_eq!(peek_channel(raw.as_bytes()), None, "{raw}");
+        }
+    }
 
     #[test]
     fn data_values_are_trimmed_and_blank_ones_dropped() {
