@@ -456,33 +456,47 @@ pub fn explain(target: &str, common: &Common) -> u8 {
         Err(e) => return fail(e, exit::USAGE),
     };
     let path = Path::new(target);
-    let (det, adhoc) = if target.ends_with(".yml") || target.ends_with(".yaml") || path.is_file() {
+    // A file or folder of detections (as `run` takes them), else SPL text.
+    let is_path = target.ends_with(".yml") || target.ends_with(".yaml") || path.is_file() || path.is_dir();
+    let (dets, adhoc) = if is_path {
         match session::load_detections(&[path.to_path_buf()]) {
-            Ok(mut d) if !d.is_empty() => (d.remove(0), false),
+            Ok(d) if !d.is_empty() => (d, false),
             Ok(_) => return fail(format!("{target}: no detection"), exit::USAGE),
             Err(e) => return fail(e, exit::DETECTION_ERROR),
         }
     } else {
-        (Detection { name: "search".into(), search: target.to_string(), ..Default::default() }, true)
+        (vec![Detection { name: "search".into(), search: target.to_string(), ..Default::default() }], true)
     };
-    let macros = content.macros_for(if adhoc { None } else { Some(&det) });
-    match session::compile(&det.search, &macros, &ctx, &det.name) {
-        Ok(c) => {
-            let mut s = String::new();
-            if !adhoc {
-                s.push_str(&format!("detection: {} ({})\n", det.name, det.file));
-            }
-            s.push_str(&format!("search:\n  {}\nexpanded:\n  {}\nplan:\n", det.search.trim(), c.expanded.text.trim()));
-            spl_engine::plan::describe(&c.plan, 1, &mut s);
-            let verbatim = spl_engine::prefilter::Verbatim::from_content(&content);
-            let pre = spl_engine::prefilter::RawFilter::new(c.plan.raw_requirement(&verbatim))
-                .map_or_else(|| "none (every record is parsed)".to_string(), |f| f.describe());
-            s.push_str(&format!("prefilter (raw XML records must contain, ignoring case; EventID= tests the record's System EventID, sourcetype= its sourcetype):\n  {pre}\n"));
-            print!("{s}");
-            exit::OK
+    let verbatim = spl_engine::prefilter::Verbatim::from_content(&content);
+    let mut code = exit::OK;
+    for (i, det) in dets.iter().enumerate() {
+        if i > 0 {
+            println!();
         }
-        Err(e) => fail(e.render(), exit::DETECTION_ERROR),
+        let macros = content.macros_for(if adhoc { None } else { Some(det) });
+        let origin = if adhoc { "search".to_string() } else { format!("{} ({})", det.name, det.file) };
+        match session::compile(&det.search, &macros, &ctx, &origin) {
+            Ok(c) => {
+                let mut s = String::new();
+                if !adhoc {
+                    s.push_str(&format!("detection: {} ({})\n", det.name, det.file));
+                }
+                s.push_str(&format!(
+                    "search:\n  {}\nexpanded:\n  {}\nplan:\n",
+                    det.search.trim(),
+                    c.expanded.text.trim()
+                ));
+                spl_engine::plan::describe(&c.plan, 1, &mut s);
+                let pre = spl_engine::prefilter::RawFilter::new(c.plan.raw_requirement(&verbatim))
+                    .map_or_else(|| "none (every record is parsed)".to_string(), |f| f.describe());
+                s.push_str(&format!("prefilter (raw XML records must contain, ignoring case; EventID= tests the record's System EventID, sourcetype=, source= and index= its own before parsing):\n  {pre}\n"));
+                print!("{s}");
+            }
+            // One detection that does not compile does not hide the others' plans.
+            Err(e) => code = fail(e.render(), exit::DETECTION_ERROR),
+        }
     }
+    code
 }
 
 #[cfg(test)]

@@ -74,7 +74,7 @@ enum Command {
     },
     /// Print the expanded SPL and the plan of a search or detection.
     Explain {
-        /// SPL text, or a detection YAML file.
+        /// SPL text, a detection YAML file, or a folder of them (each is explained).
         target: String,
         #[command(flatten)]
         common: Common,

@@ -418,3 +418,19 @@ fn a_detection_on_a_source_or_index_is_routed_not_run_on_every_record() {
     assert!(risk.contains("index=risk"), "{risk}");
     assert!(!risk.contains("every record is parsed"), "{risk}");
 }
+
+#[test]
+fn explain_takes_a_folder_of_detections_as_run_does() {
+    // A folder is not SPL text: each detection in it is explained, in file order.
+    let o = run(&["explain", "content/detections/endpoint"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    let names: Vec<&str> = out.lines().filter_map(|l| l.strip_prefix("detection: ")).collect();
+    assert_eq!(names.len(), 3, "{out}");
+    assert!(names.iter().all(|n| n.contains("content/detections/endpoint/")), "{names:?}");
+    assert_eq!(out.matches("\nprefilter (").count(), 3, "{out}");
+    // A folder with no detection says so.
+    let o = run(&["explain", "examples"]);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("examples: no detection"), "{}", stderr(&o));
+}
