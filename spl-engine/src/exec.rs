@@ -275,6 +275,13 @@ pub trait Operator: Send {
     fn dataset_views(&self) -> Vec<crate::ops::tstats::DatasetView> {
         Vec::new()
     }
+    /// Per data-model view it reads rows of (by slot): the row fields it reads, `None` when it
+    /// may read any. Operators that do not say read them whole.
+    fn view_fields(&self) -> Vec<(usize, Option<Vec<String>>)> {
+        self.dataset_views().iter().map(|v| (v.slot(), None)).collect()
+    }
+    /// Read rows holding only the fields given for a view's slot (`restrict_views`).
+    fn restrict_views(&mut self, _kept: &std::collections::HashMap<usize, std::collections::HashSet<String>>) {}
     /// For a `tstats` over one dataset whose fields read are all known: that dataset and the
     /// row fields it reads. A pass may then keep those rows for it (`ViewSpool`) and feed it
     /// them later, each installed as the current event's row.
@@ -383,6 +390,7 @@ impl Runtime<'_> {
         sink: &mut dyn FnMut(usize, Row) -> Result<Flow, ExecError>,
         mut profile: Option<&mut [PipeCost]>,
     ) -> Result<Vec<Option<ExecError>>, ExecError> {
+        restrict_views(pipelines);
         let mut errors: Vec<Option<ExecError>> = vec![None; pipelines.len()];
         let mut stopped = vec![false; pipelines.len()];
         // Rows each pipeline gave (for `max_rows`).
@@ -1167,6 +1175,47 @@ impl ViewSpool {
     }
 }
 
+/// Data-model rows hold only the fields the pipelines read of them (`DatasetView::restricted`),
+/// unless one may read any: a hunting search reads 5 of Processes' 45 fields and `_raw`, which
+/// made most of a row's cost. The subsearches to run with them count too, as they share the
+/// rows of the pass. Views restricted once stay so (a nested run sees them restricted).
+fn restrict_views(pipelines: &mut [&mut Pipeline]) {
+    use std::collections::{HashMap, HashSet};
+    fn needs(p: &mut Pipeline, into: &mut HashMap<usize, Option<HashSet<String>>>) {
+        for op in p.ops.iter_mut() {
+            for (slot, fields) in op.view_fields() {
+                let need = into.entry(slot).or_insert_with(|| Some(HashSet::new()));
+                match (need.as_mut(), fields) {
+                    (Some(set), Some(fields)) => set.extend(fields),
+                    _ => *need = None,
+                }
+            }
+            for sub in op.subsearches_mut() {
+                needs(sub, into);
+            }
+        }
+    }
+    fn apply(p: &mut Pipeline, kept: &HashMap<usize, HashSet<String>>) {
+        for op in p.ops.iter_mut() {
+            op.restrict_views(kept);
+            for sub in op.subsearches_mut() {
+                apply(sub, kept);
+            }
+        }
+    }
+    let mut all = HashMap::new();
+    for p in pipelines.iter_mut() {
+        needs(p, &mut all);
+    }
+    let kept: HashMap<usize, HashSet<String>> = all.into_iter().filter_map(|(slot, f)| Some((slot, f?))).collect();
+    if kept.is_empty() {
+        return;
+    }
+    for p in pipelines.iter_mut() {
+        apply(p, &kept);
+    }
+}
+
 /// The spools for the owners (`owns`, not `stopped`) that read events and begin with a
 /// `tstats` over one dataset, one per dataset.
 fn view_spools(pipelines: &[&mut Pipeline], owns: &[bool], stopped: &[bool], verbatim: &Verbatim) -> Vec<ViewSpool> {
@@ -1774,6 +1823,91 @@ mod tests {
         let join = plan(spls[7]);
         let sub = join.ops.iter().flat_map(|op| op.children()).map(|(_, p)| p.text.clone()).next().flatten();
         assert_eq!(sub.as_deref(), Some("search g=v000* | stats count AS c, values(n) AS ns by g"));
+    }
+
+    #[test]
+    fn data_model_rows_hold_the_fields_the_pass_reads_and_give_the_rows_of_whole_ones() {
+        let files = [(
+            "m/datamodels/e.yml",
+            "name: E\ndatasets:\n  - name: P\n    parent: null\n    constraint: 'k=p'\n    fields: [a, b, c]\n    eval:\n      c: 'if(isnull(c), \"none\", c)'\n",
+        )];
+        let files = files
+            .iter()
+            .map(|(path, text)| crate::content::ContentFile { path: (*path).into(), text: (*text).into() })
+            .collect();
+        let mut content = crate::content::Content::default();
+        content.load_files(std::path::Path::new("m"), files).unwrap();
+        let ctx = Context::new(Arc::new(content), 0.0);
+        let events: Vec<Event> = (0..200)
+            .map(|i| {
+                let mut e =
+                    Event::from_pairs(&[("k", if i % 5 == 0 { "q" } else { "p" }), ("a", &format!("a{}", i % 3))]);
+                e.set("_time", f64::from(i));
+                if i % 2 == 0 {
+                    e.set("b", format!("b{}", i % 4));
+                }
+                if i % 7 == 0 {
+                    e.set("c", "seven");
+                }
+                e
+            })
+            .collect();
+        let plan = |spl: &str| crate::plan::plan(&spl_parser::parse_pipeline(spl).unwrap(), spl, &ctx).unwrap();
+        let src = VecSource(events);
+        let rt = Runtime { source: &src, ctx: &ctx };
+        let spls = [
+            "| tstats count from datamodel=E.P by P.a",
+            "| tstats count min(_time) as t from datamodel=E.P where P.c=none by P.b",
+            "| tstats values(P.c) as c from datamodel=E.P by P.a, P.b",
+        ];
+        let slots = |plans: &mut Vec<Pipeline>| -> Vec<usize> {
+            let mut refs: Vec<&mut Pipeline> = plans.iter_mut().collect();
+            restrict_views(&mut refs);
+            plans.iter().flat_map(|p| p.ops.iter().flat_map(|op| op.dataset_views())).map(|v| v.slot()).collect()
+        };
+        // Together, one restricted row per event serves all three; alone, each its own.
+        let whole = plan(spls[0]).ops.iter().flat_map(|op| op.dataset_views()).map(|v| v.slot()).next().unwrap();
+        let mut together: Vec<Pipeline> = spls.iter().map(|s| plan(s)).collect();
+        let shared = slots(&mut together);
+        assert!(shared.windows(2).all(|w| w[0] == w[1]) && shared[0] != whole, "{shared:?} vs {whole}");
+        let alone: Vec<usize> = spls.iter().flat_map(|s| slots(&mut vec![plan(s)])).collect();
+        assert!(alone[0] != alone[1] && alone[1] != alone[2] && alone[0] != shared[0]);
+        // A search reading rows whole keeps them whole for all.
+        let mut with_whole: Vec<Pipeline> =
+            spls.iter().map(|s| plan(s)).chain([plan("| datamodel E P search | stats count by P.a")]).collect();
+        assert!(slots(&mut with_whole).iter().all(|s| *s == whole));
+        // The rows are those of whole data-model rows (run beside the `datamodel` search),
+        // alone and together.
+        let want: Vec<Vec<Event>> = spls
+            .iter()
+            .map(|s| {
+                let mut plans = [plan(s), plan("| datamodel E P search | stats count by P.a")];
+                let mut refs: Vec<&mut Pipeline> = plans.iter_mut().collect();
+                let mut rows = Vec::new();
+                rt.run_many(&mut refs, &mut |i, row| {
+                    if i == 0 {
+                        rows.push(row.into_event());
+                    }
+                    Ok(Flow::Continue)
+                })
+                .unwrap();
+                rows
+            })
+            .collect();
+        assert_eq!(want[0].len(), 3);
+        assert!(want[1].len() > 1, "{:?}", want[1]);
+        let mut plans: Vec<Pipeline> = spls.iter().map(|s| plan(s)).collect();
+        let mut refs: Vec<&mut Pipeline> = plans.iter_mut().collect();
+        let mut got: Vec<Vec<Event>> = vec![Vec::new(); spls.len()];
+        rt.run_many(&mut refs, &mut |i, row| {
+            got[i].push(row.into_event());
+            Ok(Flow::Continue)
+        })
+        .unwrap();
+        for (i, s) in spls.iter().enumerate() {
+            assert_eq!(got[i], want[i], "{s} together");
+            assert_eq!(rt.collect(&mut plan(s)).unwrap(), want[i], "{s} alone");
+        }
     }
 
     #[test]

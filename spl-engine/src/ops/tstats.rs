@@ -87,6 +87,8 @@ pub struct DatasetView {
     pub lineage: Vec<Dataset>,
     /// Per lineage dataset, how its part of a row is made.
     parts: std::sync::Arc<Vec<RowPart>>,
+    /// The row fields kept (`restricted`), sorted; `None`: all of them.
+    kept: Option<std::sync::Arc<Vec<String>>>,
 }
 
 /// The row names of a dataset's fields and calculated fields (`Processes.process_name`), made
@@ -137,9 +139,28 @@ impl DatasetView {
                 })
                 .collect();
             let parts = std::sync::Arc::new(parts);
-            out.push(DatasetView { model: dm.name.clone(), slot: slot(&key), key, lineage, parts });
+            out.push(DatasetView { model: dm.name.clone(), slot: slot(&key), key, lineage, parts, kept: None });
         }
         Ok(out)
+    }
+
+    /// This view with rows holding only these fields (prefixed names, `_time`, `source` …):
+    /// its own slot, so that its rows are never taken for the whole ones. Rows of searches
+    /// reading a few fields (a hunting search groups by five of Processes' 45) cost less to
+    /// make. The same fields give the same slot; a restricted view is not restricted again.
+    pub fn restricted(&self, fields: &std::collections::HashSet<String>) -> DatasetView {
+        if self.kept.is_some() {
+            return self.clone();
+        }
+        let mut kept: Vec<String> = fields.iter().cloned().collect();
+        kept.sort();
+        let key = format!("{} fields={}", self.key, kept.join(","));
+        DatasetView { slot: slot(&key), key, kept: Some(std::sync::Arc::new(kept)), ..self.clone() }
+    }
+
+    /// Whether rows of this view hold the row field `name`.
+    fn keeps(&self, name: &str) -> bool {
+        self.kept.as_ref().is_none_or(|k| k.binary_search_by(|f| f.as_str().cmp(name)).is_ok())
     }
 
     /// Where a prefixed data-model field comes from: an event field, or a calculation.
@@ -215,9 +236,12 @@ impl DatasetView {
             return Ok(None);
         }
         const META: [&str; 6] = ["_time", "source", "sourcetype", "host", "index", "_raw"];
-        let width = META.len() + self.parts.iter().map(|p| p.fields.len() + p.evals.len()).sum::<usize>();
+        let width = match &self.kept {
+            Some(k) => k.len(),
+            None => META.len() + self.parts.iter().map(|p| p.fields.len() + p.evals.len()).sum::<usize>(),
+        };
         let mut row = Event::with_capacity(width);
-        for meta in META {
+        for meta in META.into_iter().filter(|m| self.keeps(m)) {
             if let Some(v) = ev.get(meta) {
                 row.fields.insert(meta.into(), v.clone());
             }
@@ -225,11 +249,17 @@ impl DatasetView {
         let interp = Interp { ctx: &ctx.fns };
         for (d, part) in self.lineage.iter().zip(self.parts.iter()) {
             for (f, name) in d.fields.iter().zip(&part.fields) {
+                if !self.keeps(name) {
+                    continue;
+                }
                 if let Some(v) = ev.get(f) {
                     row.fields.insert(name.clone(), v.clone());
                 }
             }
             for (j, ((_, expr, _), (name, inputs))) in d.eval.iter().zip(&part.evals).enumerate() {
+                if !self.keeps(name) {
+                    continue;
+                }
                 let compute = || interp.eval(expr, ev).ok().map(eval_to_value);
                 let v = match inputs {
                     Some(inputs) => crate::extract::memoised(part.memo_id, j, inputs, ev, compute),
@@ -296,10 +326,33 @@ impl TstatsOp {
         span: Option<crate::timefmt::Span>,
         ctx: Context,
     ) -> TstatsOp {
-        let tz = ctx.fns.tz.offset_seconds;
-        let span_slots = views.iter().map(|v| slot(&format!("{} span={span:?} tz={tz}", v.key))).collect();
+        let span_slots = span_slots(&views, &span, &ctx);
         TstatsOp { views, where_, where_text, grouper, span, ctx, span_slots }
     }
+
+    /// The row fields it reads: `_time`, its `where`'s, its by-fields and aggregated fields;
+    /// `None` when that is not known (a `where` still waiting for its subsearch could read
+    /// any field, and so could a calculated or wildcard aggregation).
+    fn row_fields(&self) -> Option<Vec<String>> {
+        let m = self.where_.matcher()?;
+        let mut fields = vec!["_time".to_string()];
+        m.fields(&mut fields);
+        fields.extend(self.grouper.by.iter().cloned());
+        for a in &self.grouper.aggs {
+            match &a.input {
+                crate::stats::AggInput::Events => {}
+                crate::stats::AggInput::Field(f) => fields.push(f.clone()),
+                crate::stats::AggInput::Eval(_) | crate::stats::AggInput::Wild(_) => return None,
+            }
+        }
+        Some(fields)
+    }
+}
+
+/// Per view, the row-cache slot of its rows bucketed by `span`.
+fn span_slots(views: &[DatasetView], span: &Option<crate::timefmt::Span>, ctx: &Context) -> Vec<usize> {
+    let tz = ctx.fns.tz.offset_seconds;
+    views.iter().map(|v| slot(&format!("{} span={span:?} tz={tz}", v.key))).collect()
 }
 
 impl Operator for TstatsOp {
@@ -330,19 +383,19 @@ impl Operator for TstatsOp {
     }
     fn spooled_view(&self) -> Option<(DatasetView, Vec<String>)> {
         let [view] = self.views.as_slice() else { return None };
-        // A `where` still waiting for its subsearch could read any field.
-        let m = self.where_.matcher()?;
-        let mut fields = vec!["_time".to_string()];
-        m.fields(&mut fields);
-        fields.extend(self.grouper.by.iter().cloned());
-        for a in &self.grouper.aggs {
-            match &a.input {
-                crate::stats::AggInput::Events => {}
-                crate::stats::AggInput::Field(f) => fields.push(f.clone()),
-                crate::stats::AggInput::Eval(_) | crate::stats::AggInput::Wild(_) => return None,
+        Some((view.clone(), self.row_fields()?))
+    }
+    fn view_fields(&self) -> Vec<(usize, Option<Vec<String>>)> {
+        let fields = self.row_fields();
+        self.views.iter().map(|v| (v.slot(), fields.clone())).collect()
+    }
+    fn restrict_views(&mut self, kept: &std::collections::HashMap<usize, std::collections::HashSet<String>>) {
+        for v in &mut self.views {
+            if let Some(fields) = kept.get(&v.slot()) {
+                *v = v.restricted(fields);
             }
         }
-        Some((view.clone(), fields))
+        self.span_slots = span_slots(&self.views, &self.span, &self.ctx);
     }
     fn subsearches_mut(&mut self) -> Vec<&mut Pipeline> {
         self.where_.pending_mut()
@@ -446,5 +499,56 @@ mod tests {
             }
             assert_eq!(row.get_str("Processes.process_name").unwrap(), format!("p{}", i % 7));
         }
+    }
+
+    #[test]
+    fn restricted_rows_are_the_whole_rows_with_only_the_fields_kept() {
+        let expr = |text: &str| spl_parser::parse_eval_expr(text).unwrap();
+        let dm = DataModel {
+            name: "Endpoint".into(),
+            file: String::new(),
+            datasets: vec![Dataset {
+                name: "Processes".into(),
+                parent: None,
+                constraint: None,
+                constraint_text: None,
+                fields: vec!["process_name".into(), "dest".into(), "user".into()],
+                eval: vec![
+                    ("action".into(), expr(r#"coalesce(action, "unknown")"#), String::new()),
+                    ("user".into(), expr("upper(user)"), String::new()),
+                ],
+            }],
+        };
+        let view = DatasetView::resolve(&dm, Some("Processes")).unwrap().remove(0);
+        let ctx = Context::new(Default::default(), 0.0);
+        let ev = Event::from_pairs(&[
+            ("_time", "10"),
+            ("_raw", "<Event>…</Event>"),
+            ("host", "h"),
+            ("process_name", "a.exe"),
+            ("dest", "d"),
+            ("user", "bob"),
+        ]);
+        let whole = view.row(&ev, &ctx).unwrap().unwrap();
+        let keep: std::collections::HashSet<String> =
+            ["_time", "Processes.user", "Processes.action", "Processes.nope"].iter().map(|s| s.to_string()).collect();
+        let part = view.restricted(&keep);
+        let row = part.row(&ev, &ctx).unwrap().unwrap();
+        let kept: Vec<(String, String)> = whole
+            .fields
+            .iter()
+            .filter(|(k, _)| keep.contains(k.as_str()))
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let got: Vec<(String, String)> = row.fields.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        assert_eq!(got, kept);
+        assert_eq!(row.get_str("Processes.user").as_deref(), Some("BOB"), "the calculation wins, as in the whole row");
+        assert!(row.get("_raw").is_none() && whole.get("_raw").is_some());
+        // Its own slot, never the whole rows'; the same fields give the same slot, and a
+        // restricted view is not narrowed again.
+        assert_ne!(part.slot(), view.slot());
+        assert_eq!(view.restricted(&keep).slot(), part.slot());
+        let fewer: std::collections::HashSet<String> = ["_time".to_string()].into_iter().collect();
+        assert_eq!(part.restricted(&fewer).slot(), part.slot());
     }
 }
