@@ -462,10 +462,10 @@ mod tests {
     use super::*;
     use crate::content::Dataset;
 
-    #[test]
-    fn memoised_data_model_calculations_give_what_evaluating_gives() {
+    /// An `Endpoint` model with one dataset, `Processes`, of these fields and calculations.
+    fn processes(fields: &[&str], evals: &[(&str, &str)]) -> DataModel {
         let expr = |text: &str| spl_parser::parse_eval_expr(text).unwrap();
-        let dm = DataModel {
+        DataModel {
             name: "Endpoint".into(),
             file: String::new(),
             datasets: vec![Dataset {
@@ -473,14 +473,22 @@ mod tests {
                 parent: None,
                 constraint: None,
                 constraint_text: None,
-                fields: vec!["process_name".into()],
-                eval: vec![
-                    // Memoised on `action`, and on `n` (numbers and texts that print apart).
-                    ("action".into(), expr(r#"if(isnull(action) OR action="", "unknown", action)"#), String::new()),
-                    ("kind".into(), expr(r#"case(n=1, "one", true(), "other") . "/" . tostring(n)"#), String::new()),
-                ],
+                fields: fields.iter().map(|f| f.to_string()).collect(),
+                eval: evals.iter().map(|(f, e)| (f.to_string(), expr(e), String::new())).collect(),
             }],
-        };
+        }
+    }
+
+    #[test]
+    fn memoised_data_model_calculations_give_what_evaluating_gives() {
+        let dm = processes(
+            &["process_name"],
+            &[
+                // Memoised on `action`, and on `n` (numbers and texts that print apart).
+                ("action", r#"if(isnull(action) OR action="", "unknown", action)"#),
+                ("kind", r#"case(n=1, "one", true(), "other") . "/" . tostring(n)"#),
+            ],
+        );
         let view = DatasetView::resolve(&dm, Some("Processes")).unwrap().remove(0);
         let ctx = Context::new(Default::default(), 0.0);
         let interp = Interp { ctx: &ctx.fns };
@@ -503,22 +511,10 @@ mod tests {
 
     #[test]
     fn restricted_rows_are_the_whole_rows_with_only_the_fields_kept() {
-        let expr = |text: &str| spl_parser::parse_eval_expr(text).unwrap();
-        let dm = DataModel {
-            name: "Endpoint".into(),
-            file: String::new(),
-            datasets: vec![Dataset {
-                name: "Processes".into(),
-                parent: None,
-                constraint: None,
-                constraint_text: None,
-                fields: vec!["process_name".into(), "dest".into(), "user".into()],
-                eval: vec![
-                    ("action".into(), expr(r#"coalesce(action, "unknown")"#), String::new()),
-                    ("user".into(), expr("upper(user)"), String::new()),
-                ],
-            }],
-        };
+        let dm = processes(
+            &["process_name", "dest", "user"],
+            &[("action", r#"coalesce(action, "unknown")"#), ("user", "upper(user)")],
+        );
         let view = DatasetView::resolve(&dm, Some("Processes")).unwrap().remove(0);
         let ctx = Context::new(Default::default(), 0.0);
         let ev = Event::from_pairs(&[

@@ -547,29 +547,12 @@ fn finish_windows_event(ev: &mut Event, raw: String) {
 /// comment, child or entity): then no other element, attribute or `Data Name` can make an
 /// `EventID` field, and the reader's value is that text, trimmed.
 pub fn peek_event_id(raw: &[u8]) -> Option<&str> {
-    const NAME: &[u8] = b"EventID";
-    let mut at = memchr::memmem::find_iter(raw, NAME);
-    let (open, close) = (at.next()?, at.next()?);
-    if at.next().is_some() || raw.get(open.checked_sub(1)?) != Some(&b'<') {
-        return None;
-    }
+    let (_, attrs, text) = sole_element(raw, b"EventID")?;
     // `<EventID>` or `<EventID Qualifiers='0'>`, not `<EventIDs>` or `<EventID/>`.
-    let tag = raw.get(open + NAME.len()..)?;
-    let gt = memchr::memchr(b'>', tag)?;
-    let attrs = tag.get(..gt)?;
     if attrs.first().is_some_and(|c| !c.is_ascii_whitespace()) || attrs.ends_with(b"/") {
         return None;
     }
-    let start = open + NAME.len() + gt + 1;
-    let end = close.checked_sub(2)?;
-    if raw.get(end..close) != Some(b"</".as_slice()) || raw.get(close + NAME.len()) != Some(&b'>') {
-        return None;
-    }
-    let text = raw.get(start..end)?;
-    if text.iter().any(|&c| c == b'<' || c == b'&') {
-        return None;
-    }
-    std::str::from_utf8(text).ok().map(str::trim)
+    Some(text.trim())
 }
 
 /// A record's `Channel` as [`parse_xml_event`] gives it (the event's `source` is
@@ -578,31 +561,42 @@ pub fn peek_event_id(raw: &[u8]) -> Option<&str> {
 /// one element of plain text, and that element is a child of the root's `System` child (where
 /// the reader takes it as a field), with nothing before it but plain elements.
 pub fn peek_channel(raw: &[u8]) -> Option<&str> {
-    const NAME: &[u8] = b"Channel";
-    let mut at = memchr::memmem::find_iter(raw, NAME);
-    let (open, close) = (at.next()?, at.next()?);
-    if at.next().is_some() || raw.get(open.checked_sub(1)?) != Some(&b'<') {
+    let (lt, attrs, text) = sole_element(raw, b"Channel")?;
+    // `<Channel>`: no attribute (one named like a field would make a field of it too).
+    if !attrs.is_empty() {
         return None;
     }
-    let path = open_elements(raw.get(..open - 1)?)?;
+    let path = open_elements(raw.get(..lt)?)?;
     if path.len() != 2 || path.get(1) != Some(&b"System".as_slice()) {
         return None;
     }
-    // `<Channel>`: no attribute (one named like a field would make a field of it too).
-    if raw.get(open + NAME.len()) != Some(&b'>') {
+    // A blank element gives no field, hence no `source`.
+    Some(text.trim()).filter(|t| !t.is_empty())
+}
+
+/// The one element named `name` in a record, read off the bytes: where its start tag's `<`
+/// is, the rest of that tag, and its text. `None` unless the name occurs exactly twice, as the
+/// element's start and end tags, with plain text between (no child, CDATA, comment or entity).
+fn sole_element<'r>(raw: &'r [u8], name: &[u8]) -> Option<(usize, &'r [u8], &'r str)> {
+    let mut at = memchr::memmem::find_iter(raw, name);
+    let (open, close) = (at.next()?, at.next()?);
+    let lt = open.checked_sub(1)?;
+    if at.next().is_some() || raw.get(lt) != Some(&b'<') {
         return None;
     }
-    let start = open + NAME.len() + 1;
+    let tag = raw.get(open + name.len()..)?;
+    let gt = memchr::memchr(b'>', tag)?;
+    let attrs = tag.get(..gt)?;
+    let start = open + name.len() + gt + 1;
     let end = close.checked_sub(2)?;
-    if raw.get(end..close) != Some(b"</".as_slice()) || raw.get(close + NAME.len()) != Some(&b'>') {
+    if raw.get(end..close) != Some(b"</".as_slice()) || raw.get(close + name.len()) != Some(&b'>') {
         return None;
     }
     let text = raw.get(start..end)?;
     if text.iter().any(|&c| c == b'<' || c == b'&') {
         return None;
     }
-    // A blank element gives no field, hence no `source`.
-    std::str::from_utf8(text).ok().map(str::trim).filter(|t| !t.is_empty())
+    Some((lt, attrs, std::str::from_utf8(text).ok()?))
 }
 
 /// The names of the elements open at the end of `prefix` (the start of a record), outermost
