@@ -191,7 +191,7 @@ fn xml_block(
 ) -> (Vec<Item>, u64, Vec<u8>) {
     let mut items = Vec::new();
     let mut skipped = 0u64;
-    let anchor = filter.and_then(|f| f.anchor());
+    let anchor = filter.and_then(|f| f.anchor(opts.source.is_some()));
     // The sourcetype the records will have (`--sourcetype` overrides the reader's).
     let sourcetype = opts.sourcetype.as_deref().unwrap_or(spl_engine::read::xml::SOURCETYPE);
     let mut scratch = spl_engine::prefilter::Scratch::default();

@@ -539,19 +539,22 @@ pub fn requirement<'a>(m: &Matcher, verbatim: &Verbatim, field_map: &dyn Fn(&str
 }
 
 /// Literals at least one of which every admitted record contains (`None`: no such set).
-fn anchors(r: &Req) -> Option<Vec<String>> {
+/// `read_source`: records get their `source` from their own text (no `--source`), so a
+/// `source=` value requires a piece of it (`source_literal`).
+fn anchors(r: &Req, read_source: bool) -> Option<Vec<String>> {
     match r {
+        Req::Header(Header::Source, p) if read_source => source_literal(p).map(|l| vec![l]),
         Req::True | Req::Eid(_) | Req::Header(..) => None,
         Req::Lit(l) => Some(vec![l.clone()]),
         // Any child's set will do: take the one with the fewest, longest literals.
         Req::And(v) => v
             .iter()
-            .filter_map(anchors)
+            .filter_map(|c| anchors(c, read_source))
             .min_by_key(|a| (a.len(), usize::MAX - a.iter().map(String::len).min().unwrap_or(0))),
         Req::Or(v) => {
             let mut all = Vec::new();
             for c in v {
-                for l in anchors(c)? {
+                for l in anchors(c, read_source)? {
                     if !all.contains(&l) {
                         all.push(l);
                     }
@@ -571,12 +574,39 @@ pub struct RawFilter {
     facts: Facts,
     ac: AhoCorasick,
     anchor: Option<regex::bytes::Regex>,
+    /// `anchor` when records take their `source` from their own text, where it differs.
+    read_anchor: Option<regex::bytes::Regex>,
 }
 
 impl std::fmt::Debug for RawFilter {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "RawFilter({:?})", self.req)
     }
+}
+
+/// A literal every XML record contains whose `source`, read from its own text, matches the
+/// search value `p` (folded): that source is `XmlWinEventLog:` and the record's `Channel`, or a
+/// `source` field of its own, both verbatim text of the record. A piece of `p` lies in that
+/// text unless it may overlap the `XmlWinEventLog:` the reader adds: past a first piece that
+/// holds all of it, or in a value that cannot start with it, none does.
+fn source_literal(p: &str) -> Option<String> {
+    const ADDED: &str = "xmlwineventlog:";
+    let mut pieces: Vec<&str> = p.split('*').collect();
+    let first = pieces.first_mut()?;
+    match first.strip_prefix(ADDED) {
+        Some(rest) => *first = rest,
+        // `xml*…` or `*…`: a piece may lie partly in the prefix.
+        None if ADDED.starts_with(*first) => return None,
+        // `wineventlog:…`: never a channel's source; a field's holds every piece.
+        None => {}
+    }
+    pieces.into_iter().filter(|l| usable_literal(l)).max_by_key(|l| l.len()).map(str::to_string)
+}
+
+/// A case-insensitive search for any of these literals.
+fn any_of(lits: &[String]) -> Option<regex::bytes::Regex> {
+    let alts: Vec<String> = lits.iter().map(|l| regex::escape(l)).collect();
+    regex::bytes::RegexBuilder::new(&format!("(?i-u:{})", alts.join("|"))).unicode(false).build().ok()
 }
 
 /// Literals up to which a bulk skip searches with SIMD (the regex crate's Teddy searcher takes
@@ -598,11 +628,10 @@ impl RawFilter {
             .ok()?;
         // The bulk scan uses the regex crate: its case-insensitive literal search (SIMD over the
         // case variants) is what ripgrep relies on, and beats a rare-byte prefilter on XML.
-        let anchor = anchors(&req).and_then(|a| {
-            let alts: Vec<String> = a.iter().map(|l| regex::escape(l)).collect();
-            regex::bytes::RegexBuilder::new(&format!("(?i-u:{})", alts.join("|"))).unicode(false).build().ok()
-        });
-        Some(RawFilter { req, ireq, facts, ac, anchor })
+        let anchor = anchors(&req, false).and_then(|a| any_of(&a));
+        let read = anchors(&req, true);
+        let read_anchor = if read == anchors(&req, false) { None } else { read.and_then(|a| any_of(&a)) };
+        Some(RawFilter { req, ireq, facts, ac, anchor, read_anchor })
     }
 
     /// `new` for use beside a `Router`, which judges every record itself: only when it can skip
@@ -610,7 +639,7 @@ impl RawFilter {
     /// has few literals. (A pack's anchor has thousands: a regex over them walks an automaton
     /// as the router does, and took ~10 MB.)
     pub fn for_bulk_skip(req: Req) -> Option<RawFilter> {
-        if anchors(&req).is_some_and(|a| a.len() <= FAST_ANCHOR_LITERALS) {
+        if anchors(&req, false).is_some_and(|a| a.len() <= FAST_ANCHOR_LITERALS) {
             RawFilter::new(req)
         } else {
             None
@@ -619,8 +648,10 @@ impl RawFilter {
 
     /// Where the first of the literals one of which every admitted record contains occurs, for
     /// skipping input in bulk; `None` from the outer option when there is no such set.
-    pub fn anchor(&self) -> Option<impl Fn(&[u8]) -> Option<usize> + '_> {
-        self.anchor.as_ref().map(|re| move |hay: &[u8]| re.find(hay).map(|m| m.start()))
+    /// `source_forced`: `--source` gives the records their source, not their text.
+    pub fn anchor(&self, source_forced: bool) -> Option<impl Fn(&[u8]) -> Option<usize> + '_> {
+        let re = if source_forced { None } else { self.read_anchor.as_ref() };
+        re.or(self.anchor.as_ref()).map(|re| move |hay: &[u8]| re.find(hay).map(|m| m.start()))
     }
 
     /// Whether an XML record with this text may be wanted, `sourcetype` being what the reader
@@ -853,6 +884,23 @@ mod tests {
         assert_eq!(router.wanted(Some(&records[0]), None), Some(vec![0]), "no single sourcetype: not judged");
     }
 
+    #[test]
+    fn a_source_value_requires_the_pieces_of_it_the_record_holds() {
+        let lit = |p: &str| source_literal(p);
+        assert_eq!(
+            lit("xmlwineventlog:microsoft-windows-applocker/*").as_deref(),
+            Some("microsoft-windows-applocker/")
+        );
+        assert_eq!(lit("xmlwineventlog:security").as_deref(), Some("security"));
+        assert_eq!(lit("xmlwineventlog:*sysmon/operational").as_deref(), Some("sysmon/operational"));
+        // Never a channel's source: a `source` field of the record's own holds all of it.
+        assert_eq!(lit("wineventlog:security").as_deref(), Some("wineventlog:security"));
+        // A piece may lie partly in the `XmlWinEventLog:` the reader adds.
+        assert_eq!(lit("*wineventlog:security"), None);
+        assert_eq!(lit("xmlwin*security"), None);
+        assert_eq!(lit("xmlwineventlog:ab"), None, "too short to search for");
+    }
+
     /// An XML record's `source` is `XmlWinEventLog:` and its channel, its `index` `main`: both
     /// known before parsing, so `source=…` and `index=…` searches (the `applocker` macro, the
     /// Risk data model's `index=risk`) need not parse every record.
@@ -905,14 +953,20 @@ mod tests {
                 let mut ev = crate::read::parse_xml_event(raw).unwrap();
                 crate::extract::extract(&content, &fns, &mut ev);
                 assert!(!m.matches(&ev) || want, "{spl} matches {raw} but the filter drops it");
+                // Nor skipped in bulk by a literal its source requires.
+                let in_bulk = f.anchor(false).is_none_or(|find| find(raw.as_bytes()).is_some());
+                assert!(!m.matches(&ev) || in_bulk, "{spl} matches {raw} but the bulk skip drops it");
                 // After parsing, the event's own values judge.
                 let after = router.wanted_for(&ev).unwrap().contains(&0);
                 assert!(!m.matches(&ev) || after, "{spl} matches the event of {raw} but the router drops it");
             }
         }
-        // `--source` forces the source whatever the channel.
+        // `--source` forces the source whatever the channel: then nothing is skipped in bulk.
         let m = matcher("source=XmlWinEventLog:Microsoft-Windows-AppLocker/*");
         let f = RawFilter::new(requirement(&m, &v, &|f| FieldSource::Event(f.to_string()))).unwrap();
+        assert!(f.anchor(true).is_none());
+        let find = f.anchor(false).unwrap();
+        assert!(find(records[0].as_bytes()).is_some() && find(records[1].as_bytes()).is_none());
         let forced = Some("XmlWinEventLog:Microsoft-Windows-AppLocker/Script");
         assert!(f.admits(records[1].as_bytes(), crate::read::xml::SOURCETYPE, forced));
         assert!(!f.admits(records[0].as_bytes(), crate::read::xml::SOURCETYPE, Some("XmlWinEventLog:Security")));
