@@ -544,6 +544,9 @@ pub fn requirement<'a>(m: &Matcher, verbatim: &Verbatim, field_map: &dyn Fn(&str
 fn anchors(r: &Req, read_source: bool) -> Option<Vec<String>> {
     match r {
         Req::Header(Header::Source, p) if read_source => source_literal(p).map(|l| vec![l]),
+        // Before parsing, an XML record's index is `main`: a value that does not match it holds
+        // only by a record's own `index` field, which the literal beside it stands for.
+        Req::Header(Header::Index, p) if !crate::search::Glob::new(p, false).matches("main") => Some(Vec::new()),
         Req::True | Req::Eid(_) | Req::Header(..) => None,
         Req::Lit(l) => Some(vec![l.clone()]),
         // Any child's set will do: take the one with the fewest, longest literals.
@@ -961,6 +964,11 @@ mod tests {
                 assert!(!m.matches(&ev) || after, "{spl} matches the event of {raw} but the router drops it");
             }
         }
+        // `index=risk` skips in bulk the records that do not name an index of their own.
+        let m = matcher("index=risk");
+        let f = RawFilter::new(requirement(&m, &v, &|f| FieldSource::Event(f.to_string()))).unwrap();
+        let find = f.anchor(true).unwrap();
+        assert!(find(records[2].as_bytes()).is_some() && find(records[0].as_bytes()).is_none());
         // `--source` forces the source whatever the channel: then nothing is skipped in bulk.
         let m = matcher("source=XmlWinEventLog:Microsoft-Windows-AppLocker/*");
         let f = RawFilter::new(requirement(&m, &v, &|f| FieldSource::Event(f.to_string()))).unwrap();
