@@ -87,19 +87,28 @@ pub struct DatasetView {
     pub lineage: Vec<Dataset>,
     /// Per lineage dataset, how its part of a row is made.
     parts: std::sync::Arc<Vec<RowPart>>,
-    /// The row fields kept (`restricted`), sorted; `None`: all of them.
-    kept: Option<std::sync::Arc<Vec<String>>>,
+    /// The event's metadata fields its rows copy (all of `META` unless `restricted`).
+    meta: Vec<&'static str>,
+    /// Its rows hold only some fields (`restricted`).
+    restricted: bool,
 }
 
+/// The metadata fields a data-model row copies from its event.
+const META: [&str; 6] = ["_time", "source", "sourcetype", "host", "index", "_raw"];
+
 /// The row names of a dataset's fields and calculated fields (`Processes.process_name`), made
-/// once rather than formatted for every event, and what memoises its calculations.
-#[derive(Debug)]
+/// once rather than formatted for every event, and what memoises its calculations. A
+/// restricted view's parts list only the fields it keeps.
+#[derive(Clone, Debug)]
 struct RowPart {
-    fields: Vec<crate::event::Name>,
-    /// Per calculated field: its name, and the fields it reads when it may be memoised on
-    /// them (`extract::memo_inputs`: `if(isnull(action) …, "unknown", action)` is).
-    evals: Vec<(crate::event::Name, Option<Vec<String>>)>,
-    /// Keys its memos, as a sourcetype rule's id does.
+    /// Per field: the event field it copies, and its row name.
+    fields: Vec<(String, crate::event::Name)>,
+    /// Per calculated field: its index in the dataset's `eval`, its row name, and the fields
+    /// it reads when it may be memoised on them (`extract::memo_inputs`: `if(isnull(action) …,
+    /// "unknown", action)` is).
+    evals: Vec<(usize, crate::event::Name, Option<Vec<String>>)>,
+    /// Keys its memos, as a sourcetype rule's id does (a restricted view's parts share it: the
+    /// same calculation gives the same value).
     memo_id: u64,
 }
 
@@ -132,14 +141,27 @@ impl DatasetView {
                     prefix.push_str(&d.name);
                     let name = |f: &str| crate::event::Name::from(format!("{prefix}.{f}"));
                     RowPart {
-                        fields: d.fields.iter().map(|f| name(f)).collect(),
-                        evals: d.eval.iter().map(|(f, e, _)| (name(f), crate::extract::memo_inputs(e))).collect(),
+                        fields: d.fields.iter().map(|f| (f.clone(), name(f))).collect(),
+                        evals: d
+                            .eval
+                            .iter()
+                            .enumerate()
+                            .map(|(j, (f, e, _))| (j, name(f), crate::extract::memo_inputs(e)))
+                            .collect(),
                         memo_id: crate::extract::new_rule_id(),
                     }
                 })
                 .collect();
             let parts = std::sync::Arc::new(parts);
-            out.push(DatasetView { model: dm.name.clone(), slot: slot(&key), key, lineage, parts, kept: None });
+            out.push(DatasetView {
+                model: dm.name.clone(),
+                slot: slot(&key),
+                key,
+                lineage,
+                parts,
+                meta: META.to_vec(),
+                restricted: false,
+            });
         }
         Ok(out)
     }
@@ -149,18 +171,29 @@ impl DatasetView {
     /// reading a few fields (a hunting search groups by five of Processes' 45) cost less to
     /// make. The same fields give the same slot; a restricted view is not restricted again.
     pub fn restricted(&self, fields: &std::collections::HashSet<String>) -> DatasetView {
-        if self.kept.is_some() {
+        if self.restricted {
             return self.clone();
         }
-        let mut kept: Vec<String> = fields.iter().cloned().collect();
-        kept.sort();
+        let mut kept: Vec<&str> = fields.iter().map(String::as_str).collect();
+        kept.sort_unstable();
         let key = format!("{} fields={}", self.key, kept.join(","));
-        DatasetView { slot: slot(&key), key, kept: Some(std::sync::Arc::new(kept)), ..self.clone() }
-    }
-
-    /// Whether rows of this view hold the row field `name`.
-    fn keeps(&self, name: &str) -> bool {
-        self.kept.as_ref().is_none_or(|k| k.binary_search_by(|f| f.as_str().cmp(name)).is_ok())
+        let parts = self
+            .parts
+            .iter()
+            .map(|p| RowPart {
+                fields: p.fields.iter().filter(|(_, n)| fields.contains(n.as_str())).cloned().collect(),
+                evals: p.evals.iter().filter(|(_, n, _)| fields.contains(n.as_str())).cloned().collect(),
+                memo_id: p.memo_id,
+            })
+            .collect();
+        DatasetView {
+            slot: slot(&key),
+            key,
+            parts: std::sync::Arc::new(parts),
+            meta: self.meta.iter().copied().filter(|m| fields.contains(*m)).collect(),
+            restricted: true,
+            ..self.clone()
+        }
     }
 
     /// Where a prefixed data-model field comes from: an event field, or a calculation.
@@ -235,34 +268,25 @@ impl DatasetView {
         if !self.admits(ev) {
             return Ok(None);
         }
-        const META: [&str; 6] = ["_time", "source", "sourcetype", "host", "index", "_raw"];
-        let width = match &self.kept {
-            Some(k) => k.len(),
-            None => META.len() + self.parts.iter().map(|p| p.fields.len() + p.evals.len()).sum::<usize>(),
-        };
+        let width = self.meta.len() + self.parts.iter().map(|p| p.fields.len() + p.evals.len()).sum::<usize>();
         let mut row = Event::with_capacity(width);
-        for meta in META.into_iter().filter(|m| self.keeps(m)) {
+        for &meta in &self.meta {
             if let Some(v) = ev.get(meta) {
                 row.fields.insert(meta.into(), v.clone());
             }
         }
         let interp = Interp { ctx: &ctx.fns };
         for (d, part) in self.lineage.iter().zip(self.parts.iter()) {
-            for (f, name) in d.fields.iter().zip(&part.fields) {
-                if !self.keeps(name) {
-                    continue;
-                }
+            for (f, name) in &part.fields {
                 if let Some(v) = ev.get(f) {
                     row.fields.insert(name.clone(), v.clone());
                 }
             }
-            for (j, ((_, expr, _), (name, inputs))) in d.eval.iter().zip(&part.evals).enumerate() {
-                if !self.keeps(name) {
-                    continue;
-                }
+            for (j, name, inputs) in &part.evals {
+                let Some((_, expr, _)) = d.eval.get(*j) else { continue };
                 let compute = || interp.eval(expr, ev).ok().map(eval_to_value);
                 let v = match inputs {
-                    Some(inputs) => crate::extract::memoised(part.memo_id, j, inputs, ev, compute),
+                    Some(inputs) => crate::extract::memoised(part.memo_id, *j, inputs, ev, compute),
                     None => compute(),
                 };
                 // A failed evaluation, remembered or not, is repeated for its message.
