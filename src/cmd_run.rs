@@ -14,6 +14,15 @@ use crate::session::{self, CompileError};
 use crate::source::FileSource;
 use crate::{exit, Common, Input, OutputArgs};
 
+/// How errors name a detection: `NAME (FILE)`, or `search` for SPL given on the command line.
+fn origin(det: &Detection, adhoc: bool) -> String {
+    if adhoc {
+        "search".to_string()
+    } else {
+        format!("{} ({})", det.name, det.file)
+    }
+}
+
 fn fail(msg: impl AsRef<str>, code: u8) -> u8 {
     eprintln!("error: {}", msg.as_ref());
     code
@@ -113,7 +122,7 @@ fn run_detections(dets: &[Detection], common: &Common, input: &Input, out: &Outp
         use rayon::prelude::*;
         dets.par_iter()
             .map(|det| {
-                let origin = if adhoc { "search".to_string() } else { format!("{} ({})", det.name, det.file) };
+                let origin = origin(det, adhoc);
                 let macros = content.macros_for(if adhoc { None } else { Some(det) });
                 let result = session::compile(&det.search, &macros, &ctx, &origin);
                 (det, origin, result)
@@ -474,12 +483,12 @@ pub fn explain(target: &str, common: &Common) -> u8 {
             println!();
         }
         let macros = content.macros_for(if adhoc { None } else { Some(det) });
-        let origin = if adhoc { "search".to_string() } else { format!("{} ({})", det.name, det.file) };
+        let origin = origin(det, adhoc);
         match session::compile(&det.search, &macros, &ctx, &origin) {
             Ok(c) => {
                 let mut s = String::new();
                 if !adhoc {
-                    s.push_str(&format!("detection: {} ({})\n", det.name, det.file));
+                    s.push_str(&format!("detection: {origin}\n"));
                 }
                 s.push_str(&format!(
                     "search:\n  {}\nexpanded:\n  {}\nplan:\n",

@@ -345,19 +345,22 @@ fn map_searches_find_their_events_through_the_prefiltered_scan() {
     assert_eq!(rows(&o).iter().map(flat).collect::<Vec<_>>(), ["count=5"]);
 }
 
+/// The rows of `q` over the bundled Security 4688 records, with `--FLAG VALUE` when given.
+fn security_rows(q: &str, forced: Option<(&str, &str)>) -> Vec<String> {
+    let mut args = vec!["search", q, "--events", "examples/security_4688.log", "--format", "json", "-q"];
+    if let Some((flag, value)) = forced {
+        args.extend([flag, value]);
+    }
+    let o = run(&args);
+    assert!(o.status.success(), "{}", stderr(&o));
+    rows(&o).iter().map(flat).collect()
+}
+
 #[test]
 fn a_forced_sourcetype_is_the_one_searches_and_the_prefilter_see() {
     // `--sourcetype` overrides the XML reader's own: the raw-byte prefilter must judge
     // `sourcetype=` conditions on the forced one too, or it drops the records unparsed.
-    let counts = |q: &str, forced: Option<&str>| -> Vec<String> {
-        let mut args = vec!["search", q, "--events", "examples/security_4688.log", "--format", "json", "-q"];
-        if let Some(st) = forced {
-            args.extend(["--sourcetype", st]);
-        }
-        let o = run(&args);
-        assert!(o.status.success(), "{}", stderr(&o));
-        rows(&o).iter().map(flat).collect()
-    };
+    let counts = |q: &str, forced: Option<&str>| security_rows(q, forced.map(|st| ("--sourcetype", st)));
     let forced = Some("XmlWinEventLog:Security");
     assert_eq!(counts(r#"sourcetype="XmlWinEventLog:Security" EventCode=4688 | stats count"#, forced), ["count=11"]);
     assert_eq!(counts("sourcetype=XmlWinEventLog EventCode=4688 | stats count", forced), ["count=0"]);
@@ -369,15 +372,7 @@ fn source_and_index_searches_see_what_the_prefilter_sees() {
     // Before parsing, the prefilter reads a record's `source` off its channel
     // (`XmlWinEventLog:Security` here) and takes its index as `main`, which extraction gives
     // records naming none; `--source` overrides the channel for both.
-    let counts = |q: &str, forced: Option<&str>| -> Vec<String> {
-        let mut args = vec!["search", q, "--events", "examples/security_4688.log", "--format", "json", "-q"];
-        if let Some(source) = forced {
-            args.extend(["--source", source]);
-        }
-        let o = run(&args);
-        assert!(o.status.success(), "{}", stderr(&o));
-        rows(&o).iter().map(flat).collect()
-    };
+    let counts = |q: &str, forced: Option<&str>| security_rows(q, forced.map(|source| ("--source", source)));
     assert_eq!(counts(r#"source="XmlWinEventLog:Security" EventCode=4688 | stats count"#, None), ["count=11"]);
     assert_eq!(counts("source=xmlwineventlog:secur* | stats count", None), ["count=11"]);
     assert_eq!(counts("source=XmlWinEventLog:Microsoft-Windows-Sysmon/Operational | stats count", None), ["count=0"]);

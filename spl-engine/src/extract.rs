@@ -15,6 +15,9 @@ pub fn extract(content: &Content, fns: &FnContext, ev: &mut Event) {
     extract_with(content, fns, ev, &Skip::none());
 }
 
+/// The index of events that name none (Splunk's default index); the prefilter relies on it.
+pub const DEFAULT_INDEX: &str = "main";
+
 /// `extract`, leaving out what no search of the run reads (see `needed`).
 pub fn extract_with(content: &Content, fns: &FnContext, ev: &mut Event, skip: &Skip) {
     // Plain text events carry nothing but `_raw`: Splunk's default KV_MODE=auto pulls
@@ -90,7 +93,7 @@ pub fn extract_with(content: &Content, fns: &FnContext, ev: &mut Event, skip: &S
         }
     }
     if ev.get("index").is_none() {
-        ev.set("index", "main");
+        ev.set("index", DEFAULT_INDEX);
     }
 }
 

@@ -538,7 +538,8 @@ pub fn requirement<'a>(m: &Matcher, verbatim: &Verbatim, field_map: &dyn Fn(&str
     }
 }
 
-/// Literals at least one of which every admitted record contains (`None`: no such set).
+/// Literals at least one of which every admitted record contains (`None`: no such set; empty:
+/// no record is admitted before parsing).
 /// `read_source`: records get their `source` from their own text (no `--source`), so a
 /// `source=` value requires a piece of it (`source_literal`).
 fn anchors(r: &Req, read_source: bool) -> Option<Vec<String>> {
@@ -546,7 +547,9 @@ fn anchors(r: &Req, read_source: bool) -> Option<Vec<String>> {
         Req::Header(Header::Source, p) if read_source => source_literal(p).map(|l| vec![l]),
         // Before parsing, an XML record's index is `main`: a value that does not match it holds
         // only by a record's own `index` field, which the literal beside it stands for.
-        Req::Header(Header::Index, p) if !crate::search::Glob::new(p, false).matches("main") => Some(Vec::new()),
+        Req::Header(Header::Index, p) if !crate::search::Glob::new(p, false).matches(crate::extract::DEFAULT_INDEX) => {
+            Some(Vec::new())
+        }
         Req::True | Req::Eid(_) | Req::Header(..) => None,
         Req::Lit(l) => Some(vec![l.clone()]),
         // Any child's set will do: take the one with the fewest, longest literals.
@@ -606,8 +609,12 @@ fn source_literal(p: &str) -> Option<String> {
     pieces.into_iter().filter(|l| usable_literal(l)).max_by_key(|l| l.len()).map(str::to_string)
 }
 
-/// A case-insensitive search for any of these literals.
+/// A case-insensitive search for any of these literals (none for an empty set, which
+/// `anchors` gives a requirement no record meets before parsing: nothing is skipped then).
 fn any_of(lits: &[String]) -> Option<regex::bytes::Regex> {
+    if lits.is_empty() {
+        return None;
+    }
     let alts: Vec<String> = lits.iter().map(|l| regex::escape(l)).collect();
     regex::bytes::RegexBuilder::new(&format!("(?i-u:{})", alts.join("|"))).unicode(false).build().ok()
 }
@@ -631,9 +638,9 @@ impl RawFilter {
             .ok()?;
         // The bulk scan uses the regex crate: its case-insensitive literal search (SIMD over the
         // case variants) is what ripgrep relies on, and beats a rare-byte prefilter on XML.
-        let anchor = anchors(&req, false).and_then(|a| any_of(&a));
-        let read = anchors(&req, true);
-        let read_anchor = if read == anchors(&req, false) { None } else { read.and_then(|a| any_of(&a)) };
+        let (plain, read) = (anchors(&req, false), anchors(&req, true));
+        let read_anchor = if read == plain { None } else { read.and_then(|a| any_of(&a)) };
+        let anchor = plain.and_then(|a| any_of(&a));
         Some(RawFilter { req, ireq, facts, ac, anchor, read_anchor })
     }
 
@@ -1127,7 +1134,7 @@ impl Facts {
             }
             _ => None,
         };
-        self.values(raw, [Some(sourcetype), source.or(from_channel.as_deref()), Some("main")])
+        self.values(raw, [Some(sourcetype), source.or(from_channel.as_deref()), Some(crate::extract::DEFAULT_INDEX)])
     }
 }
 
@@ -1144,7 +1151,7 @@ impl IReq {
     /// records hold them: of an AND, one child's (literals rather than EventIDs, which most
     /// records have; then the fewest). A pipeline need only be tried on records holding one.
     fn keys(&self, nlits: usize) -> Option<Vec<usize>> {
-        // Before any record is counted: an EventID or sourcetype fact as held by every record,
+        // Before any record is counted: an EventID or header fact as held by every record,
         // a literal by a share small enough that only their number tells sets of them apart.
         let guess = |f: usize| if f >= nlits { 1.0 } else { 2f64.powi(-20) };
         self.cheapest_keys(&guess).map(|(k, _)| k)
