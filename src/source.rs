@@ -99,6 +99,15 @@ impl FileSource {
     }
 }
 
+/// A file (not standard input) that starts as EVTX does.
+fn is_evtx_file(path: &std::path::Path) -> bool {
+    use std::io::Read;
+    let mut head = Vec::new();
+    path.as_os_str() != "-"
+        && std::fs::File::open(path).and_then(|f| f.take(8).read_to_end(&mut head)).is_ok()
+        && head.starts_with(read::evtx::MAGIC)
+}
+
 fn is_not_a_log(f: &std::path::Path) -> bool {
     const NOT_LOGS: &[&str] = &["md", "py", "rs", "sh", "yml", "yaml", "toml", "lock", "html", "ps1", "pyc"];
     f.extension().and_then(|x| x.to_str()).is_some_and(|x| NOT_LOGS.contains(&x.to_ascii_lowercase().as_str()))
@@ -169,6 +178,8 @@ enum Item {
     Skipped(u64),
     /// Reading could not go on.
     Failed(String),
+    /// A file of this many bytes was read to its end (for the progress bar).
+    FileDone(u64),
 }
 
 /// Bytes of whole records a reading block holds (about 175 events of XmlWinEventLog). Parsed
@@ -177,68 +188,136 @@ const BLOCK_BYTES: usize = 256 << 10;
 /// Blocks read ahead of the search: enough to keep both cores parsing; each parsed block of a
 /// pack run holds ~3 MB of events and data-model rows (8 in flight cost more memory, no time).
 const BLOCKS_IN_FLIGHT: usize = 4;
+/// EVTX chunks (64 KiB each) parsed ahead of the search.
+const EVTX_CHUNKS_IN_FLIGHT: usize = 16;
+
+/// Judges raw XmlWinEventLog records before parsing (the router, else the filter) and parses
+/// and extracts those kept: what XML blocks and EVTX chunks share.
+struct Judge<'a> {
+    filter: Option<&'a RawFilter>,
+    router: Option<&'a Router>,
+    opts: &'a ReadOptions,
+    ctx: &'a Context,
+    skip: &'a spl_engine::needed::Skip,
+    /// The sourcetype the records will have (`--sourcetype` overrides the reader's).
+    sourcetype: &'a str,
+    scratch: spl_engine::prefilter::Scratch,
+    /// Records left out since the last item.
+    skipped: u64,
+    items: Vec<Item>,
+}
+
+impl<'a> Judge<'a> {
+    fn new(
+        filter: Option<&'a RawFilter>,
+        router: Option<&'a Router>,
+        opts: &'a ReadOptions,
+        ctx: &'a Context,
+        skip: &'a spl_engine::needed::Skip,
+    ) -> Judge<'a> {
+        let sourcetype = opts.sourcetype.as_deref().unwrap_or(spl_engine::read::xml::SOURCETYPE);
+        Judge {
+            filter,
+            router,
+            opts,
+            ctx,
+            skip,
+            sourcetype,
+            scratch: Default::default(),
+            skipped: 0,
+            items: Vec::new(),
+        }
+    }
+
+    /// Records skipped in bulk, unparsed.
+    fn skipped(&mut self, n: u64) {
+        self.skipped += n;
+    }
+
+    /// One record: `raw` gives its text, `parse` its event (overrides applied) if it is kept.
+    fn record<R>(&mut self, rec: R, raw: impl Fn(&R) -> &[u8], parse: impl FnOnce(R) -> Record) {
+        let source = self.opts.source.as_deref();
+        let raw = raw(&rec);
+        // With a router, its one pass over the record says whether any pipeline may want it.
+        let wanted = self.router.and_then(|r| r.wanted_xml(raw, self.sourcetype, source, &mut self.scratch));
+        let rejected = match &wanted {
+            Some(w) => w.is_empty(),
+            // No verdict from a router: the filter judges, as without one.
+            None => self.filter.is_some_and(|f| !f.admits(raw, self.sourcetype, source)),
+        };
+        if rejected {
+            self.skipped += 1;
+            return;
+        }
+        let item = match parse(rec) {
+            Record::Event(mut ev) => {
+                spl_engine::extract::extract_with(&self.ctx.content, &self.ctx.fns, &mut ev, self.skip);
+                // Routing the event again would give the same answer as its raw text.
+                let routed = self.router.map(|r| r.prepare_wanted(&ev, wanted));
+                Item::Event(ev, routed)
+            }
+            Record::Malformed(m) => Item::Malformed(m),
+        };
+        self.push(item);
+    }
+
+    fn push(&mut self, item: Item) {
+        if self.skipped > 0 {
+            self.items.push(Item::Skipped(std::mem::take(&mut self.skipped)));
+        }
+        self.items.push(item);
+    }
+
+    fn finish(mut self) -> Vec<Item> {
+        if self.skipped > 0 {
+            self.items.push(Item::Skipped(self.skipped));
+        }
+        self.items
+    }
+}
 
 /// Split one block into records, skip those the prefilter rejects (in bulk where it can), and
 /// parse and extract the rest. Also returns the block's newline count and its buffer.
-fn xml_block(
-    mut split: spl_engine::read::xml::XmlSplitter,
-    filter: Option<&RawFilter>,
-    router: Option<&Router>,
-    file: &str,
-    opts: &ReadOptions,
-    ctx: &Context,
-    skip: &spl_engine::needed::Skip,
-) -> (Vec<Item>, u64, Vec<u8>) {
-    let mut items = Vec::new();
-    let mut skipped = 0u64;
-    let anchor = filter.and_then(|f| f.anchor(opts.source.is_some()));
-    // The sourcetype the records will have (`--sourcetype` overrides the reader's).
-    let sourcetype = opts.sourcetype.as_deref().unwrap_or(spl_engine::read::xml::SOURCETYPE);
-    let mut scratch = spl_engine::prefilter::Scratch::default();
+fn xml_block(mut split: spl_engine::read::xml::XmlSplitter, judge: Judge<'_>, file: &str) -> (Vec<Item>, u64, Vec<u8>) {
+    let mut judge = judge;
+    let anchor = judge.filter.and_then(|f| f.anchor(judge.opts.source.is_some()));
     loop {
         // Jump over stretches of records holding none of the required literals.
         if let Some(a) = &anchor {
-            skipped += split.skip_without(a);
+            let n = split.skip_without(a);
+            judge.skipped(n);
         }
-        let Some(rec) = split.next() else { break };
-        // With a router, its one pass over the record says whether any pipeline may want it.
-        let wanted = match (&rec, router) {
-            (Ok(raw), Some(r)) => r.wanted_xml(&raw.bytes, sourcetype, opts.source.as_deref(), &mut scratch),
-            _ => None,
-        };
-        let item = match rec {
-            Ok(_) if wanted.as_ref().is_some_and(Vec::is_empty) => {
-                skipped += 1;
-                continue;
+        match split.next() {
+            None => break,
+            Some(Ok(raw)) => {
+                let opts = judge.opts;
+                judge.record(raw, |r| &r.bytes, |r| read::parse_raw_xml(&r, file, opts));
             }
-            // No verdict from a router: the filter judges, as without one.
-            Ok(raw)
-                if wanted.is_none()
-                    && filter.is_some_and(|f| !f.admits(&raw.bytes, sourcetype, opts.source.as_deref())) =>
-            {
-                skipped += 1;
-                continue;
-            }
-            Ok(raw) => match read::parse_raw_xml(&raw, file, opts) {
-                Record::Event(mut ev) => {
-                    spl_engine::extract::extract_with(&ctx.content, &ctx.fns, &mut ev, skip);
-                    // Routing the event again would give the same answer as its raw text.
-                    let routed = router.map(|r| r.prepare_wanted(&ev, wanted));
-                    Item::Event(ev, routed)
-                }
-                Record::Malformed(m) => Item::Malformed(m),
-            },
-            Err(m) => Item::Malformed(m),
-        };
-        if skipped > 0 {
-            items.push(Item::Skipped(std::mem::take(&mut skipped)));
+            Some(Err(m)) => judge.push(Item::Malformed(m)),
         }
-        items.push(item);
     }
-    if skipped > 0 {
-        items.push(Item::Skipped(skipped));
+    (judge.finish(), split.lines_seen(), split.into_buffer())
+}
+
+/// Parse one EVTX chunk: each record is rendered as XmlWinEventLog text, judged as such before
+/// parsing, and parsed by the XML reader (as the sequential EVTX reader does).
+fn evtx_chunk(job: read::evtx::ChunkJob, mut judge: Judge<'_>) -> Vec<Item> {
+    for r in job.render() {
+        match r {
+            Ok(rendered) => {
+                let opts = judge.opts;
+                judge.record(rendered, |r| r.xml.as_bytes(), |r| read::parse_rendered_evtx(r, opts));
+            }
+            Err(m) => judge.push(Item::Malformed(m)),
+        }
     }
-    (items, split.lines_seen(), split.into_buffer())
+    judge.finish()
+}
+
+/// What the reading thread of an EVTX run hands out: a chunk to parse, or the end of a file.
+enum EvtxJob {
+    Chunk(read::evtx::ChunkJob),
+    FileDone(u64),
 }
 
 impl FileSource {
@@ -256,58 +335,27 @@ impl FileSource {
         let opened = read::open_split(path, &self.opts).map_err(|e| ExecError::new(e.to_string()))?;
         let ctx = &self.ctx;
         let skip = &self.skip;
-        std::thread::scope(|scope| match opened {
+        let opened = match opened {
             read::Opened::RawXml { split, file, opts } => {
-                // Blocks of whole records are split, filtered, parsed and extracted on all cores
-                // while this thread reads on; their results come back in file order. The bound
-                // on blocks in flight keeps memory flat.
-                let (tx, rx) =
-                    std::sync::mpsc::sync_channel::<std::sync::mpsc::Receiver<(Vec<Item>, u64)>>(BLOCKS_IN_FLIGHT);
-                scope.spawn(move || {
-                    let (file, opts) = (&file, &opts);
-                    let mut split = *split;
-                    // Finished blocks' buffers come back to be read into again.
-                    let (recycle, spares) = std::sync::mpsc::channel::<Vec<u8>>();
-                    rayon::in_place_scope(|s| {
-                        while let Some(block) = split.next_block(BLOCK_BYTES, spares.try_recv().unwrap_or_default()) {
-                            let (btx, brx) = std::sync::mpsc::sync_channel(1);
-                            // The receiver hung up (the search stopped early): stop reading.
-                            if tx.send(brx).is_err() {
-                                return;
-                            }
-                            let recycle = recycle.clone();
-                            s.spawn(move |_| {
-                                let done = match block {
-                                    Ok(block) => {
-                                        let (items, lines, buf) =
-                                            xml_block(block, filter, router, file, opts, ctx, skip);
-                                        let _ = recycle.send(buf);
-                                        (items, lines)
-                                    }
-                                    Err(m) => (vec![Item::Malformed(m)], 0),
-                                };
-                                let _ = btx.send(done);
-                            });
-                        }
-                    });
-                });
-                // Blocks count lines from 1: make the locations of malformed records absolute.
-                let mut line_base = 0u64;
-                let batches = rx.into_iter().map(|brx| match brx.recv() {
-                    Ok((mut items, lines)) => {
-                        for it in &mut items {
-                            if let Item::Malformed(m) = it {
-                                m.location.line = m.location.line.map(|l| l + line_base);
-                            }
-                        }
-                        line_base += lines;
-                        items
+                let mut split = *split;
+                // Finished blocks' buffers come back to be read into again.
+                let (recycle, spares) = std::sync::mpsc::channel::<Vec<u8>>();
+                let next = move || split.next_block(BLOCK_BYTES, spares.try_recv().unwrap_or_default());
+                let work = |block: Result<read::xml::XmlSplitter, read::Malformed>| match block {
+                    Ok(block) => {
+                        let judge = Judge::new(filter, router, &opts, ctx, skip);
+                        let (items, lines, buf) = xml_block(block, judge, &file);
+                        let _ = recycle.send(buf);
+                        (items, lines)
                     }
-                    // A block whose worker vanished would be lost silently; say so instead.
-                    Err(_) => vec![Item::Failed(format!("{}: a reading thread stopped unexpectedly", path.display()))],
-                });
-                self.consume(batches, count, f)
+                    Err(m) => (vec![Item::Malformed(m)], 0),
+                };
+                return self.run_ordered(BLOCKS_IN_FLIGHT, next, work, path, count, f);
             }
+            other => other,
+        };
+        std::thread::scope(|scope| match opened {
+            read::Opened::RawXml { .. } => Ok(Flow::Continue),
             read::Opened::Records(records) => {
                 let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Item>>(8);
                 scope.spawn(move || {
@@ -334,6 +382,94 @@ impl FileSource {
                 self.consume(rx.into_iter(), count, f)
             }
         })
+    }
+
+    /// Hand out jobs on a reading thread of their own (`next`), do them on all cores (`work`:
+    /// the items of a job and the newlines it held), and feed their items to `f` on this thread
+    /// in job order. At most `in_flight` jobs run ahead of the search, which keeps memory flat.
+    fn run_ordered<J: Send>(
+        &self,
+        in_flight: usize,
+        mut next: impl FnMut() -> Option<J> + Send,
+        work: impl Fn(J) -> (Vec<Item>, u64) + Sync,
+        path: &std::path::Path,
+        count: bool,
+        f: &mut dyn FnMut(Event, Option<Routed>) -> Result<Flow, ExecError>,
+    ) -> Result<Flow, ExecError> {
+        let work = &work;
+        std::thread::scope(|scope| {
+            let (tx, rx) = std::sync::mpsc::sync_channel::<std::sync::mpsc::Receiver<(Vec<Item>, u64)>>(in_flight);
+            scope.spawn(move || {
+                rayon::in_place_scope(|s| {
+                    while let Some(job) = next() {
+                        let (btx, brx) = std::sync::mpsc::sync_channel(1);
+                        // The receiver hung up (the search stopped early): stop reading.
+                        if tx.send(brx).is_err() {
+                            return;
+                        }
+                        s.spawn(move |_| {
+                            let _ = btx.send(work(job));
+                        });
+                    }
+                });
+            });
+            // Jobs count lines from 1: make the locations of malformed records absolute.
+            let mut line_base = 0u64;
+            let batches = rx.into_iter().map(|brx| match brx.recv() {
+                Ok((mut items, lines)) => {
+                    for it in &mut items {
+                        if let Item::Malformed(m) = it {
+                            m.location.line = m.location.line.map(|l| l + line_base);
+                        }
+                    }
+                    line_base += lines;
+                    items
+                }
+                // A job whose worker vanished would be lost silently; say so instead.
+                Err(_) => vec![Item::Failed(format!("{}: a reading thread stopped unexpectedly", path.display()))],
+            });
+            self.consume(batches, count, f)
+        })
+    }
+
+    /// Read consecutive EVTX files as one stream of chunks, parsed on all cores: EVTX folders
+    /// hold many small files (a chunk or two each), which one file at a time would leave to one
+    /// core.
+    fn scan_evtx_files(
+        &self,
+        paths: &[PathBuf],
+        count: bool,
+        filter: Option<&RawFilter>,
+        router: Option<&Router>,
+        f: &mut dyn FnMut(Event, Option<Routed>) -> Result<Flow, ExecError>,
+    ) -> Result<Flow, ExecError> {
+        let mut files = paths.iter();
+        let mut current: Option<(read::evtx::EvtxChunks, u64)> = None;
+        let counters = &self.counters;
+        let next = move || loop {
+            if let Some((chunks, size)) = &mut current {
+                match chunks.next() {
+                    Some(job) => return Some(EvtxJob::Chunk(job)),
+                    None => {
+                        let size = *size;
+                        current = None;
+                        return Some(EvtxJob::FileDone(size));
+                    }
+                }
+            }
+            let path = files.next()?;
+            if count {
+                counters.files.fetch_add(1, Ordering::Relaxed);
+            }
+            let size = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+            current = Some((read::evtx::chunks_from_path(path, &path.display().to_string()), size));
+        };
+        let work = |job: EvtxJob| match job {
+            EvtxJob::Chunk(job) => (evtx_chunk(job, Judge::new(filter, router, &self.opts, &self.ctx, &self.skip)), 0),
+            EvtxJob::FileDone(size) => (vec![Item::FileDone(size)], 0),
+        };
+        let first = paths.first().map_or(std::path::Path::new(""), PathBuf::as_path);
+        self.run_ordered(EVTX_CHUNKS_IN_FLIGHT, next, work, first, count, f)
     }
 
     fn consume(
@@ -363,6 +499,11 @@ impl FileSource {
                         }
                     }
                     Item::Failed(message) => return Err(ExecError::new(message)),
+                    Item::FileDone(size) => {
+                        if let (true, Some(p)) = (count, &self.progress) {
+                            p.bar.inc(size);
+                        }
+                    }
                     Item::Malformed(m) => {
                         if self.strict {
                             return Err(ExecError::new(format!("malformed event at {}: {}", m.location, m.message)));
@@ -439,15 +580,25 @@ impl FileSource {
         count: bool,
         f: &mut dyn FnMut(Event, Option<Routed>) -> Result<Flow, ExecError>,
     ) -> Result<(), ExecError> {
-        for path in &self.files {
-            let size = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
-            if count {
-                self.counters.files.fetch_add(1, Ordering::Relaxed);
-            }
-            let flow = self.scan_file(path, count, filter, router, f)?;
-            if let (true, Some(p)) = (count, &self.progress) {
-                p.bar.inc(size);
-            }
+        let mut rest: &[PathBuf] = &self.files;
+        while let Some(path) = rest.first() {
+            let evtx = rest.iter().take_while(|p| is_evtx_file(p)).count();
+            let flow = if evtx > 0 {
+                let (run, tail) = rest.split_at(evtx);
+                rest = tail;
+                self.scan_evtx_files(run, count, filter, router, f)?
+            } else {
+                rest = rest.get(1..).unwrap_or_default();
+                let size = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+                if count {
+                    self.counters.files.fetch_add(1, Ordering::Relaxed);
+                }
+                let flow = self.scan_file(path, count, filter, router, f)?;
+                if let (true, Some(p)) = (count, &self.progress) {
+                    p.bar.inc(size);
+                }
+                flow
+            };
             if flow == Flow::Stop {
                 return Ok(());
             }

@@ -11,18 +11,15 @@ use std::sync::Arc;
 use evtx::err::EvtxError;
 use evtx::{EvtxChunkData, EvtxParser, ParserSettings};
 
-use super::xml::parse_xml_event;
+use super::xml::parse_xml_text;
 use super::{Location, Malformed, Record, Records, Source};
 
-pub(crate) const MAGIC: &[u8] = b"ElfFile\0";
+pub const MAGIC: &[u8] = b"ElfFile\0";
 
 type Chunks = Box<dyn Iterator<Item = Result<EvtxChunkData, EvtxError>> + Send>;
 
 pub(crate) fn records_from_path(path: &Path, file: &str) -> Records {
-    match EvtxParser::from_path(path) {
-        Ok(parser) => Box::new(EvtxRecords::new(Box::new(parser.into_chunks()), file.to_string())),
-        Err(e) => failed(file, format!("not a readable EVTX file: {e}")),
-    }
+    Box::new(EvtxRecords { chunks: chunks_from_path(path, file), out: VecDeque::new() })
 }
 
 /// EVTX from a stream (stdin, gzip, tar member): the parser seeks, so the bytes are buffered.
@@ -41,32 +38,113 @@ fn failed(file: &str, message: String) -> Records {
     Box::new(std::iter::once(Record::Malformed(Malformed { location: Location::file(file), message })))
 }
 
-struct EvtxRecords {
+/// An EVTX file's chunks, read in order but not parsed. Parsing a chunk (binary XML, rendering,
+/// the costly part) needs nothing but the chunk, so callers may parse chunks on several threads
+/// ([`ChunkJob::render`]); each gives the same records wherever it is parsed.
+pub struct EvtxChunks {
     chunks: Chunks,
     settings: Arc<ParserSettings>,
-    file: String,
-    out: VecDeque<Record>,
+    file: Arc<str>,
     chunk_no: u64,
-    /// Last good record id, to place records that fail before their id is known.
+    /// The last record id the chunk headers announced, to place errors between chunks.
     last_id: u64,
+    /// Why the file could not be opened, given once as the only job.
+    failed: Option<Malformed>,
 }
 
-impl EvtxRecords {
-    fn new(chunks: Chunks, file: String) -> EvtxRecords {
+/// Open an EVTX file for reading chunk by chunk.
+pub fn chunks_from_path(path: &Path, file: &str) -> EvtxChunks {
+    match EvtxParser::from_path(path) {
+        Ok(parser) => EvtxChunks::new(Box::new(parser.into_chunks()), file),
+        Err(e) => EvtxChunks::failed(file, format!("not a readable EVTX file: {e}")),
+    }
+}
+
+impl EvtxChunks {
+    fn new(chunks: Chunks, file: &str) -> EvtxChunks {
         // Compact XML, like Splunk's rendering (one line per record).
         let settings = Arc::new(ParserSettings::new().indent(false).num_threads(1));
-        EvtxRecords { chunks, settings, file, out: VecDeque::new(), chunk_no: 0, last_id: 0 }
+        EvtxChunks { chunks, settings, file: Arc::from(file), chunk_no: 0, last_id: 0, failed: None }
     }
 
-    fn malformed(&self, record: u64, message: String) -> Record {
-        Record::Malformed(Malformed { location: Location::record(&self.file, record), message })
+    fn failed(file: &str, message: String) -> EvtxChunks {
+        let mut c = EvtxChunks::new(Box::new(std::iter::empty()), file);
+        c.failed = Some(Malformed { location: Location::file(file), message });
+        c
     }
 
-    fn read_chunk(&mut self, mut data: EvtxChunkData) {
-        let settings = Arc::clone(&self.settings);
+    fn malformed(&self, message: String) -> ChunkJob {
+        ChunkJob::Failed(Malformed { location: Location::record(&self.file, self.last_id + 1), message })
+    }
+}
+
+impl Iterator for EvtxChunks {
+    type Item = ChunkJob;
+
+    fn next(&mut self) -> Option<ChunkJob> {
+        if let Some(m) = self.failed.take() {
+            return Some(ChunkJob::Failed(m));
+        }
+        let chunk = catch_unwind(AssertUnwindSafe(|| self.chunks.next()));
+        self.chunk_no += 1;
+        match chunk {
+            Ok(None) => None,
+            Ok(Some(Ok(data))) => {
+                // Records that fail before their id is known are placed after the last id of
+                // the chunks before (as the header says, not as parsing found: chunks may be
+                // parsed out of order).
+                let before = data.header.first_event_record_id.saturating_sub(1).max(self.last_id);
+                self.last_id = self.last_id.max(data.header.last_event_record_id);
+                Some(ChunkJob::Data {
+                    data: Box::new(data),
+                    number: self.chunk_no,
+                    before,
+                    settings: Arc::clone(&self.settings),
+                    file: Arc::clone(&self.file),
+                })
+            }
+            Ok(Some(Err(e))) => Some(self.malformed(format!("chunk {}: {e}", self.chunk_no))),
+            Err(_) => {
+                // A panicking chunk iterator cannot be trusted to continue.
+                self.chunks = Box::new(std::iter::empty());
+                Some(self.malformed("EVTX parser panicked".to_string()))
+            }
+        }
+    }
+}
+
+/// One chunk of an EVTX file to parse, or why the next could not be read.
+pub enum ChunkJob {
+    Data { data: Box<EvtxChunkData>, number: u64, before: u64, settings: Arc<ParserSettings>, file: Arc<str> },
+    Failed(Malformed),
+}
+
+/// A record rendered as XmlWinEventLog text (declaration stripped), not yet parsed.
+pub struct Rendered {
+    pub xml: String,
+    pub location: Location,
+}
+
+impl Rendered {
+    /// The record as the reader gives it: parsed like XmlWinEventLog text.
+    pub fn parse(self) -> Record {
+        match parse_xml_text(self.xml) {
+            Ok(ev) => Record::Event(ev),
+            Err(message) => Record::Malformed(Malformed { location: self.location, message }),
+        }
+    }
+}
+
+impl ChunkJob {
+    /// The chunk's records, rendered, in file order; records and chunks that cannot be read
+    /// as malformed entries.
+    pub fn render(self) -> Vec<Result<Rendered, Malformed>> {
+        let (mut data, number, before, settings, file) = match self {
+            ChunkJob::Failed(m) => return vec![Err(m)],
+            ChunkJob::Data { data, number, before, settings, file } => (data, number, before, settings, file),
+        };
         let mut out = Vec::new();
-        let mut last_id = self.last_id;
-        let file = self.file.clone();
+        let mut last_id = before;
         // The evtx crate parses untrusted binary; a panic in it costs this chunk, not the run.
         let result = catch_unwind(AssertUnwindSafe(|| match data.parse(settings) {
             Err(e) => Err(e.to_string()),
@@ -76,16 +154,13 @@ impl EvtxRecords {
                         Ok(r) => {
                             let id = r.event_record_id;
                             last_id = id;
-                            let loc = Location::record(&file, id);
+                            let location = Location::record(&file, id);
                             out.push(match r.into_xml() {
-                                Ok(x) => match parse_xml_event(strip_decl(&x.data)) {
-                                    Ok(ev) => Record::Event(ev),
-                                    Err(message) => Record::Malformed(Malformed { location: loc, message }),
-                                },
-                                Err(e) => Record::Malformed(Malformed { location: loc, message: e.to_string() }),
+                                Ok(x) => Ok(Rendered { xml: strip_decl(x.data), location }),
+                                Err(e) => Err(Malformed { location, message: e.to_string() }),
                             });
                         }
-                        Err(e) => out.push(Record::Malformed(Malformed {
+                        Err(e) => out.push(Err(Malformed {
                             location: Location::record(&file, last_id + 1),
                             message: e.to_string(),
                         })),
@@ -94,30 +169,43 @@ impl EvtxRecords {
                 Ok(())
             }
         }));
-        self.last_id = last_id;
-        self.out.extend(out);
-        match result {
-            Ok(Ok(())) => {}
-            Ok(Err(message)) => {
-                let m = self.malformed(last_id + 1, format!("chunk {}: {message}", self.chunk_no));
-                self.out.push_back(m);
-            }
-            Err(_) => {
-                let m = self.malformed(last_id + 1, format!("chunk {}: EVTX parser panicked", self.chunk_no));
-                self.out.push_back(m);
-            }
+        let failure = match result {
+            Ok(Ok(())) => None,
+            Ok(Err(message)) => Some(format!("chunk {number}: {message}")),
+            Err(_) => Some(format!("chunk {number}: EVTX parser panicked")),
+        };
+        if let Some(message) = failure {
+            out.push(Err(Malformed { location: Location::record(&file, last_id + 1), message }));
         }
+        out
+    }
+}
+
+/// An EVTX file's records, parsed one chunk after the other.
+struct EvtxRecords {
+    chunks: EvtxChunks,
+    out: VecDeque<Record>,
+}
+
+impl EvtxRecords {
+    fn new(chunks: Chunks, file: String) -> EvtxRecords {
+        EvtxRecords { chunks: EvtxChunks::new(chunks, &file), out: VecDeque::new() }
     }
 }
 
 /// The rendered record without its `<?xml …?>` declaration, as Splunk's `_raw` has none.
-fn strip_decl(xml: &str) -> &str {
+fn strip_decl(xml: String) -> String {
     let t = xml.trim_start();
-    match t.strip_prefix("<?xml").and_then(|r| r.find("?>").and_then(|i| r.get(i + 2..))) {
+    let body = match t.strip_prefix("<?xml").and_then(|r| r.find("?>").and_then(|i| r.get(i + 2..))) {
         Some(rest) => rest.trim_start(),
         None => t,
     }
-    .trim_end()
+    .trim_end();
+    if body.len() == xml.len() {
+        xml
+    } else {
+        body.to_string()
+    }
 }
 
 impl Iterator for EvtxRecords {
@@ -128,22 +216,11 @@ impl Iterator for EvtxRecords {
             if let Some(r) = self.out.pop_front() {
                 return Some(r);
             }
-            let chunk = catch_unwind(AssertUnwindSafe(|| self.chunks.next()));
-            self.chunk_no += 1;
-            match chunk {
-                Ok(None) => return None,
-                Ok(Some(Ok(data))) => self.read_chunk(data),
-                Ok(Some(Err(e))) => {
-                    let m = self.malformed(self.last_id + 1, format!("chunk {}: {e}", self.chunk_no));
-                    self.out.push_back(m);
-                }
-                Err(_) => {
-                    // A panicking chunk iterator cannot be trusted to continue.
-                    self.chunks = Box::new(std::iter::empty());
-                    let m = self.malformed(self.last_id + 1, "EVTX parser panicked".to_string());
-                    self.out.push_back(m);
-                }
-            }
+            let job = self.chunks.next()?;
+            self.out.extend(job.render().into_iter().map(|r| match r {
+                Ok(rendered) => rendered.parse(),
+                Err(m) => Record::Malformed(m),
+            }));
         }
     }
 }

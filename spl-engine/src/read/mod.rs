@@ -9,7 +9,7 @@
 mod compress;
 mod csv;
 mod detect;
-mod evtx;
+pub mod evtx;
 mod json;
 mod lines;
 mod text;
@@ -217,7 +217,16 @@ impl Opened {
 
 /// Parse one raw XmlWinEventLog record as the reader would, overrides included.
 pub fn parse_raw_xml(raw: &xml::RawXml, file: &str, opts: &ReadOptions) -> Record {
-    match xml::parse_raw(raw, file) {
+    overridden(xml::parse_raw(raw, file), opts)
+}
+
+/// Parse one EVTX record rendered as XML as the reader would, overrides included.
+pub fn parse_rendered_evtx(rendered: evtx::Rendered, opts: &ReadOptions) -> Record {
+    overridden(rendered.parse(), opts)
+}
+
+fn overridden(rec: Record, opts: &ReadOptions) -> Record {
+    match rec {
         Record::Event(mut ev) => {
             apply_overrides(&mut ev, opts);
             Record::Event(ev)
@@ -318,13 +327,7 @@ fn with_overrides(records: Records, opts: &ReadOptions) -> Records {
         return records;
     }
     let opts = opts.clone();
-    Box::new(records.map(move |r| match r {
-        Record::Event(mut ev) => {
-            apply_overrides(&mut ev, &opts);
-            Record::Event(ev)
-        }
-        m => m,
-    }))
+    Box::new(records.map(move |r| overridden(r, &opts)))
 }
 
 fn apply_overrides(ev: &mut Event, opts: &ReadOptions) {

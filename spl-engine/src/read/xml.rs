@@ -406,7 +406,7 @@ pub fn parse_xml_event(raw: &str) -> Result<Event, String> {
 }
 
 /// `parse_xml_event`, the text becoming `_raw` without a copy.
-fn parse_xml_text(raw: String) -> Result<Event, String> {
+pub(crate) fn parse_xml_text(raw: String) -> Result<Event, String> {
     let mut reader = Reader::from_str(&raw);
     reader.config_mut().trim_text(false);
     // Room for a Sysmon record's fields and what extraction adds (~80): no regrowth.
