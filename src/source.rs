@@ -357,7 +357,7 @@ impl FileSource {
         std::thread::scope(|scope| match opened {
             read::Opened::RawXml { .. } => Ok(Flow::Continue),
             read::Opened::Records(records) => {
-                let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Item>>(8);
+                let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Item>>(2);
                 scope.spawn(move || {
                     let mut batch = Vec::with_capacity(BATCH);
                     for rec in records {

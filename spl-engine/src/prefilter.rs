@@ -1320,11 +1320,22 @@ pub struct Router {
     by_fact: Vec<Vec<usize>>,
     /// How often each fact was held by the first `LEARN_RECORDS` records judged.
     learner: std::sync::Mutex<Learner>,
+    /// The pipelines not in `always` that some fact keys (all but those left out by `live`).
+    keyed: Vec<usize>,
+    /// Per header values (sourcetype, source, index) of events whose raw text is not an XML
+    /// record, the pipelines those values admit (`wanted_by_headers`).
+    by_headers: std::sync::Mutex<std::collections::HashMap<[Option<String>; 3], Vec<usize>>>,
     /// `by_fact` with the keys chosen again on those counts (`IReq::cheapest_keys`), and the
     /// requirements ordered on them (`IReq::ordered`), once they are in: the shortest literals
     /// (`user`, `.exe`) are not the rarest, and a pipeline keyed on one was tried, its whole
     /// requirement evaluated, on nearly every record.
     tuned: std::sync::OnceLock<Tuned>,
+}
+
+/// Whether raw text is an XML record (`<Event…`), whose literals the router may look for.
+fn is_xml_record(raw: &[u8]) -> bool {
+    let start = raw.iter().position(|b| !b.is_ascii_whitespace()).unwrap_or(raw.len());
+    raw.get(start..).is_some_and(|r| r.starts_with(b"<Event"))
 }
 
 /// Records whose facts a router counts before choosing its keys again.
@@ -1394,6 +1405,7 @@ impl Router {
         let searched: Vec<Vec<usize>> = patterns.into_values().collect();
         let nlits = facts.lits.len();
         let (always, by_fact) = index_by_keys(&reqs, facts.len(), |r| r.keys(nlits));
+        let keyed = (0..reqs.len()).filter(|i| !always.contains(i)).collect();
         Some(Router {
             reqs,
             facts,
@@ -1401,6 +1413,8 @@ impl Router {
             searched,
             skeletons: Default::default(),
             always,
+            keyed,
+            by_headers: Default::default(),
             by_fact,
             learner: Default::default(),
             tuned: Default::default(),
@@ -1448,8 +1462,7 @@ impl Router {
         values: &dyn Fn(&Facts, &[u8]) -> Vec<usize>,
         scratch: &mut Scratch,
     ) -> Option<Vec<usize>> {
-        let start = raw.iter().position(|b| !b.is_ascii_whitespace()).unwrap_or(raw.len());
-        if self.facts.len() == 0 || !raw.get(start..).is_some_and(|r| r.starts_with(b"<Event")) {
+        if self.facts.len() == 0 || !is_xml_record(raw) {
             return None;
         }
         let Scratch { found, hits, tried, touched, folded, skel, lower, pats } = scratch;
@@ -1559,13 +1572,50 @@ impl Router {
     }
 
     /// `wanted` for an event, from its `_raw`, `sourcetype`, `source` and `index` (a
-    /// multivalue one is not judged on).
+    /// multivalue one is not judged on). An event whose raw text is not an XML record (JSON,
+    /// classic WinEventLog, plain text) is judged on those header fields alone.
     pub fn wanted_for(&self, ev: &crate::event::Event) -> Option<Vec<usize>> {
         let one = |h: Header| ev.get(h.name()).filter(|v| v.atoms().len() == 1).map(|v| v.first().as_str());
         let [st, src, idx] = Header::ALL.map(one);
         let raw = ev.get("_raw").map(|v| v.first().as_str());
         let heads = [st.as_deref(), src.as_deref(), idx.as_deref()];
-        self.wanted_given(raw.as_deref()?.as_bytes(), &|f, raw| f.values(raw, heads), &mut Scratch::default())
+        match raw.as_deref().map(str::as_bytes) {
+            Some(raw) if is_xml_record(raw) => {
+                self.wanted_given(raw, &|f, raw| f.values(raw, heads), &mut Scratch::default())
+            }
+            _ => Some(self.wanted_by_headers(heads)),
+        }
+    }
+
+    /// The pipelines an event with these header values may be wanted by when nothing else of
+    /// it is known: every literal and EventID taken as held (the verbatim rule holds only for
+    /// XML text), the header facts as they are. Header facts come from search terms on
+    /// `sourcetype`, `source` and `index` that no content rule recomputes, so the event's own
+    /// values settle them. Remembered per values: a file holds few.
+    fn wanted_by_headers(&self, heads: Heads<'_>) -> Vec<usize> {
+        let key = heads.map(|h| h.map(str::to_string));
+        if let Some(w) = self.by_headers.lock().ok().and_then(|m| m.get(&key).cloned()) {
+            return w;
+        }
+        let mut found = vec![false; self.facts.len()];
+        let assumed = self.facts.lits.len() + self.facts.eids.n;
+        found.iter_mut().take(assumed).for_each(|f| *f = true);
+        for i in self.facts.values(b"", heads) {
+            if let Some(f) = found.get_mut(i) {
+                *f = true;
+            }
+        }
+        let mut wanted = self.always.clone();
+        wanted.extend(self.keyed.iter().copied().filter(|&i| self.reqs.get(i).is_some_and(|r| r.eval(&found))));
+        wanted.sort_unstable();
+        if let Ok(mut memo) = self.by_headers.lock() {
+            // Header values are few; a stream of distinct ones starts the memo afresh.
+            if memo.len() >= 4096 {
+                memo.clear();
+            }
+            memo.insert(key, wanted.clone());
+        }
+        wanted
     }
 }
 
@@ -1780,6 +1830,58 @@ mod router_tests {
         assert_eq!(r.wanted(Some("<Event><Data>C:\\CERTUTIL.EXE</Data></Event>"), None), Some(vec![0, 1, 2]));
         assert_eq!(r.wanted(Some("<Event><Data>cErT</Data></Event>"), None), Some(vec![2]));
         assert!(!in_xml_skeleton("sysmon") && !in_xml_skeleton("cmd.exe"));
+    }
+
+    #[test]
+    fn events_not_in_xml_are_routed_on_their_header_fields_alone() {
+        let st = |p: &str| Req::Header(Header::Sourcetype, p.into());
+        let r = Router::live(
+            &[
+                // A sysmon search: a sourcetype or a source, and a literal.
+                Req::And(vec![
+                    Req::Or(vec![st("xmlwineventlog"), Req::Header(Header::Source, "*sysmon*".into())]),
+                    Req::Lit("regasm.exe".into()),
+                ]),
+                // A literal and an EventID only: raw JSON text cannot be searched for them.
+                Req::And(vec![Req::Lit("certutil".into()), Req::Eid("1".into())]),
+                Req::And(vec![st("aws:cloudtrail"), Req::Lit("DeleteTrail".into())]),
+                Req::True,
+                // Not live: never wanted.
+                st("aws:cloudtrail"),
+                Req::Or(vec![Req::Header(Header::Index, "risk".into()), Req::Lit("index".into())]),
+            ],
+            &[true, true, true, true, false, true],
+        )
+        .expect("an automaton");
+        let event = |pairs: &[(&str, &str)]| crate::event::Event::from_pairs(pairs);
+        let json = |st: &str| {
+            event(&[
+                ("_raw", r#"{"eventName": "CreateUser"}"#),
+                ("sourcetype", st),
+                ("source", "trail.json"),
+                ("index", "main"),
+            ])
+        };
+        assert_eq!(r.wanted_for(&json("aws:cloudtrail")), Some(vec![1, 2, 3, 5]));
+        assert_eq!(r.wanted_for(&json("XmlWinEventLog")), Some(vec![0, 1, 3, 5]));
+        let sysmon = event(&[
+            ("_raw", "LogName=Microsoft-Windows-Sysmon/Operational"),
+            ("sourcetype", "WinEventLog"),
+            ("source", "WinEventLog:Microsoft-Windows-Sysmon/Operational"),
+            ("index", "main"),
+        ]);
+        assert_eq!(r.wanted_for(&sysmon), Some(vec![0, 1, 3, 5]));
+        // A header field that is missing or multivalue is not known: every pattern may match.
+        assert_eq!(r.wanted_for(&event(&[("_raw", "text")])), Some(vec![0, 1, 2, 3, 5]));
+        let mut two = json("x");
+        two.set("sourcetype", crate::value::Value::from_atoms(vec!["a".into(), "aws:cloudtrail".into()]).unwrap());
+        assert_eq!(r.wanted_for(&two), Some(vec![0, 1, 2, 3, 5]));
+        // Remembered per header values, and the same when asked again.
+        assert_eq!(r.wanted_for(&json("aws:cloudtrail")), Some(vec![1, 2, 3, 5]));
+        assert_eq!(r.by_headers.lock().unwrap().len(), 5);
+        // An XML record is still judged on its text.
+        let xml = event(&[("_raw", "<Event><Data>certutil</Data></Event>"), ("sourcetype", "XmlWinEventLog")]);
+        assert_eq!(r.wanted_for(&xml), Some(vec![1, 3, 5]));
     }
 
     #[test]
