@@ -504,7 +504,7 @@ impl Runtime<'_> {
                             continue;
                         }
                         set_event_serial(item.serial);
-                        crate::ops::tstats::install_rows(&item.rows);
+                        crate::ops::tstats::give_rows(item.rows.as_ref());
                         if !p.ops.first().is_none_or(|op| op.accepts(&item.ev)) {
                             continue;
                         }
@@ -543,6 +543,7 @@ impl Runtime<'_> {
                     None => router.as_ref().map(|r| r.prepare(&ev)),
                 };
                 let (wanted, rows) = routed.map_or((None, Vec::new()), |r| (r.wanted, r.rows));
+                let rows = (!rows.is_empty()).then(|| crate::ops::tstats::GivenRows::from(rows));
                 batch.push(Pending { ev, serial: event_serial(), wanted, rows });
                 if batch.len() >= FEED_BATCH {
                     still = flush(&mut batch);
@@ -1504,7 +1505,7 @@ pub fn event_serial() -> u64 {
     EVENT_SERIAL.with(|s| s.get())
 }
 
-fn next_event_serial() {
+pub(crate) fn next_event_serial() {
     let next = SERIALS_GIVEN.with(|g| {
         g.set(g.get().wrapping_add(1));
         g.get()
@@ -1528,7 +1529,7 @@ struct Pending {
     ev: Event,
     serial: u64,
     wanted: Option<Vec<usize>>,
-    rows: Vec<(usize, crate::ops::tstats::Row)>,
+    rows: Option<crate::ops::tstats::GivenRows>,
 }
 
 /// Offer a shared event by reference to the filters that lead the chain and to the operator

@@ -14,10 +14,16 @@ use crate::stats::Grouper;
 /// A data-model row, shared by the searches that read it.
 pub type Row = Option<std::sync::Arc<Event>>;
 
+/// Data-model rows of an event made elsewhere (on the thread that parsed it), by slot, shared
+/// by every pipeline the event is fed to.
+pub type GivenRows = std::sync::Arc<[(usize, Row)]>;
+
 thread_local! {
     /// Data-model rows of the current event, by slot: each slot holds the serial of the event
     /// (see `exec::event_serial`) its row was made from.
     static ROWS: std::cell::RefCell<Vec<(u64, Row)>> = const { std::cell::RefCell::new(Vec::new()) };
+    /// The rows given with the current event (`give_rows`), and its serial.
+    static GIVEN: std::cell::RefCell<(u64, Option<GivenRows>)> = const { std::cell::RefCell::new((u64::MAX, None)) };
 }
 
 /// The row-cache slot of a dataset path (with a `_time` span, for rows bucketed by it), the
@@ -30,15 +36,15 @@ fn slot(key: &str) -> usize {
     *slots.entry(key.to_string()).or_insert(next)
 }
 
-/// Rows of the current event made elsewhere (on the thread that parsed it), by slot. A batch's
-/// event has them installed again for each pipeline it is fed to.
-pub fn install_rows(rows: &[(usize, Row)]) {
-    for (slot, row) in rows {
-        install_row(*slot, row.clone());
-    }
+/// Rows of the current event made elsewhere, looked up by slot when a search asks. A batch's
+/// event is given them again for each pipeline it is fed to: one shared list, where installing
+/// each row in the cache cost a reference count per row per pipeline.
+pub fn give_rows(rows: Option<&GivenRows>) {
+    let serial = crate::exec::event_serial();
+    GIVEN.with(|g| *g.borrow_mut() = (serial, rows.cloned()));
 }
 
-/// `install_rows` for one row (no vector per row where rows are installed one at a time).
+/// Put a row made elsewhere in the current event's cache (rows fed one at a time from a spool).
 pub fn install_row(slot: usize, row: Row) {
     let serial = crate::exec::event_serial();
     ROWS.with(|c| {
@@ -60,6 +66,13 @@ fn cached(slot: usize, make: impl FnOnce() -> Result<Row, ExecError>) -> Result<
         _ => None,
     });
     if let Some(r) = hit {
+        return Ok(r);
+    }
+    let given = GIVEN.with(|g| match &*g.borrow() {
+        (s, Some(rows)) if *s == serial => rows.iter().find(|(at, _)| *at == slot).map(|(_, row)| row.clone()),
+        _ => None,
+    });
+    if let Some(r) = given {
         return Ok(r);
     }
     let row = make()?;
@@ -235,7 +248,7 @@ impl DatasetView {
         self.lineage.iter().all(|d| d.constraint.as_ref().is_none_or(|c| c.matches(ev)))
     }
 
-    /// Its slot in the per-event row cache (`install_rows`).
+    /// Its slot in the per-event row cache (and in the rows given with an event, `give_rows`).
     pub fn slot(&self) -> usize {
         self.slot
     }
@@ -570,5 +583,29 @@ mod tests {
         assert_eq!(view.restricted(&keep).slot(), part.slot());
         let fewer: std::collections::HashSet<String> = ["_time".to_string()].into_iter().collect();
         assert_eq!(part.restricted(&fewer).slot(), part.slot());
+    }
+
+    #[test]
+    fn rows_given_with_an_event_are_taken_for_it_and_for_no_other() {
+        let dm = processes(&["process_name"], &[]);
+        let view = DatasetView::resolve(&dm, Some("Processes")).unwrap().remove(0);
+        let ctx = Context::new(Default::default(), 0.0);
+        let ev = Event::from_pairs(&[("process_name", "a.exe")]);
+        let name = |row: Row| row.and_then(|r| r.get_str("Processes.process_name").map(|s| s.into_owned()));
+        // A row made elsewhere, told apart from one made here by its value.
+        let given = Event::from_pairs(&[("Processes.process_name", "given")]);
+        crate::exec::next_event_serial();
+        give_rows(Some(&GivenRows::from(vec![(view.slot(), Some(std::sync::Arc::new(given)))])));
+        assert_eq!(name(view.cached_row(&ev, &ctx).unwrap()).as_deref(), Some("given"));
+        // A dataset the event is not in was given as no row.
+        crate::exec::next_event_serial();
+        give_rows(Some(&GivenRows::from(vec![(view.slot(), None)])));
+        assert_eq!(name(view.cached_row(&ev, &ctx).unwrap()), None);
+        // The next event has rows of its own, made here; so has one given rows of other slots.
+        crate::exec::next_event_serial();
+        assert_eq!(name(view.cached_row(&ev, &ctx).unwrap()).as_deref(), Some("a.exe"));
+        crate::exec::next_event_serial();
+        give_rows(Some(&GivenRows::from(vec![(view.slot() + 1, None)])));
+        assert_eq!(name(view.cached_row(&ev, &ctx).unwrap()).as_deref(), Some("a.exe"));
     }
 }
