@@ -213,3 +213,73 @@ fn evtx_files_parsed_on_all_cores_give_the_sequential_readers_events_in_order() 
     assert_eq!(count(&filtered), count(&unfiltered));
     assert_ne!(count(&filtered), "\"0\"", "{}", stdout(&filtered));
 }
+
+/// Events that are not XML records (classic WinEventLog, JSON, plain text) are routed on their
+/// fields when a pack runs: each detection of the pack gets the rows it gets alone, when no
+/// router judges any event.
+#[test]
+fn a_pack_over_events_not_in_xml_gives_each_detection_the_rows_it_gets_alone() {
+    let hist = shared().join("attack_data_history");
+    let index = std::fs::read_to_string(hist.join("INDEX.tsv")).expect("read INDEX.tsv");
+    let files: Vec<String> = index
+        .lines()
+        .skip(1)
+        .filter_map(|l| {
+            let cols: Vec<&str> = l.split('\t').collect();
+            matches!(cols.get(3), Some(&("classic_wineventlog" | "json" | "text")))
+                .then(|| hist.join(cols[0]).to_str().unwrap().to_string())
+        })
+        .collect();
+    assert!(files.len() > 50, "{} files", files.len());
+    let sc = shared().join("security_content");
+    let dets: Vec<String> = [
+        "suspicious_reg_exe_process",
+        "system_user_discovery_with_whoami",
+        "windows_msiexec_spawn_discovery_command",
+        "windows_ad_dsrm_password_reset",
+        "detect_computer_changed_with_anonymous_account",
+        "windows_identify_powershell_web_access_iis_pool",
+        "unusual_number_of_remote_endpoint_authentication_events",
+        "office_product_spawn_cmd_process",
+        "detect_regasm_with_network_connection",
+        "first_time_seen_running_windows_service",
+    ]
+    .iter()
+    .map(|d| sc.join(format!("detections/endpoint/{d}.yml")).to_str().unwrap().to_string())
+    .collect();
+    let run_on = |detections: &[String]| {
+        let mut args: Vec<&str> = vec!["run"];
+        args.extend(detections.iter().map(String::as_str));
+        args.extend(["--content", sc.to_str().unwrap(), "--format", "json", "-q"]);
+        for f in &files {
+            args.extend(["--events", f.as_str()]);
+        }
+        let o = run(&args);
+        assert!(o.status.success(), "{}", stderr(&o));
+        // One detection's rows are not named: name them as a pack's are.
+        let name = std::fs::read_to_string(&detections[0])
+            .unwrap()
+            .lines()
+            .find_map(|l| l.strip_prefix("name: ").map(str::to_string))
+            .unwrap();
+        let mut by: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for mut r in rows(&o) {
+            let name = match r.shift_remove("search_name") {
+                Some(n) => n.as_str().unwrap().to_string(),
+                None => name.clone(),
+            };
+            by.entry(name).or_default().push(flat(&r));
+        }
+        by
+    };
+    let together = run_on(&dets);
+    assert!(together.len() >= 6, "detections with rows: {:?}", together.keys().collect::<Vec<_>>());
+    let mut alone: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for d in &dets {
+        alone.extend(run_on(std::slice::from_ref(d)));
+    }
+    assert_eq!(together.keys().collect::<Vec<_>>(), alone.keys().collect::<Vec<_>>());
+    for (name, rows) in &together {
+        assert!(rows == &alone[name], "{name}: {} rows in the pack, {} alone", rows.len(), alone[name].len());
+    }
+}

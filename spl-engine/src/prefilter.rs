@@ -1320,11 +1320,6 @@ pub struct Router {
     by_fact: Vec<Vec<usize>>,
     /// How often each fact was held by the first `LEARN_RECORDS` records judged.
     learner: std::sync::Mutex<Learner>,
-    /// The pipelines not in `always` that some fact keys (all but those left out by `live`).
-    keyed: Vec<usize>,
-    /// Per header values (sourcetype, source, index) of events whose raw text is not an XML
-    /// record, the pipelines those values admit (`wanted_by_headers`).
-    by_headers: std::sync::Mutex<std::collections::HashMap<[Option<String>; 3], Vec<usize>>>,
     /// `by_fact` with the keys chosen again on those counts (`IReq::cheapest_keys`), and the
     /// requirements ordered on them (`IReq::ordered`), once they are in: the shortest literals
     /// (`user`, `.exe`) are not the rarest, and a pipeline keyed on one was tried, its whole
@@ -1405,7 +1400,6 @@ impl Router {
         let searched: Vec<Vec<usize>> = patterns.into_values().collect();
         let nlits = facts.lits.len();
         let (always, by_fact) = index_by_keys(&reqs, facts.len(), |r| r.keys(nlits));
-        let keyed = (0..reqs.len()).filter(|i| !always.contains(i)).collect();
         Some(Router {
             reqs,
             facts,
@@ -1413,8 +1407,6 @@ impl Router {
             searched,
             skeletons: Default::default(),
             always,
-            keyed,
-            by_headers: Default::default(),
             by_fact,
             learner: Default::default(),
             tuned: Default::default(),
@@ -1462,21 +1454,45 @@ impl Router {
         values: &dyn Fn(&Facts, &[u8]) -> Vec<usize>,
         scratch: &mut Scratch,
     ) -> Option<Vec<usize>> {
-        if self.facts.len() == 0 || !is_xml_record(raw) {
+        if !is_xml_record(raw) {
+            return None;
+        }
+        self.wanted_in(Text::Xml(raw), values, scratch)
+    }
+
+    /// `wanted_given` over either kind of text; `None` when there are no facts to judge on.
+    fn wanted_in(
+        &self,
+        text: Text<'_>,
+        values: &dyn Fn(&Facts, &[u8]) -> Vec<usize>,
+        scratch: &mut Scratch,
+    ) -> Option<Vec<usize>> {
+        if self.facts.len() == 0 {
             return None;
         }
         let Scratch { found, hits, tried, touched, folded, skel, lower, pats } = scratch;
         found.resize(self.facts.len(), false);
         tried.resize(self.reqs.len(), false);
         pats.clear();
-        if let Some(ac) = &self.ac {
-            if split_markup(raw, lower, folded, skel) {
-                pats.extend(ac.find_overlapping_iter(&*folded).map(|m| m.value()));
-                self.skeleton_patterns(ac, skel, pats);
-            } else {
-                pats.extend(ac.find_overlapping_iter(&*lower).map(|m| m.value()));
+        let raw = match text {
+            Text::Xml(raw) => {
+                if let Some(ac) = &self.ac {
+                    if split_markup(raw, lower, folded, skel) {
+                        pats.extend(ac.find_overlapping_iter(&*folded).map(|m| m.value()));
+                        self.skeleton_patterns(ac, skel, pats);
+                    } else {
+                        pats.extend(ac.find_overlapping_iter(&*lower).map(|m| m.value()));
+                    }
+                }
+                raw
             }
-        }
+            Text::Fields(text) => {
+                if let Some(ac) = &self.ac {
+                    pats.extend(ac.find_overlapping_iter(text).map(|m| m.value()));
+                }
+                text
+            }
+        };
         let lits = pats.iter().flat_map(|&k| self.searched.get(k as usize).into_iter().flatten().copied());
         for l in lits.chain(values(&self.facts, raw)) {
             if let Some(slot) = found.get_mut(l) {
@@ -1486,7 +1502,8 @@ impl Router {
                 }
             }
         }
-        if self.tuned.get().is_none() {
+        // Keys are chosen on the facts of XML records (the usual input of a pack).
+        if self.tuned.get().is_none() && matches!(text, Text::Xml(_)) {
             self.learn(hits);
         }
         let (reqs, by_fact) = self.tuned.get().map_or((&self.reqs, &self.by_fact), |t| (&t.reqs, &t.by_fact));
@@ -1573,50 +1590,46 @@ impl Router {
 
     /// `wanted` for an event, from its `_raw`, `sourcetype`, `source` and `index` (a
     /// multivalue one is not judged on). An event whose raw text is not an XML record (JSON,
-    /// classic WinEventLog, plain text) is judged on those header fields alone.
+    /// classic WinEventLog, plain text) is judged on its fields instead (`fields_text`).
     pub fn wanted_for(&self, ev: &crate::event::Event) -> Option<Vec<usize>> {
         let one = |h: Header| ev.get(h.name()).filter(|v| v.atoms().len() == 1).map(|v| v.first().as_str());
         let [st, src, idx] = Header::ALL.map(one);
         let raw = ev.get("_raw").map(|v| v.first().as_str());
         let heads = [st.as_deref(), src.as_deref(), idx.as_deref()];
+        let mut scratch = Scratch::default();
         match raw.as_deref().map(str::as_bytes) {
-            Some(raw) if is_xml_record(raw) => {
-                self.wanted_given(raw, &|f, raw| f.values(raw, heads), &mut Scratch::default())
+            Some(raw) if is_xml_record(raw) => self.wanted_given(raw, &|f, raw| f.values(raw, heads), &mut scratch),
+            _ => {
+                let mut text = Vec::new();
+                fields_text(ev, &mut text);
+                // No EventID is read off such text: every EventID fact is taken as held.
+                self.wanted_in(Text::Fields(&text), &|f, _| f.values(b"", heads), &mut scratch)
             }
-            _ => Some(self.wanted_by_headers(heads)),
         }
     }
+}
 
-    /// The pipelines an event with these header values may be wanted by when nothing else of
-    /// it is known: every literal and EventID taken as held (the verbatim rule holds only for
-    /// XML text), the header facts as they are. Header facts come from search terms on
-    /// `sourcetype`, `source` and `index` that no content rule recomputes, so the event's own
-    /// values settle them. Remembered per values: a file holds few.
-    fn wanted_by_headers(&self, heads: Heads<'_>) -> Vec<usize> {
-        let key = heads.map(|h| h.map(str::to_string));
-        if let Some(w) = self.by_headers.lock().ok().and_then(|m| m.get(&key).cloned()) {
-            return w;
+/// The text a router scans for an event that is not an XML record: its field names and values
+/// (`_raw` among them), lower-cased, one a line. A literal a search requires of a field lies in
+/// that field's value, as the value matched the search (the verbatim rule, applied to the
+/// event's values rather than to its raw text, where JSON escapes or a reader's rebuilding
+/// could hide it); one standing for a field's name (`tag`, `index`) is its name.
+fn fields_text(ev: &crate::event::Event, out: &mut Vec<u8>) {
+    for (name, value) in &ev.fields {
+        out.extend(name.as_bytes().iter().map(u8::to_ascii_lowercase));
+        out.push(b'\n');
+        for a in value.atoms() {
+            out.extend(a.as_str().as_bytes().iter().map(u8::to_ascii_lowercase));
+            out.push(b'\n');
         }
-        let mut found = vec![false; self.facts.len()];
-        let assumed = self.facts.lits.len() + self.facts.eids.n;
-        found.iter_mut().take(assumed).for_each(|f| *f = true);
-        for i in self.facts.values(b"", heads) {
-            if let Some(f) = found.get_mut(i) {
-                *f = true;
-            }
-        }
-        let mut wanted = self.always.clone();
-        wanted.extend(self.keyed.iter().copied().filter(|&i| self.reqs.get(i).is_some_and(|r| r.eval(&found))));
-        wanted.sort_unstable();
-        if let Ok(mut memo) = self.by_headers.lock() {
-            // Header values are few; a stream of distinct ones starts the memo afresh.
-            if memo.len() >= 4096 {
-                memo.clear();
-            }
-            memo.insert(key, wanted.clone());
-        }
-        wanted
     }
+}
+
+/// What a router scans: an XML record's raw bytes, or an event's `fields_text`.
+#[derive(Clone, Copy)]
+enum Text<'a> {
+    Xml(&'a [u8]),
+    Fields(&'a [u8]),
 }
 
 #[cfg(test)]
@@ -1833,7 +1846,7 @@ mod router_tests {
     }
 
     #[test]
-    fn events_not_in_xml_are_routed_on_their_header_fields_alone() {
+    fn events_not_in_xml_are_routed_on_their_fields() {
         let st = |p: &str| Req::Header(Header::Sourcetype, p.into());
         let r = Router::live(
             &[
@@ -1842,43 +1855,49 @@ mod router_tests {
                     Req::Or(vec![st("xmlwineventlog"), Req::Header(Header::Source, "*sysmon*".into())]),
                     Req::Lit("regasm.exe".into()),
                 ]),
-                // A literal and an EventID only: raw JSON text cannot be searched for them.
+                // A literal and an EventID: no EventID is read off fields, so only the literal.
                 Req::And(vec![Req::Lit("certutil".into()), Req::Eid("1".into())]),
                 Req::And(vec![st("aws:cloudtrail"), Req::Lit("DeleteTrail".into())]),
                 Req::True,
                 // Not live: never wanted.
                 st("aws:cloudtrail"),
+                // `index=risk`: the index field's value, or a field named `index`.
                 Req::Or(vec![Req::Header(Header::Index, "risk".into()), Req::Lit("index".into())]),
             ],
             &[true, true, true, true, false, true],
         )
         .expect("an automaton");
         let event = |pairs: &[(&str, &str)]| crate::event::Event::from_pairs(pairs);
-        let json = |st: &str| {
+        // JSON text escapes a backslash: the literal is looked for in the values, not in `_raw`.
+        let trail = |st: &str, name: &str| {
             event(&[
-                ("_raw", r#"{"eventName": "CreateUser"}"#),
+                ("_raw", r#"{"eventName": "x", "path": "C:\Tools\CertUtil.exe"}"#),
+                ("eventName", name),
+                ("path", r"C:\Tools\CertUtil.exe"),
                 ("sourcetype", st),
                 ("source", "trail.json"),
-                ("index", "main"),
             ])
         };
-        assert_eq!(r.wanted_for(&json("aws:cloudtrail")), Some(vec![1, 2, 3, 5]));
-        assert_eq!(r.wanted_for(&json("XmlWinEventLog")), Some(vec![0, 1, 3, 5]));
+        // (No index field: `index=risk` may hold.)
+        assert_eq!(r.wanted_for(&trail("aws:cloudtrail", "DeleteTrail")), Some(vec![1, 2, 3, 5]));
+        assert_eq!(r.wanted_for(&trail("aws:cloudtrail", "CreateUser")), Some(vec![1, 3, 5]));
+        assert_eq!(r.wanted_for(&trail("XmlWinEventLog", "DeleteTrail")), Some(vec![1, 3, 5]));
         let sysmon = event(&[
-            ("_raw", "LogName=Microsoft-Windows-Sysmon/Operational"),
+            ("_raw", "LogName=Microsoft-Windows-Sysmon/Operational\nImage=C:\\x\\REGASM.EXE"),
             ("sourcetype", "WinEventLog"),
             ("source", "WinEventLog:Microsoft-Windows-Sysmon/Operational"),
-            ("index", "main"),
         ]);
-        assert_eq!(r.wanted_for(&sysmon), Some(vec![0, 1, 3, 5]));
+        assert_eq!(r.wanted_for(&sysmon), Some(vec![0, 3, 5]));
         // A header field that is missing or multivalue is not known: every pattern may match.
-        assert_eq!(r.wanted_for(&event(&[("_raw", "text")])), Some(vec![0, 1, 2, 3, 5]));
-        let mut two = json("x");
+        assert_eq!(r.wanted_for(&event(&[("_raw", "deletetrail regasm.exe")])), Some(vec![0, 2, 3, 5]));
+        let mut two = trail("x", "DeleteTrail");
         two.set("sourcetype", crate::value::Value::from_atoms(vec!["a".into(), "aws:cloudtrail".into()]).unwrap());
-        assert_eq!(r.wanted_for(&two), Some(vec![0, 1, 2, 3, 5]));
-        // Remembered per header values, and the same when asked again.
-        assert_eq!(r.wanted_for(&json("aws:cloudtrail")), Some(vec![1, 2, 3, 5]));
-        assert_eq!(r.by_headers.lock().unwrap().len(), 5);
+        assert_eq!(r.wanted_for(&two), Some(vec![1, 2, 3, 5]));
+        // The index's value decides, but the literal `index` (a field of a record's own, for
+        // XML text) is held by any event with an index field.
+        let mut risk = trail("x", "y");
+        risk.set("index", "main");
+        assert_eq!(r.wanted_for(&risk), Some(vec![1, 3, 5]));
         // An XML record is still judged on its text.
         let xml = event(&[("_raw", "<Event><Data>certutil</Data></Event>"), ("sourcetype", "XmlWinEventLog")]);
         assert_eq!(r.wanted_for(&xml), Some(vec![1, 3, 5]));
