@@ -188,6 +188,9 @@ const BLOCK_BYTES: usize = 256 << 10;
 /// Blocks read ahead of the search: enough to keep both cores parsing; each parsed block of a
 /// pack run holds ~3 MB of events and data-model rows (8 in flight cost more memory, no time).
 const BLOCKS_IN_FLIGHT: usize = 4;
+/// Batches of parsed records (other formats) extracted and routed ahead of the search: each
+/// holds `BATCH` events and their data-model rows.
+const RECORD_BATCHES_IN_FLIGHT: usize = 3;
 /// EVTX chunks (64 KiB each) parsed ahead of the search.
 const EVTX_CHUNKS_IN_FLIGHT: usize = 16;
 
@@ -323,7 +326,8 @@ enum EvtxJob {
 impl FileSource {
     /// Read one file on a helper thread, handing batches of ready events to `f` on this thread
     /// in file order. XmlWinEventLog text is split into raw records there, tested against the
-    /// prefilter, and parsed and extracted on all cores.
+    /// prefilter, and parsed and extracted on all cores; other formats are parsed there and
+    /// extracted and routed on all cores.
     fn scan_file(
         &self,
         path: &std::path::Path,
@@ -335,7 +339,7 @@ impl FileSource {
         let opened = read::open_split(path, &self.opts).map_err(|e| ExecError::new(e.to_string()))?;
         let ctx = &self.ctx;
         let skip = &self.skip;
-        let opened = match opened {
+        let mut records = match opened {
             read::Opened::RawXml { split, file, opts } => {
                 let mut split = *split;
                 // Finished blocks' buffers come back to be read into again.
@@ -352,36 +356,29 @@ impl FileSource {
                 };
                 return self.run_ordered(BLOCKS_IN_FLIGHT, next, work, path, count, f);
             }
-            other => other,
+            read::Opened::Records(records) => records,
         };
-        std::thread::scope(|scope| match opened {
-            read::Opened::RawXml { .. } => Ok(Flow::Continue),
-            read::Opened::Records(records) => {
-                let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Item>>(2);
-                scope.spawn(move || {
-                    let mut batch = Vec::with_capacity(BATCH);
-                    for rec in records {
-                        batch.push(match rec {
-                            Record::Event(mut ev) => {
-                                spl_engine::extract::extract_with(&ctx.content, &ctx.fns, &mut ev, skip);
-                                let routed = router.map(|r| r.prepare(&ev));
-                                Item::Event(ev, routed)
-                            }
-                            Record::Malformed(m) => Item::Malformed(m),
-                        });
-                        // The receiver hung up (the search stopped early): stop reading.
-                        if batch.len() == BATCH
-                            && tx.send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH))).is_err()
-                        {
-                            return;
-                        }
+        // Other formats' records are parsed one after the other on the reading thread;
+        // extraction and routing (most of the work for a pack) run on all cores.
+        let next = move || {
+            let batch: Vec<Record> = records.by_ref().take(BATCH).collect();
+            (!batch.is_empty()).then_some(batch)
+        };
+        let work = |batch: Vec<Record>| {
+            let items = batch
+                .into_iter()
+                .map(|rec| match rec {
+                    Record::Event(mut ev) => {
+                        spl_engine::extract::extract_with(&ctx.content, &ctx.fns, &mut ev, skip);
+                        let routed = router.map(|r| r.prepare(&ev));
+                        Item::Event(ev, routed)
                     }
-                    let _ = tx.send(batch);
-                });
-                // Dropping the receiver when this returns unblocks the reader if we stopped early.
-                self.consume(rx.into_iter(), count, f)
-            }
-        })
+                    Record::Malformed(m) => Item::Malformed(m),
+                })
+                .collect();
+            (items, 0)
+        };
+        self.run_ordered(RECORD_BATCHES_IN_FLIGHT, next, work, path, count, f)
     }
 
     /// Hand out jobs on a reading thread of their own (`next`), do them on all cores (`work`:
