@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# spelunk over the real logs of ../shared in their own formats (docs/benchmark.md, "Sixteenth
+# round"): EVTX and the mixed Splunk-format logs of attack_data_history, which bench.sh's
+# generated XmlWinEventLog does not cover.
+#
+#   scripts/bench_inputs.sh [BINARY...]
+#
+# For each binary (default: target/release/spelunk), prints one markdown row per case: wall s,
+# CPU s, peak RSS, events read and parsed, and the md5 of the output (the same for every
+# binary, or a binary changed a result). Cases:
+#   evtx-all     search '* | stats count'                 over ../shared/evtx, named 10 times
+#   evtx-eid1    search 'EventID=1 | stats count'          (the prefilter judges rendered records)
+#   evtx-pack    the endpoint pack                         over ../shared/evtx, named 10 times
+#   hist-pack    the endpoint pack                         over ../shared/attack_data_history
+# Environment: SHARED (default ../shared next to the checkout), REPEAT (default 10).
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+SHARED=${SHARED:-$ROOT/../shared}
+REPEAT=${REPEAT:-10}
+SC=$SHARED/security_content
+[[ -x /usr/bin/time ]] || { echo "bench_inputs: /usr/bin/time is missing (apt-get install -y time)" >&2; exit 2; }
+BINS=("$@")
+[[ ${#BINS[@]} -gt 0 ]] || BINS=("$ROOT/target/release/spelunk")
+TMP=$(mktemp -d)
+trap 'rm -rf "$TMP"' EXIT
+
+EVTX=()
+for _ in $(seq "$REPEAT"); do EVTX+=(--events "$SHARED/evtx"); done
+
+case_args() { # name -> the arguments after the binary
+    case $1 in
+        evtx-all) ARGS=(search '* | stats count' "${EVTX[@]}") ;;
+        evtx-eid1) ARGS=(search 'EventID=1 | stats count' "${EVTX[@]}") ;;
+        evtx-pack) ARGS=(run "$SC/detections/endpoint" --content "$SC" "${EVTX[@]}") ;;
+        hist-pack) ARGS=(run "$SC/detections/endpoint" --content "$SC" --events "$SHARED/attack_data_history") ;;
+    esac
+}
+
+cat "$SHARED"/evtx/*/* "$SHARED"/attack_data_history/* >/dev/null 2>&1 || true # warm the page cache
+echo "| case | binary | wall s | CPU s | peak RSS MB | events read, parsed | output md5 |"
+echo "|---|---|---:|---:|---:|---|---|"
+for name in evtx-all evtx-eid1 evtx-pack hist-pack; do
+    case_args "$name"
+    for bin in "${BINS[@]}"; do
+        /usr/bin/time -f "%e %U %S %M" -o "$TMP/time" "$bin" "${ARGS[@]}" --format json >"$TMP/out" 2>"$TMP/err" || true
+        read -r wall user sys rss < <(grep -v 'exit status' "$TMP/time" | tail -1)
+        counts=$(grep -o '[0-9]* events read, [0-9]* parsed' "$TMP/err" | head -1)
+        printf '| %s | %s | %s | %.2f | %d | %s | %s |\n' "$name" "$(basename "$bin")" "$wall" \
+            "$(awk -v u="$user" -v s="$sys" 'BEGIN {print u+s}')" $((rss / 1024)) "$counts" \
+            "$(md5sum <"$TMP/out" | cut -c1-8)"
+    done
+done
