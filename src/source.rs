@@ -281,8 +281,11 @@ impl<'a> Judge<'a> {
 
 /// Split one block into records, skip those the prefilter rejects (in bulk where it can), and
 /// parse and extract the rest. Also returns the block's newline count and its buffer.
-fn xml_block(mut split: spl_engine::read::xml::XmlSplitter, judge: Judge<'_>, file: &str) -> (Vec<Item>, u64, Vec<u8>) {
-    let mut judge = judge;
+fn xml_block(
+    mut split: spl_engine::read::xml::XmlSplitter,
+    mut judge: Judge<'_>,
+    file: &str,
+) -> (Vec<Item>, u64, Vec<u8>) {
     let anchor = judge.filter.and_then(|f| f.anchor(judge.opts.source.is_some()));
     loop {
         // Jump over stretches of records holding none of the required literals.
