@@ -1,6 +1,8 @@
 //! Binary EVTX files, read with the `evtx` crate chunk by chunk. Each record is rendered as XML
 //! and parsed by the same code as XmlWinEventLog text ([`super::xml::parse_xml_event`]), so both
-//! give the same fields for the same event; `_raw` is that XML.
+//! give the same fields for the same event; `_raw` is that XML. A chunk is parsed on its own
+//! ([`ChunkJob::render`]), so a caller may parse chunks on several threads and judge each
+//! rendered record before parsing it, as XML text is judged.
 
 use std::collections::VecDeque;
 use std::io::Read;
