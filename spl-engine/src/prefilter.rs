@@ -16,6 +16,10 @@
 //! its `tag`/`eventtype`, which require what one of the eventtypes giving them requires. So a
 //! `tstats` over `Endpoint.Processes` requires a process EventID, not nothing, and a search of
 //! `source="XmlWinEventLog:Microsoft-Windows-AppLocker/*"` the AppLocker channel.
+//!
+//! Events that are not XML records (JSON, classic WinEventLog, plain text) are judged after
+//! parsing, on their field names and values instead of their raw text (`Router::wanted_for`):
+//! a literal required of a field lies in its value, whatever escaping the raw text used.
 
 use std::collections::HashSet;
 
