@@ -1602,7 +1602,9 @@ impl Router {
         let heads = [st.as_deref(), src.as_deref(), idx.as_deref()];
         let mut scratch = Scratch::default();
         match raw.as_deref().map(str::as_bytes) {
-            Some(raw) if is_xml_record(raw) => self.wanted_given(raw, &|f, raw| f.values(raw, heads), &mut scratch),
+            Some(raw) if is_xml_record(raw) => {
+                self.wanted_in(Text::Xml(raw), &|f, raw| f.values(raw, heads), &mut scratch)
+            }
             _ => {
                 let mut text = Vec::new();
                 fields_text(ev, &mut text);

@@ -21,23 +21,25 @@ pub const MAGIC: &[u8] = b"ElfFile\0";
 type Chunks = Box<dyn Iterator<Item = Result<EvtxChunkData, EvtxError>> + Send>;
 
 pub(crate) fn records_from_path(path: &Path, file: &str) -> Records {
-    Box::new(EvtxRecords { chunks: chunks_from_path(path, file), out: VecDeque::new() })
+    records(chunks_from_path(path, file))
 }
 
 /// EVTX from a stream (stdin, gzip, tar member): the parser seeks, so the bytes are buffered.
 pub(crate) fn records_from_stream(mut src: Source, file: String) -> Records {
     let mut buf = Vec::new();
-    if let Err(e) = src.read_to_end(&mut buf) {
-        return failed(&file, format!("read error: {e}"));
-    }
-    match EvtxParser::from_buffer(buf) {
-        Ok(parser) => Box::new(EvtxRecords::new(Box::new(parser.into_chunks()), file)),
-        Err(e) => failed(&file, format!("not a readable EVTX file: {e}")),
-    }
+    let chunks = match src.read_to_end(&mut buf) {
+        Err(e) => EvtxChunks::failed(&file, format!("read error: {e}")),
+        Ok(_) => match EvtxParser::from_buffer(buf) {
+            Ok(parser) => EvtxChunks::new(Box::new(parser.into_chunks()), &file),
+            Err(e) => EvtxChunks::failed(&file, format!("not a readable EVTX file: {e}")),
+        },
+    };
+    records(chunks)
 }
 
-fn failed(file: &str, message: String) -> Records {
-    Box::new(std::iter::once(Record::Malformed(Malformed { location: Location::file(file), message })))
+/// A file's records, its chunks parsed one after the other.
+fn records(chunks: EvtxChunks) -> Records {
+    Box::new(EvtxRecords { chunks, out: VecDeque::new() })
 }
 
 /// An EVTX file's chunks, read in order but not parsed. Parsing a chunk (binary XML, rendering,
@@ -187,12 +189,6 @@ impl ChunkJob {
 struct EvtxRecords {
     chunks: EvtxChunks,
     out: VecDeque<Record>,
-}
-
-impl EvtxRecords {
-    fn new(chunks: Chunks, file: String) -> EvtxRecords {
-        EvtxRecords { chunks: EvtxChunks::new(chunks, &file), out: VecDeque::new() }
-    }
 }
 
 /// The rendered record without its `<?xml …?>` declaration, as Splunk's `_raw` has none.
