@@ -568,12 +568,14 @@ fn encode_key<S: AsRef<str>>(parts: &[S]) -> Box<[u8]> {
 /// `encode_key`, appended to `out`.
 pub(crate) fn encode_key_into<S: AsRef<str>>(parts: impl IntoIterator<Item = S>, out: &mut Vec<u8>) {
     for p in parts {
-        for &b in p.as_ref().as_bytes() {
-            out.push(b);
-            if b == 0 {
-                out.push(0xFF);
-            }
+        // Copied in runs between 0 bytes (values rarely hold one): keys are hundreds of bytes.
+        let mut rest = p.as_ref().as_bytes();
+        while let Some(i) = memchr::memchr(0, rest) {
+            out.extend_from_slice(rest.get(..i).unwrap_or_default());
+            out.extend_from_slice(&[0, 0xFF]);
+            rest = rest.get(i + 1..).unwrap_or_default();
         }
+        out.extend_from_slice(rest);
         out.extend_from_slice(&[0, 0]);
     }
 }
@@ -582,16 +584,17 @@ pub(crate) fn encode_key_into<S: AsRef<str>>(parts: impl IntoIterator<Item = S>,
 fn decode_key(key: &[u8]) -> Vec<String> {
     let mut parts = Vec::new();
     let mut cur = Vec::new();
-    let mut bytes = key.iter();
-    while let Some(&b) = bytes.next() {
-        if b != 0 {
-            cur.push(b);
-            continue;
-        }
-        match bytes.next() {
+    let mut rest = key;
+    while let Some(i) = memchr::memchr(0, rest) {
+        cur.extend_from_slice(rest.get(..i).unwrap_or_default());
+        match rest.get(i + 1) {
             Some(0xFF) => cur.push(0),
-            _ => parts.push(String::from_utf8_lossy(&std::mem::take(&mut cur)).into_owned()),
+            _ => parts.push(
+                String::from_utf8(std::mem::take(&mut cur))
+                    .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()),
+            ),
         }
+        rest = rest.get(i + 2..).unwrap_or_default();
     }
     parts
 }
@@ -639,6 +642,7 @@ mod tests {
             vec!["a", "b\0"],
             vec!["a\u{ff}", "b"],
             vec!["a", "b", ""],
+            vec!["\0", "\0\0a\0"],
             vec![],
         ];
         for l in &lists {
