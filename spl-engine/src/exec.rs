@@ -1751,6 +1751,26 @@ mod tests {
     }
 
     #[test]
+    fn a_failing_filter_pushed_below_stats_fails_the_search_as_the_unpushed_one_does() {
+        // Row (x, "?") makes `match` fail; the later `search a=y` would drop it. The search
+        // must fail pushed or not: the pipeline meets the error before the drop.
+        let events: Vec<Event> =
+            [("x", "?"), ("y", "y")].iter().map(|(a, b)| Event::from_pairs(&[("a", a), ("b", b)])).collect();
+        let tail = "| where match(a, b) | search a=y";
+        let ctx = Context::new(Default::default(), 0.0);
+        let outcome = |spl: &str| {
+            let ast = spl_parser::parse_pipeline(spl).expect("parses");
+            let mut p = crate::plan::plan(&ast, spl, &ctx).expect("plans");
+            let src = VecSource(events.clone());
+            Runtime { source: &src, ctx: &ctx }.collect(&mut p).map_err(|e| e.message)
+        };
+        let pushed = outcome(&format!("search * | stats count by a, b {tail}"));
+        let plain = outcome(&format!("search * | stats count by a, b | fields * {tail}"));
+        assert!(pushed.as_ref().is_err_and(|m| m.contains("invalid regex")), "{pushed:?}");
+        assert_eq!(pushed, plain);
+    }
+
+    #[test]
     fn an_inner_join_pushed_below_stats_gives_the_rows_of_the_unpushed_search() {
         let mut events = Vec::new();
         for (a, b) in [("x", "1"), ("y", "1"), ("y", "2"), ("z", "3"), ("X", "4"), ("w", "5")] {

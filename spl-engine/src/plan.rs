@@ -115,10 +115,18 @@ impl Planner<'_> {
         let text = found.commands.iter().map(|c| self.text(c.span)).collect::<Vec<_>>().join(" | ");
         // What the probe's planning finds unsupported is reported once, by the main plan.
         let reported = self.unsupported.len();
-        let probe = self.pipeline(&ast::Pipeline { commands: found.commands, span: Span::default() });
+        let (n, mut stages) = (found.stages.len(), Vec::new());
+        for stage in found.stages {
+            let probe = self.pipeline(&ast::Pipeline { commands: stage.commands, span: Span::default() });
+            match probe {
+                Ok(probe) => stages.push(crate::pushdown::Stage::new(stage.inputs, probe.ops, stage.ends_in_join)),
+                Err(_) => break,
+            }
+        }
         self.unsupported.truncate(reported);
-        if let Ok(probe) = probe {
-            g.gate = Some(crate::pushdown::Gate::new(found.inputs, probe.ops, text, found.ends_in_join));
+        // A stage that cannot be planned leaves the whole gate out, as before stages.
+        if !stages.is_empty() && stages.len() == n {
+            g.gate = Some(crate::pushdown::Gate::new(stages, text));
         }
         Ok(())
     }

@@ -16,6 +16,14 @@
 //!   filters depend on, which give every field they read the value it has in the real row.
 //! - Its verdict is memoised on those by-values; an error in the probe admits the group (the
 //!   real pipeline then meets the same row and reports what it must).
+//! - The probe is cut into stages, one per set of by-fields its filters read, each with the
+//!   commands computing fields before its last filter; a group passes when every stage passes
+//!   it. A stage on `process_name` alone is then answered from its memo even when another
+//!   filter reads the command line. Stages judge filters out of pipeline order, so a probe with a
+//!   filter that may fail at run time (a regex made from a field) stays whole: the pipeline
+//!   would meet that error before a later filter's drop.
+//! - Commands whose every output comes from aggregates (`convert ctime(firstTime)`) are left out
+//!   of the probe: its row has no aggregates, and nothing a pushed filter reads derives from them.
 
 use std::collections::{BTreeSet, HashMap};
 
@@ -32,38 +40,52 @@ use crate::ops::fields::NamePattern;
 /// bounded by entries alone grew to gigabytes over a large input.
 const MEMO_BYTES: usize = 64 << 10;
 
-/// The pushed-down filters of one aggregation.
+/// The pushed-down filters of one aggregation, in stages: the filters reading the same by-fields
+/// are judged together, each stage memoised on its own by-values. A group passes when every
+/// stage passes it: filters only drop rows, and the other commands of the prefix compute the
+/// same row whichever filters ran before them.
 pub struct Gate {
-    /// Indices into the grouper's `by` of the by-fields the pushed filters depend on.
-    inputs: Vec<usize>,
-    probe: Vec<Box<dyn Operator>>,
+    /// Fewest inputs first: a stage on `process_name` alone (a lookup of known tools) answers
+    /// from its memo where one that also reads the command line could not.
+    stages: Vec<Stage>,
     /// The probe's commands, for `explain`.
     pub text: String,
-    /// Verdicts by the by-values they were given for (encoded as a group key).
-    memo: BoundedMemo<Vec<u8>, bool>,
     /// The key of the by-values being judged, built in place (a hit allocates nothing).
     key_buf: Vec<u8>,
-    /// The probe ends in an inner `join` whose right-side rows it has not been given yet (the
-    /// subsearch runs before the pass): until then every group is admitted.
+}
+
+/// One stage of a gate: the commands of the prefix that compute fields, and the filters that
+/// read one set of by-fields.
+pub struct Stage {
+    /// Indices into the grouper's `by` of the by-fields these filters depend on.
+    inputs: Vec<usize>,
+    probe: Vec<Box<dyn Operator>>,
+    /// Verdicts by the by-values they were given for (encoded as a group key).
+    memo: BoundedMemo<Vec<u8>, bool>,
+    /// The stage ends in an inner `join` whose right-side rows it has not been given yet (the
+    /// subsearch runs before the pass): until then it admits every group.
     awaits_join: bool,
 }
 
 impl Gate {
-    pub fn new(inputs: Vec<usize>, probe: Vec<Box<dyn Operator>>, text: String, ends_in_join: bool) -> Gate {
-        Gate { inputs, probe, text, memo: BoundedMemo::new(MEMO_BYTES), key_buf: Vec::new(), awaits_join: ends_in_join }
+    pub fn new(mut stages: Vec<Stage>, text: String) -> Gate {
+        stages.sort_by_key(|s| s.inputs.len());
+        Gate { stages, text, key_buf: Vec::new() }
     }
 
     /// Whether the probe ends in a join still waiting for its right-side rows.
     pub fn awaits_join_rows(&self) -> bool {
-        self.awaits_join
+        self.stages.iter().any(|s| s.awaits_join)
     }
 
     /// The right side of the pipeline's join the probe ends in (the same subsearch's rows).
     pub fn give_join_side(&mut self, side: std::sync::Arc<crate::ops::subsearch::JoinSide>) {
-        if let Some(op) = self.probe.last_mut() {
-            if op.set_join_side(side) {
-                self.awaits_join = false;
-                self.memo.clear();
+        for stage in &mut self.stages {
+            if let Some(op) = stage.probe.last_mut() {
+                if op.set_join_side(side.clone()) {
+                    stage.awaits_join = false;
+                    stage.memo.clear();
+                }
             }
         }
     }
@@ -77,13 +99,42 @@ impl Gate {
         key: &[S],
         row_value: &dyn Fn(&str, &str) -> crate::value::Value,
     ) -> bool {
+        let key_buf = &mut self.key_buf;
+        self.stages.iter_mut().all(|stage| stage.admits(by, key, row_value, key_buf))
+    }
+
+    /// The by-field indices each stage depends on, in the order the stages are judged.
+    pub fn stage_inputs(&self) -> Vec<&[usize]> {
+        self.stages.iter().map(|s| s.inputs.as_slice()).collect()
+    }
+
+    /// The by-field indices the verdict depends on.
+    pub fn inputs(&self) -> Vec<usize> {
+        let all: BTreeSet<usize> = self.stages.iter().flat_map(|s| s.inputs.iter().copied()).collect();
+        all.into_iter().collect()
+    }
+}
+
+impl Stage {
+    pub fn new(inputs: Vec<usize>, probe: Vec<Box<dyn Operator>>, ends_in_join: bool) -> Stage {
+        Stage { inputs, probe, memo: BoundedMemo::new(MEMO_BYTES), awaits_join: ends_in_join }
+    }
+
+    /// `Gate::admits` for this stage's filters.
+    fn admits<S: AsRef<str>>(
+        &mut self,
+        by: &[String],
+        key: &[S],
+        row_value: &dyn Fn(&str, &str) -> crate::value::Value,
+        key_buf: &mut Vec<u8>,
+    ) -> bool {
         if self.awaits_join {
             return true;
         }
-        self.key_buf.clear();
+        key_buf.clear();
         let values = self.inputs.iter().map(|&i| key.get(i).map_or("", |k| k.as_ref()));
-        crate::stats::encode_key_into(values, &mut self.key_buf);
-        if let Some(&v) = self.memo.get(self.key_buf.as_slice()) {
+        crate::stats::encode_key_into(values, key_buf);
+        if let Some(&v) = self.memo.get(key_buf.as_slice()) {
             return v;
         }
         let mut row = Event::new();
@@ -106,14 +157,9 @@ impl Gate {
             }
         }
         let verdict = !rows.is_empty();
-        let size = 48 + self.key_buf.len() + 24 * self.inputs.len();
-        self.memo.insert(self.key_buf.clone(), verdict, size);
+        let size = 48 + key_buf.len() + 24 * self.inputs.len();
+        self.memo.insert(key_buf.clone(), verdict, size);
         verdict
-    }
-
-    /// The by-field indices the verdict depends on.
-    pub fn inputs(&self) -> &[usize] {
-        &self.inputs
     }
 }
 
@@ -126,6 +172,53 @@ pub struct Analysis {
     pub inputs: Vec<usize>,
     /// The last probe command is an inner `join` (it needs the right-side rows at run time).
     pub ends_in_join: bool,
+    /// The probe cut into the stages of a `Gate`, one per set of by-fields its filters read.
+    pub stages: Vec<StagePlan>,
+}
+
+/// One stage of the probe: the commands computing fields up to its last filter, and its filters.
+#[derive(Debug, PartialEq)]
+pub struct StagePlan {
+    pub commands: Vec<ast::Command>,
+    pub inputs: Vec<usize>,
+    pub ends_in_join: bool,
+}
+
+/// The probe `commands`, where `reads[i]` is what command `i` reads when it is a filter, cut
+/// into stages by what their filters read, in the order each set is first read. One stage of
+/// them all when a filter may fail: stages judge filters out of order, which is exact only for
+/// filters that cannot fail (a probe stops at the first error or drop, as the pipeline does).
+fn stages(
+    commands: &[ast::Command],
+    reads: &[Option<BTreeSet<usize>>],
+    ends_in_join: bool,
+    fallible: bool,
+) -> Vec<StagePlan> {
+    if fallible {
+        let all: BTreeSet<usize> = reads.iter().flatten().flatten().copied().collect();
+        return vec![StagePlan { commands: commands.to_vec(), inputs: all.into_iter().collect(), ends_in_join }];
+    }
+    let mut sets: Vec<&BTreeSet<usize>> = Vec::new();
+    for d in reads.iter().flatten() {
+        if !sets.contains(&d) {
+            sets.push(d);
+        }
+    }
+    sets.into_iter()
+        .map(|set| {
+            let last = reads.iter().rposition(|r| r.as_ref() == Some(set)).unwrap_or(0);
+            let keep = |(c, r): (&ast::Command, &Option<BTreeSet<usize>>)| match r {
+                None => Some(c.clone()),
+                Some(d) => (d == set).then(|| c.clone()),
+            };
+            let commands: Vec<ast::Command> = commands.iter().zip(reads).take(last + 1).filter_map(keep).collect();
+            StagePlan {
+                inputs: set.iter().copied().collect(),
+                ends_in_join: ends_in_join && last + 1 == reads.len(),
+                commands,
+            }
+        })
+        .collect()
 }
 
 /// Where a field's value comes from: `Some(by-field indices)` when it is a function of those
@@ -156,8 +249,13 @@ pub fn analyse(by: &[String], aggs: &[String], after: &[ast::Command]) -> Option
         Some(all)
     };
     let mut probe: Vec<ast::Command> = Vec::new();
+    // Per probe command: what it reads when it is a filter.
+    let mut reads_of: Vec<Option<BTreeSet<usize>>> = Vec::new();
     let mut pushed_len = 0;
     let mut inputs: BTreeSet<usize> = BTreeSet::new();
+    // A pushed filter may fail at run time (a regex made from a field): judged alone ahead of
+    // it, a later filter could drop a group whose row would have raised that error.
+    let mut fallible = false;
     for cmd in after {
         // A filter: pushed when what it reads derives from by-fields, else left out.
         let reads: Option<Option<Vec<String>>> = match &cmd.body {
@@ -171,8 +269,10 @@ pub fn analyse(by: &[String], aggs: &[String], after: &[ast::Command]) -> Option
         };
         if let Some(reads) = reads {
             if let Some(d) = reads.and_then(|names| union(&fields, &names)) {
-                inputs.extend(d);
+                inputs.extend(d.iter().copied());
+                fallible |= matches!(&cmd.body, CommandBody::Where(e) if may_fail(e));
                 probe.push(cmd.clone());
+                reads_of.push(Some(d));
                 pushed_len = probe.len();
             }
             continue;
@@ -184,9 +284,11 @@ pub fn analyse(by: &[String], aggs: &[String], after: &[ast::Command]) -> Option
             if cmd.name == "join" && inner && !keys.is_empty() {
                 let names: Vec<String> = keys.iter().map(|k| k.name.clone()).collect();
                 if let Some(d) = union(&fields, &names).filter(|d| !d.is_empty()) {
-                    inputs.extend(d);
+                    inputs.extend(d.iter().copied());
                     probe.push(cmd.clone());
+                    reads_of.push(Some(d));
                     return Some(Analysis {
+                        stages: stages(&probe, &reads_of, true, fallible),
                         commands: probe,
                         inputs: inputs.into_iter().collect(),
                         ends_in_join: true,
@@ -195,10 +297,17 @@ pub fn analyse(by: &[String], aggs: &[String], after: &[ast::Command]) -> Option
             }
             break;
         }
+        // A command all of whose outputs come from aggregates changes nothing a pushed filter
+        // reads (what derives from them has no by-field deps either): the probe leaves it out,
+        // unless it could fail.
+        let mut live = true;
         match &cmd.body {
             CommandBody::Eval(assigns) => {
+                // One that may fail stays: its error must reach the real pipeline as before.
+                live = assigns.iter().any(|a| may_fail(&a.expr));
                 for a in assigns {
                     let d = expr_reads(&a.expr).and_then(|names| union(&fields, &names));
+                    live |= d.is_some();
                     fields.insert(a.field.name.clone(), d);
                 }
             }
@@ -224,8 +333,10 @@ pub fn analyse(by: &[String], aggs: &[String], after: &[ast::Command]) -> Option
             }
             // A wildcard conversion (`auto(*)`) falls to the end of the prefix below.
             CommandBody::Convert { conversions, .. } if conversions.iter().all(|c| !c.field.name.contains('*')) => {
+                live = false;
                 for c in conversions {
                     let d = dep(&fields, &c.field.name);
+                    live |= d.is_some();
                     fields.insert(c.alias.as_ref().unwrap_or(&c.field).name.clone(), d);
                 }
             }
@@ -247,14 +358,23 @@ pub fn analyse(by: &[String], aggs: &[String], after: &[ast::Command]) -> Option
                 if !named.is_empty() && named.iter().all(|f| !f.name.contains('*')) => {}
             _ => break,
         }
-        probe.push(cmd.clone());
+        if live {
+            probe.push(cmd.clone());
+            reads_of.push(None);
+        }
     }
     probe.truncate(pushed_len);
+    reads_of.truncate(pushed_len);
     // A probe of no filter, or of filters reading nothing (`search *`), decides nothing.
     if inputs.is_empty() || probe.is_empty() {
         return None;
     }
-    Some(Analysis { commands: probe, inputs: inputs.into_iter().collect(), ends_in_join: false })
+    Some(Analysis {
+        stages: stages(&probe, &reads_of, false, fallible),
+        commands: probe,
+        inputs: inputs.into_iter().collect(),
+        ends_in_join: false,
+    })
 }
 
 /// Fields a search expression reads; `None` when it reads the raw event (terms, subsearches)
@@ -280,6 +400,31 @@ fn search_reads(e: &SearchExpr) -> Option<Vec<String>> {
     }
     let mut out = Vec::new();
     walk(e, &mut out).then_some(out)
+}
+
+/// Whether evaluating `e` may fail on some row: functions that compile a pattern (from a field,
+/// or a literal that does not compile) or refuse some inputs.
+fn may_fail(e: &Expr) -> bool {
+    match &e.kind {
+        ExprKind::Str(_) | ExprKind::Num(_) | ExprKind::Field(_) => false,
+        ExprKind::Call { name, args } => {
+            // A literal pattern that compiles compiles on every row.
+            let pattern_ok = |as_regex: fn(&str) -> String| match args.get(1).map(|a| &a.kind) {
+                Some(ExprKind::Str(p)) => crate::regex_util::compile(&as_regex(p)).is_ok(),
+                _ => false,
+            };
+            let fails = match name.to_ascii_lowercase().as_str() {
+                "match" | "replace" | "mvfind" => !pattern_ok(str::to_string),
+                "like" => !pattern_ok(crate::eval::functions::like_to_regex),
+                "searchmatch" | "json_object" | "mvrange" => true,
+                _ => false,
+            };
+            fails || args.iter().any(may_fail)
+        }
+        ExprKind::Unary { expr, .. } => may_fail(expr),
+        ExprKind::Binary { lhs, rhs, .. } => may_fail(lhs) || may_fail(rhs),
+        ExprKind::In { expr, list } => may_fail(expr) || list.iter().any(may_fail),
+    }
 }
 
 /// Fields an eval expression reads; `None` when its value is not a function of them alone.
@@ -325,8 +470,36 @@ mod tests {
             "| rename Processes.* AS * | convert ctime(firstTime) | lookup t u AS process_name OUTPUT ok \
              | search ok=true | where count > 5 | stats count",
         );
-        // `where count > 5` reads an aggregate: left out; `stats` ends the prefix.
-        assert_eq!(got, Some((vec!["rename".into(), "convert".into(), "lookup".into(), "search".into()], vec![1])));
+        // `where count > 5` reads an aggregate: left out; `stats` ends the prefix. `convert`
+        // only changes an aggregate, which the probe's row lacks: left out too.
+        assert_eq!(got, Some((vec!["rename".into(), "lookup".into(), "search".into()], vec![1])));
+    }
+
+    #[test]
+    fn filters_on_different_by_fields_are_judged_in_stages_of_their_own() {
+        let by = ["Processes.process_name".to_string(), "Processes.process".to_string()];
+        let aggs = ["count".to_string(), "firstTime".to_string()];
+        let a = analyse(
+            &by,
+            &aggs,
+            &after(
+                "| rename Processes.* AS * | convert ctime(firstTime) | eval n=len(process), c=count \
+                 | lookup t u AS process_name OUTPUT ok | search ok=true | where n > 10 | search process_name!=x",
+            ),
+        )
+        .expect("pushed");
+        let names = |c: &[ast::Command]| c.iter().map(|c| c.name.clone()).collect::<Vec<_>>();
+        let got: Vec<(Vec<String>, Vec<usize>)> =
+            a.stages.iter().map(|s| (names(&s.commands), s.inputs.clone())).collect();
+        // Each stage keeps the commands computing fields up to its last filter, and its own filters.
+        assert_eq!(
+            got,
+            [
+                (vec!["rename".into(), "eval".into(), "lookup".into(), "search".into(), "search".into()], vec![0]),
+                (vec!["rename".into(), "eval".into(), "lookup".into(), "where".into()], vec![1]),
+            ]
+        );
+        assert_eq!(a.inputs, [0, 1]);
     }
 
     #[test]
@@ -355,16 +528,35 @@ mod tests {
     }
 
     #[test]
+    fn a_filter_that_may_fail_keeps_the_probe_in_one_stage() {
+        let by = ["process_name".to_string(), "original_file_name".to_string()];
+        let aggs = ["count".to_string()];
+        let stages_of = |spl: &str| analyse(&by, &aggs, &after(spl)).expect("pushed").stages.len();
+        // A regex made from a field fails on some rows (`?`): that error must stop the search
+        // whatever the later filters say, as the pipeline meets it first.
+        let tail = "| lookup t u AS original_file_name OUTPUT d | search d!=false";
+        assert_eq!(stages_of(&format!("| where NOT match(process_name, \"(?i)\".original_file_name) {tail}")), 1);
+        assert_eq!(stages_of(&format!("| where match(process_name, \"(\") {tail}")), 1, "a literal that fails");
+        assert_eq!(
+            stages_of(&format!("| where match(process_name, \"(?i)^cmd\") {tail}")),
+            2,
+            "a literal that compiles"
+        );
+        assert_eq!(stages_of(&format!("| where like(process_name, \"cmd%\") {tail}")), 2);
+    }
+
+    #[test]
     fn the_verdict_memo_stays_within_its_byte_bound() {
         // By-values unique per event (command lines) must not grow the memo without end.
-        let mut gate = Gate::new(vec![0], Vec::new(), String::new(), false);
+        let mut gate = Gate::new(vec![Stage::new(vec![0], Vec::new(), false)], String::new());
         let by = ["process".to_string()];
         for i in 0..20_000 {
             let key = [format!("{i:0>200}")];
             assert!(gate.admits(&by, &key, &|_, v| crate::value::Value::str(v)));
-            assert!(gate.memo.bytes() <= MEMO_BYTES);
+            assert!(gate.stages.iter().all(|s| s.memo.bytes() <= MEMO_BYTES));
         }
-        assert!(gate.memo.len() < 20_000 && !gate.memo.is_empty());
+        let memo = &gate.stages[0].memo;
+        assert!(memo.len() < 20_000 && !memo.is_empty());
     }
 
     #[test]

@@ -17,6 +17,7 @@ mod mv;
 mod string;
 mod time;
 
+pub use conv::like_to_regex;
 pub use math::reseed_random;
 pub use string::shannon_entropy;
 

@@ -325,11 +325,20 @@ impl Grouper {
     pub fn describe_gate(&self) -> String {
         match &self.gate {
             None => String::new(),
-            Some(g) => format!(
-                " [groups pass `{}` first, on {}]",
-                g.text,
-                g.inputs().iter().filter_map(|&i| self.by.get(i)).cloned().collect::<Vec<_>>().join(", ")
-            ),
+            Some(g) => {
+                let names =
+                    |ix: &[usize]| ix.iter().filter_map(|&i| self.by.get(i)).cloned().collect::<Vec<_>>().join(", ");
+                let stages = g.stage_inputs();
+                let staged = if stages.len() > 1 {
+                    format!(
+                        "; judged in stages, on {}",
+                        stages.iter().map(|s| names(s)).collect::<Vec<_>>().join("; then on ")
+                    )
+                } else {
+                    String::new()
+                };
+                format!(" [groups pass `{}` first, on {}{staged}]", g.text, names(&g.inputs()))
+            }
         }
     }
 
