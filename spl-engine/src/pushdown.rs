@@ -52,6 +52,8 @@ pub struct Gate {
     pub text: String,
     /// The key of the by-values being judged, built in place (a hit allocates nothing).
     key_buf: Vec<u8>,
+    /// Where each by-value lies in the key being judged.
+    ranges: Vec<(usize, usize)>,
 }
 
 /// One stage of a gate: the commands of the prefix that compute fields, and the filters that
@@ -70,7 +72,7 @@ pub struct Stage {
 impl Gate {
     pub fn new(mut stages: Vec<Stage>, text: String) -> Gate {
         stages.sort_by_key(|s| s.inputs.len());
-        Gate { stages, text, key_buf: Vec::new() }
+        Gate { stages, text, key_buf: Vec::new(), ranges: Vec::new() }
     }
 
     /// Whether the probe ends in a join still waiting for its right-side rows.
@@ -99,8 +101,19 @@ impl Gate {
         key: &[S],
         row_value: &dyn Fn(&str, &str) -> crate::value::Value,
     ) -> bool {
-        let key_buf = &mut self.key_buf;
-        self.stages.iter_mut().all(|stage| stage.admits(by, key, row_value, key_buf))
+        self.admits_key(by, &crate::stats::encode_key(key), row_value)
+    }
+
+    /// `admits`, the by-values given as the group key they encode to (`stats::encode_key`).
+    pub fn admits_key(
+        &mut self,
+        by: &[String],
+        key: &[u8],
+        row_value: &dyn Fn(&str, &str) -> crate::value::Value,
+    ) -> bool {
+        crate::stats::key_part_ranges(key, &mut self.ranges);
+        let (key_buf, ranges) = (&mut self.key_buf, &self.ranges);
+        self.stages.iter_mut().all(|stage| stage.admits(by, key, ranges, row_value, key_buf))
     }
 
     /// The by-field indices each stage depends on, in the order the stages are judged.
@@ -120,27 +133,32 @@ impl Stage {
         Stage { inputs, probe, memo: BoundedMemo::new(MEMO_BYTES), awaits_join: ends_in_join }
     }
 
-    /// `Gate::admits` for this stage's filters.
-    fn admits<S: AsRef<str>>(
+    /// `Gate::admits_key` for this stage's filters; `ranges` are where the key's parts lie.
+    fn admits(
         &mut self,
         by: &[String],
-        key: &[S],
+        key: &[u8],
+        ranges: &[(usize, usize)],
         row_value: &dyn Fn(&str, &str) -> crate::value::Value,
         key_buf: &mut Vec<u8>,
     ) -> bool {
         if self.awaits_join {
             return true;
         }
+        // The key of this stage's by-values: their encoded parts, each with its end mark.
+        let part = |i: usize| ranges.get(i).and_then(|&(a, b)| key.get(a..b)).unwrap_or_default();
         key_buf.clear();
-        let values = self.inputs.iter().map(|&i| key.get(i).map_or("", |k| k.as_ref()));
-        crate::stats::encode_key_into(values, key_buf);
+        for &i in &self.inputs {
+            key_buf.extend_from_slice(part(i));
+            key_buf.extend_from_slice(&[0, 0]);
+        }
         if let Some(&v) = self.memo.get(key_buf.as_slice()) {
             return v;
         }
         let mut row = Event::new();
         for &i in &self.inputs {
-            if let (Some(f), Some(v)) = (by.get(i), key.get(i)) {
-                row.set(f.clone(), row_value(f, v.as_ref()));
+            if let (Some(f), Some(_)) = (by.get(i), ranges.get(i)) {
+                row.set(f.clone(), row_value(f, &crate::stats::decode_key_part(part(i))));
             }
         }
         let mut rows = vec![row];

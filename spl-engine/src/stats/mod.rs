@@ -153,30 +153,18 @@ impl Grouper {
     }
 
     pub fn add(&mut self, ev: &Event, fns: &FnContext) -> Result<(), ExecError> {
-        let mut parts = key_parts(&self.by_refs, self.fill.as_deref(), ev);
-
-        if let Some(gate) = &mut self.gate {
-            let by = &self.by;
-            parts.retain(|k| gate.admits(by, k, &restore_number));
-        }
-        if parts.is_empty() {
-            return Ok(());
-        }
         // Keys are encoded into one reused buffer and copied only for a new group.
         let (mut keys, mut ends) = (std::mem::take(&mut self.key_buf), std::mem::take(&mut self.key_ends));
         keys.clear();
         ends.clear();
-        for k in &parts {
-            let from = keys.len();
-            encode_key_into(k, &mut keys);
-            let fits = self.bound.as_deref().is_none_or(|bound| keys.get(from..).is_some_and(|key| key < bound));
-            if fits {
-                ends.push((from, keys.len()));
-            } else {
-                keys.truncate(from);
-            }
+        encode_event_keys(&self.by_refs, self.fill.as_deref(), ev, &mut keys, &mut ends);
+        if let Some(gate) = &mut self.gate {
+            let by = &self.by;
+            ends.retain(|&(from, to)| gate.admits_key(by, keys.get(from..to).unwrap_or_default(), &restore_number));
         }
-        drop(parts);
+        if let Some(bound) = self.bound.as_deref() {
+            ends.retain(|&(from, to)| keys.get(from..to).is_some_and(|key| key < bound));
+        }
         if ends.is_empty() {
             (self.key_buf, self.key_ends) = (keys, ends);
             return Ok(());
@@ -533,6 +521,64 @@ fn key_parts<'e>(by: &[crate::event::FieldRef], fill: Option<&'e str>, ev: &'e E
     vec![key]
 }
 
+/// The encoded keys of the groups an event falls into, appended to `out`, each one's range in
+/// `ends`: `key_parts` without building the lists in the usual case (one value per by-field).
+fn encode_event_keys(
+    by: &[crate::event::FieldRef],
+    fill: Option<&str>,
+    ev: &Event,
+    out: &mut Vec<u8>,
+    ends: &mut Vec<(usize, usize)>,
+) {
+    let from = out.len();
+    for f in by {
+        match (ev.get_ref(f), fill) {
+            (Some(v), _) if v.atoms().len() == 1 => encode_key_into([v.first().as_str()], out),
+            (Some(_), _) => {
+                out.truncate(from);
+                for k in key_combinations(by, fill, ev) {
+                    let start = out.len();
+                    encode_key_into(&k, out);
+                    ends.push((start, out.len()));
+                }
+                return;
+            }
+            (None, Some(fill)) => encode_key_into([fill], out),
+            (None, None) => {
+                out.truncate(from);
+                return;
+            }
+        }
+    }
+    ends.push((from, out.len()));
+}
+
+/// Where each by-value of an encoded key lies in it (its escaped bytes, without the end mark).
+pub(crate) fn key_part_ranges(key: &[u8], out: &mut Vec<(usize, usize)>) {
+    out.clear();
+    let (mut start, mut at) = (0, 0);
+    while let Some(i) = key.get(at..).and_then(|rest| memchr::memchr(0, rest)) {
+        let zero = at + i;
+        if key.get(zero + 1) == Some(&0) {
+            out.push((start, zero));
+            start = zero + 2;
+        }
+        at = zero + 2;
+    }
+}
+
+/// One by-value of an encoded key, from its escaped bytes.
+pub(crate) fn decode_key_part(part: &[u8]) -> String {
+    let mut s = Vec::with_capacity(part.len());
+    let mut rest = part;
+    while let Some(i) = memchr::memchr(0, rest) {
+        s.extend_from_slice(rest.get(..=i).unwrap_or_default());
+        rest = rest.get(i + 2..).unwrap_or_default();
+    }
+    s.extend_from_slice(rest);
+    String::from_utf8(s).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+}
+
 /// `key_parts` when some by-field is multivalued: one key per combination of distinct values.
 fn key_combinations<'e>(by: &[crate::event::FieldRef], fill: Option<&'e str>, ev: &'e Event) -> Vec<Vec<Cow<'e, str>>> {
     let mut combos: Vec<Vec<Cow<'e, str>>> = vec![Vec::new()];
@@ -568,7 +614,7 @@ fn key_combinations<'e>(by: &[crate::event::FieldRef], fill: Option<&'e str>, ev
 
 /// By-values as one byte string that sorts as the list does: each value's bytes with 0 written
 /// as 0 0xFF, then 0 0 (a shorter value ends first, and the end mark sorts before any byte).
-fn encode_key<S: AsRef<str>>(parts: &[S]) -> Box<[u8]> {
+pub(crate) fn encode_key<S: AsRef<str>>(parts: &[S]) -> Box<[u8]> {
     let mut out = Vec::with_capacity(parts.iter().map(|p| p.as_ref().len() + 2).sum());
     encode_key_into(parts, &mut out);
     out.into_boxed_slice()
@@ -654,8 +700,14 @@ mod tests {
             vec!["\0", "\0\0a\0"],
             vec![],
         ];
+        let mut ranges = Vec::new();
         for l in &lists {
-            assert_eq!(decode_key(&encode_key(l)), *l);
+            let key = encode_key(l);
+            assert_eq!(decode_key(&key), *l);
+            // Each part found in place, as a gate reads it.
+            key_part_ranges(&key, &mut ranges);
+            let parts: Vec<String> = ranges.iter().map(|&(a, b)| decode_key_part(&key[a..b])).collect();
+            assert_eq!(parts, *l);
         }
         let mut by_list = lists.clone();
         by_list.sort();
