@@ -9,6 +9,8 @@ pub mod aggs;
 
 use std::borrow::Cow;
 
+use indexmap::map::raw_entry_v1::{RawEntryApiV1, RawEntryMut};
+
 use spl_parser::Expr;
 
 use crate::eval::interp::Interp;
@@ -194,9 +196,11 @@ impl Grouper {
         for &(from, to) in &ends {
             let aggs = &self.aggs;
             let key = keys.get(from..to).unwrap_or_default();
-            let at = match self.groups.get_index_of(key) {
-                Some(at) => at,
-                None => {
+            // Hashed once whether the group is found or made (keys are hundreds of bytes).
+            let hash = self.groups.hasher().hash_one(key);
+            let state = match self.groups.raw_entry_mut_v1().from_key_hashed_nocheck(hash, key) {
+                RawEntryMut::Occupied(o) => o.into_mut(),
+                RawEntryMut::Vacant(v) => {
                     grew += key.len() + GROUP_COST + aggs.len() * std::mem::size_of::<Acc>();
                     let fresh = GroupState {
                         fixed: aggs.iter().map(|a| Acc::new(&a.func)).collect(),
@@ -207,10 +211,9 @@ impl Grouper {
                             Vec::new()
                         },
                     };
-                    self.groups.insert_full(key.into(), fresh).0
+                    v.insert_hashed_nocheck(hash, key.into(), fresh).1
                 }
             };
-            let Some((_, state)) = self.groups.get_index_mut(at) else { continue };
             for ((acc, v), spec) in state.fixed.iter_mut().zip(&vals).zip(&self.aggs) {
                 if !matches!(spec.input, AggInput::Wild(_)) {
                     grew += acc.add(v.as_deref(), time);
