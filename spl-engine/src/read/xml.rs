@@ -9,6 +9,8 @@
 //! `EventData/Data[@Name]` by its Name. Values are the text as written, entities NOT decoded
 //! (§1.4: Splunk's regex extractions keep `&amp;`, and ESCU searches rely on it).
 
+use std::borrow::Cow;
+
 use memchr::memmem::Finder;
 use quick_xml::events::{BytesStart, Event as XmlEvent};
 use quick_xml::Reader;
@@ -392,9 +394,10 @@ impl Iterator for XmlRecords {
 
 /// An open element. Names are inline strings (element names are short), so a record's ~60
 /// elements cost no allocation for them.
-struct Frame {
+struct Frame<'a> {
     name: crate::event::Name,
-    text: crate::value::Text,
+    /// Borrowed from the record when it comes in one piece (most do).
+    text: Cow<'a, str>,
     has_child: bool,
     /// `Name` attribute of an `EventData/Data` element.
     data_name: Option<crate::event::Name>,
@@ -407,7 +410,18 @@ pub fn parse_xml_event(raw: &str) -> Result<Event, String> {
 
 /// `parse_xml_event`, the text becoming `_raw` without a copy.
 pub(crate) fn parse_xml_text(raw: String) -> Result<Event, String> {
-    let mut reader = Reader::from_str(&raw);
+    let mut ev = match parse_plain(&raw) {
+        Some(ev) => ev,
+        None => parse_markup(&raw)?,
+    };
+    finish_windows_event(&mut ev, raw);
+    Ok(reorder(ev, &["source", "sourcetype", "host", "_raw"]))
+}
+
+/// The fields of a record, read by quick-xml: any well-formed record, and the error of any
+/// other.
+fn parse_markup(raw: &str) -> Result<Event, String> {
+    let mut reader = Reader::from_str(raw);
     reader.config_mut().trim_text(false);
     // Room for a Sysmon record's fields and what extraction adds (~80): no regrowth.
     let mut ev = Event::with_capacity(80);
@@ -424,14 +438,15 @@ pub(crate) fn parse_xml_text(raw: String) -> Result<Event, String> {
                 close(&mut stack, &mut ev, &mut closed_root);
             }
             XmlEvent::End(_) => close(&mut stack, &mut ev, &mut closed_root),
-            XmlEvent::Text(t) => append(&mut stack, &t),
-            XmlEvent::CData(t) => append(&mut stack, &t),
+            XmlEvent::Text(t) => append(&mut stack, t.into_inner()),
+            XmlEvent::CData(t) => append(&mut stack, t.into_inner()),
             XmlEvent::GeneralRef(r) => {
                 // Entities stay as written (cim-mapping.md §1.4).
                 if let Some(top) = stack.last_mut() {
-                    top.text.push('&');
-                    top.text.push_str(&r);
-                    top.text.push(';');
+                    let text = top.text.to_mut();
+                    text.push('&');
+                    text.push_str(&r);
+                    text.push(';');
                 }
             }
             XmlEvent::Eof => break,
@@ -441,13 +456,104 @@ pub(crate) fn parse_xml_text(raw: String) -> Result<Event, String> {
     if !stack.is_empty() || !closed_root {
         return Err("truncated <Event> record".to_string());
     }
-    finish_windows_event(&mut ev, raw);
-    Ok(reorder(ev, &["source", "sourcetype", "host", "_raw"]))
+    Ok(ev)
 }
 
-fn append(stack: &mut [Frame], text: &str) {
+/// `parse_markup` for records of the plain shape Windows writes (elements, attributes, text,
+/// entity references, comments, CDATA, declarations), scanned directly: quick-xml's reader
+/// checked each piece of text as UTF-8 again and was a third of a search's parsing. `None`
+/// for anything else, and for anything quick-xml would reject: `parse_markup` then reads the
+/// record, and says what is wrong. Elements go through the same `open`/`close`, so a record
+/// read either way gives the same fields.
+fn parse_plain(raw: &str) -> Option<Event> {
+    if raw.starts_with('\u{feff}') {
+        return None; // a byte-order mark: quick-xml drops it
+    }
+    let bytes = raw.as_bytes();
+    let mut ev = Event::with_capacity(80);
+    let mut stack: Vec<Frame> = Vec::with_capacity(8);
+    let mut closed_root = false;
+    let mut at = 0;
+    while at < bytes.len() {
+        let lt = bytes.get(at..).and_then(|b| memchr::memchr(b'<', b)).map_or(bytes.len(), |i| at + i);
+        if lt > at {
+            let text = raw.get(at..lt)?;
+            if !references_closed(text) {
+                return None;
+            }
+            append(&mut stack, Cow::Borrowed(text));
+        }
+        let Some(rest) = raw.get(lt + 1..) else { break };
+        match rest.as_bytes().first()? {
+            b'/' => {
+                let end = memchr::memchr(b'>', rest.as_bytes())?;
+                let name = rest.get(1..end)?;
+                if !plain_name(name) || stack.last().is_none_or(|f| f.name != name) {
+                    return None;
+                }
+                close(&mut stack, &mut ev, &mut closed_root);
+                at = lt + 1 + end + 1;
+            }
+            b'?' => at = lt + 1 + rest.find("?>")? + 2,
+            b'!' => {
+                if let Some(body) = rest.strip_prefix("!--") {
+                    at = lt + 4 + body.find("-->")? + 3;
+                } else if let Some(body) = rest.strip_prefix("![CDATA[") {
+                    let end = body.find("]]>")?;
+                    append(&mut stack, Cow::Borrowed(body.get(..end)?));
+                    at = lt + 9 + end + 3;
+                } else {
+                    return None; // a DOCTYPE
+                }
+            }
+            _ => {
+                let len = tag_end(rest.as_bytes())?;
+                let tag = rest.get(..len)?;
+                let (content, empty) = match tag.strip_suffix('/') {
+                    Some(c) => (c, true),
+                    None => (tag, false),
+                };
+                let name_len = content.find(|c: char| c.is_ascii_whitespace()).unwrap_or(content.len());
+                if !plain_name(content.get(..name_len)?) {
+                    return None;
+                }
+                open(&mut stack, &mut ev, &BytesStart::from_content(content, name_len), closed_root).ok()?;
+                if empty {
+                    close(&mut stack, &mut ev, &mut closed_root);
+                }
+                at = lt + 1 + len + 1;
+            }
+        }
+    }
+    (stack.is_empty() && closed_root).then_some(ev)
+}
+
+/// An element name `parse_plain` reads as quick-xml does: no prefix, nothing unusual.
+fn plain_name(name: &str) -> bool {
+    !name.is_empty() && name.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
+}
+
+/// Whether every `&` of a piece of text starts a reference closed by `;` before the next `&`
+/// (quick-xml's rule; it rejects the others).
+fn references_closed(text: &str) -> bool {
+    let mut rest = text.as_bytes();
+    while let Some(i) = memchr::memchr(b'&', rest) {
+        let after = rest.get(i + 1..).unwrap_or_default();
+        match memchr::memchr2(b';', b'&', after) {
+            Some(j) if after.get(j) == Some(&b';') => rest = after.get(j + 1..).unwrap_or_default(),
+            _ => return false,
+        }
+    }
+    true
+}
+
+fn append<'a>(stack: &mut [Frame<'a>], text: Cow<'a, str>) {
     if let Some(top) = stack.last_mut() {
-        top.text.push_str(text);
+        if top.text.is_empty() {
+            top.text = text;
+        } else {
+            top.text.to_mut().push_str(&text);
+        }
     }
 }
 
@@ -455,7 +561,7 @@ fn local_name(e: &BytesStart<'_>) -> crate::event::Name {
     crate::event::Name::from(e.local_name().as_ref())
 }
 
-fn open(stack: &mut Vec<Frame>, ev: &mut Event, e: &BytesStart<'_>, closed_root: bool) -> Result<(), String> {
+fn open<'a>(stack: &mut Vec<Frame<'a>>, ev: &mut Event, e: &BytesStart<'_>, closed_root: bool) -> Result<(), String> {
     if stack.len() >= MAX_DEPTH {
         return Err(format!("XML nested deeper than {MAX_DEPTH} elements"));
     }
@@ -495,7 +601,7 @@ fn open(stack: &mut Vec<Frame>, ev: &mut Event, e: &BytesStart<'_>, closed_root:
     Ok(())
 }
 
-fn close(stack: &mut Vec<Frame>, ev: &mut Event, closed_root: &mut bool) {
+fn close(stack: &mut Vec<Frame<'_>>, ev: &mut Event, closed_root: &mut bool) {
     let Some(frame) = stack.pop() else {
         return;
     };
@@ -510,8 +616,7 @@ fn close(stack: &mut Vec<Frame>, ev: &mut Event, closed_root: &mut bool) {
     if frame.has_child || trimmed.is_empty() {
         return;
     }
-    // Most values need no trimming: keep their string rather than copy it.
-    let text = if trimmed.len() == frame.text.len() { frame.text } else { trimmed.into() };
+    let text = crate::value::Text::from(trimmed);
     let section = stack.get(1).map(|f| f.name.as_str()).unwrap_or(frame.name.as_str());
     let depth = stack.len();
     let field = match (section, depth) {
@@ -641,6 +746,68 @@ fn tag_end(tag: &[u8]) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn records_scanned_directly_give_what_quick_xml_gives_and_the_others_are_left_to_it() {
+        let sysmon = "<Event xmlns='http://schemas.microsoft.com/win/2004/08/events/event'><System><Provider Name='Microsoft-Windows-Sysmon' Guid='{5770385f}'/><EventID>1</EventID><TimeCreated SystemTime='2024-01-01T00:00:00Z'/><Correlation/><Execution ProcessID='1' ThreadID='2'/><Channel>Microsoft-Windows-Sysmon/Operational</Channel><Computer>h</Computer><Security UserID='S-1-5-18'/></System><EventData><Data Name='Image'>C:\\a.exe</Data><Data Name='CommandLine'>a.exe \"x\"</Data></EventData></Event>";
+        let plain = [
+            sysmon.to_string(),
+            // Pretty-printed, with CRLF and tabs: text between elements, values trimmed.
+            sysmon.replace("><", ">\r\n\t<"),
+            // References stay as written, in text and attribute values.
+            sysmon.replace("a.exe \"x\"", "a.exe &quot;x&quot; &amp; &#x20;&lt;"),
+            // quick-xml takes anything from `&` to the next `;` as a reference.
+            sysmon.replace("a.exe \"x\"", "a &amp b;"),
+            sysmon.replace("Guid='{5770385f}'", "Guid='&apos;{x}&apos;'"),
+            // CDATA, comments, a declaration and processing instructions.
+            sysmon.replace("C:\\a.exe", "<![CDATA[C:\\<a>.exe]]>"),
+            sysmon.replace("C:\\a.exe", "C:\\<!-- note -->a.exe"),
+            format!("<?xml version='1.0' encoding='utf-8'?>\n{sysmon}\n"),
+            sysmon.replace("<System>", "<System><?pi x?>"),
+            // A `>` in a quoted attribute value, spaces around `=`, a trailing space.
+            sysmon.replace("Guid='{5770385f}'", "Guid = \"a>b\" "),
+            // Data without a Name, repeated names, UserData and RenderingInfo.
+            sysmon.replace("<Data Name='Image'>", "<Data>"),
+            sysmon.replace("<Data Name='CommandLine'>", "<Data Name='Image'>"),
+            sysmon.replace(
+                "<EventData>",
+                "<UserData><LogFileCleared xmlns='http://manifests'><SubjectUserName>bob</SubjectUserName></LogFileCleared></UserData><EventData>",
+            ),
+            sysmon.replace("</EventData>", "</EventData><RenderingInfo Culture='en-US'><Message>Done.</Message></RenderingInfo>"),
+            // Non-ASCII text, an empty element, nesting inside Data.
+            sysmon.replace("C:\\a.exe", "C:\\ünïcødé\\日本.exe"),
+            sysmon.replace("<Correlation/>", "<Correlation />"),
+            sysmon.replace("C:\\a.exe", "<b>nested</b>"),
+        ];
+        for raw in &plain {
+            let direct = parse_plain(raw);
+            assert!(direct.is_some(), "scanned directly: {raw}");
+            assert_eq!(direct, Some(parse_markup(raw).expect("well-formed")), "{raw}");
+        }
+        // Left to quick-xml: what it rejects, and shapes the scan does not read itself.
+        let others = [
+            sysmon.replace("</Computer>", "</Computr>"),
+            sysmon.replace("a.exe \"x\"", "a & b"),
+            sysmon.replace("a.exe \"x\"", "a &amp; b & c;d <x/> & e"),
+            sysmon.replace("</Event>", ""),
+            format!("{sysmon}<Event/>"),
+            format!("<!DOCTYPE x>{sysmon}"),
+            format!("\u{feff}{sysmon}"),
+            sysmon.replace("<Channel>", "<e:Channel>").replace("</Channel>", "</e:Channel>"),
+            sysmon.replace("</Channel>", "</Channel >"),
+            sysmon.replace("<Correlation/>", "<Correlation id='x/>"),
+        ];
+        for raw in &others {
+            assert_eq!(parse_plain(raw), None, "{raw}");
+            // Whatever quick-xml makes of it is what the record gives.
+            let got = parse_xml_event(raw);
+            let want = parse_markup(raw).map(|mut ev| {
+                finish_windows_event(&mut ev, raw.clone());
+                reorder(ev, &["source", "sourcetype", "host", "_raw"])
+            });
+            assert_eq!(got, want, "{raw}");
+        }
+    }
 
     #[test]
     fn the_channel_read_off_a_record_is_the_one_its_event_gets() {
