@@ -513,7 +513,8 @@ fn parse_plain(raw: &str) -> Option<Event> {
                     Some(c) => (c, true),
                     None => (tag, false),
                 };
-                let name_len = content.find(|c: char| c.is_ascii_whitespace()).unwrap_or(content.len());
+                // quick-xml's whitespace: not form feed.
+                let name_len = content.find([' ', '\t', '\r', '\n']).unwrap_or(content.len());
                 if !plain_name(content.get(..name_len)?) {
                     return None;
                 }
@@ -796,6 +797,7 @@ mod tests {
             sysmon.replace("<Channel>", "<e:Channel>").replace("</Channel>", "</e:Channel>"),
             sysmon.replace("</Channel>", "</Channel >"),
             sysmon.replace("<Correlation/>", "<Correlation id='x/>"),
+            sysmon.replace("<Data Name='Image'>", "<Data\u{c}Name='Image'>"),
         ];
         for raw in &others {
             assert_eq!(parse_plain(raw), None, "{raw}");
