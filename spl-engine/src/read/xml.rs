@@ -431,10 +431,10 @@ fn parse_markup(raw: &str) -> Result<Event, String> {
         let item = reader.read_event().map_err(|e| format!("XML error at byte {}: {e}", reader.error_position()))?;
         match item {
             XmlEvent::Start(e) => {
-                open(&mut stack, &mut ev, &e, closed_root)?;
+                open(&mut stack, &mut ev, &Tag::Quick(&e), closed_root)?;
             }
             XmlEvent::Empty(e) => {
-                open(&mut stack, &mut ev, &e, closed_root)?;
+                open(&mut stack, &mut ev, &Tag::Quick(&e), closed_root)?;
                 close(&mut stack, &mut ev, &mut closed_root);
             }
             XmlEvent::End(_) => close(&mut stack, &mut ev, &mut closed_root),
@@ -518,7 +518,8 @@ fn parse_plain(raw: &str) -> Option<Event> {
                 if !plain_name(content.get(..name_len)?) {
                     return None;
                 }
-                open(&mut stack, &mut ev, &BytesStart::from_content(content, name_len), closed_root).ok()?;
+                let (name, attrs) = content.split_at(name_len);
+                open(&mut stack, &mut ev, &Tag::Plain { name, attrs }, closed_root).ok()?;
                 if empty {
                     close(&mut stack, &mut ev, &mut closed_root);
                 }
@@ -562,11 +563,70 @@ fn local_name(e: &BytesStart<'_>) -> crate::event::Name {
     crate::event::Name::from(e.local_name().as_ref())
 }
 
-fn open<'a>(stack: &mut Vec<Frame<'a>>, ev: &mut Event, e: &BytesStart<'_>, closed_root: bool) -> Result<(), String> {
+/// A start tag as `open` reads it: quick-xml's, or one `parse_plain` scanned (its name, and the
+/// text after the name, which holds the attributes).
+enum Tag<'t> {
+    Quick(&'t BytesStart<'t>),
+    Plain { name: &'t str, attrs: &'t str },
+}
+
+impl Tag<'_> {
+    fn name(&self) -> crate::event::Name {
+        match self {
+            Tag::Quick(e) => local_name(e),
+            Tag::Plain { name, .. } => crate::event::Name::from(*name),
+        }
+    }
+
+    /// Each attribute's qualified name, local name and raw value, in order. A scanned tag whose
+    /// attributes are not of the plain form (`name='value'`, no prefix) is an error that sends
+    /// the record to quick-xml.
+    fn attributes(&self, element: &str, f: &mut dyn FnMut(&str, &str, &str)) -> Result<(), String> {
+        match self {
+            Tag::Quick(e) => {
+                // Without the duplicate-key check, which allocated per element.
+                let mut attrs = e.attributes();
+                attrs.with_checks(false);
+                for attr in attrs {
+                    let attr = attr.map_err(|err| format!("bad attribute in <{element}>: {err}"))?;
+                    f(attr.key.as_ref(), attr.key.local_name().as_ref(), &attr.value);
+                }
+                Ok(())
+            }
+            Tag::Plain { attrs, .. } => plain_attributes(attrs, f).ok_or_else(|| "not plain".to_string()),
+        }
+    }
+}
+
+/// The attributes of a scanned tag when all are `name='value'` or `name="value"` (whitespace
+/// around `=` and between them as quick-xml takes it, names without a prefix): quick-xml reads
+/// those alike. `None` for anything else.
+fn plain_attributes(mut rest: &str, f: &mut dyn FnMut(&str, &str, &str)) -> Option<()> {
+    let ws: &[char] = &[' ', '\t', '\r', '\n'];
+    loop {
+        rest = rest.trim_start_matches(ws);
+        if rest.is_empty() {
+            return Some(());
+        }
+        let key_len = rest.find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.')))?;
+        let (key, after) = rest.split_at(key_len);
+        if key.is_empty() {
+            return None;
+        }
+        let after = after.trim_start_matches(ws).strip_prefix('=')?.trim_start_matches(ws);
+        let quote = after.chars().next().filter(|&q| q == '\'' || q == '"')?;
+        let body = after.get(1..)?;
+        let end = body.find(quote)?;
+        f(key, key, body.get(..end)?);
+        rest = body.get(end + 1..)?;
+    }
+}
+
+fn open<'a>(stack: &mut Vec<Frame<'a>>, ev: &mut Event, tag: &Tag<'_>, closed_root: bool) -> Result<(), String> {
     if stack.len() >= MAX_DEPTH {
         return Err(format!("XML nested deeper than {MAX_DEPTH} elements"));
     }
-    let name = local_name(e);
+    let name = tag.name();
     if stack.is_empty() && (closed_root || name != "Event") {
         return Err(format!("unexpected top-level element <{name}>"));
     }
@@ -577,26 +637,20 @@ fn open<'a>(stack: &mut Vec<Frame<'a>>, ev: &mut Event, e: &BytesStart<'_>, clos
     let is_data = stack.len() == 2 && name == "Data" && stack.get(1).is_some_and(|f| f.name == "EventData");
     let mut data_name = None;
     if in_system || is_data {
-        // Without the duplicate-key check, which allocated per element: a repeated System
-        // attribute becomes multivalue, a repeated Data `Name` keeps its last value.
-        let mut attrs = e.attributes();
-        attrs.with_checks(false);
-        for attr in attrs {
-            let attr = attr.map_err(|err| format!("bad attribute in <{name}>: {err}"))?;
-            if attr.key.as_ref().starts_with("xmlns") {
-                continue;
+        // A repeated System attribute becomes multivalue, a repeated Data `Name` keeps its last
+        // value. Borrowed from the record: short names and values then cost no allocation.
+        tag.attributes(&name, &mut |qname, key, value| {
+            if qname.starts_with("xmlns") {
+                return;
             }
-            // Borrowed from the record: short names and values then cost no allocation.
-            let key = attr.key.local_name();
-            let value: &str = &attr.value;
             if is_data {
-                if key.as_ref() == "Name" {
+                if key == "Name" {
                     data_name = Some(value.into());
                 }
             } else if !value.is_empty() {
-                ev.push_named(crate::event::Name::from(key.as_ref()), Atom::from(value));
+                ev.push_named(crate::event::Name::from(key), Atom::from(value));
             }
-        }
+        })?;
     }
     stack.push(Frame { name, text: Default::default(), has_child: false, data_name });
     Ok(())
@@ -778,6 +832,8 @@ mod tests {
             // Non-ASCII text, an empty element, nesting inside Data.
             sysmon.replace("C:\\a.exe", "C:\\ünïcødé\\日本.exe"),
             sysmon.replace("<Correlation/>", "<Correlation />"),
+            // Attributes one after the other with no space, `"` and `'` mixed.
+            sysmon.replace("ProcessID='1' ThreadID='2'", "ProcessID=\"1\"ThreadID='2'"),
             sysmon.replace("C:\\a.exe", "<b>nested</b>"),
         ];
         for raw in &plain {
@@ -798,6 +854,10 @@ mod tests {
             sysmon.replace("</Channel>", "</Channel >"),
             sysmon.replace("<Correlation/>", "<Correlation id='x/>"),
             sysmon.replace("<Data Name='Image'>", "<Data\u{c}Name='Image'>"),
+            // Attributes the scan does not read itself: a prefix, no quotes, no value.
+            sysmon.replace("ProcessID='1'", "xmlns:x='u' x:ProcessID='1'"),
+            sysmon.replace("ProcessID='1'", "ProcessID=1"),
+            sysmon.replace("ProcessID='1'", "ProcessID"),
         ];
         for raw in &others {
             assert_eq!(parse_plain(raw), None, "{raw}");
