@@ -395,7 +395,8 @@ impl Iterator for XmlRecords {
 /// An open element. Names are inline strings (element names are short), so a record's ~60
 /// elements cost no allocation for them.
 struct Frame<'a> {
-    name: crate::event::Name,
+    /// Made a field name only if it names one (most elements never do).
+    name: ElementName<'a>,
     /// Borrowed from the record when it comes in one piece (most do).
     text: Cow<'a, str>,
     has_child: bool,
@@ -488,7 +489,7 @@ fn parse_plain(raw: &str) -> Option<Event> {
             b'/' => {
                 let end = memchr::memchr(b'>', rest.as_bytes())?;
                 let name = rest.get(1..end)?;
-                if !plain_name(name) || stack.last().is_none_or(|f| f.name != name) {
+                if !plain_name(name) || stack.last().is_none_or(|f| &*f.name != name) {
                     return None;
                 }
                 close(&mut stack, &mut ev, &mut closed_root);
@@ -563,18 +564,44 @@ fn local_name(e: &BytesStart<'_>) -> crate::event::Name {
     crate::event::Name::from(e.local_name().as_ref())
 }
 
-/// A start tag as `open` reads it: quick-xml's, or one `parse_plain` scanned (its name, and the
-/// text after the name, which holds the attributes).
-enum Tag<'t> {
-    Quick(&'t BytesStart<'t>),
-    Plain { name: &'t str, attrs: &'t str },
+/// An element's name: borrowed from a scanned record, owned from quick-xml's tag.
+enum ElementName<'a> {
+    Borrowed(&'a str),
+    Owned(crate::event::Name),
 }
 
-impl Tag<'_> {
-    fn name(&self) -> crate::event::Name {
+impl std::ops::Deref for ElementName<'_> {
+    type Target = str;
+
+    fn deref(&self) -> &str {
         match self {
-            Tag::Quick(e) => local_name(e),
-            Tag::Plain { name, .. } => crate::event::Name::from(*name),
+            ElementName::Borrowed(s) => s,
+            ElementName::Owned(n) => n,
+        }
+    }
+}
+
+impl ElementName<'_> {
+    fn into_name(self) -> crate::event::Name {
+        match self {
+            ElementName::Borrowed(s) => crate::event::Name::from(s),
+            ElementName::Owned(n) => n,
+        }
+    }
+}
+
+/// A start tag as `open` reads it: quick-xml's, or one `parse_plain` scanned (its name, and the
+/// text after the name, which holds the attributes).
+enum Tag<'t, 'a> {
+    Quick(&'t BytesStart<'t>),
+    Plain { name: &'a str, attrs: &'t str },
+}
+
+impl<'a> Tag<'_, 'a> {
+    fn name(&self) -> ElementName<'a> {
+        match self {
+            Tag::Quick(e) => ElementName::Owned(local_name(e)),
+            Tag::Plain { name, .. } => ElementName::Borrowed(name),
         }
     }
 
@@ -622,19 +649,19 @@ fn plain_attributes(mut rest: &str, f: &mut dyn FnMut(&str, &str, &str)) -> Opti
     }
 }
 
-fn open<'a>(stack: &mut Vec<Frame<'a>>, ev: &mut Event, tag: &Tag<'_>, closed_root: bool) -> Result<(), String> {
+fn open<'a>(stack: &mut Vec<Frame<'a>>, ev: &mut Event, tag: &Tag<'_, 'a>, closed_root: bool) -> Result<(), String> {
     if stack.len() >= MAX_DEPTH {
         return Err(format!("XML nested deeper than {MAX_DEPTH} elements"));
     }
     let name = tag.name();
-    if stack.is_empty() && (closed_root || name != "Event") {
-        return Err(format!("unexpected top-level element <{name}>"));
+    if stack.is_empty() && (closed_root || &*name != "Event") {
+        return Err(format!("unexpected top-level element <{}>", &*name));
     }
     if let Some(parent) = stack.last_mut() {
         parent.has_child = true;
     }
-    let in_system = stack.len() == 2 && stack.get(1).is_some_and(|f| f.name == "System");
-    let is_data = stack.len() == 2 && name == "Data" && stack.get(1).is_some_and(|f| f.name == "EventData");
+    let in_system = stack.len() == 2 && stack.get(1).is_some_and(|f| &*f.name == "System");
+    let is_data = stack.len() == 2 && &*name == "Data" && stack.get(1).is_some_and(|f| &*f.name == "EventData");
     let mut data_name = None;
     if in_system || is_data {
         // A repeated System attribute becomes multivalue, a repeated Data `Name` keeps its last
@@ -672,15 +699,15 @@ fn close(stack: &mut Vec<Frame<'_>>, ev: &mut Event, closed_root: &mut bool) {
         return;
     }
     let text = crate::value::Text::from(trimmed);
-    let section = stack.get(1).map(|f| f.name.as_str()).unwrap_or(frame.name.as_str());
+    let section = stack.get(1).map(|f| &*f.name).unwrap_or(&*frame.name);
     let depth = stack.len();
     let field = match (section, depth) {
-        ("System", 2) => frame.name,
+        ("System", 2) => frame.name.into_name(),
         // `Data` without a Name (e.g. classic provider payloads) gathers into multivalue `Data`.
-        ("EventData", 2) if frame.name == "Data" => frame.data_name.unwrap_or(frame.name),
-        ("EventData", 2) => frame.name,
-        ("UserData", d) if d >= 2 => frame.name,
-        ("RenderingInfo", 2) if frame.name == "Message" => frame.name,
+        ("EventData", 2) if &*frame.name == "Data" => frame.data_name.unwrap_or_else(|| frame.name.into_name()),
+        ("EventData", 2) => frame.name.into_name(),
+        ("UserData", d) if d >= 2 => frame.name.into_name(),
+        ("RenderingInfo", 2) if &*frame.name == "Message" => frame.name.into_name(),
         _ => return,
     };
     ev.push_named(field, Atom::Str(text));
