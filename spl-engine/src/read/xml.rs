@@ -829,9 +829,12 @@ fn tag_end(tag: &[u8]) -> Option<usize> {
 mod tests {
     use super::*;
 
+    /// A Sysmon process creation record, as Windows renders it.
+    const SYSMON: &str = "<Event xmlns='http://schemas.microsoft.com/win/2004/08/events/event'><System><Provider Name='Microsoft-Windows-Sysmon' Guid='{5770385f}'/><EventID>1</EventID><TimeCreated SystemTime='2024-01-01T00:00:00Z'/><Correlation/><Execution ProcessID='1' ThreadID='2'/><Channel>Microsoft-Windows-Sysmon/Operational</Channel><Computer>h</Computer><Security UserID='S-1-5-18'/></System><EventData><Data Name='Image'>C:\\a.exe</Data><Data Name='CommandLine'>a.exe \"x\"</Data></EventData></Event>";
+
     #[test]
     fn records_scanned_directly_give_what_quick_xml_gives_and_the_others_are_left_to_it() {
-        let sysmon = "<Event xmlns='http://schemas.microsoft.com/win/2004/08/events/event'><System><Provider Name='Microsoft-Windows-Sysmon' Guid='{5770385f}'/><EventID>1</EventID><TimeCreated SystemTime='2024-01-01T00:00:00Z'/><Correlation/><Execution ProcessID='1' ThreadID='2'/><Channel>Microsoft-Windows-Sysmon/Operational</Channel><Computer>h</Computer><Security UserID='S-1-5-18'/></System><EventData><Data Name='Image'>C:\\a.exe</Data><Data Name='CommandLine'>a.exe \"x\"</Data></EventData></Event>";
+        let sysmon = SYSMON;
         let plain = [
             sysmon.to_string(),
             // Pretty-printed, with CRLF and tabs: text between elements, values trimmed.
@@ -900,7 +903,7 @@ mod tests {
 
     #[test]
     fn the_channel_read_off_a_record_is_the_one_its_event_gets() {
-        let sysmon = "<Event xmlns='http://schemas.microsoft.com/win/2004/08/events/event'><System><Provider Name='Microsoft-Windows-Sysmon' Guid='{5770385f}'/><EventID>1</EventID><TimeCreated SystemTime='2024-01-01T00:00:00Z'/><Correlation/><Execution ProcessID='1' ThreadID='2'/><Channel>Microsoft-Windows-Sysmon/Operational</Channel><Computer>h</Computer><Security UserID='S-1-5-18'/></System><EventData><Data Name='Image'>C:\\a.exe</Data></EventData></Event>";
+        let sysmon = SYSMON;
         let cases = [
             sysmon.to_string(),
             // A `>` inside an attribute value does not end the tag.
