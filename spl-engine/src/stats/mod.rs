@@ -391,7 +391,8 @@ impl Grouper {
     fn row_of(&self, key: &[u8], state: &GroupState) -> Event {
         let mut ev = Event::with_capacity(self.by.len() + state.fixed.len());
         for (f, v) in self.by.iter().zip(decode_key(key)) {
-            ev.set(f.clone(), restore_number(f, &v));
+            // Names and values of up to 24 bytes are made inline: no allocation.
+            ev.set(f.as_str(), restore_number(f, &v));
         }
         for (name, v) in self.finish_state(state) {
             if let Some(v) = v {
@@ -638,19 +639,28 @@ pub(crate) fn encode_key_into<S: AsRef<str>>(parts: impl IntoIterator<Item = S>,
     }
 }
 
-/// The by-values of an `encode_key` key.
-fn decode_key(key: &[u8]) -> Vec<String> {
-    let mut parts = Vec::new();
+/// The by-values of an `encode_key` key, borrowed from it unless a value held a 0 byte.
+fn decode_key(key: &[u8]) -> Vec<Cow<'_, str>> {
+    let text = |b: &[u8]| -> String { String::from_utf8_lossy(b).into_owned() };
+    let mut parts: Vec<Cow<'_, str>> = Vec::new();
+    if memchr::memmem::find(key, &[0, 0xFF]).is_none() {
+        // Every 0 ends a value (and the byte after it is its mark).
+        let mut start = 0;
+        while let Some(i) = key.get(start..).and_then(|rest| memchr::memchr(0, rest)) {
+            let part = key.get(start..start + i).unwrap_or_default();
+            parts.push(std::str::from_utf8(part).map_or_else(|_| Cow::Owned(text(part)), Cow::Borrowed));
+            start += i + 2;
+        }
+        return parts;
+    }
     let mut cur = Vec::new();
     let mut rest = key;
     while let Some(i) = memchr::memchr(0, rest) {
         cur.extend_from_slice(rest.get(..i).unwrap_or_default());
         match rest.get(i + 1) {
             Some(0xFF) => cur.push(0),
-            _ => parts.push(
-                String::from_utf8(std::mem::take(&mut cur))
-                    .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()),
-            ),
+            _ => parts
+                .push(Cow::Owned(String::from_utf8(std::mem::take(&mut cur)).unwrap_or_else(|e| text(e.as_bytes())))),
         }
         rest = rest.get(i + 2..).unwrap_or_default();
     }
