@@ -115,17 +115,17 @@ impl Planner<'_> {
         let text = found.commands.iter().map(|c| self.text(c.span)).collect::<Vec<_>>().join(" | ");
         // What the probe's planning finds unsupported is reported once, by the main plan.
         let reported = self.unsupported.len();
-        let (n, mut stages) = (found.stages.len(), Vec::new());
-        for stage in found.stages {
-            let probe = self.pipeline(&ast::Pipeline { commands: stage.commands, span: Span::default() });
-            match probe {
-                Ok(probe) => stages.push(crate::pushdown::Stage::new(stage.inputs, probe.ops, stage.ends_in_join)),
-                Err(_) => break,
-            }
-        }
+        let stages: PResult<Vec<_>> = found
+            .stages
+            .into_iter()
+            .map(|s| {
+                let probe = self.pipeline(&ast::Pipeline { commands: s.commands, span: Span::default() })?;
+                Ok(crate::pushdown::Stage::new(s.inputs, probe.ops, s.ends_in_join))
+            })
+            .collect();
         self.unsupported.truncate(reported);
-        // A stage that cannot be planned leaves the whole gate out, as before stages.
-        if !stages.is_empty() && stages.len() == n {
+        // A stage that cannot be planned leaves the whole gate out.
+        if let Ok(stages) = stages {
             g.gate = Some(crate::pushdown::Gate::new(stages, text));
         }
         Ok(())

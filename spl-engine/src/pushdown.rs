@@ -95,6 +95,7 @@ impl Gate {
     /// Whether a group with these by-values (`key[i]` is the value of `by[i]`) can give a row
     /// that passes the pushed filters. `row_value` turns a key part into the value the
     /// aggregation's output row holds.
+    #[cfg(test)]
     pub fn admits<S: AsRef<str>>(
         &mut self,
         by: &[String],
@@ -104,7 +105,9 @@ impl Gate {
         self.admits_key(by, &crate::stats::encode_key(key), row_value)
     }
 
-    /// `admits`, the by-values given as the group key they encode to (`stats::encode_key`).
+    /// Whether a group with this key (`stats::encode_key` of its by-values, `by[i]` the field of
+    /// value `i`) can give a row that passes the pushed filters. `row_value` turns a by-value into
+    /// the value the aggregation's output row holds.
     pub fn admits_key(
         &mut self,
         by: &[String],
@@ -123,8 +126,7 @@ impl Gate {
 
     /// The by-field indices the verdict depends on.
     pub fn inputs(&self) -> Vec<usize> {
-        let all: BTreeSet<usize> = self.stages.iter().flat_map(|s| s.inputs.iter().copied()).collect();
-        all.into_iter().collect()
+        sorted_union(self.stages.iter().flat_map(|s| s.inputs.iter().copied()))
     }
 }
 
@@ -186,12 +188,26 @@ impl Stage {
 pub struct Analysis {
     /// The probe's commands.
     pub commands: Vec<ast::Command>,
-    /// The by-field indices the pushed filters read.
-    pub inputs: Vec<usize>,
-    /// The last probe command is an inner `join` (it needs the right-side rows at run time).
-    pub ends_in_join: bool,
     /// The probe cut into the stages of a `Gate`, one per set of by-fields its filters read.
     pub stages: Vec<StagePlan>,
+}
+
+impl Analysis {
+    /// The by-field indices the pushed filters read.
+    pub fn inputs(&self) -> Vec<usize> {
+        sorted_union(self.stages.iter().flat_map(|s| s.inputs.iter().copied()))
+    }
+
+    /// The last probe command is an inner `join` (it needs the right-side rows at run time).
+    pub fn ends_in_join(&self) -> bool {
+        self.stages.iter().any(|s| s.ends_in_join)
+    }
+}
+
+/// These indices, ascending, each once.
+fn sorted_union(indices: impl IntoIterator<Item = usize>) -> Vec<usize> {
+    let all: BTreeSet<usize> = indices.into_iter().collect();
+    all.into_iter().collect()
 }
 
 /// One stage of the probe: the commands computing fields up to its last filter, and its filters.
@@ -213,8 +229,8 @@ fn stages(
     fallible: bool,
 ) -> Vec<StagePlan> {
     if fallible {
-        let all: BTreeSet<usize> = reads.iter().flatten().flatten().copied().collect();
-        return vec![StagePlan { commands: commands.to_vec(), inputs: all.into_iter().collect(), ends_in_join }];
+        let inputs = sorted_union(reads.iter().flatten().flatten().copied());
+        return vec![StagePlan { commands: commands.to_vec(), inputs, ends_in_join }];
     }
     let mut sets: Vec<&BTreeSet<usize>> = Vec::new();
     for d in reads.iter().flatten() {
@@ -270,7 +286,6 @@ pub fn analyse(by: &[String], aggs: &[String], after: &[ast::Command]) -> Option
     // Per probe command: what it reads when it is a filter.
     let mut reads_of: Vec<Option<BTreeSet<usize>>> = Vec::new();
     let mut pushed_len = 0;
-    let mut inputs: BTreeSet<usize> = BTreeSet::new();
     // A pushed filter may fail at run time (a regex made from a field): judged alone ahead of
     // it, a later filter could drop a group whose row would have raised that error.
     let mut fallible = false;
@@ -287,7 +302,6 @@ pub fn analyse(by: &[String], aggs: &[String], after: &[ast::Command]) -> Option
         };
         if let Some(reads) = reads {
             if let Some(d) = reads.and_then(|names| union(&fields, &names)) {
-                inputs.extend(d.iter().copied());
                 fallible |= matches!(&cmd.body, CommandBody::Where(e) if may_fail(e));
                 probe.push(cmd.clone());
                 reads_of.push(Some(d));
@@ -302,15 +316,9 @@ pub fn analyse(by: &[String], aggs: &[String], after: &[ast::Command]) -> Option
             if cmd.name == "join" && inner && !keys.is_empty() {
                 let names: Vec<String> = keys.iter().map(|k| k.name.clone()).collect();
                 if let Some(d) = union(&fields, &names).filter(|d| !d.is_empty()) {
-                    inputs.extend(d.iter().copied());
                     probe.push(cmd.clone());
                     reads_of.push(Some(d));
-                    return Some(Analysis {
-                        stages: stages(&probe, &reads_of, true, fallible),
-                        commands: probe,
-                        inputs: inputs.into_iter().collect(),
-                        ends_in_join: true,
-                    });
+                    return Some(Analysis { stages: stages(&probe, &reads_of, true, fallible), commands: probe });
                 }
             }
             break;
@@ -384,15 +392,10 @@ pub fn analyse(by: &[String], aggs: &[String], after: &[ast::Command]) -> Option
     probe.truncate(pushed_len);
     reads_of.truncate(pushed_len);
     // A probe of no filter, or of filters reading nothing (`search *`), decides nothing.
-    if inputs.is_empty() || probe.is_empty() {
+    if reads_of.iter().flatten().all(BTreeSet::is_empty) {
         return None;
     }
-    Some(Analysis {
-        stages: stages(&probe, &reads_of, false, fallible),
-        commands: probe,
-        inputs: inputs.into_iter().collect(),
-        ends_in_join: false,
-    })
+    Some(Analysis { stages: stages(&probe, &reads_of, false, fallible), commands: probe })
 }
 
 /// Fields a search expression reads; `None` when it reads the raw event (terms, subsearches)
@@ -420,25 +423,11 @@ fn search_reads(e: &SearchExpr) -> Option<Vec<String>> {
     walk(e, &mut out).then_some(out)
 }
 
-/// Whether evaluating `e` may fail on some row: functions that compile a pattern (from a field,
-/// or a literal that does not compile) or refuse some inputs.
+/// Whether evaluating `e` may fail on some row (`functions::may_fail` for each call).
 fn may_fail(e: &Expr) -> bool {
     match &e.kind {
         ExprKind::Str(_) | ExprKind::Num(_) | ExprKind::Field(_) => false,
-        ExprKind::Call { name, args } => {
-            // A literal pattern that compiles compiles on every row.
-            let pattern_ok = |as_regex: fn(&str) -> String| match args.get(1).map(|a| &a.kind) {
-                Some(ExprKind::Str(p)) => crate::regex_util::compile(&as_regex(p)).is_ok(),
-                _ => false,
-            };
-            let fails = match name.to_ascii_lowercase().as_str() {
-                "match" | "replace" | "mvfind" => !pattern_ok(str::to_string),
-                "like" => !pattern_ok(crate::eval::functions::like_to_regex),
-                "searchmatch" | "json_object" | "mvrange" => true,
-                _ => false,
-            };
-            fails || args.iter().any(may_fail)
-        }
+        ExprKind::Call { name, args } => crate::eval::functions::may_fail(name, args) || args.iter().any(may_fail),
         ExprKind::Unary { expr, .. } => may_fail(expr),
         ExprKind::Binary { lhs, rhs, .. } => may_fail(lhs) || may_fail(rhs),
         ExprKind::In { expr, list } => may_fail(expr) || list.iter().any(may_fail),
@@ -477,7 +466,8 @@ mod tests {
     fn analysed(by: &[&str], aggs: &[&str], spl: &str) -> Option<(Vec<String>, Vec<usize>)> {
         let by: Vec<String> = by.iter().map(|s| s.to_string()).collect();
         let aggs: Vec<String> = aggs.iter().map(|s| s.to_string()).collect();
-        analyse(&by, &aggs, &after(spl)).map(|a| (a.commands.into_iter().map(|c| c.name).collect(), a.inputs))
+        let a = analyse(&by, &aggs, &after(spl))?;
+        Some((a.commands.iter().map(|c| c.name.clone()).collect(), a.inputs()))
     }
 
     #[test]
@@ -517,7 +507,7 @@ mod tests {
                 (vec!["rename".into(), "eval".into(), "lookup".into(), "where".into()], vec![1]),
             ]
         );
-        assert_eq!(a.inputs, [0, 1]);
+        assert_eq!(a.inputs(), [0, 1]);
     }
 
     #[test]
@@ -538,7 +528,7 @@ mod tests {
         let a = analyse(&by, &aggs, &after("| rename Processes.* AS * | join process_guid [search x=1] | search y=2"));
         let a = a.expect("pushed");
         assert_eq!(a.commands.iter().map(|c| c.name.as_str()).collect::<Vec<_>>(), ["rename", "join"]);
-        assert_eq!((a.inputs, a.ends_in_join), (vec![0], true));
+        assert_eq!((a.inputs(), a.ends_in_join()), (vec![0], true));
         // Left joins keep every row; joins on an aggregate or on every common field decide nothing.
         assert_eq!(analyse(&by, &aggs, &after("| join type=left Processes.dest [search x=1]")), None);
         assert_eq!(analyse(&by, &aggs, &after("| join count [search x=1]")), None);

@@ -17,7 +17,6 @@ mod mv;
 mod string;
 mod time;
 
-pub use conv::like_to_regex;
 pub use math::reseed_random;
 pub use string::shannon_entropy;
 
@@ -142,6 +141,23 @@ const TABLE: &[(&str, usize, Option<usize>, Option<Func>)] = &[
 
 fn lookup(name: &str) -> Option<&'static (&'static str, usize, Option<usize>, Option<Func>)> {
     TABLE.iter().find(|(n, ..)| *n == name)
+}
+
+/// Whether a call may fail on some row (names and arity were checked when planning): the
+/// functions that compile a pattern argument, unless it is a literal that compiles (then it
+/// compiles on every row), and those that refuse some inputs. Kept beside the table, so that a
+/// function that can fail is added to both.
+pub fn may_fail(name: &str, args: &[spl_parser::Expr]) -> bool {
+    let pattern_ok = |as_regex: fn(&str) -> String| match args.get(1).map(|a| &a.kind) {
+        Some(spl_parser::ExprKind::Str(p)) => crate::regex_util::compile(&as_regex(p)).is_ok(),
+        _ => false,
+    };
+    match name.to_ascii_lowercase().as_str() {
+        "match" | "replace" | "mvfind" => !pattern_ok(str::to_string),
+        "like" => !pattern_ok(conv::like_to_regex),
+        "searchmatch" | "json_object" | "mvrange" => true,
+        _ => false,
+    }
 }
 
 /// Number of arguments a function takes (`min`, `max`; `None` = unbounded). `None` for an
