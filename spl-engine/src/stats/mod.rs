@@ -160,12 +160,13 @@ impl Grouper {
         keys.clear();
         ends.clear();
         encode_event_keys(&self.by_refs, self.fill.as_deref(), ev, &mut keys, &mut ends);
+        // The bound first: a byte comparison, where the gate may run its probe.
+        if let Some(bound) = self.bound.as_deref() {
+            ends.retain(|&(from, to)| keys.get(from..to).is_some_and(|key| key < bound));
+        }
         if let Some(gate) = &mut self.gate {
             let by = &self.by;
             ends.retain(|&(from, to)| gate.admits_key(by, keys.get(from..to).unwrap_or_default(), &restore_number));
-        }
-        if let Some(bound) = self.bound.as_deref() {
-            ends.retain(|&(from, to)| keys.get(from..to).is_some_and(|key| key < bound));
         }
         if ends.is_empty() {
             (self.key_buf, self.key_ends) = (keys, ends);
@@ -557,22 +558,33 @@ fn encode_event_keys(
     ends.push((from, out.len()));
 }
 
-/// Where each by-value of an encoded key lies in it (its escaped bytes, without the end mark).
+/// Where each by-value of an encoded key lies in it (its escaped bytes, without the end mark),
+/// into `out`.
 pub(crate) fn key_part_ranges(key: &[u8], out: &mut Vec<(usize, usize)>) {
     out.clear();
-    let (mut start, mut at) = (0, 0);
-    while let Some(i) = key.get(at..).and_then(|rest| memchr::memchr(0, rest)) {
-        let zero = at + i;
-        if key.get(zero + 1) == Some(&0) {
-            out.push((start, zero));
-            start = zero + 2;
-        }
-        at = zero + 2;
-    }
+    out.extend(key_part_bounds(key));
 }
 
-/// One by-value of an encoded key, from its escaped bytes.
-pub(crate) fn decode_key_part(part: &[u8]) -> String {
+/// `key_part_ranges`, one at a time. Bytes after the last end mark (a damaged key) are no value.
+fn key_part_bounds(key: &[u8]) -> impl Iterator<Item = (usize, usize)> + '_ {
+    let (mut start, mut at) = (0, 0);
+    std::iter::from_fn(move || loop {
+        let zero = at + memchr::memchr(0, key.get(at..)?)?;
+        at = zero + 2;
+        // 0 0 ends a value; 0 0xFF is a 0 inside one.
+        if key.get(zero + 1) != Some(&0xFF) {
+            let part = (start, zero);
+            start = at;
+            return Some(part);
+        }
+    })
+}
+
+/// One by-value of an encoded key, from its escaped bytes: borrowed unless it held a 0 byte.
+pub(crate) fn decode_key_part(part: &[u8]) -> Cow<'_, str> {
+    if memchr::memchr(0, part).is_none() {
+        return String::from_utf8_lossy(part);
+    }
     let mut s = Vec::with_capacity(part.len());
     let mut rest = part;
     while let Some(i) = memchr::memchr(0, rest) {
@@ -580,7 +592,7 @@ pub(crate) fn decode_key_part(part: &[u8]) -> String {
         rest = rest.get(i + 2..).unwrap_or_default();
     }
     s.extend_from_slice(rest);
-    String::from_utf8(s).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+    Cow::Owned(String::from_utf8(s).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()))
 }
 
 /// `key_parts` when some by-field is multivalued: one key per combination of distinct values.
@@ -641,30 +653,7 @@ pub(crate) fn encode_key_into<S: AsRef<str>>(parts: impl IntoIterator<Item = S>,
 
 /// The by-values of an `encode_key` key, borrowed from it unless a value held a 0 byte.
 fn decode_key(key: &[u8]) -> Vec<Cow<'_, str>> {
-    let text = |b: &[u8]| -> String { String::from_utf8_lossy(b).into_owned() };
-    let mut parts: Vec<Cow<'_, str>> = Vec::new();
-    if memchr::memmem::find(key, &[0, 0xFF]).is_none() {
-        // Every 0 ends a value (and the byte after it is its mark).
-        let mut start = 0;
-        while let Some(i) = key.get(start..).and_then(|rest| memchr::memchr(0, rest)) {
-            let part = key.get(start..start + i).unwrap_or_default();
-            parts.push(std::str::from_utf8(part).map_or_else(|_| Cow::Owned(text(part)), Cow::Borrowed));
-            start += i + 2;
-        }
-        return parts;
-    }
-    let mut cur = Vec::new();
-    let mut rest = key;
-    while let Some(i) = memchr::memchr(0, rest) {
-        cur.extend_from_slice(rest.get(..i).unwrap_or_default());
-        match rest.get(i + 1) {
-            Some(0xFF) => cur.push(0),
-            _ => parts
-                .push(Cow::Owned(String::from_utf8(std::mem::take(&mut cur)).unwrap_or_else(|e| text(e.as_bytes())))),
-        }
-        rest = rest.get(i + 2..).unwrap_or_default();
-    }
-    parts
+    key_part_bounds(key).map(|(a, b)| decode_key_part(key.get(a..b).unwrap_or_default())).collect()
 }
 
 /// `_time` groups come back as numbers so later `convert ctime` and arithmetic work.
@@ -719,7 +708,7 @@ mod tests {
             assert_eq!(decode_key(&key), *l);
             // Each part found in place, as a gate reads it.
             key_part_ranges(&key, &mut ranges);
-            let parts: Vec<String> = ranges.iter().map(|&(a, b)| decode_key_part(&key[a..b])).collect();
+            let parts: Vec<Cow<str>> = ranges.iter().map(|&(a, b)| decode_key_part(&key[a..b])).collect();
             assert_eq!(parts, *l);
         }
         let mut by_list = lists.clone();
