@@ -392,8 +392,7 @@ impl Iterator for XmlRecords {
     }
 }
 
-/// An open element. Names are inline strings (element names are short), so a record's ~60
-/// elements cost no allocation for them.
+/// An open element.
 struct Frame<'a> {
     /// Made a field name only if it names one (most elements never do).
     name: ElementName<'a>,
@@ -514,8 +513,7 @@ fn parse_plain(raw: &str) -> Option<Event> {
                     Some(c) => (c, true),
                     None => (tag, false),
                 };
-                // quick-xml's whitespace: not form feed.
-                let name_len = content.find([' ', '\t', '\r', '\n']).unwrap_or(content.len());
+                let name_len = content.find(XML_SPACE).unwrap_or(content.len());
                 if !plain_name(content.get(..name_len)?) {
                     return None;
                 }
@@ -531,9 +529,17 @@ fn parse_plain(raw: &str) -> Option<Event> {
     (stack.is_empty() && closed_root).then_some(ev)
 }
 
-/// An element name `parse_plain` reads as quick-xml does: no prefix, nothing unusual.
+/// quick-xml's whitespace (not form feed).
+const XML_SPACE: [char; 4] = [' ', '\t', '\r', '\n'];
+
+/// An element or attribute name `parse_plain` reads as quick-xml does: no prefix, nothing
+/// unusual.
 fn plain_name(name: &str) -> bool {
-    !name.is_empty() && name.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
+    !name.is_empty() && name.chars().all(plain_name_char)
+}
+
+fn plain_name_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.')
 }
 
 /// Whether every `&` of a piece of text starts a reference closed by `;` before the next `&`
@@ -629,18 +635,16 @@ impl<'a> Tag<'_, 'a> {
 /// around `=` and between them as quick-xml takes it, names without a prefix): quick-xml reads
 /// those alike. `None` for anything else.
 fn plain_attributes(mut rest: &str, f: &mut dyn FnMut(&str, &str, &str)) -> Option<()> {
-    let ws: &[char] = &[' ', '\t', '\r', '\n'];
     loop {
-        rest = rest.trim_start_matches(ws);
+        rest = rest.trim_start_matches(XML_SPACE);
         if rest.is_empty() {
             return Some(());
         }
-        let key_len = rest.find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.')))?;
-        let (key, after) = rest.split_at(key_len);
-        if key.is_empty() {
+        let (key, after) = rest.split_at(rest.find(|c| !plain_name_char(c))?);
+        if !plain_name(key) {
             return None;
         }
-        let after = after.trim_start_matches(ws).strip_prefix('=')?.trim_start_matches(ws);
+        let after = after.trim_start_matches(XML_SPACE).strip_prefix('=')?.trim_start_matches(XML_SPACE);
         let quote = after.chars().next().filter(|&q| q == '\'' || q == '"')?;
         let body = after.get(1..)?;
         let end = body.find(quote)?;
