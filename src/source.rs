@@ -194,6 +194,18 @@ const RECORD_BATCHES_IN_FLIGHT: usize = 3;
 /// EVTX chunks (64 KiB each) parsed ahead of the search.
 const EVTX_CHUNKS_IN_FLIGHT: usize = 16;
 
+/// A parsed record as the search takes it: extracted, and routed when there is a router.
+fn extracted(rec: Record, ctx: &Context, skip: &spl_engine::needed::Skip, router: Option<&Router>) -> Item {
+    match rec {
+        Record::Event(mut ev) => {
+            spl_engine::extract::extract_with(&ctx.content, &ctx.fns, &mut ev, skip);
+            let routed = router.map(|r| r.prepare(&ev));
+            Item::Event(ev, routed)
+        }
+        Record::Malformed(m) => Item::Malformed(m),
+    }
+}
+
 /// Judges raw XmlWinEventLog records before parsing (the router, else the filter) and parses
 /// and extracts those kept: what XML blocks and EVTX chunks share.
 struct Judge<'a> {
@@ -359,6 +371,19 @@ impl FileSource {
                 };
                 return self.run_ordered(BLOCKS_IN_FLIGHT, next, work, path, count, f);
             }
+            read::Opened::Json(mut split) => {
+                // Blocks of whole records parsed on all cores; past a stretch with no place to
+                // cut, records parsed on the reading thread.
+                let next = move || split.next_job(BLOCK_BYTES, BATCH);
+                let work = |job: read::JsonJob| {
+                    let records = match job {
+                        read::JsonJob::Block(block) => block.records(),
+                        read::JsonJob::Parsed(records) => records,
+                    };
+                    (records.into_iter().map(|rec| extracted(rec, ctx, skip, router)).collect(), 0)
+                };
+                return self.run_ordered(RECORD_BATCHES_IN_FLIGHT, next, work, path, count, f);
+            }
             read::Opened::Records(records) => records,
         };
         // Other formats' records are parsed one after the other on the reading thread;
@@ -367,20 +392,7 @@ impl FileSource {
             let batch: Vec<Record> = records.by_ref().take(BATCH).collect();
             (!batch.is_empty()).then_some(batch)
         };
-        let work = |batch: Vec<Record>| {
-            let items = batch
-                .into_iter()
-                .map(|rec| match rec {
-                    Record::Event(mut ev) => {
-                        spl_engine::extract::extract_with(&ctx.content, &ctx.fns, &mut ev, skip);
-                        let routed = router.map(|r| r.prepare(&ev));
-                        Item::Event(ev, routed)
-                    }
-                    Record::Malformed(m) => Item::Malformed(m),
-                })
-                .collect();
-            (items, 0)
-        };
+        let work = |batch: Vec<Record>| (batch.into_iter().map(|rec| extracted(rec, ctx, skip, router)).collect(), 0);
         self.run_ordered(RECORD_BATCHES_IN_FLIGHT, next, work, path, count, f)
     }
 

@@ -26,7 +26,7 @@ use crate::event::Event;
 use crate::value::Value;
 
 pub use detect::{detect_format, format_for_sourcetype};
-pub use json::flatten_json;
+pub use json::{flatten_json, JsonBlock, JsonJob, JsonSplitter};
 pub use time::parse_time;
 pub use xml::{parse_xml_event, split_xml_records, XmlRecords};
 
@@ -201,7 +201,13 @@ pub fn open(path: &Path, opts: &ReadOptions) -> Result<Records, ReadError> {
 /// and parse them on several cores ([`parse_raw_xml`]).
 pub enum Opened {
     Records(Records),
-    RawXml { split: Box<xml::XmlSplitter>, file: String, opts: ReadOptions },
+    RawXml {
+        split: Box<xml::XmlSplitter>,
+        file: String,
+        opts: ReadOptions,
+    },
+    /// JSON, to be cut into blocks parsed apart (`JsonSplitter::next_job`).
+    Json(Box<json::JsonSplitter>),
 }
 
 impl Opened {
@@ -211,6 +217,7 @@ impl Opened {
             Opened::RawXml { split, file, opts } => {
                 with_overrides(Box::new(XmlRecords::from_splitter(*split, file)), &opts)
             }
+            Opened::Json(split) => split.into_records(),
         }
     }
 }
@@ -298,7 +305,7 @@ fn open_stream_split(
             })
         }
         Format::Evtx => evtx::records_from_stream(src, name.to_string()),
-        Format::JsonLines => json::records(src, name.to_string()),
+        Format::JsonLines => return Ok(Opened::Json(Box::new(json::split(src, name.to_string(), opts.clone())))),
         Format::Csv => csv::records(src, name.to_string()),
         Format::WinEventLog => Box::new(wineventlog::WinEventLogRecords::new(src, name.to_string())),
         Format::Text => Box::new(text::TextRecords::new(src, name.to_string())),
