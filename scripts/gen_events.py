@@ -2,6 +2,7 @@
 """Synthetic Splunk XmlWinEventLog data for the spelunk benchmark (docs/benchmark.md).
 
     python3 scripts/gen_events.py --size-mib 1024 --out target/bench/events-1024.log [--seed 1]
+    python3 scripts/gen_events.py --size-mib 256 --out target/bench/events-256.json --json
     python3 scripts/gen_events.py --measure ../shared/attack_data ../shared/attack_data_history
 
 Writes N MiB of one-<Event>-per-line records (single-quoted attributes, CRLF, UTF-8) in the
@@ -13,6 +14,10 @@ detections return rows (PLANTS below): regasm/regsvcs network connections to pub
 (content/detections/endpoint/detect_regasm_with_network_connection.yml) and command lines
 that ESCU Endpoint.Processes detections fire on.
 
+With --json, the same events are written as JSON lines instead, one flat object each (System
+fields and EventData by name, `TimeCreated` holding the time), to N MiB of JSON: the input of
+the JSON reader's benchmark (docs/benchmark.md, "Eighteenth round").
+
 Standard library only, deterministic for a given --seed and --size-mib (the output for a
 smaller size is a prefix of the output for a larger one), no network.
 """
@@ -20,6 +25,7 @@ import argparse
 import base64
 import collections
 import hashlib
+import json
 import os
 import random
 import re
@@ -649,18 +655,43 @@ PLANTS = ["regasm_public", "certutil", "regsvcs_public", "powershell_enc", "rega
           "mshta_http", "bitsadmin_transfer", "certutil_4688", "vssadmin_delete_4688"]
 
 
-def generate(size_mib, out, seed):
+XML_ENTITIES = {"&amp;": "&", "&lt;": "<", "&gt;": ">", "&apos;": "'", "&quot;": '"'}
+SYSTEM_RE = [(k, re.compile(r)) for k, r in (("EventID", r"<EventID[^>]*>(\d+)<"),
+                                              ("TimeCreated", r"SystemTime='([^']+)'"),
+                                              ("Channel", r"<Channel>([^<]*)<"),
+                                              ("Computer", r"<Computer>([^<]*)<"))]
+DATA_RE = re.compile(r"<Data Name='([^']+)'>([^<]*)</Data>")
+ENTITY_RE = re.compile(r"&(?:amp|lt|gt|apos|quot);")
+
+
+def as_json(event):
+    """One XML record as a flat JSON line: its System fields, then its EventData by name."""
+    obj = {}
+    for key, rx in SYSTEM_RE:
+        m = rx.search(event)
+        if m:
+            obj[key] = m.group(1)
+    for name, value in DATA_RE.findall(event):
+        obj[name] = ENTITY_RE.sub(lambda m: XML_ENTITIES[m.group(0)], value)
+    return json.dumps(obj) + "\n"
+
+
+def generate(size_mib, out, seed, as_json_lines=False):
     g = Gen(seed)
     limit = size_mib * 1024 * 1024
     written = 0
     t0 = time.time()
     with open(out, "wb") as f:
         while written < limit:
-            chunk = "".join([g.event() for _ in range(2000)]).encode("utf-8")
+            events = [g.event() for _ in range(2000)]
+            if as_json_lines:
+                events = [as_json(e) for e in events]
+            chunk = "".join(events).encode("utf-8")
             # keep the file at most N MiB, on an event boundary
             if written + len(chunk) > limit:
-                cut = chunk.rfind(b"\r\n", 0, limit - written)
-                chunk = chunk[:cut + 2] if cut >= 0 else b""
+                end = b"\n" if as_json_lines else b"\r\n"
+                cut = chunk.rfind(end, 0, limit - written)
+                chunk = chunk[:cut + len(end)] if cut >= 0 else b""
                 if not chunk:
                     break
             f.write(chunk)
@@ -725,12 +756,13 @@ def main():
     ap.add_argument("--size-mib", type=int)
     ap.add_argument("--out")
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--json", action="store_true", help="write the events as JSON lines")
     ap.add_argument("--measure", nargs="+", metavar="DIR", help="print the mix of real files instead")
     a = ap.parse_args()
     if a.measure:
         measure(a.measure)
     elif a.size_mib and a.out:
-        generate(a.size_mib, a.out, a.seed)
+        generate(a.size_mib, a.out, a.seed, a.json)
     else:
         ap.error("need --size-mib and --out, or --measure")
 
