@@ -371,14 +371,14 @@ impl FileSource {
                 };
                 return self.run_ordered(BLOCKS_IN_FLIGHT, next, work, path, count, f);
             }
-            read::Opened::Json(mut split) => {
+            read::Opened::Lines(mut split) => {
                 // Blocks of whole records parsed on all cores; past a stretch with no place to
                 // cut, records parsed on the reading thread.
                 let next = move || split.next_job(BLOCK_BYTES, BATCH);
-                let work = |job: read::JsonJob| {
+                let work = |job: read::LineJob| {
                     let records = match job {
-                        read::JsonJob::Block(block) => block.records(),
-                        read::JsonJob::Parsed(records) => records,
+                        read::LineJob::Block(block) => block.records(),
+                        read::LineJob::Parsed(records) => records,
                     };
                     (records.into_iter().map(|rec| extracted(rec, ctx, skip, router)).collect(), 0)
                 };

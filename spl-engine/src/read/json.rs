@@ -5,7 +5,6 @@
 //! result's fields as they are (its `_raw`, `_time`, `source`, … win).
 
 use std::collections::VecDeque;
-use std::io::{BufRead, Read};
 
 use serde_json::Value as Json;
 
@@ -24,168 +23,21 @@ const TIME_KEYS: &[&str] =
 const MAX_SPAN_LINES: usize = 10_000;
 
 /// JSON records of a stream that starts after `line` lines and `offset` bytes of its file.
-fn records_at(src: Source, file: String, line: u64, offset: u64) -> Records {
+pub(crate) fn records_at(src: Source, file: String, line: u64, offset: u64) -> Records {
     let lines = Lines::at(src, line, offset);
     Box::new(JsonRecords { lines, file, pending: VecDeque::new(), out: VecDeque::new(), done: false })
 }
 
-/// A cut is looked for this far past a block's size at most; then the rest of the input is
-/// read record by record (a pretty-printed array has no cut: `},` ends its objects).
-const CUT_SEARCH_MAX: usize = 16 << 20;
-
-/// Splits JSON input into blocks of whole records that can be parsed apart, on all cores.
+/// The first place in `buf` to cut JSON input (just after a newline at or past `from`), or
+/// where to look again once more is read (see `split::LineSplitter`).
 ///
-/// A block ends at a newline between a line whose last non-blank byte is `}` and one whose
-/// first is `{` (every line of JSON lines). No record read as the whole stream would be spans
-/// such a cut: a record is joined across lines only while its text is incomplete, and in an
-/// incomplete JSON value a `}` is followed by `,`, `]` or `}`, never `{` (nor a newline inside
-/// a string). A broken record just before a cut is reported as incomplete rather than invalid;
-/// the same lines are skipped.
-pub struct JsonSplitter {
-    src: Source,
-    file: String,
-    opts: super::ReadOptions,
-    /// Read, not yet handed out; starts after `line` lines and `offset` bytes of the file.
-    buf: Vec<u8>,
-    line: u64,
-    offset: u64,
-    /// Where in `buf` to look for a cut next (what precedes was searched).
-    search_from: usize,
-    eof: bool,
-    /// A read error, reported after what was read before it.
-    failed: Option<Malformed>,
-    /// Past a stretch with no cut, the rest read record by record.
-    rest: Option<Records>,
-}
-
-/// A piece of JSON input: a block to parse (`JsonBlock::records`), or records parsed already.
-pub enum JsonJob {
-    Block(JsonBlock),
-    Parsed(Vec<Record>),
-}
-
-/// Whole records of a JSON input, where they start in its file.
-pub struct JsonBlock {
-    bytes: Vec<u8>,
-    file: String,
-    opts: super::ReadOptions,
-    line: u64,
-    offset: u64,
-}
-
-impl JsonBlock {
-    /// The block's records, as reading the whole input gives them (overrides applied).
-    pub fn records(self) -> Vec<Record> {
-        let JsonBlock { bytes, file, opts, line, offset } = self;
-        let src: Source = Box::new(std::io::Cursor::new(bytes));
-        records_at(src, file, line, offset).map(|r| super::overridden(r, &opts)).collect()
-    }
-}
-
-pub(crate) fn split(src: Source, file: String, opts: super::ReadOptions) -> JsonSplitter {
-    JsonSplitter {
-        src,
-        file,
-        opts,
-        buf: Vec::new(),
-        line: 0,
-        offset: 0,
-        search_from: 0,
-        eof: false,
-        failed: None,
-        rest: None,
-    }
-}
-
-impl JsonSplitter {
-    /// The next job: a block of `block_bytes` or a little more, or up to `batch` records read
-    /// here once no cut was found; `None` at the end of input.
-    pub fn next_job(&mut self, block_bytes: usize, batch: usize) -> Option<JsonJob> {
-        loop {
-            if let Some(rest) = &mut self.rest {
-                let records: Vec<Record> = rest.by_ref().take(batch.max(1)).collect();
-                return (!records.is_empty()).then_some(JsonJob::Parsed(records));
-            }
-            if self.buf.len() >= block_bytes {
-                match find_cut(&self.buf, self.search_from.max(block_bytes.saturating_sub(1))) {
-                    Ok(cut) => return Some(JsonJob::Block(self.take_block(cut))),
-                    Err(resume) => self.search_from = resume,
-                }
-                if self.buf.len() > block_bytes + CUT_SEARCH_MAX {
-                    self.read_the_rest();
-                    continue;
-                }
-            }
-            if self.eof {
-                if !self.buf.is_empty() {
-                    return Some(JsonJob::Block(self.take_block(self.buf.len())));
-                }
-                return self.failed.take().map(|m| JsonJob::Parsed(vec![Record::Malformed(m)]));
-            }
-            if let Err(e) = self.fill(block_bytes) {
-                // What was read before it is parsed first; the error ends the input, as when
-                // reading record by record.
-                self.eof = true;
-                let message = format!("read error: {e}");
-                self.failed = Some(Malformed { location: Location::file(&self.file), message });
-            }
-        }
-    }
-
-    /// Read about `want` more bytes (fewer at the end of input).
-    fn fill(&mut self, want: usize) -> std::io::Result<()> {
-        let target = self.buf.len() + want.max(1);
-        while self.buf.len() < target {
-            let chunk = match self.src.fill_buf() {
-                Ok(c) => c,
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(e),
-            };
-            if chunk.is_empty() {
-                self.eof = true;
-                break;
-            }
-            let n = chunk.len().min(target - self.buf.len());
-            self.buf.extend_from_slice(chunk.get(..n).unwrap_or_default());
-            self.src.consume(n);
-        }
-        Ok(())
-    }
-
-    fn take_block(&mut self, cut: usize) -> JsonBlock {
-        let rest = self.buf.split_off(cut.min(self.buf.len()));
-        let bytes = std::mem::replace(&mut self.buf, rest);
-        let (line, offset) = (self.line, self.offset);
-        self.line += memchr::memchr_iter(b'\n', &bytes).count() as u64;
-        self.offset += bytes.len() as u64;
-        self.search_from = 0;
-        JsonBlock { bytes, file: self.file.clone(), opts: self.opts.clone(), line, offset }
-    }
-
-    /// No cut nearby: the rest of the input is read record by record, from what is buffered.
-    fn read_the_rest(&mut self) {
-        let buffered = std::io::Cursor::new(std::mem::take(&mut self.buf));
-        let src = std::mem::replace(&mut self.src, Box::new(std::io::empty()));
-        let chained: Source = Box::new(std::io::BufReader::new(buffered.chain(src)));
-        let opts = self.opts.clone();
-        let records = records_at(chained, self.file.clone(), self.line, self.offset);
-        let failed = self.failed.take().map(Record::Malformed);
-        self.rest = Some(Box::new(records.map(move |r| super::overridden(r, &opts)).chain(failed)));
-    }
-
-    /// The input not handed out yet, read record by record (overrides applied).
-    pub fn into_records(mut self) -> Records {
-        if self.rest.is_none() {
-            self.read_the_rest();
-        }
-        self.rest.unwrap_or_else(|| Box::new(std::iter::empty()))
-    }
-}
-
-/// The first cut in `buf` just after a newline at or past `from` (see `JsonSplitter`), or
-/// where to search again once more is read: a cut needs the line after the newline read up to
-/// its first non-blank byte.
-fn find_cut(buf: &[u8], from: usize) -> Result<usize, usize> {
+/// The cut follows a line whose last non-blank byte is `}` when the next line's first is `{`
+/// (every line of JSON lines). No record read from the whole input spans it: a record is joined
+/// across lines only while its text is incomplete, and in an incomplete JSON value a `}` is
+/// followed by `,`, `]` or `}`, never `{` (nor by a newline inside a string). So a pretty-
+/// printed array, whose objects end in `},`, has no cut. A broken record just before a cut is
+/// reported as incomplete rather than invalid; the same lines are skipped.
+pub(crate) fn find_cut(buf: &[u8], from: usize) -> Result<usize, usize> {
     let blank = |b: &&u8| matches!(**b, b' ' | b'\t' | b'\r');
     let from = from.min(buf.len());
     for nl in memchr::memchr_iter(b'\n', buf.get(from..).unwrap_or_default()).map(|p| p + from) {
@@ -548,127 +400,6 @@ mod tests {
         assert_eq!(ev.get_str("sourcetype").unwrap(), "st");
         assert_eq!(ev.get("x{}").unwrap(), &Value::Many(vec!["1".into(), "2".into()]));
         assert_eq!(ev.time(), Some(1602155026.0));
-    }
-
-    /// Every job of a splitter over `text`, cut at `block` bytes, as records.
-    fn read_split(text: &str, block: usize, opts: &super::super::ReadOptions) -> Vec<Record> {
-        let src: Source = Box::new(Cursor::new(text.as_bytes().to_vec()));
-        let mut split = split(src, "t.json".into(), opts.clone());
-        let mut out = Vec::new();
-        while let Some(job) = split.next_job(block, 3) {
-            match job {
-                JsonJob::Block(b) => out.extend(b.records()),
-                JsonJob::Parsed(r) => out.extend(r),
-            }
-        }
-        out
-    }
-
-    /// Events by their fields, malformed records by location (and message when `messages`).
-    fn shown(recs: &[Record], messages: bool) -> Vec<String> {
-        recs.iter()
-            .map(|r| match r {
-                Record::Event(e) => format!("{:?}", e.fields),
-                Record::Malformed(m) if messages => format!("{m}@{:?}", m.location.byte_offset),
-                Record::Malformed(m) => format!("{}@{:?}", m.location, m.location.byte_offset),
-            })
-            .collect()
-    }
-
-    #[test]
-    fn blocks_read_as_the_whole_input_does() {
-        let opts = super::super::ReadOptions::default();
-        let lines: String = (0..40).map(|i| format!("{{\"n\":{i},\"s\":\"a}}{{b\"}}\r\n")).collect();
-        let inputs = [
-            lines.as_str(),
-            // Pretty-printed objects, arrays one element a line, several objects a line, blank lines.
-            "{\n  \"a\": {\"b\": 1}\n}\n{\"a\":2}{\"a\":3}\n\n[{\"a\":4},\n{\"a\":5}]\n  {\"x\": [\n{\"y\":1},\n{\"y\":2}\n]}\n{\"z\":1}",
-            // A nested object closing a line, the next opening one: one record.
-            "{\"a\": [{\"b\": 1}\n, {\"c\": 2}\n]}\n{\"d\":3}\n",
-            "\u{feff}{\"bom\":1}\n{\"a\":2}\n",
-        ];
-        for text in inputs {
-            let whole = shown(&read(text), true);
-            for block in 1..=text.len() + 1 {
-                assert_eq!(shown(&read_split(text, block, &opts), true), whole, "block {block} of {text:?}");
-            }
-        }
-        // Overrides apply in blocks as when reading whole.
-        let forced = super::super::ReadOptions { sourcetype: Some("st".into()), ..Default::default() };
-        let recs = read_split(&lines, 64, &forced);
-        assert_eq!(recs.len(), 40);
-        assert!(events(&recs).iter().all(|e| e.get_str("sourcetype").as_deref() == Some("st")));
-    }
-
-    #[test]
-    fn broken_records_before_a_cut_skip_the_same_lines() {
-        let opts = super::super::ReadOptions::default();
-        // Line 2 never completes; line 4, a broken string before a cut, is reported as incomplete
-        // (the next line is not in its block) where the whole input calls it invalid.
-        let text = "{\"a\":1}\n{\"a\":2, \"b\n{\"a\":3}\n{\"s\": \"x}\n{\"a\":4}\n{\"a\":";
-        let whole = read(text);
-        assert_eq!(events(&whole).len(), 3);
-        for block in 1..=text.len() + 1 {
-            let split = read_split(text, block, &opts);
-            assert_eq!(shown(&split, false), shown(&whole, false), "block {block}");
-        }
-    }
-
-    #[test]
-    fn no_cut_in_reach_reads_the_rest_record_by_record() {
-        let opts = super::super::ReadOptions::default();
-        // One element a line (`},`): never a cut; the splitter gives up past CUT_SEARCH_MAX.
-        let mut text = String::from("[\n");
-        let mut n = 0;
-        while text.len() < CUT_SEARCH_MAX + 4096 {
-            text.push_str(&format!("{{\"n\":{n},\"pad\":\"{}\"}},\n", "x".repeat(200)));
-            n += 1;
-        }
-        text.push_str("{\"n\":-1}\n]\n");
-        let src: Source = Box::new(Cursor::new(text.clone().into_bytes()));
-        let mut split = split(src, "t.json".into(), opts);
-        let mut jobs = (0, 0);
-        let mut count = 0;
-        while let Some(job) = split.next_job(1024, 512) {
-            match job {
-                JsonJob::Block(b) => {
-                    jobs.0 += 1;
-                    count += b.records().len();
-                }
-                JsonJob::Parsed(r) => {
-                    jobs.1 += 1;
-                    assert!(r.len() <= 512);
-                    count += r.len();
-                }
-            }
-        }
-        assert_eq!(jobs.0, 0, "no block: no cut");
-        assert!(jobs.1 > 1, "parsed a batch at a time");
-        assert_eq!(count, n + 1);
-    }
-
-    #[test]
-    fn a_read_error_comes_after_what_was_read() {
-        struct Failing(std::io::Cursor<Vec<u8>>);
-        impl std::io::Read for Failing {
-            fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-                match self.0.read(buf)? {
-                    0 => Err(std::io::Error::other("disk gone")),
-                    n => Ok(n),
-                }
-            }
-        }
-        let src: Source = Box::new(std::io::BufReader::new(Failing(Cursor::new(b"{\"a\":1}\n{\"a\":2}\n".to_vec()))));
-        let mut split = split(src, "t.json".into(), Default::default());
-        let mut recs = Vec::new();
-        while let Some(job) = split.next_job(4, 8) {
-            match job {
-                JsonJob::Block(b) => recs.extend(b.records()),
-                JsonJob::Parsed(r) => recs.extend(r),
-            }
-        }
-        assert_eq!(events(&recs).len(), 2);
-        assert!(matches!(recs.last(), Some(Record::Malformed(m)) if m.message.contains("disk gone")));
     }
 
     #[test]

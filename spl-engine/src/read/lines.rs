@@ -24,10 +24,6 @@ pub(crate) struct Lines {
 }
 
 impl Lines {
-    pub fn new(src: Source) -> Lines {
-        Lines::at(src, 0, 0)
-    }
-
     /// Lines of a stream that starts after `number` lines and `offset` bytes of its file.
     pub fn at(src: Source, number: u64, offset: u64) -> Lines {
         Lines { src, number, offset, max: MAX_LINE }

@@ -12,6 +12,7 @@ mod detect;
 pub mod evtx;
 mod json;
 mod lines;
+mod split;
 mod text;
 mod time;
 mod wineventlog;
@@ -26,7 +27,8 @@ use crate::event::Event;
 use crate::value::Value;
 
 pub use detect::{detect_format, format_for_sourcetype};
-pub use json::{flatten_json, JsonBlock, JsonJob, JsonSplitter};
+pub use json::flatten_json;
+pub use split::{LineBlock, LineFormat, LineJob, LineSplitter};
 pub use time::parse_time;
 pub use xml::{parse_xml_event, split_xml_records, XmlRecords};
 
@@ -206,8 +208,9 @@ pub enum Opened {
         file: String,
         opts: ReadOptions,
     },
-    /// JSON, to be cut into blocks parsed apart (`JsonSplitter::next_job`).
-    Json(Box<json::JsonSplitter>),
+    /// JSON, classic WinEventLog or text, to be cut into blocks parsed apart
+    /// (`LineSplitter::next_job`).
+    Lines(Box<LineSplitter>),
 }
 
 impl Opened {
@@ -217,7 +220,7 @@ impl Opened {
             Opened::RawXml { split, file, opts } => {
                 with_overrides(Box::new(XmlRecords::from_splitter(*split, file)), &opts)
             }
-            Opened::Json(split) => split.into_records(),
+            Opened::Lines(split) => split.into_records(),
         }
     }
 }
@@ -305,12 +308,16 @@ fn open_stream_split(
             })
         }
         Format::Evtx => evtx::records_from_stream(src, name.to_string()),
-        Format::JsonLines => return Ok(Opened::Json(Box::new(json::split(src, name.to_string(), opts.clone())))),
+        Format::JsonLines => return Ok(lines(LineFormat::Json, src, name, opts)),
+        Format::WinEventLog => return Ok(lines(LineFormat::WinEventLog, src, name, opts)),
+        Format::Text => return Ok(lines(LineFormat::Text, src, name, opts)),
         Format::Csv => csv::records(src, name.to_string()),
-        Format::WinEventLog => Box::new(wineventlog::WinEventLogRecords::new(src, name.to_string())),
-        Format::Text => Box::new(text::TextRecords::new(src, name.to_string())),
     };
     Ok(Opened::Records(with_overrides(records, opts)))
+}
+
+fn lines(format: LineFormat, src: Source, name: &str, opts: &ReadOptions) -> Opened {
+    Opened::Lines(Box::new(split::split(format, src, name.to_string(), opts.clone())))
 }
 
 /// Read up to `n` bytes of the stream for format detection, and give back a stream that still

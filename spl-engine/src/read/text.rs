@@ -14,8 +14,9 @@ pub(crate) struct TextRecords {
 }
 
 impl TextRecords {
-    pub fn new(src: Source, file: String) -> TextRecords {
-        TextRecords { lines: Lines::new(src), file, buf: Vec::new(), done: false }
+    /// Records of a stream that starts after `line` lines and `offset` bytes of its file.
+    pub fn at(src: Source, file: String, line: u64, offset: u64) -> TextRecords {
+        TextRecords { lines: Lines::at(src, line, offset), file, buf: Vec::new(), done: false }
     }
 }
 

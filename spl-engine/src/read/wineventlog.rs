@@ -29,6 +29,32 @@ pub(crate) fn is_timestamp_line(line: &[u8]) -> bool {
         })
 }
 
+/// The first place in `buf` to cut classic WinEventLog text (just after a newline at or past
+/// `from`), or where to look again once more is read (see `split::LineSplitter`): where a
+/// block starts, a timestamp line followed by a `LogName=` line, as the reader finds them.
+/// What precedes a block start is always the end of the block before it.
+pub(crate) fn find_cut(buf: &[u8], from: usize) -> Result<usize, usize> {
+    let from = from.min(buf.len());
+    for nl in memchr::memchr_iter(b'\n', buf.get(from..).unwrap_or_default()).map(|p| p + from) {
+        let rest = buf.get(nl + 1..).unwrap_or_default();
+        // The timestamp line and the start of the next one must be read to judge.
+        let Some(end) = memchr::memchr(b'\n', rest) else { return Err(nl) };
+        let first = rest.get(..end).unwrap_or_default();
+        let first = first.strip_suffix(b"\r").unwrap_or(first);
+        if !is_timestamp_line(first) {
+            continue;
+        }
+        let next = rest.get(end + 1..).unwrap_or_default();
+        if next.len() < b"LogName=".len() && !next.contains(&b'\n') {
+            return Err(nl);
+        }
+        if next.starts_with(b"LogName=") {
+            return Ok(nl + 1);
+        }
+    }
+    Err(buf.len())
+}
+
 struct Line {
     info: LineInfo,
     text: Vec<u8>,
@@ -43,8 +69,9 @@ pub(crate) struct WinEventLogRecords {
 }
 
 impl WinEventLogRecords {
-    pub fn new(src: Source, file: String) -> WinEventLogRecords {
-        WinEventLogRecords { lines: Lines::new(src), file, ahead: VecDeque::new(), done: false }
+    /// Records of a stream that starts after `line` lines and `offset` bytes of its file.
+    pub fn at(src: Source, file: String, line: u64, offset: u64) -> WinEventLogRecords {
+        WinEventLogRecords { lines: Lines::at(src, line, offset), file, ahead: VecDeque::new(), done: false }
     }
 
     fn read_line(&mut self) -> Result<Option<Line>, Malformed> {
@@ -216,7 +243,7 @@ mod tests {
     fn blocks() {
         let text = "junk\n04/22/2020 09:19:51 PM\nLogName=Security\nEventCode=4688\nComputerName=win-1.corp.local\nMessage=A new process has been created.\r\n\r\nCreator Subject:\r\n\tAccount Name:\t\tAdministrator\r\n\tAccount Name:\t\t-\r\n\tProcess Command Line:\t\r\n04/22/2020 09:19:52 PM\nLogName=System\nEventCode=7045\nMessage=x\n";
         let recs: Vec<Record> =
-            WinEventLogRecords::new(Box::new(Cursor::new(text.as_bytes().to_vec())), "w.log".into()).collect();
+            WinEventLogRecords::at(Box::new(Cursor::new(text.as_bytes().to_vec())), "w.log".into(), 0, 0).collect();
         assert_eq!(recs.len(), 3);
         let Record::Malformed(m) = &recs[0] else { panic!() };
         assert_eq!(m.location.to_string(), "w.log:1");

@@ -1,0 +1,352 @@
+//! Line-based input (JSON, classic WinEventLog, text) cut into blocks of whole records, so
+//! that blocks are parsed apart, on all cores, and give the records reading the whole input
+//! gives, with the same line numbers and offsets.
+//!
+//! Each format says where its records may be cut (`LineFormat::find_cut`). Where no cut is
+//! found within `CUT_SEARCH_MAX` bytes, the rest of the input is read record by record, as it
+//! was before: memory stays bounded whatever the input.
+
+use std::io::{BufRead, Read};
+
+use super::{Location, Malformed, ReadOptions, Record, Records, Source};
+
+/// A cut is looked for this far past a block's size at most.
+const CUT_SEARCH_MAX: usize = 16 << 20;
+
+/// The line-based formats read in blocks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LineFormat {
+    Json,
+    WinEventLog,
+    Text,
+}
+
+impl LineFormat {
+    /// The records of a stream that starts after `line` lines and `offset` bytes of its file.
+    fn records_at(self, src: Source, file: String, line: u64, offset: u64) -> Records {
+        match self {
+            LineFormat::Json => super::json::records_at(src, file, line, offset),
+            LineFormat::WinEventLog => Box::new(super::wineventlog::WinEventLogRecords::at(src, file, line, offset)),
+            LineFormat::Text => Box::new(super::text::TextRecords::at(src, file, line, offset)),
+        }
+    }
+
+    /// The first cut in `buf` after a newline at or past `from` (where the next block starts),
+    /// or where to look again once more is read.
+    fn find_cut(self, buf: &[u8], from: usize) -> Result<usize, usize> {
+        match self {
+            LineFormat::Json => super::json::find_cut(buf, from),
+            LineFormat::WinEventLog => super::wineventlog::find_cut(buf, from),
+            // One record a line.
+            LineFormat::Text => {
+                let from = from.min(buf.len());
+                match memchr::memchr(b'\n', buf.get(from..).unwrap_or_default()) {
+                    Some(p) => Ok(from + p + 1),
+                    None => Err(buf.len()),
+                }
+            }
+        }
+    }
+}
+
+/// Cuts line-based input into blocks of whole records (`next_job`).
+pub struct LineSplitter {
+    format: LineFormat,
+    src: Source,
+    file: String,
+    opts: ReadOptions,
+    /// Read, not yet handed out; starts after `line` lines and `offset` bytes of the file.
+    buf: Vec<u8>,
+    line: u64,
+    offset: u64,
+    /// Where in `buf` to look for a cut next (what precedes was searched).
+    search_from: usize,
+    eof: bool,
+    /// A read error, reported after what was read before it.
+    failed: Option<Malformed>,
+    /// Past a stretch with no cut, the rest read record by record.
+    rest: Option<Records>,
+}
+
+/// A piece of input: a block to parse (`LineBlock::records`), or records parsed already.
+pub enum LineJob {
+    Block(LineBlock),
+    Parsed(Vec<Record>),
+}
+
+/// Whole records of an input, where they start in its file.
+pub struct LineBlock {
+    format: LineFormat,
+    bytes: Vec<u8>,
+    file: String,
+    opts: ReadOptions,
+    line: u64,
+    offset: u64,
+}
+
+impl LineBlock {
+    /// The block's records, as reading the whole input gives them (overrides applied).
+    pub fn records(self) -> Vec<Record> {
+        let LineBlock { format, bytes, file, opts, line, offset } = self;
+        let src: Source = Box::new(std::io::Cursor::new(bytes));
+        format.records_at(src, file, line, offset).map(|r| super::overridden(r, &opts)).collect()
+    }
+}
+
+pub(crate) fn split(format: LineFormat, src: Source, file: String, opts: ReadOptions) -> LineSplitter {
+    LineSplitter {
+        format,
+        src,
+        file,
+        opts,
+        buf: Vec::new(),
+        line: 0,
+        offset: 0,
+        search_from: 0,
+        eof: false,
+        failed: None,
+        rest: None,
+    }
+}
+
+impl LineSplitter {
+    /// The next job: a block of `block_bytes` or a little more, or up to `batch` records read
+    /// here once no cut was found; `None` at the end of input.
+    pub fn next_job(&mut self, block_bytes: usize, batch: usize) -> Option<LineJob> {
+        loop {
+            if let Some(rest) = &mut self.rest {
+                let records: Vec<Record> = rest.by_ref().take(batch.max(1)).collect();
+                return (!records.is_empty()).then_some(LineJob::Parsed(records));
+            }
+            if self.buf.len() >= block_bytes {
+                match self.format.find_cut(&self.buf, self.search_from.max(block_bytes.saturating_sub(1))) {
+                    Ok(cut) => return Some(LineJob::Block(self.take_block(cut))),
+                    Err(resume) => self.search_from = resume,
+                }
+                if self.buf.len() > block_bytes + CUT_SEARCH_MAX {
+                    self.read_the_rest();
+                    continue;
+                }
+            }
+            if self.eof {
+                if !self.buf.is_empty() {
+                    return Some(LineJob::Block(self.take_block(self.buf.len())));
+                }
+                return self.failed.take().map(|m| LineJob::Parsed(vec![Record::Malformed(m)]));
+            }
+            if let Err(e) = self.fill(block_bytes) {
+                // What was read before it is parsed first; the error ends the input, as when
+                // reading record by record.
+                self.eof = true;
+                let message = format!("read error: {e}");
+                self.failed = Some(Malformed { location: Location::file(&self.file), message });
+            }
+        }
+    }
+
+    /// Read about `want` more bytes (fewer at the end of input).
+    fn fill(&mut self, want: usize) -> std::io::Result<()> {
+        let target = self.buf.len() + want.max(1);
+        while self.buf.len() < target {
+            let chunk = match self.src.fill_buf() {
+                Ok(c) => c,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            };
+            if chunk.is_empty() {
+                self.eof = true;
+                break;
+            }
+            let n = chunk.len().min(target - self.buf.len());
+            self.buf.extend_from_slice(chunk.get(..n).unwrap_or_default());
+            self.src.consume(n);
+        }
+        Ok(())
+    }
+
+    fn take_block(&mut self, cut: usize) -> LineBlock {
+        let rest = self.buf.split_off(cut.min(self.buf.len()));
+        let bytes = std::mem::replace(&mut self.buf, rest);
+        let (line, offset) = (self.line, self.offset);
+        self.line += memchr::memchr_iter(b'\n', &bytes).count() as u64;
+        self.offset += bytes.len() as u64;
+        self.search_from = 0;
+        LineBlock { format: self.format, bytes, file: self.file.clone(), opts: self.opts.clone(), line, offset }
+    }
+
+    /// No cut nearby: the rest of the input is read record by record, from what is buffered.
+    fn read_the_rest(&mut self) {
+        let buffered = std::io::Cursor::new(std::mem::take(&mut self.buf));
+        let src = std::mem::replace(&mut self.src, Box::new(std::io::empty()));
+        let chained: Source = Box::new(std::io::BufReader::new(buffered.chain(src)));
+        let opts = self.opts.clone();
+        let records = self.format.records_at(chained, self.file.clone(), self.line, self.offset);
+        let failed = self.failed.take().map(Record::Malformed);
+        self.rest = Some(Box::new(records.map(move |r| super::overridden(r, &opts)).chain(failed)));
+    }
+
+    /// The input not handed out yet, read record by record (overrides applied).
+    pub fn into_records(mut self) -> Records {
+        if self.rest.is_none() {
+            self.read_the_rest();
+        }
+        self.rest.unwrap_or_else(|| Box::new(std::iter::empty()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Cursor;
+
+    fn source(text: &str) -> Source {
+        Box::new(Cursor::new(text.as_bytes().to_vec()))
+    }
+
+    /// The records of `text` read whole, as before blocks.
+    fn whole(format: LineFormat, text: &str) -> Vec<Record> {
+        format.records_at(source(text), "t".into(), 0, 0).collect()
+    }
+
+    /// Every job of a splitter over `text`, cut at `block` bytes, as records.
+    fn in_blocks(format: LineFormat, text: &str, block: usize, opts: &ReadOptions) -> Vec<Record> {
+        let mut split = split(format, source(text), "t".into(), opts.clone());
+        let mut out = Vec::new();
+        while let Some(job) = split.next_job(block, 3) {
+            match job {
+                LineJob::Block(b) => out.extend(b.records()),
+                LineJob::Parsed(r) => out.extend(r),
+            }
+        }
+        out
+    }
+
+    /// Events by their fields, malformed records by location (and message when `messages`).
+    fn shown(recs: &[Record], messages: bool) -> Vec<String> {
+        recs.iter()
+            .map(|r| match r {
+                Record::Event(e) => format!("{:?}", e.fields),
+                Record::Malformed(m) if messages => format!("{m}@{:?}", m.location.byte_offset),
+                Record::Malformed(m) => format!("{}@{:?}", m.location, m.location.byte_offset),
+            })
+            .collect()
+    }
+
+    fn events(recs: &[Record]) -> Vec<&crate::event::Event> {
+        recs.iter().filter_map(|r| if let Record::Event(e) = r { Some(e) } else { None }).collect()
+    }
+
+    /// At every block size, blocks give what reading the whole input gives.
+    fn same_at_every_block_size(format: LineFormat, text: &str, messages: bool) {
+        let expected = shown(&whole(format, text), messages);
+        for block in 1..=text.len() + 1 {
+            let got = shown(&in_blocks(format, text, block, &ReadOptions::default()), messages);
+            assert_eq!(got, expected, "{format:?}, block {block} of {text:?}");
+        }
+    }
+
+    #[test]
+    fn json_blocks_read_as_the_whole_input_does() {
+        let lines: String = (0..40).map(|i| format!("{{\"n\":{i},\"s\":\"a}}{{b\"}}\r\n")).collect();
+        same_at_every_block_size(LineFormat::Json, &lines, true);
+        // Pretty-printed objects, arrays one element a line, several objects a line, blank lines.
+        same_at_every_block_size(
+            LineFormat::Json,
+            "{\n  \"a\": {\"b\": 1}\n}\n{\"a\":2}{\"a\":3}\n\n[{\"a\":4},\n{\"a\":5}]\n  {\"x\": [\n{\"y\":1},\n{\"y\":2}\n]}\n{\"z\":1}",
+            true,
+        );
+        // A nested object closing a line, the next opening one: one record.
+        same_at_every_block_size(LineFormat::Json, "{\"a\": [{\"b\": 1}\n, {\"c\": 2}\n]}\n{\"d\":3}\n", true);
+        same_at_every_block_size(LineFormat::Json, "\u{feff}{\"bom\":1}\n{\"a\":2}\n", true);
+        // Overrides apply in blocks as when reading whole.
+        let forced = ReadOptions { sourcetype: Some("st".into()), ..Default::default() };
+        let recs = in_blocks(LineFormat::Json, &lines, 64, &forced);
+        assert_eq!(recs.len(), 40);
+        assert!(events(&recs).iter().all(|e| e.get_str("sourcetype").as_deref() == Some("st")));
+    }
+
+    #[test]
+    fn json_records_broken_before_a_cut_skip_the_same_lines() {
+        // Line 2 never completes; line 4, a broken string before a cut, is reported as
+        // incomplete (the next line is not in its block) where the whole input calls it invalid.
+        let text = "{\"a\":1}\n{\"a\":2, \"b\n{\"a\":3}\n{\"s\": \"x}\n{\"a\":4}\n{\"a\":";
+        assert_eq!(events(&whole(LineFormat::Json, text)).len(), 3);
+        same_at_every_block_size(LineFormat::Json, text, false);
+    }
+
+    #[test]
+    fn wineventlog_blocks_read_as_the_whole_input_does() {
+        let event = |n: u32, code: u32| {
+            format!(
+                "04/22/2020 09:19:{n:02} PM\r\nLogName=Security\r\nEventCode={code}\r\nComputerName=dc1.acme.local\r\n\
+                 Message=A new process has been created.\r\n\r\nCreator Subject:\r\n\tAccount Name:\t\tuser{n}\r\n\
+                 04/22/2020 09:19:{n:02} PM\r\n"
+            )
+        };
+        // Stray text first; a timestamp line inside a message (not followed by LogName=).
+        let text = format!("stray\nmore stray\n{}{}{}", event(1, 4688), event(2, 4624), event(3, 4688));
+        same_at_every_block_size(LineFormat::WinEventLog, &text, true);
+        assert_eq!(events(&whole(LineFormat::WinEventLog, &text)).len(), 3);
+    }
+
+    #[test]
+    fn text_blocks_read_as_the_whole_input_does() {
+        let text = "one\r\n\r\n  \ntwo\nbin\u{0}ary\nthree";
+        same_at_every_block_size(LineFormat::Text, text, true);
+        assert_eq!(events(&whole(LineFormat::Text, text)).len(), 3);
+    }
+
+    #[test]
+    fn no_cut_in_reach_reads_the_rest_record_by_record() {
+        // One element a line (`},`): never a cut; the splitter gives up past CUT_SEARCH_MAX.
+        let mut text = String::from("[\n");
+        let mut n = 0;
+        while text.len() < CUT_SEARCH_MAX + 4096 {
+            text.push_str(&format!("{{\"n\":{n},\"pad\":\"{}\"}},\n", "x".repeat(200)));
+            n += 1;
+        }
+        text.push_str("{\"n\":-1}\n]\n");
+        let mut split = split(LineFormat::Json, source(&text), "t".into(), ReadOptions::default());
+        let (mut blocks, mut batches, mut count) = (0, 0, 0);
+        while let Some(job) = split.next_job(1024, 512) {
+            match job {
+                LineJob::Block(b) => {
+                    blocks += 1;
+                    count += b.records().len();
+                }
+                LineJob::Parsed(r) => {
+                    batches += 1;
+                    assert!(r.len() <= 512);
+                    count += r.len();
+                }
+            }
+        }
+        assert_eq!(blocks, 0, "no block: no cut");
+        assert!(batches > 1, "parsed a batch at a time");
+        assert_eq!(count, n + 1);
+    }
+
+    #[test]
+    fn a_read_error_comes_after_what_was_read() {
+        struct Failing(Cursor<Vec<u8>>);
+        impl Read for Failing {
+            fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+                match self.0.read(buf)? {
+                    0 => Err(std::io::Error::other("disk gone")),
+                    n => Ok(n),
+                }
+            }
+        }
+        let src: Source = Box::new(std::io::BufReader::new(Failing(Cursor::new(b"{\"a\":1}\n{\"a\":2}\n".to_vec()))));
+        let mut split = split(LineFormat::Json, src, "t".into(), ReadOptions::default());
+        let mut recs = Vec::new();
+        while let Some(job) = split.next_job(4, 8) {
+            match job {
+                LineJob::Block(b) => recs.extend(b.records()),
+                LineJob::Parsed(r) => recs.extend(r),
+            }
+        }
+        assert_eq!(events(&recs).len(), 2);
+        assert!(matches!(recs.last(), Some(Record::Malformed(m)) if m.message.contains("disk gone")));
+    }
+}
