@@ -375,12 +375,41 @@ impl FileSource {
                 // Blocks of whole records parsed on all cores; past a stretch with no place to
                 // cut, records parsed on the reading thread.
                 let next = move || split.next_job(BLOCK_BYTES, BATCH);
+                // Before parsing, a JSON record's sourcetype and source are known only when
+                // forced (it may name its own), its index never.
+                let heads = [self.opts.sourcetype.as_deref(), self.opts.source.as_deref(), None];
+                // Worth judging only if a line can be left out: not when, the headers being
+                // what they are, some search wants a line holding no literal (every line).
+                let mut none = spl_engine::prefilter::Scratch::default();
+                let judged = match router.map(|r| r.wanted_text(b"", heads, &mut none)) {
+                    Some(Some(wanted)) => wanted.is_empty(),
+                    _ => filter.is_some_and(|f| !f.admits_text(b"", heads)),
+                };
                 let work = |job: read::LineJob| {
-                    let records = match job {
-                        read::LineJob::Block(block) => block.records(),
-                        read::LineJob::Parsed(records) => records,
+                    let (records, skipped) = match job {
+                        read::LineJob::Block(block) if judged => {
+                            let (mut text, mut scratch) = (Vec::new(), spl_engine::prefilter::Scratch::default());
+                            // Lines that are one whole JSON object are judged before parsing.
+                            let mut keep = |line: &[u8]| {
+                                if !spl_engine::prefilter::json_record_text(line, &mut text) {
+                                    return true;
+                                }
+                                match router.and_then(|r| r.wanted_text(&text, heads, &mut scratch)) {
+                                    Some(wanted) => !wanted.is_empty(),
+                                    None => filter.is_none_or(|f| f.admits_text(&text, heads)),
+                                }
+                            };
+                            block.records_judged(&mut keep)
+                        }
+                        read::LineJob::Block(block) => (block.records(), 0),
+                        read::LineJob::Parsed(records) => (records, 0),
                     };
-                    (records.into_iter().map(|rec| extracted(rec, ctx, skip, router)).collect(), 0)
+                    let mut items: Vec<Item> =
+                        records.into_iter().map(|rec| extracted(rec, ctx, skip, router)).collect();
+                    if skipped > 0 {
+                        items.push(Item::Skipped(skipped));
+                    }
+                    (items, 0)
                 };
                 return self.run_ordered(RECORD_BATCHES_IN_FLIGHT, next, work, path, count, f);
             }

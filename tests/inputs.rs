@@ -319,3 +319,74 @@ fn json_lines_parsed_in_blocks_keep_line_order_and_numbers() {
         assert!(err.contains(&format!("copies.jsonl:{n}: ")), "line {n} reported: {err}");
     }
 }
+
+/// JSON lines are judged by the prefilter before they are parsed, on their text with escapes
+/// undone. Over real JSON (nested objects, escaped backslashes and quotes, `\u` escapes), a
+/// search alone and searches routed together give the rows they give when no line is judged:
+/// the same lines each ending in `,` (one element a line of an array), which are parsed
+/// whatever they hold. Most lines are left unparsed.
+#[test]
+fn json_lines_judged_before_parsing_give_the_rows_of_lines_all_parsed() {
+    let hist = shared().join("attack_data_history");
+    let sources = [
+        "datasets/suspicious_behaviour/crowdstrike_stream/event_stream_events/stream_events.log",
+        "total_replay/detection_results.jsonl",
+        "datasets/aws_bedrock_claude/aws_bedrock_claude_sensitive_data_in_prompts.ndjson",
+    ];
+    let mut lines: Vec<String> = Vec::new();
+    for s in sources {
+        let text = std::fs::read_to_string(hist.join(s)).unwrap();
+        lines.extend(text.lines().filter(|l| !l.trim().is_empty()).map(str::to_string));
+    }
+    assert!(lines.iter().any(|l| l.contains("\\\\")) && lines.iter().any(|l| l.contains("\\u")));
+    let tmp = tempfile::Builder::new().prefix("spelunk-json-judged-").tempdir().unwrap();
+    let judged = tmp.path().join("judged.json");
+    let whole = tmp.path().join("whole.json");
+    std::fs::write(&judged, lines.join("\n") + "\n").unwrap();
+    std::fs::write(&whole, lines.iter().map(|l| format!("{l},\n")).collect::<String>()).unwrap();
+
+    let searches = [
+        ("cmd_parent", r#"event.ParentImageFileName="*\\System32\\cmd.exe" | stats count by event.ComputerName"#),
+        ("quoted", r#"event.ParentCommandLine="*cmd.exe /c \"*" | stats count by event.ComputerName"#),
+        ("raw_term", r#""rundll32" | stats count"#),
+        ("nested_value", r#"file_name="*shimcache*" | table file_name"#),
+        ("none", r#"file_name="no such detection" | stats count"#),
+    ];
+    let summary = |err: &str| err.lines().find(|l| l.contains(" events read, ")).unwrap_or_default().to_string();
+    let mut judged_parsed = 0;
+    for (name, spl) in searches {
+        let on = |file: &Path| {
+            let o = run(&["search", spl, "--events", file.to_str().unwrap(), "--format", "json"]);
+            assert!(o.status.success(), "{name}: {}", stderr(&o));
+            (rows(&o).iter().map(flat).collect::<Vec<_>>(), summary(&stderr(&o)))
+        };
+        let ((got, read_judged), (expected, read_whole)) = (on(&judged), on(&whole));
+        assert_eq!(got, expected, "{name}");
+        assert!(read_whole.contains(&format!("{n} events read, {n} parsed", n = lines.len())), "{read_whole}");
+        let parsed: usize = read_judged.split(", ").nth(2).and_then(|p| p.split(' ').next()?.parse().ok()).unwrap();
+        judged_parsed += parsed;
+        if name != "none" {
+            assert!(!got.is_empty() && !got.iter().any(|r| r.contains("count=0")), "{name} gave rows: {got:?}");
+        }
+    }
+    assert!(judged_parsed < searches.len() * lines.len() / 4, "{judged_parsed} lines parsed in all");
+
+    // Together, routed.
+    let mut files = Vec::new();
+    for (name, spl) in searches {
+        let f = tmp.path().join(format!("{name}.yml"));
+        std::fs::write(&f, format!("name: {name}\nsearch: '{}'\n", spl.replace('\'', "''"))).unwrap();
+        files.push(f.display().to_string());
+    }
+    let together = |file: &Path| {
+        let mut args = vec!["run"];
+        args.extend(files.iter().map(String::as_str));
+        args.extend(["--events", file.to_str().unwrap(), "--format", "json"]);
+        let o = run(&args);
+        assert!(o.status.success(), "{}", stderr(&o));
+        (rows(&o).iter().map(flat).collect::<Vec<_>>(), summary(&stderr(&o)))
+    };
+    let ((got, read), (expected, _)) = (together(&judged), together(&whole));
+    assert_eq!(got, expected);
+    assert!(!read.contains(&format!("{n} parsed", n = lines.len())), "routed lines left unparsed: {read}");
+}

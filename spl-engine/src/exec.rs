@@ -93,6 +93,17 @@ impl Router {
         self.route.as_ref().and_then(|r| r.wanted_xml(raw, sourcetype, source, scratch))
     }
 
+    /// `wanted_xml` for a JSON record judged by its `prefilter::json_record_text`, `heads`
+    /// being its sourcetype, source and index where known before parsing.
+    pub fn wanted_text(
+        &self,
+        text: &[u8],
+        heads: [Option<&str>; 3],
+        scratch: &mut crate::prefilter::Scratch,
+    ) -> Option<Vec<usize>> {
+        self.route.as_ref().and_then(|r| r.wanted_text(text, heads, scratch))
+    }
+
     /// `prepare`, the routing being already known (`wanted_xml`).
     pub fn prepare_wanted(&self, ev: &Event, wanted: Option<Vec<usize>>) -> Routed {
         // The datasets some routed pipeline reads (all of them when every pipeline is).

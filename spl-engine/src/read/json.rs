@@ -24,8 +24,19 @@ const MAX_SPAN_LINES: usize = 10_000;
 
 /// JSON records of a stream that starts after `line` lines and `offset` bytes of its file.
 pub(crate) fn records_at(src: Source, file: String, line: u64, offset: u64) -> Records {
-    let lines = Lines::at(src, line, offset);
-    Box::new(JsonRecords { lines, file, pending: VecDeque::new(), out: VecDeque::new(), done: false })
+    Box::new(JsonRecords::at(src, file, line, offset, None))
+}
+
+/// A line judge: whether a record that may start at this line is read (`false`: the line is
+/// skipped unparsed).
+pub type Keep<'j> = &'j mut (dyn FnMut(&[u8]) -> bool + Send);
+
+/// `records_at`, each line that may start a record judged by `keep` first; with the number of
+/// lines it rejected.
+pub(crate) fn records_judged(src: Source, file: String, line: u64, offset: u64, keep: Keep<'_>) -> (Vec<Record>, u64) {
+    let mut records = JsonRecords::at(src, file, line, offset, Some(keep));
+    let read: Vec<Record> = records.by_ref().collect();
+    (read, records.skipped)
 }
 
 /// The first place in `buf` to cut JSON input (just after a newline at or past `from`), or
@@ -61,16 +72,24 @@ struct Line {
     text: Vec<u8>,
 }
 
-struct JsonRecords {
+struct JsonRecords<'j> {
     lines: Lines,
     file: String,
     /// Lines read ahead while trying a multi-line object that failed; re-read one by one.
     pending: VecDeque<Line>,
     out: VecDeque<Record>,
     done: bool,
+    keep: Option<Keep<'j>>,
+    /// Lines `keep` rejected.
+    skipped: u64,
 }
 
-impl JsonRecords {
+impl<'j> JsonRecords<'j> {
+    fn at(src: Source, file: String, line: u64, offset: u64, keep: Option<Keep<'j>>) -> Self {
+        let lines = Lines::at(src, line, offset);
+        JsonRecords { lines, file, pending: VecDeque::new(), out: VecDeque::new(), done: false, keep, skipped: 0 }
+    }
+
     fn next_line(&mut self) -> Option<Result<Line, Malformed>> {
         if let Some(l) = self.pending.pop_front() {
             return Some(Ok(l));
@@ -213,7 +232,7 @@ impl JsonRecords {
     }
 }
 
-impl Iterator for JsonRecords {
+impl Iterator for JsonRecords<'_> {
     type Item = Record;
 
     fn next(&mut self) -> Option<Record> {
@@ -228,6 +247,12 @@ impl Iterator for JsonRecords {
             let body = strip_array_punctuation(&line.text);
             if body.iter().all(u8::is_ascii_whitespace) {
                 continue;
+            }
+            if let Some(keep) = self.keep.as_mut() {
+                if !keep(&line.text) {
+                    self.skipped += 1;
+                    continue;
+                }
             }
             self.read_record(line);
         }

@@ -91,6 +91,19 @@ impl LineBlock {
         let src: Source = Box::new(std::io::Cursor::new(bytes));
         format.records_at(src, file, line, offset).map(|r| super::overridden(r, &opts)).collect()
     }
+
+    /// `records`, JSON lines that may start a record judged by `keep` before they are parsed
+    /// (`prefilter::json_record_text`); with the number of lines it left unparsed. Other
+    /// formats are read whole.
+    pub fn records_judged(self, keep: super::json::Keep<'_>) -> (Vec<Record>, u64) {
+        if self.format != LineFormat::Json {
+            return (self.records(), 0);
+        }
+        let LineBlock { bytes, file, opts, line, offset, .. } = self;
+        let src: Source = Box::new(std::io::Cursor::new(bytes));
+        let (records, skipped) = super::json::records_judged(src, file, line, offset, keep);
+        (records.into_iter().map(|r| super::overridden(r, &opts)).collect(), skipped)
+    }
 }
 
 pub(crate) fn split(format: LineFormat, src: Source, file: String, opts: ReadOptions) -> LineSplitter {
