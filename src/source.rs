@@ -375,8 +375,9 @@ impl FileSource {
                 // Blocks of whole records parsed on all cores; past a stretch with no place to
                 // cut, records parsed on the reading thread.
                 let next = move || split.next_job(BLOCK_BYTES, BATCH);
-                // Before parsing, a JSON record's sourcetype and source are known only when
-                // forced (it may name its own), its index never.
+                // Before parsing, a record's sourcetype and source are known only when forced (a
+                // JSON record may name its own; a text line's sourcetype is only the forced one),
+                // its index never.
                 let heads = [self.opts.sourcetype.as_deref(), self.opts.source.as_deref(), None];
                 // Worth judging only if a line can be left out: not when, the headers being
                 // what they are, some search wants a line holding no literal (every line).
@@ -388,17 +389,13 @@ impl FileSource {
                 let work = |job: read::LineJob| {
                     let (records, skipped) = match job {
                         read::LineJob::Block(block) if judged => {
-                            let (mut text, mut scratch) = (Vec::new(), spl_engine::prefilter::Scratch::default());
-                            // Lines that are one whole JSON object are judged before parsing.
-                            let mut keep = |line: &[u8]| {
-                                if !spl_engine::prefilter::json_record_text(line, &mut text) {
-                                    return true;
-                                }
-                                match router.and_then(|r| r.wanted_text(&text, heads, &mut scratch)) {
+                            let mut scratch = spl_engine::prefilter::Scratch::default();
+                            // Records judged on their text before parsing (JSON, text lines).
+                            let mut keep =
+                                |text: &[u8]| match router.and_then(|r| r.wanted_text(text, heads, &mut scratch)) {
                                     Some(wanted) => !wanted.is_empty(),
-                                    None => filter.is_none_or(|f| f.admits_text(&text, heads)),
-                                }
-                            };
+                                    None => filter.is_none_or(|f| f.admits_text(text, heads)),
+                                };
                             block.records_judged(&mut keep)
                         }
                         read::LineJob::Block(block) => (block.records(), 0),

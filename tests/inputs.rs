@@ -390,3 +390,27 @@ fn json_lines_judged_before_parsing_give_the_rows_of_lines_all_parsed() {
     assert_eq!(got, expected);
     assert!(!read.contains(&format!("{n} parsed", n = lines.len())), "routed lines left unparsed: {read}");
 }
+
+/// Text lines are judged by the prefilter before they become events (`_raw` is the line): over
+/// a real Splunk audit log, a search for a term gives the count a `regex` over every parsed
+/// line gives, and only the lines holding the term are parsed.
+#[test]
+fn text_lines_judged_before_parsing_give_the_counts_of_every_line_parsed() {
+    let file = shared().join("attack_data_history/datasets/attack_techniques/T1203/search_activity.txt.a8c8275f");
+    let file = file.to_str().unwrap();
+    let count = |spl: &str| {
+        let o = run(&["search", spl, "--events", file, "--format", "json"]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let err = stderr(&o);
+        let line = err.lines().find(|l| l.contains(" events read, ")).unwrap().to_string();
+        (rows(&o)[0]["count"].to_string(), line)
+    };
+    for term in ["tstats", "summarize", "user=admin"] {
+        let (judged, read) = count(&format!("\"{term}\" | stats count"));
+        let (every, all) = count(&format!("* | regex _raw=\"(?i){term}\" | stats count"));
+        assert_eq!(judged, every, "{term}");
+        assert_ne!(judged, "0", "{term}");
+        assert!(all.contains("4175 events read, 4175 parsed"), "{all}");
+        assert!(read.contains(&format!("4175 events read, {judged} parsed")), "only matching lines parsed: {read}");
+    }
+}

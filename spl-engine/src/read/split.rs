@@ -92,16 +92,29 @@ impl LineBlock {
         format.records_at(src, file, line, offset).map(|r| super::overridden(r, &opts)).collect()
     }
 
-    /// `records`, JSON lines that may start a record judged by `keep` before they are parsed
-    /// (`prefilter::json_record_text`); with the number of lines it left unparsed. Other
-    /// formats are read whole.
+    /// `records`, each record judged by `keep` on its text before it is parsed, where the
+    /// format allows; with the number of records left unparsed. `keep` gets the text lower-
+    /// cased: a JSON line that is one whole object as `prefilter::json_record_text` gives it, a
+    /// text line as it is. Classic WinEventLog is read whole.
     pub fn records_judged(self, keep: super::json::Keep<'_>) -> (Vec<Record>, u64) {
-        if self.format != LineFormat::Json {
-            return (self.records(), 0);
-        }
-        let LineBlock { bytes, file, opts, line, offset, .. } = self;
+        let LineBlock { format, bytes, file, opts, line, offset } = self;
         let src: Source = Box::new(std::io::Cursor::new(bytes));
-        let (records, skipped) = super::json::records_judged(src, file, line, offset, keep);
+        let mut text = Vec::new();
+        let (records, skipped) = match format {
+            LineFormat::Json => {
+                let mut judge = |raw: &[u8]| !crate::prefilter::json_record_text(raw, &mut text) || keep(&text);
+                super::json::records_judged(src, file, line, offset, &mut judge)
+            }
+            LineFormat::Text => {
+                let mut judge = |raw: &[u8]| {
+                    text.clear();
+                    text.extend(raw.iter().map(u8::to_ascii_lowercase));
+                    keep(&text)
+                };
+                super::text::records_judged(src, file, line, offset, &mut judge)
+            }
+            LineFormat::WinEventLog => (format.records_at(src, file, line, offset).collect(), 0),
+        };
         (records.into_iter().map(|r| super::overridden(r, &opts)).collect(), skipped)
     }
 }
@@ -307,6 +320,34 @@ mod tests {
         let text = "one\r\n\r\n  \ntwo\nbin\u{0}ary\nthree";
         same_at_every_block_size(LineFormat::Text, text, true);
         assert_eq!(events(&whole(LineFormat::Text, text)).len(), 3);
+    }
+
+    #[test]
+    fn judged_records_are_those_read_whole_less_the_rejected() {
+        let json = "{\"a\":\"Keep\"}\n{\"a\":\"drop\"}\n{\"a\":\n\"drop\"}\n{\"a\":1.5,\"b\":\"drop\"}\n";
+        let text = "keep 1\ndrop 2\n\nKEEP 3\n";
+        for (format, input, kept, skipped) in [(LineFormat::Json, json, 3, 1), (LineFormat::Text, text, 2, 1)] {
+            let whole = whole(format, input);
+            let mut seen = Vec::new();
+            let mut keep = |t: &[u8]| {
+                seen.push(String::from_utf8_lossy(t).into_owned());
+                !String::from_utf8_lossy(t).contains("drop")
+            };
+            let mut split = split(format, source(input), "t".into(), ReadOptions::default());
+            let Some(LineJob::Block(block)) = split.next_job(1 << 20, 8) else { panic!("one block") };
+            let (got, left_out) = block.records_judged(&mut keep);
+            assert_eq!((got.len(), left_out), (kept, skipped), "{format:?}");
+            // What is kept is what reading whole gives, in order.
+            let expected: Vec<String> = shown(&whole, true)
+                .into_iter()
+                .filter(|r| !r.contains("drop") || r.contains("1.5") || r.contains("\\n"))
+                .collect();
+            assert_eq!(shown(&got, true), expected, "{format:?}");
+            // The judge sees text lower-cased: JSON only as one whole object, never a number
+            // written back differently, nor a piece of a multi-line record.
+            assert!(seen.iter().all(|t| t == &t.to_lowercase()), "{seen:?}");
+            assert_eq!(seen.len(), if format == LineFormat::Json { 2 } else { 3 }, "{seen:?}");
+        }
     }
 
     #[test]

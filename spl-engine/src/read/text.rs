@@ -6,21 +6,39 @@ use super::{Location, Malformed, Record, Source};
 use crate::event::Event;
 use crate::value::Value;
 
-pub(crate) struct TextRecords {
+pub(crate) struct TextRecords<'j> {
     lines: Lines,
     file: String,
     buf: Vec<u8>,
     done: bool,
+    /// Judges each line before it becomes an event (`records_judged`).
+    keep: Option<super::json::Keep<'j>>,
+    skipped: u64,
 }
 
-impl TextRecords {
+impl TextRecords<'static> {
     /// Records of a stream that starts after `line` lines and `offset` bytes of its file.
-    pub fn at(src: Source, file: String, line: u64, offset: u64) -> TextRecords {
-        TextRecords { lines: Lines::at(src, line, offset), file, buf: Vec::new(), done: false }
+    pub fn at(src: Source, file: String, line: u64, offset: u64) -> Self {
+        TextRecords { lines: Lines::at(src, line, offset), file, buf: Vec::new(), done: false, keep: None, skipped: 0 }
     }
 }
 
-impl Iterator for TextRecords {
+/// `TextRecords::at`, each line judged by `keep` first (`_raw` is the line); with the number
+/// of lines it rejected.
+pub(crate) fn records_judged(
+    src: Source,
+    file: String,
+    line: u64,
+    offset: u64,
+    keep: super::json::Keep<'_>,
+) -> (Vec<Record>, u64) {
+    let lines = Lines::at(src, line, offset);
+    let mut records = TextRecords { lines, file, buf: Vec::new(), done: false, keep: Some(keep), skipped: 0 };
+    let read: Vec<Record> = records.by_ref().collect();
+    (read, records.skipped)
+}
+
+impl Iterator for TextRecords<'_> {
     type Item = Record;
 
     fn next(&mut self) -> Option<Record> {
@@ -40,6 +58,12 @@ impl Iterator for TextRecords {
             }
             if self.buf.iter().all(u8::is_ascii_whitespace) {
                 continue;
+            }
+            if let Some(keep) = self.keep.as_mut() {
+                if !keep(&self.buf) {
+                    self.skipped += 1;
+                    continue;
+                }
             }
             if is_binary(&self.buf) {
                 let location = Location::line(&self.file, info.number, info.offset);
