@@ -391,26 +391,35 @@ fn json_lines_judged_before_parsing_give_the_rows_of_lines_all_parsed() {
     assert!(!read.contains(&format!("{n} parsed", n = lines.len())), "routed lines left unparsed: {read}");
 }
 
-/// Text lines are judged by the prefilter before they become events (`_raw` is the line): over
-/// a real Splunk audit log, a search for a term gives the count a `regex` over every parsed
-/// line gives, and only the lines holding the term are parsed.
+/// Text lines and classic WinEventLog blocks are judged by the prefilter before they become
+/// events (their values and `_raw` lie in their lines): over a real Splunk audit log and a real
+/// Security log, a search for a term gives the count a `regex` over every parsed record gives,
+/// and only the records holding the term are parsed.
 #[test]
-fn text_lines_judged_before_parsing_give_the_counts_of_every_line_parsed() {
-    let file = shared().join("attack_data_history/datasets/attack_techniques/T1203/search_activity.txt.a8c8275f");
-    let file = file.to_str().unwrap();
-    let count = |spl: &str| {
-        let o = run(&["search", spl, "--events", file, "--format", "json"]);
-        assert!(o.status.success(), "{}", stderr(&o));
-        let err = stderr(&o);
-        let line = err.lines().find(|l| l.contains(" events read, ")).unwrap().to_string();
-        (rows(&o)[0]["count"].to_string(), line)
-    };
-    for term in ["tstats", "summarize", "user=admin"] {
-        let (judged, read) = count(&format!("\"{term}\" | stats count"));
-        let (every, all) = count(&format!("* | regex _raw=\"(?i){term}\" | stats count"));
-        assert_eq!(judged, every, "{term}");
-        assert_ne!(judged, "0", "{term}");
-        assert!(all.contains("4175 events read, 4175 parsed"), "{all}");
-        assert!(read.contains(&format!("4175 events read, {judged} parsed")), "only matching lines parsed: {read}");
+fn text_and_classic_records_judged_before_parsing_give_the_counts_of_every_record_parsed() {
+    let hist = shared().join("attack_data_history/datasets/attack_techniques");
+    let cases = [
+        ("T1203/search_activity.txt.a8c8275f", 4175, &["tstats", "summarize", "user=admin"][..]),
+        ("T1003.003/atomic_red_team/windows-sec-events.log", 1797, &["lsass\\.exe", "ntdsutil", "4688"][..]),
+    ];
+    for (name, records, terms) in cases {
+        let file = hist.join(name);
+        let file = file.to_str().unwrap();
+        let count = |spl: &str| {
+            let o = run(&["search", spl, "--events", file, "--format", "json"]);
+            assert!(o.status.success(), "{}", stderr(&o));
+            let err = stderr(&o);
+            let line = err.lines().find(|l| l.contains(" events read, ")).unwrap().to_string();
+            (rows(&o)[0]["count"].to_string(), line)
+        };
+        for term in terms {
+            let (judged, read) = count(&format!("\"{}\" | stats count", term.replace("\\", "")));
+            let (every, all) = count(&format!("* | regex _raw=\"(?i){term}\" | stats count"));
+            assert_eq!(judged, every, "{term}");
+            assert_ne!(judged, "0", "{term}");
+            assert!(all.contains(&format!("{records} events read, {records} parsed")), "{all}");
+            let parsed = format!("{records} events read, {judged} parsed");
+            assert!(read.contains(&parsed), "only records holding {term} parsed: {read}");
+        }
     }
 }

@@ -95,7 +95,7 @@ impl LineBlock {
     /// `records`, each record judged by `keep` on its text before it is parsed, where the
     /// format allows; with the number of records left unparsed. `keep` gets the text lower-
     /// cased: a JSON line that is one whole object as `prefilter::json_record_text` gives it, a
-    /// text line as it is. Classic WinEventLog is read whole.
+    /// text line as it is, a classic WinEventLog block's lines joined by newlines.
     pub fn records_judged(self, keep: super::json::Keep<'_>) -> (Vec<Record>, u64) {
         let LineBlock { format, bytes, file, opts, line, offset } = self;
         let src: Source = Box::new(std::io::Cursor::new(bytes));
@@ -113,7 +113,7 @@ impl LineBlock {
                 };
                 super::text::records_judged(src, file, line, offset, &mut judge)
             }
-            LineFormat::WinEventLog => (format.records_at(src, file, line, offset).collect(), 0),
+            LineFormat::WinEventLog => super::wineventlog::records_judged(src, file, line, offset, keep),
         };
         (records.into_iter().map(|r| super::overridden(r, &opts)).collect(), skipped)
     }
@@ -324,9 +324,13 @@ mod tests {
 
     #[test]
     fn judged_records_are_those_read_whole_less_the_rejected() {
-        let json = "{\"a\":\"Keep\"}\n{\"a\":\"drop\"}\n{\"a\":\n\"drop\"}\n{\"a\":1.5,\"b\":\"drop\"}\n";
+        let json = "{\"a\":\"Keep\"}\n{\"a\":\"drop\"}\n{\"a\":\n\"multi\"}\n{\"a\":1.5,\"b\":\"drop\"}\n";
         let text = "keep 1\ndrop 2\n\nKEEP 3\n";
-        for (format, input, kept, skipped) in [(LineFormat::Json, json, 3, 1), (LineFormat::Text, text, 2, 1)] {
+        let classic = "04/22/2020 09:19:51 PM\r\nLogName=Security\r\nMessage=keep\r\n\
+                       04/22/2020 09:19:52 PM\r\nLogName=Security\r\nMessage=drop\r\n";
+        let cases =
+            [(LineFormat::Json, json, 3, 1), (LineFormat::Text, text, 2, 1), (LineFormat::WinEventLog, classic, 1, 1)];
+        for (format, input, kept, skipped) in cases {
             let whole = whole(format, input);
             let mut seen = Vec::new();
             let mut keep = |t: &[u8]| {
@@ -338,15 +342,17 @@ mod tests {
             let (got, left_out) = block.records_judged(&mut keep);
             assert_eq!((got.len(), left_out), (kept, skipped), "{format:?}");
             // What is kept is what reading whole gives, in order.
-            let expected: Vec<String> = shown(&whole, true)
-                .into_iter()
-                .filter(|r| !r.contains("drop") || r.contains("1.5") || r.contains("\\n"))
-                .collect();
+            let expected: Vec<String> =
+                shown(&whole, true).into_iter().filter(|r| !r.contains("drop") || r.contains("1.5")).collect();
             assert_eq!(shown(&got, true), expected, "{format:?}");
             // The judge sees text lower-cased: JSON only as one whole object, never a number
             // written back differently, nor a piece of a multi-line record.
             assert!(seen.iter().all(|t| t == &t.to_lowercase()), "{seen:?}");
-            assert_eq!(seen.len(), if format == LineFormat::Json { 2 } else { 3 }, "{seen:?}");
+            let judged = match format {
+                LineFormat::Json | LineFormat::WinEventLog => 2,
+                LineFormat::Text => 3,
+            };
+            assert_eq!(seen.len(), judged, "{seen:?}");
         }
     }
 

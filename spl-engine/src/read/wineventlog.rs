@@ -60,18 +60,44 @@ struct Line {
     text: Vec<u8>,
 }
 
-pub(crate) struct WinEventLogRecords {
+pub(crate) struct WinEventLogRecords<'j> {
     lines: Lines,
     file: String,
     /// Look-ahead: a block starts at a timestamp line followed by a `LogName=` line.
     ahead: VecDeque<Line>,
     done: bool,
+    /// Judges each block, its lines lower-cased and joined by newlines, before it becomes an
+    /// event (`records_judged`); `text` is where that text is built.
+    keep: Option<super::json::Keep<'j>>,
+    text: Vec<u8>,
+    skipped: u64,
 }
 
-impl WinEventLogRecords {
+impl WinEventLogRecords<'static> {
     /// Records of a stream that starts after `line` lines and `offset` bytes of its file.
-    pub fn at(src: Source, file: String, line: u64, offset: u64) -> WinEventLogRecords {
-        WinEventLogRecords { lines: Lines::at(src, line, offset), file, ahead: VecDeque::new(), done: false }
+    pub fn at(src: Source, file: String, line: u64, offset: u64) -> Self {
+        WinEventLogRecords::judged(src, file, line, offset, None)
+    }
+}
+
+/// `WinEventLogRecords::at`, each block judged by `keep` first (its values and `_raw` lie in
+/// its lines); with the number of blocks it rejected.
+pub(crate) fn records_judged(
+    src: Source,
+    file: String,
+    line: u64,
+    offset: u64,
+    keep: super::json::Keep<'_>,
+) -> (Vec<Record>, u64) {
+    let mut records = WinEventLogRecords::judged(src, file, line, offset, Some(keep));
+    let read: Vec<Record> = records.by_ref().collect();
+    (read, records.skipped)
+}
+
+impl<'j> WinEventLogRecords<'j> {
+    fn judged(src: Source, file: String, line: u64, offset: u64, keep: Option<super::json::Keep<'j>>) -> Self {
+        let lines = Lines::at(src, line, offset);
+        WinEventLogRecords { lines, file, ahead: VecDeque::new(), done: false, keep, text: Vec::new(), skipped: 0 }
     }
 
     fn read_line(&mut self) -> Result<Option<Line>, Malformed> {
@@ -113,48 +139,62 @@ impl WinEventLogRecords {
     }
 
     fn next_record(&mut self) -> Result<Option<Record>, Malformed> {
-        // Find a block start; other text before it is reported once per run of lines.
-        let mut stray: Option<Location> = None;
-        let first = loop {
-            let Some(line) = self.read()? else {
-                return Ok(stray.map(stray_record));
-            };
-            if self.starts_block(&line)? {
-                if let Some(location) = stray {
-                    self.ahead.push_front(line);
-                    return Ok(Some(stray_record(location)));
+        loop {
+            // Find a block start; other text before it is reported once per run of lines.
+            let mut stray: Option<Location> = None;
+            let first = loop {
+                let Some(line) = self.read()? else {
+                    return Ok(stray.map(stray_record));
+                };
+                if self.starts_block(&line)? {
+                    if let Some(location) = stray {
+                        self.ahead.push_front(line);
+                        return Ok(Some(stray_record(location)));
+                    }
+                    break line;
                 }
-                break line;
+                if stray.is_none() && !line.text.trim_ascii().is_empty() {
+                    stray = Some(Location::line(&self.file, line.info.number, line.info.offset));
+                }
+            };
+            let location = Location::line(&self.file, first.info.number, first.info.offset);
+            let mut block = vec![first];
+            let mut size = 0usize;
+            while let Some(next) = self.read()? {
+                if self.starts_block(&next)? {
+                    self.ahead.push_front(next);
+                    break;
+                }
+                size += next.text.len();
+                // Past the cap, lines are dropped until the next block; the block is reported.
+                if size <= MAX_BLOCK_BYTES {
+                    block.push(next);
+                }
             }
-            if stray.is_none() && !line.text.trim_ascii().is_empty() {
-                stray = Some(Location::line(&self.file, line.info.number, line.info.offset));
+            if size > MAX_BLOCK_BYTES {
+                return Ok(Some(Record::Malformed(Malformed {
+                    location,
+                    message: "event block larger than 16 MiB".into(),
+                })));
             }
-        };
-        let location = Location::line(&self.file, first.info.number, first.info.offset);
-        let mut block = vec![first];
-        let mut size = 0usize;
-        while let Some(next) = self.read()? {
-            if self.starts_block(&next)? {
-                self.ahead.push_front(next);
-                break;
+            if let Some(keep) = self.keep.as_mut() {
+                self.text.clear();
+                for line in &block {
+                    self.text.extend(line.text.iter().map(u8::to_ascii_lowercase));
+                    self.text.push(b'\n');
+                }
+                if !keep(&self.text) {
+                    self.skipped += 1;
+                    // A rejected block: on to the next one (which starts where this one ended).
+                    continue;
+                }
             }
-            size += next.text.len();
-            // Past the cap, lines are dropped until the next block; the block is reported.
-            if size <= MAX_BLOCK_BYTES {
-                block.push(next);
-            }
+            return Ok(Some(Record::Event(block_event(&block))));
         }
-        if size > MAX_BLOCK_BYTES {
-            return Ok(Some(Record::Malformed(Malformed {
-                location,
-                message: "event block larger than 16 MiB".into(),
-            })));
-        }
-        Ok(Some(Record::Event(block_event(&block))))
     }
 }
 
-impl Iterator for WinEventLogRecords {
+impl Iterator for WinEventLogRecords<'_> {
     type Item = Record;
 
     fn next(&mut self) -> Option<Record> {
