@@ -9,6 +9,7 @@ use std::collections::VecDeque;
 use serde_json::Value as Json;
 
 use super::lines::{to_text, LineInfo, Lines};
+use super::split::{Judged, Keep};
 use super::{reorder, Location, Malformed, Record, Records, Source};
 use crate::event::Event;
 use crate::value::{Atom, Value};
@@ -27,16 +28,15 @@ pub(crate) fn records_at(src: Source, file: String, line: u64, offset: u64) -> R
     Box::new(JsonRecords::at(src, file, line, offset, None))
 }
 
-/// A line judge: whether a record that may start at this line is read (`false`: the line is
-/// skipped unparsed).
-pub type Keep<'j> = &'j mut (dyn FnMut(&[u8]) -> bool + Send);
+/// `records_at`, each line that may start a record judged by `keep` first.
+pub(crate) fn judged(src: Source, file: String, line: u64, offset: u64, keep: Keep<'_>) -> impl Judged + '_ {
+    JsonRecords::at(src, file, line, offset, Some(keep))
+}
 
-/// `records_at`, each line that may start a record judged by `keep` first; with the number of
-/// lines it rejected.
-pub(crate) fn records_judged(src: Source, file: String, line: u64, offset: u64, keep: Keep<'_>) -> (Vec<Record>, u64) {
-    let mut records = JsonRecords::at(src, file, line, offset, Some(keep));
-    let read: Vec<Record> = records.by_ref().collect();
-    (read, records.skipped)
+impl Judged for JsonRecords<'_> {
+    fn skipped(&self) -> u64 {
+        self.skipped
+    }
 }
 
 /// The first place in `buf` to cut JSON input (just after a newline at or past `from`), or

@@ -10,6 +10,21 @@ use std::io::{BufRead, Read};
 
 use super::{Location, Malformed, ReadOptions, Record, Records, Source};
 
+/// A record judge: given a record's text (lower-cased), whether it is read; `false` leaves
+/// it unparsed.
+pub type Keep<'j> = &'j mut (dyn FnMut(&[u8]) -> bool + Send);
+
+/// A reader whose records a `Keep` judges, and how many it left unparsed.
+pub(crate) trait Judged: Iterator<Item = Record> {
+    fn skipped(&self) -> u64;
+}
+
+/// Every record of a judged reader, and how many its judge left unparsed.
+fn read_judged(mut records: impl Judged) -> (Vec<Record>, u64) {
+    let read: Vec<Record> = records.by_ref().collect();
+    (read, records.skipped())
+}
+
 /// A cut is looked for this far past a block's size at most.
 const CUT_SEARCH_MAX: usize = 16 << 20;
 
@@ -96,14 +111,14 @@ impl LineBlock {
     /// format allows; with the number of records left unparsed. `keep` gets the text lower-
     /// cased: a JSON line that is one whole object as `prefilter::json_record_text` gives it, a
     /// text line as it is, a classic WinEventLog block's lines joined by newlines.
-    pub fn records_judged(self, keep: super::json::Keep<'_>) -> (Vec<Record>, u64) {
+    pub fn records_judged(self, keep: Keep<'_>) -> (Vec<Record>, u64) {
         let LineBlock { format, bytes, file, opts, line, offset } = self;
         let src: Source = Box::new(std::io::Cursor::new(bytes));
         let mut text = Vec::new();
         let (records, skipped) = match format {
             LineFormat::Json => {
                 let mut judge = |raw: &[u8]| !crate::prefilter::json_record_text(raw, &mut text) || keep(&text);
-                super::json::records_judged(src, file, line, offset, &mut judge)
+                read_judged(super::json::judged(src, file, line, offset, &mut judge))
             }
             LineFormat::Text => {
                 let mut judge = |raw: &[u8]| {
@@ -111,9 +126,9 @@ impl LineBlock {
                     text.extend(raw.iter().map(u8::to_ascii_lowercase));
                     keep(&text)
                 };
-                super::text::records_judged(src, file, line, offset, &mut judge)
+                read_judged(super::text::judged(src, file, line, offset, &mut judge))
             }
-            LineFormat::WinEventLog => super::wineventlog::records_judged(src, file, line, offset, keep),
+            LineFormat::WinEventLog => read_judged(super::wineventlog::judged(src, file, line, offset, keep)),
         };
         (records.into_iter().map(|r| super::overridden(r, &opts)).collect(), skipped)
     }

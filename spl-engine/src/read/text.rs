@@ -2,6 +2,7 @@
 //! guessed; `_time` is absent. The sourcetype comes from `--sourcetype` only.
 
 use super::lines::{is_binary, to_text, Lines};
+use super::split::{Judged, Keep};
 use super::{Location, Malformed, Record, Source};
 use crate::event::Event;
 use crate::value::Value;
@@ -12,7 +13,7 @@ pub(crate) struct TextRecords<'j> {
     buf: Vec<u8>,
     done: bool,
     /// Judges each line before it becomes an event (`records_judged`).
-    keep: Option<super::json::Keep<'j>>,
+    keep: Option<Keep<'j>>,
     skipped: u64,
 }
 
@@ -23,19 +24,22 @@ impl TextRecords<'static> {
     }
 }
 
-/// `TextRecords::at`, each line judged by `keep` first (`_raw` is the line); with the number
-/// of lines it rejected.
-pub(crate) fn records_judged(
-    src: Source,
-    file: String,
-    line: u64,
-    offset: u64,
-    keep: super::json::Keep<'_>,
-) -> (Vec<Record>, u64) {
-    let lines = Lines::at(src, line, offset);
-    let mut records = TextRecords { lines, file, buf: Vec::new(), done: false, keep: Some(keep), skipped: 0 };
-    let read: Vec<Record> = records.by_ref().collect();
-    (read, records.skipped)
+/// `TextRecords::at`, each line judged by `keep` first (`_raw` is the line).
+pub(crate) fn judged(src: Source, file: String, line: u64, offset: u64, keep: Keep<'_>) -> impl Judged + '_ {
+    TextRecords {
+        lines: Lines::at(src, line, offset),
+        file,
+        buf: Vec::new(),
+        done: false,
+        keep: Some(keep),
+        skipped: 0,
+    }
+}
+
+impl Judged for TextRecords<'_> {
+    fn skipped(&self) -> u64 {
+        self.skipped
+    }
 }
 
 impl Iterator for TextRecords<'_> {

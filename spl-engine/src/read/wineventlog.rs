@@ -10,6 +10,7 @@
 use std::collections::VecDeque;
 
 use super::lines::{to_text, LineInfo, Lines};
+use super::split::{Judged, Keep};
 use super::{host_from_computer, reorder, Location, Malformed, Record, Source};
 use crate::event::Event;
 use crate::value::{Atom, Value};
@@ -68,7 +69,7 @@ pub(crate) struct WinEventLogRecords<'j> {
     done: bool,
     /// Judges each block, its lines lower-cased and joined by newlines, before it becomes an
     /// event (`records_judged`); `text` is where that text is built.
-    keep: Option<super::json::Keep<'j>>,
+    keep: Option<Keep<'j>>,
     text: Vec<u8>,
     skipped: u64,
 }
@@ -81,21 +82,19 @@ impl WinEventLogRecords<'static> {
 }
 
 /// `WinEventLogRecords::at`, each block judged by `keep` first (its values and `_raw` lie in
-/// its lines); with the number of blocks it rejected.
-pub(crate) fn records_judged(
-    src: Source,
-    file: String,
-    line: u64,
-    offset: u64,
-    keep: super::json::Keep<'_>,
-) -> (Vec<Record>, u64) {
-    let mut records = WinEventLogRecords::judged(src, file, line, offset, Some(keep));
-    let read: Vec<Record> = records.by_ref().collect();
-    (read, records.skipped)
+/// its lines).
+pub(crate) fn judged(src: Source, file: String, line: u64, offset: u64, keep: Keep<'_>) -> impl Judged + '_ {
+    WinEventLogRecords::judged(src, file, line, offset, Some(keep))
+}
+
+impl Judged for WinEventLogRecords<'_> {
+    fn skipped(&self) -> u64 {
+        self.skipped
+    }
 }
 
 impl<'j> WinEventLogRecords<'j> {
-    fn judged(src: Source, file: String, line: u64, offset: u64, keep: Option<super::json::Keep<'j>>) -> Self {
+    fn judged(src: Source, file: String, line: u64, offset: u64, keep: Option<Keep<'j>>) -> Self {
         let lines = Lines::at(src, line, offset);
         WinEventLogRecords { lines, file, ahead: VecDeque::new(), done: false, keep, text: Vec::new(), skipped: 0 }
     }
