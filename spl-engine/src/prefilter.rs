@@ -17,9 +17,12 @@
 //! `tstats` over `Endpoint.Processes` requires a process EventID, not nothing, and a search of
 //! `source="XmlWinEventLog:Microsoft-Windows-AppLocker/*"` the AppLocker channel.
 //!
-//! Events that are not XML records (JSON, classic WinEventLog, plain text) are judged after
-//! parsing, on their field names and values instead of their raw text (`Router::wanted_for`):
-//! a literal required of a field lies in its value, whatever escaping the raw text used.
+//! Events that are not XML records (JSON, classic WinEventLog, plain text) are routed after
+//! parsing on their field names and values instead of their raw text (`Router::wanted_for`):
+//! a literal required of a field lies in its value, whatever escaping the raw text used. Read
+//! in blocks, their records are also judged before parsing (`RawFilter::admits_text`,
+//! `Router::wanted_text`) on a text holding every value: a text line or classic block as it
+//! is, a JSON line with its strings unescaped too (`json_record_text`).
 
 use std::collections::HashSet;
 
