@@ -498,7 +498,7 @@ pub fn explain(target: &str, common: &Common) -> u8 {
                 spl_engine::plan::describe(&c.plan, 1, &mut s);
                 let pre = spl_engine::prefilter::RawFilter::new(c.plan.raw_requirement(&verbatim))
                     .map_or_else(|| "none (every record is parsed)".to_string(), |f| f.describe());
-                s.push_str(&format!("prefilter (raw XML records must contain, ignoring case; EventID= tests the record's System EventID, sourcetype=, source= and index= its own before parsing):\n  {pre}\n"));
+                s.push_str(&format!("prefilter (records must contain before parsing, ignoring case: an XML record its raw text, a JSON line its text with escapes undone too, a text line or classic WinEventLog block its lines; EventID= tests an XML record's System EventID, sourcetype=, source= and index= its own; a header not known before parsing is taken as held):\n  {pre}\n"));
                 print!("{s}");
             }
             // One detection that does not compile does not hide the others' plans.
