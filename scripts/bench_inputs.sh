@@ -12,12 +12,18 @@
 #   evtx-eid1    search 'EventID=1 | stats count'          (the prefilter judges rendered records)
 #   evtx-pack    the endpoint pack                         over ../shared/evtx, named 10 times
 #   hist-pack    the endpoint pack                         over ../shared/attack_data_history
-# Environment: SHARED (default ../shared next to the checkout), REPEAT (default 10).
+#   json-all     search '* | stats count'                 over JSON_MIB of generated JSON lines
+#   json-regasm  search 'EventID=3 Image="*\\regasm.exe" | stats count by Computer' (lines judged
+#                before parsing)
+# Environment: SHARED (default ../shared next to the checkout), REPEAT (default 10), JSON_MIB
+# (default 256; the file is generated once, `gen_events.py --json`, under target/bench/).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 SHARED=${SHARED:-$ROOT/../shared}
 REPEAT=${REPEAT:-10}
+JSON_MIB=${JSON_MIB:-256}
+JSON=$ROOT/target/bench/events-${JSON_MIB}mib-seed1.json
 SC=$SHARED/security_content
 [[ -x /usr/bin/time ]] || { echo "bench_inputs: /usr/bin/time is missing (apt-get install -y time)" >&2; exit 2; }
 BINS=("$@")
@@ -34,13 +40,19 @@ case_args() { # name -> the arguments after the binary
         evtx-eid1) ARGS=(search 'EventID=1 | stats count' "${EVTX[@]}") ;;
         evtx-pack) ARGS=(run "$SC/detections/endpoint" --content "$SC" "${EVTX[@]}") ;;
         hist-pack) ARGS=(run "$SC/detections/endpoint" --content "$SC" --events "$SHARED/attack_data_history") ;;
+        json-all) ARGS=(search '* | stats count' --events "$JSON") ;;
+        json-regasm) ARGS=(search 'EventID=3 Image="*\\regasm.exe" | stats count by Computer' --events "$JSON") ;;
     esac
 }
 
-cat "$SHARED"/evtx/*/* "$SHARED"/attack_data_history/* >/dev/null 2>&1 || true # warm the page cache
+if [[ ! -s $JSON || $JSON -ot $ROOT/scripts/gen_events.py ]]; then
+    mkdir -p "$(dirname "$JSON")"
+    python3 "$ROOT/scripts/gen_events.py" --size-mib "$JSON_MIB" --out "$JSON" --seed 1 --json
+fi
+cat "$SHARED"/evtx/*/* "$SHARED"/attack_data_history/* "$JSON" >/dev/null 2>&1 || true # warm the page cache
 echo "| case | binary | wall s | CPU s | peak RSS MB | events read, parsed | output md5 |"
 echo "|---|---|---:|---:|---:|---|---|"
-for name in evtx-all evtx-eid1 evtx-pack hist-pack; do
+for name in evtx-all evtx-eid1 evtx-pack hist-pack json-all json-regasm; do
     case_args "$name"
     for bin in "${BINS[@]}"; do
         /usr/bin/time -f "%e %U %S %M" -o "$TMP/time" "$bin" "${ARGS[@]}" --format json >"$TMP/out" 2>"$TMP/err" || true
