@@ -2149,6 +2149,66 @@ mod json_text_tests {
         assert!(text(r#"{"u":"\ud800x"}"#).is_some_and(|t| t.ends_with("\u{fffd}x\"}")));
     }
 
+    /// The soundness rule, on generated lines: when a line is judged, every value the reader
+    /// makes of it (`read::flatten_json` over what serde_json parses), lower-cased, lies in the
+    /// judged text, and so does the line (`_raw`).
+    #[test]
+    fn every_value_the_reader_makes_lies_in_the_judged_text() {
+        let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
+        let mut next = move |n: u64| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed % n
+        };
+        let pieces =
+            ["a", "Z", "\\", "\"", "/", "\n", "\t", "é", "😀", "\u{1}", " ", "x.y", "{", "}", "[", "]", ",", ":"];
+        let (mut judged, mut lines) = (0, 0);
+        for _ in 0..3000 {
+            let word = |next: &mut dyn FnMut(u64) -> u64| -> String {
+                (0..next(6)).map(|_| pieces[next(pieces.len() as u64) as usize]).collect()
+            };
+            let mut obj = serde_json::Map::new();
+            for _ in 0..1 + next(4) {
+                let value = match next(6) {
+                    0 => serde_json::json!(next(1 << 40) as i64 - (1 << 39)),
+                    1 => serde_json::json!(next(1000) as f64 / 7.0),
+                    2 => serde_json::json!([word(&mut next), next(9)]),
+                    3 => serde_json::json!({ word(&mut next): word(&mut next) }),
+                    4 => serde_json::json!(next(2) == 0),
+                    _ => serde_json::json!(word(&mut next)),
+                };
+                obj.insert(word(&mut next), value);
+            }
+            let plain = serde_json::Value::Object(obj).to_string();
+            // The same line, `Z` (found in strings only) written as a `\u` escape, `/` as `\/`.
+            let escaped = plain.replace('Z', "\\u005A").replace('/', "\\/");
+            // Numbers the parser writes back differently (`100.0`, `-0.0`, `1.5`, a float).
+            let odd = ["1e2", "-0", "1.50", "12345678901234567890", "0.10"][next(5) as usize];
+            let numbered = format!("{{\"n\":{odd},{}", plain.get(1..).unwrap_or_default());
+            for line in [plain, escaped, numbered] {
+                lines += 1;
+                let mut text = Vec::new();
+                if !json_record_text(line.as_bytes(), &mut text) {
+                    continue;
+                }
+                judged += 1;
+                let text = String::from_utf8_lossy(&text).into_owned();
+                let parsed: serde_json::Value = serde_json::from_str(&line).expect("generated JSON parses");
+                let mut ev = crate::event::Event::new();
+                crate::read::flatten_json("", &parsed, &mut ev);
+                assert!(text.contains(&line.to_ascii_lowercase()), "{line}");
+                for (name, value) in &ev.fields {
+                    for atom in value.atoms() {
+                        let v = atom.as_str().to_ascii_lowercase();
+                        assert!(text.contains(&v), "value {v:?} of {name} not in the text of {line}");
+                    }
+                }
+            }
+        }
+        assert!(judged > lines / 4 && judged < lines, "{judged} of {lines} lines judged");
+    }
+
     #[test]
     fn a_filter_and_a_router_find_literals_in_unescaped_values() {
         let req = Req::and(vec![Req::Lit("\\cmd.exe".into()), Req::Header(Header::Sourcetype, "st".into())]);
