@@ -390,7 +390,7 @@ impl FileSource {
                     let (records, skipped) = match job {
                         read::LineJob::Block(block) if judged => {
                             let mut scratch = spl_engine::prefilter::Scratch::default();
-                            // Records judged on their text before parsing (JSON, text lines).
+                            // Records judged on their text before parsing (`LineBlock::records_judged`).
                             let mut keep =
                                 |text: &[u8]| match router.and_then(|r| r.wanted_text(text, heads, &mut scratch)) {
                                     Some(wanted) => !wanted.is_empty(),
