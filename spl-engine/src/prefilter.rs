@@ -756,8 +756,8 @@ impl RawFilter {
 /// its line, then, when the line holds escapes, the line with every string unescaped. A value
 /// the parser makes from a string lies in the second (escapes undone); `_raw`, the line itself,
 /// in the first. `false` (judge nothing, parse) unless the line is one whole object whose
-/// numbers the parser keeps as written: an integer of up to 18 digits and no `-0` (a float or
-/// an exponent comes back reformatted, `1e5` as `100000.0`). A line that is a piece of a
+/// numbers the parser keeps as written: serde_json (with `arbitrary_precision`) keeps a
+/// number's text, but writes an exponent back as `1e+5`. A line that is a piece of a
 /// multi-line record is never one whole object. (Like a skipped XML record, a line left out is
 /// not checked: one the parser would reject is not reported malformed then.)
 pub fn json_record_text(line: &[u8], out: &mut Vec<u8>) -> bool {
@@ -798,13 +798,7 @@ pub fn json_record_text(line: &[u8], out: &mut Vec<u8>) -> bool {
                     .get(i..)
                     .and_then(|r| r.iter().position(|c| !matches!(c, b'-' | b'+' | b'.' | b'e' | b'E' | b'0'..=b'9')));
                 let num = line.get(i..i + end.unwrap_or(line.len() - i)).unwrap_or_default();
-                let digits = num.strip_prefix(b"-").unwrap_or(num);
-                let canonical = !digits.is_empty()
-                    && digits.len() <= 18
-                    && digits.iter().all(u8::is_ascii_digit)
-                    && (digits == b"0" || !digits.starts_with(b"0"))
-                    && num != b"-0";
-                if !canonical {
+                if num.iter().any(|c| matches!(c, b'e' | b'E')) {
                     return false;
                 }
                 i += num.len();
@@ -2122,16 +2116,16 @@ mod json_text_tests {
             r#"{"a":1},"#,       // an array's element line
             r#"{"a": {"b": 1}"#, // the start of a multi-line record
             r#"{"a": "x}"#,      // an unterminated string
-            r#"{"a":1.5}"#,      // a float comes back reformatted
-            r#"{"a":1e5}"#,      // as `100000.0`
-            r#"{"a":-0}"#,
-            r#"{"a":007}"#,
-            r#"{"a":1234567890123456789}"#, // past 18 digits
+            r#"{"a":1e5}"#,      // an exponent comes back as `1e+5`
+            r#"{"a":2E-3}"#,
             r#"[{"a":1}]"#,
             "",
         ] {
             assert_eq!(text(not_judged), None, "{not_judged}");
         }
+        // Other numbers keep their text.
+        let kept = r#"{"a":-0,"b":1.50,"c":123456789012345678901234567890,"d":-12.5000}"#;
+        assert_eq!(text(kept).as_deref(), Some(kept));
     }
 
     #[test]
@@ -2183,8 +2177,9 @@ mod json_text_tests {
             let plain = serde_json::Value::Object(obj).to_string();
             // The same line, `Z` (found in strings only) written as a `\u` escape, `/` as `\/`.
             let escaped = plain.replace('Z', "\\u005A").replace('/', "\\/");
-            // Numbers the parser writes back differently (`100.0`, `-0.0`, `1.5`, a float).
-            let odd = ["1e2", "-0", "1.50", "12345678901234567890", "0.10"][next(5) as usize];
+            // Numbers a parser without `arbitrary_precision` writes back differently (`100.0`,
+            // `-0.0`, `1.5`, a float); exponents still come back so (`1e+2`).
+            let odd = ["1e2", "-0", "1.50", "123456789012345678901234567890", "0.10", "2E-3"][next(6) as usize];
             let numbered = format!("{{\"n\":{odd},{}", plain.get(1..).unwrap_or_default());
             for line in [plain, escaped, numbered] {
                 lines += 1;

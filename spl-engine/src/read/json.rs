@@ -343,7 +343,8 @@ fn scalar(v: &Json) -> Option<Atom> {
         Json::Null => None,
         Json::String(s) if s.is_empty() => None,
         Json::String(s) => Some(Atom::from(s.as_str())),
-        // Numbers keep their JSON text (`1.0` stays `1.0`, 64-bit integers stay exact).
+        // Numbers keep their JSON text, as Splunk extracts it (`1.50`, `-0`, a 30-digit
+        // integer; serde_json's `arbitrary_precision`), but for an exponent, written `1e+5`.
         Json::Number(n) => Some(Atom::from(n.to_string())),
         Json::Bool(b) => Some(Atom::from(b.to_string())),
         Json::Array(_) | Json::Object(_) => None,
@@ -425,6 +426,15 @@ mod tests {
         assert_eq!(ev.get_str("sourcetype").unwrap(), "st");
         assert_eq!(ev.get("x{}").unwrap(), &Value::Many(vec!["1".into(), "2".into()]));
         assert_eq!(ev.time(), Some(1602155026.0));
+    }
+
+    #[test]
+    fn numbers_keep_their_text() {
+        let recs = read(r#"{"a":1.50,"b":-0,"c":123456789012345678901234567890,"d":0.10,"e":-12,"f":1E5}"#);
+        let ev = events(&recs)[0];
+        let got: Vec<String> =
+            ["a", "b", "c", "d", "e", "f"].iter().map(|k| ev.get_str(k).unwrap().into_owned()).collect();
+        assert_eq!(got, ["1.50", "-0", "123456789012345678901234567890", "0.10", "-12", "1e+5"]);
     }
 
     #[test]
