@@ -93,8 +93,9 @@ impl Router {
         self.route.as_ref().and_then(|r| r.wanted_xml(raw, sourcetype, source, scratch))
     }
 
-    /// `wanted_xml` for a JSON record judged by its `prefilter::json_record_text`, `heads`
-    /// being its sourcetype, source and index where known before parsing.
+    /// `wanted_xml` for a record of a line format judged on its text
+    /// (`read::LineBlock::records_judged`), `heads` being its sourcetype, source and index
+    /// where known before parsing.
     pub fn wanted_text(
         &self,
         text: &[u8],

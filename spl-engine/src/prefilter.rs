@@ -680,46 +680,13 @@ impl RawFilter {
         if let Req::Lit(_) = self.req {
             return self.ac.is_match(raw);
         }
-        let mut found = vec![false; self.facts.len()];
-        let mut values = false;
-        for f in self.facts.xml_values(raw, sourcetype, source) {
-            if let Some(slot) = found.get_mut(f) {
-                *slot = true;
-                values = true;
-            }
-        }
-        // Requirements are monotone: one met by the EventID and header alone needs no scan.
-        if values && self.ireq.eval(&found) {
-            return true;
-        }
-        let mut left = self.facts.lits.len();
-        for m in self.ac.find_overlapping_iter(raw) {
-            if let Some(slot) = found.get_mut(m.pattern().as_usize()) {
-                if !*slot {
-                    *slot = true;
-                    left -= 1;
-                    if left == 0 {
-                        break;
-                    }
-                }
-            }
-        }
-        self.ireq.eval(&found)
+        self.admits_given(raw, self.facts.xml_values(raw, sourcetype, source), &self.ac)
     }
 
-    /// Whether a record whose text is `text` (`json_record_text`) may be wanted, its headers
-    /// being `heads` (`None` where not known before parsing: every value is then taken as
-    /// held) and its EventID not known.
+    /// Whether a record judged on `text` (a line format's text, `LineBlock::records_judged`)
+    /// may be wanted, its headers being `heads` (`None` where not known before parsing: every
+    /// value is then taken as held) and its EventID not known.
     pub fn admits_text(&self, text: &[u8], heads: [Option<&str>; 3]) -> bool {
-        let mut found = vec![false; self.facts.len()];
-        for f in self.facts.values(b"", heads) {
-            if let Some(slot) = found.get_mut(f) {
-                *slot = true;
-            }
-        }
-        if self.ireq.eval(&found) {
-            return true;
-        }
         // A literal holding `\` gets a DFA without prefilter: the rare-byte prefilter picks
         // `\`, which Windows paths are full of (1.04 s against 0.75 s over 256 MiB of JSON
         // lines); for other literals it skips most of the text (0.49 s against 0.76 s).
@@ -739,9 +706,34 @@ impl RawFilter {
             })
             .as_ref()
             .unwrap_or(&self.ac);
+        self.admits_given(text, self.facts.values(b"", heads), ac)
+    }
+
+    /// The requirement over the EventID and header facts `held` and the literals `ac` finds in
+    /// `text`.
+    fn admits_given(&self, text: &[u8], held: Vec<usize>, ac: &AhoCorasick) -> bool {
+        let mut found = vec![false; self.facts.len()];
+        let mut values = false;
+        for f in held {
+            if let Some(slot) = found.get_mut(f) {
+                *slot = true;
+                values = true;
+            }
+        }
+        // Requirements are monotone: one met by the EventID and header alone needs no scan.
+        if values && self.ireq.eval(&found) {
+            return true;
+        }
+        let mut left = self.facts.lits.len();
         for m in ac.find_overlapping_iter(text) {
             if let Some(slot) = found.get_mut(m.pattern().as_usize()) {
-                *slot = true;
+                if !*slot {
+                    *slot = true;
+                    left -= 1;
+                    if left == 0 {
+                        break;
+                    }
+                }
             }
         }
         self.ireq.eval(&found)
@@ -1607,8 +1599,9 @@ impl Router {
         self.wanted_given(raw, &|f, raw| f.xml_values(raw, sourcetype, source), scratch)
     }
 
-    /// `wanted` for a record judged by its `json_record_text`, its headers being `heads`
-    /// (`None` where not known before parsing) and its EventID not known.
+    /// `wanted` for a record judged on `text` (a line format's text,
+    /// `LineBlock::records_judged`), its headers being `heads` (`None` where not known before
+    /// parsing) and its EventID not known.
     pub fn wanted_text(&self, text: &[u8], heads: [Option<&str>; 3], scratch: &mut Scratch) -> Option<Vec<usize>> {
         self.wanted_in(Text::Fields(text), &|f, _| f.values(b"", heads), scratch)
     }
