@@ -194,6 +194,19 @@ const RECORD_BATCHES_IN_FLIGHT: usize = 3;
 /// EVTX chunks (64 KiB each) parsed ahead of the search.
 const EVTX_CHUNKS_IN_FLIGHT: usize = 16;
 
+/// Whether a record may be wanted before it is parsed: the router's verdict (`wanted`) when
+/// it gives one, else the filter's, `admits` asking it (no filter: every record may be).
+fn may_be_wanted(
+    wanted: Option<&[usize]>,
+    filter: Option<&RawFilter>,
+    admits: impl FnOnce(&RawFilter) -> bool,
+) -> bool {
+    match wanted {
+        Some(w) => !w.is_empty(),
+        None => filter.is_none_or(admits),
+    }
+}
+
 /// A parsed record as the search takes it: extracted, and routed when there is a router.
 fn extracted(rec: Record, ctx: &Context, skip: &spl_engine::needed::Skip, router: Option<&Router>) -> Item {
     match rec {
@@ -255,12 +268,7 @@ impl<'a> Judge<'a> {
         let raw = raw(&rec);
         // With a router, its one pass over the record says whether any pipeline may want it.
         let wanted = self.router.and_then(|r| r.wanted_xml(raw, self.sourcetype, source, &mut self.scratch));
-        let rejected = match &wanted {
-            Some(w) => w.is_empty(),
-            // No verdict from a router: the filter judges, as without one.
-            None => self.filter.is_some_and(|f| !f.admits(raw, self.sourcetype, source)),
-        };
-        if rejected {
+        if !may_be_wanted(wanted.as_deref(), self.filter, |f| f.admits(raw, self.sourcetype, source)) {
             self.skipped += 1;
             return;
         }
@@ -381,22 +389,17 @@ impl FileSource {
                 let heads = [self.opts.sourcetype.as_deref(), self.opts.source.as_deref(), None];
                 // Worth judging only if a line can be left out: not when, the headers being
                 // what they are, some search wants a line holding no literal (every line).
-                let mut none = spl_engine::prefilter::Scratch::default();
-                let judged = match router.map(|r| r.wanted_text(b"", heads, &mut none)) {
-                    Some(Some(wanted)) => wanted.is_empty(),
-                    _ => filter.is_some_and(|f| !f.admits_text(b"", heads)),
+                let may_want = |text: &[u8], scratch: &mut spl_engine::prefilter::Scratch| {
+                    let wanted = router.and_then(|r| r.wanted_text(text, heads, scratch));
+                    may_be_wanted(wanted.as_deref(), filter, |f| f.admits_text(text, heads))
                 };
+                let judged = !may_want(b"", &mut Default::default());
                 let work = |job: read::LineJob| {
                     let (records, skipped) = match job {
                         read::LineJob::Block(block) if judged => {
                             let mut scratch = spl_engine::prefilter::Scratch::default();
                             // Records judged on their text before parsing (`LineBlock::records_judged`).
-                            let mut keep =
-                                |text: &[u8]| match router.and_then(|r| r.wanted_text(text, heads, &mut scratch)) {
-                                    Some(wanted) => !wanted.is_empty(),
-                                    None => filter.is_none_or(|f| f.admits_text(text, heads)),
-                                };
-                            block.records_judged(&mut keep)
+                            block.records_judged(&mut |text: &[u8]| may_want(text, &mut scratch))
                         }
                         read::LineJob::Block(block) => (block.records(), 0),
                         read::LineJob::Parsed(records) => (records, 0),
