@@ -12,7 +12,7 @@ pub(crate) struct TextRecords<'j> {
     file: String,
     buf: Vec<u8>,
     done: bool,
-    /// Judges each line before it becomes an event (`records_judged`).
+    /// Judges each line before it becomes an event (`judged`).
     keep: Option<Keep<'j>>,
     skipped: u64,
 }
@@ -20,20 +20,20 @@ pub(crate) struct TextRecords<'j> {
 impl TextRecords<'static> {
     /// Records of a stream that starts after `line` lines and `offset` bytes of its file.
     pub fn at(src: Source, file: String, line: u64, offset: u64) -> Self {
-        TextRecords { lines: Lines::at(src, line, offset), file, buf: Vec::new(), done: false, keep: None, skipped: 0 }
+        TextRecords::judged(src, file, line, offset, None)
+    }
+}
+
+impl<'j> TextRecords<'j> {
+    fn judged(src: Source, file: String, line: u64, offset: u64, keep: Option<Keep<'j>>) -> Self {
+        let lines = Lines::at(src, line, offset);
+        TextRecords { lines, file, buf: Vec::new(), done: false, keep, skipped: 0 }
     }
 }
 
 /// `TextRecords::at`, each line judged by `keep` first (`_raw` is the line).
 pub(crate) fn judged(src: Source, file: String, line: u64, offset: u64, keep: Keep<'_>) -> impl Judged + '_ {
-    TextRecords {
-        lines: Lines::at(src, line, offset),
-        file,
-        buf: Vec::new(),
-        done: false,
-        keep: Some(keep),
-        skipped: 0,
-    }
+    TextRecords::judged(src, file, line, offset, Some(keep))
 }
 
 impl Judged for TextRecords<'_> {

@@ -68,7 +68,7 @@ pub(crate) struct WinEventLogRecords<'j> {
     ahead: VecDeque<Line>,
     done: bool,
     /// Judges each block, its lines lower-cased and joined by newlines, before it becomes an
-    /// event (`records_judged`); `text` is where that text is built.
+    /// event (`judged`); `text` is where that text is built.
     keep: Option<Keep<'j>>,
     text: Vec<u8>,
     skipped: u64,
