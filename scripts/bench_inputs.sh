@@ -15,6 +15,9 @@
 #   json-all     search '* | stats count'                 over JSON_MIB of generated JSON lines
 #   json-regasm  search 'EventID=3 Image="*\\regasm.exe" | stats count by Computer' (lines judged
 #                before parsing)
+#   csv-all      search '* | stats count'                 over 64 MiB of generated events exported
+#                as CSV (`spelunk search '*' --format csv`, ~70 MB, 44,312 rows of ~150 columns)
+#   csv-regasm   search '"regasm.exe" | stats count'      (rows judged before parsing)
 # Environment: SHARED (default ../shared next to the checkout), REPEAT (default 10), JSON_MIB
 # (default 256; the file is generated once, `gen_events.py --json`, under target/bench/).
 set -euo pipefail
@@ -24,6 +27,7 @@ SHARED=${SHARED:-$ROOT/../shared}
 REPEAT=${REPEAT:-10}
 JSON_MIB=${JSON_MIB:-256}
 JSON=$ROOT/target/bench/events-${JSON_MIB}mib-seed1.json
+CSV=$ROOT/target/bench/events-64mib-seed1.csv
 SC=$SHARED/security_content
 [[ -x /usr/bin/time ]] || { echo "bench_inputs: /usr/bin/time is missing (apt-get install -y time)" >&2; exit 2; }
 BINS=("$@")
@@ -42,6 +46,8 @@ case_args() { # name -> the arguments after the binary
         hist-pack) ARGS=(run "$SC/detections/endpoint" --content "$SC" --events "$SHARED/attack_data_history") ;;
         json-all) ARGS=(search '* | stats count' --events "$JSON") ;;
         json-regasm) ARGS=(search 'EventID=3 Image="*\\regasm.exe" | stats count by Computer' --events "$JSON") ;;
+        csv-all) ARGS=(search '* | stats count' --events "$CSV") ;;
+        csv-regasm) ARGS=(search '"regasm.exe" | stats count' --events "$CSV") ;;
     esac
 }
 
@@ -49,10 +55,14 @@ if [[ ! -s $JSON || $JSON -ot $ROOT/scripts/gen_events.py ]]; then
     mkdir -p "$(dirname "$JSON")"
     python3 "$ROOT/scripts/gen_events.py" --size-mib "$JSON_MIB" --out "$JSON" --seed 1 --json
 fi
-cat "$SHARED"/evtx/*/* "$SHARED"/attack_data_history/* "$JSON" >/dev/null 2>&1 || true # warm the page cache
+if [[ ! -s $CSV || $CSV -ot $ROOT/scripts/gen_events.py ]]; then
+    python3 "$ROOT/scripts/gen_events.py" --size-mib 64 --out "$TMP/events.log" --seed 1
+    "${BINS[0]}" search '*' --events "$TMP/events.log" --format csv -q -o "$CSV"
+fi
+cat "$SHARED"/evtx/*/* "$SHARED"/attack_data_history/* "$JSON" "$CSV" >/dev/null 2>&1 || true # warm the page cache
 echo "| case | binary | wall s | CPU s | peak RSS MB | events read, parsed | output md5 |"
 echo "|---|---|---:|---:|---:|---|---|"
-for name in evtx-all evtx-eid1 evtx-pack hist-pack json-all json-regasm; do
+for name in evtx-all evtx-eid1 evtx-pack hist-pack json-all json-regasm csv-all csv-regasm; do
     case_args "$name"
     for bin in "${BINS[@]}"; do
         /usr/bin/time -f "%e %U %S %M" -o "$TMP/time" "$bin" "${ARGS[@]}" --format json >"$TMP/out" 2>"$TMP/err" || true

@@ -349,8 +349,9 @@ enum EvtxJob {
 impl FileSource {
     /// Read one file on a helper thread, handing batches of ready events to `f` on this thread
     /// in file order. XmlWinEventLog text is split into raw records there, tested against the
-    /// prefilter, and parsed and extracted on all cores; other formats are parsed there and
-    /// extracted and routed on all cores.
+    /// prefilter, and parsed and extracted on all cores; JSON, classic WinEventLog, text and CSV
+    /// likewise, in blocks of whole records; tar members and EVTX from standard input are
+    /// parsed there and extracted and routed on all cores.
     fn scan_file(
         &self,
         path: &std::path::Path,
@@ -415,8 +416,8 @@ impl FileSource {
             }
             read::Opened::Records(records) => records,
         };
-        // Other formats' records are parsed one after the other on the reading thread;
-        // extraction and routing (most of the work for a pack) run on all cores.
+        // Tar members' and EVTX-from-stdin records are parsed one after the other on the reading
+        // thread; extraction and routing (most of the work for a pack) run on all cores.
         let next = move || {
             let batch: Vec<Record> = records.by_ref().take(BATCH).collect();
             (!batch.is_empty()).then_some(batch)

@@ -3,56 +3,166 @@
 //! column (Splunk's CSV export) is kept as `_raw`; otherwise `_raw` is the row re-joined.
 
 use super::lines::{is_binary, to_text};
+use std::sync::Arc;
+
 use super::{reorder, Location, Malformed, Record, Records, Source};
 use crate::event::Event;
 use crate::value::{Atom, Value};
 
 pub(crate) fn records(src: Source, file: String) -> Records {
-    let mut reader = ::csv::ReaderBuilder::new().flexible(true).has_headers(true).from_reader(src);
-    let headers: Vec<String> = match reader.byte_headers() {
-        Ok(h) => h.iter().map(|c| to_text(c.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(c))).collect(),
+    let mut reader = reader(src);
+    let headers = match reader.byte_headers() {
+        Ok(h) => header_names(h),
         Err(e) => {
             let m = Malformed { location: Location::line(&file, 1, 0), message: format!("bad CSV header: {e}") };
             return Box::new(std::iter::once(Record::Malformed(m)));
         }
     };
-    let mut record = ::csv::ByteRecord::new();
-    let mut done = false;
-    Box::new(std::iter::from_fn(move || {
-        if done {
-            return None;
-        }
-        match reader.read_byte_record(&mut record) {
-            Ok(false) => {
-                done = true;
-                None
-            }
-            Ok(true) if record.iter().any(is_binary) => {
-                let (line, offset) = record.position().map(|p| (p.line(), p.byte())).unwrap_or((0, 0));
-                let location = Location::line(&file, line, offset);
-                Some(Record::Malformed(Malformed { location, message: "binary data, not text".into() }))
-            }
-            Ok(true) => Some(Record::Event(row_event(&headers, &record, &file))),
-            Err(e) => {
-                let (line, offset) = e.position().map(|p| (p.line(), p.byte())).unwrap_or((0, 0));
-                // An I/O error ends the file; a bad row is skipped.
-                if matches!(e.kind(), ::csv::ErrorKind::Io(_)) {
-                    done = true;
+    rows(reader, headers.into(), file, 0, 0)
+}
+
+/// The rows of a stream that starts where a row starts, after `line` lines and `offset`
+/// bytes of its file, under the file's `headers`.
+pub(crate) fn rows_at(src: Source, file: String, headers: Arc<[String]>, line: u64, offset: u64) -> Records {
+    let reader = ::csv::ReaderBuilder::new().flexible(true).has_headers(false).from_reader(src);
+    rows(reader, headers, file, line, offset)
+}
+
+fn reader(src: Source) -> ::csv::Reader<Source> {
+    ::csv::ReaderBuilder::new().flexible(true).has_headers(true).from_reader(src)
+}
+
+fn header_names(h: &::csv::ByteRecord) -> Vec<String> {
+    h.iter().map(|c| to_text(c.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(c))).collect()
+}
+
+fn rows(reader: ::csv::Reader<Source>, headers: Arc<[String]>, file: String, line: u64, offset: u64) -> Records {
+    let mut rows = Rows { reader, record: ::csv::ByteRecord::new(), headers, file, line, offset, done: false };
+    Box::new(std::iter::from_fn(move || rows.next(None)))
+}
+
+/// `rows_at`, each row judged by `keep` before it is made an event (`row_text`); with the
+/// number of rows left out.
+pub(crate) fn judged(
+    src: Source,
+    file: String,
+    headers: Arc<[String]>,
+    line: u64,
+    offset: u64,
+    keep: super::split::Keep<'_>,
+) -> (Vec<Record>, u64) {
+    let reader = ::csv::ReaderBuilder::new().flexible(true).has_headers(false).from_reader(src);
+    let mut rows = Rows { reader, record: ::csv::ByteRecord::new(), headers, file, line, offset, done: false };
+    let (mut text, mut skipped, mut out) = (Vec::new(), 0, Vec::new());
+    let mut judge = |headers: &[String], row: &::csv::ByteRecord| {
+        row_text(headers, row, &mut text);
+        let kept = keep(&text);
+        skipped += u64::from(!kept);
+        kept
+    };
+    while let Some(r) = rows.next(Some(&mut judge)) {
+        out.push(r);
+    }
+    (out, skipped)
+}
+
+/// The text a row is judged by, lower-cased into `out`: its cells apart (every value the row
+/// gives a field), then, unless a `_raw` cell is filled, the row re-joined (its `_raw`).
+fn row_text(headers: &[String], row: &::csv::ByteRecord, out: &mut Vec<u8>) {
+    out.clear();
+    for cell in row {
+        push_text(out, cell);
+        out.push(b'\n');
+    }
+    let raw_cell = headers.iter().position(|h| h == "_raw").and_then(|i| row.get(i));
+    if raw_cell.is_none_or(<[u8]>::is_empty) {
+        rejoin_into(row, out);
+    }
+    out.make_ascii_lowercase();
+}
+
+/// Whether a row (under its headers) is made an event.
+type RowJudge<'j> = dyn FnMut(&[String], &::csv::ByteRecord) -> bool + 'j;
+
+/// Rows read one at a time, as events or malformed records.
+struct Rows {
+    reader: ::csv::Reader<Source>,
+    record: ::csv::ByteRecord,
+    headers: Arc<[String]>,
+    file: String,
+    line: u64,
+    offset: u64,
+    done: bool,
+}
+
+impl Rows {
+    /// The next row kept by `keep` (all when `None`), or the next malformed one.
+    fn next(&mut self, mut keep: Option<&mut RowJudge<'_>>) -> Option<Record> {
+        let at = |this: &Self, p: Option<&::csv::Position>| {
+            let (l, o) = p.map(|p| (p.line(), p.byte())).unwrap_or((0, 0));
+            Location::line(&this.file, this.line + l, this.offset + o)
+        };
+        while !self.done {
+            match self.reader.read_byte_record(&mut self.record) {
+                Ok(false) => self.done = true,
+                Ok(true) if self.record.iter().any(is_binary) => {
+                    let location = at(self, self.record.position());
+                    return Some(Record::Malformed(Malformed { location, message: "binary data, not text".into() }));
                 }
-                Some(Record::Malformed(Malformed {
-                    location: Location::line(&file, line, offset),
-                    message: e.to_string(),
-                }))
+                Ok(true) if keep.as_mut().is_some_and(|k| !k(&self.headers, &self.record)) => {}
+                Ok(true) => return Some(Record::Event(row_event(&self.headers, &self.record, &self.file))),
+                Err(e) => {
+                    // An I/O error ends the file; a bad row is skipped.
+                    if matches!(e.kind(), ::csv::ErrorKind::Io(_)) {
+                        self.done = true;
+                    }
+                    let location = at(self, e.position());
+                    return Some(Record::Malformed(Malformed { location, message: e.to_string() }));
+                }
             }
         }
-    }))
+        None
+    }
+}
+
+/// Where the rows of `buf` (which starts where a record starts) may be cut: the start of the
+/// first record that begins past `from`, as the CSV reader itself finds it, so never inside a
+/// quoted value. The reader resumes there as a reader of the whole input would: after a
+/// record's terminator it starts a record, and the `\n` of a `\r\n` left for the next block is
+/// a blank line, skipped. Not at the end of `buf`: the last record may go on past it.
+pub(crate) fn find_cut(buf: &[u8], from: usize) -> Result<usize, usize> {
+    let mut reader = ::csv::ReaderBuilder::new().flexible(true).has_headers(false).from_reader(buf);
+    let mut record = ::csv::ByteRecord::new();
+    while let Ok(true) = reader.read_byte_record(&mut record) {
+        let next = usize::try_from(reader.position().byte()).unwrap_or(usize::MAX);
+        if next >= buf.len() {
+            break;
+        }
+        if next > from {
+            return Ok(next);
+        }
+    }
+    Err(buf.len())
+}
+
+/// The header row at the start of `bytes` (whole records): its names, and where the rows
+/// start.
+pub(crate) fn split_header(bytes: &[u8]) -> (Arc<[String]>, usize) {
+    let mut reader = ::csv::ReaderBuilder::new().flexible(true).has_headers(false).from_reader(bytes);
+    let mut record = ::csv::ByteRecord::new();
+    match reader.read_byte_record(&mut record) {
+        Ok(true) => {
+            let end = usize::try_from(reader.position().byte()).unwrap_or(usize::MAX).min(bytes.len());
+            (header_names(&record).into(), end)
+        }
+        // Reading from memory cannot fail; nothing but blank lines: no columns, no rows.
+        _ => (Vec::new().into(), bytes.len()),
+    }
 }
 
 fn row_event(headers: &[String], row: &::csv::ByteRecord, file: &str) -> Event {
     let mut ev = Event::new();
-    let mut raw = Vec::new();
     for (i, cell) in row.iter().enumerate() {
-        raw.push(quote(cell));
         if cell.is_empty() {
             continue;
         }
@@ -69,17 +179,45 @@ fn row_event(headers: &[String], row: &::csv::ByteRecord, file: &str) -> Event {
         ev.set("sourcetype", Value::str("csv"));
     }
     if !ev.fields.contains_key("_raw") {
-        ev.set("_raw", Value::str(raw.join(",")));
+        ev.set("_raw", Value::str(rejoined(row)));
     }
     reorder(ev, &["source", "sourcetype", "host", "_raw"])
 }
 
-fn quote(cell: &[u8]) -> String {
-    let text = to_text(cell);
-    if text.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", text.replace('"', "\"\""))
-    } else {
-        text
+/// The row as one line of CSV: its `_raw` when it has none of its own.
+fn rejoined(row: &::csv::ByteRecord) -> String {
+    let mut out = Vec::new();
+    rejoin_into(row, &mut out);
+    to_text(&out)
+}
+
+/// Append the row as one line of CSV: cells as text, joined by commas, those holding a comma,
+/// quote or line break quoted (quotes doubled).
+fn rejoin_into(row: &::csv::ByteRecord, out: &mut Vec<u8>) {
+    for (i, cell) in row.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        if !cell.iter().any(|b| matches!(b, b',' | b'"' | b'\n' | b'\r')) {
+            push_text(out, cell);
+            continue;
+        }
+        out.push(b'"');
+        for (j, piece) in cell.split(|&b| b == b'"').enumerate() {
+            if j > 0 {
+                out.extend_from_slice(b"\"\"");
+            }
+            push_text(out, piece);
+        }
+        out.push(b'"');
+    }
+}
+
+/// Append a cell as its field's value holds it (`to_text`).
+fn push_text(out: &mut Vec<u8>, cell: &[u8]) {
+    match std::str::from_utf8(cell) {
+        Ok(_) => out.extend_from_slice(cell),
+        Err(_) => out.extend_from_slice(String::from_utf8_lossy(cell).as_bytes()),
     }
 }
 
@@ -98,5 +236,11 @@ mod tests {
         let Record::Event(ev) = &recs[1] else { panic!() };
         assert_eq!(ev.get_str("user").unwrap(), "a,b");
         assert_eq!(ev.get_str("_raw").unwrap(), "1602155026,\"a,b\",x");
+    }
+
+    #[test]
+    fn a_row_without_raw_is_rejoined_as_csv_text() {
+        let row = ::csv::ByteRecord::from(vec![&b"a"[..], b"b,c", b"say \"hi\"", b"two\r\nlines", b"", b"bad \xff\"q"]);
+        assert_eq!(rejoined(&row), "a,\"b,c\",\"say \"\"hi\"\"\",\"two\r\nlines\",,\"bad \u{fffd}\"\"q\"");
     }
 }

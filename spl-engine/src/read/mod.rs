@@ -311,7 +311,7 @@ fn open_stream_split(
         Format::JsonLines => return Ok(lines(LineFormat::Json, src, name, opts)),
         Format::WinEventLog => return Ok(lines(LineFormat::WinEventLog, src, name, opts)),
         Format::Text => return Ok(lines(LineFormat::Text, src, name, opts)),
-        Format::Csv => csv::records(src, name.to_string()),
+        Format::Csv => return Ok(lines(LineFormat::Csv, src, name, opts)),
     };
     Ok(Opened::Records(with_overrides(records, opts)))
 }

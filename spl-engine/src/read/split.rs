@@ -1,4 +1,4 @@
-//! Line-based input (JSON, classic WinEventLog, text) cut into blocks of whole records, so
+//! Line-based input (JSON, classic WinEventLog, text, CSV) cut into blocks of whole records, so
 //! that blocks are parsed apart, on all cores, and give the records reading the whole input
 //! gives, with the same line numbers and offsets.
 //!
@@ -7,6 +7,7 @@
 //! was before: memory stays bounded whatever the input.
 
 use std::io::{BufRead, Read};
+use std::sync::Arc;
 
 use super::{Location, Malformed, ReadOptions, Record, Records, Source};
 
@@ -34,12 +35,19 @@ pub enum LineFormat {
     Json,
     WinEventLog,
     Text,
+    /// Rows under a header row, which the splitter reads first and gives every block.
+    Csv,
 }
 
 impl LineFormat {
     /// The records of a stream that starts after `line` lines and `offset` bytes of its file.
-    fn records_at(self, src: Source, file: String, line: u64, offset: u64) -> Records {
+    /// CSV: the rows under `headers`; without them the stream starts with its header row.
+    fn records_at(self, src: Source, file: String, line: u64, offset: u64, headers: Option<&Arc<[String]>>) -> Records {
         match self {
+            LineFormat::Csv => match headers {
+                Some(h) => super::csv::rows_at(src, file, h.clone(), line, offset),
+                None => super::csv::records(src, file),
+            },
             LineFormat::Json => super::json::records_at(src, file, line, offset),
             LineFormat::WinEventLog => Box::new(super::wineventlog::WinEventLogRecords::at(src, file, line, offset)),
             LineFormat::Text => Box::new(super::text::TextRecords::at(src, file, line, offset)),
@@ -52,6 +60,7 @@ impl LineFormat {
         match self {
             LineFormat::Json => super::json::find_cut(buf, from),
             LineFormat::WinEventLog => super::wineventlog::find_cut(buf, from),
+            LineFormat::Csv => super::csv::find_cut(buf, from),
             // One record a line.
             LineFormat::Text => {
                 let from = from.min(buf.len());
@@ -81,6 +90,8 @@ pub struct LineSplitter {
     failed: Option<Malformed>,
     /// Past a stretch with no cut, the rest read record by record.
     rest: Option<Records>,
+    /// CSV: the header row's names, once the first block is taken.
+    headers: Option<Arc<[String]>>,
 }
 
 /// A piece of input: a block to parse (`LineBlock::records`), or records parsed already.
@@ -97,22 +108,24 @@ pub struct LineBlock {
     opts: ReadOptions,
     line: u64,
     offset: u64,
+    headers: Option<Arc<[String]>>,
 }
 
 impl LineBlock {
     /// The block's records, as reading the whole input gives them (overrides applied).
     pub fn records(self) -> Vec<Record> {
-        let LineBlock { format, bytes, file, opts, line, offset } = self;
+        let LineBlock { format, bytes, file, opts, line, offset, headers } = self;
         let src: Source = Box::new(std::io::Cursor::new(bytes));
-        format.records_at(src, file, line, offset).map(|r| super::overridden(r, &opts)).collect()
+        format.records_at(src, file, line, offset, headers.as_ref()).map(|r| super::overridden(r, &opts)).collect()
     }
 
     /// `records`, each record judged by `keep` on its text before it is parsed, where the
     /// format allows; with the number of records left unparsed. `keep` gets the text lower-
     /// cased: a JSON line that is one whole object as `prefilter::json_record_text` gives it, a
-    /// text line as it is, a classic WinEventLog block's lines joined by newlines.
+    /// text line as it is, a classic WinEventLog block's lines joined by newlines, a CSV row's
+    /// cells and the row re-joined (`csv::row_text`).
     pub fn records_judged(self, keep: Keep<'_>) -> (Vec<Record>, u64) {
-        let LineBlock { format, bytes, file, opts, line, offset } = self;
+        let LineBlock { format, bytes, file, opts, line, offset, headers } = self;
         let src: Source = Box::new(std::io::Cursor::new(bytes));
         let mut text = Vec::new();
         let (records, skipped) = match format {
@@ -129,6 +142,10 @@ impl LineBlock {
                 read_judged(super::text::judged(src, file, line, offset, &mut judge))
             }
             LineFormat::WinEventLog => read_judged(super::wineventlog::judged(src, file, line, offset, keep)),
+            LineFormat::Csv => match headers {
+                Some(headers) => super::csv::judged(src, file, headers, line, offset, keep),
+                None => (format.records_at(src, file, line, offset, None).collect(), 0),
+            },
         };
         (records.into_iter().map(|r| super::overridden(r, &opts)).collect(), skipped)
     }
@@ -147,6 +164,7 @@ pub(crate) fn split(format: LineFormat, src: Source, file: String, opts: ReadOpt
         eof: false,
         failed: None,
         rest: None,
+        headers: None,
     }
 }
 
@@ -207,12 +225,22 @@ impl LineSplitter {
 
     fn take_block(&mut self, cut: usize) -> LineBlock {
         let rest = self.buf.split_off(cut.min(self.buf.len()));
-        let bytes = std::mem::replace(&mut self.buf, rest);
-        let (line, offset) = (self.line, self.offset);
-        self.line += memchr::memchr_iter(b'\n', &bytes).count() as u64;
+        let mut bytes = std::mem::replace(&mut self.buf, rest);
+        let (mut line, mut offset) = (self.line, self.offset);
+        self.line += newlines(&bytes);
         self.offset += bytes.len() as u64;
         self.search_from = 0;
-        LineBlock { format: self.format, bytes, file: self.file.clone(), opts: self.opts.clone(), line, offset }
+        // The first CSV block starts with the header row: read here, as every block needs it.
+        if self.format == LineFormat::Csv && self.headers.is_none() {
+            let (headers, end) = super::csv::split_header(&bytes);
+            let header = bytes.drain(..end.min(bytes.len()));
+            line += newlines(header.as_slice());
+            offset += header.len() as u64;
+            drop(header);
+            self.headers = Some(headers);
+        }
+        let (file, opts, headers) = (self.file.clone(), self.opts.clone(), self.headers.clone());
+        LineBlock { format: self.format, bytes, file, opts, line, offset, headers }
     }
 
     /// No cut nearby: the rest of the input is read record by record, from what is buffered.
@@ -221,7 +249,7 @@ impl LineSplitter {
         let src = std::mem::replace(&mut self.src, Box::new(std::io::empty()));
         let chained: Source = Box::new(std::io::BufReader::new(buffered.chain(src)));
         let opts = self.opts.clone();
-        let records = self.format.records_at(chained, self.file.clone(), self.line, self.offset);
+        let records = self.format.records_at(chained, self.file.clone(), self.line, self.offset, self.headers.as_ref());
         let failed = self.failed.take().map(Record::Malformed);
         self.rest = Some(Box::new(records.map(move |r| super::overridden(r, &opts)).chain(failed)));
     }
@@ -235,6 +263,10 @@ impl LineSplitter {
     }
 }
 
+fn newlines(bytes: &[u8]) -> u64 {
+    memchr::memchr_iter(b'\n', bytes).count() as u64
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -246,7 +278,7 @@ mod tests {
 
     /// The records of `text` read whole, as before blocks.
     fn whole(format: LineFormat, text: &str) -> Vec<Record> {
-        format.records_at(source(text), "t".into(), 0, 0).collect()
+        format.records_at(source(text), "t".into(), 0, 0, None).collect()
     }
 
     /// Every job of a splitter over `text`, cut at `block` bytes, as records.
@@ -338,13 +370,41 @@ mod tests {
     }
 
     #[test]
+    fn csv_blocks_read_as_the_whole_input_does() {
+        // Quoted commas, quotes, CRLF and bare LF inside values; blank lines; a lone CR ending
+        // a row; a row longer than the header and one shorter; a binary row; a BOM.
+        let text = "\u{feff}_time,user,cmd\r\n1602155026,bob,\"a,b\"\r\n\r\n1602155027,\"x\"\"y\",\"line1\r\nline2\nline3\"\r\n\
+                    1602155028,eve,plain,extra\r1602155029\nbin,\u{0}ary,z\n1602155030,\"q\"\"\r\n\"\"\",end\n\n";
+        same_at_every_block_size(LineFormat::Csv, text, true);
+        let whole = whole(LineFormat::Csv, text);
+        assert_eq!(events(&whole).len(), 5);
+        assert_eq!(whole.len(), 6, "and the binary row, reported");
+        // A header alone, a header with no newline, nothing at all, an unterminated quote.
+        for text in ["a,b\n", "a,b", "", "\n\n", "h\n1,\"open\n2,3\n"] {
+            same_at_every_block_size(LineFormat::Csv, text, true);
+        }
+        // Rows keep the file's line numbers and offsets in every block.
+        let rows: String =
+            std::iter::once("n,v\n".to_string()).chain((0..30).map(|i| format!("{i},\u{0}\n"))).collect();
+        let recs = in_blocks(LineFormat::Csv, &rows, 16, &ReadOptions::default());
+        let lines: Vec<Option<u64>> =
+            recs.iter().map(|r| if let Record::Malformed(m) = r { m.location.line } else { None }).collect();
+        assert_eq!(lines, (2..32).map(Some).collect::<Vec<_>>());
+    }
+
+    #[test]
     fn judged_records_are_those_read_whole_less_the_rejected() {
         let json = "{\"a\":\"Keep\"}\n{\"a\":\"drop\"}\n{\"a\":\n\"multi\"}\n{\"a\":1e5,\"b\":\"drop\"}\n";
         let text = "keep 1\ndrop 2\n\nKEEP 3\n";
         let classic = "04/22/2020 09:19:51 PM\r\nLogName=Security\r\nMessage=keep\r\n\
                        04/22/2020 09:19:52 PM\r\nLogName=Security\r\nMessage=drop\r\n";
-        let cases =
-            [(LineFormat::Json, json, 3, 1), (LineFormat::Text, text, 2, 1), (LineFormat::WinEventLog, classic, 1, 1)];
+        let csv = "v,w\nkeep,1\ndrop,2\n\"Keep \"\"q\"\"\",3\n";
+        let cases = [
+            (LineFormat::Json, json, 3, 1),
+            (LineFormat::Text, text, 2, 1),
+            (LineFormat::WinEventLog, classic, 1, 1),
+            (LineFormat::Csv, csv, 2, 1),
+        ];
         for (format, input, kept, skipped) in cases {
             let whole = whole(format, input);
             let mut seen = Vec::new();
@@ -365,10 +425,40 @@ mod tests {
             assert!(seen.iter().all(|t| t == &t.to_lowercase()), "{seen:?}");
             let judged = match format {
                 LineFormat::Json | LineFormat::WinEventLog => 2,
-                LineFormat::Text => 3,
+                LineFormat::Text | LineFormat::Csv => 3,
             };
             assert_eq!(seen.len(), judged, "{seen:?}");
         }
+    }
+
+    #[test]
+    fn a_csv_row_is_judged_on_every_value_it_gives() {
+        // Quotes are doubled in a row's text but not in its values; `_raw` spans cells.
+        let csv = "a,b,c\r\n\"say \"\"Hi\"\"\",\"x,y\",\"two\r\nlines\"\r\n";
+        let mut seen = Vec::new();
+        let mut splitter = split(LineFormat::Csv, source(csv), "t".into(), ReadOptions::default());
+        let Some(LineJob::Block(block)) = splitter.next_job(1 << 20, 8) else { panic!("one block") };
+        let (got, _) = block.records_judged(&mut |t: &[u8]| {
+            seen.push(String::from_utf8_lossy(t).into_owned());
+            true
+        });
+        let [Record::Event(ev)] = got.as_slice() else { panic!("{got:?}") };
+        let [text] = seen.as_slice() else { panic!("{seen:?}") };
+        for (_, v) in ev.fields.iter().filter(|(k, _)| !["source", "sourcetype"].contains(&k.as_str())) {
+            let v = v.to_string().to_lowercase();
+            assert!(text.contains(&v), "{v:?} in {text:?}");
+        }
+        assert!(text.contains("\"x,y\",\"two"), "{text:?}");
+        // A row with its own `_raw` is judged on its cells, `_raw` among them.
+        let csv = "_raw,host\nthe raw text,h1\n";
+        let mut splitter = split(LineFormat::Csv, source(csv), "t".into(), ReadOptions::default());
+        let Some(LineJob::Block(block)) = splitter.next_job(1 << 20, 8) else { panic!("one block") };
+        let mut seen = Vec::new();
+        block.records_judged(&mut |t: &[u8]| {
+            seen.push(String::from_utf8_lossy(t).into_owned());
+            true
+        });
+        assert_eq!(seen, ["the raw text\nh1\n"]);
     }
 
     #[test]
