@@ -350,8 +350,8 @@ impl FileSource {
     /// Read one file on a helper thread, handing batches of ready events to `f` on this thread
     /// in file order. XmlWinEventLog text is split into raw records there, tested against the
     /// prefilter, and parsed and extracted on all cores; JSON, classic WinEventLog, text and CSV
-    /// likewise, in blocks of whole records; tar members and EVTX from standard input are
-    /// parsed there and extracted and routed on all cores.
+    /// likewise, in blocks of whole records, also as tar members; EVTX from standard input or
+    /// a tar is parsed there and extracted and routed on all cores.
     fn scan_file(
         &self,
         path: &std::path::Path,
@@ -361,6 +361,20 @@ impl FileSource {
         f: &mut dyn FnMut(Event, Option<Routed>) -> Result<Flow, ExecError>,
     ) -> Result<Flow, ExecError> {
         let opened = read::open_split(path, &self.opts).map_err(|e| ExecError::new(e.to_string()))?;
+        self.scan_opened(opened, path, count, filter, router, f)
+    }
+
+    /// `scan_file` of an opened input. A tar archive's members are scanned in turn, each as a
+    /// file of its format is.
+    fn scan_opened(
+        &self,
+        opened: read::Opened,
+        path: &std::path::Path,
+        count: bool,
+        filter: Option<&RawFilter>,
+        router: Option<&Router>,
+        f: &mut dyn FnMut(Event, Option<Routed>) -> Result<Flow, ExecError>,
+    ) -> Result<Flow, ExecError> {
         let ctx = &self.ctx;
         let skip = &self.skip;
         let mut records = match opened {
@@ -414,10 +428,23 @@ impl FileSource {
                 };
                 return self.run_ordered(RECORD_BATCHES_IN_FLIGHT, next, work, path, count, f);
             }
+            read::Opened::Tar(mut members) => {
+                while let Some(member) = members.next_member() {
+                    let flow = match member {
+                        Ok(opened) => self.scan_opened(opened, path, count, filter, router, f)?,
+                        Err(m) => self.consume(std::iter::once(vec![Item::Malformed(m)]), count, f)?,
+                    };
+                    if flow == Flow::Stop {
+                        return Ok(Flow::Stop);
+                    }
+                }
+                return Ok(Flow::Continue);
+            }
             read::Opened::Records(records) => records,
         };
-        // Tar members' and EVTX-from-stdin records are parsed one after the other on the reading
-        // thread; extraction and routing (most of the work for a pack) run on all cores.
+        // EVTX read from a stream (standard input, a tar member) is parsed record after record on
+        // the reading thread; extraction and routing (most of the work for a pack) run on all
+        // cores.
         let next = move || {
             let batch: Vec<Record> = records.by_ref().take(BATCH).collect();
             (!batch.is_empty()).then_some(batch)

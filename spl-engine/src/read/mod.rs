@@ -26,6 +26,7 @@ use std::path::{Path, PathBuf};
 use crate::event::Event;
 use crate::value::Value;
 
+pub use compress::TarMembers;
 pub use detect::{detect_format, format_for_sourcetype};
 pub use json::flatten_json;
 pub use split::{LineBlock, LineFormat, LineJob, LineSplitter};
@@ -208,9 +209,11 @@ pub enum Opened {
         file: String,
         opts: ReadOptions,
     },
-    /// JSON, classic WinEventLog or text, to be cut into blocks parsed apart
+    /// JSON, classic WinEventLog, text or CSV, to be cut into blocks parsed apart
     /// (`LineSplitter::next_job`).
     Lines(Box<LineSplitter>),
+    /// A tar archive: its members, each opened in turn.
+    Tar(Box<compress::TarMembers>),
 }
 
 impl Opened {
@@ -221,6 +224,7 @@ impl Opened {
                 with_overrides(Box::new(XmlRecords::from_splitter(*split, file)), &opts)
             }
             Opened::Lines(split) => split.into_records(),
+            Opened::Tar(members) => compress::tar_records(*members),
         }
     }
 }
@@ -269,16 +273,7 @@ pub fn open_split(path: &Path, opts: &ReadOptions) -> Result<Opened, ReadError> 
 }
 
 /// Open a byte stream named `name`; `ext_path` carries the extension used as a format hint.
-pub(crate) fn open_stream(
-    name: &str,
-    ext_path: &Path,
-    raw: Box<dyn Read + Send>,
-    opts: &ReadOptions,
-) -> Result<Records, ReadError> {
-    open_stream_split(name, ext_path, raw, opts).map(Opened::into_records)
-}
-
-fn open_stream_split(
+pub(crate) fn open_stream_split(
     name: &str,
     ext_path: &Path,
     raw: Box<dyn Read + Send>,
@@ -291,7 +286,7 @@ fn open_stream_split(
         return open_stream_split(name, &stripped, inner, opts);
     }
     if compress::is_tar(&head) {
-        return Ok(Opened::Records(compress::tar_records(stream, name.to_string(), opts.clone())));
+        return Ok(Opened::Tar(Box::new(compress::tar_members(stream, name.to_string(), opts.clone()))));
     }
     let format = if head.starts_with(evtx::MAGIC) {
         Format::Evtx
