@@ -350,8 +350,7 @@ impl FileSource {
     /// Read one file on a helper thread, handing batches of ready events to `f` on this thread
     /// in file order. XmlWinEventLog text is split into raw records there, tested against the
     /// prefilter, and parsed and extracted on all cores; JSON, classic WinEventLog, text and CSV
-    /// likewise, in blocks of whole records, also as tar members; EVTX from standard input or
-    /// a tar is parsed there and extracted and routed on all cores.
+    /// likewise, in blocks of whole records; EVTX in chunks; a tar's members each so in turn.
     fn scan_file(
         &self,
         path: &std::path::Path,
@@ -377,7 +376,7 @@ impl FileSource {
     ) -> Result<Flow, ExecError> {
         let ctx = &self.ctx;
         let skip = &self.skip;
-        let mut records = match opened {
+        match opened {
             read::Opened::RawXml { split, file, opts } => {
                 let mut split = *split;
                 // Finished blocks' buffers come back to be read into again.
@@ -392,7 +391,7 @@ impl FileSource {
                     }
                     Err(m) => (vec![Item::Malformed(m)], 0),
                 };
-                return self.run_ordered(BLOCKS_IN_FLIGHT, next, work, path, count, f);
+                self.run_ordered(BLOCKS_IN_FLIGHT, next, work, path, count, f)
             }
             read::Opened::Lines(mut split) => {
                 // Blocks of whole records parsed on all cores; past a stretch with no place to
@@ -426,7 +425,7 @@ impl FileSource {
                     }
                     (items, 0)
                 };
-                return self.run_ordered(RECORD_BATCHES_IN_FLIGHT, next, work, path, count, f);
+                self.run_ordered(RECORD_BATCHES_IN_FLIGHT, next, work, path, count, f)
             }
             read::Opened::Tar(mut members) => {
                 while let Some(member) = members.next_member() {
@@ -438,19 +437,14 @@ impl FileSource {
                         return Ok(Flow::Stop);
                     }
                 }
-                return Ok(Flow::Continue);
+                Ok(Flow::Continue)
             }
-            read::Opened::Records(records) => records,
-        };
-        // EVTX read from a stream (standard input, a tar member) is parsed record after record on
-        // the reading thread; extraction and routing (most of the work for a pack) run on all
-        // cores.
-        let next = move || {
-            let batch: Vec<Record> = records.by_ref().take(BATCH).collect();
-            (!batch.is_empty()).then_some(batch)
-        };
-        let work = |batch: Vec<Record>| (batch.into_iter().map(|rec| extracted(rec, ctx, skip, router)).collect(), 0);
-        self.run_ordered(RECORD_BATCHES_IN_FLIGHT, next, work, path, count, f)
+            read::Opened::Evtx { mut chunks, opts } => {
+                let next = move || chunks.next();
+                let work = |job| (evtx_chunk(job, Judge::new(filter, router, &opts, ctx, skip)), 0);
+                self.run_ordered(EVTX_CHUNKS_IN_FLIGHT, next, work, path, count, f)
+            }
+        }
     }
 
     /// Hand out jobs on a reading thread of their own (`next`), do them on all cores (`work`:

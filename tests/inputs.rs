@@ -155,12 +155,12 @@ fn every_shared_input_file_reads_without_crash() {
     assert!(evtx.read > 15_000 && evtx.skipped == 0, "EVTX: {} read, {} skipped", evtx.read, evtx.skipped);
 }
 
-/// Several EVTX files read as one stream of chunks parsed on all cores give the events the
-/// sequential reader gives them (EVTX from standard input is read one chunk after another), file
-/// after file in the order named; a search's prefilter then judges the rendered records before
-/// they are parsed, and leaves out none that the search matches.
+/// Several EVTX files read as one stream of chunks parsed on all cores give the events each
+/// file gives read from standard input (buffered whole, then its chunks parsed on all cores),
+/// file after file in the order named; a search's prefilter then judges the rendered records
+/// before they are parsed, and leaves out none that the search matches.
 #[test]
-fn evtx_files_parsed_on_all_cores_give_the_sequential_readers_events_in_order() {
+fn evtx_files_read_together_give_the_events_each_gives_from_standard_input_in_order() {
     let dir = shared().join("evtx/evtx-attack-samples");
     let mut files = Vec::new();
     walk(&dir, &mut files);

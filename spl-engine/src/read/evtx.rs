@@ -20,25 +20,21 @@ pub const MAGIC: &[u8] = b"ElfFile\0";
 
 type Chunks = Box<dyn Iterator<Item = Result<EvtxChunkData, EvtxError>> + Send>;
 
-pub(crate) fn records_from_path(path: &Path, file: &str) -> Records {
-    records(chunks_from_path(path, file))
-}
-
-/// EVTX from a stream (stdin, gzip, tar member): the parser seeks, so the bytes are buffered.
-pub(crate) fn records_from_stream(mut src: Source, file: String) -> Records {
+/// The chunks of an EVTX stream (standard input, a tar member), read whole first: the parser
+/// needs to seek.
+pub(crate) fn chunks_from_stream(mut src: Source, file: &str) -> EvtxChunks {
     let mut buf = Vec::new();
-    let chunks = match src.read_to_end(&mut buf) {
-        Err(e) => EvtxChunks::failed(&file, format!("read error: {e}")),
+    match src.read_to_end(&mut buf) {
+        Err(e) => EvtxChunks::failed(file, format!("read error: {e}")),
         Ok(_) => match EvtxParser::from_buffer(buf) {
-            Ok(parser) => EvtxChunks::new(Box::new(parser.into_chunks()), &file),
-            Err(e) => EvtxChunks::failed(&file, format!("not a readable EVTX file: {e}")),
+            Ok(parser) => EvtxChunks::new(Box::new(parser.into_chunks()), file),
+            Err(e) => EvtxChunks::failed(file, format!("not a readable EVTX file: {e}")),
         },
-    };
-    records(chunks)
+    }
 }
 
 /// A file's records, its chunks parsed one after the other.
-fn records(chunks: EvtxChunks) -> Records {
+pub(crate) fn records(chunks: EvtxChunks) -> Records {
     Box::new(EvtxRecords { chunks, out: VecDeque::new() })
 }
 

@@ -199,11 +199,11 @@ pub fn open(path: &Path, opts: &ReadOptions) -> Result<Records, ReadError> {
     open_split(path, opts).map(Opened::into_records)
 }
 
-/// An opened input: records the reader parses, or — for XmlWinEventLog text, the bulk of real
-/// data — raw records the caller parses itself, so it can test their bytes first (prefilter)
-/// and parse them on several cores ([`parse_raw_xml`]).
+/// An opened input, in pieces the caller parses itself, so it can test their bytes first
+/// (prefilter) and parse them on several cores: raw XmlWinEventLog records
+/// ([`parse_raw_xml`]), blocks of line-based records, EVTX chunks, a tar's members in turn.
+/// `into_records` reads any of them record by record.
 pub enum Opened {
-    Records(Records),
     RawXml {
         split: Box<xml::XmlSplitter>,
         file: String,
@@ -214,17 +214,23 @@ pub enum Opened {
     Lines(Box<LineSplitter>),
     /// A tar archive: its members, each opened in turn.
     Tar(Box<compress::TarMembers>),
+    /// EVTX: its chunks, to be rendered and parsed apart (`ChunkJob::render`,
+    /// [`parse_rendered_evtx`]).
+    Evtx {
+        chunks: Box<evtx::EvtxChunks>,
+        opts: ReadOptions,
+    },
 }
 
 impl Opened {
     pub fn into_records(self) -> Records {
         match self {
-            Opened::Records(r) => r,
             Opened::RawXml { split, file, opts } => {
                 with_overrides(Box::new(XmlRecords::from_splitter(*split, file)), &opts)
             }
             Opened::Lines(split) => split.into_records(),
             Opened::Tar(members) => compress::tar_records(*members),
+            Opened::Evtx { chunks, opts } => with_overrides(evtx::records(*chunks), &opts),
         }
     }
 }
@@ -266,7 +272,7 @@ pub fn open_split(path: &Path, opts: &ReadOptions) -> Result<Opened, ReadError> 
     (&mut file).take(8).read_to_end(&mut head).map_err(|e| ReadError::io(&name, e))?;
     // EVTX magic wins over a `--sourcetype` format: the binary cannot be read as text anyway.
     if head.starts_with(evtx::MAGIC) {
-        return Ok(Opened::Records(with_overrides(evtx::records_from_path(path, &name), opts)));
+        return Ok(Opened::Evtx { chunks: Box::new(evtx::chunks_from_path(path, &name)), opts: opts.clone() });
     }
     let rest: Box<dyn Read + Send> = Box::new(io::Cursor::new(head).chain(file));
     open_stream_split(&name, path, rest, opts)
@@ -294,21 +300,18 @@ pub(crate) fn open_stream_split(
         opts.sourcetype.as_deref().and_then(format_for_sourcetype).unwrap_or_else(|| detect_format(ext_path, &head))
     };
     let src: Source = Box::new(BufReader::with_capacity(BUF_SIZE, stream));
-    let records: Records = match format {
-        Format::XmlWinEventLog => {
-            return Ok(Opened::RawXml {
-                split: Box::new(xml::split_xml_records(src, name.to_string())),
-                file: name.to_string(),
-                opts: opts.clone(),
-            })
-        }
-        Format::Evtx => evtx::records_from_stream(src, name.to_string()),
-        Format::JsonLines => return Ok(lines(LineFormat::Json, src, name, opts)),
-        Format::WinEventLog => return Ok(lines(LineFormat::WinEventLog, src, name, opts)),
-        Format::Text => return Ok(lines(LineFormat::Text, src, name, opts)),
-        Format::Csv => return Ok(lines(LineFormat::Csv, src, name, opts)),
-    };
-    Ok(Opened::Records(with_overrides(records, opts)))
+    Ok(match format {
+        Format::XmlWinEventLog => Opened::RawXml {
+            split: Box::new(xml::split_xml_records(src, name.to_string())),
+            file: name.to_string(),
+            opts: opts.clone(),
+        },
+        Format::Evtx => Opened::Evtx { chunks: Box::new(evtx::chunks_from_stream(src, name)), opts: opts.clone() },
+        Format::JsonLines => lines(LineFormat::Json, src, name, opts),
+        Format::WinEventLog => lines(LineFormat::WinEventLog, src, name, opts),
+        Format::Text => lines(LineFormat::Text, src, name, opts),
+        Format::Csv => lines(LineFormat::Csv, src, name, opts),
+    })
 }
 
 fn lines(format: LineFormat, src: Source, name: &str, opts: &ReadOptions) -> Opened {
