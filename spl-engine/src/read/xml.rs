@@ -58,6 +58,7 @@ pub fn split_xml_records(src: Source, file: String) -> XmlSplitter {
         eof: false,
         start: Finder::new(START).into_owned(),
         end: Finder::new(END).into_owned(),
+        gap_reported: false,
     }
 }
 
@@ -72,6 +73,9 @@ pub struct XmlSplitter {
     eof: bool,
     start: Finder<'static>,
     end: Finder<'static>,
+    /// The stray text being consumed was reported already: a stretch between two records is
+    /// one malformed record, however many reads it takes.
+    gap_reported: bool,
 }
 
 impl XmlSplitter {
@@ -146,10 +150,15 @@ impl XmlSplitter {
                 self.consume(len);
                 None
             }
+            Some(_) if self.gap_reported => {
+                self.consume(len);
+                None
+            }
             Some(i) => {
                 self.consume(i);
                 let loc = self.location();
                 self.consume(len - i);
+                self.gap_reported = true;
                 Some(Malformed { location: loc, message: "text outside any <Event> record".to_string() })
             }
         }
@@ -180,6 +189,9 @@ impl XmlSplitter {
                 }
                 skipped += ends as u64;
                 self.consume(limit);
+                if ends > 0 {
+                    self.gap_reported = false;
+                }
             }
             if found || self.eof {
                 return skipped;
@@ -228,6 +240,7 @@ impl XmlSplitter {
                         eof: true,
                         start: self.start.clone(),
                         end: self.end.clone(),
+                        gap_reported: false,
                     };
                     self.buf_offset += cut as u64;
                     self.pos = 0;
@@ -328,11 +341,13 @@ impl Iterator for XmlSplitter {
                         byte_offset: self.buf_offset,
                     };
                     self.consume(len);
+                    self.gap_reported = false;
                     return Some(Ok(raw));
                 }
                 (_, Some(n)) => {
                     let loc = self.location();
                     self.consume(n);
+                    self.gap_reported = false;
                     return Some(Err(Malformed { location: loc, message: "truncated <Event> record".to_string() }));
                 }
                 (_, None) => {
@@ -1100,6 +1115,28 @@ mod tests {
             let (blocks, n) = block_shape(input.as_bytes(), target);
             assert!(n > 1, "{n} blocks for target {target}");
             assert_eq!(blocks, stream, "target {target}");
+        }
+    }
+
+    /// A stretch of stray text longer than one read (classic records pasted between XML ones)
+    /// is one malformed record, as in blocks, not one per read.
+    #[test]
+    fn a_long_stray_stretch_is_reported_once() {
+        let stray: String = (0..40_000).map(|i| format!("LogName=Security line {i}\r\n")).collect();
+        assert!(stray.len() as u64 > 3 * FILL_BYTES);
+        let input = format!("{ONE}\r\n{stray}{ONE}\r\n{stray}");
+        let stream: Vec<String> = split_xml_records(src(input.as_bytes()), "f".into())
+            .map(|i| match i {
+                Ok(r) => format!("ok:{}@{}", r.line, r.byte_offset),
+                Err(m) => format!("err:{}@{:?}", m.location.line.unwrap_or(0), m.location.byte_offset),
+            })
+            .collect();
+        let (one, n) = (ONE.len() + 2, stray.len());
+        let expected = ["ok:1@0".to_string(), format!("err:2@Some({one})"), format!("ok:40002@{}", one + n)];
+        assert_eq!(stream[..3], expected);
+        assert_eq!(stream[3..], [format!("err:40003@Some({})", 2 * one + n)]);
+        for target in [1, 5000, 100_000] {
+            assert_eq!(block_shape(input.as_bytes(), target).0, stream, "target {target}");
         }
     }
 
