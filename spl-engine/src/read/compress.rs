@@ -276,9 +276,19 @@ impl TarMembers {
                 stretches.push_back((offset, length));
             }
         }
+        // Holes cost nothing to store: a map could make a few bytes read as exabytes of zeros.
+        let stored: u64 = stretches.iter().map(|s| s.1).sum();
+        if real_size - stored > MAX_HOLES.max(stored.saturating_mul(1024)) {
+            let message = format!("{real_size} bytes of which {stored} stored: more holes than a real file has");
+            return Err(io::Error::other(message));
+        }
         Ok((stretches, real_size))
     }
 }
+
+/// Bytes of holes a sparse member may have past 1024 times its stored bytes (a 64 MiB EVTX
+/// log with one chunk written has 1023 times).
+const MAX_HOLES: u64 = 1 << 30;
 
 /// A GNU sparse member's file: its stored stretches where the map puts them, zeros between.
 struct SparseReader {
@@ -412,11 +422,18 @@ mod tests {
         let mut members = members_of(archive[..4096].to_vec());
         let (_, mut reader) = members.next_stream().unwrap().unwrap();
         assert!(reader.read_to_end(&mut Vec::new()).is_err());
-        // A map out of order is refused.
+        // A map out of order is refused, and one of more holes than a real file has.
         let mut bad = archive.clone();
         bad[512..512 + 12].copy_from_slice(&octal(0));
         let mut members = members_of(bad);
         assert!(members.next_stream().is_err_and(|e| e.contains("bad GNU sparse header")));
+        let mut bomb = header.clone();
+        bomb.as_gnu_mut().unwrap().realsize = octal(0o77_777_777_777);
+        bomb.set_cksum();
+        let mut bad = archive.clone();
+        bad[..512].copy_from_slice(bomb.as_bytes());
+        let mut members = members_of(bad);
+        assert!(members.next_stream().is_err_and(|e| e.contains("more holes than a real file has")), "a bomb");
     }
 
     /// Members follow each other whatever of each was read; a broken archive ends in one
