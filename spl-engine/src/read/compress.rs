@@ -221,7 +221,8 @@ impl TarMembers {
             }
             self.padding = pad(size);
             self.offset += size + pad(size);
-            if !(kind.is_file() || kind.is_contiguous() || sparse.is_some()) || size == 0 {
+            let regular = kind.is_file() || kind.is_contiguous() || sparse.is_some();
+            if !regular || size == 0 || super::skipped_member(&path) {
                 self.skip_rest().map_err(|e| e.to_string())?;
                 continue;
             }
@@ -445,6 +446,13 @@ mod tests {
             let mut h = tar::Header::new_gnu();
             h.set_size(text.len() as u64);
             builder.append_data(&mut h, name, text.as_bytes()).unwrap();
+        }
+        // Left out as a folder walk leaves them out: hidden files, a data folder's README and
+        // INDEX.tsv, anything in a hidden folder.
+        for name in [".hidden.log", "data/README.md", "data/INDEX.tsv", ".git/objects/x"] {
+            let mut h = tar::Header::new_gnu();
+            h.set_size(4);
+            builder.append_data(&mut h, name, &b"doc\n"[..]).unwrap();
         }
         let archive = builder.into_inner().unwrap();
         let mut members = members_of(archive.clone());

@@ -186,6 +186,11 @@ fn walk_dir(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), ReadError> {
     Ok(())
 }
 
+/// A tar member left out as a folder walk leaves its file out (any folder on its path too).
+pub(crate) fn skipped_member(path: &str) -> bool {
+    Path::new(path).components().any(|c| matches!(c, std::path::Component::Normal(n) if skipped_in_walk(Path::new(n))))
+}
+
 fn skipped_in_walk(path: &Path) -> bool {
     let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
         return false;
