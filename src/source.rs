@@ -193,6 +193,8 @@ const BLOCKS_IN_FLIGHT: usize = 4;
 const RECORD_BATCHES_IN_FLIGHT: usize = 3;
 /// EVTX chunks (64 KiB each) parsed ahead of the search.
 const EVTX_CHUNKS_IN_FLIGHT: usize = 16;
+/// Tar members smaller than this are read in one stream with their neighbours (`scan_opened`).
+const SMALL_MEMBER: u64 = 1 << 20;
 
 /// Whether a record may be wanted before it is parsed: the router's verdict (`wanted`) when
 /// it gives one, else the filter's, `admits` asking it (no filter: every record may be).
@@ -428,16 +430,46 @@ impl FileSource {
                 self.run_ordered(RECORD_BATCHES_IN_FLIGHT, next, work, path, count, f)
             }
             read::Opened::Tar(mut members) => {
-                while let Some(member) = members.next_member() {
-                    let flow = match member {
-                        Ok(opened) => self.scan_opened(opened, path, count, filter, router, f)?,
-                        Err(m) => self.consume(std::iter::once(vec![Item::Malformed(m)]), count, f)?,
+                // Small members (an EVTX file of a chunk or two, a short log) are read one after
+                // another as one stream, parsed on the reading thread and extracted on all
+                // cores: scanning each alone left the cores idle between them. A big one met
+                // on the way is scanned alone, in blocks.
+                let mut big: Option<read::Opened> = None;
+                loop {
+                    if let Some(opened) = big.take() {
+                        if self.scan_opened(opened, path, count, filter, router, f)? == Flow::Stop {
+                            return Ok(Flow::Stop);
+                        }
+                    }
+                    let (members, stash) = (&mut members, &mut big);
+                    let mut current: Option<read::Records> = None;
+                    let next = move || loop {
+                        if let Some(records) = &mut current {
+                            let batch: Vec<Record> = records.by_ref().take(BATCH).collect();
+                            if !batch.is_empty() {
+                                return Some(batch);
+                            }
+                            current = None;
+                        }
+                        match members.next_member()? {
+                            Err(m) => return Some(vec![Record::Malformed(m)]),
+                            Ok(opened) if members.last_size() < SMALL_MEMBER => current = Some(opened.into_records()),
+                            Ok(opened) => {
+                                *stash = Some(opened);
+                                return None;
+                            }
+                        }
                     };
-                    if flow == Flow::Stop {
+                    let work = |batch: Vec<Record>| {
+                        (batch.into_iter().map(|rec| extracted(rec, ctx, skip, router)).collect(), 0)
+                    };
+                    if self.run_ordered(RECORD_BATCHES_IN_FLIGHT, next, work, path, count, f)? == Flow::Stop {
                         return Ok(Flow::Stop);
                     }
+                    if big.is_none() {
+                        return Ok(Flow::Continue);
+                    }
                 }
-                Ok(Flow::Continue)
             }
             read::Opened::Evtx { mut chunks, opts } => {
                 let next = move || chunks.next();

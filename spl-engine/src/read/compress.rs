@@ -69,6 +69,7 @@ pub(crate) fn tar_members(stream: Box<dyn Read + Send>, name: String, opts: Read
         name,
         opts,
         long_name: None,
+        last_size: 0,
         done: false,
         offset: 0,
     }
@@ -89,6 +90,8 @@ pub struct TarMembers {
     opts: ReadOptions,
     /// Name from a GNU long-name or pax header, for the next member.
     long_name: Option<String>,
+    /// Stored bytes of the member last opened.
+    last_size: u64,
     done: bool,
     /// Archive offset of the next header, for error locations.
     offset: u64,
@@ -113,6 +116,11 @@ impl TarMembers {
             }
             Err(message) => Some(Err(self.fail(message))),
         }
+    }
+
+    /// Stored bytes of the member `next_member` opened last.
+    pub fn last_size(&self) -> u64 {
+        self.last_size
     }
 
     fn fail(&mut self, message: String) -> Malformed {
@@ -231,6 +239,7 @@ impl TarMembers {
                 Some((stretches, real_size)) => Box::new(SparseReader { stored, stretches, real_size, pos: 0 }),
                 None => Box::new(stored),
             };
+            self.last_size = size;
             return Ok(Some((path, reader)));
         }
     }
