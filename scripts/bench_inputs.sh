@@ -18,6 +18,9 @@
 #   csv-all      search '* | stats count'                 over 64 MiB of generated events exported
 #                as CSV (`spelunk search '*' --format csv`, ~70 MB, 44,312 rows of ~150 columns)
 #   csv-regasm   search '"regasm.exe" | stats count'      (rows judged before parsing)
+#   tar-all      search '* | stats count'                 over the 7 attack_data.tar.gz of
+#                attack_data_history (one 13-25 MB text member each, 51,579 events)
+#   tar-literal  search '"powershell.exe" | stats count'  (members' lines judged before parsing)
 # Environment: SHARED (default ../shared next to the checkout), REPEAT (default 10), JSON_MIB
 # (default 256; the file is generated once, `gen_events.py --json`, under target/bench/).
 set -euo pipefail
@@ -37,6 +40,10 @@ trap 'rm -rf "$TMP"' EXIT
 
 EVTX=()
 for _ in $(seq "$REPEAT"); do EVTX+=(--events "$SHARED/evtx"); done
+TARS=()
+for t in $(awk -F'\t' 'NR > 1 && $1 ~ /\.tar\.gz$/ {print $1}' "$SHARED/attack_data_history/INDEX.tsv"); do
+    TARS+=(--events "$SHARED/attack_data_history/$t")
+done
 
 case_args() { # name -> the arguments after the binary
     case $1 in
@@ -48,6 +55,8 @@ case_args() { # name -> the arguments after the binary
         json-regasm) ARGS=(search 'EventID=3 Image="*\\regasm.exe" | stats count by Computer' --events "$JSON") ;;
         csv-all) ARGS=(search '* | stats count' --events "$CSV") ;;
         csv-regasm) ARGS=(search '"regasm.exe" | stats count' --events "$CSV") ;;
+        tar-all) ARGS=(search '* | stats count' "${TARS[@]}") ;;
+        tar-literal) ARGS=(search '"powershell.exe" | stats count' "${TARS[@]}") ;;
     esac
 }
 
@@ -62,7 +71,7 @@ fi
 cat "$SHARED"/evtx/*/* "$SHARED"/attack_data_history/* "$JSON" "$CSV" >/dev/null 2>&1 || true # warm the page cache
 echo "| case | binary | wall s | CPU s | peak RSS MB | events read, parsed | output md5 |"
 echo "|---|---|---:|---:|---:|---|---|"
-for name in evtx-all evtx-eid1 evtx-pack hist-pack json-all json-regasm csv-all csv-regasm; do
+for name in evtx-all evtx-eid1 evtx-pack hist-pack json-all json-regasm csv-all csv-regasm tar-all tar-literal; do
     case_args "$name"
     for bin in "${BINS[@]}"; do
         /usr/bin/time -f "%e %U %S %M" -o "$TMP/time" "$bin" "${ARGS[@]}" --format json >"$TMP/out" 2>"$TMP/err" || true
