@@ -352,7 +352,7 @@ impl FileSource {
     /// Read one file on a helper thread, handing batches of ready events to `f` on this thread
     /// in file order. XmlWinEventLog text is split into raw records there, tested against the
     /// prefilter, and parsed and extracted on all cores; JSON, classic WinEventLog, text and CSV
-    /// likewise, in blocks of whole records; EVTX in chunks; a tar's members each so in turn.
+    /// likewise, in blocks of whole records; EVTX in chunks; a tar's members in turn.
     fn scan_file(
         &self,
         path: &std::path::Path,
@@ -365,8 +365,8 @@ impl FileSource {
         self.scan_opened(opened, path, count, filter, router, f)
     }
 
-    /// `scan_file` of an opened input. A tar archive's members are scanned in turn, each as a
-    /// file of its format is.
+    /// `scan_file` of an opened input. A tar archive's members in turn: small ones as one stream
+    /// of records, each big one as a file of its format is.
     fn scan_opened(
         &self,
         opened: read::Opened,

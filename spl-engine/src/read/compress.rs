@@ -219,9 +219,10 @@ impl TarMembers {
                 self.long_name.take().unwrap_or_else(|| String::from_utf8_lossy(&header.path_bytes()).into_owned());
             // GNU sparse (what `tar -S` and the tar crate write for files with holes, EVTX
             // among them): the map of stored stretches, from the header and the blocks after it.
-            let sparse = match kind.is_gnu_sparse() {
-                true => Some(self.sparse_map(header).map_err(|e| format!("bad GNU sparse header: {e}"))?),
-                false => None,
+            let sparse = if kind.is_gnu_sparse() {
+                Some(self.sparse_map(header).map_err(|e| format!("bad GNU sparse header: {e}"))?)
+            } else {
+                None
             };
             {
                 let mut s = self.shared.lock().map_err(|_| "tar reader poisoned".to_string())?;

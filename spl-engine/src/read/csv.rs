@@ -24,12 +24,17 @@ pub(crate) fn records(src: Source, file: String) -> Records {
 /// The rows of a stream that starts where a row starts, after `line` lines and `offset`
 /// bytes of its file, under the file's `headers`.
 pub(crate) fn rows_at(src: Source, file: String, headers: Arc<[String]>, line: u64, offset: u64) -> Records {
-    let reader = ::csv::ReaderBuilder::new().flexible(true).has_headers(false).from_reader(src);
-    rows(reader, headers, file, line, offset)
+    rows(row_reader(src), headers, file, line, offset)
 }
 
 fn reader(src: Source) -> ::csv::Reader<Source> {
     ::csv::ReaderBuilder::new().flexible(true).has_headers(true).from_reader(src)
+}
+
+/// A reader of rows with no header row, as `reader` reads the rows after its header: blocks
+/// are cut and read by the same dialect.
+fn row_reader<R: std::io::Read>(src: R) -> ::csv::Reader<R> {
+    ::csv::ReaderBuilder::new().flexible(true).has_headers(false).from_reader(src)
 }
 
 fn header_names(h: &::csv::ByteRecord) -> Vec<String> {
@@ -51,7 +56,7 @@ pub(crate) fn judged(
     offset: u64,
     keep: super::split::Keep<'_>,
 ) -> (Vec<Record>, u64) {
-    let reader = ::csv::ReaderBuilder::new().flexible(true).has_headers(false).from_reader(src);
+    let reader = row_reader(src);
     let mut rows = Rows { reader, record: ::csv::ByteRecord::new(), headers, file, line, offset, done: false };
     let (mut text, mut skipped, mut out) = (Vec::new(), 0, Vec::new());
     let mut judge = |headers: &[String], row: &::csv::ByteRecord| {
@@ -131,7 +136,7 @@ impl Rows {
 /// record's terminator it starts a record, and the `\n` of a `\r\n` left for the next block is
 /// a blank line, skipped. Not at the end of `buf`: the last record may go on past it.
 pub(crate) fn find_cut(buf: &[u8], from: usize) -> Result<usize, usize> {
-    let mut reader = ::csv::ReaderBuilder::new().flexible(true).has_headers(false).from_reader(buf);
+    let mut reader = row_reader(buf);
     let mut record = ::csv::ByteRecord::new();
     while let Ok(true) = reader.read_byte_record(&mut record) {
         let next = usize::try_from(reader.position().byte()).unwrap_or(usize::MAX);
@@ -148,7 +153,7 @@ pub(crate) fn find_cut(buf: &[u8], from: usize) -> Result<usize, usize> {
 /// The header row at the start of `bytes` (whole records): its names, and where the rows
 /// start.
 pub(crate) fn split_header(bytes: &[u8]) -> (Arc<[String]>, usize) {
-    let mut reader = ::csv::ReaderBuilder::new().flexible(true).has_headers(false).from_reader(bytes);
+    let mut reader = row_reader(bytes);
     let mut record = ::csv::ByteRecord::new();
     match reader.read_byte_record(&mut record) {
         Ok(true) => {
