@@ -155,8 +155,99 @@ fn every_shared_input_file_reads_without_crash() {
     assert!(evtx.read > 15_000 && evtx.skipped == 0, "EVTX: {} read, {} skipped", evtx.read, evtx.skipped);
 }
 
+/// An EVTX file of `copies` times the chunks of a real log, after its header: a log as long as
+/// wanted (record ids repeat, which the reader does not mind).
+fn long_evtx(copies: usize) -> (Vec<u8>, usize) {
+    let log = std::fs::read(
+        shared().join("evtx/evtx-attack-samples/AutomatedTestingTools/PanacheSysmon_vs_AtomicRedTeam01.evtx"),
+    )
+    .unwrap();
+    let (header, chunks) = log.split_at(4096);
+    let chunks: Vec<&[u8]> = chunks.chunks(65536).filter(|c| c.starts_with(b"ElfChnk\0")).collect();
+    assert!(chunks.len() > 10, "{} chunks", chunks.len());
+    let mut out = header.to_vec();
+    for _ in 0..copies {
+        chunks.iter().for_each(|c| out.extend_from_slice(c));
+    }
+    (out, chunks.len() * copies)
+}
+
+/// An EVTX stream (standard input, a gzip) longer than the 32 MiB held in memory goes to a
+/// temporary file and reads as the file does; one cut short gives the records of its whole
+/// chunks and says where it was cut, as a cut file does: nothing read is lost, nothing is
+/// dropped unsaid.
+#[test]
+fn a_long_evtx_stream_reads_as_its_file_and_a_cut_one_keeps_its_whole_chunks() {
+    use std::io::Write;
+    let tmp = tempfile::Builder::new().prefix("spelunk-evtx-stream-").tempdir().unwrap();
+    let (log, chunks) = long_evtx(36);
+    assert!(log.len() > 32 << 20, "{} bytes", log.len());
+    let file = tmp.path().join("long.evtx");
+    std::fs::write(&file, &log).unwrap();
+    let piped = |bytes: &[u8], spl: &str| {
+        let mut child = bin()
+            .args(["search", spl, "--events", "-", "--format", "json"])
+            .current_dir(root())
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stdin = child.stdin.take().unwrap();
+        let bytes = bytes.to_vec();
+        let writer = std::thread::spawn(move || stdin.write_all(&bytes));
+        let out = child.wait_with_output().unwrap();
+        writer.join().unwrap().unwrap();
+        out
+    };
+    let counts = "* | stats count by EventID, Computer";
+    let from_file = run(&["search", counts, "--events", file.to_str().unwrap(), "--format", "json"]);
+    let from_stdin = piped(&log, counts);
+    assert!(from_file.status.success() && from_stdin.status.success(), "{}", stderr(&from_stdin));
+    assert!(rows(&from_file).len() > 3, "{}", stdout(&from_file));
+    assert_eq!(stdout(&from_file), stdout(&from_stdin));
+    let summary =
+        |o: &std::process::Output| stderr(o).lines().find(|l| l.contains(" events read, ")).unwrap().to_string();
+    assert!(summary(&from_stdin).ends_with(" 0 skipped as malformed"), "{}", stderr(&from_stdin));
+    assert_eq!(summary(&from_file), summary(&from_stdin));
+
+    // Cut 1,000 bytes into the chunk after 520 whole ones (past 32 MiB): the records of those
+    // 520 chunks, and one malformed entry naming the cut chunk.
+    let whole = 4096 + 520 * 65536;
+    assert!(chunks > 521 && whole > 32 << 20);
+    let whole_file = tmp.path().join("whole.evtx");
+    std::fs::write(&whole_file, &log[..whole]).unwrap();
+    let all = "* | stats count";
+    let want = run(&["search", all, "--events", whole_file.to_str().unwrap(), "--format", "json"]);
+    assert!(summary(&want).ends_with(" 0 skipped as malformed"), "{}", stderr(&want));
+    let cut = piped(&log[..whole + 1000], all);
+    assert_eq!(stdout(&cut), stdout(&want));
+    assert!(
+        stderr(&cut).contains("the file ends in an incomplete chunk (1000 of 65536 bytes), not read"),
+        "{}",
+        stderr(&cut)
+    );
+    assert!(summary(&cut).ends_with(" 1 skipped as malformed"), "{}", stderr(&cut));
+
+    // A gzip cut short: the whole chunks its bytes give, then the read error.
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    gz.write_all(&log).unwrap();
+    let gz = gz.finish().unwrap();
+    let cut_gz = tmp.path().join("cut.evtx.gz");
+    std::fs::write(&cut_gz, &gz[..gz.len() * 9 / 10]).unwrap();
+    let o = run(&["search", all, "--events", cut_gz.to_str().unwrap(), "--format", "json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let count = |r: &serde_json::Map<String, serde_json::Value>| {
+        r["count"].to_string().trim_matches('"').parse::<u64>().unwrap()
+    };
+    let got = count(&rows(&o)[0]);
+    let total: u64 = rows(&from_file).iter().map(count).sum();
+    assert!(got > total / 2 && got < total, "{got} of {total}");
+    assert!(stderr(&o).contains("read error after the last whole chunk"), "{}", stderr(&o));
+}
+
 /// Several EVTX files read as one stream of chunks parsed on all cores give the events each
-/// file gives read from standard input (buffered whole, then its chunks parsed on all cores),
+/// file gives read from standard input (held whole, then its chunks parsed on all cores),
 /// file after file in the order named; a search's prefilter then judges the rendered records
 /// before they are parsed, and leaves out none that the search matches.
 #[test]

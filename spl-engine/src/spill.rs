@@ -128,6 +128,15 @@ fn io_error(e: io::Error) -> ExecError {
     ExecError::new(format!("spilling to a temporary file: {e} (see --temp-dir, --memory-budget)"))
 }
 
+/// An anonymous file in the folder for temporary files (`--temp-dir`, else `TMPDIR`), removed by
+/// the system once closed.
+pub fn temp_file() -> io::Result<File> {
+    match DIR.read().ok().and_then(|d| d.clone()) {
+        Some(d) => tempfile::tempfile_in(d),
+        None => tempfile::tempfile(),
+    }
+}
+
 /// The run's one spill file, shared by every holder (one descriptor however many spill),
 /// append-only; removed by the system when the run ends.
 struct Shared {
@@ -142,15 +151,7 @@ pub fn append(bytes: &[u8]) -> Result<u64, ExecError> {
     let mut guard = SHARED.lock().map_err(|_| ExecError::new("spill file lock poisoned"))?;
     let shared = match &mut *guard {
         Some(s) => s,
-        None => {
-            let dir = DIR.read().ok().and_then(|d| d.clone());
-            let file = match dir {
-                Some(d) => tempfile::tempfile_in(d),
-                None => tempfile::tempfile(),
-            }
-            .map_err(io_error)?;
-            guard.insert(Shared { file, end: 0 })
-        }
+        None => guard.insert(Shared { file: temp_file().map_err(io_error)?, end: 0 }),
     };
     let at = shared.end;
     shared.file.seek(SeekFrom::Start(at)).and_then(|_| shared.file.write_all(bytes)).map_err(io_error)?;

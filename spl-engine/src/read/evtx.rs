@@ -5,7 +5,7 @@
 //! rendered record before parsing it, as XML text is judged.
 
 use std::collections::VecDeque;
-use std::io::Read;
+use std::io::{Read, Seek, SeekFrom, Write};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::Path;
 use std::sync::Arc;
@@ -15,22 +15,72 @@ use evtx::{EvtxChunkData, EvtxParser, ParserSettings};
 
 use super::xml::parse_xml_text;
 use super::{Location, Malformed, Record, Records, Source};
+use crate::spill;
 
 pub const MAGIC: &[u8] = b"ElfFile\0";
 
 type Chunks = Box<dyn Iterator<Item = Result<EvtxChunkData, EvtxError>> + Send>;
 
-/// The chunks of an EVTX stream (standard input, a tar member), read whole first: the parser
-/// needs to seek.
-pub(crate) fn chunks_from_stream(mut src: Source, file: &str) -> EvtxChunks {
+/// EVTX read from a stream up to this many bytes is held in memory; a longer one is copied to an
+/// anonymous temporary file first. Chunks are read in record order, and a wrapped log's oldest
+/// chunk can be anywhere in it, so the whole stream must be at hand before the first record.
+const IN_MEMORY: usize = 32 << 20;
+
+/// The chunks of an EVTX stream (standard input, a gzip, a tar member).
+pub(crate) fn chunks_from_stream(src: Source, file: &str) -> EvtxChunks {
+    chunks_from_stream_within(src, file, IN_MEMORY)
+}
+
+/// `chunks_from_stream`, holding at most `in_memory` bytes of the stream. A stream that fails
+/// part way (a cut gzip) gives the whole chunks read before, then the error.
+fn chunks_from_stream_within(mut src: Source, file: &str, in_memory: usize) -> EvtxChunks {
     let mut buf = Vec::new();
-    match src.read_to_end(&mut buf) {
-        Err(e) => EvtxChunks::failed(file, format!("read error: {e}")),
-        Ok(_) => match EvtxParser::from_buffer(buf) {
-            Ok(parser) => EvtxChunks::new(Box::new(parser.into_chunks()), file),
-            Err(e) => EvtxChunks::failed(file, format!("not a readable EVTX file: {e}")),
-        },
-    }
+    let limit = u64::try_from(in_memory).unwrap_or(u64::MAX).saturating_add(1);
+    let mut read_error = (&mut src).take(limit).read_to_end(&mut buf).err();
+    let mut len = buf.len() as u64;
+    let parser = if read_error.is_some() || buf.len() <= in_memory {
+        EvtxParser::from_buffer(buf).map(|p| Box::new(p.into_chunks()) as Chunks)
+    } else {
+        let copied = spill::temp_file().and_then(|mut tmp| {
+            tmp.write_all(&buf)?;
+            drop(buf);
+            match std::io::copy(&mut src, &mut tmp) {
+                Ok(n) => len += n,
+                Err(e) => read_error = Some(e),
+            }
+            len = tmp.stream_position()?;
+            tmp.seek(SeekFrom::Start(0))?;
+            Ok(tmp)
+        });
+        match copied {
+            Ok(tmp) => EvtxParser::from_read_seek(tmp).map(|p| Box::new(p.into_chunks()) as Chunks),
+            Err(e) => {
+                let message = format!("copying the stream to a temporary file: {e} (see --temp-dir)");
+                return EvtxChunks::failed(file, message);
+            }
+        }
+    };
+    let mut chunks = match parser {
+        Ok(chunks) => EvtxChunks::new(chunks, file),
+        Err(e) => {
+            let why =
+                read_error.map_or_else(|| format!("not a readable EVTX file: {e}"), |r| format!("read error: {r}"));
+            return EvtxChunks::failed(file, why);
+        }
+    };
+    chunks.trailing = match read_error {
+        Some(e) => Some(format!("read error after the last whole chunk: {e}")),
+        None => incomplete_tail(len),
+    };
+    chunks
+}
+
+/// An EVTX file is a 4 KiB header and 64 KiB chunks: bytes past the last whole chunk are one cut
+/// short (a log copied while it was written), which the parser leaves out unsaid.
+fn incomplete_tail(len: u64) -> Option<String> {
+    const CHUNK: u64 = 64 << 10;
+    let rest = len.checked_sub(4 << 10)? % CHUNK;
+    (rest != 0).then(|| format!("the file ends in an incomplete chunk ({rest} of {CHUNK} bytes), not read"))
 }
 
 /// A file's records, its chunks parsed one after the other.
@@ -50,12 +100,18 @@ pub struct EvtxChunks {
     last_id: u64,
     /// Why the file could not be opened, given once as the only job.
     failed: Option<Malformed>,
+    /// Why the input ended early (a read error, a cut chunk), given after its last whole chunk.
+    trailing: Option<String>,
 }
 
 /// Open an EVTX file for reading chunk by chunk.
 pub fn chunks_from_path(path: &Path, file: &str) -> EvtxChunks {
     match EvtxParser::from_path(path) {
-        Ok(parser) => EvtxChunks::new(Box::new(parser.into_chunks()), file),
+        Ok(parser) => {
+            let mut chunks = EvtxChunks::new(Box::new(parser.into_chunks()), file);
+            chunks.trailing = std::fs::metadata(path).ok().and_then(|m| incomplete_tail(m.len()));
+            chunks
+        }
         Err(e) => EvtxChunks::failed(file, format!("not a readable EVTX file: {e}")),
     }
 }
@@ -64,7 +120,7 @@ impl EvtxChunks {
     fn new(chunks: Chunks, file: &str) -> EvtxChunks {
         // Compact XML, like Splunk's rendering (one line per record).
         let settings = Arc::new(ParserSettings::new().indent(false).num_threads(1));
-        EvtxChunks { chunks, settings, file: Arc::from(file), chunk_no: 0, last_id: 0, failed: None }
+        EvtxChunks { chunks, settings, file: Arc::from(file), chunk_no: 0, last_id: 0, failed: None, trailing: None }
     }
 
     fn failed(file: &str, message: String) -> EvtxChunks {
@@ -88,7 +144,7 @@ impl Iterator for EvtxChunks {
         let chunk = catch_unwind(AssertUnwindSafe(|| self.chunks.next()));
         self.chunk_no += 1;
         match chunk {
-            Ok(None) => None,
+            Ok(None) => self.trailing.take().map(|m| self.malformed(m)),
             Ok(Some(Ok(data))) => {
                 // Records that fail before their id is known are placed after the last id of
                 // the chunks before (as the header says, not as parsing found: chunks may be
@@ -215,6 +271,35 @@ impl Iterator for EvtxRecords {
                 Ok(rendered) => rendered.parse(),
                 Err(m) => Record::Malformed(m),
             }));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bytes_past_the_last_whole_chunk_are_a_cut_chunk() {
+        assert_eq!(incomplete_tail(4096 + 3 * 65536), None);
+        assert_eq!(incomplete_tail(4096), None);
+        // Shorter than a header: the parser refuses the file itself.
+        assert_eq!(incomplete_tail(100), None);
+        let cut = incomplete_tail(4096 + 2 * 65536 + 10).unwrap_or_default();
+        assert!(cut.contains("incomplete chunk (10 of 65536 bytes)"), "{cut}");
+    }
+
+    /// A stream that is not EVTX at all fails as a file does, however it is held.
+    #[test]
+    fn a_stream_that_is_no_evtx_is_one_malformed_entry_held_in_memory_or_not() {
+        for in_memory in [0, 1 << 20] {
+            let src: Source = Box::new(std::io::Cursor::new(b"ElfFile\0not really".repeat(1000)));
+            let jobs: Vec<ChunkJob> = chunks_from_stream_within(src, "x.evtx", in_memory).collect();
+            assert_eq!(jobs.len(), 1, "{in_memory}");
+            match jobs.first() {
+                Some(ChunkJob::Failed(m)) => assert!(m.message.contains("not a readable EVTX file"), "{}", m.message),
+                _ => panic!("one failure expected"),
+            }
         }
     }
 }
