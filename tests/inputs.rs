@@ -155,6 +155,41 @@ fn every_shared_input_file_reads_without_crash() {
     assert!(evtx.read > 15_000 && evtx.skipped == 0, "EVTX: {} read, {} skipped", evtx.read, evtx.skipped);
 }
 
+/// A JSON array on one line longer than the 16 MiB a line may be (what `json.dump` of a list
+/// or `jq -c -s` writes) gives the events its elements give as JSON lines, `_raw` included: the
+/// array is read element by element. It was one malformed "line longer than 16 MiB" before.
+#[test]
+fn a_json_array_on_one_line_longer_than_a_line_gives_the_events_of_its_elements() {
+    let real = shared().join("attack_data_history/datasets/attack_techniques/T1566/zscalar_web_proxy.txt.0e252487");
+    let lines: Vec<String> = std::fs::read_to_string(real).unwrap().lines().map(str::to_string).collect();
+    assert!(lines.len() > 10);
+    let copies = (17 << 20) / lines.iter().map(String::len).sum::<usize>() + 1;
+    let tmp = tempfile::Builder::new().prefix("spelunk-json-array-").tempdir().unwrap();
+    let (as_lines, as_array) = (tmp.path().join("lines.json"), tmp.path().join("array.json"));
+    let all: Vec<&str> = (0..copies).flat_map(|_| lines.iter().map(String::as_str)).collect();
+    std::fs::write(&as_lines, all.join("\n")).unwrap();
+    std::fs::write(&as_array, format!("[{}]", all.join(","))).unwrap();
+    assert!(std::fs::metadata(&as_array).unwrap().len() > 16 << 20);
+    for spl in
+        ["* | stats count by action, urlcategory", "* | stats dc(_raw) as raws count", "action=Blocked | stats count"]
+    {
+        let want = run(&["search", spl, "--events", as_lines.to_str().unwrap(), "--format", "json"]);
+        let got = run(&["search", spl, "--events", as_array.to_str().unwrap(), "--format", "json"]);
+        assert!(got.status.success(), "{}", stderr(&got));
+        assert!(
+            !rows(&got).is_empty() && stdout(&got) == stdout(&want),
+            "{spl}: {} against {}",
+            stdout(&got),
+            stdout(&want)
+        );
+        // The same events (the file's last line holds two objects; so does its element).
+        let summary =
+            |o: &std::process::Output| stderr(o).lines().find(|l| l.contains(" events read, ")).unwrap().to_string();
+        assert_eq!(summary(&got), summary(&want));
+        assert!(summary(&got).ends_with(" 0 skipped as malformed"), "{}", stderr(&got));
+    }
+}
+
 /// An EVTX file of `copies` times the chunks of a real log, after its header: a log as long as
 /// wanted (record ids repeat, which the reader does not mind).
 fn long_evtx(copies: usize) -> (Vec<u8>, usize) {

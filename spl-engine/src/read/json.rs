@@ -74,6 +74,11 @@ struct Line {
 
 struct JsonRecords<'j> {
     lines: Lines,
+    /// The input starts a file, which may open with a top-level array: looked at first.
+    at_start: Option<Source>,
+    /// The elements of the top-level array the file opens with, read one by one whatever its
+    /// layout (one line of any length, one element a line, pretty-printed); then `lines`.
+    array: Option<ArrayScan>,
     file: String,
     /// Lines read ahead while trying a multi-line object that failed; re-read one by one.
     pending: VecDeque<Line>,
@@ -86,8 +91,86 @@ struct JsonRecords<'j> {
 
 impl<'j> JsonRecords<'j> {
     fn at(src: Source, file: String, line: u64, offset: u64, keep: Option<Keep<'j>>) -> Self {
-        let lines = Lines::at(src, line, offset);
-        JsonRecords { lines, file, pending: VecDeque::new(), out: VecDeque::new(), done: false, keep, skipped: 0 }
+        let (lines, at_start) = if line == 0 && offset == 0 {
+            (Lines::at(Box::new(std::io::empty()), 0, 0), Some(src))
+        } else {
+            (Lines::at(src, line, offset), None)
+        };
+        JsonRecords {
+            lines,
+            at_start,
+            array: None,
+            file,
+            pending: VecDeque::new(),
+            out: VecDeque::new(),
+            done: false,
+            keep,
+            skipped: 0,
+        }
+    }
+
+    /// At the start of a file: an array's elements are scanned, anything else read by lines.
+    fn open(&mut self, src: Source) {
+        let mut scan = ArrayScan { src, number: 0, offset: 0, closed: false };
+        match scan.skip_to_array() {
+            Ok(true) => self.array = Some(scan),
+            Ok(false) => self.lines = Lines::at(scan.src, scan.number, scan.offset),
+            Err(e) => {
+                self.done = true;
+                let message = format!("read error: {e}");
+                self.out.push_back(Record::Malformed(Malformed { location: Location::file(&self.file), message }));
+            }
+        }
+    }
+
+    /// The next element of the array the file opens with; once it is closed (or the input
+    /// ends), the rest is read by lines.
+    fn next_element(&mut self) {
+        let Some(scan) = self.array.as_mut() else { return };
+        match scan.next_element() {
+            Ok(Some(el)) => {
+                let location = Location::line(&self.file, el.line, el.offset);
+                if el.too_long {
+                    let message = format!("array element longer than {} MiB", super::lines::MAX_LINE >> 20);
+                    self.out.push_back(Record::Malformed(Malformed { location, message }));
+                    return;
+                }
+                if let Some(keep) = self.keep.as_mut() {
+                    if !keep(&el.text) {
+                        self.skipped += 1;
+                        return;
+                    }
+                }
+                match serde_json::from_slice::<Json>(&el.text) {
+                    Ok(value) => {
+                        // As lines give it: CRLF line ends read as LF.
+                        let raw = to_text(&el.text).replace("\r\n", "\n");
+                        self.emit_one(value, raw);
+                    }
+                    Err(e) => {
+                        let message =
+                            if e.is_eof() { format!("incomplete JSON: {e}") } else { format!("invalid JSON: {e}") };
+                        self.out.push_back(Record::Malformed(Malformed { location, message }));
+                    }
+                }
+            }
+            Ok(None) => {
+                if let Some(scan) = self.array.take() {
+                    if !scan.closed {
+                        let location = Location::line(&self.file, scan.number + 1, scan.offset);
+                        let message = "the array is not closed: the input ends inside it".to_string();
+                        self.out.push_back(Record::Malformed(Malformed { location, message }));
+                    }
+                    self.lines = Lines::at(scan.src, scan.number, scan.offset);
+                }
+            }
+            Err(e) => {
+                self.array = None;
+                self.done = true;
+                let message = format!("read error: {e}");
+                self.out.push_back(Record::Malformed(Malformed { location: Location::file(&self.file), message }));
+            }
+        }
     }
 
     fn next_line(&mut self) -> Option<Result<Line, Malformed>> {
@@ -240,6 +323,14 @@ impl Iterator for JsonRecords<'_> {
             if let Some(r) = self.out.pop_front() {
                 return Some(r);
             }
+            if let Some(src) = self.at_start.take() {
+                self.open(src);
+                continue;
+            }
+            if self.array.is_some() {
+                self.next_element();
+                continue;
+            }
             let line = match self.next_line()? {
                 Ok(l) => l,
                 Err(m) => return Some(Record::Malformed(m)),
@@ -256,6 +347,141 @@ impl Iterator for JsonRecords<'_> {
             }
             self.read_record(line);
         }
+    }
+}
+
+/// The top-level array a file opens with, scanned element by element: an element ends where
+/// its brackets balance (outside strings), or a scalar at a `,`, `]` or blank. Each element is
+/// held alone (at most `MAX_LINE` bytes), so a one-line array of any length reads in bounded
+/// memory.
+struct ArrayScan {
+    src: Source,
+    /// Newlines and bytes consumed so far.
+    number: u64,
+    offset: u64,
+    /// The closing `]` was read.
+    closed: bool,
+}
+
+/// One element's text, where it starts (1-based line, byte offset), and whether it was longer
+/// than `MAX_LINE` (then its text is cut).
+struct Element {
+    text: Vec<u8>,
+    line: u64,
+    offset: u64,
+    too_long: bool,
+}
+
+impl ArrayScan {
+    /// Skip a byte-order mark and blanks; whether an array opens there (its `[` then consumed).
+    fn skip_to_array(&mut self) -> std::io::Result<bool> {
+        if self.fill()?.starts_with(b"\xEF\xBB\xBF") {
+            self.bump(3);
+        }
+        loop {
+            match self.fill()?.first() {
+                Some(b' ' | b'\t' | b'\r' | b'\n') => self.bump(1),
+                Some(b'[') => {
+                    self.bump(1);
+                    return Ok(true);
+                }
+                _ => return Ok(false),
+            }
+        }
+    }
+
+    fn fill(&mut self) -> std::io::Result<&[u8]> {
+        loop {
+            match self.src.fill_buf() {
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+                Ok(_) => break,
+            }
+        }
+        self.src.fill_buf()
+    }
+
+    /// Consume `n` bytes of the buffer (counting its newlines).
+    fn bump(&mut self, n: usize) {
+        if let Ok(buf) = self.src.fill_buf() {
+            let n = n.min(buf.len());
+            self.number += memchr::memchr_iter(b'\n', buf.get(..n).unwrap_or_default()).count() as u64;
+            self.offset += n as u64;
+            self.src.consume(n);
+        }
+    }
+
+    /// The next element; `None` once the array is closed or the input ends.
+    fn next_element(&mut self) -> std::io::Result<Option<Element>> {
+        loop {
+            match self.fill()?.first() {
+                None => return Ok(None),
+                Some(b' ' | b'\t' | b'\r' | b'\n' | b',') => self.bump(1),
+                Some(b']') => {
+                    self.bump(1);
+                    self.closed = true;
+                    return Ok(None);
+                }
+                Some(_) => break,
+            }
+        }
+        let (line, offset) = (self.number + 1, self.offset);
+        let (mut text, mut too_long) = (Vec::new(), false);
+        let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
+        loop {
+            let buf = self.fill()?;
+            if buf.is_empty() {
+                break;
+            }
+            let mut end = None;
+            for (i, &c) in buf.iter().enumerate() {
+                if in_string {
+                    if escaped {
+                        escaped = false;
+                    } else if c == b'\\' {
+                        escaped = true;
+                    } else if c == b'"' {
+                        in_string = false;
+                        if depth == 0 {
+                            end = Some(i + 1);
+                            break;
+                        }
+                    }
+                    continue;
+                }
+                match c {
+                    b'"' => in_string = true,
+                    b'{' | b'[' => depth += 1,
+                    // A closing bracket with nothing open ends a scalar (`]`), or is one byte
+                    // of junk: taken as the element, which then fails to parse.
+                    b'}' | b']' if depth == 0 => {
+                        end = Some(if i == 0 && text.is_empty() { 1 } else { i });
+                        break;
+                    }
+                    b'}' | b']' => {
+                        depth -= 1;
+                        if depth == 0 {
+                            end = Some(i + 1);
+                            break;
+                        }
+                    }
+                    b',' | b' ' | b'\t' | b'\r' | b'\n' if depth == 0 => {
+                        end = Some(i);
+                        break;
+                    }
+                    _ => {}
+                }
+            }
+            let take = end.unwrap_or(buf.len());
+            let room = super::lines::MAX_LINE.saturating_sub(text.len());
+            text.extend_from_slice(buf.get(..take.min(room)).unwrap_or_default());
+            too_long |= take > room;
+            self.bump(take);
+            if end.is_some() {
+                break;
+            }
+        }
+        Ok(Some(Element { text, line, offset, too_long }))
     }
 }
 
@@ -443,5 +669,110 @@ mod tests {
         let recs = read(&deep);
         assert_eq!(events(&recs).len(), 2);
         assert_eq!(recs.len(), 3);
+    }
+
+    fn locations(recs: &[Record]) -> Vec<String> {
+        recs.iter()
+            .filter_map(
+                |r| if let Record::Malformed(m) = r { Some(format!("{} {}", m.location, m.message)) } else { None },
+            )
+            .collect()
+    }
+
+    fn raws(recs: &[Record]) -> Vec<String> {
+        events(recs).iter().map(|e| e.get_str("_raw").unwrap().into_owned()).collect()
+    }
+
+    /// A file that opens with an array gives each element as an event whatever the array's
+    /// layout, `_raw` being the element's text (CRLF read as LF, as lines give it).
+    #[test]
+    fn an_array_gives_its_elements_in_every_layout() {
+        let want = [r#"{"a":1,"s":"x],\"}{y"}"#, r#"{"a":2,"b":[{"c":1},{"c":2}]}"#];
+        let one_line = format!("\u{feff}[{},{}]", want[0], want[1]);
+        let by_lines = format!("[\n{},\n{}\n]\n", want[0], want[1]);
+        let crlf = by_lines.replace('\n', "\r\n");
+        for text in [one_line.as_str(), &by_lines, &crlf, &format!("  \n[ {} , {} ]", want[0], want[1])] {
+            let recs = read(text);
+            assert_eq!(raws(&recs), want, "{text:?}");
+            assert_eq!(recs.len(), 2);
+        }
+        let pretty =
+            "[\n  {\n    \"a\": 1,\n    \"b\": [\n      {\"c\": 1},\n      {\"c\": 2}\n    ]\n  },\n  {\"a\": 2}\n]";
+        let recs = read(pretty);
+        assert_eq!(
+            raws(&recs),
+            ["{\n    \"a\": 1,\n    \"b\": [\n      {\"c\": 1},\n      {\"c\": 2}\n    ]\n  }", "{\"a\": 2}"]
+        );
+        assert_eq!(events(&recs)[0].get("b{}.c").unwrap(), &Value::Many(vec!["1".into(), "2".into()]));
+        // Scalars and arrays as elements are raw events, as on a line of their own.
+        let recs = read("[1, \"two\", [3], null]");
+        assert_eq!(raws(&recs), ["1", "\"two\"", "[3]", "null"]);
+    }
+
+    /// A bad element is reported where it starts and the next read; what follows the array is
+    /// read by lines; an array the input ends inside is reported.
+    #[test]
+    fn an_array_reports_its_bad_elements_where_they_start() {
+        let text = "[\n{\"a\":1},\n{\"a\":2 \"b\":3},\n}\n{\"a\":4}]\n{\"a\":5}\n[{\"a\":6}]\n";
+        let recs = read(text);
+        let a: Vec<String> = events(&recs).iter().map(|e| e.get_str("a").unwrap().into_owned()).collect();
+        assert_eq!(a, ["1", "4", "5", "6"]);
+        let bad = locations(&recs);
+        assert_eq!(bad.len(), 2, "{bad:?}");
+        assert!(bad[0].starts_with("t.json:3 invalid JSON"), "{bad:?}");
+        assert!(bad[1].starts_with("t.json:4 invalid JSON"), "{bad:?}");
+
+        let recs = read("[{\"a\":1},\n{\"a\":2},\n{\"a\":");
+        assert_eq!(events(&recs).len(), 2);
+        let bad = locations(&recs);
+        assert!(bad[0].starts_with("t.json:3 incomplete JSON"), "{bad:?}");
+        assert!(bad[1].contains("the array is not closed"), "{bad:?}");
+    }
+
+    /// One line of any length: each element is held alone; one longer than a line may be is
+    /// reported and the rest read.
+    #[test]
+    fn a_one_line_array_longer_than_a_line_reads_element_by_element() {
+        let element = format!("{{\"pad\":\"{}\"}}", "x".repeat(1000));
+        let mut text = String::from("[");
+        let n = (super::super::lines::MAX_LINE / element.len()) + 100;
+        for i in 0..n {
+            text.push_str(&format!("{{\"i\":{i}}},{element},"));
+        }
+        text.push_str(&format!("{{\"huge\":\"{}\"}},{{\"i\":{n}}}]", "y".repeat(super::super::lines::MAX_LINE)));
+        let recs = read(&text);
+        let evs = events(&recs);
+        assert_eq!(evs.len(), 2 * n + 1);
+        assert_eq!(evs.last().unwrap().get_str("i").unwrap(), n.to_string());
+        let bad = locations(&recs);
+        assert_eq!(bad.len(), 1);
+        assert!(bad[0].contains("array element longer than 16 MiB"), "{bad:?}");
+    }
+
+    /// Damaged arrays never panic or hang, and every byte is accounted for: each element is an
+    /// event or a malformed entry.
+    #[test]
+    fn damaged_arrays_read_to_the_end() {
+        let base = "[{\"a\":1,\"s\":\"q\\\"]}\"},\n {\"b\":[1,{\"c\":2}]}, 3, \"x\" ,null]\n{\"d\":4}\n";
+        let bytes = base.as_bytes();
+        let mut seed = 7u64;
+        for _ in 0..3000 {
+            let mut m = bytes.to_vec();
+            for _ in 0..3 {
+                seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                let at = (seed >> 33) as usize % m.len();
+                let table = b"[]{},\"\\ \n:x";
+                let b = table[(seed >> 20) as usize % table.len()];
+                match (seed >> 8) % 3 {
+                    0 => m[at] = b,
+                    1 => m.insert(at, b),
+                    _ => {
+                        m.remove(at);
+                    }
+                }
+            }
+            let recs: Vec<Record> = records_at(Box::new(Cursor::new(m)), "t.json".into(), 0, 0).collect();
+            assert!(recs.len() < 100, "{}", recs.len());
+        }
     }
 }
