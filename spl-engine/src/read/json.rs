@@ -33,6 +33,93 @@ pub(crate) fn judged(src: Source, file: String, line: u64, offset: u64, keep: Ke
     JsonRecords::at(src, file, line, offset, Some(keep))
 }
 
+/// `records_at` of a stream that starts between two elements of the array its file opens with
+/// (`ArrayCuts`): the elements up to its `]`, then lines.
+pub(crate) fn records_in_array(src: Source, file: String, line: u64, offset: u64) -> Records {
+    Box::new(JsonRecords::in_array(src, file, line, offset, None))
+}
+
+/// `records_in_array`, each element judged by `keep` first.
+pub(crate) fn judged_in_array(src: Source, file: String, line: u64, offset: u64, keep: Keep<'_>) -> impl Judged + '_ {
+    JsonRecords::in_array(src, file, line, offset, Some(keep))
+}
+
+/// Whether input opens with an array (after a byte-order mark and blanks); `None` while only
+/// those were read.
+pub(crate) fn opens_array(buf: &[u8]) -> Option<bool> {
+    let buf = buf.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(buf);
+    buf.iter().find(|b| !b.is_ascii_whitespace()).map(|&b| b == b'[')
+}
+
+/// Where a splitter may cut the array a file opens with: just after a `,` between two elements
+/// (outside strings and brackets), where `ArrayScan` also ends one element and starts the
+/// next. The scan's state carries over reads of more input; it restarts at each cut.
+#[derive(Debug, Default)]
+pub(crate) struct ArrayCuts {
+    /// How far the buffer was scanned.
+    pos: usize,
+    depth: usize,
+    in_string: bool,
+    escaped: bool,
+    /// The array's `[` was passed.
+    opened: bool,
+}
+
+/// What `ArrayCuts::scan` found.
+pub(crate) enum ArrayCut {
+    /// A cut here.
+    At(usize),
+    /// None yet: read more.
+    More,
+    /// The array's `]` ends just before here: what follows is lines.
+    Closed(usize),
+}
+
+impl ArrayCuts {
+    /// The first cut at or past `from` in `buf` (which starts where the last cut was).
+    pub(crate) fn scan(&mut self, buf: &[u8], from: usize) -> ArrayCut {
+        let mut i = self.pos;
+        while let Some(&c) = buf.get(i) {
+            i += 1;
+            if !self.opened {
+                self.opened = c == b'[';
+                continue;
+            }
+            if self.in_string {
+                if self.escaped {
+                    self.escaped = false;
+                } else if c == b'\\' {
+                    self.escaped = true;
+                } else if c == b'"' {
+                    self.in_string = false;
+                } else {
+                    // Most of a JSON text is inside strings: jump to the next quote or escape.
+                    let rest = buf.get(i..).unwrap_or_default();
+                    i = memchr::memchr2(b'"', b'\\', rest).map_or(buf.len(), |p| i + p);
+                }
+                continue;
+            }
+            let i = i - 1;
+            match c {
+                b'"' => self.in_string = true,
+                b'{' | b'[' => self.depth += 1,
+                b']' if self.depth == 0 => {
+                    self.pos = i + 1;
+                    return ArrayCut::Closed(i + 1);
+                }
+                b'}' | b']' => self.depth = self.depth.saturating_sub(1),
+                b',' if self.depth == 0 && i >= from => {
+                    self.pos = 0;
+                    return ArrayCut::At(i + 1);
+                }
+                _ => {}
+            }
+        }
+        self.pos = buf.len();
+        ArrayCut::More
+    }
+}
+
 impl Judged for JsonRecords<'_> {
     fn skipped(&self) -> u64 {
         self.skipped
@@ -107,6 +194,14 @@ impl<'j> JsonRecords<'j> {
             keep,
             skipped: 0,
         }
+    }
+
+    /// Records of a stream that starts between two elements of the array its file opens with.
+    fn in_array(src: Source, file: String, line: u64, offset: u64, keep: Option<Keep<'j>>) -> Self {
+        let mut records = JsonRecords::at(Box::new(std::io::empty()), file, line, offset, keep);
+        records.at_start = None;
+        records.array = Some(ArrayScan { src, number: line, offset, closed: false });
+        records
     }
 
     /// At the start of a file: an array's elements are scanned, anything else read by lines.
@@ -434,7 +529,10 @@ impl ArrayScan {
                 break;
             }
             let mut end = None;
-            for (i, &c) in buf.iter().enumerate() {
+            let mut next = 0;
+            while let Some(&c) = buf.get(next) {
+                let i = next;
+                next += 1;
                 if in_string {
                     if escaped {
                         escaped = false;
@@ -446,6 +544,10 @@ impl ArrayScan {
                             end = Some(i + 1);
                             break;
                         }
+                    } else {
+                        // Jump to the next quote or escape.
+                        let rest = buf.get(next..).unwrap_or_default();
+                        next = memchr::memchr2(b'"', b'\\', rest).map_or(buf.len(), |p| next + p);
                     }
                     continue;
                 }

@@ -33,6 +33,8 @@ const CUT_SEARCH_MAX: usize = 16 << 20;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum LineFormat {
     Json,
+    /// JSON starting between two elements of the array its file opens with.
+    JsonArray,
     WinEventLog,
     Text,
     /// Rows under a header row, which the splitter reads first and gives every block.
@@ -49,6 +51,7 @@ impl LineFormat {
                 None => super::csv::records(src, file),
             },
             LineFormat::Json => super::json::records_at(src, file, line, offset),
+            LineFormat::JsonArray => super::json::records_in_array(src, file, line, offset),
             LineFormat::WinEventLog => Box::new(super::wineventlog::WinEventLogRecords::at(src, file, line, offset)),
             LineFormat::Text => Box::new(super::text::TextRecords::at(src, file, line, offset)),
         }
@@ -58,7 +61,8 @@ impl LineFormat {
     /// or where to look again once more is read.
     fn find_cut(self, buf: &[u8], from: usize) -> Result<usize, usize> {
         match self {
-            LineFormat::Json => super::json::find_cut(buf, from),
+            // Cuts in an array are found by the splitter's `ArrayCuts`.
+            LineFormat::Json | LineFormat::JsonArray => super::json::find_cut(buf, from),
             LineFormat::WinEventLog => super::wineventlog::find_cut(buf, from),
             LineFormat::Csv => super::csv::find_cut(buf, from),
             // One record a line.
@@ -92,6 +96,13 @@ pub struct LineSplitter {
     rest: Option<Records>,
     /// CSV: the header row's names, once the first block is taken.
     headers: Option<Arc<[String]>>,
+    /// The format `buf` starts in: `format`, or `JsonArray` between two elements of the array
+    /// a JSON file opens with.
+    block_format: LineFormat,
+    /// JSON opening with an array: where it may be cut, until its `]`.
+    array: Option<super::json::ArrayCuts>,
+    /// Whether a JSON file was looked at for an opening array.
+    array_checked: bool,
 }
 
 /// A piece of input: a block to parse (`LineBlock::records`), or records parsed already.
@@ -133,6 +144,10 @@ impl LineBlock {
                 let mut judge = |raw: &[u8]| !crate::prefilter::json_record_text(raw, &mut text) || keep(&text);
                 read_judged(super::json::judged(src, file, line, offset, &mut judge))
             }
+            LineFormat::JsonArray => {
+                let mut judge = |raw: &[u8]| !crate::prefilter::json_record_text(raw, &mut text) || keep(&text);
+                read_judged(super::json::judged_in_array(src, file, line, offset, &mut judge))
+            }
             LineFormat::Text => {
                 let mut judge = |raw: &[u8]| {
                     text.clear();
@@ -165,6 +180,9 @@ pub(crate) fn split(format: LineFormat, src: Source, file: String, opts: ReadOpt
         failed: None,
         rest: None,
         headers: None,
+        block_format: format,
+        array: None,
+        array_checked: format != LineFormat::Json,
     }
 }
 
@@ -177,9 +195,25 @@ impl LineSplitter {
                 let records: Vec<Record> = rest.by_ref().take(batch.max(1)).collect();
                 return (!records.is_empty()).then_some(LineJob::Parsed(records));
             }
-            if self.buf.len() >= block_bytes {
-                match self.format.find_cut(&self.buf, self.search_from.max(block_bytes.saturating_sub(1))) {
-                    Ok(cut) => return Some(LineJob::Block(self.take_block(cut))),
+            if self.buf.len() >= block_bytes && !self.array_checked {
+                // Decided on the first bytes (blanks only so far: read on, then whole).
+                if let Some(array) = super::json::opens_array(&self.buf) {
+                    self.array = array.then(super::json::ArrayCuts::default);
+                    self.array_checked = true;
+                }
+            }
+            if self.buf.len() >= block_bytes && self.array_checked {
+                match self.find_cut(self.search_from.max(block_bytes.saturating_sub(1))) {
+                    Ok(cut) => {
+                        let in_array = self.array.is_some();
+                        let mut block = self.take_block(cut);
+                        if in_array {
+                            // Cut between two elements: the block's array is closed where it
+                            // ends (nothing follows), not left open as at the end of input.
+                            block.bytes.push(b']');
+                        }
+                        return Some(LineJob::Block(block));
+                    }
                     Err(resume) => self.search_from = resume,
                 }
                 if self.buf.len() > block_bytes + CUT_SEARCH_MAX {
@@ -199,6 +233,19 @@ impl LineSplitter {
                 self.eof = true;
                 let message = format!("read error: {e}");
                 self.failed = Some(Malformed { location: Location::file(&self.file), message });
+            }
+        }
+    }
+
+    /// `LineFormat::find_cut` in `buf`, or within the array the input opens with.
+    fn find_cut(&mut self, from: usize) -> Result<usize, usize> {
+        let Some(array) = self.array.as_mut() else { return self.format.find_cut(&self.buf, from) };
+        match array.scan(&self.buf, from) {
+            super::json::ArrayCut::At(cut) => Ok(cut),
+            super::json::ArrayCut::More => Err(self.buf.len()),
+            super::json::ArrayCut::Closed(end) => {
+                self.array = None;
+                self.format.find_cut(&self.buf, from.max(end))
             }
         }
     }
@@ -240,7 +287,11 @@ impl LineSplitter {
             self.headers = Some(headers);
         }
         let (file, opts, headers) = (self.file.clone(), self.opts.clone(), self.headers.clone());
-        LineBlock { format: self.format, bytes, file, opts, line, offset, headers }
+        let format = std::mem::replace(
+            &mut self.block_format,
+            if self.array.is_some() { LineFormat::JsonArray } else { self.format },
+        );
+        LineBlock { format, bytes, file, opts, line, offset, headers }
     }
 
     /// No cut nearby: the rest of the input is read record by record, from what is buffered.
@@ -249,7 +300,8 @@ impl LineSplitter {
         let src = std::mem::replace(&mut self.src, Box::new(std::io::empty()));
         let chained: Source = Box::new(std::io::BufReader::new(buffered.chain(src)));
         let opts = self.opts.clone();
-        let records = self.format.records_at(chained, self.file.clone(), self.line, self.offset, self.headers.as_ref());
+        let records =
+            self.block_format.records_at(chained, self.file.clone(), self.line, self.offset, self.headers.as_ref());
         let failed = self.failed.take().map(Record::Malformed);
         self.rest = Some(Box::new(records.map(move |r| super::overridden(r, &opts)).chain(failed)));
     }
@@ -338,6 +390,46 @@ mod tests {
         assert!(events(&recs).iter().all(|e| e.get_str("sourcetype").as_deref() == Some("st")));
     }
 
+    /// A file opening with an array is cut between its elements (after a `,` outside strings
+    /// and brackets): blocks give what reading it whole gives, in every layout, with bad
+    /// elements, after the array closes, and judged before parsing too.
+    #[test]
+    fn json_arrays_are_cut_between_their_elements() {
+        let one_line: String = format!(
+            "\u{feff} [{}]",
+            (0..30).map(|i| format!("{{\"n\":{i},\"s\":\"a],{{\\\"b\"}}")).collect::<Vec<_>>().join(",")
+        );
+        same_at_every_block_size(LineFormat::Json, &one_line, true);
+        let by_lines: String =
+            format!("[\r\n{}\r\n]\r\n", (0..30).map(|i| format!("{{\"n\":{i}}}")).collect::<Vec<_>>().join(",\r\n"));
+        same_at_every_block_size(LineFormat::Json, &by_lines, true);
+        // Pretty-printed, a bad element, scalars, JSON lines after the array, a second array.
+        let mixed = "[\n  {\n    \"a\": [1, {\"b\": \"],\"}],\n    \"c\": 2\n  },\n  {\"d\": 1 \"e\": 2},\n  }, 3, \"x,y\",\n  {\"f\": 4}\n]\n{\"g\":5}\n{\"g\":6}\n[{\"h\":7},{\"h\":8}]\n{\"g\":9}";
+        let whole_mixed = whole(LineFormat::Json, mixed);
+        assert_eq!(events(&whole_mixed).len(), 9, "{:?}", shown(&whole_mixed, true));
+        same_at_every_block_size(LineFormat::Json, mixed, true);
+        // An array the input ends inside.
+        same_at_every_block_size(LineFormat::Json, "[{\"a\":1},{\"a\":2},{\"a\":", true);
+
+        // Judged: every element whose text holds `n\":1` is parsed, the others left.
+        let mut split = split(LineFormat::Json, source(&one_line), "t".into(), ReadOptions::default());
+        let (mut kept, mut skipped) = (Vec::new(), 0);
+        while let Some(job) = split.next_job(40, 3) {
+            match job {
+                LineJob::Block(b) => {
+                    let mut keep = |t: &[u8]| t.windows(5).any(|w| w == b"\"n\":1");
+                    let (r, s) = b.records_judged(&mut keep);
+                    kept.extend(r);
+                    skipped += s;
+                }
+                LineJob::Parsed(r) => kept.extend(r),
+            }
+        }
+        let n: Vec<String> = events(&kept).iter().map(|e| e.get_str("n").unwrap().into_owned()).collect();
+        assert_eq!(n, ["1", "10", "11", "12", "13", "14", "15", "16", "17", "18", "19"]);
+        assert_eq!(skipped, 19);
+    }
+
     #[test]
     fn json_records_broken_before_a_cut_skip_the_same_lines() {
         // Line 2 never completes; line 4, a broken string before a cut, is reported as
@@ -424,7 +516,7 @@ mod tests {
             // written back differently, nor a piece of a multi-line record.
             assert!(seen.iter().all(|t| t == &t.to_lowercase()), "{seen:?}");
             let judged = match format {
-                LineFormat::Json | LineFormat::WinEventLog => 2,
+                LineFormat::Json | LineFormat::JsonArray | LineFormat::WinEventLog => 2,
                 LineFormat::Text | LineFormat::Csv => 3,
             };
             assert_eq!(seen.len(), judged, "{seen:?}");
@@ -463,14 +555,15 @@ mod tests {
 
     #[test]
     fn no_cut_in_reach_reads_the_rest_record_by_record() {
-        // One element a line (`},`): never a cut; the splitter gives up past CUT_SEARCH_MAX.
-        let mut text = String::from("[\n");
+        // Lines ending in `},` (an array's elements without its brackets, which would be cut
+        // between elements): never a cut; the splitter gives up past CUT_SEARCH_MAX.
+        let mut text = String::new();
         let mut n = 0;
         while text.len() < CUT_SEARCH_MAX + 4096 {
             text.push_str(&format!("{{\"n\":{n},\"pad\":\"{}\"}},\n", "x".repeat(200)));
             n += 1;
         }
-        text.push_str("{\"n\":-1}\n]\n");
+        text.push_str("{\"n\":-1}\n");
         let mut split = split(LineFormat::Json, source(&text), "t".into(), ReadOptions::default());
         let (mut blocks, mut batches, mut count) = (0, 0, 0);
         while let Some(job) = split.next_job(1024, 512) {
