@@ -137,52 +137,100 @@ impl<W: Write> RowWriter for JsonWriter<W> {
     }
 }
 
-/// Table and CSV need the union of columns, so rows are held until the end.
+/// Rows a table prints at a time, each page with the columns its rows have: a table is for
+/// reading, and one of every row of a large search took gigabytes (8 GB and 27 s for the 44,312
+/// events of 64 MiB) before printing anything.
+const TABLE_PAGE: usize = 500;
+
+/// Table and CSV need the union of columns. CSV holds its rows until the end, in the run's
+/// memory budget (past it they spill to the temporary file, `--memory-budget`), then writes the
+/// header and them; a table prints a page of `TABLE_PAGE` rows at a time.
 pub struct TabularWriter<W: Write> {
     pub out: W,
     pub vis: Visibility,
     pub csv: bool,
-    rows: Vec<Event>,
+    /// The columns of the rows held, in first-seen order.
+    cols: indexmap::IndexSet<String>,
+    /// CSV: every row.
+    spool: spl_engine::spill::RowSpool,
+    /// Table: the rows of the page being filled.
+    page: Vec<Event>,
 }
 
 impl<W: Write> TabularWriter<W> {
     pub fn new(out: W, vis: Visibility, csv: bool) -> Self {
-        TabularWriter { out, vis, csv, rows: Vec::new() }
+        let (cols, spool, page) = Default::default();
+        TabularWriter { out, vis, csv, cols, spool, page }
     }
+
+    fn note_columns(&mut self, ev: &Event) {
+        for k in ev.fields.keys() {
+            if self.vis.shows(k) && !self.cols.contains(k.as_str()) {
+                self.cols.insert(k.to_string());
+            }
+        }
+    }
+
+    /// Print the page's rows as one table, under the columns they have.
+    fn print_page(&mut self) -> io::Result<()> {
+        if self.page.is_empty() {
+            return Ok(());
+        }
+        let mut t = Table::new();
+        t.load_style(UTF8_FULL_CONDENSED).set_content_arrangement(ContentArrangement::Dynamic);
+        t.set_header(self.cols.iter());
+        for r in &self.page {
+            t.add_row(cells(&self.cols, &self.vis, r));
+        }
+        writeln!(self.out, "{t}")?;
+        self.page.clear();
+        self.cols.clear();
+        Ok(())
+    }
+}
+
+/// A row's cells under `cols` (empty where it has no such field).
+fn cells<'a>(
+    cols: &'a indexmap::IndexSet<String>,
+    vis: &'a Visibility,
+    r: &'a Event,
+) -> impl Iterator<Item = String> + 'a {
+    cols.iter().map(|c| r.get(c).map(|v| value_text(c, v, vis.tz_offset)).unwrap_or_default())
 }
 
 impl<W: Write> RowWriter for TabularWriter<W> {
     fn row(&mut self, ev: &Event) -> io::Result<()> {
-        self.rows.push(ev.clone());
+        self.note_columns(ev);
+        if self.csv {
+            return self.spool.push(ev).map_err(|e| io::Error::other(e.message));
+        }
+        self.page.push(ev.clone());
+        if self.page.len() >= TABLE_PAGE {
+            self.print_page()?;
+        }
         Ok(())
     }
     fn finish(&mut self) -> io::Result<()> {
-        let mut cols: indexmap::IndexSet<String> = indexmap::IndexSet::new();
-        for r in &self.rows {
-            for k in r.fields.keys() {
-                if self.vis.shows(k) {
-                    cols.insert(k.to_string());
-                }
-            }
-        }
-        let cells = |r: &Event| -> Vec<String> {
-            cols.iter().map(|c| r.get(c).map(|v| value_text(c, v, self.vis.tz_offset)).unwrap_or_default()).collect()
-        };
         if self.csv {
             let mut w = csv::Writer::from_writer(&mut self.out);
-            w.write_record(cols.iter()).map_err(io::Error::other)?;
-            for r in &self.rows {
-                w.write_record(cells(r)).map_err(io::Error::other)?;
+            w.write_record(self.cols.iter()).map_err(io::Error::other)?;
+            let (cols, vis) = (&self.cols, &self.vis);
+            let mut failed = None;
+            self.spool
+                .drain(&mut |p| match w.write_record(cells(cols, vis, &p.unpack())) {
+                    Ok(()) => Ok(spl_engine::exec::Flow::Continue),
+                    Err(e) => {
+                        failed = Some(e);
+                        Ok(spl_engine::exec::Flow::Stop)
+                    }
+                })
+                .map_err(|e| io::Error::other(e.message))?;
+            if let Some(e) = failed {
+                return Err(io::Error::other(e));
             }
             w.flush()?;
-        } else if !self.rows.is_empty() {
-            let mut t = Table::new();
-            t.load_style(UTF8_FULL_CONDENSED).set_content_arrangement(ContentArrangement::Dynamic);
-            t.set_header(cols.iter());
-            for r in &self.rows {
-                t.add_row(cells(r));
-            }
-            writeln!(self.out, "{t}")?;
+        } else {
+            self.print_page()?;
         }
         self.out.flush()
     }
@@ -243,5 +291,66 @@ mod tests {
     fn time_prints_iso_with_offset() {
         assert_eq!(iso_time(0.5, 0), "1970-01-01T00:00:00.500+00:00");
         assert_eq!(iso_time(0.0, 3600), "1970-01-01T01:00:00.000+01:00");
+    }
+
+    fn mixed_rows(n: usize) -> Vec<Event> {
+        (0..n)
+            .map(|i| {
+                let mut ev = Event::new();
+                ev.set("i", i as f64);
+                ev.set(if i % 2 == 0 { "even" } else { "odd" }, "x,\"y\"");
+                if i >= n - 3 {
+                    ev.set("late", "z");
+                }
+                ev.push("mv", "a".into());
+                ev.push("mv", Atom::Num(i as f64));
+                ev
+            })
+            .collect()
+    }
+
+    /// CSV gives every row under the union of all rows' columns, whether its rows were held in
+    /// memory or spilled to the temporary file.
+    #[test]
+    fn csv_rows_read_back_from_the_spill_file_are_those_held() {
+        let rows = mixed_rows(3_000);
+        let write = |spill: bool| {
+            let mut out = Vec::new();
+            let mut w = TabularWriter::new(&mut out, Visibility::default(), true);
+            if spill {
+                w.spool.held_limit(Some(4096));
+            }
+            rows.iter().try_for_each(|r| w.row(r)).unwrap();
+            w.finish().unwrap();
+            drop(w);
+            String::from_utf8(out).unwrap()
+        };
+        let held = write(false);
+        assert_eq!(held, write(true));
+        let mut r = csv::ReaderBuilder::new().flexible(true).from_reader(held.as_bytes());
+        assert_eq!(r.headers().unwrap().iter().collect::<Vec<_>>(), ["i", "even", "mv", "odd", "late"]);
+        let records: Vec<csv::StringRecord> = r.records().map(Result::unwrap).collect();
+        assert_eq!(records.len(), 3_000);
+        assert_eq!(records[0].iter().collect::<Vec<_>>(), ["0", "x,\"y\"", "a\n0", "", ""]);
+        assert_eq!(records[2_999].iter().collect::<Vec<_>>(), ["2999", "", "a\n2999", "x,\"y\"", "z"]);
+    }
+
+    /// A table is printed a page at a time, each under the columns its rows have.
+    #[test]
+    fn a_table_is_printed_a_page_at_a_time() {
+        let rows = mixed_rows(TABLE_PAGE * 2 + 10);
+        let mut out = Vec::new();
+        let mut w = TabularWriter::new(&mut out, Visibility::default(), false);
+        rows.iter().try_for_each(|r| w.row(r)).unwrap();
+        // Two pages printed already, the third held.
+        assert_eq!(w.page.len(), 10);
+        w.finish().unwrap();
+        drop(w);
+        let text = String::from_utf8(out).unwrap();
+        let headers: Vec<&str> = text.lines().filter(|l| l.contains(" i ")).collect();
+        assert_eq!(headers.len(), 3, "{headers:?}");
+        assert!(headers.iter().take(2).all(|h| !h.contains("late")), "{headers:?}");
+        assert!(headers[2].contains("late"), "{headers:?}");
+        assert_eq!(text.lines().filter(|l| l.contains("x,\"y\"")).count(), rows.len());
     }
 }
