@@ -3,6 +3,7 @@
 //! column (Splunk's CSV export) is kept as `_raw`; otherwise `_raw` is the row re-joined.
 
 use super::lines::{is_binary, to_text};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use super::{reorder, Location, Malformed, Record, Records, Source};
@@ -10,6 +11,7 @@ use crate::event::Event;
 use crate::value::{Atom, Value};
 
 pub(crate) fn records(src: Source, file: String) -> Records {
+    let (src, row_bytes) = capped(src);
     let mut reader = reader(src);
     let headers = match reader.byte_headers() {
         Ok(h) => header_names(h),
@@ -18,13 +20,59 @@ pub(crate) fn records(src: Source, file: String) -> Records {
             return Box::new(std::iter::once(Record::Malformed(m)));
         }
     };
-    rows(reader, headers.into(), file, 0, 0)
+    rows(reader, row_bytes, headers.into(), file, 0, 0)
 }
 
 /// The rows of a stream that starts where a row starts, after `line` lines and `offset`
 /// bytes of its file, under the file's `headers`.
 pub(crate) fn rows_at(src: Source, file: String, headers: Arc<[String]>, line: u64, offset: u64) -> Records {
-    rows(row_reader(src), headers, file, line, offset)
+    let (src, row_bytes) = capped(src);
+    rows(row_reader(src), row_bytes, headers, file, line, offset)
+}
+
+/// A row is read whole, so one that never ends (an unclosed quote holds the rest of the file)
+/// would be held whole: past `MAX_LINE` bytes of one row the file is given up, as a line that
+/// long is. The count is of bytes taken from the source since the row began (the CSV reader's
+/// read-ahead included).
+struct Capped {
+    src: Source,
+    row_bytes: Arc<AtomicUsize>,
+}
+
+const ROW_TOO_LONG: &str = "a row longer than 16 MiB (an unclosed quote?): the rest of the file is not read";
+
+/// `src` counting what it gives into the returned counter, which `Rows` resets at each row.
+fn capped(src: Source) -> (Source, Arc<AtomicUsize>) {
+    let row_bytes = Arc::new(AtomicUsize::new(0));
+    (Box::new(Capped { src, row_bytes: Arc::clone(&row_bytes) }), row_bytes)
+}
+
+impl std::io::Read for Capped {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = {
+            let from = std::io::BufRead::fill_buf(self)?;
+            let n = from.len().min(buf.len());
+            if let (Some(to), Some(from)) = (buf.get_mut(..n), from.get(..n)) {
+                to.copy_from_slice(from);
+            }
+            n
+        };
+        std::io::BufRead::consume(self, n);
+        Ok(n)
+    }
+}
+
+impl std::io::BufRead for Capped {
+    fn fill_buf(&mut self) -> std::io::Result<&[u8]> {
+        if self.row_bytes.load(Ordering::Relaxed) > super::lines::MAX_LINE {
+            return Err(std::io::Error::other(ROW_TOO_LONG));
+        }
+        self.src.fill_buf()
+    }
+    fn consume(&mut self, n: usize) {
+        self.row_bytes.fetch_add(n, Ordering::Relaxed);
+        self.src.consume(n);
+    }
 }
 
 fn reader(src: Source) -> ::csv::Reader<Source> {
@@ -41,8 +89,16 @@ fn header_names(h: &::csv::ByteRecord) -> Vec<String> {
     h.iter().map(|c| to_text(c.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(c))).collect()
 }
 
-fn rows(reader: ::csv::Reader<Source>, headers: Arc<[String]>, file: String, line: u64, offset: u64) -> Records {
-    let mut rows = Rows { reader, record: ::csv::ByteRecord::new(), headers, file, line, offset, done: false };
+fn rows(
+    reader: ::csv::Reader<Source>,
+    row_bytes: Arc<AtomicUsize>,
+    headers: Arc<[String]>,
+    file: String,
+    line: u64,
+    offset: u64,
+) -> Records {
+    let record = ::csv::ByteRecord::new();
+    let mut rows = Rows { reader, row_bytes, record, headers, file, line, offset, done: false };
     Box::new(std::iter::from_fn(move || rows.next(None)))
 }
 
@@ -56,8 +112,10 @@ pub(crate) fn judged(
     offset: u64,
     keep: super::split::Keep<'_>,
 ) -> (Vec<Record>, u64) {
+    let (src, row_bytes) = capped(src);
     let reader = row_reader(src);
-    let mut rows = Rows { reader, record: ::csv::ByteRecord::new(), headers, file, line, offset, done: false };
+    let record = ::csv::ByteRecord::new();
+    let mut rows = Rows { reader, row_bytes, record, headers, file, line, offset, done: false };
     let (mut text, mut skipped, mut out) = (Vec::new(), 0, Vec::new());
     let mut judge = |headers: &[String], row: &::csv::ByteRecord| {
         row_text(headers, row, &mut text);
@@ -92,6 +150,8 @@ type RowJudge<'j> = dyn FnMut(&[String], &::csv::ByteRecord) -> bool + 'j;
 /// Rows read one at a time, as events or malformed records.
 struct Rows {
     reader: ::csv::Reader<Source>,
+    /// What the source gave since the row began (`Capped`).
+    row_bytes: Arc<AtomicUsize>,
     record: ::csv::ByteRecord,
     headers: Arc<[String]>,
     file: String,
@@ -108,6 +168,9 @@ impl Rows {
             Location::line(&this.file, this.line + l, this.offset + o)
         };
         while !self.done {
+            // What the reader buffered ahead counts for the next row too: a bound, not a measure.
+            self.row_bytes.store(0, Ordering::Relaxed);
+            let start = self.reader.position().clone();
             match self.reader.read_byte_record(&mut self.record) {
                 Ok(false) => self.done = true,
                 Ok(true) if self.record.iter().any(is_binary) => {
@@ -121,7 +184,8 @@ impl Rows {
                     if matches!(e.kind(), ::csv::ErrorKind::Io(_)) {
                         self.done = true;
                     }
-                    let location = at(self, e.position());
+                    // An I/O error has no position of its own: the row's start.
+                    let location = at(self, e.position().or(Some(&start)));
                     return Some(Record::Malformed(Malformed { location, message: e.to_string() }));
                 }
             }
@@ -247,5 +311,31 @@ mod tests {
     fn a_row_without_raw_is_rejoined_as_csv_text() {
         let row = ::csv::ByteRecord::from(vec![&b"a"[..], b"b,c", b"say \"hi\"", b"two\r\nlines", b"", b"bad \xff\"q"]);
         assert_eq!(rejoined(&row), "a,\"b,c\",\"say \"\"hi\"\"\",\"two\r\nlines\",,\"bad \u{fffd}\"\"q\"");
+    }
+
+    /// Rows adding up to more than a line may be read as ever; a row that never ends (an
+    /// unclosed quote) is given up past `MAX_LINE` bytes, where it starts, after the rows before.
+    #[test]
+    fn a_row_that_never_ends_is_given_up_where_it_starts() {
+        let max = super::super::lines::MAX_LINE;
+        let mut text = String::from("a,b\n");
+        let row = format!("1,{}\n", "x".repeat(999));
+        while text.len() < max + 4096 {
+            text.push_str(&row);
+        }
+        let whole_rows = text.lines().count() - 1;
+        let read = |text: &str| -> Vec<Record> {
+            records(Box::new(Cursor::new(text.as_bytes().to_vec())), "t.csv".into()).collect()
+        };
+        assert_eq!(read(&text).iter().filter(|r| matches!(r, Record::Event(_))).count(), whole_rows);
+
+        text.push_str("2,\"open\n");
+        // Past the cap by more than the reader reads ahead (8 KiB), which counts for the row before.
+        text.push_str(&"y\n".repeat(max / 2 + 10_000));
+        let recs = read(&text);
+        assert_eq!(recs.iter().filter(|r| matches!(r, Record::Event(_))).count(), whole_rows);
+        let Some(Record::Malformed(m)) = recs.last() else { panic!("a malformed row last") };
+        assert_eq!(m.location.to_string(), format!("t.csv:{}", whole_rows + 2));
+        assert!(m.message.contains("a row longer than 16 MiB"), "{}", m.message);
     }
 }
