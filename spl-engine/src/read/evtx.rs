@@ -106,10 +106,20 @@ pub struct EvtxChunks {
 
 /// Open an EVTX file for reading chunk by chunk.
 pub fn chunks_from_path(path: &Path, file: &str) -> EvtxChunks {
-    match EvtxParser::from_path(path) {
+    match std::fs::File::open(path) {
+        Ok(f) => chunks_from_file(f, file),
+        Err(e) => EvtxChunks::failed(file, format!("not a readable EVTX file: {e}")),
+    }
+}
+
+/// `chunks_from_path` of an open file, read from its start.
+pub fn chunks_from_file(mut f: std::fs::File, file: &str) -> EvtxChunks {
+    let len = f.metadata().map(|m| m.len()).ok();
+    let parser = f.seek(SeekFrom::Start(0)).map_err(EvtxError::from).and_then(|_| EvtxParser::from_read_seek(f));
+    match parser {
         Ok(parser) => {
             let mut chunks = EvtxChunks::new(Box::new(parser.into_chunks()), file);
-            chunks.trailing = std::fs::metadata(path).ok().and_then(|m| incomplete_tail(m.len()));
+            chunks.trailing = len.and_then(incomplete_tail);
             chunks
         }
         Err(e) => EvtxChunks::failed(file, format!("not a readable EVTX file: {e}")),

@@ -271,16 +271,21 @@ pub fn open_split(path: &Path, opts: &ReadOptions) -> Result<Opened, ReadError> 
     if file.metadata().map(|m| m.is_dir()).unwrap_or(false) {
         return Err(ReadError::msg(&name, "is a directory"));
     }
+    open_file_split(&name, path, file, opts)
+}
+
+/// `open_split` of an open file named `name` (standard input copied to a temporary file is read
+/// so), from its start; `ext_path` carries the extension used as a format hint.
+pub fn open_file_split(name: &str, ext_path: &Path, mut file: File, opts: &ReadOptions) -> Result<Opened, ReadError> {
     // EVTX straight from disk: the parser seeks, no need to buffer the file.
     let mut head = Vec::new();
-    let mut file = file;
-    (&mut file).take(8).read_to_end(&mut head).map_err(|e| ReadError::io(&name, e))?;
+    (&mut file).take(8).read_to_end(&mut head).map_err(|e| ReadError::io(name, e))?;
     // EVTX magic wins over a `--sourcetype` format: the binary cannot be read as text anyway.
     if head.starts_with(evtx::MAGIC) {
-        return Ok(Opened::Evtx { chunks: Box::new(evtx::chunks_from_path(path, &name)), opts: opts.clone() });
+        return Ok(Opened::Evtx { chunks: Box::new(evtx::chunks_from_file(file, name)), opts: opts.clone() });
     }
     let rest: Box<dyn Read + Send> = Box::new(io::Cursor::new(head).chain(file));
-    open_stream_split(&name, path, rest, opts)
+    open_stream_split(name, ext_path, rest, opts)
 }
 
 /// Open a byte stream named `name`; `ext_path` carries the extension used as a format hint.
