@@ -151,6 +151,8 @@ fn run_detections(dets: &[Detection], common: &Common, input: &Input, out: &Outp
         compiled.iter().any(|(_, _, c)| spl_engine::needed::reads_unnamed_fields(&c.ast)),
         compiled.iter().any(|(_, _, c)| spl_engine::needed::uses_data_models(&c.ast)),
     );
+    // Without subsearches a run reads its input once: standard input need not be copied.
+    source.stdin_once = compiled.iter().all(|(_, _, c)| c.plan.ops.iter().all(|op| op.children().is_empty()));
     let vis = compiled.first().map(|(_, _, c)| visibility(&c.ast, ctx.fns.tz.offset_seconds)).unwrap_or_default();
     let mut writer = output::writer(format, w, vis);
     let rt = Runtime { source: &source, ctx: &ctx };

@@ -43,6 +43,11 @@ pub struct FileSource {
     /// Standard input, copied to an anonymous temporary file when first read: a run may scan
     /// its input more than once, and standard input can be read once only.
     stdin_copy: Mutex<Option<std::fs::File>>,
+    /// The run scans its input once (no search has a subsearch): standard input is read as it
+    /// streams, not copied.
+    pub stdin_once: bool,
+    /// Standard input was read as it streams.
+    stdin_read: AtomicBool,
 }
 
 /// Inputs up to this size are kept in memory once scanned twice (about 5 bytes of memory per
@@ -76,6 +81,8 @@ impl FileSource {
             counted: AtomicBool::new(false),
             skip: Default::default(),
             stdin_copy: Mutex::new(None),
+            stdin_once: false,
+            stdin_read: AtomicBool::new(false),
         })
     }
 
@@ -365,7 +372,12 @@ impl FileSource {
         router: Option<&Router>,
         f: &mut dyn FnMut(Event, Option<Routed>) -> Result<Flow, ExecError>,
     ) -> Result<Flow, ExecError> {
-        let opened = if path.as_os_str() == "-" {
+        let opened = if path.as_os_str() == "-" && self.stdin_once {
+            if self.stdin_read.swap(true, Ordering::SeqCst) {
+                return Err(ExecError::new("standard input was read once already and this run reads its input again"));
+            }
+            read::open_split(path, &self.opts)
+        } else if path.as_os_str() == "-" {
             read::open_file_split("<stdin>", std::path::Path::new(""), self.stdin_file()?, &self.opts)
         } else {
             read::open_split(path, &self.opts)
@@ -671,7 +683,10 @@ impl EventSource for FileSource {
             return Ok(());
         }
         let nth = self.scans.fetch_add(1, Ordering::SeqCst);
-        let total: u64 = self.files.iter().filter_map(|p| std::fs::metadata(p).ok()).map(|m| m.len()).sum();
+        let copied =
+            self.stdin_copy.lock().ok().and_then(|c| c.as_ref().and_then(|f| f.metadata().ok()).map(|m| m.len()));
+        let total: u64 = self.files.iter().filter_map(|p| std::fs::metadata(p).ok()).map(|m| m.len()).sum::<u64>()
+            + copied.unwrap_or(0);
         let count = !self.counted.swap(true, Ordering::SeqCst);
         if nth >= 1 && total <= CACHE_INPUT_LIMIT && !self.strict {
             // Scanned again: read it all once more, unfiltered, and keep it for later scans.

@@ -155,9 +155,10 @@ fn every_shared_input_file_reads_without_crash() {
     assert!(evtx.read > 15_000 && evtx.skipped == 0, "EVTX: {} read, {} skipped", evtx.read, evtx.skipped);
 }
 
-/// Standard input is copied to a temporary file when first read, so a pack whose searches
-/// with subsearches read the input twice gives from standard input what it gives from the
-/// file (it was held parsed in memory whole before: ~9 bytes of memory per byte of input).
+/// Standard input is read as it streams by a run without subsearches, and copied to a
+/// temporary file when first read by one with subsearches, which may read the input twice: a
+/// pack, or a search with a subsearch, gives from standard input what it gives from the file
+/// (standard input was held parsed in memory whole before: ~9 bytes of memory per byte).
 #[test]
 fn a_pack_reads_standard_input_as_it_reads_the_file() {
     let data = shared().join("attack_data/INDEX.tsv");
@@ -197,6 +198,16 @@ fn a_pack_reads_standard_input_as_it_reads_the_file() {
         (line.split(" parsed, ").nth(1).unwrap().to_string(), line.split(',').next().unwrap().to_string())
     };
     assert_eq!(summary(&from_file), summary(&from_stdin));
+
+    for spl in ["* | stats count by EventCode", "* [search * | head 1 | fields Computer] | stats count by EventCode"] {
+        let args = |events: &str| ["search", spl, "--events", events, "--format", "json"].map(str::to_string);
+        let from_file = bin().args(args(file.to_str().unwrap())).current_dir(root()).output().unwrap();
+        let from_stdin =
+            bin().args(args("-")).current_dir(root()).stdin(std::fs::File::open(&file).unwrap()).output().unwrap();
+        assert!(from_stdin.status.success(), "{spl}: {}", stderr(&from_stdin));
+        assert!(!rows(&from_file).is_empty(), "{spl}: {}", stderr(&from_file));
+        assert_eq!(stdout(&from_file), stdout(&from_stdin), "{spl}");
+    }
 }
 
 /// A JSON array on one line longer than the 16 MiB a line may be (what `json.dump` of a list
