@@ -40,8 +40,8 @@ pub struct FileSource {
     cache: Mutex<Option<std::sync::Arc<Vec<Event>>>>,
     /// What extraction may leave out: fields no search of the run reads.
     pub skip: spl_engine::needed::Skip,
-    /// Standard input, copied to an anonymous temporary file when first read: a run may scan
-    /// its input more than once, and standard input can be read once only.
+    /// Standard input, copied to an anonymous temporary file when first read by a run that may
+    /// scan its input more than once (standard input can be read once only).
     stdin_copy: Mutex<Option<std::fs::File>>,
     /// The run scans its input once (no search has a subsearch): standard input is read as it
     /// streams, not copied.
