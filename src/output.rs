@@ -215,19 +215,13 @@ impl<W: Write> RowWriter for TabularWriter<W> {
             let mut w = csv::Writer::from_writer(&mut self.out);
             w.write_record(self.cols.iter()).map_err(io::Error::other)?;
             let (cols, vis) = (&self.cols, &self.vis);
-            let mut failed = None;
             self.spool
-                .drain(&mut |p| match w.write_record(cells(cols, vis, &p.unpack())) {
-                    Ok(()) => Ok(spl_engine::exec::Flow::Continue),
-                    Err(e) => {
-                        failed = Some(e);
-                        Ok(spl_engine::exec::Flow::Stop)
-                    }
+                .drain(&mut |p| {
+                    let written = w.write_record(cells(cols, vis, &p.unpack()));
+                    written.map_err(|e| spl_engine::exec::ExecError::new(e.to_string()))?;
+                    Ok(spl_engine::exec::Flow::Continue)
                 })
                 .map_err(|e| io::Error::other(e.message))?;
-            if let Some(e) = failed {
-                return Err(io::Error::other(e));
-            }
             w.flush()?;
         } else {
             self.print_page()?;

@@ -372,13 +372,12 @@ impl FileSource {
         router: Option<&Router>,
         f: &mut dyn FnMut(Event, Option<Routed>) -> Result<Flow, ExecError>,
     ) -> Result<Flow, ExecError> {
-        let opened = if path.as_os_str() == "-" && self.stdin_once {
-            if self.stdin_read.swap(true, Ordering::SeqCst) {
-                return Err(ExecError::new("standard input was read once already and this run reads its input again"));
-            }
-            read::open_split(path, &self.opts)
-        } else if path.as_os_str() == "-" {
-            read::open_file_split("<stdin>", std::path::Path::new(""), self.stdin_file()?, &self.opts)
+        let stdin = path.as_os_str() == "-";
+        if stdin && self.stdin_once && self.stdin_read.swap(true, Ordering::SeqCst) {
+            return Err(ExecError::new("standard input was read once already and this run reads its input again"));
+        }
+        let opened = if stdin && !self.stdin_once {
+            read::open_file_split(read::STDIN, std::path::Path::new(""), self.stdin_file()?, &self.opts)
         } else {
             read::open_split(path, &self.opts)
         }

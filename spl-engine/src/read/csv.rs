@@ -20,14 +20,16 @@ pub(crate) fn records(src: Source, file: String) -> Records {
             return Box::new(std::iter::once(Record::Malformed(m)));
         }
     };
-    rows(reader, row_bytes, headers.into(), file, 0, 0)
+    let record = ::csv::ByteRecord::new();
+    let mut rows = Rows { reader, row_bytes, record, headers: headers.into(), file, line: 0, offset: 0, done: false };
+    Box::new(std::iter::from_fn(move || rows.next(None)))
 }
 
 /// The rows of a stream that starts where a row starts, after `line` lines and `offset`
 /// bytes of its file, under the file's `headers`.
 pub(crate) fn rows_at(src: Source, file: String, headers: Arc<[String]>, line: u64, offset: u64) -> Records {
-    let (src, row_bytes) = capped(src);
-    rows(row_reader(src), row_bytes, headers, file, line, offset)
+    let mut rows = Rows::at(src, file, headers, line, offset);
+    Box::new(std::iter::from_fn(move || rows.next(None)))
 }
 
 /// A row is read whole, so one that never ends (an unclosed quote holds the rest of the file)
@@ -89,19 +91,6 @@ fn header_names(h: &::csv::ByteRecord) -> Vec<String> {
     h.iter().map(|c| to_text(c.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(c))).collect()
 }
 
-fn rows(
-    reader: ::csv::Reader<Source>,
-    row_bytes: Arc<AtomicUsize>,
-    headers: Arc<[String]>,
-    file: String,
-    line: u64,
-    offset: u64,
-) -> Records {
-    let record = ::csv::ByteRecord::new();
-    let mut rows = Rows { reader, row_bytes, record, headers, file, line, offset, done: false };
-    Box::new(std::iter::from_fn(move || rows.next(None)))
-}
-
 /// `rows_at`, each row judged by `keep` before it is made an event (`row_text`); with the
 /// number of rows left out.
 pub(crate) fn judged(
@@ -112,10 +101,7 @@ pub(crate) fn judged(
     offset: u64,
     keep: super::split::Keep<'_>,
 ) -> (Vec<Record>, u64) {
-    let (src, row_bytes) = capped(src);
-    let reader = row_reader(src);
-    let record = ::csv::ByteRecord::new();
-    let mut rows = Rows { reader, row_bytes, record, headers, file, line, offset, done: false };
+    let mut rows = Rows::at(src, file, headers, line, offset);
     let (mut text, mut skipped, mut out) = (Vec::new(), 0, Vec::new());
     let mut judge = |headers: &[String], row: &::csv::ByteRecord| {
         row_text(headers, row, &mut text);
@@ -161,6 +147,13 @@ struct Rows {
 }
 
 impl Rows {
+    /// `rows_at`'s rows, to read one at a time.
+    fn at(src: Source, file: String, headers: Arc<[String]>, line: u64, offset: u64) -> Rows {
+        let (src, row_bytes) = capped(src);
+        let record = ::csv::ByteRecord::new();
+        Rows { reader: row_reader(src), row_bytes, record, headers, file, line, offset, done: false }
+    }
+
     /// The next row kept by `keep` (all when `None`), or the next malformed one.
     fn next(&mut self, mut keep: Option<&mut RowJudge<'_>>) -> Option<Record> {
         let at = |this: &Self, p: Option<&::csv::Position>| {

@@ -44,10 +44,7 @@ fn chunks_from_stream_within(mut src: Source, file: &str, in_memory: usize) -> E
         let copied = spill::temp_file().and_then(|mut tmp| {
             tmp.write_all(&buf)?;
             drop(buf);
-            match std::io::copy(&mut src, &mut tmp) {
-                Ok(n) => len += n,
-                Err(e) => read_error = Some(e),
-            }
+            read_error = std::io::copy(&mut src, &mut tmp).err();
             len = tmp.stream_position()?;
             tmp.seek(SeekFrom::Start(0))?;
             Ok(tmp)

@@ -23,25 +23,23 @@ const TIME_KEYS: &[&str] =
 /// A multi-line object is given up after this many lines.
 const MAX_SPAN_LINES: usize = 10_000;
 
-/// JSON records of a stream that starts after `line` lines and `offset` bytes of its file.
-pub(crate) fn records_at(src: Source, file: String, line: u64, offset: u64) -> Records {
-    Box::new(JsonRecords::at(src, file, line, offset, None))
+/// JSON records of a stream that starts after `line` lines and `offset` bytes of its file;
+/// `in_array`: between two elements of the array the file opens with (`ArrayCuts`), so its
+/// elements come first, up to that array's `]`, then lines.
+pub(crate) fn records_at(src: Source, file: String, line: u64, offset: u64, in_array: bool) -> Records {
+    Box::new(JsonRecords::at(src, file, line, offset, in_array, None))
 }
 
-/// `records_at`, each line that may start a record judged by `keep` first.
-pub(crate) fn judged(src: Source, file: String, line: u64, offset: u64, keep: Keep<'_>) -> impl Judged + '_ {
-    JsonRecords::at(src, file, line, offset, Some(keep))
-}
-
-/// `records_at` of a stream that starts between two elements of the array its file opens with
-/// (`ArrayCuts`): the elements up to its `]`, then lines.
-pub(crate) fn records_in_array(src: Source, file: String, line: u64, offset: u64) -> Records {
-    Box::new(JsonRecords::in_array(src, file, line, offset, None))
-}
-
-/// `records_in_array`, each element judged by `keep` first.
-pub(crate) fn judged_in_array(src: Source, file: String, line: u64, offset: u64, keep: Keep<'_>) -> impl Judged + '_ {
-    JsonRecords::in_array(src, file, line, offset, Some(keep))
+/// `records_at`, each line that may start a record (each array element) judged by `keep` first.
+pub(crate) fn judged(
+    src: Source,
+    file: String,
+    line: u64,
+    offset: u64,
+    in_array: bool,
+    keep: Keep<'_>,
+) -> impl Judged + '_ {
+    JsonRecords::at(src, file, line, offset, in_array, Some(keep))
 }
 
 /// Whether input opens with an array (after a byte-order mark and blanks); `None` while only
@@ -79,44 +77,54 @@ impl ArrayCuts {
     /// The first cut at or past `from` in `buf` (which starts where the last cut was).
     pub(crate) fn scan(&mut self, buf: &[u8], from: usize) -> ArrayCut {
         let mut i = self.pos;
-        while let Some(&c) = buf.get(i) {
+        loop {
+            if self.in_string {
+                match string_end(buf, i, &mut self.escaped) {
+                    Some(end) => (self.in_string, i) = (false, end),
+                    None => break,
+                }
+            }
+            let Some(&c) = buf.get(i) else { break };
             i += 1;
             if !self.opened {
                 self.opened = c == b'[';
                 continue;
             }
-            if self.in_string {
-                if self.escaped {
-                    self.escaped = false;
-                } else if c == b'\\' {
-                    self.escaped = true;
-                } else if c == b'"' {
-                    self.in_string = false;
-                } else {
-                    // Most of a JSON text is inside strings: jump to the next quote or escape.
-                    let rest = buf.get(i..).unwrap_or_default();
-                    i = memchr::memchr2(b'"', b'\\', rest).map_or(buf.len(), |p| i + p);
-                }
-                continue;
-            }
-            let i = i - 1;
             match c {
                 b'"' => self.in_string = true,
                 b'{' | b'[' => self.depth += 1,
                 b']' if self.depth == 0 => {
-                    self.pos = i + 1;
-                    return ArrayCut::Closed(i + 1);
+                    self.pos = i;
+                    return ArrayCut::Closed(i);
                 }
                 b'}' | b']' => self.depth = self.depth.saturating_sub(1),
-                b',' if self.depth == 0 && i >= from => {
+                b',' if self.depth == 0 && i > from => {
                     self.pos = 0;
-                    return ArrayCut::At(i + 1);
+                    return ArrayCut::At(i);
                 }
                 _ => {}
             }
         }
         self.pos = buf.len();
         ArrayCut::More
+    }
+}
+
+/// Inside a JSON string, from `i` of `buf` (`escaped`: just after a backslash): where the
+/// string ends, just past its closing quote, or `None` when `buf` ends first (`escaped` then
+/// says whether on a backslash). Most of a JSON text is in strings: they are crossed a quote or
+/// backslash at a time.
+fn string_end(buf: &[u8], mut i: usize, escaped: &mut bool) -> Option<usize> {
+    loop {
+        if *escaped {
+            buf.get(i)?;
+            (*escaped, i) = (false, i + 1);
+        }
+        let at = i + memchr::memchr2(b'"', b'\\', buf.get(i..)?)?;
+        if buf.get(at) == Some(&b'"') {
+            return Some(at + 1);
+        }
+        (*escaped, i) = (true, at + 1);
     }
 }
 
@@ -161,8 +169,6 @@ struct Line {
 
 struct JsonRecords<'j> {
     lines: Lines,
-    /// The input starts a file, which may open with a top-level array: looked at first.
-    at_start: Option<Source>,
     /// The elements of the top-level array the file opens with, read one by one whatever its
     /// layout (one line of any length, one element a line, pretty-printed); then `lines`.
     array: Option<ArrayScan>,
@@ -177,15 +183,9 @@ struct JsonRecords<'j> {
 }
 
 impl<'j> JsonRecords<'j> {
-    fn at(src: Source, file: String, line: u64, offset: u64, keep: Option<Keep<'j>>) -> Self {
-        let (lines, at_start) = if line == 0 && offset == 0 {
-            (Lines::at(Box::new(std::io::empty()), 0, 0), Some(src))
-        } else {
-            (Lines::at(src, line, offset), None)
-        };
-        JsonRecords {
-            lines,
-            at_start,
+    fn at(src: Source, file: String, line: u64, offset: u64, in_array: bool, keep: Option<Keep<'j>>) -> Self {
+        let mut records = JsonRecords {
+            lines: Lines::at(Box::new(std::io::empty()), line, offset),
             array: None,
             file,
             pending: VecDeque::new(),
@@ -193,20 +193,20 @@ impl<'j> JsonRecords<'j> {
             done: false,
             keep,
             skipped: 0,
+        };
+        let scan = ArrayScan { src, number: line, offset, closed: false };
+        if in_array {
+            records.array = Some(scan);
+        } else if line == 0 && offset == 0 {
+            records.open(scan);
+        } else {
+            records.lines = Lines::at(scan.src, line, offset);
         }
-    }
-
-    /// Records of a stream that starts between two elements of the array its file opens with.
-    fn in_array(src: Source, file: String, line: u64, offset: u64, keep: Option<Keep<'j>>) -> Self {
-        let mut records = JsonRecords::at(Box::new(std::io::empty()), file, line, offset, keep);
-        records.at_start = None;
-        records.array = Some(ArrayScan { src, number: line, offset, closed: false });
         records
     }
 
     /// At the start of a file: an array's elements are scanned, anything else read by lines.
-    fn open(&mut self, src: Source) {
-        let mut scan = ArrayScan { src, number: 0, offset: 0, closed: false };
+    fn open(&mut self, mut scan: ArrayScan) {
         match scan.skip_to_array() {
             Ok(true) => self.array = Some(scan),
             Ok(false) => self.lines = Lines::at(scan.src, scan.number, scan.offset),
@@ -418,10 +418,6 @@ impl Iterator for JsonRecords<'_> {
             if let Some(r) = self.out.pop_front() {
                 return Some(r);
             }
-            if let Some(src) = self.at_start.take() {
-                self.open(src);
-                continue;
-            }
             if self.array.is_some() {
                 self.next_element();
                 continue;
@@ -530,47 +526,31 @@ impl ArrayScan {
             }
             let mut end = None;
             let mut next = 0;
-            while let Some(&c) = buf.get(next) {
-                let i = next;
-                next += 1;
+            while end.is_none() {
                 if in_string {
-                    if escaped {
-                        escaped = false;
-                    } else if c == b'\\' {
-                        escaped = true;
-                    } else if c == b'"' {
-                        in_string = false;
-                        if depth == 0 {
-                            end = Some(i + 1);
-                            break;
-                        }
-                    } else {
-                        // Jump to the next quote or escape.
-                        let rest = buf.get(next..).unwrap_or_default();
-                        next = memchr::memchr2(b'"', b'\\', rest).map_or(buf.len(), |p| next + p);
+                    match string_end(buf, next, &mut escaped) {
+                        // A string at the top level is the element.
+                        Some(past) => (in_string, next, end) = (false, past, (depth == 0).then_some(past)),
+                        None => break,
                     }
                     continue;
                 }
+                let Some(&c) = buf.get(next) else { break };
+                let i = next;
+                next += 1;
                 match c {
                     b'"' => in_string = true,
                     b'{' | b'[' => depth += 1,
                     // A closing bracket with nothing open ends a scalar (`]`), or is one byte
                     // of junk: taken as the element, which then fails to parse.
-                    b'}' | b']' if depth == 0 => {
-                        end = Some(if i == 0 && text.is_empty() { 1 } else { i });
-                        break;
-                    }
+                    b'}' | b']' if depth == 0 => end = Some(if i == 0 && text.is_empty() { 1 } else { i }),
                     b'}' | b']' => {
                         depth -= 1;
                         if depth == 0 {
                             end = Some(i + 1);
-                            break;
                         }
                     }
-                    b',' | b' ' | b'\t' | b'\r' | b'\n' if depth == 0 => {
-                        end = Some(i);
-                        break;
-                    }
+                    b',' | b' ' | b'\t' | b'\r' | b'\n' if depth == 0 => end = Some(i),
                     _ => {}
                 }
             }
@@ -710,7 +690,7 @@ mod tests {
     use std::io::Cursor;
 
     fn read(text: &str) -> Vec<Record> {
-        records_at(Box::new(Cursor::new(text.as_bytes().to_vec())), "t.json".into(), 0, 0).collect()
+        records_at(Box::new(Cursor::new(text.as_bytes().to_vec())), "t.json".into(), 0, 0, false).collect()
     }
 
     fn events(recs: &[Record]) -> Vec<&Event> {
@@ -873,7 +853,7 @@ mod tests {
                     }
                 }
             }
-            let recs: Vec<Record> = records_at(Box::new(Cursor::new(m)), "t.json".into(), 0, 0).collect();
+            let recs: Vec<Record> = records_at(Box::new(Cursor::new(m)), "t.json".into(), 0, 0, false).collect();
             assert!(recs.len() < 100, "{}", recs.len());
         }
     }

@@ -260,11 +260,14 @@ fn overridden(rec: Record, opts: &ReadOptions) -> Record {
     }
 }
 
+/// The name standard input (`-`) is read under.
+pub const STDIN: &str = "<stdin>";
+
 /// Like [`open`], but hands XmlWinEventLog text back unparsed.
 pub fn open_split(path: &Path, opts: &ReadOptions) -> Result<Opened, ReadError> {
     if path.as_os_str() == "-" {
         let stdin: Box<dyn Read + Send> = Box::new(io::stdin());
-        return open_stream_split("<stdin>", Path::new(""), stdin, opts);
+        return open_stream_split(STDIN, Path::new(""), stdin, opts);
     }
     let name = path.display().to_string();
     let file = File::open(path).map_err(|e| ReadError::io(&name, e))?;

@@ -50,8 +50,9 @@ impl LineFormat {
                 Some(h) => super::csv::rows_at(src, file, h.clone(), line, offset),
                 None => super::csv::records(src, file),
             },
-            LineFormat::Json => super::json::records_at(src, file, line, offset),
-            LineFormat::JsonArray => super::json::records_in_array(src, file, line, offset),
+            LineFormat::Json | LineFormat::JsonArray => {
+                super::json::records_at(src, file, line, offset, self == LineFormat::JsonArray)
+            }
             LineFormat::WinEventLog => Box::new(super::wineventlog::WinEventLogRecords::at(src, file, line, offset)),
             LineFormat::Text => Box::new(super::text::TextRecords::at(src, file, line, offset)),
         }
@@ -140,13 +141,10 @@ impl LineBlock {
         let src: Source = Box::new(std::io::Cursor::new(bytes));
         let mut text = Vec::new();
         let (records, skipped) = match format {
-            LineFormat::Json => {
+            LineFormat::Json | LineFormat::JsonArray => {
                 let mut judge = |raw: &[u8]| !crate::prefilter::json_record_text(raw, &mut text) || keep(&text);
-                read_judged(super::json::judged(src, file, line, offset, &mut judge))
-            }
-            LineFormat::JsonArray => {
-                let mut judge = |raw: &[u8]| !crate::prefilter::json_record_text(raw, &mut text) || keep(&text);
-                read_judged(super::json::judged_in_array(src, file, line, offset, &mut judge))
+                let in_array = format == LineFormat::JsonArray;
+                read_judged(super::json::judged(src, file, line, offset, in_array, &mut judge))
             }
             LineFormat::Text => {
                 let mut judge = |raw: &[u8]| {
@@ -195,14 +193,7 @@ impl LineSplitter {
                 let records: Vec<Record> = rest.by_ref().take(batch.max(1)).collect();
                 return (!records.is_empty()).then_some(LineJob::Parsed(records));
             }
-            if self.buf.len() >= block_bytes && !self.array_checked {
-                // Decided on the first bytes (blanks only so far: read on, then whole).
-                if let Some(array) = super::json::opens_array(&self.buf) {
-                    self.array = array.then(super::json::ArrayCuts::default);
-                    self.array_checked = true;
-                }
-            }
-            if self.buf.len() >= block_bytes && self.array_checked {
+            if self.buf.len() >= block_bytes {
                 match self.find_cut(self.search_from.max(block_bytes.saturating_sub(1))) {
                     Ok(cut) => {
                         let in_array = self.array.is_some();
@@ -239,6 +230,12 @@ impl LineSplitter {
 
     /// `LineFormat::find_cut` in `buf`, or within the array the input opens with.
     fn find_cut(&mut self, from: usize) -> Result<usize, usize> {
+        if !self.array_checked {
+            // Decided on the first bytes (blanks only so far: read on).
+            let Some(array) = super::json::opens_array(&self.buf) else { return Err(self.buf.len()) };
+            self.array = array.then(super::json::ArrayCuts::default);
+            self.array_checked = true;
+        }
         let Some(array) = self.array.as_mut() else { return self.format.find_cut(&self.buf, from) };
         match array.scan(&self.buf, from) {
             super::json::ArrayCut::At(cut) => Ok(cut),
