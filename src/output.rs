@@ -213,20 +213,36 @@ impl<W: Write> RowWriter for TabularWriter<W> {
     fn finish(&mut self) -> io::Result<()> {
         if self.csv {
             let mut w = csv::Writer::from_writer(&mut self.out);
-            w.write_record(self.cols.iter()).map_err(io::Error::other)?;
+            w.write_record(self.cols.iter()).map_err(csv_io)?;
             let (cols, vis) = (&self.cols, &self.vis);
+            // The write error itself, not its text: a closed pipe (`| head`) must stay one.
+            let mut failed = None;
             self.spool
-                .drain(&mut |p| {
-                    let written = w.write_record(cells(cols, vis, &p.unpack()));
-                    written.map_err(|e| spl_engine::exec::ExecError::new(e.to_string()))?;
-                    Ok(spl_engine::exec::Flow::Continue)
+                .drain(&mut |p| match w.write_record(cells(cols, vis, &p.unpack())) {
+                    Ok(()) => Ok(spl_engine::exec::Flow::Continue),
+                    Err(e) => {
+                        failed = Some(csv_io(e));
+                        Ok(spl_engine::exec::Flow::Stop)
+                    }
                 })
                 .map_err(|e| io::Error::other(e.message))?;
+            if let Some(e) = failed {
+                return Err(e);
+            }
             w.flush()?;
         } else {
             self.print_page()?;
         }
         self.out.flush()
+    }
+}
+
+/// A CSV writer's error as the I/O error it wraps, when it is one.
+fn csv_io(e: csv::Error) -> io::Error {
+    let text = e.to_string();
+    match e.into_kind() {
+        csv::ErrorKind::Io(e) => e,
+        _ => io::Error::other(text),
     }
 }
 

@@ -212,27 +212,30 @@ fn truncated_xml_and_binary_garbage_are_counted_as_malformed() {
     assert!(!err.contains(" 0 skipped as malformed"), "{err}");
 }
 
+/// In every output format: CSV is written at the end from a spool, JSON and tables as rows come.
 #[test]
 fn closed_stdout_pipe_ends_quietly() {
     let dir = scratch("closed_pipe");
     let lines: String = (0..200_000).map(|i| format!("line {i} with some padding text\n")).collect();
     let ev = write(&dir, "many.log", lines.as_bytes());
-    let mut child = bin()
-        .args(["search", "*", "--events", &ev])
-        .current_dir(root())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn spelunk");
-    let mut out = child.stdout.take().expect("stdout");
-    let mut first = [0u8; 64];
-    let _ = out.read(&mut first);
-    drop(out);
-    let mut err_pipe = child.stderr.take().expect("stderr");
-    let mut err = String::new();
-    let _ = err_pipe.read_to_string(&mut err);
-    let status = child.wait().expect("wait");
-    assert!(!err.contains("panicked"), "panic: {err}");
-    assert!(!err.to_lowercase().contains("broken pipe"), "noisy: {err}");
-    assert!(matches!(status.code(), Some(0) | None), "{status:?}: {err}");
+    for format in ["table", "json", "csv"] {
+        let mut child = bin()
+            .args(["search", "*", "--events", &ev, "--format", format])
+            .current_dir(root())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn spelunk");
+        let mut out = child.stdout.take().expect("stdout");
+        let mut first = [0u8; 64];
+        let _ = out.read(&mut first);
+        drop(out);
+        let mut err_pipe = child.stderr.take().expect("stderr");
+        let mut err = String::new();
+        let _ = err_pipe.read_to_string(&mut err);
+        let status = child.wait().expect("wait");
+        assert!(!err.contains("panicked"), "{format}: panic: {err}");
+        assert!(!err.to_lowercase().contains("broken pipe"), "{format}: noisy: {err}");
+        assert!(matches!(status.code(), Some(0) | None), "{format}: {status:?}: {err}");
+    }
 }
