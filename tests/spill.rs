@@ -54,3 +54,34 @@ fn a_memory_budget_takes_units_and_refuses_other_words() {
     assert_eq!(no_dir.status.code(), Some(2));
     assert!(stderr(&no_dir).contains("--temp-dir /nonexistent/spill: not a folder"), "{}", stderr(&no_dir));
 }
+
+/// `sort` and `reverse` hold every row until the input ends: past the budget they write them
+/// out in sorted runs (merged back at the end, merges of merges when there are many) or in
+/// stretches (read back last first). The rows and their order must not change.
+#[test]
+fn sort_and_reverse_give_the_same_rows_whether_they_spill_or_not() {
+    let events = shared().join("attack_data_history");
+    let run_with = |spl: &str, budget: &str| {
+        run(&["search", spl, "--events", events.to_str().unwrap(), "--format", "json", "--memory-budget", budget])
+    };
+    for spl in [
+        // Ties on `n` keep input order: the sort is stable across runs.
+        "* | eval n=len(_raw) | sort 0 - n | head 400 | table _time host source n _raw",
+        "* | sort 300 host - _time | table _time host source _raw",
+        "* | sort 0 EventCode | stats count by EventCode | sort - count",
+        "* | reverse | head 300 | table _time host source _raw",
+    ] {
+        let held = run_with(spl, "0");
+        let spilled = run_with(spl, "1K");
+        assert!(held.status.success(), "{spl}: {}", stderr(&held));
+        assert!(!stdout(&held).is_empty(), "{spl}");
+        assert!(!stderr(&held).contains("spills to a temporary file"), "{spl}: {}", stderr(&held));
+        assert!(stderr(&spilled).contains("spills to a temporary file"), "{spl}: {}", stderr(&spilled));
+        assert!(stdout(&held) == stdout(&spilled), "{spl}: the rows differ once spilled");
+    }
+    // `tail N` gives the last N rows latest first: what `reverse | head N` gives.
+    let tail = run_with("* | tail 25 | table _time host source _raw", "32M");
+    let reversed = run_with("* | reverse | head 25 | table _time host source _raw", "1K");
+    assert_eq!(stdout(&tail).lines().count(), 25);
+    assert!(stdout(&tail) == stdout(&reversed), "tail 25 and reverse | head 25 differ");
+}

@@ -314,7 +314,7 @@ impl Planner<'_> {
             CommandBody::Sort { limit, keys, descending } => {
                 let keys = keys
                     .iter()
-                    .map(|k| ops::rows::SortKey {
+                    .map(|k| ops::sort::SortKey {
                         field: k.field.name.clone(),
                         descending: k.descending != *descending,
                         how: k.how.clone().unwrap_or_else(|| "auto".into()),
@@ -326,7 +326,7 @@ impl Planner<'_> {
                     Some(0) => None,
                     Some(n) => Some(*n as usize),
                 };
-                Box::new(ops::rows::SortOp::new(keys, limit))
+                Box::new(ops::sort::SortOp::new(keys, limit))
             }
             CommandBody::Head { count, expr, options } => {
                 if expr.is_some() || !options.is_empty() {
@@ -785,6 +785,12 @@ impl Planner<'_> {
                     ops::json::SpathOp::new(input, output, path)
                         .map_err(|m| PlanError::Invalid { message: m, span: cmd.span })?,
                 )
+            }
+            "reverse" => {
+                if let Some(a) = args.first() {
+                    return invalid(format!("reverse takes no arguments: `{}`", self.text(arg_span(a))), arg_span(a));
+                }
+                Box::new(ops::sort::ReverseOp::default())
             }
             "fromjson" => {
                 let Some(field) = words.first() else { return invalid("fromjson needs a field", cmd.span) };

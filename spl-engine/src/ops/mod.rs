@@ -12,6 +12,7 @@ pub mod map;
 pub mod misc;
 pub mod rex;
 pub mod rows;
+pub mod sort;
 pub mod stats;
 pub mod subsearch;
 pub mod timechart;

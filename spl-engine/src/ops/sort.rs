@@ -1,0 +1,510 @@
+//! `sort` and `reverse`: commands that emit nothing before their input ends. Their rows are
+//! held packed (a field map costs several times its text) and, past `--memory-budget`,
+//! written to the spill file a run at a time, so that what they hold in memory does not grow
+//! with the input. `sort N` (10000 without N) holds at most twice N rows: the others can no
+//! longer be among the first N.
+
+use std::cmp::Ordering;
+
+use crate::event::Event;
+use crate::exec::{ExecError, Flow, Operator};
+use crate::packed::{Packed, Packer, Reader};
+use crate::spill::{self, Held, RowFile, RowFileWriter, RunReader, RunWriter};
+use crate::value::{compare_atoms, compare_lexical, Atom};
+
+#[derive(Clone, Debug)]
+pub struct SortKey {
+    pub field: String,
+    pub descending: bool,
+    /// `num`, `str`, `ip`, `auto` (default).
+    pub how: String,
+}
+
+/// A row's sort keys: the first value of each key field, `None` where it has none.
+type Keys = Vec<Option<Atom>>;
+
+fn keys_of(keys: &[SortKey], value_of: impl Fn(&str) -> Option<Atom>) -> Keys {
+    keys.iter().map(|k| value_of(&k.field)).collect()
+}
+
+/// Rows missing a key field sort after those that have it, whichever the direction.
+fn compare_keys(a: &[Option<Atom>], b: &[Option<Atom>], keys: &[SortKey]) -> Ordering {
+    for ((x, y), k) in a.iter().zip(b).zip(keys) {
+        let o = match (x, y) {
+            (None, None) => Ordering::Equal,
+            (None, Some(_)) => Ordering::Greater,
+            (Some(_), None) => Ordering::Less,
+            (Some(x), Some(y)) => {
+                let o = match k.how.as_str() {
+                    "str" => compare_lexical(x, y),
+                    "ip" => compare_ip(x, y),
+                    _ => compare_atoms(x, y),
+                };
+                if k.descending {
+                    o.reverse()
+                } else {
+                    o
+                }
+            }
+        };
+        if o.is_ne() {
+            return o;
+        }
+    }
+    Ordering::Equal
+}
+
+fn compare_ip(a: &Atom, b: &Atom) -> Ordering {
+    match (a.as_str().parse::<std::net::IpAddr>(), b.as_str().parse::<std::net::IpAddr>()) {
+        (Ok(x), Ok(y)) => x.cmp(&y),
+        _ => compare_lexical(a, b),
+    }
+}
+
+/// Bytes a held row counts for: its packed text and its keys.
+fn row_bytes(keys: &Keys, p: &Packed) -> usize {
+    p.heap_bytes() + keys.iter().map(|k| 32 + k.as_ref().map_or(0, |a| a.as_str().len())).sum::<usize>()
+}
+
+/// Rows held at least before `sort N` drops those past the first N (a small N would otherwise
+/// sort its few rows again every few rows).
+const COMPACT_MIN: usize = 1024;
+
+/// `sort [N] [+|-]f ...`: stable; numbers numerically, strings lexicographically; rows missing
+/// the field sort last. Without N Splunk keeps 10000 rows; `sort 0` keeps all.
+pub struct SortOp {
+    pub keys: Vec<SortKey>,
+    pub limit: Option<usize>,
+    /// Rows since the last run was written, in input order.
+    held: Vec<(Keys, Packed)>,
+    packer: Packer,
+    bytes: Held,
+    /// With a limit N, once N rows were sorted: the keys of the Nth. A later row whose keys are
+    /// not less cannot be among the first N (on equal keys the earlier rows come first), and
+    /// is dropped as it comes.
+    cutoff: Option<Keys>,
+    /// Runs written to the spill file, each sorted, in input order (on equal keys a row of an
+    /// earlier run comes first: the sort is stable).
+    runs: Vec<Run>,
+}
+
+impl SortOp {
+    pub fn new(keys: Vec<SortKey>, limit: Option<usize>) -> Self {
+        SortOp {
+            keys,
+            limit,
+            held: Vec::new(),
+            packer: Packer::default(),
+            bytes: Held::default(),
+            cutoff: None,
+            runs: Vec::new(),
+        }
+    }
+
+    fn hold(&mut self, ev: &Event) -> Result<(), ExecError> {
+        let keys = keys_of(&self.keys, |f| ev.get(f).map(|v| v.first().clone()));
+        if self.cutoff.as_ref().is_some_and(|c| compare_keys(&keys, c, &self.keys) != Ordering::Less) {
+            return Ok(());
+        }
+        let p = self.packer.pack(ev);
+        let over = self.bytes.grow(row_bytes(&keys, &p));
+        self.held.push((keys, p));
+        if let Some(n) = self.limit {
+            if self.held.len() >= n.saturating_mul(2).max(COMPACT_MIN) {
+                self.sort_held();
+                self.bytes.clear();
+                let left: usize = self.held.iter().map(|(k, p)| row_bytes(k, p)).sum();
+                let _ = self.bytes.grow(left);
+                return Ok(());
+            }
+        }
+        if over {
+            self.spill()?;
+        }
+        Ok(())
+    }
+
+    /// Sort the rows held (stably) and drop those past the limit.
+    fn sort_held(&mut self) {
+        let keys = &self.keys;
+        self.held.sort_by(|a, b| compare_keys(&a.0, &b.0, keys));
+        if let Some(n) = self.limit {
+            self.held.truncate(n);
+            // Held rows all passed the cutoff: the Nth of them is below it.
+            if self.held.len() == n {
+                self.cutoff = self.held.last().map(|(k, _)| k.clone());
+            }
+        }
+    }
+
+    /// Write the rows held, sorted, as a run.
+    fn spill(&mut self) -> Result<(), ExecError> {
+        self.sort_held();
+        let mut w = RunWriter::new()?;
+        let mut buf = Vec::new();
+        let rows = self.held.len();
+        for (_, p) in self.held.drain(..) {
+            buf.clear();
+            p.encode(&mut buf);
+            w.record(&buf)?;
+        }
+        self.runs.push(Run { level: 0, rows, reader: w.finish()? });
+        self.held = Vec::new();
+        self.bytes.clear();
+        spill::count_spill();
+        if let Some(n) = self.limit {
+            // Once the runs hold N rows, they merge into one of the first N, whose last gives
+            // the cutoff: a sort whose N rows outgrow the budget still drops what cannot be
+            // among them (all of a sort ascending over ascending input). Then only every
+            // `FAN_IN` runs: on input that keeps beating the cutoff (descending over
+            // ascending), each merge would write N rows again for little.
+            let total: usize = self.runs.iter().map(|r| r.rows).sum();
+            if self.runs.len() >= FAN_IN || (self.cutoff.is_none() && self.runs.len() > 1 && total >= n) {
+                self.merge_last(self.runs.len())?;
+            }
+            return Ok(());
+        }
+        // `FAN_IN` runs of one level are merged into one of the next: however many runs a big
+        // input makes, a merge reads few at once, and each row is written again only once a
+        // level. They are the latest runs, so the runs stay in input order.
+        while let Some(level) = self.runs.last().map(|r| r.level) {
+            let same = self.runs.iter().rev().take_while(|r| r.level == level).count();
+            if same < FAN_IN {
+                break;
+            }
+            self.merge_last(same)?;
+        }
+        Ok(())
+    }
+
+    /// Merge the last `count` runs into one, a level up; with a limit, its last row (the Nth
+    /// of them) may tighten the cutoff.
+    fn merge_last(&mut self, count: usize) -> Result<(), ExecError> {
+        let from = self.runs.len().saturating_sub(count);
+        let taken: Vec<Run> = self.runs.drain(from..).collect();
+        let level = taken.iter().map(|r| r.level).max().unwrap_or(0) + 1;
+        let mut w = RunWriter::new()?;
+        let (mut buf, mut rows, mut last) = (Vec::new(), 0, None);
+        merge(taken.into_iter().map(|r| r.reader).collect(), Vec::new(), &self.keys, self.limit, &mut |p| {
+            buf.clear();
+            p.encode(&mut buf);
+            w.record(&buf)?;
+            rows += 1;
+            last = Some(p);
+            Ok(Flow::Continue)
+        })?;
+        self.runs.push(Run { level, rows, reader: w.finish()? });
+        if let (Some(n), Some(last)) = (self.limit, last) {
+            if rows == n {
+                let k = keys_of(&self.keys, |f| last.get(f).map(|v| v.first().clone()));
+                if self.cutoff.as_ref().is_none_or(|c| compare_keys(&k, c, &self.keys) == Ordering::Less) {
+                    self.cutoff = Some(k);
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A sorted run in the spill file: its merge level and how many rows it holds.
+struct Run {
+    level: u32,
+    rows: usize,
+    reader: RunReader,
+}
+
+/// Runs a merge reads at once: each holds a chunk of the spill file and its first row.
+const FAN_IN: usize = 32;
+
+/// Merge sorted runs and then `mem` (sorted, the latest rows), giving `emit` the first `limit`
+/// rows in order; on equal keys the earlier run's row comes first (the sort stays stable).
+fn merge(
+    mut runs: Vec<RunReader>,
+    mem: Vec<(Keys, Packed)>,
+    keys: &[SortKey],
+    limit: Option<usize>,
+    emit: &mut dyn FnMut(Packed) -> Result<Flow, ExecError>,
+) -> Result<(), ExecError> {
+    let mut mem = mem.into_iter();
+    let mut heads = Vec::with_capacity(runs.len() + 1);
+    for run in runs.iter_mut() {
+        heads.push(next_of(run, keys)?);
+    }
+    heads.push(mem.next());
+    for _ in 0..limit.unwrap_or(usize::MAX) {
+        // The least head, the earliest on equal keys: a scan, as they are at most `FAN_IN`.
+        let mut best: Option<(usize, &Keys)> = None;
+        for (i, head) in heads.iter().enumerate() {
+            if let Some((k, _)) = head {
+                if best.is_none_or(|(_, b)| compare_keys(k, b, keys) == Ordering::Less) {
+                    best = Some((i, k));
+                }
+            }
+        }
+        let Some((i, _)) = best else { break };
+        let next = match runs.get_mut(i) {
+            Some(run) => next_of(run, keys)?,
+            None => mem.next(),
+        };
+        let Some((_, p)) = heads.get_mut(i).and_then(|h| std::mem::replace(h, next)) else { break };
+        if emit(p)? == Flow::Stop {
+            break;
+        }
+    }
+    Ok(())
+}
+
+/// A run's next row and its keys.
+fn next_of(run: &mut RunReader, keys: &[SortKey]) -> Result<Option<(Keys, Packed)>, ExecError> {
+    let Some(rec) = run.next_record()? else { return Ok(None) };
+    let p = Packed::decode(&mut Reader::new(rec), &mut None)
+        .ok_or_else(|| ExecError::new("sort: a row read back from the spill file is corrupt"))?;
+    Ok(Some((keys_of(keys, |f| p.get(f).map(|v| v.first().clone())), p)))
+}
+
+impl Operator for SortOp {
+    fn name(&self) -> &str {
+        "sort"
+    }
+    fn describe(&self) -> String {
+        format!(
+            "sort limit={} {}",
+            self.limit.map_or("none".to_string(), |l| l.to_string()),
+            self.keys
+                .iter()
+                .map(|k| format!("{}{}({})", if k.descending { "-" } else { "+" }, k.how, k.field))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    }
+    fn push(&mut self, ev: Event, _out: &mut Vec<Event>) -> Result<(), ExecError> {
+        self.hold(&ev)
+    }
+    fn push_ref(&mut self, ev: &Event, _out: &mut Vec<Event>) -> Result<(), ExecError> {
+        self.hold(ev)
+    }
+    fn finish(&mut self, out: &mut Vec<Event>) -> Result<(), ExecError> {
+        self.finish_each(&mut |ev| {
+            out.push(ev);
+            Ok(Flow::Continue)
+        })
+    }
+    fn finish_each(&mut self, emit: &mut dyn FnMut(Event) -> Result<Flow, ExecError>) -> Result<(), ExecError> {
+        self.sort_held();
+        let (held, runs) = (std::mem::take(&mut self.held), std::mem::take(&mut self.runs));
+        merge(runs.into_iter().map(|r| r.reader).collect(), held, &self.keys, self.limit, &mut |p| emit(p.unpack()))?;
+        self.bytes.clear();
+        Ok(())
+    }
+}
+
+/// `reverse`: the rows in the opposite order. Held packed; past the budget written out a
+/// stretch at a time and read back a stretch at a time, the last first.
+#[derive(Default)]
+pub struct ReverseOp {
+    held: Vec<Packed>,
+    packer: Packer,
+    bytes: Held,
+    /// Stretches written to the spill file, in input order.
+    written: Vec<RowFile>,
+}
+
+impl ReverseOp {
+    fn hold(&mut self, ev: &Event) -> Result<(), ExecError> {
+        let p = self.packer.pack(ev);
+        let over = self.bytes.grow(p.heap_bytes());
+        self.held.push(p);
+        if over {
+            let mut w = RowFileWriter::new();
+            for p in self.held.drain(..) {
+                w.push(&p)?;
+            }
+            self.written.push(w.finish()?);
+            self.held = Vec::new();
+            self.bytes.clear();
+        }
+        Ok(())
+    }
+}
+
+impl Operator for ReverseOp {
+    fn name(&self) -> &str {
+        "reverse"
+    }
+    fn describe(&self) -> String {
+        "reverse".to_string()
+    }
+    fn push(&mut self, ev: Event, _out: &mut Vec<Event>) -> Result<(), ExecError> {
+        self.hold(&ev)
+    }
+    fn push_ref(&mut self, ev: &Event, _out: &mut Vec<Event>) -> Result<(), ExecError> {
+        self.hold(ev)
+    }
+    fn finish(&mut self, out: &mut Vec<Event>) -> Result<(), ExecError> {
+        self.finish_each(&mut |ev| {
+            out.push(ev);
+            Ok(Flow::Continue)
+        })
+    }
+    fn finish_each(&mut self, emit: &mut dyn FnMut(Event) -> Result<Flow, ExecError>) -> Result<(), ExecError> {
+        let mut stretch = std::mem::take(&mut self.held);
+        let mut written = std::mem::take(&mut self.written);
+        loop {
+            while let Some(p) = stretch.pop() {
+                if emit(p.unpack())? == Flow::Stop {
+                    self.bytes.clear();
+                    return Ok(());
+                }
+            }
+            // The stretch before: one in memory at a time (each is about the budget's share).
+            let Some(file) = written.pop() else { break };
+            file.for_each(&mut |p| {
+                stretch.push(p);
+                Ok(Flow::Continue)
+            })?;
+        }
+        self.bytes.clear();
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::exec::run_op;
+
+    fn row(i: usize, g: Option<&str>) -> Event {
+        let mut ev = Event::new();
+        ev.set("i", i as f64);
+        if let Some(g) = g {
+            ev.set("g", g);
+        }
+        ev.set("text", format!("row {i} {}", "x".repeat(i % 50)));
+        ev
+    }
+
+    fn rows(n: usize) -> Vec<Event> {
+        // `g` repeats (ties keep input order), some rows lack it (they sort last).
+        (0..n).map(|i| row(i, (i % 7 != 3).then(|| ["b", "a", "c", "B"][(i * 7919) % 4]))).collect()
+    }
+
+    fn key(field: &str, descending: bool) -> SortKey {
+        SortKey { field: field.into(), descending, how: "auto".into() }
+    }
+
+    fn ids(rows: &[Event]) -> Vec<String> {
+        rows.iter().map(|r| r.get("i").map(|v| v.first().as_str().into_owned()).unwrap_or_default()).collect()
+    }
+
+    /// The order a stable sort of all rows in memory gives, the first `limit`.
+    fn expected(input: &[Event], keys: &[SortKey], limit: Option<usize>) -> Vec<String> {
+        let mut all: Vec<(Keys, &Event)> =
+            input.iter().map(|e| (keys_of(keys, |f| e.get(f).map(|v| v.first().clone())), e)).collect();
+        all.sort_by(|a, b| compare_keys(&a.0, &b.0, keys));
+        let sorted: Vec<Event> = all.into_iter().map(|(_, e)| e.clone()).take(limit.unwrap_or(usize::MAX)).collect();
+        ids(&sorted)
+    }
+
+    #[test]
+    fn sort_is_stable_and_puts_rows_missing_the_field_last_in_both_directions() {
+        let input = rows(40);
+        for desc in [false, true] {
+            let keys = vec![key("g", desc)];
+            let out = run_op(&mut SortOp::new(keys.clone(), None), input.clone());
+            assert_eq!(ids(&out), expected(&input, &keys, None));
+            let last: Vec<bool> = out.iter().map(|r| r.get("g").is_none()).collect();
+            let first_missing = last.iter().position(|&m| m).unwrap();
+            assert!(last[first_missing..].iter().all(|&m| m), "desc={desc}: {last:?}");
+        }
+    }
+
+    #[test]
+    fn sort_spilled_in_runs_gives_the_order_and_rows_of_a_sort_in_memory() {
+        let input = rows(5_000);
+        let keys = vec![key("g", true), key("i", false)];
+        // ~150 bytes a row: a run every ~80 rows (60 runs: one merge of 32), or every ~8 (600
+        // runs: merges of merges).
+        for (limit, own_limit) in [(None, 20_000), (None, 2_000), (Some(10), 2_000), (Some(3_000), 20_000)] {
+            let mut op = SortOp::new(keys.clone(), limit);
+            op.bytes.own_limit = Some(own_limit);
+            let mut out = Vec::new();
+            for ev in input.clone() {
+                op.push(ev, &mut out).unwrap();
+                assert!(op.held.len() <= 1_024, "{} rows held", op.held.len());
+            }
+            assert!(op.runs.len() < 2 * FAN_IN, "{} runs", op.runs.len());
+            op.finish(&mut out).unwrap();
+            assert_eq!(ids(&out), expected(&input, &keys, limit), "limit {limit:?}, {own_limit} bytes");
+            // Whole rows come back, fields in order.
+            let i: usize = ids(&out)[0].parse().unwrap();
+            assert_eq!(out[0], input[i]);
+        }
+        // Ties across runs keep input order: sort on `g` alone.
+        let keys = vec![key("g", false)];
+        let mut op = SortOp::new(keys.clone(), None);
+        op.bytes.own_limit = Some(20_000);
+        assert_eq!(ids(&run_op(&mut op, input.clone())), expected(&input, &keys, None));
+    }
+
+    #[test]
+    fn sort_with_a_limit_holds_at_most_twice_it() {
+        let keys = vec![key("i", true)];
+        let mut op = SortOp::new(keys.clone(), Some(1_500));
+        let mut out = Vec::new();
+        for ev in rows(20_000) {
+            op.push(ev, &mut out).unwrap();
+            assert!(op.held.len() <= 3_000);
+        }
+        assert!(op.runs.is_empty());
+        let mut out = Vec::new();
+        op.finish(&mut out).unwrap();
+        assert_eq!(ids(&out), (18_500..20_000).rev().map(|i| i.to_string()).collect::<Vec<_>>());
+        // Rows past the first N's last are not even held: ascending over ascending input, the
+        // first N rows are all it ever holds.
+        let mut op = SortOp::new(vec![key("i", false)], Some(1_500));
+        for ev in rows(20_000) {
+            op.push(ev, &mut out).unwrap();
+            assert!(op.held.len() <= 3_000);
+        }
+        assert_eq!(op.held.len(), 1_500);
+    }
+
+    #[test]
+    fn rows_with_the_keys_of_the_nth_come_after_it_and_are_dropped() {
+        // Keys 0..10 repeated: `sort 25 k` keeps the 5 of keys 0..4 (in input order) and the
+        // first five of key 5.
+        let input: Vec<Event> = (0..600)
+            .map(|i| {
+                let mut ev = row(i, None);
+                ev.set("k", (i % 10) as f64);
+                ev
+            })
+            .collect();
+        let keys = vec![key("k", false)];
+        for own_limit in [None, Some(2_000)] {
+            let mut op = SortOp::new(keys.clone(), Some(25));
+            op.bytes.own_limit = own_limit;
+            let out = run_op(&mut op, input.clone());
+            assert_eq!(ids(&out), expected(&input, &keys, Some(25)), "{own_limit:?}");
+        }
+    }
+
+    #[test]
+    fn reverse_gives_the_rows_last_first_whether_or_not_it_spilled() {
+        let input = rows(3_000);
+        let want: Vec<String> = ids(&input).into_iter().rev().collect();
+        for own_limit in [None, Some(10_000)] {
+            let mut op = ReverseOp::default();
+            op.bytes.own_limit = own_limit;
+            let mut out = Vec::new();
+            for ev in input.clone() {
+                op.push(ev, &mut out).unwrap();
+                assert!(own_limit.is_none() || op.held.len() <= 200, "{} rows held", op.held.len());
+            }
+            assert_eq!(own_limit.is_some(), !op.written.is_empty());
+            op.finish(&mut out).unwrap();
+            assert_eq!(ids(&out), want);
+            assert_eq!(out[0], input[2_999]);
+        }
+    }
+}
