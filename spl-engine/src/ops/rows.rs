@@ -68,13 +68,50 @@ pub struct DedupOp {
     pub limit: usize,
     pub keepempty: bool,
     pub consecutive: bool,
-    seen: std::collections::HashMap<Vec<Vec<String>>, usize>,
-    last: Option<Vec<Vec<String>>>,
+    /// Per key seen, its rows kept so far. Keys are held as 128-bit keyed digests (`Digest`),
+    /// not their text: a `dedup _raw` over a big input holds 16 bytes a distinct event, not the
+    /// event.
+    seen: std::collections::HashMap<u128, u32, ahash::RandomState>,
+    last: Option<u128>,
+    digest: Digest,
 }
 
 impl DedupOp {
     pub fn new(fields: Vec<String>, limit: usize, keepempty: bool, consecutive: bool) -> Self {
-        DedupOp { fields, limit: limit.max(1), keepempty, consecutive, seen: Default::default(), last: None }
+        DedupOp {
+            fields,
+            limit: limit.max(1),
+            keepempty,
+            consecutive,
+            seen: Default::default(),
+            last: None,
+            digest: Digest::new(),
+        }
+    }
+}
+
+/// A 128-bit digest of a key: two SipHash-1-3 hashes under keys drawn at random for the run.
+/// Two distinct keys share one with odds of about n²/2¹²⁹ for n keys (below 10⁻²⁴ for a billion),
+/// and input crafted to collide cannot be, as the keys are not known in advance.
+struct Digest(std::hash::RandomState, std::hash::RandomState);
+
+impl Digest {
+    fn new() -> Self {
+        Digest(std::hash::RandomState::new(), std::hash::RandomState::new())
+    }
+
+    /// The digest of a key given as its parts' bytes (each part framed by its length).
+    fn of<'a>(&self, parts: impl Iterator<Item = &'a [u8]> + Clone) -> u128 {
+        use std::hash::{BuildHasher, Hasher};
+        let one = |state: &std::hash::RandomState| {
+            let mut h = state.build_hasher();
+            for p in parts.clone() {
+                h.write_usize(p.len());
+                h.write(p);
+            }
+            h.finish()
+        };
+        (u128::from(one(&self.0)) << 64) | u128::from(one(&self.1))
     }
 }
 
@@ -92,10 +129,14 @@ impl Operator for DedupOp {
         )
     }
     fn push(&mut self, ev: Event, out: &mut Vec<Event>) -> Result<(), ExecError> {
-        let mut key = Vec::with_capacity(self.fields.len());
+        // Per field, its value count and then its values' text.
+        let mut parts: Vec<std::borrow::Cow<'_, str>> = Vec::new();
         for f in &self.fields {
             match ev.get(f) {
-                Some(v) => key.push(v.atoms().iter().map(|a| a.as_str().into_owned()).collect()),
+                Some(v) => {
+                    parts.push(v.atoms().len().to_string().into());
+                    parts.extend(v.atoms().iter().map(|a| a.as_str()));
+                }
                 None if self.keepempty => {
                     out.push(ev);
                     return Ok(());
@@ -103,6 +144,8 @@ impl Operator for DedupOp {
                 None => return Ok(()),
             }
         }
+        let key = self.digest.of(parts.iter().map(|p| p.as_bytes()));
+        drop(parts);
         if self.consecutive {
             if self.last.as_ref() != Some(&key) {
                 self.last = Some(key);
@@ -111,8 +154,8 @@ impl Operator for DedupOp {
             return Ok(());
         }
         let n = self.seen.entry(key).or_insert(0);
-        if *n < self.limit {
-            *n += 1;
+        if (*n as usize) < self.limit {
+            *n = n.saturating_add(1);
             out.push(ev);
         }
         Ok(())
@@ -180,5 +223,66 @@ impl Operator for BinOp {
         }
         out.push(ev);
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::exec::run_op;
+
+    fn ev(pairs: &[(&str, &[&str])], i: usize) -> Event {
+        let mut e = Event::new();
+        e.set("i", i as f64);
+        for (k, vs) in pairs {
+            match vs {
+                [one] => e.set(*k, *one),
+                many => e.set(*k, Value::Many(many.iter().map(|v| Atom::from(*v)).collect())),
+            }
+        }
+        e
+    }
+
+    fn ids(rows: &[Event]) -> Vec<String> {
+        rows.iter().map(|r| r.get("i").map(|v| v.first().as_str().into_owned()).unwrap_or_default()).collect()
+    }
+
+    #[test]
+    fn dedup_keeps_the_first_n_rows_of_each_key_and_drops_rows_missing_a_field() {
+        let rows = vec![
+            ev(&[("x", &["a"])], 0),
+            ev(&[("x", &["A"])], 1), // keys are compared as written: case counts
+            ev(&[("x", &["a"])], 2),
+            ev(&[], 3),
+            ev(&[("x", &["b"])], 4),
+            ev(&[("x", &["a"])], 5),
+        ];
+        let keep =
+            |limit, keepempty| ids(&run_op(&mut DedupOp::new(vec!["x".into()], limit, keepempty, false), rows.clone()));
+        assert_eq!(keep(1, false), ["0", "1", "4"]);
+        assert_eq!(keep(2, false), ["0", "1", "2", "4"]);
+        assert_eq!(keep(1, true), ["0", "1", "3", "4"]);
+    }
+
+    #[test]
+    fn dedup_keys_tell_apart_fields_and_values_that_concatenate_alike() {
+        let rows = vec![
+            ev(&[("x", &["ab"]), ("y", &["c"])], 0),
+            ev(&[("x", &["a"]), ("y", &["bc"])], 1),
+            ev(&[("x", &["a", "b"]), ("y", &["c"])], 2),
+            ev(&[("x", &["a"]), ("y", &["b", "c"])], 3),
+            ev(&[("x", &["ab"]), ("y", &["c"])], 4),
+            ev(&[("x", &["a", "b"]), ("y", &["c"])], 5),
+        ];
+        let out = run_op(&mut DedupOp::new(vec!["x".into(), "y".into()], 1, false, false), rows);
+        assert_eq!(ids(&out), ["0", "1", "2", "3"]);
+    }
+
+    #[test]
+    fn dedup_consecutive_removes_only_repeats_in_a_row() {
+        let rows: Vec<Event> =
+            ["a", "a", "b", "a", "a"].iter().enumerate().map(|(i, x)| ev(&[("x", &[x])], i)).collect();
+        let out = run_op(&mut DedupOp::new(vec!["x".into()], 1, false, true), rows);
+        assert_eq!(ids(&out), ["0", "2", "3"]);
     }
 }
