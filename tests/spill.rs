@@ -55,11 +55,11 @@ fn a_memory_budget_takes_units_and_refuses_other_words() {
     assert!(stderr(&no_dir).contains("--temp-dir /nonexistent/spill: not a folder"), "{}", stderr(&no_dir));
 }
 
-/// `sort` and `reverse` hold every row until the input ends: past the budget they write them
-/// out in sorted runs (merged back at the end, merges of merges when there are many) or in
-/// stretches (read back last first). The rows and their order must not change.
+/// `sort`, `reverse` and `transaction` hold every row until the input ends: past the budget
+/// they write them out in sorted runs (merged back at the end, merges of merges when there are
+/// many) or in stretches (read back last first). The rows and their order must not change.
 #[test]
-fn sort_and_reverse_give_the_same_rows_whether_they_spill_or_not() {
+fn sort_reverse_and_transaction_give_the_same_rows_whether_they_spill_or_not() {
     let events = shared().join("attack_data_history");
     let run_with = |spl: &str, budget: &str| {
         run(&["search", spl, "--events", events.to_str().unwrap(), "--format", "json", "--memory-budget", budget])
@@ -70,6 +70,8 @@ fn sort_and_reverse_give_the_same_rows_whether_they_spill_or_not() {
         "* | sort 300 host - _time | table _time host source _raw",
         "* | sort 0 EventCode | stats count by EventCode | sort - count",
         "* | reverse | head 300 | table _time host source _raw",
+        // Its events read back in time order, its transactions newest first.
+        "* | transaction host maxpause=5s | table _time host eventcount duration _raw",
     ] {
         let held = run_with(spl, "0");
         let spilled = run_with(spl, "1K");

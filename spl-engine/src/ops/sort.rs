@@ -8,7 +8,7 @@ use std::cmp::Ordering;
 
 use crate::event::Event;
 use crate::exec::{ExecError, Flow, Operator};
-use crate::packed::{Packed, Packer, Reader};
+use crate::packed::{put_atom, put_len, Packed, Packer, Reader};
 use crate::spill::{self, Held, RowFile, RowFileWriter, RunReader, RunWriter};
 use crate::value::{compare_atoms, compare_lexical, Atom};
 
@@ -70,11 +70,11 @@ fn row_bytes(keys: &Keys, p: &Packed) -> usize {
 /// sort its few rows again every few rows).
 const COMPACT_MIN: usize = 1024;
 
-/// `sort [N] [+|-]f ...`: stable; numbers numerically, strings lexicographically; rows missing
-/// the field sort last. Without N Splunk keeps 10000 rows; `sort 0` keeps all.
-pub struct SortOp {
-    pub keys: Vec<SortKey>,
-    pub limit: Option<usize>,
+/// Rows sorted stably on keys given with each, within the memory budget: what `sort` does, and
+/// `transaction` to put its events in time order.
+pub(crate) struct Sorter {
+    spec: Vec<SortKey>,
+    limit: Option<usize>,
     /// Rows since the last run was written, in input order.
     held: Vec<(Keys, Packed)>,
     packer: Packer,
@@ -88,10 +88,12 @@ pub struct SortOp {
     runs: Vec<Run>,
 }
 
-impl SortOp {
-    pub fn new(keys: Vec<SortKey>, limit: Option<usize>) -> Self {
-        SortOp {
-            keys,
+impl Sorter {
+    /// Rows compared on keys of `spec`'s directions and kinds (its field names are not read),
+    /// the first `limit` kept.
+    pub(crate) fn new(spec: Vec<SortKey>, limit: Option<usize>) -> Self {
+        Sorter {
+            spec,
             limit,
             held: Vec::new(),
             packer: Packer::default(),
@@ -101,9 +103,15 @@ impl SortOp {
         }
     }
 
-    fn hold(&mut self, ev: &Event) -> Result<(), ExecError> {
-        let keys = keys_of(&self.keys, |f| ev.get(f).map(|v| v.first().clone()));
-        if self.cutoff.as_ref().is_some_and(|c| compare_keys(&keys, c, &self.keys) != Ordering::Less) {
+    /// Tests: spill past this many bytes, whatever the run's total.
+    #[cfg(test)]
+    pub(crate) fn held_limit(&mut self, limit: Option<usize>) {
+        self.bytes.own_limit = limit;
+    }
+
+    /// Add a row with its keys (one per key of the spec).
+    pub(crate) fn push(&mut self, keys: Keys, ev: &Event) -> Result<(), ExecError> {
+        if self.cutoff.as_ref().is_some_and(|c| compare_keys(&keys, c, &self.spec) != Ordering::Less) {
             return Ok(());
         }
         let p = self.packer.pack(ev);
@@ -124,9 +132,18 @@ impl SortOp {
         Ok(())
     }
 
+    /// The rows in order, the first `limit`; `emit` may stop them.
+    pub(crate) fn finish(&mut self, emit: &mut dyn FnMut(Packed) -> Result<Flow, ExecError>) -> Result<(), ExecError> {
+        self.sort_held();
+        let (held, runs) = (std::mem::take(&mut self.held), std::mem::take(&mut self.runs));
+        merge(runs.into_iter().map(|r| r.reader).collect(), held, &self.spec, self.limit, emit)?;
+        self.bytes.clear();
+        Ok(())
+    }
+
     /// Sort the rows held (stably) and drop those past the limit.
     fn sort_held(&mut self) {
-        let keys = &self.keys;
+        let keys = &self.spec;
         self.held.sort_by(|a, b| compare_keys(&a.0, &b.0, keys));
         if let Some(n) = self.limit {
             self.held.truncate(n);
@@ -143,9 +160,9 @@ impl SortOp {
         let mut w = RunWriter::new()?;
         let mut buf = Vec::new();
         let rows = self.held.len();
-        for (_, p) in self.held.drain(..) {
+        for (k, p) in self.held.drain(..) {
             buf.clear();
-            p.encode(&mut buf);
+            encode(&k, &p, &mut buf);
             w.record(&buf)?;
         }
         self.runs.push(Run { level: 0, rows, reader: w.finish()? });
@@ -185,21 +202,18 @@ impl SortOp {
         let level = taken.iter().map(|r| r.level).max().unwrap_or(0) + 1;
         let mut w = RunWriter::new()?;
         let (mut buf, mut rows, mut last) = (Vec::new(), 0, None);
-        merge(taken.into_iter().map(|r| r.reader).collect(), Vec::new(), &self.keys, self.limit, &mut |p| {
+        merge_keyed(taken.into_iter().map(|r| r.reader).collect(), Vec::new(), &self.spec, self.limit, &mut |k, p| {
             buf.clear();
-            p.encode(&mut buf);
+            encode(&k, &p, &mut buf);
             w.record(&buf)?;
             rows += 1;
-            last = Some(p);
+            last = Some(k);
             Ok(Flow::Continue)
         })?;
         self.runs.push(Run { level, rows, reader: w.finish()? });
-        if let (Some(n), Some(last)) = (self.limit, last) {
-            if rows == n {
-                let k = keys_of(&self.keys, |f| last.get(f).map(|v| v.first().clone()));
-                if self.cutoff.as_ref().is_none_or(|c| compare_keys(&k, c, &self.keys) == Ordering::Less) {
-                    self.cutoff = Some(k);
-                }
+        if let (Some(n), Some(k)) = (self.limit, last) {
+            if rows == n && self.cutoff.as_ref().is_none_or(|c| compare_keys(&k, c, &self.spec) == Ordering::Less) {
+                self.cutoff = Some(k);
             }
         }
         Ok(())
@@ -216,50 +230,106 @@ struct Run {
 /// Runs a merge reads at once: each holds a chunk of the spill file and its first row.
 const FAN_IN: usize = 32;
 
+/// A run record: the row's keys, then the row.
+fn encode(keys: &Keys, p: &Packed, out: &mut Vec<u8>) {
+    put_len(out, keys.len());
+    for k in keys {
+        match k {
+            None => out.push(0),
+            Some(a) => {
+                out.push(1);
+                put_atom(out, a);
+            }
+        }
+    }
+    p.encode(out);
+}
+
+/// A run's next row and its keys.
+fn next_of(run: &mut RunReader) -> Result<Option<(Keys, Packed)>, ExecError> {
+    let Some(rec) = run.next_record()? else { return Ok(None) };
+    let mut r = Reader::new(rec);
+    let decoded = (|| {
+        let n = r.len()?;
+        let mut keys = Vec::with_capacity(n.min(64));
+        for _ in 0..n {
+            keys.push(match r.byte()? {
+                0 => None,
+                _ => Some(r.atom()?),
+            });
+        }
+        Some((keys, Packed::decode(&mut r, &mut None)?))
+    })();
+    decoded.map(Some).ok_or_else(|| ExecError::new("sort: a row read back from the spill file is corrupt"))
+}
+
 /// Merge sorted runs and then `mem` (sorted, the latest rows), giving `emit` the first `limit`
 /// rows in order; on equal keys the earlier run's row comes first (the sort stays stable).
 fn merge(
-    mut runs: Vec<RunReader>,
+    runs: Vec<RunReader>,
     mem: Vec<(Keys, Packed)>,
-    keys: &[SortKey],
+    spec: &[SortKey],
     limit: Option<usize>,
     emit: &mut dyn FnMut(Packed) -> Result<Flow, ExecError>,
+) -> Result<(), ExecError> {
+    merge_keyed(runs, mem, spec, limit, &mut |_, p| emit(p))
+}
+
+/// `merge`, giving each row with its keys.
+fn merge_keyed(
+    mut runs: Vec<RunReader>,
+    mem: Vec<(Keys, Packed)>,
+    spec: &[SortKey],
+    limit: Option<usize>,
+    emit: &mut dyn FnMut(Keys, Packed) -> Result<Flow, ExecError>,
 ) -> Result<(), ExecError> {
     let mut mem = mem.into_iter();
     let mut heads = Vec::with_capacity(runs.len() + 1);
     for run in runs.iter_mut() {
-        heads.push(next_of(run, keys)?);
+        heads.push(next_of(run)?);
     }
     heads.push(mem.next());
     for _ in 0..limit.unwrap_or(usize::MAX) {
-        // The least head, the earliest on equal keys: a scan, as they are at most `FAN_IN`.
+        // The least head, the earliest on equal keys: a scan, as they are few (`FAN_IN` a
+        // merge level).
         let mut best: Option<(usize, &Keys)> = None;
         for (i, head) in heads.iter().enumerate() {
             if let Some((k, _)) = head {
-                if best.is_none_or(|(_, b)| compare_keys(k, b, keys) == Ordering::Less) {
+                if best.is_none_or(|(_, b)| compare_keys(k, b, spec) == Ordering::Less) {
                     best = Some((i, k));
                 }
             }
         }
         let Some((i, _)) = best else { break };
         let next = match runs.get_mut(i) {
-            Some(run) => next_of(run, keys)?,
+            Some(run) => next_of(run)?,
             None => mem.next(),
         };
-        let Some((_, p)) = heads.get_mut(i).and_then(|h| std::mem::replace(h, next)) else { break };
-        if emit(p)? == Flow::Stop {
+        let Some((k, p)) = heads.get_mut(i).and_then(|h| std::mem::replace(h, next)) else { break };
+        if emit(k, p)? == Flow::Stop {
             break;
         }
     }
     Ok(())
 }
 
-/// A run's next row and its keys.
-fn next_of(run: &mut RunReader, keys: &[SortKey]) -> Result<Option<(Keys, Packed)>, ExecError> {
-    let Some(rec) = run.next_record()? else { return Ok(None) };
-    let p = Packed::decode(&mut Reader::new(rec), &mut None)
-        .ok_or_else(|| ExecError::new("sort: a row read back from the spill file is corrupt"))?;
-    Ok(Some((keys_of(keys, |f| p.get(f).map(|v| v.first().clone())), p)))
+/// `sort [N] [+|-]f ...`: stable; numbers numerically, strings lexicographically; rows missing
+/// the field sort last. Without N Splunk keeps 10000 rows; `sort 0` keeps all.
+pub struct SortOp {
+    pub keys: Vec<SortKey>,
+    pub limit: Option<usize>,
+    sorter: Sorter,
+}
+
+impl SortOp {
+    pub fn new(keys: Vec<SortKey>, limit: Option<usize>) -> Self {
+        SortOp { sorter: Sorter::new(keys.clone(), limit), keys, limit }
+    }
+
+    fn hold(&mut self, ev: &Event) -> Result<(), ExecError> {
+        let keys = keys_of(&self.keys, |f| ev.get(f).map(|v| v.first().clone()));
+        self.sorter.push(keys, ev)
+    }
 }
 
 impl Operator for SortOp {
@@ -290,11 +360,7 @@ impl Operator for SortOp {
         })
     }
     fn finish_each(&mut self, emit: &mut dyn FnMut(Event) -> Result<Flow, ExecError>) -> Result<(), ExecError> {
-        self.sort_held();
-        let (held, runs) = (std::mem::take(&mut self.held), std::mem::take(&mut self.runs));
-        merge(runs.into_iter().map(|r| r.reader).collect(), held, &self.keys, self.limit, &mut |p| emit(p.unpack()))?;
-        self.bytes.clear();
-        Ok(())
+        self.sorter.finish(&mut |p| emit(p.unpack()))
     }
 }
 
@@ -426,13 +492,13 @@ mod tests {
         // runs: merges of merges).
         for (limit, own_limit) in [(None, 20_000), (None, 2_000), (Some(10), 2_000), (Some(3_000), 20_000)] {
             let mut op = SortOp::new(keys.clone(), limit);
-            op.bytes.own_limit = Some(own_limit);
+            op.sorter.bytes.own_limit = Some(own_limit);
             let mut out = Vec::new();
             for ev in input.clone() {
                 op.push(ev, &mut out).unwrap();
-                assert!(op.held.len() <= 1_024, "{} rows held", op.held.len());
+                assert!(op.sorter.held.len() <= 1_024, "{} rows held", op.sorter.held.len());
             }
-            assert!(op.runs.len() < 2 * FAN_IN, "{} runs", op.runs.len());
+            assert!(op.sorter.runs.len() < 2 * FAN_IN, "{} runs", op.sorter.runs.len());
             op.finish(&mut out).unwrap();
             assert_eq!(ids(&out), expected(&input, &keys, limit), "limit {limit:?}, {own_limit} bytes");
             // Whole rows come back, fields in order.
@@ -442,7 +508,7 @@ mod tests {
         // Ties across runs keep input order: sort on `g` alone.
         let keys = vec![key("g", false)];
         let mut op = SortOp::new(keys.clone(), None);
-        op.bytes.own_limit = Some(20_000);
+        op.sorter.bytes.own_limit = Some(20_000);
         assert_eq!(ids(&run_op(&mut op, input.clone())), expected(&input, &keys, None));
     }
 
@@ -453,9 +519,9 @@ mod tests {
         let mut out = Vec::new();
         for ev in rows(20_000) {
             op.push(ev, &mut out).unwrap();
-            assert!(op.held.len() <= 3_000);
+            assert!(op.sorter.held.len() <= 3_000);
         }
-        assert!(op.runs.is_empty());
+        assert!(op.sorter.runs.is_empty());
         let mut out = Vec::new();
         op.finish(&mut out).unwrap();
         assert_eq!(ids(&out), (18_500..20_000).rev().map(|i| i.to_string()).collect::<Vec<_>>());
@@ -464,9 +530,9 @@ mod tests {
         let mut op = SortOp::new(vec![key("i", false)], Some(1_500));
         for ev in rows(20_000) {
             op.push(ev, &mut out).unwrap();
-            assert!(op.held.len() <= 3_000);
+            assert!(op.sorter.held.len() <= 3_000);
         }
-        assert_eq!(op.held.len(), 1_500);
+        assert_eq!(op.sorter.held.len(), 1_500);
     }
 
     #[test]
@@ -483,7 +549,7 @@ mod tests {
         let keys = vec![key("k", false)];
         for own_limit in [None, Some(2_000)] {
             let mut op = SortOp::new(keys.clone(), Some(25));
-            op.bytes.own_limit = own_limit;
+            op.sorter.bytes.own_limit = own_limit;
             let out = run_op(&mut op, input.clone());
             assert_eq!(ids(&out), expected(&input, &keys, Some(25)), "{own_limit:?}");
         }

@@ -12,7 +12,8 @@ use std::collections::HashMap;
 use indexmap::IndexMap;
 
 use crate::event::Event;
-use crate::exec::{ExecError, Operator};
+use crate::exec::{ExecError, Flow, Operator};
+use crate::ops::sort::{SortKey, Sorter};
 use crate::search::Matcher;
 use crate::value::{Atom, Value};
 
@@ -24,11 +25,12 @@ pub struct TransactionOp {
     pub maxpause: Option<f64>,
     pub maxevents: usize,
     pub text: String,
-    /// Every grouped event, packed and counted in the run's memory budget (spilled past it):
-    /// a transaction over logon events keeps them all until the end.
-    events: crate::spill::RowSpool,
-    /// Their times, in the same order.
-    times: Vec<f64>,
+    /// Every grouped event, to be read back in time order (input order on equal times),
+    /// within the run's memory budget: a transaction over logon events keeps them all until
+    /// the end.
+    events: Sorter,
+    /// Events taken so far.
+    taken: usize,
     max_buffer: usize,
 }
 
@@ -47,11 +49,16 @@ impl TransactionOp {
             maxpause: None,
             maxevents: 1000,
             text,
-            events: Default::default(),
-            times: Vec::new(),
+            events: Sorter::new(vec![time_key(false)], None),
+            taken: 0,
             max_buffer: 5_000_000,
         }
     }
+}
+
+/// Sorting on a number (an event's time) given with each row.
+fn time_key(descending: bool) -> SortKey {
+    SortKey { field: "_time".into(), descending, how: "num".into() }
 }
 
 #[derive(Default)]
@@ -60,6 +67,8 @@ struct Open {
     first: f64,
     last: f64,
     started: bool,
+    /// Transactions opened before it.
+    opened: u64,
 }
 
 fn merge(events: Vec<Event>, first: f64, last: f64) -> Event {
@@ -109,32 +118,37 @@ impl Operator for TransactionOp {
         if self.fields.iter().any(|f| ev.get(f).is_none()) {
             return Ok(());
         }
-        if self.times.len() >= self.max_buffer {
+        if self.taken >= self.max_buffer {
             return Err(ExecError::new(format!("transaction: more than {} events to group", self.max_buffer)));
         }
-        self.times.push(ev.time().unwrap_or(0.0));
-        self.events.push(&ev)
+        self.taken += 1;
+        self.events.push(vec![Some(Atom::Num(ev.time().unwrap_or(0.0)))], &ev)
     }
     fn finish(&mut self, out: &mut Vec<Event>) -> Result<(), ExecError> {
-        let times = std::mem::take(&mut self.times);
-        let mut events: Vec<(f64, usize, crate::packed::Packed)> = Vec::with_capacity(times.len());
-        self.events.drain(&mut |p| {
-            let i = events.len();
-            events.push((times.get(i).copied().unwrap_or(0.0), i, p));
-            Ok(crate::exec::Flow::Continue)
-        })?;
-        events.sort_by(|a, b| a.0.partial_cmp(&b.0).unwrap_or(std::cmp::Ordering::Equal).then(a.1.cmp(&b.1)));
+        self.finish_each(&mut |ev| {
+            out.push(ev);
+            Ok(Flow::Continue)
+        })
+    }
+    fn finish_each(&mut self, emit: &mut dyn FnMut(Event) -> Result<Flow, ExecError>) -> Result<(), ExecError> {
         let bounded = self.starts_with.is_some() || self.ends_with.is_some();
         let mut open: HashMap<Vec<String>, Open> = HashMap::new();
-        let mut done: Vec<Event> = Vec::new();
-        let close = |o: Open, done: &mut Vec<Event>, complete: bool| {
+        // Transactions closed, to be given newest first (as Splunk returns them), held as
+        // sorted rows are: within the budget.
+        let mut done = Sorter::new(vec![time_key(true)], None);
+        let close = |o: Open, done: &mut Sorter, complete: bool| -> Result<(), ExecError> {
             // With startswith/endswith, only complete transactions are kept (keepevicted=false).
             if !o.events.is_empty() && (!bounded || complete) {
-                done.push(merge(o.events, o.first, o.last));
+                let merged = merge(o.events, o.first, o.last);
+                done.push(vec![merged.time().map(Atom::Num)], &merged)?;
             }
+            Ok(())
         };
-        for (t, _, packed) in events {
+        let mut opened = 0;
+        let mut events = std::mem::replace(&mut self.events, Sorter::new(vec![time_key(false)], None));
+        events.finish(&mut |packed| {
             let ev = packed.unpack();
+            let t = ev.time().unwrap_or(0.0);
             let key: Vec<String> =
                 self.fields.iter().map(|f| ev.get(f).map(|v| v.as_str().into_owned()).unwrap_or_default()).collect();
             let is_start = self.starts_with.as_ref().is_some_and(|m| m.matches(&ev));
@@ -147,16 +161,17 @@ impl Operator for TransactionOp {
                 if too_long || paused || full || is_start {
                     if let Some(o) = open.remove(&key) {
                         let complete = self.ends_with.is_none() && o.started;
-                        close(o, &mut done, complete);
+                        close(o, &mut done, complete)?;
                     }
                 }
             }
             if !open.contains_key(&key) {
                 // With startswith, a transaction only begins at a matching event.
                 if self.starts_with.is_some() && !is_start {
-                    continue;
+                    return Ok(Flow::Continue);
                 }
-                open.insert(key.clone(), Open { events: Vec::new(), first: t, last: t, started: true });
+                open.insert(key.clone(), Open { events: Vec::new(), first: t, last: t, started: true, opened });
+                opened += 1;
             }
             if let Some(o) = open.get_mut(&key) {
                 o.events.push(ev);
@@ -164,18 +179,19 @@ impl Operator for TransactionOp {
             }
             if is_end {
                 if let Some(o) = open.remove(&key) {
-                    close(o, &mut done, true);
+                    close(o, &mut done, true)?;
                 }
             }
-        }
-        for (_, o) in open {
+            Ok(Flow::Continue)
+        })?;
+        // Those still open, in the order they opened (the map's order is not the input's).
+        let mut left: Vec<Open> = open.into_values().collect();
+        left.sort_by_key(|o| o.opened);
+        for o in left {
             let complete = self.ends_with.is_none() && o.started;
-            close(o, &mut done, complete);
+            close(o, &mut done, complete)?;
         }
-        // Newest first, as Splunk returns transactions.
-        done.sort_by(|a, b| b.time().partial_cmp(&a.time()).unwrap_or(std::cmp::Ordering::Equal));
-        out.extend(done);
-        Ok(())
+        done.finish(&mut |p| emit(p.unpack()))
     }
 }
 
@@ -206,6 +222,7 @@ mod tests {
             let mut op = TransactionOp::new(vec!["user".into()], Some(m("EventCode=0")), None, "user".into());
             op.maxpause = Some(20.0);
             op.events.held_limit(limit);
+
             run(&mut op, input.clone())
         };
         let want = run_with(None);
