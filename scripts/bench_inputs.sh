@@ -28,6 +28,14 @@
 #                repeated) gzipped, read as a stream: copied to a temporary file past 32 MiB
 #   csv-out      search '*' --format csv                  over the 64 MiB generated log: rows held
 #                for the header within --memory-budget
+#   sort-all     search '* | sort 0 - _time | stats count' over the 64 MiB log: every row held,
+#                sorted runs spilled past --memory-budget and merged back
+#   sort-top     search '* | sort - _time | stats count'  (10000 kept: descending over ascending
+#                input, the worst case for dropping rows early)
+#   reverse      search '* | reverse | stats count'
+#   dedup-raw    search '* | dedup _raw | stats count'    (a digest held per distinct event)
+#   transaction  search '* | transaction host maxevents=5 | stats count' (events read back in
+#                time order)
 # Environment: SHARED (default ../shared next to the checkout), REPEAT (default 10), JSON_MIB
 # (default 256; the file is generated once, `gen_events.py --json`, under target/bench/), CASES
 # (default: all, in the order above).
@@ -72,6 +80,11 @@ case_args() { # name -> the arguments after the binary
         jarr-regasm) ARGS=(search 'EventID=3 Image="*\\regasm.exe" | stats count by Computer' --events "$JARR") ;;
         evtx-gz) ARGS=(search '* | stats count by EventID' --events "$EVTXGZ") ;;
         csv-out) ARGS=(search '*' --events "$LOG64") FORMAT=csv ;;
+        sort-all) ARGS=(search '* | sort 0 - _time | stats count' --events "$LOG64") ;;
+        sort-top) ARGS=(search '* | sort - _time | stats count' --events "$LOG64") ;;
+        reverse) ARGS=(search '* | reverse | stats count' --events "$LOG64") ;;
+        dedup-raw) ARGS=(search '* | dedup _raw | stats count' --events "$LOG64") ;;
+        transaction) ARGS=(search '* | transaction host maxevents=5 | stats count' --events "$LOG64") ;;
     esac
 }
 
@@ -105,7 +118,7 @@ fi
 cat "$SHARED"/evtx/*/* "$SHARED"/attack_data_history/* "$JSON" "$CSV" >/dev/null 2>&1 || true # warm the page cache
 echo "| case | binary | wall s | CPU s | peak RSS MB | events read, parsed | output md5 |"
 echo "|---|---|---:|---:|---:|---|---|"
-CASES=${CASES:-evtx-all evtx-eid1 evtx-pack hist-pack json-all json-regasm csv-all csv-regasm tar-all tar-literal jarr-all jarr-regasm evtx-gz csv-out}
+CASES=${CASES:-evtx-all evtx-eid1 evtx-pack hist-pack json-all json-regasm csv-all csv-regasm tar-all tar-literal jarr-all jarr-regasm evtx-gz csv-out sort-all sort-top reverse dedup-raw transaction}
 for name in $CASES; do
     FORMAT=json
     case_args "$name"
