@@ -38,7 +38,8 @@ fn compare_keys(a: &[Option<Atom>], b: &[Option<Atom>], keys: &[SortKey]) -> Ord
                 let o = match k.how.as_str() {
                     "str" => compare_lexical(x, y),
                     "ip" => compare_ip(x, y),
-                    _ => compare_atoms(x, y),
+                    "num" => compare_atoms(x, y),
+                    _ => compare_auto(x, y),
                 };
                 if k.descending {
                     o.reverse()
@@ -52,6 +53,46 @@ fn compare_keys(a: &[Option<Atom>], b: &[Option<Atom>], keys: &[SortKey]) -> Ord
         }
     }
     Ordering::Equal
+}
+
+/// The number a sort key starts with: the whole value when it is a number, else its leading
+/// `[-+]digits[.digits]` (`10.0.0.5` → 10.0, `443/tcp` → 443); `None` when it starts otherwise.
+fn leading_number(a: &Atom) -> Option<f64> {
+    if let Some(n) = a.to_num() {
+        return Some(n);
+    }
+    let s = a.as_str();
+    let b = s.as_bytes();
+    let sign = usize::from(matches!(b.first(), Some(b'-' | b'+')));
+    let int = b.iter().skip(sign).take_while(|c| c.is_ascii_digit()).count();
+    if int == 0 {
+        return None;
+    }
+    let mut end = sign + int;
+    if b.get(end) == Some(&b'.') {
+        let frac = b.iter().skip(end + 1).take_while(|c| c.is_ascii_digit()).count();
+        if frac > 0 {
+            end += 1 + frac;
+        }
+    }
+    s.get(..end)?.parse().ok()
+}
+
+/// `sort`'s default (`auto`) order, as Splunk documents it: numbers numerically; a string that
+/// starts with a number by that number alone (then, on equal numbers, as text: `9.1.1.1`
+/// before `10.0.0.5`, `10.0.0.12` before `10.0.0.5`); other strings lexicographically, after
+/// the numbers.
+fn compare_auto(a: &Atom, b: &Atom) -> Ordering {
+    match (leading_number(a), leading_number(b)) {
+        (Some(x), Some(y)) => {
+            x.partial_cmp(&y).unwrap_or(Ordering::Equal).then_with(|| match (a.to_num(), b.to_num()) {
+                // Equal numbers both written as numbers (`1` and `1.0`) are equal.
+                (Some(_), Some(_)) => Ordering::Equal,
+                _ => compare_lexical(a, b),
+            })
+        }
+        _ => compare_atoms(a, b),
+    }
 }
 
 fn compare_ip(a: &Atom, b: &Atom) -> Ordering {
@@ -469,6 +510,35 @@ mod tests {
         all.sort_by(|a, b| compare_keys(&a.0, &b.0, keys));
         let sorted: Vec<Event> = all.into_iter().map(|(_, e)| e.clone()).take(limit.unwrap_or(usize::MAX)).collect();
         ids(&sorted)
+    }
+
+    /// Splunk's sort reference ("Sort field options"): alphanumeric strings sort by the type of
+    /// their first character; one starting with a number, numerically by that number alone;
+    /// others lexicographically; numbers before strings. `num()` compares whole numbers (a
+    /// string that is not one sorts after them, as text), `str()` text only.
+    #[test]
+    fn auto_sort_orders_strings_that_start_with_a_number_by_that_number() {
+        let atoms = |v: &[&str]| v.iter().map(|s| Atom::from(*s)).collect::<Vec<_>>();
+        let sorted = |how: &str, v: &[&str]| {
+            let mut a = atoms(v);
+            let spec = [SortKey { field: "f".into(), descending: false, how: how.into() }];
+            a.sort_by(|x, y| compare_keys(&[Some(x.clone())], &[Some(y.clone())], &spec));
+            a.iter().map(|x| x.as_str().into_owned()).collect::<Vec<_>>()
+        };
+        let input = ["10.0.0.5", "abc", "9.1.1.1", "10.0.0.12", "100", "443/tcp", "-2x", "Zed", "25"];
+        assert_eq!(
+            sorted("auto", &input),
+            ["-2x", "9.1.1.1", "10.0.0.12", "10.0.0.5", "25", "100", "443/tcp", "Zed", "abc"]
+        );
+        assert_eq!(
+            sorted("str", &input),
+            ["-2x", "10.0.0.12", "10.0.0.5", "100", "25", "443/tcp", "9.1.1.1", "Zed", "abc"]
+        );
+        assert_eq!(
+            sorted("num", &input),
+            ["25", "100", "-2x", "10.0.0.12", "10.0.0.5", "443/tcp", "9.1.1.1", "Zed", "abc"]
+        );
+        assert_eq!(sorted("ip", &["10.0.0.5", "9.1.1.1", "10.0.0.12"]), ["9.1.1.1", "10.0.0.5", "10.0.0.12"]);
     }
 
     #[test]
