@@ -1641,6 +1641,14 @@ pub fn finish(
     Ok(first)
 }
 
+/// `finish` of an operator that emits through `finish_each` (its rows, collected).
+pub(crate) fn finish_through_each(op: &mut dyn Operator, out: &mut Vec<Event>) -> Result<(), ExecError> {
+    op.finish_each(&mut |ev| {
+        out.push(ev);
+        Ok(Flow::Continue)
+    })
+}
+
 /// Push every row through one operator, then finish it: what an operator's unit tests run.
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]

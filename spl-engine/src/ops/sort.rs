@@ -395,10 +395,7 @@ impl Operator for SortOp {
         self.hold(ev)
     }
     fn finish(&mut self, out: &mut Vec<Event>) -> Result<(), ExecError> {
-        self.finish_each(&mut |ev| {
-            out.push(ev);
-            Ok(Flow::Continue)
-        })
+        crate::exec::finish_through_each(self, out)
     }
     fn finish_each(&mut self, emit: &mut dyn FnMut(Event) -> Result<Flow, ExecError>) -> Result<(), ExecError> {
         self.sorter.finish(&mut |p| emit(p.unpack()))
@@ -448,10 +445,7 @@ impl Operator for ReverseOp {
         self.hold(ev)
     }
     fn finish(&mut self, out: &mut Vec<Event>) -> Result<(), ExecError> {
-        self.finish_each(&mut |ev| {
-            out.push(ev);
-            Ok(Flow::Continue)
-        })
+        crate::exec::finish_through_each(self, out)
     }
     fn finish_each(&mut self, emit: &mut dyn FnMut(Event) -> Result<Flow, ExecError>) -> Result<(), ExecError> {
         let mut stretch = std::mem::take(&mut self.held);

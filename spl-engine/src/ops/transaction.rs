@@ -125,10 +125,7 @@ impl Operator for TransactionOp {
         self.events.push(vec![Some(Atom::Num(ev.time().unwrap_or(0.0)))], &ev)
     }
     fn finish(&mut self, out: &mut Vec<Event>) -> Result<(), ExecError> {
-        self.finish_each(&mut |ev| {
-            out.push(ev);
-            Ok(Flow::Continue)
-        })
+        crate::exec::finish_through_each(self, out)
     }
     fn finish_each(&mut self, emit: &mut dyn FnMut(Event) -> Result<Flow, ExecError>) -> Result<(), ExecError> {
         let bounded = self.starts_with.is_some() || self.ends_with.is_some();
