@@ -84,11 +84,32 @@ impl Planner<'_> {
     }
 
     pub fn pipeline(&mut self, pipeline: &ast::Pipeline) -> PResult<Pipeline> {
+        self.pipeline_of(pipeline, Input::Events)
+    }
+
+    /// `input`: what the pipeline's first command takes (`Rows` for a pipeline run on rows a
+    /// command gives it: `appendpipe`, a filter pushed below an aggregation, a `foreach`
+    /// template).
+    fn pipeline_of(&mut self, pipeline: &ast::Pipeline, input: Input) -> PResult<Pipeline> {
         let mut ops: Vec<Box<dyn Operator>> = Vec::new();
         let mut reads_events = true;
+        // Whether rows still come in the order events were read: an event search's, until a
+        // command gives an order of its own.
+        let mut read_order = input == Input::Events
+            && pipeline.commands.first().is_some_and(|c| matches!(c.body, CommandBody::Search(_)));
         for (i, cmd) in pipeline.commands.iter().enumerate() {
             if i == 0 && matches!(cmd.name.as_str(), "inputlookup" | "makeresults" | "rest") {
                 reads_events = false;
+            }
+            if read_order {
+                match order_use(cmd) {
+                    OrderUse::Keeps => {}
+                    OrderUse::Sets => read_order = false,
+                    OrderUse::Depends(limit) => {
+                        ops.push(Box::new(ops::sort::NewestFirstOp::new(limit)));
+                        read_order = false;
+                    }
+                }
             }
             if let Some(op) = self.command(cmd, i == 0)? {
                 ops.push(op);
@@ -119,7 +140,8 @@ impl Planner<'_> {
             .stages
             .into_iter()
             .map(|s| {
-                let probe = self.pipeline(&ast::Pipeline { commands: s.commands, span: Span::default() })?;
+                let probe =
+                    self.pipeline_of(&ast::Pipeline { commands: s.commands, span: Span::default() }, Input::Rows)?;
                 Ok(crate::pushdown::Stage::new(s.inputs, probe.ops, s.ends_in_join))
             })
             .collect();
@@ -555,7 +577,8 @@ impl Planner<'_> {
         fields: &[ast::FieldName],
         search: &ast::Pipeline,
     ) -> PResult<Option<Box<dyn Operator>>> {
-        let mut sub = self.pipeline(search)?;
+        let input = if cmd.name == "appendpipe" { Input::Rows } else { Input::Events };
+        let mut sub = self.pipeline_of(search, input)?;
         sub.text = self.src.get(search.span.start..search.span.end).map(str::to_string);
         let limits = self.ctx.limits.clone();
         let num = |o: &Opt| {
@@ -646,7 +669,7 @@ impl Planner<'_> {
             }
         }
         let mut inner = Planner { src: &probe, ctx: self.ctx, unsupported: Vec::new() };
-        inner.pipeline(&parsed).map_err(|e| match e {
+        inner.pipeline_of(&parsed, Input::Rows).map_err(|e| match e {
             PlanError::Invalid { message, .. } => {
                 PlanError::Invalid { message: format!("foreach template: {message}"), span: template.span }
             }
@@ -1068,6 +1091,84 @@ impl Planner<'_> {
     }
 }
 
+/// What a pipeline's first command reads.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Input {
+    /// Events, in the order a Splunk search returns them: newest first.
+    Events,
+    /// Rows another command gives, in its order.
+    Rows,
+}
+
+/// How a command of an event search uses the order of its rows.
+enum OrderUse {
+    /// It passes rows on in the order it gets them (filters, field commands, lookups, a join's
+    /// left side).
+    Keeps,
+    /// Its rows come in an order of its own, or it may add rows (`stats`, `sort`, `append` …;
+    /// every command not known to keep the order).
+    Sets,
+    /// Its result depends on the order of the events (`head`, `tail`, `dedup`, `streamstats`,
+    /// `reverse`, `first()`/`last()`/`list()`): it must get them newest first, as in Splunk;
+    /// with `head N`, only the first N are needed.
+    Depends(Option<usize>),
+}
+
+fn order_use(cmd: &ast::Command) -> OrderUse {
+    let name = cmd.name.as_str();
+    match &cmd.body {
+        CommandBody::Head { count, expr: None, options } if name == "head" && options.is_empty() => {
+            OrderUse::Depends(Some(count.unwrap_or(10) as usize))
+        }
+        CommandBody::Head { .. } | CommandBody::Dedup { .. } => OrderUse::Depends(None),
+        CommandBody::Stats(s) => {
+            let by_order = s.aggs.iter().any(|a| matches!(a.func.as_str(), "first" | "last" | "list"));
+            if by_order || name == "streamstats" {
+                OrderUse::Depends(None)
+            } else if name == "eventstats" {
+                OrderUse::Keeps
+            } else {
+                OrderUse::Sets
+            }
+        }
+        CommandBody::Generic(_) if name == "reverse" => OrderUse::Depends(None),
+        CommandBody::Search(_)
+        | CommandBody::Where(_)
+        | CommandBody::Eval(_)
+        | CommandBody::Rename(_)
+        | CommandBody::Table(_)
+        | CommandBody::Fields { .. }
+        | CommandBody::Fillnull { .. }
+        | CommandBody::Rex { .. }
+        | CommandBody::Regex { .. }
+        | CommandBody::Lookup(_)
+        | CommandBody::Convert { .. }
+        | CommandBody::Bin { .. }
+        | CommandBody::Foreach { .. } => OrderUse::Keeps,
+        CommandBody::Subsearch { .. } if name == "join" => OrderUse::Keeps,
+        CommandBody::Generic(_)
+            if matches!(
+                name,
+                "spath"
+                    | "fromjson"
+                    | "xmlkv"
+                    | "kv"
+                    | "extract"
+                    | "makemv"
+                    | "nomv"
+                    | "mvexpand"
+                    | "replace"
+                    | "strcat"
+                    | "iplocation"
+                    | "addtotals"
+            ) =>
+        {
+            OrderUse::Keeps
+        }
+        _ => OrderUse::Sets,
+    }
+}
+
 fn search_span(e: &ast::SearchExpr) -> Span {
     match e {
         ast::SearchExpr::And(v) | ast::SearchExpr::Or(v) => {
@@ -1136,5 +1237,44 @@ fn split_model(s: &str) -> (String, Option<String>) {
     match s.split_once('.') {
         Some((m, d)) => (m.to_string(), Some(d.to_string())),
         None => (s.to_string(), None),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The operators planned for `spl`, as `explain` names them.
+    fn planned(spl: &str) -> Vec<String> {
+        let ctx = Context::new(Default::default(), 0.0);
+        let p = plan(&spl_parser::parse_pipeline(spl).unwrap(), spl, &ctx).unwrap();
+        p.ops.iter().map(|o| o.describe()).collect()
+    }
+
+    fn newest_first_at(spl: &str) -> Option<usize> {
+        planned(spl).iter().position(|d| d.starts_with("newest first"))
+    }
+
+    /// A Splunk historical search returns events newest first: what depends on their order
+    /// (`head`, `tail`, `dedup`, `streamstats`, `reverse`, `first`/`last`/`list`) gets them so,
+    /// once, before the first such command; nothing does once a command set an order of its own.
+    #[test]
+    fn events_are_put_newest_first_before_the_first_command_that_depends_on_their_order() {
+        assert_eq!(newest_first_at("search a=1 | eval b=2 | head 3"), Some(2));
+        assert_eq!(newest_first_at("search a=1 | rename a as c | dedup c | head 3"), Some(2));
+        assert_eq!(newest_first_at("search a=1 | stats list(a) by b"), Some(1));
+        assert_eq!(newest_first_at("search a=1 | where a>0 | streamstats count"), Some(2));
+        assert_eq!(newest_first_at("search a=1 | reverse"), Some(1));
+        assert_eq!(newest_first_at("search a=1 | eventstats count by b | tail 2"), Some(2));
+        // An order of their own: aggregations, sort, append.
+        assert_eq!(newest_first_at("search a=1 | stats count by b | head 3"), None);
+        assert_eq!(newest_first_at("search a=1 | sort b | head 3"), None);
+        assert_eq!(newest_first_at("search a=1 | append [search b=2] | head 3"), None);
+        assert_eq!(newest_first_at("search a=1 | eval b=2"), None);
+        // Rows, not events: generated ones, and those an appendpipe is given.
+        assert_eq!(newest_first_at("| makeresults count=5 | head 3"), None);
+        assert_eq!(newest_first_at("search a=1 | stats count by b | appendpipe [dedup b]"), None);
+        // `head N` needs N rows of it; the others all.
+        assert!(planned("search a=1 | head 7").iter().any(|d| d.starts_with("newest first")));
     }
 }

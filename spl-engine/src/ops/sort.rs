@@ -402,6 +402,50 @@ impl Operator for SortOp {
     }
 }
 
+/// Splunk's order of events, newest first, put before the first command of an event search
+/// whose result depends on order (`head`, `dedup`, `list()` …; `plan::Order`): a historical
+/// search returns events latest first, and those commands see them so. Events of equal times
+/// come last read first (a file in time order reads back reversed), events without a time
+/// last. `head N` right after it needs only N rows (`limit`).
+pub struct NewestFirstOp {
+    sorter: Sorter,
+    seen: u64,
+}
+
+impl NewestFirstOp {
+    pub fn new(limit: Option<usize>) -> Self {
+        let desc = |field: &str| SortKey { field: field.into(), descending: true, how: "num".into() };
+        NewestFirstOp { sorter: Sorter::new(vec![desc("_time"), desc("(input position)")], limit), seen: 0 }
+    }
+
+    fn hold(&mut self, ev: &Event) -> Result<(), ExecError> {
+        self.seen += 1;
+        let keys = vec![ev.time().map(Atom::Num), Some(Atom::Num(self.seen as f64))];
+        self.sorter.push(keys, ev)
+    }
+}
+
+impl Operator for NewestFirstOp {
+    fn name(&self) -> &str {
+        "sort"
+    }
+    fn describe(&self) -> String {
+        "newest first (implied: Splunk gives a search's events latest first)".to_string()
+    }
+    fn push(&mut self, ev: Event, _out: &mut Vec<Event>) -> Result<(), ExecError> {
+        self.hold(&ev)
+    }
+    fn push_ref(&mut self, ev: &Event, _out: &mut Vec<Event>) -> Result<(), ExecError> {
+        self.hold(ev)
+    }
+    fn finish(&mut self, out: &mut Vec<Event>) -> Result<(), ExecError> {
+        crate::exec::finish_through_each(self, out)
+    }
+    fn finish_each(&mut self, emit: &mut dyn FnMut(Event) -> Result<Flow, ExecError>) -> Result<(), ExecError> {
+        self.sorter.finish(&mut |p| emit(p.unpack()))
+    }
+}
+
 /// `reverse`: the rows in the opposite order. Held packed; past the budget written out a
 /// stretch at a time and read back a stretch at a time, the last first.
 #[derive(Default)]
