@@ -106,7 +106,7 @@ impl Planner<'_> {
                     OrderUse::Keeps => {}
                     OrderUse::Sets => read_order = false,
                     OrderUse::Depends(limit) => {
-                        ops.push(Box::new(ops::sort::NewestFirstOp::new(limit)));
+                        ops.push(Box::new(ops::sort::SortOp::newest_first(limit)));
                         read_order = false;
                     }
                 }

@@ -360,15 +360,34 @@ pub struct SortOp {
     pub keys: Vec<SortKey>,
     pub limit: Option<usize>,
     sorter: Sorter,
+    /// `newest_first`: rows taken so far, instead of `keys`.
+    implied: Option<u64>,
 }
 
 impl SortOp {
     pub fn new(keys: Vec<SortKey>, limit: Option<usize>) -> Self {
-        SortOp { sorter: Sorter::new(keys.clone(), limit), keys, limit }
+        SortOp { sorter: Sorter::new(keys.clone(), limit), keys, limit, implied: None }
+    }
+
+    /// Splunk's order of events, newest first, put before the first command of an event search
+    /// whose result depends on order (`head`, `dedup`, `list()` …; `plan::order_use`): a
+    /// historical search returns events latest first, and those commands see them so. Events
+    /// of equal times come last read first (a file in time order reads back reversed), events
+    /// without a time last. `head N` right after it needs only N rows (`limit`).
+    pub fn newest_first(limit: Option<usize>) -> Self {
+        let desc = |field: &str| SortKey { field: field.into(), descending: true, how: "num".into() };
+        let keys = vec![desc("_time"), desc("(input position)")];
+        SortOp { sorter: Sorter::new(keys.clone(), limit), keys, limit, implied: Some(0) }
     }
 
     fn hold(&mut self, ev: &Event) -> Result<(), ExecError> {
-        let keys = keys_of(&self.keys, |f| ev.get(f).map(|v| v.first().clone()));
+        let keys = match &mut self.implied {
+            Some(seen) => {
+                *seen += 1;
+                vec![ev.time().map(Atom::Num), Some(Atom::Num(*seen as f64))]
+            }
+            None => keys_of(&self.keys, |f| ev.get(f).map(|v| v.first().clone())),
+        };
         self.sorter.push(keys, ev)
     }
 }
@@ -378,6 +397,9 @@ impl Operator for SortOp {
         "sort"
     }
     fn describe(&self) -> String {
+        if self.implied.is_some() {
+            return "newest first (implied: Splunk gives a search's events latest first)".to_string();
+        }
         format!(
             "sort limit={} {}",
             self.limit.map_or("none".to_string(), |l| l.to_string()),
@@ -387,50 +409,6 @@ impl Operator for SortOp {
                 .collect::<Vec<_>>()
                 .join(", ")
         )
-    }
-    fn push(&mut self, ev: Event, _out: &mut Vec<Event>) -> Result<(), ExecError> {
-        self.hold(&ev)
-    }
-    fn push_ref(&mut self, ev: &Event, _out: &mut Vec<Event>) -> Result<(), ExecError> {
-        self.hold(ev)
-    }
-    fn finish(&mut self, out: &mut Vec<Event>) -> Result<(), ExecError> {
-        crate::exec::finish_through_each(self, out)
-    }
-    fn finish_each(&mut self, emit: &mut dyn FnMut(Event) -> Result<Flow, ExecError>) -> Result<(), ExecError> {
-        self.sorter.finish(&mut |p| emit(p.unpack()))
-    }
-}
-
-/// Splunk's order of events, newest first, put before the first command of an event search
-/// whose result depends on order (`head`, `dedup`, `list()` …; `plan::Order`): a historical
-/// search returns events latest first, and those commands see them so. Events of equal times
-/// come last read first (a file in time order reads back reversed), events without a time
-/// last. `head N` right after it needs only N rows (`limit`).
-pub struct NewestFirstOp {
-    sorter: Sorter,
-    seen: u64,
-}
-
-impl NewestFirstOp {
-    pub fn new(limit: Option<usize>) -> Self {
-        let desc = |field: &str| SortKey { field: field.into(), descending: true, how: "num".into() };
-        NewestFirstOp { sorter: Sorter::new(vec![desc("_time"), desc("(input position)")], limit), seen: 0 }
-    }
-
-    fn hold(&mut self, ev: &Event) -> Result<(), ExecError> {
-        self.seen += 1;
-        let keys = vec![ev.time().map(Atom::Num), Some(Atom::Num(self.seen as f64))];
-        self.sorter.push(keys, ev)
-    }
-}
-
-impl Operator for NewestFirstOp {
-    fn name(&self) -> &str {
-        "sort"
-    }
-    fn describe(&self) -> String {
-        "newest first (implied: Splunk gives a search's events latest first)".to_string()
     }
     fn push(&mut self, ev: Event, _out: &mut Vec<Event>) -> Result<(), ExecError> {
         self.hold(&ev)
