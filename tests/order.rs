@@ -27,6 +27,11 @@ fn head_gives_the_latest_events_and_tail_the_earliest() {
         search(&format!("{XML} | tail 5 | table _time")),
         search(&format!("{XML} | sort 5 _time | table _time"))
     );
+    // The order is the events' as searched, even once `table` kept only other fields.
+    assert_eq!(
+        search(&format!("{XML} | table host | head 5")),
+        search(&format!("{XML} | sort 5 - _time | table host"))
+    );
     // `reverse` turns newest first into oldest first.
     assert_eq!(
         search(&format!("{XML} | reverse | head 5 | table _time")),

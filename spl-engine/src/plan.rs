@@ -97,16 +97,27 @@ impl Planner<'_> {
         // command gives an order of its own.
         let mut read_order = input == Input::Events
             && pipeline.commands.first().is_some_and(|c| matches!(c.body, CommandBody::Search(_)));
+        // Where that order must be set at the latest (`may_change_time`).
+        let mut sort_at = None;
         for (i, cmd) in pipeline.commands.iter().enumerate() {
             if i == 0 && matches!(cmd.name.as_str(), "inputlookup" | "makeresults" | "rest") {
                 reads_events = false;
             }
             if read_order {
                 match order_use(cmd) {
-                    OrderUse::Keeps => {}
+                    OrderUse::Keeps => {
+                        // The order is that of the events' times as searched: it is set before
+                        // a command that may drop or change `_time`.
+                        if sort_at.is_none() && may_change_time(cmd) {
+                            sort_at = Some(ops.len());
+                        }
+                    }
                     OrderUse::Sets => read_order = false,
                     OrderUse::Depends(limit) => {
-                        ops.push(Box::new(ops::sort::SortOp::newest_first(limit)));
+                        let at = sort_at.unwrap_or(ops.len()).min(ops.len());
+                        // `head N`'s N rows only when nothing comes between.
+                        let limit = if at == ops.len() { limit } else { None };
+                        ops.insert(at, Box::new(ops::sort::SortOp::newest_first(limit)));
                         read_order = false;
                     }
                 }
@@ -1169,6 +1180,18 @@ fn order_use(cmd: &ast::Command) -> OrderUse {
     }
 }
 
+/// Whether a command that keeps the order of rows may drop or change their `_time` (`table`,
+/// `fields`, a `rename` or `eval` of it, `convert`): the events must be put in time order
+/// before it.
+fn may_change_time(cmd: &ast::Command) -> bool {
+    match &cmd.body {
+        CommandBody::Table(_) | CommandBody::Fields { .. } | CommandBody::Convert { .. } => true,
+        CommandBody::Rename(pairs) => pairs.iter().any(|p| p.from.name.starts_with('_') || p.to.name.starts_with('_')),
+        CommandBody::Eval(assigns) => assigns.iter().any(|a| a.field.name == "_time"),
+        _ => false,
+    }
+}
+
 fn search_span(e: &ast::SearchExpr) -> Span {
     match e {
         ast::SearchExpr::And(v) | ast::SearchExpr::Or(v) => {
@@ -1274,7 +1297,10 @@ mod tests {
         // Rows, not events: generated ones, and those an appendpipe is given.
         assert_eq!(newest_first_at("| makeresults count=5 | head 3"), None);
         assert_eq!(newest_first_at("search a=1 | stats count by b | appendpipe [dedup b]"), None);
-        // `head N` needs N rows of it; the others all.
-        assert!(planned("search a=1 | head 7").iter().any(|d| d.starts_with("newest first")));
+        // Before a command that may drop or change `_time`, the order the search gave is set.
+        assert_eq!(newest_first_at("search a=1 | eval b=2 | table b | where b>1 | head 3"), Some(2));
+        assert_eq!(newest_first_at("search a=1 | eval _time=0 | dedup b"), Some(1));
+        assert_eq!(newest_first_at("search a=1 | rename _time as t | stats list(t)"), Some(1));
+        assert_eq!(newest_first_at("search a=1 | rename a as b | dedup b"), Some(2));
     }
 }
