@@ -114,7 +114,7 @@ impl Planner<'_> {
                     }
                     OrderUse::Sets => read_order = false,
                     OrderUse::Depends(limit) => {
-                        let at = sort_at.unwrap_or(ops.len()).min(ops.len());
+                        let at = sort_at.unwrap_or(ops.len());
                         // `head N`'s N rows only when nothing comes between.
                         let limit = if at == ops.len() { limit } else { None };
                         ops.insert(at, Box::new(ops::sort::SortOp::newest_first(limit)));

@@ -100,14 +100,19 @@ impl Digest {
         Digest(std::hash::RandomState::new(), std::hash::RandomState::new())
     }
 
-    /// The digest of a key given as its parts' bytes (each part framed by its length).
-    fn of<'a>(&self, parts: impl Iterator<Item = &'a [u8]> + Clone) -> u128 {
+    /// The digest of a key: per field, its value count, then each value framed by its length
+    /// (so that `ab`,`c` and `a`,`bc` differ, and `[a, b]` from `a`,`b`).
+    fn of(&self, values: &[&Value]) -> u128 {
         use std::hash::{BuildHasher, Hasher};
         let one = |state: &std::hash::RandomState| {
             let mut h = state.build_hasher();
-            for p in parts.clone() {
-                h.write_usize(p.len());
-                h.write(p);
+            for v in values {
+                h.write_usize(v.atoms().len());
+                for a in v.atoms() {
+                    let text = a.as_str();
+                    h.write_usize(text.len());
+                    h.write(text.as_bytes());
+                }
             }
             h.finish()
         };
@@ -129,14 +134,10 @@ impl Operator for DedupOp {
         )
     }
     fn push(&mut self, ev: Event, out: &mut Vec<Event>) -> Result<(), ExecError> {
-        // Per field, its value count and then its values' text.
-        let mut parts: Vec<std::borrow::Cow<'_, str>> = Vec::new();
+        let mut values = Vec::with_capacity(self.fields.len());
         for f in &self.fields {
             match ev.get(f) {
-                Some(v) => {
-                    parts.push(v.atoms().len().to_string().into());
-                    parts.extend(v.atoms().iter().map(|a| a.as_str()));
-                }
+                Some(v) => values.push(v),
                 None if self.keepempty => {
                     out.push(ev);
                     return Ok(());
@@ -144,8 +145,8 @@ impl Operator for DedupOp {
                 None => return Ok(()),
             }
         }
-        let key = self.digest.of(parts.iter().map(|p| p.as_bytes()));
-        drop(parts);
+        let key = self.digest.of(&values);
+        drop(values);
         if self.consecutive {
             if self.last.as_ref() != Some(&key) {
                 self.last = Some(key);

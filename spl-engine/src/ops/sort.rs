@@ -9,7 +9,7 @@ use std::cmp::Ordering;
 use crate::event::Event;
 use crate::exec::{ExecError, Flow, Operator};
 use crate::packed::{put_atom, put_len, Packed, Packer, Reader};
-use crate::spill::{self, Held, RowFile, RowFileWriter, RunReader, RunWriter};
+use crate::spill::{self, Held, RowFile, RunReader, RunWriter};
 use crate::value::{compare_atoms, compare_lexical, Atom};
 
 #[derive(Clone, Debug)]
@@ -18,6 +18,13 @@ pub struct SortKey {
     pub descending: bool,
     /// `num`, `str`, `ip`, `auto` (default).
     pub how: String,
+}
+
+impl SortKey {
+    /// A numeric key (a time, a position) given with each row rather than read from a field.
+    pub(crate) fn num(field: &str, descending: bool) -> Self {
+        SortKey { field: field.into(), descending, how: "num".into() }
+    }
 }
 
 /// A row's sort keys: the first value of each key field, `None` where it has none.
@@ -177,7 +184,7 @@ impl Sorter {
     pub(crate) fn finish(&mut self, emit: &mut dyn FnMut(Packed) -> Result<Flow, ExecError>) -> Result<(), ExecError> {
         self.sort_held();
         let (held, runs) = (std::mem::take(&mut self.held), std::mem::take(&mut self.runs));
-        merge(runs.into_iter().map(|r| r.reader).collect(), held, &self.spec, self.limit, emit)?;
+        merge(runs.into_iter().map(|r| r.reader).collect(), held, &self.spec, self.limit, &mut |_, p| emit(p))?;
         self.bytes.clear();
         Ok(())
     }
@@ -198,15 +205,11 @@ impl Sorter {
     /// Write the rows held, sorted, as a run.
     fn spill(&mut self) -> Result<(), ExecError> {
         self.sort_held();
-        let mut w = RunWriter::new()?;
-        let mut buf = Vec::new();
-        let rows = self.held.len();
+        let mut out = RunOut::new()?;
         for (k, p) in self.held.drain(..) {
-            buf.clear();
-            encode(&k, &p, &mut buf);
-            w.record(&buf)?;
+            out.push(&k, &p)?;
         }
-        self.runs.push(Run { level: 0, rows, reader: w.finish()? });
+        self.runs.push(out.finish(0)?);
         self.held = Vec::new();
         self.bytes.clear();
         spill::count_spill();
@@ -241,17 +244,15 @@ impl Sorter {
         let from = self.runs.len().saturating_sub(count);
         let taken: Vec<Run> = self.runs.drain(from..).collect();
         let level = taken.iter().map(|r| r.level).max().unwrap_or(0) + 1;
-        let mut w = RunWriter::new()?;
-        let (mut buf, mut rows, mut last) = (Vec::new(), 0, None);
-        merge_keyed(taken.into_iter().map(|r| r.reader).collect(), Vec::new(), &self.spec, self.limit, &mut |k, p| {
-            buf.clear();
-            encode(&k, &p, &mut buf);
-            w.record(&buf)?;
-            rows += 1;
+        let (mut out, mut last) = (RunOut::new()?, None);
+        merge(taken.into_iter().map(|r| r.reader).collect(), Vec::new(), &self.spec, self.limit, &mut |k, p| {
+            out.push(&k, &p)?;
             last = Some(k);
             Ok(Flow::Continue)
         })?;
-        self.runs.push(Run { level, rows, reader: w.finish()? });
+        let run = out.finish(level)?;
+        let rows = run.rows;
+        self.runs.push(run);
         if let (Some(n), Some(k)) = (self.limit, last) {
             if rows == n && self.cutoff.as_ref().is_none_or(|c| compare_keys(&k, c, &self.spec) == Ordering::Less) {
                 self.cutoff = Some(k);
@@ -266,6 +267,30 @@ struct Run {
     level: u32,
     rows: usize,
     reader: RunReader,
+}
+
+/// A run being written: rows with their keys (`encode`), counted.
+struct RunOut {
+    w: RunWriter,
+    buf: Vec<u8>,
+    rows: usize,
+}
+
+impl RunOut {
+    fn new() -> Result<Self, ExecError> {
+        Ok(RunOut { w: RunWriter::new()?, buf: Vec::new(), rows: 0 })
+    }
+
+    fn push(&mut self, keys: &Keys, p: &Packed) -> Result<(), ExecError> {
+        self.buf.clear();
+        encode(keys, p, &mut self.buf);
+        self.rows += 1;
+        self.w.record(&self.buf)
+    }
+
+    fn finish(self, level: u32) -> Result<Run, ExecError> {
+        Ok(Run { level, rows: self.rows, reader: self.w.finish()? })
+    }
 }
 
 /// Runs a merge reads at once: each holds a chunk of the spill file and its first row.
@@ -305,19 +330,9 @@ fn next_of(run: &mut RunReader) -> Result<Option<(Keys, Packed)>, ExecError> {
 }
 
 /// Merge sorted runs and then `mem` (sorted, the latest rows), giving `emit` the first `limit`
-/// rows in order; on equal keys the earlier run's row comes first (the sort stays stable).
+/// rows in order, with their keys; on equal keys the earlier run's row comes first (the sort
+/// stays stable).
 fn merge(
-    runs: Vec<RunReader>,
-    mem: Vec<(Keys, Packed)>,
-    spec: &[SortKey],
-    limit: Option<usize>,
-    emit: &mut dyn FnMut(Packed) -> Result<Flow, ExecError>,
-) -> Result<(), ExecError> {
-    merge_keyed(runs, mem, spec, limit, &mut |_, p| emit(p))
-}
-
-/// `merge`, giving each row with its keys.
-fn merge_keyed(
     mut runs: Vec<RunReader>,
     mem: Vec<(Keys, Packed)>,
     spec: &[SortKey],
@@ -372,11 +387,10 @@ impl SortOp {
     /// Splunk's order of events, newest first, put before the first command of an event search
     /// whose result depends on order (`head`, `dedup`, `list()` …; `plan::order_use`): a
     /// historical search returns events latest first, and those commands see them so. Events
-    /// of equal times come last read first (a file in time order reads back reversed), events
-    /// without a time last. `head N` right after it needs only N rows (`limit`).
+    /// of equal times come last read first (Splunk does not document their order; so a file in
+    /// time order reads back reversed), events without a time last. `head N` right after it needs only N rows (`limit`).
     pub fn newest_first(limit: Option<usize>) -> Self {
-        let desc = |field: &str| SortKey { field: field.into(), descending: true, how: "num".into() };
-        let keys = vec![desc("_time"), desc("(input position)")];
+        let keys = vec![SortKey::num("_time", true), SortKey::num("(input position)", true)];
         SortOp { sorter: Sorter::new(keys.clone(), limit), keys, limit, implied: Some(0) }
     }
 
@@ -441,11 +455,7 @@ impl ReverseOp {
         let over = self.bytes.grow(p.heap_bytes());
         self.held.push(p);
         if over {
-            let mut w = RowFileWriter::new();
-            for p in self.held.drain(..) {
-                w.push(&p)?;
-            }
-            self.written.push(w.finish()?);
+            self.written.push(RowFile::write(&self.held)?);
             self.held = Vec::new();
             self.bytes.clear();
         }

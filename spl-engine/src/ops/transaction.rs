@@ -49,16 +49,11 @@ impl TransactionOp {
             maxpause: None,
             maxevents: 1000,
             text,
-            events: Sorter::new(vec![time_key(false)], None),
+            events: Sorter::new(vec![SortKey::num("_time", false)], None),
             taken: 0,
             max_buffer: 5_000_000,
         }
     }
-}
-
-/// Sorting on a number (an event's time) given with each row.
-fn time_key(descending: bool) -> SortKey {
-    SortKey { field: "_time".into(), descending, how: "num".into() }
 }
 
 #[derive(Default)]
@@ -132,7 +127,7 @@ impl Operator for TransactionOp {
         let mut open: HashMap<Vec<String>, Open> = HashMap::new();
         // Transactions closed, to be given newest first (as Splunk returns them), held as
         // sorted rows are: within the budget.
-        let mut done = Sorter::new(vec![time_key(true)], None);
+        let mut done = Sorter::new(vec![SortKey::num("_time", true)], None);
         let close = |o: Open, done: &mut Sorter, complete: bool| -> Result<(), ExecError> {
             // With startswith/endswith, only complete transactions are kept (keepevicted=false).
             if !o.events.is_empty() && (!bounded || complete) {
@@ -142,7 +137,7 @@ impl Operator for TransactionOp {
             Ok(())
         };
         let mut opened = 0;
-        let mut events = std::mem::replace(&mut self.events, Sorter::new(vec![time_key(false)], None));
+        let mut events = std::mem::replace(&mut self.events, Sorter::new(vec![SortKey::num("_time", false)], None));
         events.finish(&mut |packed| {
             let ev = packed.unpack();
             let t = ev.time().unwrap_or(0.0);
@@ -219,7 +214,6 @@ mod tests {
             let mut op = TransactionOp::new(vec!["user".into()], Some(m("EventCode=0")), None, "user".into());
             op.maxpause = Some(20.0);
             op.events.held_limit(limit);
-
             run(&mut op, input.clone())
         };
         let want = run_with(None);
