@@ -125,9 +125,9 @@ fn unsupported_command_names_itself_and_its_position() {
 
 #[test]
 fn commands_not_run_offline_say_why() {
-    // `outlier` is core SPL (not the Machine Learning Toolkit): it is said to be not implemented.
+    // `anomalydetection` is core SPL (not the Machine Learning Toolkit): it is said to be not implemented.
     for (spl, why) in [
-        ("EventID=3 | stats count by host | outlier action=RM count", "statistical analysis; not implemented yet"),
+        ("EventID=3 | stats count by host | anomalydetection count", "statistical analysis; not implemented yet"),
         ("EventID=3 | apply some_model", "Machine Learning Toolkit model; not available offline"),
     ] {
         let o = run(&["search", spl, "--events", EVENTS]);
@@ -136,6 +136,25 @@ fn commands_not_run_offline_say_why() {
         assert!(err.contains(why), "{err}");
         assert!(err.contains('^'), "{err}");
     }
+}
+
+#[test]
+fn outlier_options_are_checked_where_written() {
+    for (spl, what) in [
+        ("EventID=3 | stats count by host | outlier action=drop count", "outlier action `drop`"),
+        ("EventID=3 | stats count by host | outlier param=-1 count", "outlier param `-1`"),
+        ("EventID=3 | stats count by host | outlier window=5 count", "outlier option `window=5`"),
+    ] {
+        let o = run(&["search", spl, "--events", EVENTS]);
+        assert_eq!(o.status.code(), Some(1), "{spl}");
+        let err = stderr(&o);
+        assert!(err.contains(what) && err.contains('^'), "{err}");
+    }
+    // Counts 1..7 and 10^6: p25 = 3, p75 = 6, so 10^6 is above 6 + 2.5 * 3 and its row goes.
+    let spl = "| makeresults count=8 | streamstats count as n | eval count=if(n=8, 1000000, n) | outlier action=rm count | stats count max(count) as top";
+    let o = run(&["search", spl, "--events", EVENTS, "--format", "json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(stdout(&o).trim(), r#"{"count":7,"top":7}"#);
 }
 
 #[test]

@@ -77,6 +77,8 @@ const NAMING: &[&str] = &[
     "accum",
     "autoregress",
     "trendline",
+    // Without a field list it reads every field: see `wildcard_fields`.
+    "outlier",
 ];
 
 /// Whether a search may show or read fields it does not name, so that every extracted field
@@ -126,6 +128,8 @@ fn wildcard_fields(cmd: &ast::Command) -> bool {
         CommandBody::Rename(pairs) => pairs.iter().any(|p| star(&p.from.name)),
         CommandBody::Fillnull { fields, .. } => fields.iter().any(|x| star(&x.name)),
         CommandBody::Dedup { fields, .. } => fields.iter().any(|x| star(&x.name)),
+        // `outlier` without a field list looks at every field.
+        CommandBody::Generic(args) if cmd.name == "outlier" => !args.iter().any(|a| matches!(a, ast::Arg::Word { .. })),
         _ => false,
     }
 }
@@ -258,6 +262,9 @@ mod tests {
         assert!(!unnamed("search EventCode=1 | stats count by user"));
         assert!(!unnamed("| tstats count from datamodel=Endpoint.Processes by Processes.user"));
         assert!(unnamed("search x=1 | table *"));
+        assert!(unnamed("search x=1 | outlier | stats count by user"), "outlier reads every field");
+        assert!(!unnamed("search x=1 | outlier action=rm n | stats count by user"));
+        assert!(!unnamed("search x=1 | stats count by user | outlier"), "only the rows' named fields");
         assert!(unnamed("search x=1 | stats values(*) AS * by user"));
         assert!(unnamed("search x=1 | foreach * [eval <<FIELD>>=1] | stats count by a"));
         assert!(unnamed("search x=1 | fieldsummary"), "commands not known to name their fields");

@@ -785,6 +785,45 @@ impl Planner<'_> {
         Ok(Some(Box::new(ops::datamodel::DatamodelOp { views, ctx: self.ctx.clone(), text: self.text(cmd.span) })))
     }
 
+    /// `outlier [action=…] [mark=…] [param=…] [uselower=…] [type=iqr] [field …]`.
+    fn outlier(&mut self, args: &[Arg]) -> PResult<Box<dyn Operator>> {
+        use ops::outlier::{OutlierAction, OutlierOp};
+        let (mut action, mut mark, mut param, mut uselower) = (OutlierAction::Transform, false, 2.5, false);
+        let mut fields = Vec::new();
+        for a in args {
+            match a {
+                Arg::Opt(o) => match o.key.to_ascii_lowercase().as_str() {
+                    "action" => {
+                        action = match o.value.to_ascii_lowercase().as_str() {
+                            "rm" | "remove" => OutlierAction::Remove,
+                            "tf" | "transform" => OutlierAction::Transform,
+                            _ => {
+                                return invalid(
+                                    format!("outlier action `{}` (remove, rm, transform or tf)", o.value),
+                                    o.span,
+                                )
+                            }
+                        }
+                    }
+                    "mark" => mark = truthy(&o.value),
+                    "uselower" => uselower = truthy(&o.value),
+                    "param" => {
+                        param = match o.value.parse::<f64>() {
+                            Ok(p) if p.is_finite() && p >= 0.0 => p,
+                            _ => return invalid(format!("outlier param `{}` (a number, 0 or more)", o.value), o.span),
+                        }
+                    }
+                    "type" if o.value.eq_ignore_ascii_case("iqr") => {}
+                    _ => return invalid(format!("outlier option `{}={}`", o.key, o.value), o.span),
+                },
+                Arg::Word { text, .. } => fields.push(text.clone()),
+                Arg::Comma(_) => {}
+                other => return invalid(format!("outlier argument `{}`", self.text(arg_span(other))), arg_span(other)),
+            }
+        }
+        Ok(Box::new(OutlierOp::new(action, mark, param, uselower, fields)))
+    }
+
     fn generic(&mut self, cmd: &ast::Command, args: &[Arg], _first: bool) -> PResult<Option<Box<dyn Operator>>> {
         let words: Vec<&str> = args
             .iter()
@@ -1024,9 +1063,10 @@ impl Planner<'_> {
                 );
                 return Ok(None);
             }
-            // Core SPL commands, but their statistics (quartiles, histograms) are not
-            // documented precisely enough to reproduce Splunk's rows.
-            "anomalydetection" | "outlier" => {
+            "outlier" => return self.outlier(args).map(Some),
+            // A core SPL command, but its histogram-based probabilities are not documented
+            // precisely enough to reproduce Splunk's rows.
+            "anomalydetection" => {
                 self.unsupported(
                     format!("command `{}` (statistical analysis; not implemented yet)", cmd.name),
                     cmd.name_span,
@@ -1172,6 +1212,7 @@ fn order_use(cmd: &ast::Command) -> OrderUse {
                     | "strcat"
                     | "iplocation"
                     | "addtotals"
+                    | "outlier"
             ) =>
         {
             OrderUse::Keeps
@@ -1206,7 +1247,7 @@ fn search_span(e: &ast::SearchExpr) -> Span {
 }
 
 /// Split `nodename=X` out of a tstats where clause (top-level conjunct).
-fn take_nodename(e: &ast::SearchExpr) -> (Option<ast::SearchExpr>, Option<String>) {
+pub(crate) fn take_nodename(e: &ast::SearchExpr) -> (Option<ast::SearchExpr>, Option<String>) {
     let is_node = |x: &ast::SearchExpr| matches!(x, ast::SearchExpr::Compare { field, op: ast::CmpOp::Eq, .. } if field.name == "nodename");
     let node_of = |x: &ast::SearchExpr| match x {
         ast::SearchExpr::Compare { value, .. } => Some(value.text.clone()),

@@ -10,6 +10,7 @@ pub mod kv;
 pub mod lookup;
 pub mod map;
 pub mod misc;
+pub mod outlier;
 pub mod rex;
 pub mod rows;
 pub mod sort;

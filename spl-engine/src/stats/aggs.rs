@@ -411,9 +411,7 @@ impl Acc {
                     AggFunc::Perc(p) => *p,
                     _ => 50.0,
                 };
-                // Nearest-rank on sorted values, as Splunk's perc() approximates for small sets.
-                let idx = ((p / 100.0) * (s.len() as f64 - 1.0)).round() as usize;
-                s.get(idx.min(s.len() - 1)).map(|x| Value::num(*x))
+                percentile(&s, p).map(Value::num)
             }
             Acc::Mode(counts) => {
                 let mut best: Option<(&String, u64)> = None;
@@ -573,6 +571,14 @@ impl Acc {
         }
         Some(acc)
     }
+}
+
+/// The `p`th percentile of ascending `sorted` values: nearest rank, as Splunk's perc()
+/// approximates for small sets (also `outlier`'s quartiles). `None` when there are none.
+pub fn percentile(sorted: &[f64], p: f64) -> Option<f64> {
+    let last = sorted.len().checked_sub(1)?;
+    let idx = ((p / 100.0) * last as f64).round() as usize;
+    sorted.get(idx.min(last)).copied()
 }
 
 #[cfg(test)]
