@@ -395,7 +395,14 @@ fn pieces(e: &Expr, v: &Verbatim) -> Option<String> {
                 // Removing an anchored prefix or suffix keeps a contiguous piece.
                 let (Some(x), Some(re), Some(rep)) = (args.first(), args.get(1), args.get(2)) else { return None };
                 let (ExprKind::Str(re), ExprKind::Str(rep)) = (&re.kind, &rep.kind) else { return None };
-                if rep.is_empty() && (re.starts_with('^') || re.ends_with('$')) && !top_level_alternation(re) {
+                let anchored = |both: bool| {
+                    let (start, end) = (re.starts_with('^'), re.ends_with('$') && !escaped_end(re));
+                    !top_level_alternation(re) && if both { start && end } else { start || end }
+                };
+                // Removing an anchored prefix or suffix keeps a contiguous piece; so does
+                // taking one group of a match of the whole value (`replace(_raw, "^.* user
+                // (\S+) .*$", "\1")`), which leaves the value as it is when it does not match.
+                if rep.is_empty() && anchored(false) || is_group_ref(rep) && anchored(true) {
                     pieces(x, v)
                 } else {
                     None
@@ -405,6 +412,17 @@ fn pieces(e: &Expr, v: &Verbatim) -> Option<String> {
         },
         _ => None,
     }
+}
+
+/// Whether a regex's final `$` is escaped (a literal dollar, not an anchor).
+fn escaped_end(re: &str) -> bool {
+    let body = re.strip_suffix('$').unwrap_or(re);
+    body.bytes().rev().take_while(|&b| b == b'\\').count() % 2 == 1
+}
+
+/// Whether a replacement is one group reference and nothing else (`\1`).
+fn is_group_ref(rep: &str) -> bool {
+    rep.strip_prefix('\\').is_some_and(|d| d.len() == 1 && d.bytes().all(|b| b.is_ascii_digit()))
 }
 
 /// Whether a regex has a `|` outside groups and classes (`^a|b$` may remove from the middle;
@@ -956,6 +974,24 @@ mod tests {
         assert_eq!(requirement(&m, &v, &|f| FieldSource::Event(f.to_string())), Req::Lit("certutil.exe".into()));
         let m = matcher(r#"process="* /c *""#);
         assert_eq!(requirement(&m, &v, &|f| FieldSource::Event(f.to_string())), Req::True, "no piece of 3 characters");
+    }
+
+    #[test]
+    fn one_group_of_a_match_of_the_whole_value_is_a_piece_of_it() {
+        let v = Verbatim { computed: SYNTHESIZED.iter().map(|s| s.to_string()).collect(), ..Default::default() };
+        for (e, piece) in [
+            (r#"replace(_raw, "^.*: Invalid user (\S+) from .*$", "\1")"#, true),
+            (r#"if(match(_raw, "x"), replace(_raw, "^\w+ (\S+)$", "\2"), null())"#, true),
+            // Unanchored: every match is replaced, so pieces of the value are joined.
+            (r#"replace(_raw, "user (\S+)", "\1")"#, false),
+            (r#"replace(_raw, "^.* user (\S+) costs \$", "\1")"#, false),
+            (r#"replace(_raw, "^a (\S+)$|^b (\S+)$", "\1")"#, false),
+            (r#"replace(_raw, "^(\S+) (\S+)$", "\1-\2")"#, false),
+            (r#"replace(sourcetype, "^(\S+)$", "\1")"#, false),
+        ] {
+            let expr = spl_parser::parse_eval_expr(e).unwrap();
+            assert_eq!(pieces(&expr, &v).is_some(), piece, "{e}");
+        }
     }
 
     #[test]

@@ -65,6 +65,7 @@ impl MapOp {
                 p.text = Some(format!("map gathers: {text}"));
                 Some(p)
             })
+            .or_else(|| dataset_gather(&template, &ctx))
             .unwrap_or(Pipeline { ops: Vec::new(), reads_events: true, max_rows: None, text: None });
         let gather = Subsearch::new(gather, MAX_EVENTS + 1);
         MapOp { template, maxsearches, ctx, gather, events: Kept::default(), runs: 0 }
@@ -106,6 +107,54 @@ fn superset_search(t: &str, ctx: &Context) -> Option<(spl_parser::Pipeline, Stri
     }
     parsed.commands.truncate(1);
     Some((parsed, text))
+}
+
+/// For a template that starts with `| tstats … from datamodel=M[.D]` (or `where nodename=D`):
+/// a pipeline keeping the events dataset D of M admits (its constraints and its ancestors'),
+/// which are all its map searches can aggregate, whatever their tokens. `None` for any other
+/// template.
+fn dataset_gather(t: &str, ctx: &Context) -> Option<Pipeline> {
+    let probe = substitute(t, &|_| Some("*".to_string()));
+    let (parsed, text) = parse_inner(&probe, ctx).ok()?;
+    let spl_parser::CommandBody::Tstats(ts) = &parsed.commands.first()?.body else { return None };
+    let from = ts.from.as_ref()?;
+    let dm = ctx.content.datamodel(&from.model)?;
+    // `where nodename=X` selects a dataset, as in the tstats itself.
+    let nodename = ts.where_.as_ref().and_then(|w| crate::plan::take_nodename(w).1);
+    let dataset = nodename.or_else(|| from.dataset.clone());
+    let views = crate::ops::tstats::DatasetView::resolve(dm, dataset.as_deref()).ok()?;
+    let label = format!("map gathers the events data model {} admits: {text}", from.model);
+    let op = DatasetEventsOp { views };
+    Some(Pipeline { ops: vec![Box::new(op)], reads_events: true, max_rows: None, text: Some(label) })
+}
+
+/// Passes on the events one of its datasets admits, as they are (not as data-model rows).
+struct DatasetEventsOp {
+    views: Vec<crate::ops::tstats::DatasetView>,
+}
+
+impl Operator for DatasetEventsOp {
+    fn name(&self) -> &str {
+        "datamodel events"
+    }
+    fn describe(&self) -> String {
+        format!("events admitted by {}", self.views.iter().map(|v| v.describe()).collect::<Vec<_>>().join("; "))
+    }
+    fn push(&mut self, ev: Event, out: &mut Vec<Event>) -> Result<(), ExecError> {
+        if self.accepts(&ev) {
+            out.push(ev);
+        }
+        Ok(())
+    }
+    fn keeps(&mut self, ev: &Event) -> Option<Result<bool, ExecError>> {
+        Some(Ok(self.accepts(ev)))
+    }
+    fn accepts(&self, ev: &Event) -> bool {
+        self.views.iter().any(|v| v.admits(ev))
+    }
+    fn raw_requirement(&self, verbatim: &crate::prefilter::Verbatim) -> crate::prefilter::Req {
+        crate::prefilter::Req::any(self.views.iter().map(|v| v.constraint_requirement(verbatim)).collect())
+    }
 }
 
 impl Operator for MapOp {
