@@ -117,7 +117,13 @@ impl Planner<'_> {
                         let at = sort_at.unwrap_or(ops.len());
                         // `head N`'s N rows only when nothing comes between.
                         let limit = if at == ops.len() { limit } else { None };
-                        ops.insert(at, Box::new(ops::sort::SortOp::newest_first(limit)));
+                        let op: Box<dyn Operator> = match fused_dedup(cmd) {
+                            Some((fields, n, keepempty)) if at == ops.len() => {
+                                Box::new(ops::sort::DedupNewestOp::new(fields, n, keepempty))
+                            }
+                            _ => Box::new(ops::sort::SortOp::newest_first(limit)),
+                        };
+                        ops.insert(at, op);
                         read_order = false;
                     }
                 }
@@ -1163,6 +1169,17 @@ enum OrderUse {
     /// `reverse`, `first()`/`last()`/`list()`): it must get them newest first, as in Splunk;
     /// with `head N`, only the first N are needed.
     Depends(Option<usize>),
+}
+
+/// A `dedup` the implied newest-first order can hold only the newest events of (not
+/// `consecutive`, no `sortby`): its fields, limit and `keepempty`.
+fn fused_dedup(cmd: &ast::Command) -> Option<(Vec<String>, usize, bool)> {
+    let CommandBody::Dedup { limit, fields, options, sortby } = &cmd.body else { return None };
+    if !sortby.is_empty() || opt(options, "consecutive").is_some_and(|o| truthy(&o.value)) {
+        return None;
+    }
+    let keepempty = opt(options, "keepempty").is_some_and(|o| truthy(&o.value));
+    Some((fields.iter().map(|f| f.name.clone()).collect(), limit.unwrap_or(1) as usize, keepempty))
 }
 
 fn order_use(cmd: &ast::Command) -> OrderUse {

@@ -103,6 +103,13 @@ impl Held {
         self.bytes = 0;
     }
 
+    /// `n` bytes counted by `grow` were freed.
+    pub fn shrink(&mut self, n: usize) {
+        let n = (n.saturating_mul(OVERHEAD_NUM) / OVERHEAD_DEN).min(self.bytes);
+        HELD.fetch_sub(n, Ordering::Relaxed);
+        self.bytes -= n;
+    }
+
     /// Some of what was held was freed: `n` bytes remain.
     pub fn set(&mut self, n: usize) {
         if n < self.bytes {

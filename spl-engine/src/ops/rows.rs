@@ -93,16 +93,16 @@ impl DedupOp {
 /// A 128-bit digest of a key: two SipHash-1-3 hashes under keys drawn at random for the run.
 /// Two distinct keys share one with odds of about n²/2¹²⁹ for n keys (below 10⁻²⁴ for a billion),
 /// and input crafted to collide cannot be, as the keys are not known in advance.
-struct Digest(std::hash::RandomState, std::hash::RandomState);
+pub(crate) struct Digest(std::hash::RandomState, std::hash::RandomState);
 
 impl Digest {
-    fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Digest(std::hash::RandomState::new(), std::hash::RandomState::new())
     }
 
     /// The digest of a key: per field, its value count, then each value framed by its length
     /// (so that `ab`,`c` and `a`,`bc` differ, and `[a, b]` from `a`,`b`).
-    fn of(&self, values: &[&Value]) -> u128 {
+    pub(crate) fn of(&self, values: &[&Value]) -> u128 {
         use std::hash::{BuildHasher, Hasher};
         let one = |state: &std::hash::RandomState| {
             let mut h = state.build_hasher();

@@ -438,6 +438,148 @@ impl Operator for SortOp {
     }
 }
 
+/// The implied newest-first order fused with the `dedup` after it (not `consecutive`): per key
+/// only its `limit` newest events are held, then given newest first for the `dedup` to pass on.
+/// An event that is not among the newest of its key when it arrives never will be, so dropping
+/// it changes nothing. Past the memory budget (keys nearly unique: `dedup _raw`) it falls back
+/// to the sort, which spills, for all it held and all that follows.
+pub struct DedupNewestOp {
+    fields: Vec<String>,
+    limit: usize,
+    keepempty: bool,
+    digest: super::rows::Digest,
+    /// Per key, its newest events so far: (has a time, time, arrival, event), newest first.
+    newest: std::collections::HashMap<u128, Vec<Entry>, ahash::RandomState>,
+    /// Events missing a dedup field, kept by `keepempty=true`.
+    empty: Vec<Entry>,
+    seen: u64,
+    packer: Packer,
+    held: Held,
+    /// The sort it fell back to.
+    sort: Option<SortOp>,
+}
+
+type Entry = (bool, f64, u64, Packed);
+
+fn entry_bytes(e: &Entry) -> usize {
+    e.3.heap_bytes() + std::mem::size_of::<Entry>()
+}
+
+impl DedupNewestOp {
+    pub fn new(fields: Vec<String>, limit: usize, keepempty: bool) -> Self {
+        DedupNewestOp {
+            fields,
+            limit: limit.max(1),
+            keepempty,
+            digest: super::rows::Digest::new(),
+            newest: Default::default(),
+            empty: Vec::new(),
+            seen: 0,
+            packer: Packer::default(),
+            held: Held::default(),
+            sort: None,
+        }
+    }
+
+    /// Tests: fall back past this many bytes, whatever the run's total.
+    pub fn held_limit(&mut self, limit: Option<usize>) {
+        self.held.own_limit = limit;
+    }
+
+    /// Everything held, in arrival order, into the sort; it takes every event from now on.
+    fn fall_back(&mut self) -> Result<(), ExecError> {
+        let mut all: Vec<Entry> = self.newest.drain().flat_map(|(_, v)| v).chain(self.empty.drain(..)).collect();
+        all.sort_by_key(|e| e.2);
+        let mut sort = SortOp::newest_first(None);
+        for (_, _, _, p) in all {
+            sort.push(p.unpack(), &mut Vec::new())?;
+        }
+        self.held.clear();
+        self.sort = Some(sort);
+        Ok(())
+    }
+}
+
+impl Operator for DedupNewestOp {
+    fn name(&self) -> &str {
+        "sort"
+    }
+    fn describe(&self) -> String {
+        format!(
+            "newest first (implied), holding per {} only its {} newest (the dedup after it)",
+            self.fields.join(" "),
+            self.limit
+        )
+    }
+    fn push(&mut self, ev: Event, out: &mut Vec<Event>) -> Result<(), ExecError> {
+        self.push_ref(&ev, out)
+    }
+    fn push_ref(&mut self, ev: &Event, out: &mut Vec<Event>) -> Result<(), ExecError> {
+        if let Some(sort) = &mut self.sort {
+            return sort.push_ref(ev, out);
+        }
+        self.seen += 1;
+        let time = ev.time();
+        let rank = (time.is_some(), time.unwrap_or(0.0), self.seen);
+        let newer = |a: &Entry| (a.0, a.1, a.2) > rank;
+        let mut values = Vec::with_capacity(self.fields.len());
+        for f in &self.fields {
+            match ev.get(f) {
+                Some(v) => values.push(v),
+                None if self.keepempty => {
+                    let e = (rank.0, rank.1, rank.2, self.packer.pack(ev));
+                    let grew = entry_bytes(&e);
+                    self.empty.push(e);
+                    return self.grown(grew);
+                }
+                None => return Ok(()),
+            }
+        }
+        let key = self.digest.of(&values);
+        let kept = self.newest.entry(key).or_default();
+        // Kept newest first; an event older than the last of `limit` is never given.
+        let at = kept.iter().take_while(|e| newer(e)).count();
+        if at >= self.limit {
+            return Ok(());
+        }
+        let e = (rank.0, rank.1, rank.2, self.packer.pack(ev));
+        // A new key also costs its slot in the table.
+        let grew = entry_bytes(&e) + if kept.is_empty() { 48 } else { 0 };
+        kept.insert(at, e);
+        if kept.len() > self.limit {
+            if let Some(old) = kept.pop() {
+                self.held.shrink(entry_bytes(&old));
+            }
+        }
+        self.grown(grew)
+    }
+    fn finish_each(&mut self, emit: &mut dyn FnMut(Event) -> Result<Flow, ExecError>) -> Result<(), ExecError> {
+        // What is held is within the budget: the sort orders it as it would all.
+        if self.sort.is_none() {
+            self.fall_back()?;
+        }
+        match &mut self.sort {
+            Some(sort) => sort.finish_each(emit),
+            None => Ok(()),
+        }
+    }
+    fn finish(&mut self, out: &mut Vec<Event>) -> Result<(), ExecError> {
+        self.finish_each(&mut |ev| {
+            out.push(ev);
+            Ok(Flow::Continue)
+        })
+    }
+}
+
+impl DedupNewestOp {
+    fn grown(&mut self, n: usize) -> Result<(), ExecError> {
+        if self.held.grow(n) {
+            return self.fall_back();
+        }
+        Ok(())
+    }
+}
+
 /// `reverse`: the rows in the opposite order. Held packed; past the budget written out a
 /// stretch at a time and read back a stretch at a time, the last first.
 #[derive(Default)]
@@ -565,6 +707,44 @@ mod tests {
             ["25", "100", "-2x", "10.0.0.12", "10.0.0.5", "443/tcp", "9.1.1.1", "Zed", "abc"]
         );
         assert_eq!(sorted("ip", &["10.0.0.5", "9.1.1.1", "10.0.0.12"]), ["9.1.1.1", "10.0.0.5", "10.0.0.12"]);
+    }
+
+    /// Newest first then `dedup`: the fused order holding only each key's newest gives the
+    /// rows the sort of every event does, within the budget and past it (falling back).
+    #[test]
+    fn newest_per_key_gives_what_sorting_all_then_dedup_gives() {
+        // Times with ties and gaps, some events without a time or without `g`.
+        let input: Vec<Event> = rows(300)
+            .into_iter()
+            .enumerate()
+            .map(|(i, mut e)| {
+                if i % 11 != 5 {
+                    e.set("_time", ((i * 37) % 60) as f64);
+                }
+                e
+            })
+            .collect();
+        for (limit, keepempty) in [(1, false), (2, false), (1, true), (3, true)] {
+            let dedup = || super::super::rows::DedupOp::new(vec!["g".into()], limit, keepempty, false);
+            let mut want_sort = SortOp::newest_first(None);
+            let sorted = run_op(&mut want_sort, input.clone());
+            let want = ids(&run_op(&mut dedup(), sorted));
+            assert!(want.len() >= 4 * limit, "four keys: {want:?}");
+            for budget in [None, Some(2_000)] {
+                let mut fused = DedupNewestOp::new(vec!["g".into()], limit, keepempty);
+                fused.held_limit(budget);
+                let got = ids(&run_op(&mut dedup(), run_op(&mut fused, input.clone())));
+                assert_eq!(got, want, "limit {limit} keepempty {keepempty} budget {budget:?}");
+                assert!(fused.sort.is_some(), "finished through the sort");
+            }
+        }
+        // The small budget is passed while events arrive: the fallback runs mid-stream.
+        let mut fused = DedupNewestOp::new(vec!["g".into()], 1, true);
+        fused.held_limit(Some(2_000));
+        for e in input.iter().take(100) {
+            fused.push(e.clone(), &mut Vec::new()).unwrap();
+        }
+        assert!(fused.sort.is_some(), "fell back before the end");
     }
 
     #[test]
