@@ -107,6 +107,59 @@ fn password_typed_as_user_name_over_real_linux_secure_log() {
     assert_eq!(r["endtime"].as_f64().zip(r["starttime"].as_f64()).map(|(e, s)| e - s), Some(0.0));
 }
 
+/// content/sourcetypes/linux_secure.yml on the sshd line shapes it names, and a line it does not.
+#[test]
+fn linux_secure_sshd_lines_give_authentication_fields() {
+    let tmp = tempfile::Builder::new().prefix("spelunk-secure-").tempdir().unwrap();
+    let log = tmp.path().join("secure");
+    std::fs::write(
+        &log,
+        "Mar  3 10:00:01 web1 sshd[101]: Failed password for invalid user admin1 from 10.0.0.9 port 4242 ssh2\n\
+         Mar  3 10:00:02 web1 sshd[102]: Failed publickey for root from 10.0.0.9 port 4243 ssh2\n\
+         Mar  3 10:00:03 web1 sshd[103]: Accepted publickey for deploy from 10.0.0.7 port 4244 ssh2\n\
+         Mar  3 10:00:04 web1 sudo: deploy : TTY=pts/0 ; PWD=/ ; USER=root ; COMMAND=/bin/ls\n",
+    )
+    .unwrap();
+    let spl = "| tstats count from datamodel=Authentication by Authentication.action Authentication.user \
+               Authentication.src Authentication.dest Authentication.app | `drop_dm_object_name(Authentication)`";
+    let o = run(&[
+        "search",
+        spl,
+        "--content",
+        &sc(),
+        "--events",
+        &log.display().to_string(),
+        "--sourcetype",
+        "linux_secure",
+        "--format",
+        "json",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let got: Vec<String> = rows(&o).iter().map(flat).collect();
+    assert_eq!(
+        got,
+        [
+            "action=failure user=admin1 src=10.0.0.9 dest=web1 app=sshd count=1",
+            "action=failure user=root src=10.0.0.9 dest=web1 app=sshd count=1",
+            "action=success user=deploy src=10.0.0.7 dest=web1 app=sshd count=1",
+        ],
+        "the sudo line is no logon"
+    );
+    let o = run(&[
+        "search",
+        "* | eval t=strftime(_time, \"%m-%d %H:%M:%S\") | table t process pid",
+        "--events",
+        &log.display().to_string(),
+        "--sourcetype",
+        "linux_secure",
+        "--format",
+        "json",
+    ]);
+    let got: Vec<String> = rows(&o).iter().map(flat).collect();
+    assert_eq!(got[0], "t=03-03 10:00:01 process=sshd pid=101");
+    assert_eq!(got[3], "t=03-03 10:00:04 process=sudo", "a syslog line's program, without a pid");
+}
+
 #[test]
 fn tstats_pcalua_rows_over_real_sysmon_log() {
     let o = run(&[
