@@ -8,7 +8,7 @@ use indexmap::IndexMap;
 
 use crate::event::Event;
 use crate::exec::{ExecError, Flow, Operator};
-use crate::spill::RowSpool;
+use crate::spill::{Held, RowSpool};
 use crate::stats::aggs::percentile;
 use crate::value::{format_num, Atom, Value};
 
@@ -29,11 +29,23 @@ pub struct OutlierOp {
     held: RowSpool,
     /// Each field's numeric values, for its quartiles.
     numbers: IndexMap<String, Vec<f64>>,
+    /// The numbers' bytes, counted in the run's total: they cannot spill, so the holders that
+    /// can spill sooner.
+    numbers_held: Held,
 }
 
 impl OutlierOp {
     pub fn new(action: OutlierAction, mark: bool, param: f64, uselower: bool, fields: Vec<String>) -> Self {
-        OutlierOp { action, mark, param, uselower, fields, held: RowSpool::default(), numbers: IndexMap::new() }
+        OutlierOp {
+            action,
+            mark,
+            param,
+            uselower,
+            fields,
+            held: RowSpool::default(),
+            numbers: IndexMap::new(),
+            numbers_held: Held::default(),
+        }
     }
 
     fn considers(&self, name: &str) -> bool {
@@ -87,7 +99,11 @@ impl Operator for OutlierOp {
             let nums = v.atoms().iter().filter_map(Atom::to_num).filter(|n| n.is_finite());
             let mut nums = nums.peekable();
             if nums.peek().is_some() {
-                self.numbers.entry(name.to_string()).or_default().extend(nums);
+                let v = self.numbers.entry(name.to_string()).or_default();
+                let before = v.len();
+                v.extend(nums);
+                // Whether to spill now: the numbers cannot, the rows spill on their own count.
+                let _ = self.numbers_held.grow((v.len() - before) * std::mem::size_of::<f64>());
             }
         }
         self.held.push(&ev)
@@ -96,6 +112,7 @@ impl Operator for OutlierOp {
     fn finish_each(&mut self, emit: &mut dyn FnMut(Event) -> Result<Flow, ExecError>) -> Result<(), ExecError> {
         let bounds = self.thresholds();
         self.numbers = IndexMap::new();
+        self.numbers_held.clear();
         let (action, mark, uselower) = (self.action, self.mark, self.uselower);
         self.held.drain(&mut |p| {
             let mut ev = p.unpack();
