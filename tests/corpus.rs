@@ -120,22 +120,27 @@ fn linux_secure_sshd_lines_give_authentication_fields() {
          Mar  3 10:00:04 web1 sudo: deploy : TTY=pts/0 ; PWD=/ ; USER=root ; COMMAND=/bin/ls\n",
     )
     .unwrap();
-    let spl = "| tstats count from datamodel=Authentication by Authentication.action Authentication.user \
-               Authentication.src Authentication.dest Authentication.app | `drop_dm_object_name(Authentication)`";
-    let o = run(&[
-        "search",
-        spl,
-        "--content",
-        &sc(),
-        "--events",
-        &log.display().to_string(),
-        "--sourcetype",
-        "linux_secure",
-        "--format",
-        "json",
-    ]);
-    assert!(o.status.success(), "{}", stderr(&o));
-    let got: Vec<String> = rows(&o).iter().map(flat).collect();
+    let log = log.display().to_string();
+    let search = |spl: &str| {
+        let o = run(&[
+            "search",
+            spl,
+            "--content",
+            &sc(),
+            "--events",
+            &log,
+            "--sourcetype",
+            "linux_secure",
+            "--format",
+            "json",
+        ]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        rows(&o).iter().map(flat).collect::<Vec<String>>()
+    };
+    let got = search(
+        "| tstats count from datamodel=Authentication by Authentication.action Authentication.user \
+         Authentication.src Authentication.dest Authentication.app | `drop_dm_object_name(Authentication)`",
+    );
     assert_eq!(
         got,
         [
@@ -145,17 +150,7 @@ fn linux_secure_sshd_lines_give_authentication_fields() {
         ],
         "the sudo line is no logon"
     );
-    let o = run(&[
-        "search",
-        "* | eval t=strftime(_time, \"%m-%d %H:%M:%S\") | table t process pid",
-        "--events",
-        &log.display().to_string(),
-        "--sourcetype",
-        "linux_secure",
-        "--format",
-        "json",
-    ]);
-    let got: Vec<String> = rows(&o).iter().map(flat).collect();
+    let got = search("* | eval t=strftime(_time, \"%m-%d %H:%M:%S\") | table t process pid");
     assert_eq!(got[0], "t=03-03 10:00:01 process=sshd pid=101");
     assert_eq!(got[3], "t=03-03 10:00:04 process=sudo", "a syslog line's program, without a pid");
 }
