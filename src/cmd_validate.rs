@@ -53,6 +53,7 @@ pub fn check(det: &Detection, content: &Content, ctx: &Context) -> Report {
         Ok(c) => {
             lookups_exist(&c.ast, content, &mut report.warnings);
             message_fields(det, &c.ast, &mut report.warnings);
+            case_folded_patterns(&c.ast, &mut report.warnings);
         }
         Err(CompileError::Unsupported(items, msg)) => {
             report.status = "unsupported";
@@ -65,6 +66,114 @@ pub fn check(det: &Detection, content: &Content, ctx: &Context) -> Report {
         }
     }
     report
+}
+
+/// Patterns that test lower-cased (upper-cased) text for an upper-case (lower-case) letter:
+/// `match(lower(x), "SEKURLSA::Pth")`, `like(lower(q), "%getRuntime%")`, `lower(x)="ABC"`.
+/// The letter can never be there, so the pattern, or that part of a regex, never matches.
+fn case_folded_patterns(ast: &spl_parser::Pipeline, warnings: &mut Vec<String>) {
+    use spl_parser::ast::{BinOp, Expr, ExprKind};
+    /// `lower`/`upper` when `e` is such a call: the case its text is folded to.
+    fn folded(e: &Expr) -> Option<&'static str> {
+        match &e.kind {
+            ExprKind::Call { name, .. } if name == "lower" => Some("lower"),
+            ExprKind::Call { name, .. } if name == "upper" => Some("upper"),
+            _ => None,
+        }
+    }
+    let wrong = |fold: &str, c: char| if fold == "lower" { c.is_ascii_uppercase() } else { c.is_ascii_lowercase() };
+    fn walk(e: &Expr, f: &mut dyn FnMut(&Expr)) {
+        f(e);
+        match &e.kind {
+            ExprKind::Call { args, .. } => args.iter().for_each(|a| walk(a, f)),
+            ExprKind::Unary { expr, .. } => walk(expr, f),
+            ExprKind::Binary { lhs, rhs, .. } => {
+                walk(lhs, f);
+                walk(rhs, f);
+            }
+            ExprKind::In { expr, list } => {
+                walk(expr, f);
+                list.iter().for_each(|a| walk(a, f));
+            }
+            _ => {}
+        }
+    }
+    let mut check = |e: &Expr| {
+        let (call, fold, pat, regex) = match &e.kind {
+            ExprKind::Call { name, args } if name == "match" || name == "like" => {
+                let (Some(x), Some(Expr { kind: ExprKind::Str(p), .. })) = (args.first(), args.get(1)) else { return };
+                let Some(fold) = folded(x) else { return };
+                (name.as_str(), fold, p, name == "match")
+            }
+            ExprKind::Binary { op: op @ (BinOp::Eq | BinOp::Ne | BinOp::Like), lhs, rhs } => {
+                let (Some(fold), ExprKind::Str(p)) = (folded(lhs), &rhs.kind) else { return };
+                (if *op == BinOp::Like { "LIKE" } else { "=" }, fold, p, false)
+            }
+            _ => return,
+        };
+        let letter = if regex {
+            regex_literal_letters(pat).find(|&c| wrong(fold, c))
+        } else {
+            pat.chars().find(|&c| wrong(fold, c))
+        };
+        if let Some(c) = letter {
+            warnings.push(format!(
+                "`{call}` tests {fold}(…) for \"{pat}\": its `{c}` can never be in {fold}-cased text, so {}",
+                if regex { "that part of the pattern never matches" } else { "it never matches" }
+            ));
+        }
+    };
+    for cmd in &ast.commands {
+        match &cmd.body {
+            CommandBody::Eval(assignments) => assignments.iter().for_each(|a| walk(&a.expr, &mut check)),
+            CommandBody::Where(e) => walk(e, &mut check),
+            _ => {}
+        }
+    }
+}
+
+/// The letters a regex matches literally: not escaped (`\S`, `\x41`), not in a class
+/// (`[A-Z]`), a repetition (`{2}`) or a group's name or flags (`(?P<Name>`, `(?i)`). `None`
+/// from the start when the regex sets case-insensitive matching anywhere.
+fn regex_literal_letters(re: &str) -> impl Iterator<Item = char> + '_ {
+    // `(?i)`, `(?mi)`, `(?i:…)`: flags turning case-insensitivity on (before any `-`).
+    let insensitive = re.match_indices("(?").any(|(i, _)| {
+        let flags = re.get(i + 2..).unwrap_or("");
+        flags.chars().take_while(|c| c.is_ascii_alphabetic()).any(|c| c == 'i')
+    });
+    let mut out = Vec::new();
+    let (mut chars, mut class, mut brace) = (re.chars().peekable(), false, false);
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => {
+                // An escape and what it names: `\p{Lu}` up to its brace.
+                if let Some(n) = chars.next() {
+                    if matches!(n, 'p' | 'P' | 'x' | 'u') && chars.peek() == Some(&'{') {
+                        for d in chars.by_ref() {
+                            if d == '}' {
+                                break;
+                            }
+                        }
+                    }
+                }
+            }
+            '[' if !class => class = true,
+            ']' if class => class = false,
+            '{' if !class => brace = true,
+            '}' if brace => brace = false,
+            '(' if !class && chars.peek() == Some(&'?') => {
+                // Flags or a group name: skip to its `:`/`>`/`)`.
+                for d in chars.by_ref() {
+                    if matches!(d, ':' | '>' | ')') {
+                        break;
+                    }
+                }
+            }
+            c if !class && !brace && c.is_ascii_alphabetic() => out.push(c),
+            _ => {}
+        }
+    }
+    (!insensitive).then_some(out).into_iter().flatten()
 }
 
 fn lookups_exist(ast: &spl_parser::Pipeline, content: &Content, warnings: &mut Vec<String>) {
@@ -264,5 +373,36 @@ pub fn validate(paths: &[PathBuf], common: &Common, format: ReportFormat) -> u8 
         exit::DETECTION_ERROR
     } else {
         exit::OK
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn warned(spl: &str) -> Vec<String> {
+        let ast = spl_parser::parse_pipeline(spl).expect("parses");
+        let mut w = Vec::new();
+        case_folded_patterns(&ast, &mut w);
+        w
+    }
+
+    #[test]
+    fn a_letter_of_the_other_case_in_a_pattern_over_folded_text_is_warned_of() {
+        // The corpus's two: a regex part and a LIKE pattern that can never match.
+        assert_eq!(warned(r#"search x | eval m=if(match(lower(t), "mimikatz|SEKURLSA::Pth"), 1, 0)"#).len(), 1);
+        assert_eq!(warned(r#"search x | where like(lower(q), "%getRuntime%")"#).len(), 1);
+        assert_eq!(warned(r#"search x | where lower(u)="Admin" OR upper(h)!="host1""#).len(), 2);
+        // Escapes, classes, repetitions, group names and case-insensitive flags are fine.
+        for ok in [
+            r#"search x | where match(lower(t), "\S+\.exe\W[A-Z]{2}\p{Lu}(?P<Name>x)")"#,
+            r#"search x | where match(lower(t), "(?i)Invoke-")"#,
+            r#"search x | where match(lower(t), "(?mi:Invoke-)")"#,
+            r#"search x | where match(upper(t), "[a-z]+")"#,
+            r#"search x | where match(t, "Invoke-") AND like(lower(q), "%getruntime%")"#,
+        ] {
+            assert!(warned(ok).is_empty(), "{ok}: {:?}", warned(ok));
+        }
+        assert!(!warned(r#"search x | where match(lower(t), "(?s)Invoke")"#).is_empty(), "(?s) is not (?i)");
     }
 }

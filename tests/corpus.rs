@@ -51,6 +51,23 @@ fn validate_whole_corpus_has_no_errors_and_pinned_ok_count() {
 }
 
 #[test]
+fn validate_warns_of_patterns_that_can_never_match_case_folded_text() {
+    let o = run(&[
+        "validate",
+        "--content",
+        &sc(),
+        &det("endpoint/powershell_4104_hunting.yml"),
+        &det("web/exploit_public_facing_application_via_apache_commons_text.yml"),
+        "--format",
+        "json",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(out.contains(r#"`match` tests lower(…) for \"SEKURLSA::Pth\": its `S` can never be"#), "{out}");
+    assert!(out.contains(r#"`like` tests lower(…) for \"%getRuntime%\": its `R` can never be"#), "{out}");
+}
+
+#[test]
 fn test_over_attack_data_pins_the_pass_count() {
     let detections = format!("{}/detections", sc());
     let data = shared().join("attack_data").display().to_string();
