@@ -1,6 +1,6 @@
 //! `map search="..." [maxsearches=N]`: for each input row (up to `maxsearches`), substitute
 //! the row's `$field$` values into the search, run it over the same events, and emit its
-//! results in row order.
+//! results in row order. The searches run once the rows are all in, on all cores.
 
 use crate::event::Event;
 use crate::exec::{Context, ExecError, Operator, Pipeline, Runtime};
@@ -23,7 +23,8 @@ pub struct MapOp {
     /// Past the spill threshold they wait in the spill file until a map search runs (most
     /// maps of a pack never do: no row reaches them).
     events: Kept,
-    runs: usize,
+    /// The searches of the rows so far, `$field$` tokens substituted (`maxsearches` at most).
+    searches: Vec<String>,
 }
 
 /// Replace `$name$` tokens by the row's value of `name` (missing fields give empty text).
@@ -68,7 +69,7 @@ impl MapOp {
             .or_else(|| dataset_gather(&template, &ctx))
             .unwrap_or(Pipeline { ops: Vec::new(), reads_events: true, max_rows: None, text: None });
         let gather = Subsearch::new(gather, MAX_EVENTS + 1);
-        MapOp { template, maxsearches, ctx, gather, events: Kept::default(), runs: 0 }
+        MapOp { template, maxsearches, ctx, gather, events: Kept::default(), searches: Vec::new() }
     }
 
     fn keep(&mut self, events: Vec<Packed>) -> Result<(), ExecError> {
@@ -200,18 +201,32 @@ impl Operator for MapOp {
     fn children(&self) -> Vec<(&str, &Pipeline)> {
         vec![("events re-searched", &self.gather.pipeline)]
     }
-    fn push(&mut self, row: Event, out: &mut Vec<Event>) -> Result<(), ExecError> {
-        if self.runs >= self.maxsearches {
+    fn push(&mut self, row: Event, _out: &mut Vec<Event>) -> Result<(), ExecError> {
+        if self.searches.len() >= self.maxsearches {
             return Ok(());
         }
-        self.runs += 1;
         let text = substitute(&self.template, &|name| row.get(name).map(|v| v.as_str().into_owned()));
-        let (parsed, expanded) = parse_inner(&text, &self.ctx).map_err(ExecError::new)?;
-        let mut pipeline = crate::plan::plan(&parsed, &expanded, &self.ctx)
-            .map_err(|e| ExecError::new(format!("map search `{expanded}`: {e}")))?;
-        let source = PackedSource(&self.events);
-        let rt = Runtime { source: &source, ctx: &self.ctx };
-        out.extend(rt.collect(&mut pipeline)?);
+        self.searches.push(text);
+        Ok(())
+    }
+    /// The searches run on all cores (each re-reads the kept events); their rows come out in
+    /// the order of the rows that made them.
+    fn finish(&mut self, out: &mut Vec<Event>) -> Result<(), ExecError> {
+        use rayon::prelude::*;
+        let (events, ctx) = (&self.events, &self.ctx);
+        let results: Vec<Result<Vec<Event>, ExecError>> = std::mem::take(&mut self.searches)
+            .par_iter()
+            .map(|text| {
+                let (parsed, expanded) = parse_inner(text, ctx).map_err(ExecError::new)?;
+                let mut pipeline = crate::plan::plan(&parsed, &expanded, ctx)
+                    .map_err(|e| ExecError::new(format!("map search `{expanded}`: {e}")))?;
+                let source = PackedSource(events);
+                Runtime { source: &source, ctx }.collect(&mut pipeline)
+            })
+            .collect();
+        for rows in results {
+            out.extend(rows?);
+        }
         Ok(())
     }
 }
@@ -268,8 +283,9 @@ mod tests {
         for r in [ev(&[("id", "2")]), ev(&[("id", "1")]), ev(&[("id", "2")])] {
             op.push(r, &mut out).unwrap();
         }
+        op.finish(&mut out).unwrap();
         let raws: Vec<String> = out.iter().map(|e| e.get_str("_raw").unwrap().into_owned()).collect();
-        assert_eq!(raws, vec!["b", "c", "a"], "third row is over maxsearches=2");
+        assert_eq!(raws, vec!["b", "c", "a"], "in row order; the third row is over maxsearches=2");
     }
 
     #[test]
@@ -290,6 +306,7 @@ mod tests {
             for r in [ev(&[("id", "3")]), ev(&[("id", "0")])] {
                 op.push(r, &mut out).unwrap();
             }
+            op.finish(&mut out).unwrap();
             out
         };
         let want = run(false);
