@@ -124,6 +124,46 @@ fn password_typed_as_user_name_over_real_linux_secure_log() {
     assert_eq!(r["endtime"].as_f64().zip(r["starttime"].as_f64()).map(|(e, s)| e - s), Some(0.0));
 }
 
+/// The same detection over two password-like user names from two sources: its `map` runs a
+/// search per row over the logon rows it kept, each finding the logon that followed.
+#[test]
+fn password_typed_as_user_name_twice_gives_a_row_each() {
+    let tmp = tempfile::Builder::new().prefix("spelunk-secure-").tempdir().unwrap();
+    let log = tmp.path().join("secure");
+    std::fs::write(
+        &log,
+        "Apr  2 08:00:01 bastion sshd[201]: Invalid user Xk9pQ2mZ7w from 10.0.0.5 port 5001\n\
+         Apr  2 08:00:09 bastion sshd[202]: Accepted password for alice from 10.0.0.5 port 5002 ssh2\n\
+         Apr  2 08:05:01 bastion sshd[203]: Invalid user Zq8wR4tY1u from 10.0.0.6 port 5003\n\
+         Apr  2 08:05:07 bastion sshd[204]: Accepted password for bob from 10.0.0.6 port 5004 ssh2\n\
+         Apr  2 09:00:00 bastion sshd[205]: Accepted password for carol from 10.0.0.7 port 5005 ssh2\n",
+    )
+    .unwrap();
+    let o = run(&[
+        "run",
+        &det("endpoint/potential_password_in_username.yml"),
+        "--content",
+        &sc(),
+        "--events",
+        &log.display().to_string(),
+        "--sourcetype",
+        "linux_secure",
+        "--format",
+        "json",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let mut got: Vec<(String, String)> = rows(&o)
+        .iter()
+        .map(|r| (r["user"].as_str().unwrap_or("").to_string(), r["incorrect_cred"].as_str().unwrap_or("").to_string()))
+        .collect();
+    got.sort();
+    assert_eq!(
+        got,
+        [("alice".to_string(), "Xk9pQ2mZ7w".to_string()), ("bob".to_string(), "Zq8wR4tY1u".to_string())],
+        "carol logged on with no failed attempt before"
+    );
+}
+
 /// content/sourcetypes/linux_secure.yml on the sshd line shapes it names, and a line it does not.
 #[test]
 fn linux_secure_sshd_lines_give_authentication_fields() {

@@ -25,6 +25,9 @@ pub struct MapOp {
     events: Kept,
     /// The searches of the rows so far, `$field$` tokens substituted (`maxsearches` at most).
     searches: Vec<String>,
+    /// For a `tstats` template over one dataset: the row-cache slot of its data-model rows,
+    /// which are what was gathered (not events), so each search reads rows, not events.
+    row_slot: Option<usize>,
 }
 
 /// Replace `$name$` tokens by the row's value of `name` (missing fields give empty text).
@@ -60,16 +63,21 @@ pub fn parse_inner(text: &str, ctx: &Context) -> Result<(spl_parser::Pipeline, S
 
 impl MapOp {
     pub fn new(template: String, maxsearches: usize, ctx: Context) -> MapOp {
+        let mut row_slot = None;
         let gather = superset_search(&template, &ctx)
             .and_then(|(ast, text)| {
                 let mut p = crate::plan::plan(&ast, &text, &ctx).ok()?;
                 p.text = Some(format!("map gathers: {text}"));
                 Some(p)
             })
-            .or_else(|| dataset_gather(&template, &ctx))
+            .or_else(|| {
+                let (p, slot) = dataset_gather(&template, &ctx)?;
+                row_slot = slot;
+                Some(p)
+            })
             .unwrap_or(Pipeline { ops: Vec::new(), reads_events: true, max_rows: None, text: None });
         let gather = Subsearch::new(gather, MAX_EVENTS + 1);
-        MapOp { template, maxsearches, ctx, gather, events: Kept::default(), searches: Vec::new() }
+        MapOp { template, maxsearches, ctx, gather, events: Kept::default(), searches: Vec::new(), row_slot }
     }
 
     fn keep(&mut self, events: Vec<Packed>) -> Result<(), ExecError> {
@@ -111,10 +119,11 @@ fn superset_search(t: &str, ctx: &Context) -> Option<(spl_parser::Pipeline, Stri
 }
 
 /// For a template that starts with `| tstats … from datamodel=M[.D]` (or `where nodename=D`):
-/// a pipeline keeping the events dataset D of M admits (its constraints and its ancestors'),
-/// which are all its map searches can aggregate, whatever their tokens. `None` for any other
-/// template.
-fn dataset_gather(t: &str, ctx: &Context) -> Option<Pipeline> {
+/// a pipeline keeping what dataset D of M admits (its constraints and its ancestors'), all its
+/// map searches can aggregate, whatever their tokens. When D is one dataset and the `tstats`
+/// buckets no `_time` span, it keeps D's data-model rows, with the slot they are read from;
+/// else the events. `None` for any other template.
+fn dataset_gather(t: &str, ctx: &Context) -> Option<(Pipeline, Option<usize>)> {
     let probe = substitute(t, &|_| Some("*".to_string()));
     let (parsed, text) = parse_inner(&probe, ctx).ok()?;
     let spl_parser::CommandBody::Tstats(ts) = &parsed.commands.first()?.body else { return None };
@@ -124,14 +133,22 @@ fn dataset_gather(t: &str, ctx: &Context) -> Option<Pipeline> {
     let nodename = ts.where_.as_ref().and_then(|w| crate::plan::take_nodename(w).1);
     let dataset = nodename.or_else(|| from.dataset.clone());
     let views = crate::ops::tstats::DatasetView::resolve(dm, dataset.as_deref()).ok()?;
-    let label = format!("map gathers the events data model {} admits: {text}", from.model);
-    let op = DatasetEventsOp { views };
-    Some(Pipeline { ops: vec![Box::new(op)], reads_events: true, max_rows: None, text: Some(label) })
+    let rows = match views.as_slice() {
+        [view] if ts.span.is_none() => Some((view.slot(), ctx.clone())),
+        _ => None,
+    };
+    let slot = rows.as_ref().map(|(slot, _)| *slot);
+    let what = if rows.is_some() { "rows" } else { "events" };
+    let label = format!("map gathers the {what} data model {} gives: {text}", from.model);
+    let op = DatasetEventsOp { views, rows: rows.map(|(_, c)| c) };
+    Some((Pipeline { ops: vec![Box::new(op)], reads_events: true, max_rows: None, text: Some(label) }, slot))
 }
 
-/// Passes on the events one of its datasets admits, as they are (not as data-model rows).
+/// Passes on the events one of its datasets admits, as they are, or (`rows`, one dataset) that
+/// dataset's row of each.
 struct DatasetEventsOp {
     views: Vec<crate::ops::tstats::DatasetView>,
+    rows: Option<Context>,
 }
 
 impl Operator for DatasetEventsOp {
@@ -139,16 +156,29 @@ impl Operator for DatasetEventsOp {
         "datamodel events"
     }
     fn describe(&self) -> String {
-        format!("events admitted by {}", self.views.iter().map(|v| v.describe()).collect::<Vec<_>>().join("; "))
+        format!(
+            "{} admitted by {}",
+            if self.rows.is_some() { "data-model rows of the events" } else { "events" },
+            self.views.iter().map(|v| v.describe()).collect::<Vec<_>>().join("; ")
+        )
     }
     fn push(&mut self, ev: Event, out: &mut Vec<Event>) -> Result<(), ExecError> {
-        if self.accepts(&ev) {
-            out.push(ev);
+        self.push_ref(&ev, out)
+    }
+    fn push_ref(&mut self, ev: &Event, out: &mut Vec<Event>) -> Result<(), ExecError> {
+        match (&self.rows, self.views.as_slice()) {
+            (Some(ctx), [view]) => {
+                if let Some(row) = view.cached_row(ev, ctx)? {
+                    out.push((*row).clone());
+                }
+            }
+            _ if self.accepts(ev) => out.push(ev.clone()),
+            _ => {}
         }
         Ok(())
     }
     fn keeps(&mut self, ev: &Event) -> Option<Result<bool, ExecError>> {
-        Some(Ok(self.accepts(ev)))
+        self.rows.is_none().then(|| Ok(self.accepts(ev)))
     }
     fn accepts(&self, ev: &Event) -> bool {
         self.views.iter().any(|v| v.admits(ev))
@@ -156,6 +186,37 @@ impl Operator for DatasetEventsOp {
     fn raw_requirement(&self, verbatim: &crate::prefilter::Verbatim) -> crate::prefilter::Req {
         crate::prefilter::Req::any(self.views.iter().map(|v| v.constraint_requirement(verbatim)).collect())
     }
+}
+
+/// Run one map search over kept data-model rows (`slot`): each is put in the row cache as the
+/// current event's, as a pass that kept rows feeds a `tstats` (`exec`'s `ViewSpool`).
+fn run_over_rows(pipeline: &mut Pipeline, rows: &Kept, slot: usize, ctx: &Context) -> Result<Vec<Event>, ExecError> {
+    let reads = pipeline.ops.first().and_then(|op| op.spooled_view()).map(|(v, _)| v.slot());
+    if reads != Some(slot) || pipeline.ops.iter_mut().any(|op| !op.subsearches_mut().is_empty()) {
+        return Err(ExecError::new(format!(
+            "map search `{}`: it does not read the data-model rows its map gathered",
+            pipeline.text.as_deref().unwrap_or("")
+        )));
+    }
+    let none = crate::exec::VecSource(Vec::new());
+    let rt = Runtime { source: &none, ctx };
+    for op in &mut pipeline.ops {
+        op.prepare(&rt)?;
+    }
+    let (mut out, empty) = (Vec::new(), Event::new());
+    rows.for_each(&mut |p| {
+        crate::exec::next_event_serial();
+        crate::ops::tstats::install_row(slot, Some(std::sync::Arc::new(p.unpack())));
+        crate::exec::feed_shared(&mut pipeline.ops, &empty, &mut |r| {
+            out.push(r);
+            Ok(crate::exec::Flow::Continue)
+        })
+    })?;
+    crate::exec::finish(&mut pipeline.ops, &mut |r| {
+        out.push(r);
+        Ok(crate::exec::Flow::Continue)
+    })?;
+    Ok(out)
 }
 
 impl Operator for MapOp {
@@ -213,13 +274,17 @@ impl Operator for MapOp {
     /// the order of the rows that made them.
     fn finish(&mut self, out: &mut Vec<Event>) -> Result<(), ExecError> {
         use rayon::prelude::*;
-        let (events, ctx) = (&self.events, &self.ctx);
+        let (events, ctx, row_slot) = (&self.events, &self.ctx, self.row_slot);
         let results: Vec<Result<Vec<Event>, ExecError>> = std::mem::take(&mut self.searches)
             .par_iter()
             .map(|text| {
                 let (parsed, expanded) = parse_inner(text, ctx).map_err(ExecError::new)?;
                 let mut pipeline = crate::plan::plan(&parsed, &expanded, ctx)
                     .map_err(|e| ExecError::new(format!("map search `{expanded}`: {e}")))?;
+                if let Some(slot) = row_slot {
+                    pipeline.text.get_or_insert(expanded);
+                    return run_over_rows(&mut pipeline, events, slot, ctx);
+                }
                 let source = PackedSource(events);
                 Runtime { source: &source, ctx }.collect(&mut pipeline)
             })
