@@ -92,17 +92,15 @@ fn test_over_attack_data_pins_the_pass_count() {
     assert_eq!(all, 1613, "{s}");
 }
 
-/// linux_secure sshd logons (content/sourcetypes/linux_secure.yml) through the Authentication
-/// data model, `ut_shannon_lookup`, `map` over a second tstats, and `outlier action=RM count`.
-#[test]
-fn password_typed_as_user_name_over_real_linux_secure_log() {
+/// The rows of "Potential password in username" over a linux_secure log.
+fn password_in_username(events: &str) -> Vec<serde_json::Map<String, serde_json::Value>> {
     let o = run(&[
         "run",
         &det("endpoint/potential_password_in_username.yml"),
         "--content",
         &sc(),
         "--events",
-        &attack("T1552.001/password_in_username/linux_secure.log"),
+        events,
         "--sourcetype",
         "linux_secure",
         "--source",
@@ -111,7 +109,14 @@ fn password_typed_as_user_name_over_real_linux_secure_log() {
         "json",
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
-    let rows = rows(&o);
+    rows(&o)
+}
+
+/// linux_secure sshd logons (content/sourcetypes/linux_secure.yml) through the Authentication
+/// data model, `ut_shannon_lookup`, `map` over a second tstats, and `outlier action=RM count`.
+#[test]
+fn password_typed_as_user_name_over_real_linux_secure_log() {
+    let rows = password_in_username(&attack("T1552.001/password_in_username/linux_secure.log"));
     assert_eq!(rows.len(), 1, "{rows:?}");
     let r = &rows[0];
     // "Invalid user ASJda1283JSaJDgj from 84.202.159.161", then mikael logs on from there.
@@ -139,20 +144,7 @@ fn password_typed_as_user_name_twice_gives_a_row_each() {
          Apr  2 09:00:00 bastion sshd[205]: Accepted password for carol from 10.0.0.7 port 5005 ssh2\n",
     )
     .unwrap();
-    let o = run(&[
-        "run",
-        &det("endpoint/potential_password_in_username.yml"),
-        "--content",
-        &sc(),
-        "--events",
-        &log.display().to_string(),
-        "--sourcetype",
-        "linux_secure",
-        "--format",
-        "json",
-    ]);
-    assert!(o.status.success(), "{}", stderr(&o));
-    let mut got: Vec<(String, String)> = rows(&o)
+    let mut got: Vec<(String, String)> = password_in_username(&log.display().to_string())
         .iter()
         .map(|r| (r["user"].as_str().unwrap_or("").to_string(), r["incorrect_cred"].as_str().unwrap_or("").to_string()))
         .collect();
