@@ -84,19 +84,7 @@ fn case_folded_patterns(ast: &spl_parser::Pipeline, warnings: &mut Vec<String>) 
     let wrong = |fold: &str, c: char| if fold == "lower" { c.is_ascii_uppercase() } else { c.is_ascii_lowercase() };
     fn walk(e: &Expr, f: &mut dyn FnMut(&Expr)) {
         f(e);
-        match &e.kind {
-            ExprKind::Call { args, .. } => args.iter().for_each(|a| walk(a, f)),
-            ExprKind::Unary { expr, .. } => walk(expr, f),
-            ExprKind::Binary { lhs, rhs, .. } => {
-                walk(lhs, f);
-                walk(rhs, f);
-            }
-            ExprKind::In { expr, list } => {
-                walk(expr, f);
-                list.iter().for_each(|a| walk(a, f));
-            }
-            _ => {}
-        }
+        e.children().into_iter().for_each(|c| walk(c, f));
     }
     let mut check = |e: &Expr| {
         let (call, fold, pat, regex) = match &e.kind {

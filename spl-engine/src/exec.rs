@@ -1064,7 +1064,6 @@ struct SpoolFed<'p> {
 impl SpoolFed<'_> {
     /// Feed the rows of `chunk` marked for it; `first` is the index of the chunk's first row.
     fn take(&mut self, chunk: &[Arc<Event>], first: usize, marks: &OwnerMarks, slot: usize, timed: bool) {
-        let none = Event::new();
         for (k, row) in chunk.iter().enumerate() {
             if self.stop {
                 return;
@@ -1073,10 +1072,8 @@ impl SpoolFed<'_> {
                 continue;
             }
             let t0 = timed.then(std::time::Instant::now);
-            next_event_serial();
-            crate::ops::tstats::install_row(slot, Some(row.clone()));
             let out = &mut self.out;
-            let fed = feed_shared(&mut self.p.ops, &none, &mut |r| {
+            let fed = feed_row(&mut self.p.ops, slot, row.clone(), &mut |r| {
                 out.push(r);
                 Ok(Flow::Continue)
             });
@@ -1091,6 +1088,19 @@ impl SpoolFed<'_> {
             }
         }
     }
+}
+
+/// Feed a `tstats`-led chain one data-model row made ahead (`slot`'s row of a new current
+/// event, which itself holds nothing): what a pass that kept rows does instead of reading events.
+pub(crate) fn feed_row(
+    ops: &mut [Box<dyn Operator>],
+    slot: usize,
+    row: Arc<Event>,
+    sink: &mut dyn FnMut(Event) -> Result<Flow, ExecError>,
+) -> Result<Flow, ExecError> {
+    next_event_serial();
+    crate::ops::tstats::install_row(slot, Some(row));
+    feed_shared(ops, &Event::new(), sink)
 }
 
 /// The data-model rows one dataset gives, kept through the first pass for the pipelines that
@@ -1546,7 +1556,7 @@ struct Pending {
 
 /// Offer a shared event by reference to the filters that lead the chain and to the operator
 /// after them, then feed what that one emits on.
-pub(crate) fn feed_shared(
+fn feed_shared(
     ops: &mut [Box<dyn Operator>],
     ev: &Event,
     sink: &mut dyn FnMut(Event) -> Result<Flow, ExecError>,

@@ -118,8 +118,8 @@ impl Planner<'_> {
                         // `head N`'s N rows only when nothing comes between.
                         let limit = if at == ops.len() { limit } else { None };
                         let op: Box<dyn Operator> = match fused_dedup(cmd) {
-                            Some((fields, n, keepempty)) if at == ops.len() => {
-                                Box::new(ops::sort::DedupNewestOp::new(fields, n, keepempty))
+                            Some(d) if at == ops.len() => {
+                                Box::new(ops::sort::DedupNewestOp::new(d.fields, d.limit, d.keepempty))
                             }
                             _ => Box::new(ops::sort::SortOp::newest_first(limit)),
                         };
@@ -378,18 +378,12 @@ impl Planner<'_> {
                     Box::new(ops::rows::HeadOp { limit: n, seen: 0 })
                 }
             }
-            CommandBody::Dedup { limit, fields, options, sortby } => {
+            CommandBody::Dedup { sortby, .. } => {
                 if !sortby.is_empty() {
                     self.unsupported("dedup sortby", cmd.span);
                 }
-                let keepempty = opt(options, "keepempty").is_some_and(|o| truthy(&o.value));
-                let consecutive = opt(options, "consecutive").is_some_and(|o| truthy(&o.value));
-                Box::new(ops::rows::DedupOp::new(
-                    fields.iter().map(|f| f.name.clone()).collect(),
-                    limit.unwrap_or(1) as usize,
-                    keepempty,
-                    consecutive,
-                ))
+                let Some(d) = dedup_args(cmd) else { return Ok(None) };
+                Box::new(ops::rows::DedupOp::new(d.fields, d.limit, d.keepempty, d.consecutive))
             }
             CommandBody::Fillnull { options, fields } => {
                 let value = opt(options, "value").map_or("0".to_string(), |o| o.value.clone());
@@ -1171,15 +1165,31 @@ enum OrderUse {
     Depends(Option<usize>),
 }
 
+/// A `dedup`'s arguments.
+struct DedupArgs {
+    fields: Vec<String>,
+    limit: usize,
+    keepempty: bool,
+    consecutive: bool,
+}
+
+/// The arguments of a `dedup` command; `None` for any other.
+fn dedup_args(cmd: &ast::Command) -> Option<DedupArgs> {
+    let CommandBody::Dedup { limit, fields, options, .. } = &cmd.body else { return None };
+    let flag = |key: &str| opt(options, key).is_some_and(|o| truthy(&o.value));
+    Some(DedupArgs {
+        fields: fields.iter().map(|f| f.name.clone()).collect(),
+        limit: limit.unwrap_or(1) as usize,
+        keepempty: flag("keepempty"),
+        consecutive: flag("consecutive"),
+    })
+}
+
 /// A `dedup` the implied newest-first order can hold only the newest events of (not
-/// `consecutive`, no `sortby`): its fields, limit and `keepempty`.
-fn fused_dedup(cmd: &ast::Command) -> Option<(Vec<String>, usize, bool)> {
-    let CommandBody::Dedup { limit, fields, options, sortby } = &cmd.body else { return None };
-    if !sortby.is_empty() || opt(options, "consecutive").is_some_and(|o| truthy(&o.value)) {
-        return None;
-    }
-    let keepempty = opt(options, "keepempty").is_some_and(|o| truthy(&o.value));
-    Some((fields.iter().map(|f| f.name.clone()).collect(), limit.unwrap_or(1) as usize, keepempty))
+/// `consecutive`, no `sortby`).
+fn fused_dedup(cmd: &ast::Command) -> Option<DedupArgs> {
+    let CommandBody::Dedup { sortby, .. } = &cmd.body else { return None };
+    dedup_args(cmd).filter(|d| sortby.is_empty() && !d.consecutive)
 }
 
 fn order_use(cmd: &ast::Command) -> OrderUse {

@@ -295,6 +295,19 @@ pub struct Expr {
     pub span: Span,
 }
 
+impl Expr {
+    /// The expressions directly inside this one (arguments, operands), in order.
+    pub fn children(&self) -> Vec<&Expr> {
+        match &self.kind {
+            ExprKind::Call { args, .. } => args.iter().collect(),
+            ExprKind::Unary { expr, .. } => vec![expr],
+            ExprKind::Binary { lhs, rhs, .. } => vec![lhs, rhs],
+            ExprKind::In { expr, list } => std::iter::once(&**expr).chain(list).collect(),
+            ExprKind::Str(_) | ExprKind::Num(_) | ExprKind::Field(_) => Vec::new(),
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub enum ExprKind {
     /// `"text"` with escapes applied (`\\`, `\"`, `\t`, `\n`).

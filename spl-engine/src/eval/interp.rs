@@ -237,24 +237,12 @@ impl Interp<'_> {
 
 /// Fields an expression reads.
 pub fn expr_fields(expr: &Expr, out: &mut Vec<String>) {
-    match &expr.kind {
-        ExprKind::Field(f) => {
-            if !out.contains(f) {
-                out.push(f.clone())
-            }
+    if let ExprKind::Field(f) = &expr.kind {
+        if !out.contains(f) {
+            out.push(f.clone())
         }
-        ExprKind::Call { args, .. } => args.iter().for_each(|a| expr_fields(a, out)),
-        ExprKind::Unary { expr, .. } => expr_fields(expr, out),
-        ExprKind::Binary { lhs, rhs, .. } => {
-            expr_fields(lhs, out);
-            expr_fields(rhs, out);
-        }
-        ExprKind::In { expr, list } => {
-            expr_fields(expr, out);
-            list.iter().for_each(|a| expr_fields(a, out));
-        }
-        ExprKind::Str(_) | ExprKind::Num(_) => {}
     }
+    expr.children().into_iter().for_each(|c| expr_fields(c, out));
 }
 
 /// Truth of a condition: booleans as they are; null (and other values) have none.

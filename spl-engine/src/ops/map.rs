@@ -133,14 +133,13 @@ fn dataset_gather(t: &str, ctx: &Context) -> Option<(Pipeline, Option<usize>)> {
     let nodename = ts.where_.as_ref().and_then(|w| crate::plan::take_nodename(w).1);
     let dataset = nodename.or_else(|| from.dataset.clone());
     let views = crate::ops::tstats::DatasetView::resolve(dm, dataset.as_deref()).ok()?;
-    let rows = match views.as_slice() {
-        [view] if ts.span.is_none() => Some((view.slot(), ctx.clone())),
+    let slot = match views.as_slice() {
+        [view] if ts.span.is_none() => Some(view.slot()),
         _ => None,
     };
-    let slot = rows.as_ref().map(|(slot, _)| *slot);
-    let what = if rows.is_some() { "rows" } else { "events" };
+    let what = if slot.is_some() { "rows" } else { "events" };
     let label = format!("map gathers the {what} data model {} gives: {text}", from.model);
-    let op = DatasetEventsOp { views, rows: rows.map(|(_, c)| c) };
+    let op = DatasetEventsOp { views, rows: slot.map(|_| ctx.clone()) };
     Some((Pipeline { ops: vec![Box::new(op)], reads_events: true, max_rows: None, text: Some(label) }, slot))
 }
 
@@ -190,12 +189,17 @@ impl Operator for DatasetEventsOp {
 
 /// Run one map search over kept data-model rows (`slot`): each is put in the row cache as the
 /// current event's, as a pass that kept rows feeds a `tstats` (`exec`'s `ViewSpool`).
-fn run_over_rows(pipeline: &mut Pipeline, rows: &Kept, slot: usize, ctx: &Context) -> Result<Vec<Event>, ExecError> {
+fn run_over_rows(
+    pipeline: &mut Pipeline,
+    text: &str,
+    rows: &Kept,
+    slot: usize,
+    ctx: &Context,
+) -> Result<Vec<Event>, ExecError> {
     let reads = pipeline.ops.first().and_then(|op| op.spooled_view()).map(|(v, _)| v.slot());
     if reads != Some(slot) || pipeline.ops.iter_mut().any(|op| !op.subsearches_mut().is_empty()) {
         return Err(ExecError::new(format!(
-            "map search `{}`: it does not read the data-model rows its map gathered",
-            pipeline.text.as_deref().unwrap_or("")
+            "map search `{text}`: it does not read the data-model rows its map gathered"
         )));
     }
     let none = crate::exec::VecSource(Vec::new());
@@ -203,11 +207,9 @@ fn run_over_rows(pipeline: &mut Pipeline, rows: &Kept, slot: usize, ctx: &Contex
     for op in &mut pipeline.ops {
         op.prepare(&rt)?;
     }
-    let (mut out, empty) = (Vec::new(), Event::new());
+    let mut out = Vec::new();
     rows.for_each(&mut |p| {
-        crate::exec::next_event_serial();
-        crate::ops::tstats::install_row(slot, Some(std::sync::Arc::new(p.unpack())));
-        crate::exec::feed_shared(&mut pipeline.ops, &empty, &mut |r| {
+        crate::exec::feed_row(&mut pipeline.ops, slot, std::sync::Arc::new(p.unpack()), &mut |r| {
             out.push(r);
             Ok(crate::exec::Flow::Continue)
         })
@@ -282,8 +284,7 @@ impl Operator for MapOp {
                 let mut pipeline = crate::plan::plan(&parsed, &expanded, ctx)
                     .map_err(|e| ExecError::new(format!("map search `{expanded}`: {e}")))?;
                 if let Some(slot) = row_slot {
-                    pipeline.text.get_or_insert(expanded);
-                    return run_over_rows(&mut pipeline, events, slot, ctx);
+                    return run_over_rows(&mut pipeline, &expanded, events, slot, ctx);
                 }
                 let source = PackedSource(events);
                 Runtime { source: &source, ctx }.collect(&mut pipeline)

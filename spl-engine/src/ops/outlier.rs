@@ -114,31 +114,33 @@ impl Operator for OutlierOp {
         self.numbers = IndexMap::new();
         self.numbers_held.clear();
         let (action, mark, uselower) = (self.action, self.mark, self.uselower);
+        // The threshold a value is past, if it is an outlier.
+        let past = |n: f64, (lo, hi): (f64, f64)| {
+            if n > hi {
+                Some(hi)
+            } else if uselower && n < lo {
+                Some(lo)
+            } else {
+                None
+            }
+        };
         self.held.drain(&mut |p| {
             let mut ev = p.unpack();
-            let mut outlying = false;
-            for (name, &(lo, hi)) in &bounds {
+            for (name, &bound) in &bounds {
                 let Some(v) = ev.get(name) else { continue };
-                let limit = |n: f64| {
-                    if n > hi {
-                        Some(hi)
-                    } else if uselower && n < lo {
-                        Some(lo)
-                    } else {
-                        None
-                    }
-                };
-                if !v.atoms().iter().any(|a| a.to_num().and_then(limit).is_some()) {
+                let limits: Vec<Option<f64>> =
+                    v.atoms().iter().map(|a| a.to_num().and_then(|n| past(n, bound))).collect();
+                if limits.iter().all(Option::is_none) {
                     continue;
                 }
-                outlying = true;
                 if action == OutlierAction::Remove {
-                    break;
+                    return Ok(Flow::Continue);
                 }
                 let atoms = v
                     .atoms()
                     .iter()
-                    .map(|a| match a.to_num().and_then(limit) {
+                    .zip(limits)
+                    .map(|(a, limit)| match limit {
                         Some(t) if mark => Atom::from(format!("000{}", format_num(t))),
                         Some(t) => Atom::Num(t),
                         None => a.clone(),
@@ -146,18 +148,12 @@ impl Operator for OutlierOp {
                     .collect();
                 ev.set_opt(name, Value::from_atoms(atoms));
             }
-            if outlying && action == OutlierAction::Remove {
-                return Ok(Flow::Continue);
-            }
             emit(ev)
         })
     }
 
     fn finish(&mut self, out: &mut Vec<Event>) -> Result<(), ExecError> {
-        self.finish_each(&mut |ev| {
-            out.push(ev);
-            Ok(Flow::Continue)
-        })
+        crate::exec::finish_through_each(self, out)
     }
 }
 

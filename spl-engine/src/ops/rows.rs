@@ -102,7 +102,7 @@ impl Digest {
 
     /// The digest of a key: per field, its value count, then each value framed by its length
     /// (so that `ab`,`c` and `a`,`bc` differ, and `[a, b]` from `a`,`b`).
-    pub(crate) fn of(&self, values: &[&Value]) -> u128 {
+    fn of(&self, values: &[&Value]) -> u128 {
         use std::hash::{BuildHasher, Hasher};
         let one = |state: &std::hash::RandomState| {
             let mut h = state.build_hasher();
@@ -117,6 +117,12 @@ impl Digest {
             h.finish()
         };
         (u128::from(one(&self.0)) << 64) | u128::from(one(&self.1))
+    }
+
+    /// The digest of a row's values of `fields` (`dedup`'s key); `None` when it lacks one.
+    pub(crate) fn key_of(&self, fields: &[String], ev: &Event) -> Option<u128> {
+        let values = fields.iter().map(|f| ev.get(f)).collect::<Option<Vec<&Value>>>()?;
+        Some(self.of(&values))
     }
 }
 
@@ -134,19 +140,12 @@ impl Operator for DedupOp {
         )
     }
     fn push(&mut self, ev: Event, out: &mut Vec<Event>) -> Result<(), ExecError> {
-        let mut values = Vec::with_capacity(self.fields.len());
-        for f in &self.fields {
-            match ev.get(f) {
-                Some(v) => values.push(v),
-                None if self.keepempty => {
-                    out.push(ev);
-                    return Ok(());
-                }
-                None => return Ok(()),
+        let Some(key) = self.digest.key_of(&self.fields, &ev) else {
+            if self.keepempty {
+                out.push(ev);
             }
-        }
-        let key = self.digest.of(&values);
-        drop(values);
+            return Ok(());
+        };
         if self.consecutive {
             if self.last.as_ref() != Some(&key) {
                 self.last = Some(key);

@@ -486,6 +486,14 @@ impl DedupNewestOp {
         self.held.own_limit = limit;
     }
 
+    /// Count `n` more bytes held; past the budget, fall back.
+    fn grown(&mut self, n: usize) -> Result<(), ExecError> {
+        if self.held.grow(n) {
+            return self.fall_back();
+        }
+        Ok(())
+    }
+
     /// Everything held, in arrival order, into the sort; it takes every event from now on.
     fn fall_back(&mut self) -> Result<(), ExecError> {
         let mut all: Vec<Entry> = self.newest.drain().flat_map(|(_, v)| v).chain(self.empty.drain(..)).collect();
@@ -522,20 +530,15 @@ impl Operator for DedupNewestOp {
         let time = ev.time();
         let rank = (time.is_some(), time.unwrap_or(0.0), self.seen);
         let newer = |a: &Entry| (a.0, a.1, a.2) > rank;
-        let mut values = Vec::with_capacity(self.fields.len());
-        for f in &self.fields {
-            match ev.get(f) {
-                Some(v) => values.push(v),
-                None if self.keepempty => {
-                    let e = (rank.0, rank.1, rank.2, self.packer.pack(ev));
-                    let grew = entry_bytes(&e);
-                    self.empty.push(e);
-                    return self.grown(grew);
-                }
-                None => return Ok(()),
+        let Some(key) = self.digest.key_of(&self.fields, ev) else {
+            if !self.keepempty {
+                return Ok(());
             }
-        }
-        let key = self.digest.of(&values);
+            let e = (rank.0, rank.1, rank.2, self.packer.pack(ev));
+            let grew = entry_bytes(&e);
+            self.empty.push(e);
+            return self.grown(grew);
+        };
         let kept = self.newest.entry(key).or_default();
         // Kept newest first; an event older than the last of `limit` is never given.
         let at = kept.iter().take_while(|e| newer(e)).count();
@@ -564,19 +567,7 @@ impl Operator for DedupNewestOp {
         }
     }
     fn finish(&mut self, out: &mut Vec<Event>) -> Result<(), ExecError> {
-        self.finish_each(&mut |ev| {
-            out.push(ev);
-            Ok(Flow::Continue)
-        })
-    }
-}
-
-impl DedupNewestOp {
-    fn grown(&mut self, n: usize) -> Result<(), ExecError> {
-        if self.held.grow(n) {
-            return self.fall_back();
-        }
-        Ok(())
+        crate::exec::finish_through_each(self, out)
     }
 }
 
