@@ -101,9 +101,18 @@ fn run_detections(dets: &[Detection], common: &Common, input: &Input, out: &Outp
     spl_engine::spill::set_dir(input.temp_dir.clone());
     spl_engine::spill::set_budget(input.memory_budget);
     let opts = ReadOptions { sourcetype: input.sourcetype.clone(), source: input.source.clone(), host: None };
-    let mut source = match FileSource::new(&input.events, opts, ctx.clone(), input.strict) {
-        Ok(s) => s,
-        Err(e) => return fail(e, exit::INPUT_ERROR),
+    // Without --events only a search that reads no events can run (checked once planned).
+    let no_input = input.events.is_empty();
+    if no_input && !adhoc {
+        return fail("spelunk run needs --events FILE|DIR: the events to run the detections over", exit::USAGE);
+    }
+    let mut source = if no_input {
+        FileSource::empty(opts, ctx.clone())
+    } else {
+        match FileSource::new(&input.events, opts, ctx.clone(), input.strict) {
+            Ok(s) => s,
+            Err(e) => return fail(e, exit::INPUT_ERROR),
+        }
     };
     if !input.quiet && std::io::stderr().is_terminal() {
         source.progress = Some(crate::source::Progress::new(&source.files));
@@ -142,6 +151,13 @@ fn run_detections(dets: &[Detection], common: &Common, input: &Input, out: &Outp
                 ));
             }
         }
+    }
+    if no_input && compiled.iter().any(|(_, _, c)| c.plan.needs_input()) {
+        return fail(
+            "this search reads events: name them with --events FILE|DIR (only a search that starts with a \
+             generating command, such as `| makeresults` or `| inputlookup`, runs without)",
+            exit::USAGE,
+        );
     }
     // Fields no search reads need not be extracted (every one of them when a search shows raw
     // events or takes fields by wildcard).

@@ -136,8 +136,9 @@ pub struct Common {
 
 #[derive(Args, Clone, Default)]
 pub struct Input {
-    /// Event files or folders (`-` reads stdin). Folders are walked.
-    #[arg(long = "events", short = 'e', required = true, value_name = "FILE|DIR")]
+    /// Event files or folders (`-` reads stdin). Folders are walked. Required, but for a search
+    /// that reads no events (`| makeresults …`, `| inputlookup …`).
+    #[arg(long = "events", short = 'e', value_name = "FILE|DIR")]
     pub events: Vec<PathBuf>,
     /// Force the sourcetype (and the reader) of the inputs.
     #[arg(long)]

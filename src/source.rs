@@ -69,7 +69,16 @@ impl FileSource {
                 paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
             ));
         }
-        Ok(FileSource {
+        Ok(FileSource::of_files(files, opts, ctx, strict))
+    }
+
+    /// No input, for searches that read none (`Pipeline::needs_input`).
+    pub fn empty(opts: ReadOptions, ctx: Context) -> FileSource {
+        FileSource::of_files(Vec::new(), opts, ctx, false)
+    }
+
+    fn of_files(files: Vec<PathBuf>, opts: ReadOptions, ctx: Context, strict: bool) -> FileSource {
+        FileSource {
             scans: Default::default(),
             cache: Mutex::new(None),
             files,
@@ -83,7 +92,7 @@ impl FileSource {
             stdin_copy: Mutex::new(None),
             stdin_once: false,
             stdin_read: AtomicBool::new(false),
-        })
+        }
     }
 
     /// `files read, events read, parsed, skipped as malformed` for stderr.

@@ -239,3 +239,26 @@ fn closed_stdout_pipe_ends_quietly() {
         assert!(matches!(status.code(), Some(0) | None), "{format}: {status:?}: {err}");
     }
 }
+
+/// `--events` may be left out only where no events are read: a search that starts with a
+/// generating command runs; an event search, one with an event subsearch or `map`, and `run`
+/// say what is missing (usage error, exit 2) rather than giving no rows as if none matched.
+#[test]
+fn only_a_search_that_reads_no_events_runs_without_events() {
+    let o = run(&["search", "| makeresults count=3 | eval x=1 | stats count by x | search x=1", "--format", "json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(stdout(&o).trim(), r#"{"x":"1","count":3}"#);
+    for spl in [
+        "EventCode=1 | stats count",
+        "| makeresults | append [search EventCode=1 | head 1]",
+        r#"| makeresults | map search="search EventCode=1 | stats count""#,
+    ] {
+        let o = run(&["search", spl, "--format", "json"]);
+        assert_eq!(o.status.code(), Some(2), "{spl}");
+        assert!(stderr(&o).contains("this search reads events: name them with --events"), "{spl}: {}", stderr(&o));
+        assert!(stdout(&o).is_empty(), "{spl}");
+    }
+    let o = run(&["run", "content/detections", "--format", "json"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("spelunk run needs --events"), "{}", stderr(&o));
+}

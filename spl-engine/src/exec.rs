@@ -322,6 +322,12 @@ pub trait Operator: Send {
 }
 
 impl Pipeline {
+    /// Whether running it reads the input: it or a pipeline nested in it (a subsearch, a
+    /// `map` template) searches events. `| makeresults …` and `| inputlookup …` alone do not.
+    pub fn needs_input(&self) -> bool {
+        self.reads_events || self.ops.iter().any(|op| op.children().iter().any(|(_, p)| p.needs_input()))
+    }
+
     /// What the raw record of an event this pipeline can use must contain.
     pub fn raw_requirement(&self, verbatim: &Verbatim) -> Req {
         match self.ops.first() {
