@@ -157,6 +157,38 @@ fn outlier_options_are_checked_where_written() {
     assert_eq!(stdout(&o).trim(), r#"{"count":7,"top":7}"#);
 }
 
+// Splunk's search reference for delta, autoregress, accum and filldown (see ops/streaming.rs):
+// the third result has no x, so the fourth has no delta (x is not a number in one of the two),
+// no x_p1 and no running total of its own; filldown then gives the third result the x before.
+#[test]
+fn streaming_delta_autoregress_accum_filldown_carry_values_from_earlier_results() {
+    let spl = "| makeresults count=5 | streamstats count as n | eval x=if(n=3, null(), n*n) | fields - _time \
+               | delta x | autoregress x p=1-2 | accum x AS total | delta n AS dn p=2 | filldown x";
+    let o = run(&["search", spl, "--events", EVENTS, "--format", "json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert_eq!(
+        out.lines().collect::<Vec<_>>(),
+        vec![
+            r#"{"n":1,"x":1,"total":1}"#,
+            r#"{"n":2,"x":4,"delta(x)":3,"x_p1":1,"total":5}"#,
+            r#"{"n":3,"x_p1":4,"x_p2":1,"dn":2,"x":4}"#,
+            r#"{"n":4,"x":16,"x_p2":4,"total":21,"dn":2}"#,
+            r#"{"n":5,"x":25,"delta(x)":9,"x_p1":16,"total":46,"dn":2}"#,
+        ]
+    );
+    for (spl, what) in [
+        ("| makeresults | autoregress n AS m p=1-3", "autoregress AS with the range p=1-3"),
+        ("| makeresults | delta n p=0", "delta p `0`"),
+        ("| makeresults | filldown n keep=true", "filldown option `keep=true`"),
+    ] {
+        let o = run(&["search", spl, "--events", EVENTS]);
+        assert_eq!(o.status.code(), Some(1), "{spl}");
+        let err = stderr(&o);
+        assert!(err.contains(what) && err.contains('^'), "{err}");
+    }
+}
+
 #[test]
 fn stats_count_without_input_gives_one_zero_row() {
     let o = run(&["search", "EventID=999999 | stats count", "--events", EVENTS, "--format", "json"]);

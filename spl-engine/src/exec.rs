@@ -1019,8 +1019,24 @@ impl Runtime<'_> {
 
 /// Commands that give one row per row, in order: after an aggregation its rows keep their
 /// key order and number.
-const ONE_TO_ONE: &[&str] =
-    &["eval", "rename", "table", "fields", "fillnull", "convert", "lookup", "bin", "makemv", "nomv"];
+/// (`delta`, `autoregress`, `accum` and `filldown` read earlier rows only, so the first `n` rows
+/// come out the same.)
+const ONE_TO_ONE: &[&str] = &[
+    "eval",
+    "rename",
+    "table",
+    "fields",
+    "fillnull",
+    "convert",
+    "lookup",
+    "bin",
+    "makemv",
+    "nomv",
+    "delta",
+    "autoregress",
+    "accum",
+    "filldown",
+];
 
 /// A pipeline that keeps only its first `n` rows, whose first aggregation (rows in key order)
 /// is followed only by one-row-per-row commands, needs only that aggregation's `n` groups with

@@ -79,6 +79,8 @@ const NAMING: &[&str] = &[
     "trendline",
     // Without a field list it reads every field: see `wildcard_fields`.
     "outlier",
+    // Without a field list, or with a wildcard, it reads every field: see `wildcard_fields`.
+    "filldown",
 ];
 
 /// Whether a search may show or read fields it does not name, so that every extracted field
@@ -130,6 +132,14 @@ fn wildcard_fields(cmd: &ast::Command) -> bool {
         CommandBody::Dedup { fields, .. } => fields.iter().any(|x| star(&x.name)),
         // `outlier` without a field list looks at every field.
         CommandBody::Generic(args) if cmd.name == "outlier" => !args.iter().any(|a| matches!(a, ast::Arg::Word { .. })),
+        // `filldown` without a field list fills every field; with one, its patterns may be wild.
+        CommandBody::Generic(args) if cmd.name == "filldown" => {
+            let words: Vec<&str> = args
+                .iter()
+                .filter_map(|a| if let ast::Arg::Word { text, .. } = a { Some(text.as_str()) } else { None })
+                .collect();
+            words.is_empty() || words.iter().any(|w| star(w))
+        }
         _ => false,
     }
 }
@@ -265,6 +275,10 @@ mod tests {
         assert!(unnamed("search x=1 | outlier | stats count by user"), "outlier reads every field");
         assert!(!unnamed("search x=1 | outlier action=rm n | stats count by user"));
         assert!(!unnamed("search x=1 | stats count by user | outlier"), "only the rows' named fields");
+        assert!(unnamed("search x=1 | filldown | stats count by user"), "filldown reads every field");
+        assert!(unnamed("search x=1 | filldown user* | stats count by user"));
+        assert!(!unnamed("search x=1 | filldown user | stats count by user"));
+        assert!(!unnamed("search x=1 | delta n | accum n | autoregress n p=1-2 | stats count by user"));
         assert!(unnamed("search x=1 | stats values(*) AS * by user"));
         assert!(unnamed("search x=1 | foreach * [eval <<FIELD>>=1] | stats count by a"));
         assert!(unnamed("search x=1 | fieldsummary"), "commands not known to name their fields");

@@ -824,6 +824,119 @@ impl Planner<'_> {
         Ok(Box::new(OutlierOp::new(action, mark, param, uselower, fields)))
     }
 
+    /// `<field> [AS <newfield>]` among `delta`'s, `autoregress`'s or `accum`'s arguments, and
+    /// their `key=value` options (each command checks its own).
+    fn field_as<'a>(&self, cmd: &ast::Command, args: &'a [Arg]) -> PResult<(String, Option<String>, Vec<&'a Opt>)> {
+        let name = cmd.name.as_str();
+        let (mut field, mut out, mut opts) = (None, None, Vec::new());
+        let mut as_at: Option<Span> = None;
+        for a in args {
+            match a {
+                Arg::Opt(o) => opts.push(o),
+                Arg::Word { text, quoted: false, span } if text.eq_ignore_ascii_case("as") && field.is_some() => {
+                    if as_at.is_some() {
+                        return invalid(format!("{name} argument `{text}`"), *span);
+                    }
+                    as_at = Some(*span);
+                }
+                Arg::Word { text, .. } if field.is_none() => field = Some(text.clone()),
+                Arg::Word { text, .. } if as_at.is_some() && out.is_none() => out = Some(text.clone()),
+                other => return invalid(format!("{name} argument `{}`", self.text(arg_span(other))), arg_span(other)),
+            }
+        }
+        let Some(field) = field else { return invalid(format!("{name} needs a field"), cmd.span) };
+        if let (Some(at), None) = (as_at, &out) {
+            return invalid(format!("{name}: `AS` needs a new field name"), at);
+        }
+        Ok((field, out, opts))
+    }
+
+    /// `delta <field> [AS <newfield>] [p=<n>]`.
+    fn delta(&self, cmd: &ast::Command, args: &[Arg]) -> PResult<Box<dyn Operator>> {
+        let (field, out, opts) = self.field_as(cmd, args)?;
+        let mut p = 1;
+        for o in opts {
+            match o.key.as_str() {
+                "p" => {
+                    p = match o.value.trim().parse::<usize>() {
+                        Ok(n) if n >= 1 => n,
+                        _ => return invalid(format!("delta p `{}` (a whole number, 1 or more)", o.value), o.span),
+                    }
+                }
+                _ => return invalid(format!("delta option `{}={}`", o.key, o.value), o.span),
+            }
+        }
+        Ok(Box::new(ops::streaming::DeltaOp::new(field, out, p)))
+    }
+
+    /// `autoregress <field> [AS <newfield>] [p=<n> | p=<start>-<end>]`.
+    fn autoregress(&self, cmd: &ast::Command, args: &[Arg]) -> PResult<Box<dyn Operator>> {
+        let (field, out, opts) = self.field_as(cmd, args)?;
+        let (mut start, mut end) = (1, 1);
+        for o in opts {
+            match o.key.as_str() {
+                "p" => {
+                    let whole = |s: &str| s.trim().parse::<usize>().ok().filter(|n| *n >= 1);
+                    let range = match o.value.split_once('-') {
+                        Some((a, b)) => whole(a).zip(whole(b)).filter(|(a, b)| a <= b),
+                        None => whole(&o.value).map(|n| (n, n)),
+                    };
+                    let Some((a, b)) = range else {
+                        return invalid(
+                            format!("autoregress p `{}` (a whole number or a range such as 2-4, from 1)", o.value),
+                            o.span,
+                        );
+                    };
+                    // Our bound, not Splunk's: each row gets a field per step of the range.
+                    if b - a >= AUTOREGRESS_RANGE_MAX {
+                        return invalid(
+                            format!(
+                                "autoregress p `{}` (a range writes a field per step: at most {AUTOREGRESS_RANGE_MAX})",
+                                o.value
+                            ),
+                            o.span,
+                        );
+                    }
+                    // The reference forbids AS with a range of p.
+                    if out.is_some() && a != b {
+                        return invalid(
+                            format!("autoregress AS with the range p={} (a range writes {field}_p<n> fields)", o.value),
+                            o.span,
+                        );
+                    }
+                    (start, end) = (a, b);
+                }
+                _ => return invalid(format!("autoregress option `{}={}`", o.key, o.value), o.span),
+            }
+        }
+        Ok(Box::new(ops::streaming::AutoregressOp::new(field, out, start, end)))
+    }
+
+    /// `accum <field> [AS <newfield>]`.
+    fn accum(&self, cmd: &ast::Command, args: &[Arg]) -> PResult<Box<dyn Operator>> {
+        let (field, out, opts) = self.field_as(cmd, args)?;
+        if let Some(o) = opts.first() {
+            return invalid(format!("accum option `{}={}`", o.key, o.value), o.span);
+        }
+        Ok(Box::new(ops::streaming::AccumOp::new(field, out)))
+    }
+
+    /// `filldown [<wc-field-list>]`.
+    fn filldown(&self, args: &[Arg]) -> PResult<Box<dyn Operator>> {
+        let mut fields = Vec::new();
+        for a in args {
+            match a {
+                Arg::Word { text, .. } => fields.push(NamePattern::new(text)),
+                Arg::Comma(_) => {}
+                Arg::Opt(o) => return invalid(format!("filldown option `{}={}`", o.key, o.value), o.span),
+                other => {
+                    return invalid(format!("filldown argument `{}`", self.text(arg_span(other))), arg_span(other))
+                }
+            }
+        }
+        Ok(Box::new(ops::streaming::FilldownOp::new(fields)))
+    }
+
     fn generic(&mut self, cmd: &ast::Command, args: &[Arg], _first: bool) -> PResult<Option<Box<dyn Operator>>> {
         let words: Vec<&str> = args
             .iter()
@@ -1064,6 +1177,10 @@ impl Planner<'_> {
                 return Ok(None);
             }
             "outlier" => return self.outlier(args).map(Some),
+            "delta" => return self.delta(cmd, args).map(Some),
+            "autoregress" => return self.autoregress(cmd, args).map(Some),
+            "accum" => return self.accum(cmd, args).map(Some),
+            "filldown" => return self.filldown(args).map(Some),
             // A core SPL command, but its histogram-based probabilities are not documented
             // precisely enough to reproduce Splunk's rows.
             "anomalydetection" => {
@@ -1210,6 +1327,10 @@ fn order_use(cmd: &ast::Command) -> OrderUse {
             }
         }
         CommandBody::Generic(_) if name == "reverse" => OrderUse::Depends(None),
+        // Each result's output comes from the results before it, like streamstats'.
+        CommandBody::Generic(_) if matches!(name, "delta" | "autoregress" | "accum" | "filldown") => {
+            OrderUse::Depends(None)
+        }
         CommandBody::Search(_)
         | CommandBody::Where(_)
         | CommandBody::Eval(_)
@@ -1330,6 +1451,9 @@ fn split_model(s: &str) -> (String, Option<String>) {
         None => (s.to_string(), None),
     }
 }
+
+/// The most fields `autoregress p=<a>-<b>` writes a row.
+const AUTOREGRESS_RANGE_MAX: usize = 1000;
 
 #[cfg(test)]
 mod tests {

@@ -15,6 +15,7 @@ pub mod rex;
 pub mod rows;
 pub mod sort;
 pub mod stats;
+pub mod streaming;
 pub mod subsearch;
 pub mod timechart;
 pub mod transaction;
