@@ -480,3 +480,57 @@ fn explain_takes_a_folder_of_detections_as_run_does() {
     assert!(!o.status.success());
     assert!(stderr(&o).contains("examples: no detection"), "{}", stderr(&o));
 }
+
+// Splunk's chart, xyseries and untable (help.splunk.com search reference; the rules are in
+// spl-engine/src/ops/chart.rs and ops/reshape.rs): a row per host, a column per kind, count 0
+// where a host has no event of a kind; untable gives a row per cell, xyseries turns it back.
+#[test]
+fn chart_xyseries_untable_pivot_and_unpivot_rows() {
+    let base =
+        r#"| makeresults count=6 | streamstats count as n | eval host=if(n<4,"a","b"), kind=if(n%2=0,"even","odd")"#;
+    let rows = |tail: &str| {
+        let o = run(&["search", &format!("{base} | {tail}"), "--format", "json"]);
+        assert!(o.status.success(), "{tail}: {}", stderr(&o));
+        stdout(&o).lines().map(String::from).collect::<Vec<_>>()
+    };
+    let table = [r#"{"host":"a","even":1,"odd":2}"#, r#"{"host":"b","even":2,"odd":1}"#];
+    assert_eq!(rows("chart count over host by kind"), table);
+    assert_eq!(rows("chart count by host kind"), table);
+    // even and odd total 3 each: the tie goes by name, odd is folded into OTHER (here `rest`).
+    assert_eq!(
+        rows("chart count over host by kind limit=1 otherstr=rest"),
+        [r#"{"host":"a","even":1,"rest":2}"#, r#"{"host":"b","even":2,"rest":1}"#]
+    );
+    assert_eq!(
+        rows("chart count max(n) over host by kind"),
+        [
+            r#"{"host":"a","count: even":1,"count: odd":2,"max(n): even":2,"max(n): odd":3}"#,
+            r#"{"host":"b","count: even":2,"count: odd":1,"max(n): even":6,"max(n): odd":5}"#,
+        ]
+    );
+    let cells = [
+        r#"{"host":"a","kind":"even","count":1}"#,
+        r#"{"host":"a","kind":"odd","count":2}"#,
+        r#"{"host":"b","kind":"even","count":2}"#,
+        r#"{"host":"b","kind":"odd","count":1}"#,
+    ];
+    assert_eq!(rows("chart count over host by kind | untable host kind count"), cells);
+    assert_eq!(rows("stats count by host kind | xyseries host kind count"), table);
+    assert_eq!(rows("chart count over host by kind | untable host kind count | xyseries host kind count"), table);
+    assert_eq!(
+        rows("stats sum(n) as total by host kind | xyseries host kind total"),
+        [r#"{"host":"a","even":2,"odd":4}"#, r#"{"host":"b","even":10,"odd":5}"#]
+    );
+    for (tail, what) in [
+        ("chart count over host by kind limit=abc", "chart limit `abc`"),
+        ("chart count over n span=2 by kind", "chart bucketing option `span=2`"),
+        ("chart count over host by kind by n", "one row field and one column field"),
+        ("xyseries host kind", "xyseries takes <x-field> <y-name-field> <y-data-field>"),
+        ("untable host kind", "untable takes three fields"),
+    ] {
+        let o = run(&["search", &format!("{base} | {tail}")]);
+        assert_eq!(o.status.code(), Some(1), "{tail}");
+        let err = stderr(&o);
+        assert!(err.contains(what) && err.contains('^'), "{err}");
+    }
+}

@@ -41,7 +41,9 @@ fn restricts(cmd: &ast::Command) -> bool {
         CommandBody::Table(f) => f.iter().all(|x| !x.name.contains('*')),
         CommandBody::Fields { remove: false, fields } => fields.iter().all(|x| !x.name.contains('*')),
         CommandBody::Inputlookup { .. } => true,
-        CommandBody::Generic(_) => matches!(cmd.name.as_str(), "top" | "rare" | "makeresults" | "datamodel" | "from"),
+        CommandBody::Generic(_) => {
+            matches!(cmd.name.as_str(), "top" | "rare" | "makeresults" | "datamodel" | "from" | "xyseries" | "untable")
+        }
         _ => false,
     }
 }
@@ -81,6 +83,9 @@ const NAMING: &[&str] = &[
     "outlier",
     // Without a field list, or with a wildcard, it reads every field: see `wildcard_fields`.
     "filldown",
+    "xyseries",
+    // Reads every field: see `wildcard_fields`.
+    "untable",
 ];
 
 /// Whether a search may show or read fields it does not name, so that every extracted field
@@ -132,6 +137,8 @@ fn wildcard_fields(cmd: &ast::Command) -> bool {
         CommandBody::Dedup { fields, .. } => fields.iter().any(|x| star(&x.name)),
         // `outlier` without a field list looks at every field.
         CommandBody::Generic(args) if cmd.name == "outlier" => !args.iter().any(|a| matches!(a, ast::Arg::Word { .. })),
+        // Every field but the x-field is a cell.
+        CommandBody::Generic(_) if cmd.name == "untable" => true,
         // `filldown` without a field list fills every field; with one, its patterns may be wild.
         CommandBody::Generic(args) if cmd.name == "filldown" => {
             let words: Vec<&str> = args
@@ -279,6 +286,9 @@ mod tests {
         assert!(unnamed("search x=1 | filldown user* | stats count by user"));
         assert!(!unnamed("search x=1 | filldown user | stats count by user"));
         assert!(!unnamed("search x=1 | delta n | accum n | autoregress n p=1-2 | stats count by user"));
+        assert!(!unnamed("search x=1 | xyseries host kind n"), "xyseries keeps the fields it names");
+        assert!(unnamed("search x=1 | untable host kind n"), "untable reads every field");
+        assert!(!unnamed("search x=1 | chart count over host by kind | untable host kind n"));
         assert!(unnamed("search x=1 | stats values(*) AS * by user"));
         assert!(unnamed("search x=1 | foreach * [eval <<FIELD>>=1] | stats count by a"));
         assert!(unnamed("search x=1 | fieldsummary"), "commands not known to name their fields");

@@ -137,8 +137,54 @@ impl Planner<'_> {
                     }
                 }
             }
+            if let Some(keys) = self.dedup_sortby(cmd)? {
+                ops.push(Box::new(ops::sort::SortOp::new(keys, None)));
+            }
         }
         Ok(Pipeline { ops, reads_events, max_rows: None, text: None })
+    }
+
+    /// The sort keys of `dedup ... sortby [+|-]f ...`: what the dedup kept is then sorted as
+    /// `sort 0` sorts (Splunk's dedup reference, e.g. `dedup source sortby -_size` "removes
+    /// duplicates ... and sorts the events by _size"; its SPL2 form is `dedup host | sort -_size`:
+    /// help.splunk.com/splunk-enterprise/search/spl2-search-reference/dedup-command/dedup-command-examples).
+    /// The sort does not choose which event a key keeps.
+    fn dedup_sortby(&self, cmd: &ast::Command) -> PResult<Option<Vec<ops::sort::SortKey>>> {
+        let CommandBody::Dedup { sortby, .. } = &cmd.body else { return Ok(None) };
+        let text = self.text(cmd.span);
+        // The parser keeps only the keys: a `sortby` with none, or ending in sort's `desc`,
+        // would otherwise sort nothing or the wrong way without a word.
+        if let Some(at) = sortby_at(&text) {
+            let kw = Span::new(cmd.span.start + at, cmd.span.start + at + "sortby".len());
+            if sortby.is_empty() {
+                return invalid("dedup sortby needs a field to sort by, such as `sortby -count`", kw);
+            }
+            let tail = text.get(at + "sortby".len()..).unwrap_or("").trim_end_matches([' ', '\t', '\n', '\r', ',']);
+            let last = tail.rsplit(|c: char| c.is_whitespace() || c == ',').next().unwrap_or("");
+            let before = tail.strip_suffix(last).unwrap_or(tail).trim_end_matches([' ', '\t', '\n', '\r', ',']);
+            if (last.eq_ignore_ascii_case("d") || last.eq_ignore_ascii_case("desc")) && !before.ends_with(['+', '-']) {
+                let end = cmd.span.start + at + "sortby".len() + tail.len();
+                return invalid(
+                    format!("dedup sortby does not take `{last}`: mark each field, `-f` descending or `+f` ascending"),
+                    Span::new(end - last.len(), end),
+                );
+            }
+        }
+        let mut keys = Vec::new();
+        for k in sortby {
+            if k.field.name.contains('*') {
+                return invalid(
+                    format!("dedup sortby takes field names, not the pattern `{}`", k.field.name),
+                    k.field.span,
+                );
+            }
+            keys.push(ops::sort::SortKey {
+                field: k.field.name.clone(),
+                descending: k.descending,
+                how: k.how.clone().unwrap_or_else(|| "auto".into()),
+            });
+        }
+        Ok((!keys.is_empty()).then_some(keys))
     }
 
     /// Give an aggregation the filters of the commands after it that depend on its by-values
@@ -270,14 +316,64 @@ impl Planner<'_> {
                     "stats" => Box::new(ops::stats::StatsOp { grouper: Grouper::new(by, None, aggs).spilling(), ctx }),
                     "eventstats" => Box::new(ops::stats::EventstatsOp::new(Grouper::new(by, None, aggs), ctx)),
                     "streamstats" => {
+                        let window = match opt(&s.options, "window") {
+                            Some(o) => match o.value.trim().parse::<usize>() {
+                                Ok(n) => n,
+                                Err(_) => {
+                                    return invalid(
+                                        format!("streamstats window `{}` (a whole number, 0 or more)", o.value),
+                                        o.span,
+                                    )
+                                }
+                            },
+                            None => 0,
+                        };
+                        let current = opt(&s.options, "current").is_none_or(|o| truthy(&o.value));
+                        let mut op = ops::stats::StreamstatsOp::new(aggs, by, window, current, ctx);
+                        // help.splunk.com/splunk-enterprise/search/spl-search-reference/9.4/search-commands/streamstats
                         for o in &s.options {
-                            if !matches!(o.key.as_str(), "window" | "current" | "global") {
-                                self.unsupported(format!("streamstats option `{}`", o.key), o.span);
+                            match o.key.as_str() {
+                                "window" | "current" => {}
+                                "global" => op.global = truthy(&o.value),
+                                "time_window" => {
+                                    let Some(span) = crate::timefmt::parse_span(&o.value) else {
+                                        return invalid(format!("cannot read time_window `{}`", o.value), o.span);
+                                    };
+                                    let Some(secs) = span.seconds() else {
+                                        self.unsupported(
+                                            format!("streamstats time_window `{}` (calendar unit)", o.value),
+                                            o.span,
+                                        );
+                                        continue;
+                                    };
+                                    op.time_window = Some(secs);
+                                    op.span = o.span;
+                                }
+                                "reset_on_change" => op.reset_on_change = truthy(&o.value),
+                                "reset_before" | "reset_after" => {
+                                    let expr = spl_parser::parse_eval_expr(&o.value).or_else(|e| {
+                                        invalid(format!("cannot read {} `{}`: {}", o.key, o.value, e.message), o.span)
+                                    })?;
+                                    // Its spans are the value's: what it finds is shown at the option.
+                                    let found = self.unsupported.len();
+                                    self.check_expr(&expr);
+                                    for u in self.unsupported.iter_mut().skip(found) {
+                                        u.span = o.span;
+                                    }
+                                    let r = Some((expr, o.value.clone()));
+                                    if o.key == "reset_before" {
+                                        op.reset_before = r;
+                                    } else {
+                                        op.reset_after = r;
+                                    }
+                                    if op.time_window.is_none() {
+                                        op.span = o.span;
+                                    }
+                                }
+                                _ => self.unsupported(format!("streamstats option `{}`", o.key), o.span),
                             }
                         }
-                        let window = opt(&s.options, "window").and_then(|o| o.value.parse().ok()).unwrap_or(0);
-                        let current = opt(&s.options, "current").is_none_or(|o| truthy(&o.value));
-                        Box::new(ops::stats::StreamstatsOp::new(aggs, by, window, current, ctx))
+                        Box::new(op)
                     }
                     "timechart" => {
                         if by.len() > 1 {
@@ -314,6 +410,7 @@ impl Planner<'_> {
                         op.usenull = usenull;
                         Box::new(op)
                     }
+                    "chart" => return self.chart(cmd, s, aggs, ctx).map(Some),
                     _ => {
                         self.unsupported(format!("command `{name}`"), cmd.name_span);
                         return Ok(None);
@@ -378,10 +475,8 @@ impl Planner<'_> {
                     Box::new(ops::rows::HeadOp { limit: n, seen: 0 })
                 }
             }
-            CommandBody::Dedup { sortby, .. } => {
-                if !sortby.is_empty() {
-                    self.unsupported("dedup sortby", cmd.span);
-                }
+            CommandBody::Dedup { .. } => {
+                // A `sortby` is planned after it, in `pipeline_of` (`dedup_sortby`).
                 let Some(d) = dedup_args(cmd) else { return Ok(None) };
                 Box::new(ops::rows::DedupOp::new(d.fields, d.limit, d.keepempty, d.consecutive))
             }
@@ -937,6 +1032,102 @@ impl Planner<'_> {
         Ok(Box::new(ops::streaming::FilldownOp::new(fields)))
     }
 
+    /// `chart [options] <aggs> [over <row> [by <column>] | by <row> [<column>]]`; the parser puts
+    /// `over`'s field first in `by`. Rules: `ops::chart`.
+    fn chart(
+        &mut self,
+        cmd: &ast::Command,
+        s: &ast::StatsCmd,
+        aggs: Vec<AggSpec>,
+        ctx: Context,
+    ) -> PResult<Box<dyn Operator>> {
+        if s.aggs.is_empty() {
+            return invalid("chart needs an aggregation, such as `count`", cmd.span);
+        }
+        if let Some(f) = s.by.iter().skip(1).find(|f| f.name.eq_ignore_ascii_case("over")) {
+            return invalid("chart takes `over <row-field>` before `by <column-field>`", f.span);
+        }
+        if let Some(f) = s.by.get(2) {
+            return invalid("chart takes one row field and one column field: `over X by Y` or `by X Y`", f.span);
+        }
+        let mut o = ops::chart::ChartOpts::default();
+        for x in &s.options {
+            let v = x.value.as_str();
+            match x.key.as_str() {
+                "limit" => {
+                    let l = v.to_ascii_lowercase();
+                    let (bottom, n) = match l.strip_prefix("bottom") {
+                        Some(n) => (true, n),
+                        None => (false, l.strip_prefix("top").unwrap_or(&l)),
+                    };
+                    let Ok(n) = n.parse() else {
+                        return invalid(format!("chart limit `{v}` (a count, topN or bottomN)"), x.span);
+                    };
+                    (o.limit, o.bottom) = (n, bottom);
+                }
+                "useother" => o.useother = truthy(v),
+                "usenull" => o.usenull = truthy(v),
+                "otherstr" => o.otherstr = v.to_string(),
+                "nullstr" => o.nullstr = v.to_string(),
+                "sep" => o.sep = v.to_string(),
+                "format" => o.format = Some(v.to_string()),
+                // Continuity of bucketed numbers: nothing is bucketed here.
+                "cont" => {}
+                "dedup_splitvals" if !truthy(v) => {}
+                "span" | "bins" | "minspan" | "start" | "end" | "aligntime" => self.unsupported(
+                    format!("chart bucketing option `{}={v}` (bucket the field first with `bin`)", x.key),
+                    x.span,
+                ),
+                "dedup_splitvals" => self.unsupported("chart dedup_splitvals=true", x.span),
+                _ => return invalid(format!("chart option `{}={v}`", x.key), x.span),
+            }
+        }
+        let (row, column) = (s.by.first().map(|f| f.name.clone()), s.by.get(1).map(|f| f.name.clone()));
+        Ok(Box::new(ops::chart::ChartOp::new(row, column, aggs, o, ctx)))
+    }
+
+    /// `xyseries [grouped=<bool>] <x-field> <y-name-field> <y-data-field>... [sep=] [format=]`.
+    fn xyseries(&self, cmd: &ast::Command, args: &[Arg]) -> PResult<Box<dyn Operator>> {
+        let (mut grouped, mut sep, mut format, mut fields) = (false, ": ".to_string(), None, Vec::new());
+        for a in args {
+            match a {
+                Arg::Opt(o) => match o.key.as_str() {
+                    "grouped" => grouped = truthy(&o.value),
+                    "sep" => sep = o.value.clone(),
+                    "format" => format = Some(o.value.clone()),
+                    _ => return invalid(format!("xyseries option `{}={}`", o.key, o.value), o.span),
+                },
+                Arg::Word { text, .. } => fields.push(text.clone()),
+                Arg::Comma(_) => {}
+                other => {
+                    return invalid(format!("xyseries argument `{}`", self.text(arg_span(other))), arg_span(other))
+                }
+            }
+        }
+        let [x, yname, ydata @ ..] = fields.as_slice() else { return invalid(XYSERIES_ARGS, cmd.span) };
+        if ydata.is_empty() {
+            return invalid(XYSERIES_ARGS, cmd.span);
+        }
+        let (x, yname, ydata) = (x.clone(), yname.clone(), ydata.to_vec());
+        Ok(Box::new(ops::reshape::XyseriesOp::new(x, yname, ydata, grouped, sep, format, self.ctx.clone())))
+    }
+
+    /// `untable <x-field> <y-name-field> <y-data-field>`.
+    fn untable(&self, cmd: &ast::Command, args: &[Arg]) -> PResult<Box<dyn Operator>> {
+        let mut fields = Vec::new();
+        for a in args {
+            match a {
+                Arg::Word { text, .. } => fields.push(text.clone()),
+                Arg::Comma(_) => {}
+                other => return invalid(format!("untable argument `{}`", self.text(arg_span(other))), arg_span(other)),
+            }
+        }
+        let [x, yname, ydata] = fields.as_slice() else {
+            return invalid("untable takes three fields: <x-field> <y-name-field> <y-data-field>", cmd.span);
+        };
+        Ok(Box::new(ops::reshape::UntableOp { x: x.clone(), yname: yname.clone(), ydata: ydata.clone() }))
+    }
+
     fn generic(&mut self, cmd: &ast::Command, args: &[Arg], _first: bool) -> PResult<Option<Box<dyn Operator>>> {
         let words: Vec<&str> = args
             .iter()
@@ -1181,6 +1372,8 @@ impl Planner<'_> {
             "autoregress" => return self.autoregress(cmd, args).map(Some),
             "accum" => return self.accum(cmd, args).map(Some),
             "filldown" => return self.filldown(args).map(Some),
+            "xyseries" => return self.xyseries(cmd, args).map(Some),
+            "untable" => return self.untable(cmd, args).map(Some),
             // A core SPL command, but its histogram-based probabilities are not documented
             // precisely enough to reproduce Splunk's rows.
             "anomalydetection" => {
@@ -1303,10 +1496,30 @@ fn dedup_args(cmd: &ast::Command) -> Option<DedupArgs> {
 }
 
 /// A `dedup` the implied newest-first order can hold only the newest events of (not
-/// `consecutive`, no `sortby`).
+/// `consecutive`). With `sortby` too: its sort comes after the dedup, which gets the same
+/// rows in the same order either way.
 fn fused_dedup(cmd: &ast::Command) -> Option<DedupArgs> {
-    let CommandBody::Dedup { sortby, .. } = &cmd.body else { return None };
-    dedup_args(cmd).filter(|d| sortby.is_empty() && !d.consecutive)
+    dedup_args(cmd).filter(|d| !d.consecutive)
+}
+
+/// Where a standalone `sortby` word starts in a dedup's text, outside quotes.
+fn sortby_at(text: &str) -> Option<usize> {
+    let mut quoted = false;
+    let mut prev = ' ';
+    for (at, c) in text.char_indices() {
+        if c == '"' && prev != '\\' {
+            quoted = !quoted;
+        }
+        let starts = !quoted && (prev.is_whitespace() || prev == ',');
+        if starts && text.get(at..at + 6).is_some_and(|w| w.eq_ignore_ascii_case("sortby")) {
+            let next = text.get(at + 6..).and_then(|r| r.chars().next());
+            if !next.is_some_and(|n| n.is_alphanumeric() || n == '_') {
+                return Some(at);
+            }
+        }
+        prev = c;
+    }
+    None
 }
 
 fn order_use(cmd: &ast::Command) -> OrderUse {
@@ -1327,6 +1540,9 @@ fn order_use(cmd: &ast::Command) -> OrderUse {
             }
         }
         CommandBody::Generic(_) if name == "reverse" => OrderUse::Depends(None),
+        // Which of two rows giving one cell is kept (and, grouped, the rows' order) follows the
+        // order rows come in.
+        CommandBody::Generic(_) if name == "xyseries" => OrderUse::Depends(None),
         // Each result's output comes from the results before it, like streamstats'.
         CommandBody::Generic(_) if matches!(name, "delta" | "autoregress" | "accum" | "filldown") => {
             OrderUse::Depends(None)
@@ -1361,6 +1577,7 @@ fn order_use(cmd: &ast::Command) -> OrderUse {
                     | "iplocation"
                     | "addtotals"
                     | "outlier"
+                    | "untable"
             ) =>
         {
             OrderUse::Keeps
@@ -1375,6 +1592,8 @@ fn order_use(cmd: &ast::Command) -> OrderUse {
 fn may_change_time(cmd: &ast::Command) -> bool {
     match &cmd.body {
         CommandBody::Table(_) | CommandBody::Fields { .. } | CommandBody::Convert { .. } => true,
+        // Its rows hold only the x-field, name and value.
+        CommandBody::Generic(_) if cmd.name == "untable" => true,
         CommandBody::Rename(pairs) => pairs.iter().any(|p| p.from.name.starts_with('_') || p.to.name.starts_with('_')),
         CommandBody::Eval(assigns) => assigns.iter().any(|a| a.field.name == "_time"),
         _ => false,
@@ -1455,6 +1674,8 @@ fn split_model(s: &str) -> (String, Option<String>) {
 /// The most fields `autoregress p=<a>-<b>` writes a row.
 const AUTOREGRESS_RANGE_MAX: usize = 1000;
 
+const XYSERIES_ARGS: &str = "xyseries takes <x-field> <y-name-field> <y-data-field>...";
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1494,5 +1715,66 @@ mod tests {
         assert_eq!(newest_first_at("search a=1 | eval _time=0 | dedup b"), Some(1));
         assert_eq!(newest_first_at("search a=1 | rename _time as t | stats list(t)"), Some(1));
         assert_eq!(newest_first_at("search a=1 | rename a as b | dedup b"), Some(2));
+    }
+
+    /// The error planning `spl` gives, and the text its span points at.
+    fn plan_error(spl: &str) -> (String, String) {
+        let ctx = Context::new(Default::default(), 0.0);
+        match plan(&spl_parser::parse_pipeline(spl).unwrap(), spl, &ctx) {
+            Ok(_) => panic!("{spl} planned"),
+            Err(PlanError::Invalid { message, span }) => (message, spl[span.start..span.end].to_string()),
+            Err(PlanError::Unsupported(u)) => (u[0].what.clone(), spl[u[0].span.start..u[0].span.end].to_string()),
+        }
+    }
+
+    /// `dedup … sortby`: the dedup (fused with the newest-first order, as without sortby), then
+    /// a sort of all it kept (Splunk's dedup reference: duplicates removed, then sorted).
+    #[test]
+    fn dedup_sortby_is_the_dedup_then_a_sort_of_all_it_kept() {
+        let ops = planned("search a=1 | dedup host sortby -count, +num(n)");
+        assert_eq!(ops.len(), 4, "{ops:?}");
+        assert!(ops[1].contains("holding per host only its 1 newest"), "{ops:?}");
+        assert!(ops[2].starts_with("dedup"), "{ops:?}");
+        assert_eq!(ops[3], "sort limit=none -auto(count), +num(n)");
+        assert_eq!(
+            planned("search a=1 | dedup consecutive=true host sortby x")[1],
+            "newest first (implied: Splunk gives a search's events latest first)"
+        );
+        for (spl, what, at) in [
+            ("search a=1 | dedup host sortby", "needs a field", "sortby"),
+            ("search a=1 | dedup host sortby n desc", "does not take `desc`", "desc"),
+            ("search a=1 | dedup host sortby -user*", "not the pattern", "user*"),
+        ] {
+            let (message, text) = plan_error(spl);
+            assert!(message.contains(what) && text == at, "{spl}: {message} at `{text}`");
+        }
+        // A field named `d` marked with a sign is a field.
+        assert_eq!(planned("search a=1 | dedup host sortby - d")[3], "sort limit=none -auto(d)");
+    }
+
+    /// streamstats' time_window and reset options (Splunk's streamstats reference).
+    #[test]
+    fn streamstats_time_window_and_reset_options_plan_or_say_what_is_wrong() {
+        let ops = planned(r#"search a=1 | streamstats time_window=5m reset_after="(n>3)" count by user"#);
+        assert_eq!(
+            ops[2],
+            "streamstats window=0 current=true time_window=300s reset_after=(n>3) count() AS count BY user"
+        );
+        let ops = planned("search a=1 | streamstats window=3 global=f count by user");
+        assert_eq!(ops[2], "streamstats window=3 current=true global=false count() AS count BY user");
+        for (spl, what, at) in [
+            ("search a=1 | streamstats time_window=5x count", "cannot read time_window `5x`", "time_window=5x"),
+            ("search a=1 | streamstats time_window=1mon count", "calendar unit", "time_window=1mon"),
+            (
+                r#"search a=1 | streamstats reset_before="(frob(x))" count"#,
+                "function `frob`",
+                r#"reset_before="(frob(x))""#,
+            ),
+            ("search a=1 | streamstats allnum=true count", "streamstats option `allnum`", "allnum=true"),
+            ("search a=1 | streamstats window=five count", "streamstats window `five`", "window=five"),
+        ] {
+            let (message, text) = plan_error(spl);
+            assert!(message.contains(what) && text == at, "{spl}: {message} at `{text}`");
+        }
     }
 }

@@ -1,5 +1,6 @@
 //! Operators, one module per command family.
 
+pub mod chart;
 pub mod datamodel;
 pub mod fields;
 pub mod filter;
@@ -11,6 +12,7 @@ pub mod lookup;
 pub mod map;
 pub mod misc;
 pub mod outlier;
+pub mod reshape;
 pub mod rex;
 pub mod rows;
 pub mod sort;

@@ -738,6 +738,34 @@ mod tests {
         assert!(fused.sort.is_some(), "fell back before the end");
     }
 
+    /// `dedup host sortby -n`: Splunk's dedup reference ("dedup source sortby -_size" removes
+    /// duplicates, then sorts by _size descending; SPL2 writes it `dedup host | sort -_size`).
+    /// The sort does not pick which event a key keeps (h1 keeps n=5, not its later n=50); equal
+    /// keys keep the dedup's order; `auto` compares 10 and 9 as numbers; no `n` sorts last.
+    #[test]
+    fn dedup_sortby_sorts_what_dedup_kept_with_ties_in_dedup_order() {
+        let input: Vec<Event> = [("h1", "5"), ("h2", "10"), ("h1", "50"), ("h3", "10"), ("h4", "9"), ("h2", "1")]
+            .iter()
+            .chain(&[("h5", "")])
+            .enumerate()
+            .map(|(i, (h, n))| {
+                let mut ev = Event::from_pairs(&[("i", &i.to_string()), ("host", h)]);
+                if !n.is_empty() {
+                    ev.set("n", *n);
+                }
+                ev
+            })
+            .collect();
+        let dedup_sortby = |keys: Vec<SortKey>| {
+            let kept =
+                run_op(&mut super::super::rows::DedupOp::new(vec!["host".into()], 1, false, false), input.clone());
+            ids(&run_op(&mut SortOp::new(keys, None), kept))
+        };
+        assert_eq!(dedup_sortby(vec![key("n", true)]), ["1", "3", "4", "0", "6"]);
+        assert_eq!(dedup_sortby(vec![key("n", false)]), ["0", "4", "1", "3", "6"]);
+        assert_eq!(dedup_sortby(vec![key("n", true), key("host", true)]), ["3", "1", "4", "0", "6"]);
+    }
+
     #[test]
     fn sort_is_stable_and_puts_rows_missing_the_field_last_in_both_directions() {
         let input = rows(40);

@@ -23,6 +23,8 @@ use crate::value::{Atom, Value};
 const STEPS: [f64; 11] = [1.0, 5.0, 10.0, 30.0, 60.0, 300.0, 600.0, 1800.0, 3600.0, 86400.0, 2_592_000.0];
 /// Upper bound on the buckets one timechart fills in (a guard against a runaway range).
 const MAX_BUCKETS: usize = 1_000_000;
+/// The field a grouped row holds its series (split-by value) in (timechart, chart).
+pub const SERIES: &str = "\u{0}series";
 
 pub struct TimechartOp {
     pub span: Option<Span>,
@@ -48,14 +50,14 @@ impl TimechartOp {
     fn group(&self, rows: &[Event], series_of: &dyn Fn(&Event) -> Option<String>) -> Result<Vec<Event>, ExecError> {
         let mut by = vec!["_time".to_string()];
         if self.by.is_some() {
-            by.push("\u{0}series".to_string());
+            by.push(SERIES.to_string());
         }
         let mut g = Grouper::new(by, None, self.aggs.clone());
         for ev in rows {
             let mut e = ev.clone();
             if self.by.is_some() {
                 match series_of(ev) {
-                    Some(s) => e.set("\u{0}series", s.as_str()),
+                    Some(s) => e.set(SERIES, s.as_str()),
                     None => continue,
                 }
             }
@@ -67,6 +69,76 @@ impl TimechartOp {
 
 fn zero_when_empty(f: &AggFunc) -> bool {
     matches!(f, AggFunc::Count | AggFunc::Dc)
+}
+
+/// Each series' total of its first aggregation over the grouped rows, for `limit`
+/// (timechart, chart).
+#[derive(Default)]
+pub struct SeriesTotals(std::collections::HashMap<String, f64>);
+
+impl SeriesTotals {
+    /// Count a grouped row: its `SERIES` and its `first` aggregation (0 when not a number).
+    pub fn add(&mut self, row: &Event, first: &str) {
+        let s = row.get_str(SERIES).unwrap_or_default().into_owned();
+        let v = row.get(first).and_then(|v| v.atoms().first().and_then(Atom::to_num)).unwrap_or(0.0);
+        *self.0.entry(s).or_insert(0.0) += v;
+    }
+
+    /// The series kept by `limit` (0 = all): the largest totals (the smallest with `bottom`),
+    /// ties by name; and whether some were left out.
+    pub fn pick(self, limit: usize, bottom: bool) -> (Vec<String>, bool) {
+        let mut totals: Vec<(String, f64)> = self.0.into_iter().collect();
+        totals.sort_by(|a, b| {
+            let by_total = if bottom { a.1.total_cmp(&b.1) } else { b.1.total_cmp(&a.1) };
+            by_total.then_with(|| a.0.cmp(&b.0))
+        });
+        let capped = limit > 0 && totals.len() > limit;
+        if capped {
+            totals.truncate(limit);
+        }
+        (totals.into_iter().map(|t| t.0).collect(), capped)
+    }
+}
+
+/// Series in column order: by name, `other` and `null` last.
+pub fn order_series(series: &mut [String], other: &str, null: &str) {
+    series.sort_by(|a, b| {
+        let rank = |s: &str| (s == other || s == null) as u8;
+        rank(a).cmp(&rank(b)).then_with(|| a.cmp(b))
+    });
+}
+
+/// A pivot's columns: (aggregation index, series, column name). With series, one per
+/// aggregation and series, named by the series or, with several aggregations, by `name(agg,
+/// series)`; without, one per aggregation.
+pub fn pivot_columns(
+    aggs: &[AggSpec],
+    series: Option<&[String]>,
+    name: &dyn Fn(&str, &str) -> String,
+) -> Vec<(usize, Option<String>, String)> {
+    let several = aggs.len() > 1;
+    let mut columns = Vec::new();
+    for (i, a) in aggs.iter().enumerate() {
+        match series {
+            Some(series) => {
+                for s in series {
+                    columns.push((i, Some(s.clone()), if several { name(&a.out, s) } else { s.clone() }));
+                }
+            }
+            None => columns.push((i, None, a.out.clone())),
+        }
+    }
+    columns
+}
+
+/// One cell of a pivot: the group's value; without one, 0 for `count`/`dc` (no events), else
+/// nothing.
+pub fn fill_cell(ev: &mut Event, name: &str, spec: &AggSpec, v: Option<&Value>) {
+    match v {
+        Some(v) => ev.set(name, v.clone()),
+        None if zero_when_empty(&spec.func) => ev.set(name, Value::num(0.0)),
+        None => {}
+    }
 }
 
 impl Operator for TimechartOp {
@@ -123,18 +195,12 @@ impl Operator for TimechartOp {
         let mut series: Vec<String> = Vec::new();
         if self.by.is_some() {
             let first = self.aggs.first().map(|a| a.out.clone()).unwrap_or_default();
-            let mut totals: Vec<(String, f64)> = Vec::new();
+            let mut totals = SeriesTotals::default();
             for r in &grouped {
-                let s = r.get_str("\u{0}series").unwrap_or_default().into_owned();
-                let v = r.get(&first).and_then(|v| v.atoms().first().and_then(Atom::to_num)).unwrap_or(0.0);
-                match totals.iter_mut().find(|(n, _)| *n == s) {
-                    Some((_, t)) => *t += v,
-                    None => totals.push((s, v)),
-                }
+                totals.add(r, &first);
             }
-            totals.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-            if self.limit > 0 && totals.len() > self.limit {
-                let keep: Vec<String> = totals.iter().take(self.limit).map(|t| t.0.clone()).collect();
+            let (keep, capped) = totals.pick(self.limit, false);
+            if capped {
                 let useother = self.useother;
                 let capped = |ev: &Event| -> Option<String> {
                     let s = raw_series(ev)?;
@@ -152,28 +218,12 @@ impl Operator for TimechartOp {
                     series.push("OTHER".to_string());
                 }
             } else {
-                series = totals.into_iter().map(|t| t.0).collect();
+                series = keep;
             }
-            series.sort_by(|a, b| {
-                let rank = |s: &str| matches!(s, "OTHER" | "NULL") as u8;
-                rank(a).cmp(&rank(b)).then_with(|| a.cmp(b))
-            });
+            order_series(&mut series, "OTHER", "NULL");
         }
-        // Columns: (aggregation index, series or None, column name).
-        let several = self.aggs.len() > 1;
-        let mut columns: Vec<(usize, Option<String>, String)> = Vec::new();
-        if self.by.is_some() {
-            for (i, a) in self.aggs.iter().enumerate() {
-                for s in &series {
-                    let name = if several { format!("{}: {s}", a.out) } else { s.clone() };
-                    columns.push((i, Some(s.clone()), name));
-                }
-            }
-        } else {
-            for (i, a) in self.aggs.iter().enumerate() {
-                columns.push((i, None, a.out.clone()));
-            }
-        }
+        let columns =
+            pivot_columns(&self.aggs, self.by.is_some().then_some(series.as_slice()), &|a, s| format!("{a}: {s}"));
         // Buckets, in time order, with the gaps filled.
         let mut buckets: Vec<f64> = grouped
             .iter()
@@ -196,13 +246,9 @@ impl Operator for TimechartOp {
                 let Some(spec) = self.aggs.get(*i) else { continue };
                 let cell = grouped.iter().find(|r| {
                     r.get("_time").and_then(|v| v.atoms().first().and_then(Atom::to_num)) == Some(b)
-                        && s.as_ref().is_none_or(|s| r.get_str("\u{0}series").as_deref() == Some(s.as_str()))
+                        && s.as_ref().is_none_or(|s| r.get_str(SERIES).as_deref() == Some(s.as_str()))
                 });
-                match cell.and_then(|r| r.get(&spec.out)) {
-                    Some(v) => ev.set(name.clone(), v.clone()),
-                    None if zero_when_empty(&spec.func) => ev.set(name.clone(), Value::num(0.0)),
-                    None => {}
-                }
+                fill_cell(&mut ev, name, spec, cell.and_then(|r| r.get(&spec.out)));
             }
             out.push(ev);
         }

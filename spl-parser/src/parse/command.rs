@@ -11,7 +11,8 @@ pub fn body<'a>(cx: &Cx<'a>, name: &str, s: &'a str) -> Res<'a, CommandBody> {
         "search" => CommandBody::Search(search::search_body(cx, s)?),
         "where" => CommandBody::Where(eval::whole_expr(cx, s)?),
         "eval" => CommandBody::Eval(eval::assignments(cx, s)?),
-        "stats" | "eventstats" | "streamstats" | "timechart" | "chart" => CommandBody::Stats(stats(cx, s)?),
+        "stats" | "eventstats" | "streamstats" | "timechart" => CommandBody::Stats(stats(cx, s, false)?),
+        "chart" => CommandBody::Stats(stats(cx, s, true)?),
         "tstats" | "mstats" => CommandBody::Tstats(tstats(cx, s)?),
         "rename" => CommandBody::Rename(rename(cx, s)?),
         "table" => CommandBody::Table(fields_list(cx, sp(s), "table")?),
@@ -89,13 +90,33 @@ fn alias<'a>(cx: &Cx<'a>, i: &'a str) -> PResult<'a, Option<FieldName>> {
 }
 
 /// `stats`-family: options, aggregations (`count`, `dc(x) as y`, `values(eval(...))`), `by`.
-fn stats<'a>(cx: &Cx<'a>, s: &'a str) -> Res<'a, StatsCmd> {
+/// `chart` also takes `agg=<aggregation>` and `OVER <row-field>`: that field goes first in `by`
+/// (`over X by Y` is `by X Y` in Splunk's reference).
+fn stats<'a>(cx: &Cx<'a>, s: &'a str, chart: bool) -> Res<'a, StatsCmd> {
     let mut cmd = StatsCmd { options: Vec::new(), aggs: Vec::new(), by: Vec::new() };
+    let mut over: Option<FieldName> = None;
     let mut i = sp(s);
     loop {
         i = sp_commas(i);
         if i.is_empty() {
             break;
+        }
+        if let Some(after) =
+            lex::kw("OVER", i).filter(|a| chart && (a.is_empty() || a.starts_with(char::is_whitespace)))
+        {
+            if over.is_some() || !cmd.by.is_empty() {
+                return Err(lex::err(i, 4, "chart takes one `OVER` clause, before `BY`"));
+            }
+            let (rest, f) = need_field(cx, sp(after), "a field name after `OVER`")?;
+            over = Some(f);
+            i = rest;
+            continue;
+        }
+        if let Some(after) = lex::kw("agg", i).filter(|_| chart).and_then(|a| sp(a).strip_prefix('=')) {
+            let (rest, agg) = aggregation(cx, sp(after))?;
+            cmd.aggs.push(agg);
+            i = rest;
+            continue;
         }
         if let Some(after) = lex::kw("BY", i) {
             let (rest, (by, opts)) = by_list(cx, i, after)?;
@@ -112,6 +133,9 @@ fn stats<'a>(cx: &Cx<'a>, s: &'a str) -> Res<'a, StatsCmd> {
         let (rest, agg) = aggregation(cx, i)?;
         cmd.aggs.push(agg);
         i = rest;
+    }
+    if let Some(f) = over {
+        cmd.by.insert(0, f);
     }
     Ok(cmd)
 }

@@ -289,6 +289,29 @@ fn stats_aggregations_aliases_options_and_by() {
 }
 
 #[test]
+fn chart_over_field_goes_first_in_by_and_agg_option_is_an_aggregation() {
+    // Splunk's reference: `over X by Y` is `by X Y`.
+    let by = |text: &str| {
+        let CommandBody::Stats(s) = body(text, 0) else { panic!() };
+        s.by.iter().map(|f| f.name.clone()).collect::<Vec<_>>()
+    };
+    assert_eq!(by("| chart count OVER host BY kind limit=3"), ["host", "kind"]);
+    assert_eq!(by("| chart count by host kind"), ["host", "kind"]);
+    assert_eq!(by("| chart count over process.name"), ["process.name"]);
+    let CommandBody::Stats(s) = body("| chart limit=top2 agg=max(n) over host span=10 by kind usenull=f", 0) else {
+        panic!()
+    };
+    assert_eq!(s.aggs[0].default_name, "max(n)");
+    let keys: Vec<_> = s.options.iter().map(|o| o.key.as_str()).collect();
+    assert_eq!(keys, ["limit", "span", "usenull"]);
+    // Only chart has `over`: in stats it stays an aggregation name for the planner to reject.
+    let CommandBody::Stats(s) = body("| stats count over", 0) else { panic!() };
+    assert_eq!(s.aggs[1].func, "over");
+    assert!(err("| chart count over").message.contains("after `OVER`"));
+    assert!(err("| chart count over a over b").message.contains("one `OVER`"));
+}
+
+#[test]
 fn tstats_from_where_by_span() {
     let text = "| tstats summariesonly=false count FROM datamodel=Endpoint.Processes WHERE Processes.process_name=a OR x=y nodename=P BY _time span=1h Processes.dest";
     let CommandBody::Tstats(t) = body(text, 0) else { panic!() };
