@@ -534,3 +534,134 @@ fn chart_xyseries_untable_pivot_and_unpivot_rows() {
         assert!(err.contains(what) && err.contains('^'), "{err}");
     }
 }
+
+// Splunk's strcat, rangemap, uniq, addinfo and transpose (help.splunk.com search reference; the
+// rules and the choices where it is silent are in spl-engine/src/ops/simple.rs).
+#[test]
+fn strcat_rangemap_uniq_addinfo_transpose_give_splunks_rows() {
+    let base = "| makeresults count=3 | streamstats count as n";
+    let rows = |tail: &str| {
+        let o = run(&["search", &format!("{base} | {tail}"), "--format", "json", "--now", "1700000000"]);
+        assert!(o.status.success(), "{tail}: {}", stderr(&o));
+        stdout(&o).lines().map(String::from).collect::<Vec<_>>()
+    };
+    let t = r#""_time":"2023-11-14T22:13:20.000+00:00""#;
+    // A missing source is an empty string; with allrequired=t nothing is written.
+    assert_eq!(
+        rows(r#"strcat "n=" n "/" missing id | strcat allrequired=t n missing id2"#),
+        [1, 2, 3].map(|n| format!(r#"{{{t},"n":{n},"id":"n={n}/"}}"#))
+    );
+    // Inclusive ranges; overlapping ones give a multivalue; no match gives default (None).
+    assert_eq!(
+        rows("rangemap field=n Low=1-2 high=2-2.5"),
+        [
+            format!(r#"{{{t},"n":1,"range":"Low"}}"#),
+            format!(r#"{{{t},"n":2,"range":["Low","high"]}}"#),
+            format!(r#"{{{t},"n":3,"range":"None"}}"#),
+        ]
+    );
+    assert_eq!(rows("rangemap field=n low=-1-0 default=severe").len(), 3);
+    // Only a result identical to the one before it goes.
+    assert_eq!(rows("eval n=if(n=2,1,n) | uniq"), [format!(r#"{{{t},"n":1}}"#), format!(r#"{{{t},"n":3}}"#)]);
+    // An all-time search run at --now, with one id for the run.
+    let info = rows("addinfo | fields - info_sid");
+    let fixed = r#""info_min_time":0,"info_max_time":"+Infinity","info_search_time":1700000000"#;
+    assert_eq!(info, [1, 2, 3].map(|n| format!(r#"{{{t},"n":{n},{fixed}}}"#)));
+    let sids: Vec<String> = rows("addinfo | table info_sid");
+    assert!(sids.iter().all(|s| s == &sids[0] && s.contains("spelunk_")), "{sids:?}");
+    // A row per field, a column per result.
+    assert_eq!(
+        rows("transpose"),
+        [
+            r#"{"column":"_time","row 1":1700000000,"row 2":1700000000,"row 3":1700000000}"#,
+            r#"{"column":"n","row 1":1,"row 2":2,"row 3":3}"#,
+        ]
+    );
+    assert_eq!(
+        rows(
+            r#"eval name="r".n, e="" | fields - _time | transpose 2 header_field=name column_name=field include_empty=f"#
+        ),
+        [r#"{"field":"n","r1":1,"r2":2}"#]
+    );
+    for (tail, what) in [
+        ("rangemap field=n low=5-1", "rangemap range `low=5-1`"),
+        ("strcat n", "strcat takes source fields or quoted strings"),
+        ("transpose rows=2", "transpose option `rows=2`"),
+        ("uniq n", "uniq takes no arguments"),
+    ] {
+        let o = run(&["search", &format!("{base} | {tail}")]);
+        assert_eq!(o.status.code(), Some(1), "{tail}");
+        let err = stderr(&o);
+        assert!(err.contains(what) && err.contains('^'), "{err}");
+    }
+}
+
+// Splunk's format and return (help.splunk.com SPL search reference 9.4, search-commands/format
+// and search-commands/return; rules in spl-engine/src/ops/subsearch_format.rs): at the end of a
+// subsearch their `search` field is put in place of the brackets as written SPL, so each filter
+// keeps exactly the events of the written-out search; at top level they give that one row.
+#[test]
+fn format_and_return_subsearches_filter_like_the_written_search() {
+    let count = |spl: &str| {
+        let o = run(&["search", &format!("{spl} | stats count"), "--events", EVENTS, "--format", "json"]);
+        assert!(o.status.success(), "{spl}: {}", stderr(&o));
+        stdout(&o).trim().to_string()
+    };
+    for (sub, written, n) in [
+        // ( ( User="ACME\\bob" AND process_name="installutil.exe" ) OR ( User="ACME\\alice" … ) )
+        (
+            "[search EventID=3 process_name=installutil.exe | dedup User process_name | fields User process_name | format]",
+            r#"(User="ACME\\alice" process_name=installutil.exe) OR (User="ACME\\bob" process_name=installutil.exe)"#,
+            5,
+        ),
+        // User="ACME\alice": return does not escape, and `\a` reads back as itself.
+        ("[search EventID=3 process_name=loader.exe | return User]", r#"User="ACME\\alice""#, 22),
+        // Five distinct names, (process_name="…") OR …, matched ignoring case as written.
+        (
+            "[search EventID=3 process_name=*regsvcs* | dedup process_name | return 10 process_name]",
+            "process_name=*regsvcs*",
+            12,
+        ),
+        (
+            r#"[| makeresults | eval q="process_name=chrome.exe OR process_name=onedrive.EXE" | return $q]"#,
+            "(process_name=chrome.exe OR process_name=OneDrive.exe)",
+            2,
+        ),
+    ] {
+        let want = format!(r#"{{"count":{n}}}"#);
+        assert_eq!(count(&format!("EventID=3 {written}")), want, "{written}");
+        assert_eq!(count(&format!("EventID=3 {sub}")), want, "{sub}");
+    }
+
+    // Top level: the one `search` row (reference examples: fields in name order, `NOT ( )`).
+    let base = r#"| makeresults count=2 | streamstats count as n | eval user=if(n=1,"alice","bob"), p=if(n=1,"C:\\a.exe","b")"#;
+    for (tail, want) in [
+        (
+            "fields user p | format",
+            r#"{"search":"( ( p=\"C:\\\\a.exe\" AND user=\"alice\" ) OR ( p=\"b\" AND user=\"bob\" ) )"}"#,
+        ),
+        (
+            "format maxresults=1 mvsep=\"||\" \"\" \"[\" \",\" \"]\" \"\" \"\"",
+            r#"{"search":"[ n=\"1\" , p=\"C:\\\\a.exe\" , user=\"alice\" ]"}"#,
+        ),
+        ("where n > 5 | format", r#"{"search":"NOT ( )"}"#),
+        ("return 2 u=user $n", r#"{"search":"(u=\"alice\" 1) OR (u=\"bob\" 2)"}"#),
+    ] {
+        let o = run(&["search", &format!("{base} | {tail}"), "--format", "json"]);
+        assert!(o.status.success(), "{tail}: {}", stderr(&o));
+        assert_eq!(stdout(&o).trim(), want, "{tail}");
+    }
+
+    for (spl, what) in [
+        (r#"| makeresults | format "(" "(""#, "format takes all six row and column strings or none"),
+        ("| makeresults | format maxresults=all", "format maxresults `all`"),
+        ("| makeresults | return 3", "return needs a field"),
+        // A run-time error: the subsearch's text is not a search.
+        (r#"EventID=3 [| makeresults | eval u="x" | format "(" "(" "AND" ")" "OR" "))"]"#, "is not a search"),
+    ] {
+        let o = run(&["search", spl, "--events", EVENTS]);
+        assert_eq!(o.status.code(), Some(1), "{spl}");
+        let err = stderr(&o);
+        assert!(err.contains(what) && err.contains('^'), "{err}");
+    }
+}

@@ -42,7 +42,13 @@ fn restricts(cmd: &ast::Command) -> bool {
         CommandBody::Fields { remove: false, fields } => fields.iter().all(|x| !x.name.contains('*')),
         CommandBody::Inputlookup { .. } => true,
         CommandBody::Generic(_) => {
-            matches!(cmd.name.as_str(), "top" | "rare" | "makeresults" | "datamodel" | "from" | "xyseries" | "untable")
+            matches!(
+                cmd.name.as_str(),
+                "top" | "rare" | "makeresults" | "datamodel" | "from" | "xyseries" | "untable" | "transpose"
+                    // Only `search` is left.
+                    | "format"
+                    | "return"
+            )
         }
         _ => false,
     }
@@ -86,6 +92,12 @@ const NAMING: &[&str] = &[
     "xyseries",
     // Reads every field: see `wildcard_fields`.
     "untable",
+    // `rangemap` reads its field=, `addinfo` none.
+    "rangemap",
+    "addinfo",
+    // Compare or show every field: see `wildcard_fields`.
+    "uniq",
+    "transpose",
 ];
 
 /// Whether a search may show or read fields it does not name, so that every extracted field
@@ -111,6 +123,13 @@ pub fn reads_unnamed_fields(p: &ast::Pipeline) -> bool {
                 return true
             }
             CommandBody::Generic(_) if cmd.name == "map" => exposes = true,
+            // A `$field`'s value becomes search text: in a subsearch it may name any field.
+            CommandBody::Generic(args)
+                if cmd.name == "return"
+                    && args.iter().any(|a| matches!(a, ast::Arg::Word { text, .. } if text.starts_with('$'))) =>
+            {
+                return true
+            }
             CommandBody::Generic(_) if !NAMING.contains(&cmd.name.as_str()) => return true,
             CommandBody::Foreach { .. } => return true,
             _ => {}
@@ -135,10 +154,14 @@ fn wildcard_fields(cmd: &ast::Command) -> bool {
         CommandBody::Rename(pairs) => pairs.iter().any(|p| star(&p.from.name)),
         CommandBody::Fillnull { fields, .. } => fields.iter().any(|x| star(&x.name)),
         CommandBody::Dedup { fields, .. } => fields.iter().any(|x| star(&x.name)),
+        // `format` writes every field of its rows into the search string.
+        CommandBody::Generic(_) if cmd.name == "format" => true,
         // `outlier` without a field list looks at every field.
         CommandBody::Generic(args) if cmd.name == "outlier" => !args.iter().any(|a| matches!(a, ast::Arg::Word { .. })),
         // Every field but the x-field is a cell.
         CommandBody::Generic(_) if cmd.name == "untable" => true,
+        // A result is a duplicate only if every field is the same; every field becomes a row.
+        CommandBody::Generic(_) if matches!(cmd.name.as_str(), "uniq" | "transpose") => true,
         // `filldown` without a field list fills every field; with one, its patterns may be wild.
         CommandBody::Generic(args) if cmd.name == "filldown" => {
             let words: Vec<&str> = args
@@ -285,10 +308,19 @@ mod tests {
         assert!(unnamed("search x=1 | filldown | stats count by user"), "filldown reads every field");
         assert!(unnamed("search x=1 | filldown user* | stats count by user"));
         assert!(!unnamed("search x=1 | filldown user | stats count by user"));
+        // `format` formats every field; after it and `return` only `search` is left.
+        assert!(unnamed("search x=1 [search y=1 | format] | stats count by user"));
+        assert!(!unnamed("search x=1 [search y=1 | stats count by user | format] | stats count by user"));
+        assert!(!unnamed("search x=1 [search y=1 | return 5 user] | stats count by user"));
+        assert!(unnamed("search x=1 [search y=1 | return $user] | stats count by user"), "a value as search text");
         assert!(!unnamed("search x=1 | delta n | accum n | autoregress n p=1-2 | stats count by user"));
         assert!(!unnamed("search x=1 | xyseries host kind n"), "xyseries keeps the fields it names");
         assert!(unnamed("search x=1 | untable host kind n"), "untable reads every field");
         assert!(!unnamed("search x=1 | chart count over host by kind | untable host kind n"));
+        assert!(unnamed("search x=1 | uniq | stats count by user"), "uniq compares every field");
+        assert!(unnamed("search x=1 | transpose | stats count by column"), "transpose shows every field");
+        assert!(!unnamed("search x=1 | stats count by user | transpose | table column"));
+        assert!(!unnamed("search x=1 | strcat a \"/\" b c | rangemap field=c x=1-2 | addinfo | stats count by c"));
         assert!(unnamed("search x=1 | stats values(*) AS * by user"));
         assert!(unnamed("search x=1 | foreach * [eval <<FIELD>>=1] | stats count by a"));
         assert!(unnamed("search x=1 | fieldsummary"), "commands not known to name their fields");

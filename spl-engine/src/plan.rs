@@ -1032,6 +1032,122 @@ impl Planner<'_> {
         Ok(Box::new(ops::streaming::FilldownOp::new(fields)))
     }
 
+    /// A boolean option of `cmd`: `true`/`t`/`1`/`yes` or `false`/`f`/`0`/`no`, else an error.
+    fn bool_opt(&self, cmd: &str, o: &Opt) -> PResult<bool> {
+        match o.value.to_ascii_lowercase().as_str() {
+            "true" | "t" | "1" | "yes" => Ok(true),
+            "false" | "f" | "0" | "no" => Ok(false),
+            _ => invalid(format!("{cmd} {} `{}` (true or false)", o.key, o.value), o.span),
+        }
+    }
+
+    /// `strcat [allrequired=<bool>] <source-field | "quoted string">... <dest-field>`. Rules:
+    /// `ops::simple`.
+    fn strcat(&self, cmd: &ast::Command, args: &[Arg]) -> PResult<Box<dyn Operator>> {
+        use ops::simple::StrcatPart;
+        let mut allrequired = false;
+        let mut words: Vec<(StrcatPart, Span)> = Vec::new();
+        for a in args {
+            match a {
+                Arg::Opt(o) if o.key == "allrequired" => allrequired = self.bool_opt("strcat", o)?,
+                Arg::Opt(o) => return invalid(format!("strcat option `{}={}`", o.key, o.value), o.span),
+                Arg::Word { text, quoted: true, span } => words.push((StrcatPart::Literal(text.clone()), *span)),
+                Arg::Word { text, span, .. } => words.push((StrcatPart::Field(text.clone()), *span)),
+                other => return invalid(format!("strcat argument `{}`", self.text(arg_span(other))), arg_span(other)),
+            }
+        }
+        // The last word names the destination, quoted or not.
+        let Some(((last, at), sources)) = words.split_last().filter(|(_, s)| !s.is_empty()) else {
+            return invalid("strcat takes source fields or quoted strings, then a destination field", cmd.span);
+        };
+        let dest = match last {
+            StrcatPart::Field(f) | StrcatPart::Literal(f) => f.clone(),
+        };
+        if dest.is_empty() {
+            return invalid("strcat: the destination field needs a name", *at);
+        }
+        let parts = sources.iter().map(|(p, _)| p.clone()).collect();
+        Ok(Box::new(ops::simple::StrcatOp::new(parts, dest, allrequired)))
+    }
+
+    /// `rangemap field=<field> [<name>=<num>-<num>]... [default=<string>]`. Rules: `ops::simple`.
+    fn rangemap(&self, cmd: &ast::Command, args: &[Arg]) -> PResult<Box<dyn Operator>> {
+        let (mut field, mut default, mut ranges) = (None, None, Vec::new());
+        for a in args {
+            match a {
+                Arg::Opt(o) if o.key == "field" => field = Some(o.value.clone()),
+                Arg::Opt(o) if o.key == "default" => default = Some(o.value.clone()),
+                Arg::Opt(o) => {
+                    // The name as written: option keys come lower-cased.
+                    let written = self.text(o.span);
+                    let name = written.split_once('=').map_or_else(|| o.key.clone(), |(k, _)| k.to_string());
+                    let Some((lo, hi)) = ops::simple::parse_range(&o.value) else {
+                        return invalid(
+                            format!("rangemap range `{name}={}` (<low>-<high>, numbers, low first)", o.value),
+                            o.span,
+                        );
+                    };
+                    if ranges.iter().any(|(n, _, _)| *n == name) {
+                        return invalid(format!("rangemap range `{name}` given twice"), o.span);
+                    }
+                    ranges.push((name, lo, hi));
+                }
+                other => {
+                    return invalid(format!("rangemap argument `{}`", self.text(arg_span(other))), arg_span(other))
+                }
+            }
+        }
+        let Some(field) = field else { return invalid("rangemap needs field=<field>", cmd.span) };
+        let default = default.unwrap_or_else(|| "None".to_string());
+        Ok(Box::new(ops::simple::RangemapOp::new(field, ranges, default)))
+    }
+
+    /// `uniq`, which takes no arguments.
+    fn uniq(&self, args: &[Arg]) -> PResult<Box<dyn Operator>> {
+        if let Some(a) = args.first() {
+            return invalid(format!("uniq takes no arguments: `{}`", self.text(arg_span(a))), arg_span(a));
+        }
+        Ok(Box::<ops::simple::UniqOp>::default())
+    }
+
+    /// `addinfo`, which takes no arguments.
+    fn addinfo(&self, args: &[Arg]) -> PResult<Box<dyn Operator>> {
+        if let Some(a) = args.first() {
+            return invalid(format!("addinfo takes no arguments: `{}`", self.text(arg_span(a))), arg_span(a));
+        }
+        Ok(Box::new(ops::simple::AddinfoOp::new(self.src, self.ctx.fns.now)))
+    }
+
+    /// `transpose [<int>] [column_name=<string>] [header_field=<field>] [include_empty=<bool>]`.
+    fn transpose(&self, args: &[Arg]) -> PResult<Box<dyn Operator>> {
+        let (mut count, mut column_name, mut header_field, mut include_empty) =
+            (None, "column".to_string(), None, true);
+        for a in args {
+            match a {
+                Arg::Opt(o) => match o.key.as_str() {
+                    "column_name" if o.value.is_empty() => {
+                        return invalid("transpose column_name needs a name", o.span);
+                    }
+                    "column_name" => column_name = o.value.clone(),
+                    "header_field" => header_field = Some(o.value.clone()),
+                    "include_empty" => include_empty = self.bool_opt("transpose", o)?,
+                    _ => return invalid(format!("transpose option `{}={}`", o.key, o.value), o.span),
+                },
+                Arg::Word { text, quoted: false, span } if count.is_none() => match text.parse::<usize>() {
+                    Ok(n) => count = Some(n),
+                    Err(_) => {
+                        return invalid(format!("transpose count `{text}` (a whole number; 0 for every row)"), *span)
+                    }
+                },
+                other => {
+                    return invalid(format!("transpose argument `{}`", self.text(arg_span(other))), arg_span(other))
+                }
+            }
+        }
+        let count = count.unwrap_or(TRANSPOSE_ROWS);
+        Ok(Box::new(ops::simple::TransposeOp::new(count, column_name, header_field, include_empty)))
+    }
+
     /// `chart [options] <aggs> [over <row> [by <column>] | by <row> [<column>]]`; the parser puts
     /// `over`'s field first in `by`. Rules: `ops::chart`.
     fn chart(
@@ -1126,6 +1242,120 @@ impl Planner<'_> {
             return invalid("untable takes three fields: <x-field> <y-name-field> <y-data-field>", cmd.span);
         };
         Ok(Box::new(ops::reshape::UntableOp { x: x.clone(), yname: yname.clone(), ydata: ydata.clone() }))
+    }
+
+    /// `format [mvsep=] [maxresults=] [emptystr=] ["<row prefix>" "<column prefix>" "<column
+    /// separator>" "<column end>" "<row separator>" "<row end>"]`. Rules: `ops::subsearch_format`.
+    fn format_cmd(&self, args: &[Arg]) -> PResult<Box<dyn Operator>> {
+        let mut o = ops::subsearch_format::FormatOpts::default();
+        let mut strings: Vec<(&str, Span)> = Vec::new();
+        for a in args {
+            match a {
+                Arg::Opt(x) => match x.key.as_str() {
+                    "mvsep" => o.mvsep = x.value.clone(),
+                    "emptystr" => o.emptystr = x.value.clone(),
+                    "maxresults" => {
+                        o.maxresults = match x.value.trim().parse::<usize>() {
+                            Ok(n) => n,
+                            Err(_) => {
+                                return invalid(
+                                    format!("format maxresults `{}` (a whole number, 0 = all)", x.value),
+                                    x.span,
+                                )
+                            }
+                        }
+                    }
+                    _ => return invalid(format!("format option `{}={}`", x.key, x.value), x.span),
+                },
+                Arg::Word { text, quoted: true, span } => strings.push((text.as_str(), *span)),
+                other => {
+                    return invalid(
+                        format!(
+                            "format argument `{}` (the row and column strings are written in double quotes)",
+                            self.text(arg_span(other))
+                        ),
+                        arg_span(other),
+                    )
+                }
+            }
+        }
+        match strings.as_slice() {
+            [] => {}
+            [(rp, _), (cp, _), (cs, _), (ce, _), (rs, _), (re, _)] => {
+                let s = |x: &str| x.to_string();
+                (o.row_prefix, o.col_prefix, o.col_sep, o.col_end, o.row_sep, o.row_end) =
+                    (s(rp), s(cp), s(cs), s(ce), s(rs), s(re));
+            }
+            _ => {
+                let at = strings.iter().map(|(_, s)| *s).reduce(Span::join).unwrap_or_default();
+                return invalid(
+                    format!(
+                        "format takes all six row and column strings or none: \"<row prefix>\" \"<column prefix>\" \
+                         \"<column separator>\" \"<column end>\" \"<row separator>\" \"<row end>\" ({} given)",
+                        strings.len()
+                    ),
+                    at,
+                );
+            }
+        }
+        Ok(Box::new(ops::subsearch_format::FormatOp::new(o)))
+    }
+
+    /// `return [<count>] [<alias>=<field>...] [<field>...] [$<field>...]`. Rules:
+    /// `ops::subsearch_format`.
+    fn return_cmd(&self, cmd: &ast::Command, args: &[Arg]) -> PResult<Box<dyn Operator>> {
+        use ops::subsearch_format::ReturnItem;
+        const USAGE: &str = "return [<count>] [<alias>=<field>...] [<field>...] [$<field>...]";
+        let count = ops::subsearch_format::return_count(args);
+        let mut items = Vec::new();
+        let mut rest = args.iter().peekable();
+        if matches!(args.first(), Some(Arg::Word { text, quoted: false, .. }) if text.parse::<i64>().is_ok()) {
+            rest.next();
+        }
+        // `$f` names the field `f`; a name cannot be empty.
+        let field_of = |text: &str, span: Span| -> PResult<String> {
+            let f = text.strip_prefix('$').unwrap_or(text);
+            if f.is_empty() {
+                return invalid(format!("return: `{text}` names no field ({USAGE})"), span);
+            }
+            Ok(f.to_string())
+        };
+        while let Some(a) = rest.next() {
+            match a {
+                Arg::Comma(_) => {}
+                Arg::Opt(o) => {
+                    // Option keys come lower-cased; the alias is written as the user wrote it.
+                    let written = self.text(o.span);
+                    let alias = written.split('=').next().unwrap_or(&o.key).trim().to_string();
+                    items.push(ReturnItem::Pair { alias, field: field_of(&o.value, o.span)? });
+                }
+                Arg::Word { text, quoted: false, span } if text.starts_with('$') => {
+                    items.push(ReturnItem::Value(field_of(text, *span)?))
+                }
+                Arg::Word { text, span, .. } => {
+                    // `alias = field`, with spaces.
+                    if matches!(rest.peek(), Some(Arg::Word { text: eq, quoted: false, .. }) if eq == "=") {
+                        rest.next();
+                        let Some(Arg::Word { text: f, span: fs, .. }) = rest.next() else {
+                            return invalid(format!("return: `{text} =` needs a field after `=` ({USAGE})"), *span);
+                        };
+                        items.push(ReturnItem::Pair { alias: text.clone(), field: field_of(f, *fs)? });
+                    } else {
+                        items.push(ReturnItem::Pair { alias: text.clone(), field: field_of(text, *span)? });
+                    }
+                }
+                other => {
+                    return invalid(
+                        format!("return argument `{}` ({USAGE})", self.text(arg_span(other))),
+                        arg_span(other),
+                    )
+                }
+            }
+        }
+        if items.is_empty() {
+            return invalid(format!("return needs a field: {USAGE}"), cmd.span);
+        }
+        Ok(Box::new(ops::subsearch_format::ReturnOp::new(count, items)))
     }
 
     fn generic(&mut self, cmd: &ast::Command, args: &[Arg], _first: bool) -> PResult<Option<Box<dyn Operator>>> {
@@ -1372,8 +1602,15 @@ impl Planner<'_> {
             "autoregress" => return self.autoregress(cmd, args).map(Some),
             "accum" => return self.accum(cmd, args).map(Some),
             "filldown" => return self.filldown(args).map(Some),
+            "strcat" => return self.strcat(cmd, args).map(Some),
+            "rangemap" => return self.rangemap(cmd, args).map(Some),
+            "uniq" => return self.uniq(args).map(Some),
+            "addinfo" => return self.addinfo(args).map(Some),
+            "transpose" => return self.transpose(args).map(Some),
             "xyseries" => return self.xyseries(cmd, args).map(Some),
             "untable" => return self.untable(cmd, args).map(Some),
+            "format" => return self.format_cmd(args).map(Some),
+            "return" => return self.return_cmd(cmd, args).map(Some),
             // A core SPL command, but its histogram-based probabilities are not documented
             // precisely enough to reproduce Splunk's rows.
             "anomalydetection" => {
@@ -1540,12 +1777,29 @@ fn order_use(cmd: &ast::Command) -> OrderUse {
             }
         }
         CommandBody::Generic(_) if name == "reverse" => OrderUse::Depends(None),
+        // Like `head N`: the first N rows make the search string (N = 0: all, in their order).
+        CommandBody::Generic(args) if name == "return" => {
+            OrderUse::Depends(Some(ops::subsearch_format::return_count(args)).filter(|n| *n > 0))
+        }
+        CommandBody::Generic(args) if name == "format" => {
+            OrderUse::Depends(ops::subsearch_format::format_maxresults(args).filter(|n| *n > 0))
+        }
         // Which of two rows giving one cell is kept (and, grouped, the rows' order) follows the
         // order rows come in.
         CommandBody::Generic(_) if name == "xyseries" => OrderUse::Depends(None),
         // Each result's output comes from the results before it, like streamstats'.
         CommandBody::Generic(_) if matches!(name, "delta" | "autoregress" | "accum" | "filldown") => {
             OrderUse::Depends(None)
+        }
+        // Each result is compared with the one before it.
+        CommandBody::Generic(_) if name == "uniq" => OrderUse::Depends(None),
+        // Its columns are the first N results, in order (like `head N`); 0: all of them.
+        CommandBody::Generic(args) if name == "transpose" => {
+            let n = args.iter().find_map(|a| match a {
+                Arg::Word { text, quoted: false, .. } => text.parse::<usize>().ok(),
+                _ => None,
+            });
+            OrderUse::Depends(Some(n.unwrap_or(TRANSPOSE_ROWS)).filter(|n| *n > 0))
         }
         CommandBody::Search(_)
         | CommandBody::Where(_)
@@ -1574,6 +1828,8 @@ fn order_use(cmd: &ast::Command) -> OrderUse {
                     | "mvexpand"
                     | "replace"
                     | "strcat"
+                    | "rangemap"
+                    | "addinfo"
                     | "iplocation"
                     | "addtotals"
                     | "outlier"
@@ -1673,6 +1929,9 @@ fn split_model(s: &str) -> (String, Option<String>) {
 
 /// The most fields `autoregress p=<a>-<b>` writes a row.
 const AUTOREGRESS_RANGE_MAX: usize = 1000;
+
+/// Results `transpose` turns into columns by default (Splunk's reference).
+const TRANSPOSE_ROWS: usize = 5;
 
 const XYSERIES_ARGS: &str = "xyseries takes <x-field> <y-name-field> <y-data-field>...";
 

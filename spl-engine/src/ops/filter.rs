@@ -72,10 +72,16 @@ impl DeferredMatcher {
 
     /// Format the subsearches' rows into the expression and compile it.
     pub fn complete(&mut self, results: Vec<Vec<Event>>) -> Result<(), ExecError> {
+        // Errors in a subsearch's `search` text are shown at its brackets.
+        let mut spans = Vec::new();
+        if let Some(e) = &self.expr {
+            subsearch_spans(e, &mut spans);
+        }
         let mut formatted = Vec::new();
-        for mut rows in results {
+        for (i, mut rows) in results.into_iter().enumerate() {
             rows.truncate(self.maxout);
-            formatted.push(format_rows(&rows)?);
+            let at = spans.get(i).copied().unwrap_or_default();
+            formatted.push(format_rows(&rows).map_err(|e| ExecError::at(e.message, at))?);
         }
         let mut it = formatted.into_iter();
         let expr = self.expr.as_ref().map(|e| substitute(e, &mut it));
@@ -162,13 +168,69 @@ fn substitute(e: &SearchExpr, subs: &mut impl Iterator<Item = SearchExpr>) -> Se
         SearchExpr::And(v) => SearchExpr::And(v.iter().map(|x| substitute(x, subs)).collect()),
         SearchExpr::Or(v) => SearchExpr::Or(v.iter().map(|x| substitute(x, subs)).collect()),
         SearchExpr::Not(x, s) => SearchExpr::Not(Box::new(substitute(x, subs)), *s),
-        SearchExpr::Subsearch(_, _) => subs.next().unwrap_or(SearchExpr::And(Vec::new())),
+        // Spans of the text a subsearch gave mean nothing in the query: its brackets stand in.
+        SearchExpr::Subsearch(_, span) => respan(subs.next().unwrap_or(SearchExpr::And(Vec::new())), *span),
         other => other.clone(),
     }
 }
 
+/// The spans of the `[subsearch]` nodes, in the order `substitute` meets them.
+fn subsearch_spans(e: &SearchExpr, out: &mut Vec<Span>) {
+    match e {
+        SearchExpr::And(v) | SearchExpr::Or(v) => v.iter().for_each(|x| subsearch_spans(x, out)),
+        SearchExpr::Not(x, _) => subsearch_spans(x, out),
+        SearchExpr::Subsearch(_, s) => out.push(*s),
+        _ => {}
+    }
+}
+
+/// `e` with every span set to `at`.
+fn respan(e: SearchExpr, at: Span) -> SearchExpr {
+    match e {
+        SearchExpr::And(v) => SearchExpr::And(v.into_iter().map(|x| respan(x, at)).collect()),
+        SearchExpr::Or(v) => SearchExpr::Or(v.into_iter().map(|x| respan(x, at)).collect()),
+        SearchExpr::Not(x, _) => SearchExpr::Not(Box::new(respan(*x, at)), at),
+        SearchExpr::Compare { mut field, op, mut value, .. } => {
+            (field.span, value.span) = (at, at);
+            SearchExpr::Compare { field, op, value, span: at }
+        }
+        SearchExpr::In { mut field, values, .. } => {
+            field.span = at;
+            let values = values.into_iter().map(|v| SearchValue { span: at, ..v }).collect();
+            SearchExpr::In { field, values, span: at }
+        }
+        SearchExpr::Term { value, kind, .. } => {
+            SearchExpr::Term { value: SearchValue { span: at, ..value }, kind, span: at }
+        }
+        SearchExpr::Subsearch(p, _) => SearchExpr::Subsearch(p, at),
+    }
+}
+
+/// A subsearch result's `search` (or `query`) value as search terms: Splunk puts it in place of
+/// the brackets as written, so it is parsed here, when the subsearch has run. `format`'s text
+/// for no results, `NOT ( )`, is the one form the parser refuses (an empty group): it matches
+/// everything, as `format_rows` below makes it.
+fn parse_search_text(field: &str, text: &str) -> Result<Option<SearchExpr>, ExecError> {
+    let squeezed: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+    if squeezed == "NOT()" {
+        return Ok(Some(SearchExpr::Not(Box::new(SearchExpr::Or(Vec::new())), Span::default())));
+    }
+    let bad =
+        |why: String| ExecError::new(format!("subsearch result field `{field}` is not a search ({why}): `{text}`"));
+    let e = spl_parser::parse_search_expr(text).map_err(|e| bad(e.message))?;
+    let mut nested = Vec::new();
+    if let Some(e) = &e {
+        subsearch_spans(e, &mut nested);
+    }
+    if !nested.is_empty() {
+        return Err(bad("a subsearch in it is not run".into()));
+    }
+    Ok(e)
+}
+
 /// Splunk's `format`: `( ( f1="v1" AND f2="v2" ) OR ( ... ) )`; multivalue → OR of values;
-/// fields starting with `_` skipped; a field named `search` or `query` is inserted verbatim;
+/// fields starting with `_` skipped; a field named `search` or `query` is inserted verbatim
+/// (what `format` and `return` at the end of a subsearch give; `ops::subsearch_format`);
 /// no rows → `NOT ( )`, which matches everything.
 pub fn format_rows(rows: &[Event]) -> Result<SearchExpr, ExecError> {
     if rows.is_empty() {
@@ -182,12 +244,10 @@ pub fn format_rows(rows: &[Event]) -> Result<SearchExpr, ExecError> {
                 continue;
             }
             if k == "search" || k == "query" {
-                for a in v.atoms() {
-                    if let Some(e) = spl_parser::parse_search_expr(&a.as_str())
-                        .map_err(|e| ExecError::new(format!("subsearch `{k}` field: {}", e.message)))?
-                    {
-                        conj.push(e);
-                    }
+                // "the first value of the field is used as the actual search term" (Search
+                // Manual, docs.splunk.com/Documentation/Splunk/6.1.2/Search/Changetheformatofsubsearchresults).
+                if let Some(e) = v.atoms().first().map(|a| parse_search_text(k, &a.as_str())).transpose()?.flatten() {
+                    conj.push(e);
                 }
                 continue;
             }
