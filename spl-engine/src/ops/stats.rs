@@ -116,14 +116,27 @@ type WindowEntry = (Vec<Option<crate::value::Value>>, Option<f64>);
 struct Window {
     q: VecDeque<WindowEntry>,
     accs: Option<Vec<Acc>>,
+    /// Per aggregation, how many of the window's events hold each text (`dc`/`values` only):
+    /// a text leaves their set when its last event leaves. Valid while `accs` is.
+    texts: Vec<HashMap<String, u32>>,
 }
 
 impl Window {
+    /// Add an event's inputs to the aggregates kept up to date.
+    fn add(accs: &mut [Acc], texts: &mut [HashMap<String, u32>], e: &WindowEntry) {
+        for (i, (acc, v)) in accs.iter_mut().zip(&e.0).enumerate() {
+            acc.add(v.as_ref(), e.1);
+            if let (Acc::Distinct(..), Some(v), Some(t)) = (acc, v, texts.get_mut(i)) {
+                for a in v.atoms() {
+                    *t.entry(a.as_str().into_owned()).or_default() += 1;
+                }
+            }
+        }
+    }
+
     fn push(&mut self, e: WindowEntry) {
         if let Some(accs) = &mut self.accs {
-            for (acc, v) in accs.iter_mut().zip(&e.0) {
-                acc.add(v.as_ref(), e.1);
-            }
+            Window::add(accs, &mut self.texts, &e);
         }
         self.q.push_back(e);
     }
@@ -131,9 +144,25 @@ impl Window {
     fn pop_front(&mut self) {
         let Some((vals, _)) = self.q.pop_front() else { return };
         let Some(accs) = &mut self.accs else { return };
-        let removed = accs.iter_mut().zip(&vals).all(|(acc, v)| match acc {
+        let texts = &mut self.texts;
+        let removed = accs.iter_mut().zip(&vals).enumerate().all(|(i, (acc, v))| match acc {
             Acc::Count(n) => {
                 *n = n.saturating_sub(v.as_ref().map_or(0, |v| v.atoms().len() as u64));
+                true
+            }
+            // Removing a text is exact: without it a dc/values window cost its size per event.
+            Acc::Distinct(set, _) => {
+                let Some(t) = texts.get_mut(i) else { return false };
+                for a in v.iter().flat_map(|v| v.atoms()) {
+                    let s = a.as_str();
+                    if let Some(n) = t.get_mut(s.as_ref()) {
+                        *n -= 1;
+                        if *n == 0 {
+                            t.remove(s.as_ref());
+                            set.remove(&s);
+                        }
+                    }
+                }
                 true
             }
             _ => false,
@@ -156,13 +185,12 @@ impl Window {
     }
 
     fn results(&mut self, aggs: &[AggSpec]) -> Vec<Option<crate::value::Value>> {
-        let q = &self.q;
+        let (q, texts) = (&self.q, &mut self.texts);
         let accs = self.accs.get_or_insert_with(|| {
             let mut accs: Vec<Acc> = aggs.iter().map(|a| Acc::new(&a.func)).collect();
-            for (vs, t) in q {
-                for (acc, v) in accs.iter_mut().zip(vs) {
-                    acc.add(v.as_ref(), *t);
-                }
+            *texts = aggs.iter().map(|_| HashMap::new()).collect();
+            for e in q {
+                Window::add(&mut accs, texts, e);
             }
             accs
         });
@@ -513,7 +541,8 @@ mod tests {
         let rows: Vec<Event> = (0..400u64)
             .map(|i| {
                 let t = 100_000 - (i / 2) * 3 - (i / 5) * 4; // falling, with ties and gaps
-                Event::from_pairs(&[("_time", &t.to_string()), ("g", &format!("g{}", i % 3))])
+                let u = format!("u{}", (i * 13 + i / 7) % 6);
+                Event::from_pairs(&[("_time", &t.to_string()), ("g", &format!("g{}", i % 3)), ("u", &u)])
             })
             .collect();
         for (span, window, current) in
@@ -522,6 +551,8 @@ mod tests {
             let aggs = vec![
                 count_of("n"),
                 AggSpec { func: AggFunc::List, input: AggInput::Field("g".into()), out: "l".into() },
+                AggSpec { func: AggFunc::Dc, input: AggInput::Field("u".into()), out: "d".into() },
+                AggSpec { func: AggFunc::Values, input: AggInput::Field("u".into()), out: "v".into() },
             ];
             // Per-group windows here (`global=false`); the global window has its own test.
             let mut op = streamstats(aggs, &["g"], window, current);
@@ -539,6 +570,17 @@ mod tests {
                 assert_eq!(e.get_str("n").as_deref(), Some(want.to_string().as_str()), "{span:?} {window} row {i}");
                 let listed = e.get("l").map_or(0, |v| v.atoms().len());
                 assert_eq!(listed, want.min(100), "row {i}");
+                // dc/values drop a text when its last event leaves: as counted afresh.
+                let end = if current { i + 1 } else { i };
+                let mut inside: Vec<&Event> = rows[..end].iter().filter(|r| r.get_str("g") == g).filter(near).collect();
+                inside.drain(..inside.len() - want);
+                let mut us: Vec<String> = inside.iter().filter_map(|r| r.get_str("u").map(|u| u.to_string())).collect();
+                us.sort();
+                us.dedup();
+                assert_eq!(e.get_str("d").as_deref(), Some(us.len().to_string().as_str()), "dc row {i}");
+                let vals: Vec<String> =
+                    e.get("v").map(|v| v.atoms().iter().map(|a| a.as_str().to_string()).collect()).unwrap_or_default();
+                assert_eq!(vals, us, "values row {i}");
             }
         }
     }

@@ -150,6 +150,20 @@ impl TextSet {
         }
     }
 
+    /// Take a text out; true when it was there.
+    pub fn remove(&mut self, s: &str) -> bool {
+        match self {
+            TextSet::Small(v) => match v.binary_search_by(|x| x.as_str().cmp(s)) {
+                Ok(at) => {
+                    v.remove(at);
+                    true
+                }
+                Err(_) => false,
+            },
+            TextSet::Big(b) => b.remove(s),
+        }
+    }
+
     pub fn len(&self) -> usize {
         match self {
             TextSet::Small(v) => v.len(),
