@@ -185,8 +185,17 @@ pub fn output_fields(ast: &spl_parser::Pipeline) -> Option<Vec<String>> {
     let mut fields: Option<Vec<String>> = None;
     for c in &ast.commands {
         match &c.body {
+            // A split (`timechart … by f`, `chart … over x by f`) names its columns by the values.
+            CommandBody::Stats(s)
+                if (c.name == "timechart" && !s.by.is_empty()) || (c.name == "chart" && s.by.len() > 1) =>
+            {
+                return None
+            }
             CommandBody::Stats(s) if c.name == "stats" || c.name == "timechart" || c.name == "chart" => {
                 let mut f: Vec<String> = s.by.iter().map(|x| x.name.clone()).collect();
+                if c.name == "timechart" {
+                    f.insert(0, "_time".into());
+                }
                 f.extend(s.aggs.iter().map(|a| a.alias.as_ref().map_or(a.default_name.clone(), |x| x.name.clone())));
                 fields = Some(f);
             }
@@ -373,6 +382,24 @@ mod tests {
         let mut w = Vec::new();
         case_folded_patterns(&ast, &mut w);
         w
+    }
+
+    /// The fields a `$field$` of the risk message may name: a split's columns are its values,
+    /// not known before the search runs; a timechart without a split gives `_time`.
+    #[test]
+    fn output_fields_of_charts_are_unknown_when_split() {
+        let fields = |spl: &str| output_fields(&spl_parser::parse_pipeline(spl).expect("parses"));
+        assert_eq!(fields("search x | timechart count by host"), None);
+        assert_eq!(fields("search x | chart count over host by user"), None);
+        assert_eq!(fields("search x | timechart count").as_deref(), Some(&["_time".to_string(), "count".into()][..]));
+        assert_eq!(
+            fields("search x | chart count by host").as_deref(),
+            Some(&["host".to_string(), "count".into()][..])
+        );
+        assert_eq!(
+            fields("search x | stats count by host").as_deref(),
+            Some(&["host".to_string(), "count".into()][..])
+        );
     }
 
     #[test]
