@@ -151,25 +151,6 @@ impl Planner<'_> {
     /// The sort does not choose which event a key keeps.
     fn dedup_sortby(&self, cmd: &ast::Command) -> PResult<Option<Vec<ops::sort::SortKey>>> {
         let CommandBody::Dedup { sortby, .. } = &cmd.body else { return Ok(None) };
-        let text = self.text(cmd.span);
-        // The parser keeps only the keys: a `sortby` with none, or ending in sort's `desc`,
-        // would otherwise sort nothing or the wrong way without a word.
-        if let Some(at) = sortby_at(&text) {
-            let kw = Span::new(cmd.span.start + at, cmd.span.start + at + "sortby".len());
-            if sortby.is_empty() {
-                return invalid("dedup sortby needs a field to sort by, such as `sortby -count`", kw);
-            }
-            let tail = text.get(at + "sortby".len()..).unwrap_or("").trim_end_matches([' ', '\t', '\n', '\r', ',']);
-            let last = tail.rsplit(|c: char| c.is_whitespace() || c == ',').next().unwrap_or("");
-            let before = tail.strip_suffix(last).unwrap_or(tail).trim_end_matches([' ', '\t', '\n', '\r', ',']);
-            if (last.eq_ignore_ascii_case("d") || last.eq_ignore_ascii_case("desc")) && !before.ends_with(['+', '-']) {
-                let end = cmd.span.start + at + "sortby".len() + tail.len();
-                return invalid(
-                    format!("dedup sortby does not take `{last}`: mark each field, `-f` descending or `+f` ascending"),
-                    Span::new(end - last.len(), end),
-                );
-            }
-        }
         let mut keys = Vec::new();
         for k in sortby {
             if k.field.name.contains('*') {
@@ -178,11 +159,7 @@ impl Planner<'_> {
                     k.field.span,
                 );
             }
-            keys.push(ops::sort::SortKey {
-                field: k.field.name.clone(),
-                descending: k.descending,
-                how: k.how.clone().unwrap_or_else(|| "auto".into()),
-            });
+            keys.push(sort_key(k, false));
         }
         Ok((!keys.is_empty()).then_some(keys))
     }
@@ -334,7 +311,7 @@ impl Planner<'_> {
                         for o in &s.options {
                             match o.key.as_str() {
                                 "window" | "current" => {}
-                                "global" => op.global = truthy(&o.value),
+                                "global" => op.global = self.bool_opt("streamstats", o)?,
                                 "time_window" => {
                                     let Some(span) = crate::timefmt::parse_span(&o.value) else {
                                         return invalid(format!("cannot read time_window `{}`", o.value), o.span);
@@ -349,7 +326,7 @@ impl Planner<'_> {
                                     op.time_window = Some(secs);
                                     op.span = o.span;
                                 }
-                                "reset_on_change" => op.reset_on_change = truthy(&o.value),
+                                "reset_on_change" => op.reset_on_change = self.bool_opt("streamstats", o)?,
                                 "reset_before" | "reset_after" => {
                                     let expr = spl_parser::parse_eval_expr(&o.value).or_else(|e| {
                                         invalid(format!("cannot read {} `{}`: {}", o.key, o.value, e.message), o.span)
@@ -360,14 +337,11 @@ impl Planner<'_> {
                                     for u in self.unsupported.iter_mut().skip(found) {
                                         u.span = o.span;
                                     }
-                                    let r = Some((expr, o.value.clone()));
+                                    let r = Some((expr, o.value.clone(), o.span));
                                     if o.key == "reset_before" {
                                         op.reset_before = r;
                                     } else {
                                         op.reset_after = r;
-                                    }
-                                    if op.time_window.is_none() {
-                                        op.span = o.span;
                                     }
                                 }
                                 _ => self.unsupported(format!("streamstats option `{}`", o.key), o.span),
@@ -448,14 +422,7 @@ impl Planner<'_> {
                 Box::new(ops::fields::ConvertOp { timeformat, conversions: conv, ctx })
             }
             CommandBody::Sort { limit, keys, descending } => {
-                let keys = keys
-                    .iter()
-                    .map(|k| ops::sort::SortKey {
-                        field: k.field.name.clone(),
-                        descending: k.descending != *descending,
-                        how: k.how.clone().unwrap_or_else(|| "auto".into()),
-                    })
-                    .collect();
+                let keys = keys.iter().map(|k| sort_key(k, *descending)).collect();
                 // Without a count Splunk's sort keeps 10000 rows; `sort 0` keeps all.
                 let limit = match limit {
                     None => Some(10_000),
@@ -1034,10 +1001,20 @@ impl Planner<'_> {
 
     /// A boolean option of `cmd`: `true`/`t`/`1`/`yes` or `false`/`f`/`0`/`no`, else an error.
     fn bool_opt(&self, cmd: &str, o: &Opt) -> PResult<bool> {
+        if truthy(&o.value) {
+            return Ok(true);
+        }
         match o.value.to_ascii_lowercase().as_str() {
-            "true" | "t" | "1" | "yes" => Ok(true),
             "false" | "f" | "0" | "no" => Ok(false),
             _ => invalid(format!("{cmd} {} `{}` (true or false)", o.key, o.value), o.span),
+        }
+    }
+
+    /// An error at the first argument of a command that takes none.
+    fn no_args(&self, name: &str, args: &[Arg]) -> PResult<()> {
+        match args.first() {
+            Some(a) => invalid(format!("{name} takes no arguments: `{}`", self.text(arg_span(a))), arg_span(a)),
+            None => Ok(()),
         }
     }
 
@@ -1104,17 +1081,13 @@ impl Planner<'_> {
 
     /// `uniq`, which takes no arguments.
     fn uniq(&self, args: &[Arg]) -> PResult<Box<dyn Operator>> {
-        if let Some(a) = args.first() {
-            return invalid(format!("uniq takes no arguments: `{}`", self.text(arg_span(a))), arg_span(a));
-        }
+        self.no_args("uniq", args)?;
         Ok(Box::<ops::simple::UniqOp>::default())
     }
 
     /// `addinfo`, which takes no arguments.
     fn addinfo(&self, args: &[Arg]) -> PResult<Box<dyn Operator>> {
-        if let Some(a) = args.first() {
-            return invalid(format!("addinfo takes no arguments: `{}`", self.text(arg_span(a))), arg_span(a));
-        }
+        self.no_args("addinfo", args)?;
         Ok(Box::new(ops::simple::AddinfoOp::new(self.src, self.ctx.fns.now)))
     }
 
@@ -1181,8 +1154,8 @@ impl Planner<'_> {
                     };
                     (o.limit, o.bottom) = (n, bottom);
                 }
-                "useother" => o.useother = truthy(v),
-                "usenull" => o.usenull = truthy(v),
+                "useother" => o.useother = self.bool_opt("chart", x)?,
+                "usenull" => o.usenull = self.bool_opt("chart", x)?,
                 "otherstr" => o.otherstr = v.to_string(),
                 "nullstr" => o.nullstr = v.to_string(),
                 "sep" => o.sep = v.to_string(),
@@ -1208,7 +1181,7 @@ impl Planner<'_> {
         for a in args {
             match a {
                 Arg::Opt(o) => match o.key.as_str() {
-                    "grouped" => grouped = truthy(&o.value),
+                    "grouped" => grouped = self.bool_opt("xyseries", o)?,
                     "sep" => sep = o.value.clone(),
                     "format" => format = Some(o.value.clone()),
                     _ => return invalid(format!("xyseries option `{}={}`", o.key, o.value), o.span),
@@ -1394,9 +1367,7 @@ impl Planner<'_> {
                 )
             }
             "reverse" => {
-                if let Some(a) = args.first() {
-                    return invalid(format!("reverse takes no arguments: `{}`", self.text(arg_span(a))), arg_span(a));
-                }
+                self.no_args("reverse", args)?;
                 Box::new(ops::sort::ReverseOp::default())
             }
             "fromjson" => {
@@ -1739,24 +1710,14 @@ fn fused_dedup(cmd: &ast::Command) -> Option<DedupArgs> {
     dedup_args(cmd).filter(|d| !d.consecutive)
 }
 
-/// Where a standalone `sortby` word starts in a dedup's text, outside quotes.
-fn sortby_at(text: &str) -> Option<usize> {
-    let mut quoted = false;
-    let mut prev = ' ';
-    for (at, c) in text.char_indices() {
-        if c == '"' && prev != '\\' {
-            quoted = !quoted;
-        }
-        let starts = !quoted && (prev.is_whitespace() || prev == ',');
-        if starts && text.get(at..at + 6).is_some_and(|w| w.eq_ignore_ascii_case("sortby")) {
-            let next = text.get(at + 6..).and_then(|r| r.chars().next());
-            if !next.is_some_and(|n| n.is_alphanumeric() || n == '_') {
-                return Some(at);
-            }
-        }
-        prev = c;
+/// A written sort key as the sort operator takes it (`auto` comparison unless named); `flip`:
+/// `sort`'s trailing `desc` reverses every key.
+fn sort_key(k: &ast::SortKey, flip: bool) -> ops::sort::SortKey {
+    ops::sort::SortKey {
+        field: k.field.name.clone(),
+        descending: k.descending != flip,
+        how: k.how.clone().unwrap_or_else(|| "auto".into()),
     }
-    None
 }
 
 fn order_use(cmd: &ast::Command) -> OrderUse {
@@ -1977,9 +1938,14 @@ mod tests {
     }
 
     /// The error planning `spl` gives, and the text its span points at.
+    /// The error a search gets, parsed then planned, and the text it points at.
     fn plan_error(spl: &str) -> (String, String) {
         let ctx = Context::new(Default::default(), 0.0);
-        match plan(&spl_parser::parse_pipeline(spl).unwrap(), spl, &ctx) {
+        let ast = match spl_parser::parse_pipeline(spl) {
+            Ok(ast) => ast,
+            Err(e) => return (e.message, spl[e.span.start..e.span.end].to_string()),
+        };
+        match plan(&ast, spl, &ctx) {
             Ok(_) => panic!("{spl} planned"),
             Err(PlanError::Invalid { message, span }) => (message, spl[span.start..span.end].to_string()),
             Err(PlanError::Unsupported(u)) => (u[0].what.clone(), spl[u[0].span.start..u[0].span.end].to_string()),

@@ -16,9 +16,9 @@
 //! * An empty cell is 0 for `count`/`dc` and missing otherwise, as in `timechart` (whose series
 //!   rules these are: the code is shared).
 //!
-//! Memory: the groups are `stats`'s, spilled past the run's budget. With a column field the
-//! rows, cut to what the aggregations read, wait in a spool (spilled likewise) for the second
-//! pass that folds the columns past `limit` into OTHER.
+//! Memory: the groups are `stats`'s, spilled past the run's budget. With a column field, a
+//! `limit` and `useother=true`, the rows, cut to what the aggregations read, wait in a spool
+//! (spilled likewise) for the second pass that folds the columns past `limit` into OTHER.
 
 use std::collections::{HashMap, HashSet};
 
@@ -197,7 +197,11 @@ impl Operator for ChartOp {
         let Some(column) = &self.column else { return self.groups.add(ev, &self.ctx.fns) };
         let Some(p) = self.cut_row(ev, column)? else { return Ok(()) };
         self.groups.add(&p, &self.ctx.fns)?;
-        self.rows.push(&p)
+        // Rows are read again only to fold the columns past `limit` into OTHER.
+        if self.opts.limit > 0 && self.opts.useother {
+            self.rows.push(&p)?;
+        }
+        Ok(())
     }
     fn finish_each(&mut self, emit: &mut dyn FnMut(Event) -> Result<Flow, ExecError>) -> Result<(), ExecError> {
         if self.column.is_none() {
@@ -232,17 +236,15 @@ impl Operator for ChartOp {
             stopped = flow == Flow::Stop;
             Ok(flow)
         };
-        if capped {
+        let keep: HashSet<String> = keep.into_iter().collect();
+        let kept = |ev: &Event| ev.get_str(SERIES).is_some_and(|s| keep.contains(s.as_ref()));
+        if capped && o.useother {
             // Second pass: the columns left out go to OTHER, aggregated anew.
             drop(cells);
-            let keep: HashSet<String> = keep.into_iter().collect();
             let mut other = Grouper::new(keys, None, self.cut.clone()).spilling();
             rows.drain(&mut |p| {
                 let mut ev = p.unpack();
-                if !ev.get_str(SERIES).is_some_and(|s| keep.contains(s.as_ref())) {
-                    if !o.useother {
-                        return Ok(Flow::Continue);
-                    }
+                if !kept(&ev) {
                     ev.set(SERIES, o.otherstr.as_str());
                 }
                 other.add(&ev, &self.ctx.fns)?;
@@ -250,8 +252,15 @@ impl Operator for ChartOp {
             })?;
             other.rows_each(&mut take)?;
         } else {
+            // Without OTHER the kept columns' cells are those of the first pass.
             drop(rows);
-            cells.drain(&mut |p| take(p.unpack()))?;
+            cells.drain(&mut |p| {
+                let ev = p.unpack();
+                if capped && !kept(&ev) {
+                    return Ok(Flow::Continue);
+                }
+                take(ev)
+            })?;
         }
         if let (false, Some(group)) = (stopped, fold.end()) {
             emit(table_row(&row, &self.aggs, &columns, group))?;
@@ -259,10 +268,7 @@ impl Operator for ChartOp {
         Ok(())
     }
     fn finish(&mut self, out: &mut Vec<Event>) -> Result<(), ExecError> {
-        self.finish_each(&mut |ev| {
-            out.push(ev);
-            Ok(Flow::Continue)
-        })
+        crate::exec::finish_through_each(self, out)
     }
 }
 

@@ -142,10 +142,7 @@ impl Operator for XyseriesOp {
         Ok(())
     }
     fn finish(&mut self, out: &mut Vec<Event>) -> Result<(), ExecError> {
-        self.finish_each(&mut |ev| {
-            out.push(ev);
-            Ok(Flow::Continue)
-        })
+        crate::exec::finish_through_each(self, out)
     }
 }
 

@@ -31,7 +31,7 @@
 //!   ("column"). include_empty=false leaves out fields with no non-empty value. Fields come in
 //!   the order the results first hold them; internal ones (`_time`) are fields like any other.
 
-use indexmap::IndexMap;
+use indexmap::IndexSet;
 
 use crate::event::{Event, Name};
 use crate::exec::{ExecError, Operator};
@@ -284,15 +284,15 @@ impl Operator for TransposeOp {
         }
         // Fields in the order the results first hold them; the header field names columns
         // instead of being one.
-        let mut fields: IndexMap<Name, ()> = IndexMap::new();
+        let mut fields: IndexSet<Name> = IndexSet::new();
         for row in &rows {
             for name in row.fields.keys() {
                 if self.header_field.as_deref() != Some(name.as_str()) {
-                    fields.entry(name.clone()).or_insert(());
+                    fields.insert(name.clone());
                 }
             }
         }
-        for field in fields.keys() {
+        for field in &fields {
             let empty = |v: &Value| v.atoms().iter().all(|a| a.as_str().is_empty());
             if !self.include_empty && rows.iter().filter_map(|r| r.get(field)).all(empty) {
                 continue;

@@ -128,7 +128,13 @@ impl Window {
             acc.add(v.as_ref(), e.1);
             if let (Acc::Distinct(..), Some(v), Some(t)) = (acc, v, texts.get_mut(i)) {
                 for a in v.atoms() {
-                    *t.entry(a.as_str().into_owned()).or_default() += 1;
+                    let text = a.as_str();
+                    match t.get_mut(text.as_ref()) {
+                        Some(n) => *n += 1,
+                        None => {
+                            t.insert(text.into_owned(), 1);
+                        }
+                    }
                 }
             }
         }
@@ -218,10 +224,11 @@ pub struct StreamstatsOp {
     /// `reset_on_change=true`: everything restarts when an event's by-values differ from the
     /// last event's that had them all.
     pub reset_on_change: bool,
-    /// `reset_before="(expr)"`, `reset_after="(expr)"`, with their text for `explain`.
-    pub reset_before: Option<(spl_parser::Expr, String)>,
-    pub reset_after: Option<(spl_parser::Expr, String)>,
-    /// Where the options were written: errors at run time point there.
+    /// `reset_before="(expr)"`, `reset_after="(expr)"`, with their text for `explain` and where
+    /// each was written (its errors at run time point there).
+    pub reset_before: Option<(spl_parser::Expr, String, spl_parser::Span)>,
+    pub reset_after: Option<(spl_parser::Expr, String, spl_parser::Span)>,
+    /// Where `time_window` was written: its errors at run time point there.
     pub span: spl_parser::Span,
     pub ctx: Context,
     groups: HashMap<Vec<String>, Window>,
@@ -272,10 +279,14 @@ impl StreamstatsOp {
         self.held = 0;
     }
 
-    fn test(&self, reset: &Option<(spl_parser::Expr, String)>, ev: &Event) -> Result<bool, ExecError> {
-        let Some((expr, text)) = reset else { return Ok(false) };
+    fn test(
+        &self,
+        reset: &Option<(spl_parser::Expr, String, spl_parser::Span)>,
+        ev: &Event,
+    ) -> Result<bool, ExecError> {
+        let Some((expr, text, at)) = reset else { return Ok(false) };
         let interp = crate::eval::interp::Interp { ctx: &self.ctx.fns };
-        interp.test(expr, ev).map_err(|e| ExecError::at(format!("streamstats `{text}`: {}", e.message), self.span))
+        interp.test(expr, ev).map_err(|e| ExecError::at(format!("streamstats `{text}`: {}", e.message), *at))
     }
 
     /// The event's `_time`, checked to keep the order the time window needs (Splunk requires the
@@ -350,7 +361,7 @@ impl Operator for StreamstatsOp {
             opts.push_str(" reset_on_change=true");
         }
         for (name, r) in [("reset_before", &self.reset_before), ("reset_after", &self.reset_after)] {
-            if let Some((_, text)) = r {
+            if let Some((_, text, _)) = r {
                 opts.push_str(&format!(" {name}={text}"));
             }
         }
@@ -656,7 +667,13 @@ mod tests {
     #[test]
     fn streamstats_reset_before_and_after_reset_every_group_as_splunks_example() {
         let sum = || vec![AggSpec { func: AggFunc::Sum, input: AggInput::Field("bytes".into()), out: "total".into() }];
-        let reboot = || Some((spl_parser::parse_eval_expr(r#"action="REBOOT""#).unwrap(), "action=REBOOT".into()));
+        let reboot = || {
+            Some((
+                spl_parser::parse_eval_expr(r#"action="REBOOT""#).unwrap(),
+                "action=REBOOT".into(),
+                Default::default(),
+            ))
+        };
         let mut op = streamstats(sum(), &["host"], 0, true);
         op.reset_after = reboot();
         let out = crate::exec::run_op(&mut op, bytes_by_host());
@@ -667,7 +684,7 @@ mod tests {
         assert_eq!(column(&out, "total"), ["100", "200", "500", "50", "150", "150"]);
         // reset_after sees the fields streamstats gave the event.
         let mut op = streamstats(vec![count_of("n")], &[], 2, true);
-        op.reset_after = Some((spl_parser::parse_eval_expr("n>=2").unwrap(), "n>=2".into()));
+        op.reset_after = Some((spl_parser::parse_eval_expr("n>=2").unwrap(), "n>=2".into(), Default::default()));
         let out = crate::exec::run_op(&mut op, bytes_by_host());
         assert_eq!(column(&out, "n"), ["1", "2", "1", "2", "1", "2"]);
     }

@@ -85,8 +85,8 @@ pub struct AutoregressOp {
     end: usize,
     /// The field's value in the last `end` results, newest first.
     recent: VecDeque<Option<Value>>,
-    /// `<field>_p<n>` for n = 1 …, made as the results before reach that far (a range as wide
-    /// as `p=1-1000000` costs nothing until there are that many results).
+    /// The output field of the n-th prior result's value, for n = `start` ..= `end`: `out`, or
+    /// `<field>_p<n>` (the planner bounds a range's width).
     names: Vec<Name>,
 }
 
@@ -94,18 +94,12 @@ impl AutoregressOp {
     /// `1 <= start <= end` (the planner checks it).
     pub fn new(field: String, out: Option<String>, start: usize, end: usize) -> Self {
         let start = start.max(1);
-        AutoregressOp { field, out, start, end: end.max(start), recent: VecDeque::new(), names: Vec::new() }
-    }
-
-    /// The output field of the n-th prior result's value.
-    fn name_of(&mut self, n: usize) -> Name {
-        if let Some(out) = &self.out {
-            return Name::from(out.as_str());
-        }
-        while self.names.len() < n {
-            self.names.push(Name::from(format!("{}_p{}", self.field, self.names.len() + 1)));
-        }
-        self.names.get(n - 1).cloned().unwrap_or_default()
+        let end = end.max(start);
+        let names = match &out {
+            Some(out) => vec![Name::from(out.as_str())],
+            None => (start..=end).map(|n| Name::from(format!("{field}_p{n}"))).collect(),
+        };
+        AutoregressOp { field, out, start, end, recent: VecDeque::new(), names }
     }
 }
 
@@ -128,9 +122,8 @@ impl Operator for AutoregressOp {
         let current = ev.get(&self.field).cloned();
         for n in self.start..=self.end.min(self.recent.len()) {
             let Some(Some(v)) = self.recent.get(n - 1) else { continue };
-            let v = v.clone();
-            let name = self.name_of(n);
-            ev.set(name, v);
+            let Some(name) = self.names.get(n - self.start) else { continue };
+            ev.set(name.clone(), v.clone());
         }
         self.recent.push_front(current);
         self.recent.truncate(self.end);

@@ -19,8 +19,6 @@
 //!   gives `alias=""` and a missing `$field` nothing, identical rows once, no rows an empty
 //!   string, count 0 or below every row.
 
-use std::collections::HashSet;
-
 use spl_parser::ast::Arg;
 
 use crate::event::Event;
@@ -149,8 +147,12 @@ impl FormatOp {
         FormatOp { opts, rows: Vec::new(), seen: 0 }
     }
 
+    fn full(&self) -> bool {
+        self.opts.maxresults > 0 && self.seen >= self.opts.maxresults
+    }
+
     fn take(&mut self, ev: &Event) {
-        if self.opts.maxresults > 0 && self.seen >= self.opts.maxresults {
+        if self.full() {
             return;
         }
         self.seen += 1;
@@ -179,6 +181,10 @@ impl Operator for FormatOp {
         self.take(ev);
         Ok(())
     }
+    /// Later rows change nothing past `maxresults`.
+    fn exhausted(&self) -> bool {
+        self.full()
+    }
     fn finish(&mut self, out: &mut Vec<Event>) -> Result<(), ExecError> {
         let rows = std::mem::take(&mut self.rows);
         out.push(search_row(format_rows_text(&rows, &self.opts)));
@@ -200,23 +206,27 @@ pub struct ReturnOp {
     count: usize,
     items: Vec<ReturnItem>,
     seen: usize,
-    ors: Vec<Vec<String>>,
-    unique: HashSet<Vec<String>>,
+    /// Each row's terms, identical rows once, in the order first met.
+    ors: indexmap::IndexSet<Vec<String>>,
 }
 
 impl ReturnOp {
     pub fn new(count: usize, items: Vec<ReturnItem>) -> ReturnOp {
-        ReturnOp { count, items, seen: 0, ors: Vec::new(), unique: HashSet::new() }
+        ReturnOp { count, items, seen: 0, ors: Default::default() }
+    }
+
+    fn full(&self) -> bool {
+        self.count > 0 && self.seen >= self.count
     }
 
     fn take(&mut self, ev: &Event) {
-        if self.count > 0 && self.seen >= self.count {
+        if self.full() {
             return;
         }
         self.seen += 1;
         let terms = return_terms(ev, &self.items);
-        if !terms.is_empty() && self.unique.insert(terms.clone()) {
-            self.ors.push(terms);
+        if !terms.is_empty() {
+            self.ors.insert(terms);
         }
     }
 }
@@ -279,9 +289,12 @@ impl Operator for ReturnOp {
         self.take(ev);
         Ok(())
     }
+    /// Later rows change nothing: the output is that of the first `count`.
+    fn exhausted(&self) -> bool {
+        self.full()
+    }
     fn finish(&mut self, out: &mut Vec<Event>) -> Result<(), ExecError> {
-        let ors = std::mem::take(&mut self.ors);
-        self.unique.clear();
+        let ors: Vec<Vec<String>> = std::mem::take(&mut self.ors).into_iter().collect();
         out.push(search_row(return_text(&ors)));
         Ok(())
     }

@@ -484,6 +484,24 @@ fn dedup<'a>(cx: &Cx<'a>, s: &'a str) -> Res<'a, CommandBody> {
         if let Some(after) = lex::kw("sortby", i) {
             let mut desc = false;
             sort_keys(cx, after, &mut sortby, &mut desc)?;
+            if sortby.is_empty() {
+                return Err(lex::err(
+                    i,
+                    "sortby".len(),
+                    "dedup sortby needs a field to sort by, such as `sortby -count`",
+                ));
+            }
+            // `sort`'s trailing `desc` reverses its keys; dedup's reference marks each key instead.
+            if desc {
+                let tail = after.trim_end_matches(|c: char| c.is_whitespace() || c == ',');
+                let word = tail.rsplit(|c: char| c.is_whitespace() || c == ',').next().unwrap_or(tail);
+                let at = tail.get(tail.len() - word.len()..).unwrap_or(tail);
+                return Err(lex::err(
+                    at,
+                    word.len(),
+                    format!("dedup sortby does not take `{word}`: mark each field, `-f` descending or `+f` ascending"),
+                ));
+            }
             break;
         }
         if let Some((r, o)) = try_opt(cx, i)? {
