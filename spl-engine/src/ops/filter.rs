@@ -228,43 +228,36 @@ fn parse_search_text(field: &str, text: &str) -> Result<Option<SearchExpr>, Exec
     Ok(e)
 }
 
-/// Splunk's `format`: `( ( f1="v1" AND f2="v2" ) OR ( ... ) )`; multivalue → OR of values;
-/// fields starting with `_` skipped; a field named `search` or `query` is inserted verbatim
-/// (what `format` and `return` at the end of a subsearch give; `ops::subsearch_format`);
-/// no rows → `NOT ( )`, which matches everything.
+/// Splunk's `format` as an expression: `( ( f1="v1" AND f2="v2" ) OR ( ... ) )`, a multivalue
+/// field an OR of its values, a `search`/`query` field's text parsed; the terms are the ones
+/// the `format` command writes (`subsearch_format::row_terms`), so a row with none (only `_`
+/// fields) adds no alternative. No term in any row → `NOT ( )`, which matches everything.
 pub fn format_rows(rows: &[Event]) -> Result<SearchExpr, ExecError> {
-    if rows.is_empty() {
-        return Ok(SearchExpr::Not(Box::new(SearchExpr::Or(Vec::new())), Span::default()));
-    }
+    use crate::ops::subsearch_format::{row_terms, RowTerm};
     let mut alts = Vec::new();
     for r in rows {
         let mut conj = Vec::new();
-        for (k, v) in &r.fields {
-            if k.starts_with('_') {
-                continue;
-            }
-            if k == "search" || k == "query" {
-                // "the first value of the field is used as the actual search term" (Search
-                // Manual, docs.splunk.com/Documentation/Splunk/6.1.2/Search/Changetheformatofsubsearchresults).
-                if let Some(e) = v.atoms().first().map(|a| parse_search_text(k, &a.as_str())).transpose()?.flatten() {
-                    conj.push(e);
+        for term in row_terms(r) {
+            match term {
+                RowTerm::Search(field, text) => conj.extend(parse_search_text(field, &text)?),
+                RowTerm::Values(name, atoms) => {
+                    let cmp = |text: String| SearchExpr::Compare {
+                        field: FieldName { name: name.to_string(), span: Span::default() },
+                        op: CmpOp::Eq,
+                        value: SearchValue { text, quoted: true, span: Span::default() },
+                        span: Span::default(),
+                    };
+                    let mut vals: Vec<SearchExpr> = atoms.iter().map(|a| cmp(a.as_str().into_owned())).collect();
+                    conj.push(if vals.len() == 1 { vals.remove(0) } else { SearchExpr::Or(vals) });
                 }
-                continue;
             }
-            let cmp = |text: String| SearchExpr::Compare {
-                field: FieldName { name: k.to_string(), span: Span::default() },
-                op: CmpOp::Eq,
-                value: SearchValue { text, quoted: true, span: Span::default() },
-                span: Span::default(),
-            };
-            let vals: Vec<SearchExpr> = v.atoms().iter().map(|a| cmp(a.as_str().into_owned())).collect();
-            conj.push(if vals.len() == 1 {
-                vals.into_iter().next().unwrap_or(SearchExpr::And(Vec::new()))
-            } else {
-                SearchExpr::Or(vals)
-            });
         }
-        alts.push(SearchExpr::And(conj));
+        if !conj.is_empty() {
+            alts.push(SearchExpr::And(conj));
+        }
+    }
+    if alts.is_empty() {
+        return Ok(SearchExpr::Not(Box::new(SearchExpr::Or(Vec::new())), Span::default()));
     }
     Ok(SearchExpr::Or(alts))
 }

@@ -79,23 +79,50 @@ fn spaced<'a>(parts: impl IntoIterator<Item = &'a str>) -> String {
     parts.into_iter().filter(|p| !p.is_empty()).collect::<Vec<_>>().join(" ")
 }
 
-/// One row's part of `format`'s output; `None` when it has no field to give.
-pub fn format_row(ev: &Event, o: &FormatOpts) -> Option<String> {
-    let mut names: Vec<&str> = ev.fields.keys().map(|k| k.as_str()).filter(|k| !k.starts_with('_')).collect();
-    names.sort_unstable();
-    let mut cols: Vec<String> = Vec::new();
-    for name in names {
-        let Some(atoms) = ev.get(name).map(Value::atoms) else { continue };
+/// What one row gives a formatted search, in field-name order: the `search`/`query` field's
+/// first value as search text, any other field's values as `field="value"` terms. Internal `_`
+/// fields and blank search texts give nothing. `format` writes these as text; a subsearch's
+/// rows become the same terms as an expression (`ops::filter::format_rows`), so the two agree.
+pub enum RowTerm<'e> {
+    /// The field (`search` or `query`) and its text.
+    Search(&'e str, std::borrow::Cow<'e, str>),
+    Values(&'e str, &'e [crate::value::Atom]),
+}
+
+pub fn row_terms(ev: &Event) -> Vec<RowTerm<'_>> {
+    let mut fields: Vec<(&str, &Value)> =
+        ev.fields.iter().map(|(k, v)| (k.as_str(), v)).filter(|(k, _)| !k.starts_with('_')).collect();
+    fields.sort_unstable_by_key(|(k, _)| *k);
+    let mut terms = Vec::with_capacity(fields.len());
+    for (name, v) in fields {
+        let atoms = v.atoms();
         let Some(first) = atoms.first() else { continue };
         if name == "search" || name == "query" {
-            // "the first value of the field is used as the actual search term".
-            cols.push(first.as_str().into_owned());
-        } else if let [one] = atoms {
-            cols.push(format!("{name}={}", quote(&one.as_str())));
+            // "the first value of the field is used as the actual search term" (Search
+            // Manual, docs.splunk.com/Documentation/Splunk/6.1.2/Search/Changetheformatofsubsearchresults).
+            let text = first.as_str();
+            if !text.trim().is_empty() {
+                terms.push(RowTerm::Search(name, text));
+            }
         } else {
-            let terms: Vec<String> = atoms.iter().map(|a| format!("{name}={}", quote(&a.as_str()))).collect();
-            let sep = format!(" {} ", o.mvsep);
-            cols.push(format!("( {} )", terms.join(sep.as_str())));
+            terms.push(RowTerm::Values(name, atoms));
+        }
+    }
+    terms
+}
+
+/// One row's part of `format`'s output; `None` when it has no field to give.
+pub fn format_row(ev: &Event, o: &FormatOpts) -> Option<String> {
+    let mut cols: Vec<String> = Vec::new();
+    for term in row_terms(ev) {
+        match term {
+            RowTerm::Search(_, text) => cols.push(text.into_owned()),
+            RowTerm::Values(name, [one]) => cols.push(format!("{name}={}", quote(&one.as_str()))),
+            RowTerm::Values(name, atoms) => {
+                let terms: Vec<String> = atoms.iter().map(|a| format!("{name}={}", quote(&a.as_str()))).collect();
+                let sep = format!(" {} ", o.mvsep);
+                cols.push(format!("( {} )", terms.join(sep.as_str())));
+            }
         }
     }
     if cols.is_empty() {
@@ -461,6 +488,19 @@ mod tests {
         // is all events") both leave the search unfiltered.
         assert_eq!(users("search [| makeresults | where 1=2 | format]").len(), 4);
         assert_eq!(users("search [| makeresults | where 1=2 | return user]").len(), 4);
+    }
+
+    #[test]
+    fn subsearch_rows_filter_as_their_format_text_does_a_row_of_internal_fields_adds_nothing() {
+        // Splunk formats a subsearch's rows with `format`; a row of only `_` fields gives no
+        // term there, so it must not turn the filter into "everything" here either.
+        let sub = r#"| makeresults count=2 | streamstats count as n | eval user=if(n=1, "bob", null()) | fields - n"#;
+        assert_eq!(search_of(&format!("{sub} | format")), r#"( ( user="bob" ) )"#);
+        assert_eq!(users(&format!("search [{sub}]")), ["bob"]);
+        assert_eq!(users(&format!("search [{sub} | format]")), ["bob"]);
+        // Every row without a term: `NOT ( )`, all events, both ways.
+        assert_eq!(users("search [| makeresults count=2 | fields _time]").len(), 4);
+        assert_eq!(search_of("| makeresults | eval search=\" \" | format"), "NOT ( )");
     }
 
     #[test]
