@@ -114,11 +114,11 @@ pub fn reads_unnamed_fields(p: &ast::Pipeline) -> bool {
             // join/append bring the subsearch's rows in as they are.
             CommandBody::Subsearch { search, .. } if reads_unnamed_fields(search) => exposes = true,
             // A subsearch's rows become search terms: every field of theirs is read.
-            CommandBody::Search(Some(e)) if search_subsearches(e).iter().any(|s| reads_unnamed_fields(s)) => {
+            CommandBody::Search(Some(e)) if e.subsearches().iter().any(|(s, _)| reads_unnamed_fields(s)) => {
                 return true
             }
             CommandBody::Tstats(t)
-                if t.where_.as_ref().is_some_and(|e| search_subsearches(e).iter().any(|s| reads_unnamed_fields(s))) =>
+                if t.where_.as_ref().is_some_and(|e| e.subsearches().iter().any(|(s, _)| reads_unnamed_fields(s))) =>
             {
                 return true
             }
@@ -174,20 +174,6 @@ fn wildcard_fields(cmd: &ast::Command) -> bool {
     }
 }
 
-fn search_subsearches(e: &ast::SearchExpr) -> Vec<&ast::Pipeline> {
-    let mut out = Vec::new();
-    fn walk<'a>(e: &'a ast::SearchExpr, out: &mut Vec<&'a ast::Pipeline>) {
-        match e {
-            ast::SearchExpr::And(v) | ast::SearchExpr::Or(v) => v.iter().for_each(|x| walk(x, out)),
-            ast::SearchExpr::Not(x, _) => walk(x, out),
-            ast::SearchExpr::Subsearch(p, _) => out.push(p),
-            _ => {}
-        }
-    }
-    walk(e, &mut out);
-    out
-}
-
 /// Whether a search reads a data model (so every dataset's fields, constraints and calculated
 /// fields count as read).
 pub fn uses_data_models(p: &ast::Pipeline) -> bool {
@@ -196,9 +182,9 @@ pub fn uses_data_models(p: &ast::Pipeline) -> bool {
             || matches!(c.name.as_str(), "datamodel" | "from")
             || match &c.body {
                 CommandBody::Subsearch { search, .. } => uses_data_models(search),
-                CommandBody::Search(Some(e)) => search_subsearches(e).iter().any(|s| uses_data_models(s)),
+                CommandBody::Search(Some(e)) => e.subsearches().iter().any(|(s, _)| uses_data_models(s)),
                 CommandBody::Tstats(t) => {
-                    t.where_.as_ref().is_some_and(|e| search_subsearches(e).iter().any(|s| uses_data_models(s)))
+                    t.where_.as_ref().is_some_and(|e| e.subsearches().iter().any(|(s, _)| uses_data_models(s)))
                 }
                 _ => false,
             }

@@ -220,15 +220,8 @@ impl Planner<'_> {
     }
 
     fn search_subsearches(&mut self, e: &ast::SearchExpr, out: &mut Vec<Pipeline>) -> PResult<()> {
-        match e {
-            ast::SearchExpr::And(v) | ast::SearchExpr::Or(v) => {
-                for x in v {
-                    self.search_subsearches(x, out)?;
-                }
-            }
-            ast::SearchExpr::Not(x, _) => self.search_subsearches(x, out)?,
-            ast::SearchExpr::Subsearch(p, _) => out.push(self.pipeline(p)?),
-            _ => {}
+        for (p, _) in e.subsearches() {
+            out.push(self.pipeline(p)?);
         }
         Ok(())
     }

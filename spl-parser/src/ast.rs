@@ -254,6 +254,24 @@ pub enum SearchExpr {
     Subsearch(Box<Pipeline>, Span),
 }
 
+impl SearchExpr {
+    /// The `[ subsearch ]`s in it, left to right, with the spans of their brackets (nested
+    /// ones inside a subsearch's own pipeline are that pipeline's).
+    pub fn subsearches(&self) -> Vec<(&Pipeline, Span)> {
+        fn walk<'a>(e: &'a SearchExpr, out: &mut Vec<(&'a Pipeline, Span)>) {
+            match e {
+                SearchExpr::And(v) | SearchExpr::Or(v) => v.iter().for_each(|x| walk(x, out)),
+                SearchExpr::Not(x, _) => walk(x, out),
+                SearchExpr::Subsearch(p, s) => out.push((p, *s)),
+                SearchExpr::Compare { .. } | SearchExpr::In { .. } | SearchExpr::Term { .. } => {}
+            }
+        }
+        let mut out = Vec::new();
+        walk(self, &mut out);
+        out
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum CmpOp {
     Eq,

@@ -73,10 +73,7 @@ impl DeferredMatcher {
     /// Format the subsearches' rows into the expression and compile it.
     pub fn complete(&mut self, results: Vec<Vec<Event>>) -> Result<(), ExecError> {
         // Errors in a subsearch's `search` text are shown at its brackets.
-        let mut spans = Vec::new();
-        if let Some(e) = &self.expr {
-            subsearch_spans(e, &mut spans);
-        }
+        let spans: Vec<Span> = self.expr.iter().flat_map(|e| e.subsearches()).map(|(_, s)| s).collect();
         let mut formatted = Vec::new();
         for (i, mut rows) in results.into_iter().enumerate() {
             rows.truncate(self.maxout);
@@ -174,16 +171,6 @@ fn substitute(e: &SearchExpr, subs: &mut impl Iterator<Item = SearchExpr>) -> Se
     }
 }
 
-/// The spans of the `[subsearch]` nodes, in the order `substitute` meets them.
-fn subsearch_spans(e: &SearchExpr, out: &mut Vec<Span>) {
-    match e {
-        SearchExpr::And(v) | SearchExpr::Or(v) => v.iter().for_each(|x| subsearch_spans(x, out)),
-        SearchExpr::Not(x, _) => subsearch_spans(x, out),
-        SearchExpr::Subsearch(_, s) => out.push(*s),
-        _ => {}
-    }
-}
-
 /// `e` with every span set to `at`.
 fn respan(e: SearchExpr, at: Span) -> SearchExpr {
     match e {
@@ -218,11 +205,7 @@ fn parse_search_text(field: &str, text: &str) -> Result<Option<SearchExpr>, Exec
     let bad =
         |why: String| ExecError::new(format!("subsearch result field `{field}` is not a search ({why}): `{text}`"));
     let e = spl_parser::parse_search_expr(text).map_err(|e| bad(e.message))?;
-    let mut nested = Vec::new();
-    if let Some(e) = &e {
-        subsearch_spans(e, &mut nested);
-    }
-    if !nested.is_empty() {
+    if e.as_ref().is_some_and(|e| !e.subsearches().is_empty()) {
         return Err(bad("a subsearch in it is not run".into()));
     }
     Ok(e)

@@ -596,3 +596,14 @@ fn nesting_just_under_the_limit_fits_the_stack() {
 fn lex_depth() -> usize {
     super::lex::MAX_DEPTH
 }
+
+#[test]
+fn subsearches_of_a_search_are_its_bracketed_pipelines_left_to_right_not_the_nested_ones() {
+    let spl = "a [search b [search c]] OR NOT (d [| inputlookup x])";
+    let p = parse_pipeline(spl).unwrap();
+    let CommandBody::Search(Some(e)) = &p.commands[0].body else { panic!("{:?}", p.commands[0].body) };
+    let subs = e.subsearches();
+    let texts: Vec<&str> = subs.iter().map(|(_, s)| &spl[s.start..s.end]).collect();
+    assert_eq!(texts, ["[search b [search c]]", "[| inputlookup x]"]);
+    assert_eq!(subs[0].0.commands.len(), 1);
+}
