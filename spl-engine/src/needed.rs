@@ -44,7 +44,16 @@ fn restricts(cmd: &ast::Command) -> bool {
         CommandBody::Generic(_) => {
             matches!(
                 cmd.name.as_str(),
-                "top" | "rare" | "makeresults" | "datamodel" | "from" | "xyseries" | "untable" | "transpose"
+                "top"
+                    | "rare"
+                    | "makeresults"
+                    | "datamodel"
+                    | "from"
+                    | "xyseries"
+                    | "untable"
+                    | "transpose"
+                    // One row per field it summarises, of its own columns.
+                    | "fieldsummary"
                     // Only `search` is left.
                     | "format"
                     | "return"
@@ -98,6 +107,9 @@ const NAMING: &[&str] = &[
     // Compare or show every field: see `wildcard_fields`.
     "uniq",
     "transpose",
+    // Without a field list, or with a wildcard, they read every field: see `wildcard_fields`.
+    "fieldsummary",
+    "tojson",
 ];
 
 /// Whether a search may show or read fields it does not name, so that every extracted field
@@ -162,6 +174,25 @@ fn wildcard_fields(cmd: &ast::Command) -> bool {
         CommandBody::Generic(_) if cmd.name == "untable" => true,
         // A result is a duplicate only if every field is the same; every field becomes a row.
         CommandBody::Generic(_) if matches!(cmd.name.as_str(), "uniq" | "transpose") => true,
+        // Every field is summarised, or written into the JSON object, unless a list names them.
+        CommandBody::Generic(args) if cmd.name == "fieldsummary" => {
+            let words: Vec<&str> = args
+                .iter()
+                .filter_map(|a| if let ast::Arg::Word { text, .. } = a { Some(text.as_str()) } else { None })
+                .collect();
+            words.is_empty() || words.iter().any(|w| star(w))
+        }
+        CommandBody::Generic(args) if cmd.name == "tojson" => {
+            let fields: Vec<&str> = args
+                .iter()
+                .filter_map(|a| match a {
+                    ast::Arg::Word { text, .. } => Some(text.as_str()),
+                    ast::Arg::Call { inner, .. } => Some(inner.as_str()),
+                    _ => None,
+                })
+                .collect();
+            fields.is_empty() || fields.iter().any(|w| star(w))
+        }
         // `filldown` without a field list fills every field; with one, its patterns may be wild.
         CommandBody::Generic(args) if cmd.name == "filldown" => {
             let words: Vec<&str> = args
@@ -309,7 +340,14 @@ mod tests {
         assert!(!unnamed("search x=1 | strcat a \"/\" b c | rangemap field=c x=1-2 | addinfo | stats count by c"));
         assert!(unnamed("search x=1 | stats values(*) AS * by user"));
         assert!(unnamed("search x=1 | foreach * [eval <<FIELD>>=1] | stats count by a"));
-        assert!(unnamed("search x=1 | fieldsummary"), "commands not known to name their fields");
+        assert!(unnamed("search x=1 | analyzefields classfield=a"), "commands not known to name their fields");
+        assert!(unnamed("search x=1 | fieldsummary"), "fieldsummary summarises every field");
+        assert!(unnamed("search x=1 | fieldsummary maxvals=5 user*"));
+        assert!(!unnamed("search x=1 | fieldsummary user dest"), "only the fields it names");
+        assert!(!unnamed("search x=1 | stats count by user | fieldsummary"));
+        assert!(unnamed("search x=1 | tojson | stats count by _raw"), "tojson writes every field");
+        assert!(unnamed("search x=1 | tojson str(date_*) | table _raw"));
+        assert!(!unnamed("search x=1 | tojson num(n) user | table _raw"));
         // A join brings its subsearch's rows in as they are, until a later command restricts.
         assert!(unnamed("search x=1 | stats count by a | join a [search y=1]"));
         assert!(!unnamed("search x=1 | stats count by a | join a [search y=1] | table a count"));

@@ -1114,6 +1114,93 @@ impl Planner<'_> {
         Ok(Box::new(ops::simple::TransposeOp::new(count, column_name, header_field, include_empty)))
     }
 
+    /// `fieldsummary [maxvals=<unsigned_int>] [<wc-field>...]`. Rules: `ops::fieldsummary`.
+    fn fieldsummary(&self, args: &[Arg]) -> PResult<Box<dyn Operator>> {
+        let mut maxvals = ops::fieldsummary::DEFAULT_MAXVALS;
+        let mut patterns = Vec::new();
+        for a in args {
+            match a {
+                Arg::Opt(o) if o.key == "maxvals" => match ops::fieldsummary::parse_maxvals(&o.value) {
+                    Some(n) => maxvals = n,
+                    None => {
+                        return invalid(
+                            format!("fieldsummary maxvals `{}` (a whole number, 0 or more; 0: every value)", o.value),
+                            o.span,
+                        )
+                    }
+                },
+                Arg::Opt(o) => return invalid(format!("fieldsummary option `{}={}`", o.key, o.value), o.span),
+                Arg::Word { text, span, .. } if text.is_empty() => {
+                    return invalid("fieldsummary: a field name cannot be empty", *span)
+                }
+                Arg::Word { text, .. } => patterns.push(NamePattern::new(text)),
+                Arg::Comma(_) => {}
+                other => {
+                    return invalid(
+                        format!(
+                            "fieldsummary argument `{}` (fieldsummary [maxvals=<num>] [<field>...])",
+                            self.text(arg_span(other))
+                        ),
+                        arg_span(other),
+                    )
+                }
+            }
+        }
+        Ok(Box::new(ops::fieldsummary::FieldsummaryOp::new(maxvals, patterns)))
+    }
+
+    /// `tojson [<auto|bool|json|none|num|str>(<wc-field>) | <wc-field>]... [default_type=]
+    /// [fill_null=] [include_internal=] [output_field=]`. Rules: `ops::tojson`.
+    fn tojson(&self, args: &[Arg]) -> PResult<Box<dyn Operator>> {
+        use ops::tojson::{Datatype, Spec};
+        const TYPES: &str = "auto, bool, json, none, num or str";
+        let (mut default_type, mut fill_null, mut include_internal, mut output_field) =
+            (Datatype::None, false, false, "_raw".to_string());
+        let mut specs = Vec::new();
+        for a in args {
+            match a {
+                Arg::Opt(o) => match o.key.as_str() {
+                    "default_type" => {
+                        default_type = Datatype::parse(&o.value).ok_or_else(|| PlanError::Invalid {
+                            message: format!("tojson default_type `{}` ({TYPES})", o.value),
+                            span: o.span,
+                        })?
+                    }
+                    "fill_null" => fill_null = self.bool_opt("tojson", o)?,
+                    "include_internal" => include_internal = self.bool_opt("tojson", o)?,
+                    "output_field" if o.value.is_empty() => {
+                        return invalid("tojson output_field needs a field name", o.span)
+                    }
+                    "output_field" => output_field = o.value.clone(),
+                    _ => return invalid(format!("tojson option `{}={}`", o.key, o.value), o.span),
+                },
+                Arg::Call { name, inner, span } => {
+                    let Some(ty) = Datatype::parse(name) else {
+                        return invalid(format!("tojson function `{name}` ({TYPES})"), *span);
+                    };
+                    let field = inner.trim();
+                    let field = field.strip_prefix('"').and_then(|f| f.strip_suffix('"')).unwrap_or(field);
+                    if field.is_empty() || (!inner.trim().starts_with('"') && field.contains([' ', ',', '\t', '\n'])) {
+                        return invalid(
+                            format!("tojson `{}` takes one field name or wildcard pattern", self.text(*span)),
+                            *span,
+                        );
+                    }
+                    specs.push(Spec { pattern: NamePattern::new(field), ty: Some(ty) });
+                }
+                Arg::Word { text, span, .. } if text.is_empty() => {
+                    return invalid("tojson: a field name cannot be empty", *span)
+                }
+                Arg::Word { text, .. } => specs.push(Spec { pattern: NamePattern::new(text), ty: None }),
+                Arg::Comma(_) => {}
+                other => return invalid(format!("tojson argument `{}`", self.text(arg_span(other))), arg_span(other)),
+            }
+        }
+        Ok(Box::new(ops::tojson::TojsonOp::new(specs, default_type, fill_null, include_internal, output_field)))
+    }
+
+    /// `chart [options] <aggs> [over <row> [by <column>] | by <row> [<column>]]`; the parser puts
+    /// `over`'s field first in `by`. Rules: `ops::chart`.
     /// `chart [options] <aggs> [over <row> [by <column>] | by <row> [<column>]]`; the parser puts
     /// `over`'s field first in `by`. Rules: `ops::chart`.
     fn chart(
@@ -1571,6 +1658,8 @@ impl Planner<'_> {
             "uniq" => return self.uniq(args).map(Some),
             "addinfo" => return self.addinfo(args).map(Some),
             "transpose" => return self.transpose(args).map(Some),
+            "fieldsummary" => return self.fieldsummary(args).map(Some),
+            "tojson" => return self.tojson(args).map(Some),
             "xyseries" => return self.xyseries(cmd, args).map(Some),
             "untable" => return self.untable(cmd, args).map(Some),
             "format" => return self.format_cmd(args).map(Some),
@@ -1784,6 +1873,7 @@ fn order_use(cmd: &ast::Command) -> OrderUse {
                     | "strcat"
                     | "rangemap"
                     | "addinfo"
+                    | "tojson"
                     | "iplocation"
                     | "addtotals"
                     | "outlier"
@@ -1804,6 +1894,10 @@ fn may_change_time(cmd: &ast::Command) -> bool {
         CommandBody::Table(_) | CommandBody::Fields { .. } | CommandBody::Convert { .. } => true,
         // Its rows hold only the x-field, name and value.
         CommandBody::Generic(_) if cmd.name == "untable" => true,
+        // `tojson output_field=_time` writes its JSON text over `_time`.
+        CommandBody::Generic(args) if cmd.name == "tojson" => {
+            args.iter().any(|a| matches!(a, Arg::Opt(o) if o.key == "output_field" && o.value == "_time"))
+        }
         CommandBody::Rename(pairs) => pairs.iter().any(|p| p.from.name.starts_with('_') || p.to.name.starts_with('_')),
         CommandBody::Eval(assigns) => assigns.iter().any(|a| a.field.name == "_time"),
         _ => false,

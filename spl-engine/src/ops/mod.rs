@@ -3,6 +3,7 @@
 pub mod chart;
 pub mod datamodel;
 pub mod fields;
+pub mod fieldsummary;
 pub mod filter;
 pub mod foreach;
 pub mod iplocation;
@@ -22,5 +23,6 @@ pub mod streaming;
 pub mod subsearch;
 pub mod subsearch_format;
 pub mod timechart;
+pub mod tojson;
 pub mod transaction;
 pub mod tstats;
