@@ -347,34 +347,44 @@ impl Planner<'_> {
                             return invalid("timechart takes at most one `by` field", cmd.span);
                         }
                         let mut span = None;
-                        let (mut limit, mut useother, mut usenull) = (10, true, true);
+                        let (mut bins, mut minspan, mut cont) = (100, 0.0, true);
+                        let mut opts = ops::chart::ChartOpts::default();
                         for o in &s.options {
+                            if self.series_opt("timechart", o, &mut opts)? {
+                                continue;
+                            }
+                            let span_of = |v: &str| {
+                                crate::timefmt::parse_span(v).ok_or(PlanError::Invalid {
+                                    message: format!("cannot read {} `{v}`", o.key),
+                                    span: o.span,
+                                })
+                            };
                             match o.key.as_str() {
-                                "span" => {
-                                    span = Some(crate::timefmt::parse_span(&o.value).ok_or(PlanError::Invalid {
-                                        message: format!("cannot read span `{}`", o.value),
-                                        span: o.span,
-                                    })?)
+                                "span" => span = Some(span_of(&o.value)?),
+                                "bins" => match o.value.parse::<usize>() {
+                                    Ok(n) if n > 0 => bins = n,
+                                    _ => return invalid(format!("timechart bins `{}` (a count above 0)", o.value), o.span),
+                                },
+                                "minspan" => match span_of(&o.value)?.seconds() {
+                                    Some(s) => minspan = s,
+                                    None => return invalid(format!("timechart minspan `{}` (a fixed length)", o.value), o.span),
+                                },
+                                "cont" => cont = self.bool_opt("timechart", o)?,
+                                // Offline the search has no time range of its own: the range is
+                                // the data's, fixed or not.
+                                "fixedrange" => {
+                                    self.bool_opt("timechart", o)?;
                                 }
-                                "limit" => {
-                                    limit =
-                                        o.value.trim_start_matches("top").parse().map_err(|_| PlanError::Invalid {
-                                            message: format!("timechart limit `{}`", o.value),
-                                            span: o.span,
-                                        })?
-                                }
-                                "useother" => useother = truthy(&o.value),
-                                "usenull" => usenull = truthy(&o.value),
-                                // Display-only options.
-                                "partial" | "format" | "sep" | "fixedrange" => {}
-                                "cont" if truthy(&o.value) => {}
+                                "partial" if self.bool_opt("timechart", o)? => {}
+                                "partial" => self.unsupported(
+                                    "timechart partial=false (which buckets are partial depends on the search's time range; an offline search has none)",
+                                    o.span,
+                                ),
                                 _ => self.unsupported(format!("timechart option `{}={}`", o.key, o.value), o.span),
                             }
                         }
                         let mut op = ops::timechart::TimechartOp::new(span, by.into_iter().next(), aggs, ctx);
-                        op.limit = limit;
-                        op.useother = useother;
-                        op.usenull = usenull;
+                        (op.bins, op.minspan, op.cont, op.opts) = (bins, minspan, cont, opts);
                         Box::new(op)
                     }
                     "chart" => return self.chart(cmd, s, aggs, ctx).map(Some),
@@ -1201,8 +1211,33 @@ impl Planner<'_> {
 
     /// `chart [options] <aggs> [over <row> [by <column>] | by <row> [<column>]]`; the parser puts
     /// `over`'s field first in `by`. Rules: `ops::chart`.
-    /// `chart [options] <aggs> [over <row> [by <column>] | by <row> [<column>]]`; the parser puts
-    /// `over`'s field first in `by`. Rules: `ops::chart`.
+    /// The options `chart` and `timechart` share, for their split-by series; false when `o`
+    /// is not one of them.
+    fn series_opt(&self, cmd: &str, o: &Opt, opts: &mut ops::chart::ChartOpts) -> PResult<bool> {
+        let v = o.value.as_str();
+        match o.key.as_str() {
+            "limit" => {
+                let l = v.to_ascii_lowercase();
+                let (bottom, n) = match l.strip_prefix("bottom") {
+                    Some(n) => (true, n),
+                    None => (false, l.strip_prefix("top").unwrap_or(&l)),
+                };
+                let Ok(n) = n.parse() else {
+                    return invalid(format!("{cmd} limit `{v}` (a count, topN or bottomN)"), o.span);
+                };
+                (opts.limit, opts.bottom) = (n, bottom);
+            }
+            "useother" => opts.useother = self.bool_opt(cmd, o)?,
+            "usenull" => opts.usenull = self.bool_opt(cmd, o)?,
+            "otherstr" => opts.otherstr = v.to_string(),
+            "nullstr" => opts.nullstr = v.to_string(),
+            "sep" => opts.sep = v.to_string(),
+            "format" => opts.format = Some(v.to_string()),
+            _ => return Ok(false),
+        }
+        Ok(true)
+    }
+
     fn chart(
         &mut self,
         cmd: &ast::Command,
@@ -1222,24 +1257,10 @@ impl Planner<'_> {
         let mut o = ops::chart::ChartOpts::default();
         for x in &s.options {
             let v = x.value.as_str();
+            if self.series_opt("chart", x, &mut o)? {
+                continue;
+            }
             match x.key.as_str() {
-                "limit" => {
-                    let l = v.to_ascii_lowercase();
-                    let (bottom, n) = match l.strip_prefix("bottom") {
-                        Some(n) => (true, n),
-                        None => (false, l.strip_prefix("top").unwrap_or(&l)),
-                    };
-                    let Ok(n) = n.parse() else {
-                        return invalid(format!("chart limit `{v}` (a count, topN or bottomN)"), x.span);
-                    };
-                    (o.limit, o.bottom) = (n, bottom);
-                }
-                "useother" => o.useother = self.bool_opt("chart", x)?,
-                "usenull" => o.usenull = self.bool_opt("chart", x)?,
-                "otherstr" => o.otherstr = v.to_string(),
-                "nullstr" => o.nullstr = v.to_string(),
-                "sep" => o.sep = v.to_string(),
-                "format" => o.format = Some(v.to_string()),
                 // Continuity of bucketed numbers: nothing is bucketed here.
                 "cont" => {}
                 "dedup_splitvals" if !truthy(v) => {}

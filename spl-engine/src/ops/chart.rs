@@ -111,10 +111,28 @@ pub struct ChartOp {
     groups: Grouper,
     /// Cut rows, for the OTHER pass.
     rows: RowSpool,
+    /// `timechart`: the row value is the event's time bucketed by this span (and time zone
+    /// offset), not a field's value.
+    bucket: Option<(crate::timefmt::Span, i32)>,
+    /// The table's columns (aggregation index, series, name), once known at the end.
+    pub columns: Vec<(usize, Option<String>, String)>,
 }
 
 impl ChartOp {
     pub fn new(row: Option<String>, column: Option<String>, aggs: Vec<AggSpec>, opts: ChartOpts, ctx: Context) -> Self {
+        Self::with_bucket(row, column, aggs, opts, ctx, None)
+    }
+
+    /// A chart whose row value, held in the field `row`, is the time bucket of each event
+    /// (`timechart`).
+    pub fn with_bucket(
+        row: Option<String>,
+        column: Option<String>,
+        aggs: Vec<AggSpec>,
+        opts: ChartOpts,
+        ctx: Context,
+        bucket: Option<(crate::timefmt::Span, i32)>,
+    ) -> Self {
         let cut: Vec<AggSpec> = aggs
             .iter()
             .enumerate()
@@ -128,22 +146,40 @@ impl ChartOp {
             })
             .collect();
         let keys = row.iter().cloned().chain(column.as_ref().map(|_| SERIES.to_string())).collect();
-        let groups = Grouper::new(keys, None, if column.is_some() { cut.clone() } else { aggs.clone() }).spilling();
-        ChartOp { row, column, aggs, cut, opts, ctx, groups, rows: RowSpool::default() }
+        let groups =
+            Grouper::new(keys, None, if column.is_some() || bucket.is_some() { cut.clone() } else { aggs.clone() })
+                .spilling();
+        ChartOp { row, column, aggs, cut, opts, ctx, groups, rows: RowSpool::default(), bucket, columns: Vec::new() }
+    }
+
+    /// Tests: spill past this many bytes of its groups or its rows, whatever the run's total.
+    pub fn held_limit(&mut self, limit: Option<usize>) {
+        self.groups.held.own_limit = limit;
+        self.rows.held_limit(limit);
     }
 
     /// An input row cut to what the chart reads: row value, column (`SERIES`), each
     /// aggregation's input, `_time`; `None` when the row is left out.
-    fn cut_row(&self, ev: &Event, column: &str) -> Result<Option<Event>, ExecError> {
+    fn cut_row(&self, ev: &Event) -> Result<Option<Event>, ExecError> {
         let mut p = Event::with_capacity(self.aggs.len() + 3);
         if let Some(r) = &self.row {
-            let Some(v) = ev.get(r) else { return Ok(None) };
-            p.set(r.as_str(), v.clone());
+            match &self.bucket {
+                Some((span, tz)) => {
+                    let Some(t) = ev.time() else { return Ok(None) };
+                    p.set(r.as_str(), crate::value::Value::num(crate::timefmt::bucket_time_tz(t, span, *tz)));
+                }
+                None => {
+                    let Some(v) = ev.get(r) else { return Ok(None) };
+                    p.set(r.as_str(), v.clone());
+                }
+            }
         }
-        match ev.get(column) {
-            Some(v) => p.set(SERIES, v.first().as_str().as_ref()),
-            None if self.opts.usenull => p.set(SERIES, self.opts.nullstr.as_str()),
-            None => return Ok(None),
+        if let Some(column) = &self.column {
+            match ev.get(column) {
+                Some(v) => p.set(SERIES, v.first().as_str().as_ref()),
+                None if self.opts.usenull => p.set(SERIES, self.opts.nullstr.as_str()),
+                None => return Ok(None),
+            }
         }
         if let Some(t) = ev.get("_time") {
             p.set("_time", t.clone());
@@ -194,17 +230,20 @@ impl Operator for ChartOp {
         self.push_ref(&ev, out)
     }
     fn push_ref(&mut self, ev: &Event, _out: &mut Vec<Event>) -> Result<(), ExecError> {
-        let Some(column) = &self.column else { return self.groups.add(ev, &self.ctx.fns) };
-        let Some(p) = self.cut_row(ev, column)? else { return Ok(()) };
+        if self.column.is_none() && self.bucket.is_none() {
+            return self.groups.add(ev, &self.ctx.fns);
+        }
+        let Some(p) = self.cut_row(ev)? else { return Ok(()) };
         self.groups.add(&p, &self.ctx.fns)?;
         // Rows are read again only to fold the columns past `limit` into OTHER.
-        if self.opts.limit > 0 && self.opts.useother {
+        if self.column.is_some() && self.opts.limit > 0 && self.opts.useother {
             self.rows.push(&p)?;
         }
         Ok(())
     }
     fn finish_each(&mut self, emit: &mut dyn FnMut(Event) -> Result<Flow, ExecError>) -> Result<(), ExecError> {
         if self.column.is_none() {
+            self.columns = pivot_columns(&self.aggs, None, &|a, _| a.to_string());
             return self.groups.rows_each(emit);
         }
         let keys = self.groups.by.clone();
@@ -227,6 +266,7 @@ impl Operator for ChartOp {
         }
         order_series(&mut series, &o.otherstr, &o.nullstr);
         let columns = pivot_columns(&self.aggs, Some(&series), &|a, v| series_name(a, v, &o.sep, o.format.as_deref()));
+        self.columns = columns.clone();
         let row = self.row.clone().unwrap_or_default();
         let mut fold = Fold::new(&row);
         let mut stopped = false;

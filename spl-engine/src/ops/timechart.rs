@@ -1,21 +1,31 @@
-//! `timechart [span=<span>] [limit=<n>] [useother=<bool>] [usenull=<bool>] <aggs> [by <field>]`.
+//! `timechart [span=<span> | bins=<n> [minspan=<span>]] [limit=[top|bottom]<n>] [useother=<bool>]
+//! [usenull=<bool>] [otherstr=<s>] [nullstr=<s>] [sep=<s>] [format=<s>] [cont=<bool>] <aggs> [by <field>]`.
 //!
-//! Splunk's rules, as implemented:
+//! Splunk's rules (Search Reference, timechart:
+//! https://help.splunk.com/splunk-enterprise/spl-search-reference/9.4/search-commands/timechart),
+//! as implemented:
 //! * `_time` is bucketed by `span` like `bin`. Without `span` the default is `bins=100`: the
 //!   smallest of Splunk's span steps (1s, 5s, 10s, 30s, 1m, 5m, 10m, 30m, 1h, 1d, 30d) that puts
-//!   the time range into at most 100 buckets. Offline the time range is that of the input rows.
-//! * One row per bucket, sorted by time; every bucket between the first and the last is present
-//!   (an empty one has `count`/`dc` 0 and no value for the other aggregations).
-//! * Without `by`, a column per aggregation. With `by f`, a column per value of `f`, named by the
-//!   value when there is one aggregation and `<agg>: <value>` when there are several. Rows
-//!   without `f` go to the series `NULL` (`usenull=true`, default).
-//! * `limit=N` (default 10; 0 = no limit) keeps the N series with the largest total of their
-//!   (first) aggregation; the rest are aggregated into `OTHER` (`useother=true`, default) or
-//!   dropped.
+//!   the time range into at most `bins` buckets and is at least `minspan`. Offline the time range
+//!   is that of the input rows.
+//! * One row per bucket, sorted by time; with `cont=true` (default) every bucket between the
+//!   first and the last is present (an empty one has `count`/`dc` 0 and no value for the other
+//!   aggregations).
+//! * The split-by field's series are `chart`'s columns (the code is `chart`'s): a column per
+//!   value, named by the value with one aggregation and `<agg>: <value>` with several (`sep=`,
+//!   `format=` with `$AGG$`/`$VAL$`); rows without the field go to `NULL` (`nullstr=`) with
+//!   `usenull=true`; `limit` (default 10, 0 = all) keeps the series with the largest (or with
+//!   `bottomN` smallest) total of the first aggregation, the rest fold into `OTHER`
+//!   (`otherstr=`) with `useother=true`.
+//!
+//! Memory: the groups are `chart`'s, spilled past the run's budget. Without `span` the rows
+//! wait in a spool (spilled likewise) until the time range, and so the span, is known.
 
 use crate::event::Event;
-use crate::exec::{Context, ExecError, Operator};
-use crate::stats::{AggFunc, AggSpec, Grouper};
+use crate::exec::{Context, ExecError, Flow, Operator};
+use crate::ops::chart::{ChartOp, ChartOpts};
+use crate::spill::RowSpool;
+use crate::stats::{AggFunc, AggSpec};
 use crate::timefmt::{bucket_time_tz, Span};
 use crate::value::{Atom, Value};
 
@@ -26,44 +36,82 @@ const MAX_BUCKETS: usize = 1_000_000;
 /// The field a grouped row holds its series (split-by value) in (timechart, chart).
 pub const SERIES: &str = "\u{0}series";
 
+/// Where the chart under a timechart holds each row's time bucket (renamed `_time` on output).
+const BUCKET: &str = "\u{0}bucket";
+
 pub struct TimechartOp {
     pub span: Option<Span>,
+    /// The default span's most buckets, and its least span in seconds.
+    pub bins: usize,
+    pub minspan: f64,
     pub by: Option<String>,
     pub aggs: Vec<AggSpec>,
-    pub limit: usize,
-    pub useother: bool,
-    pub usenull: bool,
+    pub opts: ChartOpts,
+    /// Fill the buckets between the first and the last.
+    pub cont: bool,
     pub ctx: Context,
-    rows: Vec<Event>,
+    /// Once the span is known.
+    chart: Option<ChartOp>,
+    /// Without a span: the rows, and their time range, until the end.
+    rows: RowSpool,
+    range: (f64, f64),
+    /// Tests: spill past this many bytes of each holder, whatever the run's total.
+    held_limit: Option<usize>,
 }
 
-/// The default span for rows spanning `range` seconds (`bins=100`).
-pub fn default_span(range: f64) -> f64 {
-    STEPS.iter().copied().find(|s| range / s <= 100.0).unwrap_or(STEPS.last().copied().unwrap_or(86_400.0))
+/// The default span for rows spanning `range` seconds: the smallest step giving at most `bins`
+/// buckets and at least `minspan` seconds.
+pub fn default_span(range: f64, bins: usize, minspan: f64) -> f64 {
+    let bins = bins.max(1) as f64;
+    STEPS
+        .iter()
+        .copied()
+        .find(|s| *s >= minspan && range / s <= bins)
+        .unwrap_or(STEPS.last().copied().unwrap_or(86_400.0))
 }
 
 impl TimechartOp {
     pub fn new(span: Option<Span>, by: Option<String>, aggs: Vec<AggSpec>, ctx: Context) -> Self {
-        TimechartOp { span, by, aggs, limit: 10, useother: true, usenull: true, ctx, rows: Vec::new() }
+        TimechartOp {
+            span,
+            bins: 100,
+            minspan: 0.0,
+            by,
+            aggs,
+            opts: ChartOpts::default(),
+            cont: true,
+            ctx,
+            chart: None,
+            rows: RowSpool::default(),
+            range: (f64::INFINITY, f64::NEG_INFINITY),
+            held_limit: None,
+        }
     }
 
-    fn group(&self, rows: &[Event], series_of: &dyn Fn(&Event) -> Option<String>) -> Result<Vec<Event>, ExecError> {
-        let mut by = vec!["_time".to_string()];
-        if self.by.is_some() {
-            by.push(SERIES.to_string());
+    fn chart(&self, span: Span) -> ChartOp {
+        let tz = self.ctx.fns.tz.offset_seconds;
+        let (row, by) = (Some(BUCKET.to_string()), self.by.clone());
+        let mut c =
+            ChartOp::with_bucket(row, by, self.aggs.clone(), self.opts.clone(), self.ctx.clone(), Some((span, tz)));
+        c.held_limit(self.held_limit);
+        c
+    }
+
+    /// Tests: spill past this many bytes of each holder, whatever the run's total.
+    pub fn held_limit(&mut self, limit: Option<usize>) {
+        self.held_limit = limit;
+        self.rows.held_limit(limit);
+    }
+
+    /// A table row with `_time` first, from a chart row.
+    fn table_row(mut r: Event, t: f64) -> Event {
+        let mut ev = Event::with_capacity(r.fields.len());
+        ev.set("_time", Value::num(t));
+        r.fields.shift_remove(BUCKET);
+        for (k, v) in r.fields {
+            ev.fields.insert(k, v);
         }
-        let mut g = Grouper::new(by, None, self.aggs.clone());
-        for ev in rows {
-            let mut e = ev.clone();
-            if self.by.is_some() {
-                match series_of(ev) {
-                    Some(s) => e.set(SERIES, s.as_str()),
-                    None => continue,
-                }
-            }
-            g.add(&e, &self.ctx.fns)?;
-        }
-        Ok(g.rows())
+        ev
     }
 }
 
@@ -146,113 +194,109 @@ impl Operator for TimechartOp {
         "timechart"
     }
     fn describe(&self) -> String {
+        let span = match self.span.as_ref().and_then(|s| s.seconds()) {
+            Some(s) => format!("{s}s"),
+            None if self.minspan > 0.0 => format!("auto(bins={}, minspan={}s)", self.bins, self.minspan),
+            None => format!("auto(bins={})", self.bins),
+        };
+        let o = &self.opts;
+        let lim = if o.bottom { format!("bottom{}", o.limit) } else { o.limit.to_string() };
         format!(
-            "timechart span={} {}{} limit={} useother={}",
-            self.span.as_ref().and_then(|s| s.seconds()).map_or("auto(bins=100)".to_string(), |s| format!("{s}s")),
+            "timechart span={span} {}{} limit={lim} useother={} usenull={} cont={}",
             self.aggs.iter().map(|a| a.out.clone()).collect::<Vec<_>>().join(", "),
             self.by.as_ref().map_or(String::new(), |b| format!(" by {b}")),
-            self.limit,
-            self.useother
+            o.useother,
+            o.usenull,
+            self.cont
         )
     }
-    fn push(&mut self, ev: Event, _out: &mut Vec<Event>) -> Result<(), ExecError> {
+    fn push(&mut self, ev: Event, out: &mut Vec<Event>) -> Result<(), ExecError> {
+        self.push_ref(&ev, out)
+    }
+    fn push_ref(&mut self, ev: &Event, out: &mut Vec<Event>) -> Result<(), ExecError> {
         // Rows without a time cannot be charted.
-        if ev.time().is_some() {
-            self.rows.push(ev);
+        let Some(t) = ev.time() else { return Ok(()) };
+        if self.chart.is_none() {
+            if let Some(span) = self.span {
+                self.chart = Some(self.chart(span));
+            }
+        }
+        match &mut self.chart {
+            Some(chart) => chart.push_ref(ev, out),
+            None => {
+                self.range = (self.range.0.min(t), self.range.1.max(t));
+                self.rows.push(ev)
+            }
+        }
+    }
+    fn finish_each(&mut self, emit: &mut dyn FnMut(Event) -> Result<Flow, ExecError>) -> Result<(), ExecError> {
+        let mut chart = match self.chart.take() {
+            Some(c) => c,
+            None if self.rows.is_empty() => return Ok(()),
+            None => {
+                let span =
+                    Span { count: default_span(self.range.1 - self.range.0, self.bins, self.minspan), unit: None };
+                self.span = Some(span);
+                let mut chart = self.chart(span);
+                let mut sink = Vec::new();
+                self.rows.drain(&mut |p| {
+                    chart.push_ref(&p.unpack(), &mut sink)?;
+                    Ok(Flow::Continue)
+                })?;
+                chart
+            }
+        };
+        let Some(span) = self.span else { return Ok(()) };
+        // One row per bucket: as many as the output has, so held to sort them by time.
+        let mut rows: Vec<(f64, Event)> = Vec::new();
+        chart.finish_each(&mut |r| {
+            let t = r.get(BUCKET).and_then(|v| v.atoms().first().and_then(Atom::to_num)).unwrap_or(0.0);
+            rows.push((t, r));
+            Ok(Flow::Continue)
+        })?;
+        rows.sort_by(|a, b| a.0.total_cmp(&b.0));
+        let tz = self.ctx.fns.tz.offset_seconds;
+        let gap = |t: f64| {
+            let mut ev = Event::with_capacity(chart.columns.len() + 1);
+            ev.set("_time", Value::num(t));
+            for (i, _, name) in &chart.columns {
+                if let Some(spec) = self.aggs.get(*i) {
+                    fill_cell(&mut ev, name, spec, None);
+                }
+            }
+            ev
+        };
+        // Buckets of a fixed length are filled in (a calendar span, months, is not).
+        let len = span.seconds().filter(|l| *l > 0.0);
+        let (lo, hi) = (rows.first().map(|r| r.0), rows.last().map(|r| r.0));
+        let fill = match (self.cont, len, lo, hi) {
+            (true, Some(len), Some(lo), Some(hi)) => Some((lo, len)).filter(|_| ((hi - lo) / len) < MAX_BUCKETS as f64),
+            _ => None,
+        };
+        let mut k = 0usize;
+        for (t, r) in rows {
+            if let Some((lo, len)) = fill {
+                // The k-th bucket from the first, computed afresh each time (no drift).
+                loop {
+                    let at = bucket_time_tz(lo + k as f64 * len, &span, tz);
+                    if at >= t - len / 2.0 {
+                        break;
+                    }
+                    if emit(gap(at))? == Flow::Stop {
+                        return Ok(());
+                    }
+                    k += 1;
+                }
+                k += 1;
+            }
+            if emit(Self::table_row(r, t))? == Flow::Stop {
+                return Ok(());
+            }
         }
         Ok(())
     }
     fn finish(&mut self, out: &mut Vec<Event>) -> Result<(), ExecError> {
-        let mut rows = std::mem::take(&mut self.rows);
-        if rows.is_empty() {
-            return Ok(());
-        }
-        let tz = self.ctx.fns.tz.offset_seconds;
-        let span = match &self.span {
-            Some(s) => *s,
-            None => {
-                let times = rows.iter().filter_map(Event::time);
-                let (lo, hi) = times.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), t| (lo.min(t), hi.max(t)));
-                Span { count: default_span(hi - lo), unit: None }
-            }
-        };
-        for ev in rows.iter_mut() {
-            if let Some(t) = ev.time() {
-                ev.set("_time", Value::num(bucket_time_tz(t, &span, tz)));
-            }
-        }
-        let by = self.by.clone();
-        let usenull = self.usenull;
-        let raw_series = |ev: &Event| -> Option<String> {
-            match by.as_ref().and_then(|b| ev.get(b)) {
-                Some(v) => v.atoms().first().map(|a| a.as_str().into_owned()),
-                None if usenull => Some("NULL".to_string()),
-                None => None,
-            }
-        };
-        let mut grouped = self.group(&rows, &raw_series)?;
-        // Series filtering: keep the `limit` largest series, the rest become OTHER.
-        let mut series: Vec<String> = Vec::new();
-        if self.by.is_some() {
-            let first = self.aggs.first().map(|a| a.out.clone()).unwrap_or_default();
-            let mut totals = SeriesTotals::default();
-            for r in &grouped {
-                totals.add(r, &first);
-            }
-            let (keep, capped) = totals.pick(self.limit, false);
-            if capped {
-                let useother = self.useother;
-                let capped = |ev: &Event| -> Option<String> {
-                    let s = raw_series(ev)?;
-                    if keep.contains(&s) {
-                        Some(s)
-                    } else if useother {
-                        Some("OTHER".to_string())
-                    } else {
-                        None
-                    }
-                };
-                grouped = self.group(&rows, &capped)?;
-                series = keep;
-                if useother {
-                    series.push("OTHER".to_string());
-                }
-            } else {
-                series = keep;
-            }
-            order_series(&mut series, "OTHER", "NULL");
-        }
-        let columns =
-            pivot_columns(&self.aggs, self.by.is_some().then_some(series.as_slice()), &|a, s| format!("{a}: {s}"));
-        // Buckets, in time order, with the gaps filled.
-        let mut buckets: Vec<f64> = grouped
-            .iter()
-            .filter_map(|r| r.get("_time").and_then(|v| v.atoms().first().and_then(Atom::to_num)))
-            .collect();
-        buckets.sort_by(f64::total_cmp);
-        buckets.dedup();
-        if let (Some(len), Some(&lo), Some(&hi)) = (span.seconds(), buckets.first(), buckets.last()) {
-            if len > 0.0 && ((hi - lo) / len) < MAX_BUCKETS as f64 {
-                let n = ((hi - lo) / len).round() as usize;
-                let filled: Vec<f64> = (0..=n).map(|k| bucket_time_tz(lo + k as f64 * len, &span, tz)).collect();
-                buckets = filled;
-                buckets.dedup();
-            }
-        }
-        for b in buckets {
-            let mut ev = Event::new();
-            ev.set("_time", Value::num(b));
-            for (i, s, name) in &columns {
-                let Some(spec) = self.aggs.get(*i) else { continue };
-                let cell = grouped.iter().find(|r| {
-                    r.get("_time").and_then(|v| v.atoms().first().and_then(Atom::to_num)) == Some(b)
-                        && s.as_ref().is_none_or(|s| r.get_str(SERIES).as_deref() == Some(s.as_str()))
-                });
-                fill_cell(&mut ev, name, spec, cell.and_then(|r| r.get(&spec.out)));
-            }
-            out.push(ev);
-        }
-        Ok(())
+        crate::exec::finish_through_each(self, out)
     }
 }
 
@@ -298,7 +342,7 @@ mod tests {
     fn timechart_by_field_makes_a_column_per_value_with_null_and_other_series() {
         let span = crate::timefmt::parse_span("1m");
         let mut op = TimechartOp::new(span, Some("host".into()), vec![count()], ctx());
-        op.limit = 2;
+        op.opts.limit = 2;
         let evs = vec![
             ev(0.0, Some("a")),
             ev(1.0, Some("a")),
@@ -333,10 +377,97 @@ mod tests {
 
     #[test]
     fn timechart_default_span_is_the_smallest_step_giving_at_most_100_buckets() {
-        assert_eq!(default_span(50.0), 1.0);
-        assert_eq!(default_span(3600.0), 60.0);
-        assert_eq!(default_span(4.0 * 3600.0), 300.0);
-        assert_eq!(default_span(86400.0), 1800.0);
-        assert_eq!(default_span(7.0 * 86400.0), 86400.0);
+        assert_eq!(default_span(50.0, 100, 0.0), 1.0);
+        assert_eq!(default_span(3600.0, 100, 0.0), 60.0);
+        assert_eq!(default_span(4.0 * 3600.0, 100, 0.0), 300.0);
+        assert_eq!(default_span(86400.0, 100, 0.0), 1800.0);
+        assert_eq!(default_span(7.0 * 86400.0, 100, 0.0), 86400.0);
+    }
+
+    fn planned(spl: &str, events: Vec<Event>) -> Vec<Event> {
+        let ctx = ctx();
+        let ast = spl_parser::parse_pipeline(spl).unwrap();
+        let mut p = crate::plan::plan(&ast, spl, &ctx).unwrap();
+        let src = crate::exec::VecSource(events);
+        crate::exec::Runtime { source: &src, ctx: &ctx }.collect(&mut p).unwrap()
+    }
+
+    fn hosts() -> Vec<Event> {
+        let mut evs = vec![ev(0.0, Some("a")), ev(30.0, Some("b")), ev(250.0, Some("a")), ev(260.0, None)];
+        for (e, n) in evs.iter_mut().zip(["1", "5", "2", "9"]) {
+            e.set("n", n);
+        }
+        evs
+    }
+
+    fn names(e: &Event) -> Vec<&str> {
+        e.fields.keys().map(|k| k.as_str()).collect()
+    }
+
+    #[test]
+    fn timechart_sep_format_otherstr_nullstr_name_series_as_chart_does() {
+        // Search Reference, timechart: `sep`/`format` build the names of `<agg> by <field>`
+        // columns when there are several aggregations; `otherstr`/`nullstr` name OTHER/NULL.
+        let out = planned("search * | timechart span=1m sep=\"_\" count max(n) by host", hosts());
+        // NULL last, as chart orders series; an empty cell of `max` is left out.
+        assert_eq!(names(&out[0]), ["_time", "count_a", "count_b", "count_NULL", "max(n)_a", "max(n)_b"]);
+        let out = planned("search * | timechart span=1m format=\"$VAL$-$AGG$\" count max(n) by host", hosts());
+        assert_eq!(names(&out[0])[1..3], ["a-count", "b-count"]);
+        let out = planned("search * | timechart span=1m limit=1 otherstr=rest nullstr=none count by host", hosts());
+        assert_eq!(names(&out[0]), ["_time", "a", "rest"]);
+        let out = planned("search * | timechart span=1m limit=bottom1 useother=f nullstr=none count by host", hosts());
+        assert_eq!(names(&out[0]), ["_time", "b"], "bottom1: the smallest series, b or none (1 each; by name)");
+    }
+
+    #[test]
+    fn timechart_cont_false_leaves_empty_buckets_out() {
+        let times =
+            |spl: &str| -> Vec<String> { planned(spl, hosts()).iter().map(|e| s(e, "_time").unwrap()).collect() };
+        assert_eq!(times("search * | timechart span=1m count"), ["0", "60", "120", "180", "240"]);
+        assert_eq!(times("search * | timechart span=1m cont=false count"), ["0", "240"]);
+    }
+
+    #[test]
+    fn timechart_bins_and_minspan_choose_the_default_span() {
+        // 260 s of data: bins=100 gives 5 s buckets, bins=10 30 s, minspan=2m the 5m step.
+        let span = |spl: &str| -> Vec<String> {
+            planned(spl, hosts()).iter().take(2).map(|e| s(e, "_time").unwrap()).collect()
+        };
+        assert_eq!(span("search * | timechart count"), ["0", "5"]);
+        assert_eq!(span("search * | timechart bins=10 count"), ["0", "30"]);
+        assert_eq!(span("search * | timechart minspan=2m count"), ["0"]);
+        assert_eq!(default_span(250.0, 100, 120.0), 300.0);
+    }
+
+    #[test]
+    fn timechart_aggregations_see_the_events_time_not_the_bucket() {
+        // Splunk buckets `_time` for the rows, but `earliest`/`latest` read each event's time.
+        let out = planned("search * | timechart span=5m latest(n) AS last earliest(n) AS first", hosts());
+        assert_eq!((s(&out[0], "first").as_deref(), s(&out[0], "last").as_deref()), (Some("1"), Some("9")));
+    }
+
+    #[test]
+    fn timechart_past_the_memory_budget_gives_the_rows_it_gives_in_memory() {
+        let evs: Vec<Event> = (0..3000)
+            .map(|i| {
+                let mut e = ev(f64::from(i * 7 % 5000), Some(["a", "b", "c", "d"][i as usize % 4]));
+                e.set("n", i.to_string().as_str());
+                e
+            })
+            .collect();
+        let by = Some("host".to_string());
+        let max = AggSpec { func: AggFunc::Max, input: AggInput::Field("n".into()), out: "max(n)".into() };
+        for span in [None, crate::timefmt::parse_span("10m")] {
+            let mut op = TimechartOp::new(span, by.clone(), vec![count(), max.clone()], ctx());
+            op.opts.limit = 2;
+            let want = run(&mut op, evs.clone());
+            assert!(want.len() > 5);
+            let mut op = TimechartOp::new(span, by.clone(), vec![count(), max.clone()], ctx());
+            op.opts.limit = 2;
+            op.held_limit(Some(4_000));
+            let got = run(&mut op, evs.clone());
+            assert_eq!(got.len(), want.len());
+            assert!(got.iter().zip(&want).all(|(a, b)| a.fields == b.fields));
+        }
     }
 }
