@@ -1,6 +1,6 @@
-//! SPL commands through the real CLI: `fieldsummary` and `tojson` (Splunk's search reference;
-//! the rules and the choices where it is silent are in spl-engine/src/ops/fieldsummary.rs and
-//! spl-engine/src/ops/tojson.rs).
+//! SPL commands through the real CLI: `fieldsummary`, `tojson` and `multisearch` (Splunk's search
+//! reference; the rules and the choices where it is silent are in the commands' modules under
+//! spl-engine/src/ops/).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)] // tests may fail loudly
 mod common;
@@ -110,4 +110,45 @@ fn fieldsummary_and_tojson_over_a_real_evtx_file() {
             r#"{"obj":"{\"Computer\":\"DESKTOP-VQBONAV\",\"EventID\":27}","count":3}"#,
         ]
     );
+}
+
+/// The one `count` a search gives over the EVTX samples.
+fn count_of(spl: &str) -> u64 {
+    let evtx = shared().join("evtx");
+    let got =
+        lines(&["search", &format!("{spl} | stats count"), "--events", evtx.to_str().unwrap(), "--format", "json"]);
+    let row: serde_json::Value = serde_json::from_str(&got[0]).unwrap();
+    row["count"].as_u64().unwrap()
+}
+
+#[test]
+fn multisearch_gives_every_subsearchs_results_an_event_once_per_subsearch_finding_it() {
+    // Splunk's multisearch: the streaming subsearches run over the same events; their results
+    // together (not a subsearch's 50,000-row limit), an event found by two subsearches twice.
+    let (procs, net, cmd) =
+        (count_of("EventCode=1"), count_of("EventCode=3"), count_of("EventCode=1 Image=*\\cmd.exe"));
+    assert!(procs > 1000 && net > 100 && cmd > 100, "{procs} {net} {cmd}");
+    let both =
+        count_of("| multisearch [search EventCode=1 | eval k=1] [search EventCode=3 | where isnotnull(DestinationIp)]");
+    assert_eq!(both, procs + count_of("EventCode=3 | where isnotnull(DestinationIp)"));
+    let twice = count_of("| multisearch [search EventCode=1] [search EventCode=1 Image=*\\cmd.exe]");
+    assert_eq!(twice, procs + cmd);
+    // `head` takes the newest results, as after an event search.
+    let evtx = shared().join("evtx");
+    let evtx = evtx.to_str().unwrap();
+    let newest =
+        |spl: &str| lines(&["search", &format!("{spl} | head 5 | table _time"), "--events", evtx, "--format", "json"]);
+    assert_eq!(newest("| multisearch [search EventCode=1] [search EventCode=3]"), newest("EventCode=1 OR EventCode=3"));
+    // Only streaming subsearches, shown where written.
+    for (spl, what) in [
+        ("| multisearch [search a] [search b | stats count]", "`stats` is not one"),
+        ("| multisearch [search a]", "at least two subsearches"),
+        ("| multisearch [search a] [| makeresults]", "must be an event search"),
+        ("EventCode=1 | multisearch [search a] [search b]", "must come first"),
+    ] {
+        let o = run(&["search", spl, "--events", evtx]);
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(1), "{spl}: {err}");
+        assert!(err.contains(what) && err.contains('^'), "{spl}: {err}");
+    }
 }

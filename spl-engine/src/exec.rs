@@ -1578,7 +1578,7 @@ struct Pending {
 
 /// Offer a shared event by reference to the filters that lead the chain and to the operator
 /// after them, then feed what that one emits on.
-fn feed_shared(
+pub(crate) fn feed_shared(
     ops: &mut [Box<dyn Operator>],
     ev: &Event,
     sink: &mut dyn FnMut(Event) -> Result<Flow, ExecError>,

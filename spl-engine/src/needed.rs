@@ -135,6 +135,11 @@ pub fn reads_unnamed_fields(p: &ast::Pipeline) -> bool {
                 return true
             }
             CommandBody::Generic(_) if cmd.name == "map" => exposes = true,
+            // Its rows are its subsearches' rows.
+            CommandBody::Generic(args) if cmd.name == "multisearch" => {
+                exposes = args.iter().any(|a| matches!(a, ast::Arg::Subsearch(s) if reads_unnamed_fields(s)));
+                continue;
+            }
             // A `$field`'s value becomes search text: in a subsearch it may name any field.
             CommandBody::Generic(args)
                 if cmd.name == "return"

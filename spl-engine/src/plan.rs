@@ -96,7 +96,10 @@ impl Planner<'_> {
         // Whether rows still come in the order events were read: an event search's, until a
         // command gives an order of its own.
         let mut read_order = input == Input::Events
-            && pipeline.commands.first().is_some_and(|c| matches!(c.body, CommandBody::Search(_)));
+            && pipeline
+                .commands
+                .first()
+                .is_some_and(|c| matches!(c.body, CommandBody::Search(_)) || c.name == "multisearch");
         // Where that order must be set at the latest (`may_change_time`).
         let mut sort_at = None;
         for (i, cmd) in pipeline.commands.iter().enumerate() {
@@ -1211,6 +1214,40 @@ impl Planner<'_> {
 
     /// `chart [options] <aggs> [over <row> [by <column>] | by <row> [<column>]]`; the parser puts
     /// `over`'s field first in `by`. Rules: `ops::chart`.
+    /// `| multisearch [search …] [search …] …`. Rules: `ops::multisearch`.
+    fn multisearch(&mut self, cmd: &ast::Command, args: &[Arg], first: bool) -> PResult<Box<dyn Operator>> {
+        if !first {
+            return invalid(
+                "multisearch is a generating command: it must come first (`| multisearch [search …] …`)",
+                cmd.span,
+            );
+        }
+        let mut subs = Vec::new();
+        for a in args {
+            let Arg::Subsearch(p) = a else {
+                return invalid("multisearch takes only subsearches: `[search …]`", arg_span(a));
+            };
+            let starts_with_search = p.commands.first().is_some_and(|c| matches!(c.body, CommandBody::Search(_)));
+            if !starts_with_search {
+                return invalid("a multisearch subsearch must be an event search (`[search …]`)", p.span);
+            }
+            if let Some(c) = p.commands.iter().skip(1).find(|c| !multisearch_streams(c)) {
+                return invalid(
+                    format!(
+                        "multisearch subsearches may contain only streaming commands (search, where, eval, fields, rex …); `{}` is not one",
+                        c.name
+                    ),
+                    c.name_span,
+                );
+            }
+            subs.push(self.pipeline(p)?);
+        }
+        if subs.len() < 2 {
+            return invalid("multisearch needs at least two subsearches", cmd.span);
+        }
+        Ok(Box::new(ops::multisearch::MultisearchOp::new(subs)))
+    }
+
     /// The options `chart` and `timechart` share, for their split-by series; false when `o`
     /// is not one of them.
     fn series_opt(&self, cmd: &str, o: &Opt, opts: &mut ops::chart::ChartOpts) -> PResult<bool> {
@@ -1679,6 +1716,7 @@ impl Planner<'_> {
             "uniq" => return self.uniq(args).map(Some),
             "addinfo" => return self.addinfo(args).map(Some),
             "transpose" => return self.transpose(args).map(Some),
+            "multisearch" => return self.multisearch(cmd, args, _first).map(Some),
             "fieldsummary" => return self.fieldsummary(args).map(Some),
             "tojson" => return self.tojson(args).map(Some),
             "xyseries" => return self.xyseries(cmd, args).map(Some),
@@ -1823,6 +1861,42 @@ fn sort_key(k: &ast::SortKey, flip: bool) -> ops::sort::SortKey {
     }
 }
 
+/// Commands a multisearch subsearch may hold: Splunk's distributable streaming commands (Search
+/// Reference, "Command types") that the engine runs.
+fn multisearch_streams(cmd: &ast::Command) -> bool {
+    match &cmd.body {
+        CommandBody::Search(_)
+        | CommandBody::Where(_)
+        | CommandBody::Eval(_)
+        | CommandBody::Rename(_)
+        | CommandBody::Fields { .. }
+        | CommandBody::Rex { .. }
+        | CommandBody::Regex { .. }
+        | CommandBody::Lookup(_)
+        | CommandBody::Convert { .. }
+        | CommandBody::Bin { .. } => true,
+        // Without a field list it is a dataset processing command.
+        CommandBody::Fillnull { fields, .. } => !fields.is_empty(),
+        CommandBody::Generic(_) => matches!(
+            cmd.name.as_str(),
+            "spath"
+                | "xmlkv"
+                | "kv"
+                | "extract"
+                | "makemv"
+                | "nomv"
+                | "mvexpand"
+                | "replace"
+                | "strcat"
+                | "rangemap"
+                | "addinfo"
+                | "tojson"
+                | "iplocation"
+        ),
+        _ => false,
+    }
+}
+
 fn order_use(cmd: &ast::Command) -> OrderUse {
     let name = cmd.name.as_str();
     match &cmd.body {
@@ -1879,6 +1953,8 @@ fn order_use(cmd: &ast::Command) -> OrderUse {
         | CommandBody::Bin { .. }
         | CommandBody::Foreach { .. } => OrderUse::Keeps,
         CommandBody::Subsearch { .. } if name == "join" => OrderUse::Keeps,
+        // Its subsearches only stream: its rows come as the events are read.
+        CommandBody::Generic(_) if name == "multisearch" => OrderUse::Keeps,
         CommandBody::Generic(_)
             if matches!(
                 name,
@@ -1918,6 +1994,10 @@ fn may_change_time(cmd: &ast::Command) -> bool {
         // `tojson output_field=_time` writes its JSON text over `_time`.
         CommandBody::Generic(args) if cmd.name == "tojson" => {
             args.iter().any(|a| matches!(a, Arg::Opt(o) if o.key == "output_field" && o.value == "_time"))
+        }
+        // Its rows are its subsearches': a command there may change `_time`.
+        CommandBody::Generic(args) if cmd.name == "multisearch" => {
+            args.iter().any(|a| matches!(a, Arg::Subsearch(p) if p.commands.iter().any(may_change_time)))
         }
         CommandBody::Rename(pairs) => pairs.iter().any(|p| p.from.name.starts_with('_') || p.to.name.starts_with('_')),
         CommandBody::Eval(assigns) => assigns.iter().any(|a| a.field.name == "_time"),
