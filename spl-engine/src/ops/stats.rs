@@ -6,6 +6,7 @@ use crate::event::Event;
 use crate::exec::{Context, ExecError, Flow, Operator};
 use crate::spill::RowSpool;
 use crate::stats::{Acc, AggSpec, Grouper};
+use crate::value::Atom;
 
 pub fn describe_aggs(aggs: &[AggSpec], by: &[String]) -> String {
     let a: Vec<String> = aggs
@@ -111,7 +112,8 @@ impl Operator for EventstatsOp {
 type WindowEntry = (Vec<Option<crate::value::Value>>, Option<f64>);
 
 /// A group's window: its events in arrival order, and the aggregates over them while they can
-/// be kept up to date (adding is exact for every function; removing only for `count`).
+/// be kept up to date (adding is exact for every function; removing for `count`, `dc`/`values`,
+/// and sums of whole numbers: see `integral`).
 #[derive(Default)]
 struct Window {
     q: VecDeque<WindowEntry>,
@@ -119,13 +121,26 @@ struct Window {
     /// Per aggregation, how many of the window's events hold each text (`dc`/`values` only):
     /// a text leaves their set when its last event leaves. Valid while `accs` is.
     texts: Vec<HashMap<String, u32>>,
+    /// The sums (`sum`, `avg`, `stdev` …) took only whole numbers and stayed below 2^53 since
+    /// `accs` was built: every partial sum is exact, so taking a value out gives the bits
+    /// adding the rest anew gives. Valid while `accs` is.
+    integral: bool,
 }
 
+/// Below this magnitude every whole number and every sum of them is exact in an `f64`.
+const EXACT_SUM: f64 = 9_007_199_254_740_992.0;
+
 impl Window {
-    /// Add an event's inputs to the aggregates kept up to date.
-    fn add(accs: &mut [Acc], texts: &mut [HashMap<String, u32>], e: &WindowEntry) {
+    /// Add an event's inputs to the aggregates kept up to date; false when a sum took a value
+    /// that is not a whole number or grew past `EXACT_SUM`.
+    fn add(accs: &mut [Acc], texts: &mut [HashMap<String, u32>], e: &WindowEntry) -> bool {
+        let mut integral = true;
         for (i, (acc, v)) in accs.iter_mut().zip(&e.0).enumerate() {
             acc.add(v.as_ref(), e.1);
+            if let (Acc::Moments { sum, sumsq, .. }, Some(v)) = (&*acc, v) {
+                let whole = v.atoms().iter().filter_map(Atom::to_num).all(|x| x.fract() == 0.0);
+                integral &= whole && sum.abs() < EXACT_SUM && *sumsq < EXACT_SUM;
+            }
             if let (Acc::Distinct(..), Some(v), Some(t)) = (acc, v, texts.get_mut(i)) {
                 for a in v.atoms() {
                     let text = a.as_str();
@@ -138,11 +153,12 @@ impl Window {
                 }
             }
         }
+        integral
     }
 
     fn push(&mut self, e: WindowEntry) {
         if let Some(accs) = &mut self.accs {
-            Window::add(accs, &mut self.texts, &e);
+            self.integral &= Window::add(accs, &mut self.texts, &e);
         }
         self.q.push_back(e);
     }
@@ -150,7 +166,7 @@ impl Window {
     fn pop_front(&mut self) {
         let Some((vals, _)) = self.q.pop_front() else { return };
         let Some(accs) = &mut self.accs else { return };
-        let texts = &mut self.texts;
+        let (texts, integral) = (&mut self.texts, self.integral);
         let removed = accs.iter_mut().zip(&vals).enumerate().all(|(i, (acc, v))| match acc {
             Acc::Count(n) => {
                 *n = n.saturating_sub(v.as_ref().map_or(0, |v| v.atoms().len() as u64));
@@ -168,6 +184,15 @@ impl Window {
                             set.remove(&s);
                         }
                     }
+                }
+                true
+            }
+            // Exact while every sum is of whole numbers (`integral`), as it then was.
+            Acc::Moments { n, sum, sumsq, .. } if integral => {
+                for x in v.iter().flat_map(|v| v.atoms()).filter_map(Atom::to_num) {
+                    *n = n.saturating_sub(1);
+                    *sum -= x;
+                    *sumsq -= x * x;
                 }
                 true
             }
@@ -191,12 +216,13 @@ impl Window {
     }
 
     fn results(&mut self, aggs: &[AggSpec]) -> Vec<Option<crate::value::Value>> {
-        let (q, texts) = (&self.q, &mut self.texts);
+        let (q, texts, integral) = (&self.q, &mut self.texts, &mut self.integral);
         let accs = self.accs.get_or_insert_with(|| {
             let mut accs: Vec<Acc> = aggs.iter().map(|a| Acc::new(&a.func)).collect();
             *texts = aggs.iter().map(|_| HashMap::new()).collect();
+            *integral = true;
             for e in q {
-                Window::add(&mut accs, texts, e);
+                *integral &= Window::add(&mut accs, texts, e);
             }
             accs
         });
@@ -592,6 +618,47 @@ mod tests {
                 let vals: Vec<String> =
                     e.get("v").map(|v| v.atoms().iter().map(|a| a.as_str().to_string()).collect()).unwrap_or_default();
                 assert_eq!(vals, us, "values row {i}");
+            }
+        }
+    }
+
+    /// Sums of whole numbers leave the window by subtraction (exact below 2^53); the results are
+    /// bit for bit those of summing each window afresh, and so are those of fractional values,
+    /// summed afresh once one is in the window.
+    #[test]
+    fn streamstats_window_sums_are_those_of_each_window_summed_afresh() {
+        let rows: Vec<Event> = (0..300u32)
+            .map(|i| {
+                let x = match i % 50 {
+                    7 => "0.1".to_string(),
+                    13 => "-3".to_string(),
+                    17 => "x".to_string(),
+                    _ => (u64::from(i) * 7_919 % 1_000).to_string(),
+                };
+                Event::from_pairs(&[("g", &format!("g{}", i % 2)), ("x", &x)])
+            })
+            .collect();
+        let agg = |f: AggFunc, out: &str| AggSpec { func: f, input: AggInput::Field("x".into()), out: out.into() };
+        for (window, current) in [(5, true), (5, false), (40, true)] {
+            let aggs = vec![agg(AggFunc::Sum, "s"), agg(AggFunc::Avg, "a"), agg(AggFunc::Stdev, "d")];
+            let mut op = streamstats(aggs.clone(), &["g"], window, current);
+            op.global = false;
+            let out = crate::exec::run_op(&mut op, rows.clone());
+            for (i, e) in out.iter().enumerate() {
+                let g = rows[i].get_str("g");
+                let end = if current { i + 1 } else { i };
+                let mut inside: Vec<&Event> = rows[..end].iter().filter(|r| r.get_str("g") == g).collect();
+                inside.drain(..inside.len().saturating_sub(window));
+                let mut accs: Vec<Acc> = aggs.iter().map(|a| Acc::new(&a.func)).collect();
+                for r in inside {
+                    for acc in &mut accs {
+                        acc.add(r.get("x"), None);
+                    }
+                }
+                for (acc, a) in accs.iter().zip(&aggs) {
+                    let want = acc.finish().map(|v| v.first().as_str().into_owned());
+                    assert_eq!(e.get_str(&a.out).map(|v| v.into_owned()), want, "{} window {window} row {i}", a.out);
+                }
             }
         }
     }
