@@ -87,3 +87,26 @@ fn sort_reverse_and_transaction_give_the_same_rows_whether_they_spill_or_not() {
     assert_eq!(stdout(&tail).lines().count(), 25);
     assert!(stdout(&tail) == stdout(&reversed), "tail 25 and reverse | head 25 differ");
 }
+
+/// `timechart` and `chart` keep their groups (and, for `timechart` without `span` or with a
+/// `limit` folding series into OTHER, their rows) in the spill file past the budget: the table
+/// must be the one a run holding everything gives.
+#[test]
+fn timechart_and_chart_give_the_same_table_whether_they_spill_or_not() {
+    let events = shared().join("attack_data_history");
+    let run_with = |spl: &str, budget: &str| {
+        run(&["search", spl, "--events", events.to_str().unwrap(), "--format", "csv", "--memory-budget", budget])
+    };
+    for spl in [
+        "* | timechart count by host",
+        "* | timechart span=1h limit=3 count dc(EventCode) by source",
+        "* | chart limit=4 count over host by EventCode",
+    ] {
+        let held = run_with(spl, "0");
+        let spilled = run_with(spl, "1K");
+        assert!(held.status.success(), "{spl}: {}", stderr(&held));
+        assert!(stdout(&held).lines().count() > 3, "{spl}");
+        assert!(stderr(&spilled).contains("spills to a temporary file"), "{spl}: {}", stderr(&spilled));
+        assert!(stdout(&held) == stdout(&spilled), "{spl}: the table differs once spilled");
+    }
+}
