@@ -85,6 +85,7 @@ const TABLE: &[(&str, usize, Option<usize>, Option<Func>)] = &[
     ("mvrange", 2, Some(3), Some(mv::mvrange)),
     ("mv_to_json_array", 1, Some(2), Some(mv::mv_to_json_array)),
     ("json_array_to_mv", 1, Some(2), Some(mv::json_array_to_mv)),
+    ("commands", 1, Some(1), Some(mv::commands)),
     // math
     ("abs", 1, Some(1), Some(math::abs)),
     ("ceil", 1, Some(1), Some(math::ceil)),
@@ -103,6 +104,7 @@ const TABLE: &[(&str, usize, Option<usize>, Option<Func>)] = &[
     ("min", 1, None, Some(math::min)),
     ("max", 1, None, Some(math::max)),
     ("avg", 1, None, Some(math::avg)),
+    ("sum", 1, None, Some(math::sum)),
     ("acos", 1, Some(1), Some(math::acos)),
     ("acosh", 1, Some(1), Some(math::acosh)),
     ("asin", 1, Some(1), Some(math::asin)),
@@ -136,6 +138,13 @@ const TABLE: &[(&str, usize, Option<usize>, Option<Func>)] = &[
     ("json_extract_exact", 1, None, Some(json::json_extract_exact)),
     ("json_keys", 1, Some(1), Some(json::json_keys)),
     ("json_valid", 1, Some(1), Some(json::json_valid)),
+    ("json_set", 3, None, Some(json::json_set)),
+    ("json_set_exact", 3, None, Some(json::json_set_exact)),
+    ("json_append", 3, None, Some(json::json_append)),
+    ("json_extend", 3, None, Some(json::json_extend)),
+    ("json_delete", 2, None, Some(json::json_delete)),
+    ("json_entries", 1, Some(1), Some(json::json_entries)),
+    ("json_has_key_exact", 2, Some(2), Some(json::json_has_key_exact)),
     ("spath", 2, Some(2), Some(json::spath)),
 ];
 
@@ -156,6 +165,8 @@ pub fn may_fail(name: &str, args: &[spl_parser::Expr]) -> bool {
         "match" | "replace" | "mvfind" => !pattern_ok(str::to_string),
         "like" => !pattern_ok(conv::like_to_regex),
         "searchmatch" | "json_object" | "mvrange" => true,
+        // a path without its value
+        "json_set" | "json_set_exact" | "json_append" | "json_extend" => args.len().is_multiple_of(2),
         _ => false,
     }
 }

@@ -140,6 +140,24 @@ pub(super) fn avg(a: &[EvalValue], _: &FnContext) -> R {
     Ok(num_or_null(nums.iter().sum::<f64>() / nums.len() as f64))
 }
 
+/// `sum(...)`: total of the numeric values among all arguments, every value of a multivalue
+/// field counted; values that are missing or do not read as numbers are ignored, and no numeric
+/// value at all gives null (no field), as for `avg`. After
+/// https://help.splunk.com/splunk-enterprise/spl-search-reference/9.4/evaluation-functions/mathematical-functions
+/// (`sum(a, b, c)` with a=5.0, b="9" and c missing is 14; a field "somedata" is ignored) and
+/// https://help.splunk.com/en/splunk-enterprise/spl-search-reference/9.4/evaluation-functions/statistical-eval-functions
+/// (`avg(x,y)` is `sum(x,y)/(mvcount(x) + mvcount(y))`). The reference says "as an integer", but
+/// its examples only add integers and `avg`, described the same way, gives fractions: the sum is
+/// not truncated (`sum(1.5, 1)` is 2.5). Splunk rejects a quoted string literal argument
+/// (`sum(1, 2, "3")`) when it checks the expression's types; here it is read like a field value.
+pub(super) fn sum(a: &[EvalValue], _: &FnContext) -> R {
+    let nums: Vec<f64> = all_atoms(a).iter().filter_map(Atom::to_num).collect();
+    if nums.is_empty() {
+        return Ok(EvalValue::Null);
+    }
+    Ok(num_or_null(nums.iter().sum()))
+}
+
 macro_rules! unary_fns {
     ($($name:ident),*) => {$(
         pub(super) fn $name(a: &[EvalValue], _: &FnContext) -> R {
@@ -252,6 +270,19 @@ mod tests {
         assert_eq!(t("min", vec![Null, s("b"), s("a")]), "a");
         assert_eq!(c("max", vec![Null]), Null);
         assert_eq!(t("avg", vec![n(1.0), s("x"), mv(&["2", "3"])]), "2");
+    }
+
+    #[test]
+    fn sum_adds_numeric_values_of_all_arguments() {
+        // The reference's examples: a=5.0, b="9", c missing gives 14; sum(1, 2, 3) is 6; a field
+        // "somedata" is ignored.
+        assert_eq!(t("sum", vec![n(5.0), s("9"), Null]), "14");
+        assert_eq!(t("sum", vec![n(1.0), n(2.0), n(3.0)]), "6");
+        assert_eq!(t("sum", vec![s("somedata"), n(2.0), n(3.0)]), "5");
+        assert_eq!(t("sum", vec![mv(&["1", "x", "2.5"]), n(-1.0)]), "2.5");
+        assert_eq!(t("sum", vec![n(1.5), n(1.0)]), "2.5");
+        assert_eq!(c("sum", vec![Null, s("abc")]), Null);
+        assert_eq!(c("sum", vec![n(f64::MAX), n(f64::MAX)]), Null, "overflow is no number");
     }
 
     #[test]

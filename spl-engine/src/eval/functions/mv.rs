@@ -175,11 +175,63 @@ pub(super) fn json_array_to_mv(a: &[EvalValue], _: &FnContext) -> R {
     Ok(EvalValue::from_atoms(atoms))
 }
 
+/// `commands(search)`: the names of the commands of a search string, in order, as a multivalue
+/// (`"search foo | stats count | sort count"` gives search, stats, sort), after
+/// https://help.splunk.com/splunk-enterprise/spl-search-reference/9.4/evaluation-functions/multivalue-eval-functions.
+/// The reference says no more; the choices here: the string is read by the project's SPL parser
+/// after comments are removed, so a search not starting with `|` begins with `search` (as in
+/// Splunk), names are lower-case, a command used twice is listed twice, and only the commands of
+/// the main pipeline are listed (not those inside `[subsearches]`). Macros are not expanded (the
+/// function does not see their definitions): a macro where a search term may be is read as one,
+/// elsewhere the string does not parse. A string that does not parse, and a blank one, give null.
+pub(super) fn commands(a: &[EvalValue], _: &FnContext) -> R {
+    let Some(search) = text(a, 0) else {
+        return Ok(EvalValue::Null);
+    };
+    if search.trim().is_empty() {
+        return Ok(EvalValue::Null);
+    }
+    // Expanding with no macros removes comments; it fails on any macro call, then the text is
+    // read as it is.
+    let expanded = spl_parser::expand(&search, &spl_parser::MacroTable::default()).map(|e| e.text);
+    let text = expanded.as_deref().unwrap_or(&search);
+    Ok(match spl_parser::parse_pipeline(text) {
+        Ok(p) => EvalValue::from_atoms(p.commands.iter().map(|c| Atom::from(c.name.as_str())).collect()),
+        Err(_) => EvalValue::Null,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::test_util::*;
     use crate::eval::EvalValue;
     use EvalValue::Null;
+
+    #[test]
+    fn commands_lists_the_pipeline() {
+        assert_eq!(
+            texts(&c("commands", vec![s("search foo | stats count | sort count")])),
+            ["search", "stats", "sort"]
+        );
+        assert_eq!(texts(&c("commands", vec![s("foo bar | STATS count")])), ["search", "stats"]);
+        assert_eq!(
+            texts(&c("commands", vec![s("| makeresults | eval a=1 | eval b=2")])),
+            ["makeresults", "eval", "eval"]
+        );
+        assert_eq!(
+            texts(&c("commands", vec![s("index=x | join a [search b | stats count by a] | table a")])),
+            ["search", "join", "table"]
+        );
+        assert_eq!(texts(&c("commands", vec![s(r#"search "a|b" | rex field=x "(?<a>\w+)|z""#)])), ["search", "rex"]);
+        assert_eq!(texts(&c("commands", vec![s("foo ```a | comment``` | stats count")])), ["search", "stats"]);
+        assert_eq!(texts(&c("commands", vec![s("`my_macro` | stats count")])), ["search", "stats"]);
+        assert_eq!(texts(&c("commands", vec![s("| tstats count")])), ["tstats"]);
+        assert_eq!(t("commands", vec![s("| inputlookup x.csv")]), "inputlookup");
+        assert_eq!(c("commands", vec![s("foo | | stats")]), Null);
+        assert_eq!(c("commands", vec![s("foo | `my_macro`")]), Null);
+        assert_eq!(c("commands", vec![s("  ")]), Null);
+        assert_eq!(c("commands", vec![Null]), Null);
+    }
 
     #[test]
     fn mvcount_null_is_null_single_is_one() {
