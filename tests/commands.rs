@@ -133,6 +133,11 @@ fn multisearch_gives_every_subsearchs_results_an_event_once_per_subsearch_findin
     assert_eq!(both, procs + count_of("EventCode=3 | where isnotnull(DestinationIp)"));
     let twice = count_of("| multisearch [search EventCode=1] [search EventCode=1 Image=*\\cmd.exe]");
     assert_eq!(twice, procs + cmd);
+    // A union of streaming subsearches is processed as a multisearch (Search Reference, union,
+    // "Optimized syntax for streaming datasets"); its subsearch options apply only to
+    // non-streaming ones.
+    let union = count_of("| union maxout=10 [search EventCode=1] [search EventCode=1 Image=*\\cmd.exe]");
+    assert_eq!(union, procs + cmd);
     // `head` takes the newest results, as after an event search.
     let evtx = shared().join("evtx");
     let evtx = evtx.to_str().unwrap();
@@ -143,8 +148,12 @@ fn multisearch_gives_every_subsearchs_results_an_event_once_per_subsearch_findin
     for (spl, what) in [
         ("| multisearch [search a] [search b | stats count]", "`stats` is not one"),
         ("| multisearch [search a]", "at least two subsearches"),
-        ("| multisearch [search a] [| makeresults]", "must be an event search"),
+        ("| multisearch [search a] [| makeresults]", "must be event searches"),
         ("EventCode=1 | multisearch [search a] [search b]", "must come first"),
+        ("| union [search a] [search b | stats count]", "unsupported union of a named dataset or a non-streaming"),
+        ("| union datamodel:Endpoint.Processes [search b]", "unsupported union of a named dataset"),
+        ("EventCode=1 | union [search b]", "unsupported union after other commands"),
+        ("| union [search a]", "at least two datasets"),
     ] {
         let o = run(&["search", spl, "--events", evtx]);
         let err = stderr(&o);

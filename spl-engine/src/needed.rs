@@ -136,7 +136,7 @@ pub fn reads_unnamed_fields(p: &ast::Pipeline) -> bool {
             }
             CommandBody::Generic(_) if cmd.name == "map" => exposes = true,
             // Its rows are its subsearches' rows.
-            CommandBody::Generic(args) if cmd.name == "multisearch" => {
+            CommandBody::Generic(args) if matches!(cmd.name.as_str(), "multisearch" | "union") => {
                 exposes = args.iter().any(|a| matches!(a, ast::Arg::Subsearch(s) if reads_unnamed_fields(s)));
                 continue;
             }

@@ -96,10 +96,9 @@ impl Planner<'_> {
         // Whether rows still come in the order events were read: an event search's, until a
         // command gives an order of its own.
         let mut read_order = input == Input::Events
-            && pipeline
-                .commands
-                .first()
-                .is_some_and(|c| matches!(c.body, CommandBody::Search(_)) || c.name == "multisearch");
+            && pipeline.commands.first().is_some_and(|c| {
+                matches!(c.body, CommandBody::Search(_)) || matches!(c.name.as_str(), "multisearch" | "union")
+            });
         // Where that order must be set at the latest (`may_change_time`).
         let mut sort_at = None;
         for (i, cmd) in pipeline.commands.iter().enumerate() {
@@ -1227,25 +1226,58 @@ impl Planner<'_> {
             let Arg::Subsearch(p) = a else {
                 return invalid("multisearch takes only subsearches: `[search …]`", arg_span(a));
             };
-            let starts_with_search = p.commands.first().is_some_and(|c| matches!(c.body, CommandBody::Search(_)));
-            if !starts_with_search {
-                return invalid("a multisearch subsearch must be an event search (`[search …]`)", p.span);
-            }
-            if let Some(c) = p.commands.iter().skip(1).find(|c| !multisearch_streams(c)) {
-                return invalid(
-                    format!(
-                        "multisearch subsearches may contain only streaming commands (search, where, eval, fields, rex …); `{}` is not one",
-                        c.name
-                    ),
-                    c.name_span,
-                );
+            if let Some(why) = not_streaming_search(p) {
+                return invalid(format!("multisearch subsearches {why}"), not_streaming_at(p));
             }
             subs.push(self.pipeline(p)?);
         }
         if subs.len() < 2 {
             return invalid("multisearch needs at least two subsearches", cmd.span);
         }
-        Ok(Box::new(ops::multisearch::MultisearchOp::new(subs)))
+        Ok(Box::new(ops::multisearch::MultisearchOp::new("multisearch", subs)))
+    }
+
+    /// `| union [maxtime=] [maxout=] [timeout=] [search …] [search …] …` of streaming
+    /// subsearches: a multisearch (`ops::multisearch`). Its other forms (after other commands,
+    /// named datasets, a non-streaming subsearch: `append` processing) are reported unsupported.
+    fn union(&mut self, cmd: &ast::Command, args: &[Arg], first: bool) -> PResult<Option<Box<dyn Operator>>> {
+        let mut subs = Vec::new();
+        let mut other = None;
+        for a in args {
+            match a {
+                Arg::Opt(o) if matches!(o.key.as_str(), "maxtime" | "maxout" | "timeout") => {
+                    if o.value.parse::<u64>().is_err() {
+                        return invalid(format!("union {} `{}` (a whole number)", o.key, o.value), o.span);
+                    }
+                }
+                Arg::Opt(o) => return invalid(format!("union option `{}={}`", o.key, o.value), o.span),
+                Arg::Comma(_) => {}
+                Arg::Subsearch(p) => match not_streaming_search(p) {
+                    None => subs.push(p),
+                    Some(_) => other = other.or(Some(not_streaming_at(p))),
+                },
+                _ => other = other.or(Some(arg_span(a))),
+            }
+        }
+        if let Some(at) = other.filter(|_| first) {
+            self.unsupported(
+                "union of a named dataset or a non-streaming subsearch (only `| union` of streaming `[search …]` subsearches runs)",
+                at,
+            );
+            return Ok(None);
+        }
+        if !first {
+            self.unsupported(
+                "union after other commands (only `| union [search …] [search …]` of streaming subsearches runs)",
+                cmd.name_span,
+            );
+            return Ok(None);
+        }
+        if subs.len() < 2 {
+            return invalid("union needs at least two datasets", cmd.span);
+        }
+        let subs = subs.into_iter().map(|p| self.pipeline(p)).collect::<PResult<Vec<_>>>()?;
+        Ok(Some(Box::new(ops::multisearch::MultisearchOp::new("union", subs))))
     }
 
     /// The options `chart` and `timechart` share, for their split-by series; false when `o`
@@ -1717,6 +1749,7 @@ impl Planner<'_> {
             "addinfo" => return self.addinfo(args).map(Some),
             "transpose" => return self.transpose(args).map(Some),
             "multisearch" => return self.multisearch(cmd, args, _first).map(Some),
+            "union" => return self.union(cmd, args, _first),
             "fieldsummary" => return self.fieldsummary(args).map(Some),
             "tojson" => return self.tojson(args).map(Some),
             "xyseries" => return self.xyseries(cmd, args).map(Some),
@@ -1861,6 +1894,24 @@ fn sort_key(k: &ast::SortKey, flip: bool) -> ops::sort::SortKey {
     }
 }
 
+/// Why a subsearch is not a streaming event search (a multisearch's, a streaming union's):
+/// `None` when it is.
+fn not_streaming_search(p: &ast::Pipeline) -> Option<String> {
+    if !p.commands.first().is_some_and(|c| matches!(c.body, CommandBody::Search(_))) {
+        return Some("must be event searches (`[search …]`)".to_string());
+    }
+    let c = p.commands.iter().skip(1).find(|c| !multisearch_streams(c))?;
+    Some(format!("may contain only streaming commands (search, where, eval, fields, rex …); `{}` is not one", c.name))
+}
+
+/// Where `not_streaming_search` found what it reports.
+fn not_streaming_at(p: &ast::Pipeline) -> Span {
+    match p.commands.iter().skip(1).find(|c| !multisearch_streams(c)) {
+        Some(c) if p.commands.first().is_some_and(|c| matches!(c.body, CommandBody::Search(_))) => c.name_span,
+        _ => p.span,
+    }
+}
+
 /// Commands a multisearch subsearch may hold: Splunk's distributable streaming commands (Search
 /// Reference, "Command types") that the engine runs.
 fn multisearch_streams(cmd: &ast::Command) -> bool {
@@ -1954,7 +2005,7 @@ fn order_use(cmd: &ast::Command) -> OrderUse {
         | CommandBody::Foreach { .. } => OrderUse::Keeps,
         CommandBody::Subsearch { .. } if name == "join" => OrderUse::Keeps,
         // Its subsearches only stream: its rows come as the events are read.
-        CommandBody::Generic(_) if name == "multisearch" => OrderUse::Keeps,
+        CommandBody::Generic(_) if matches!(name, "multisearch" | "union") => OrderUse::Keeps,
         CommandBody::Generic(_)
             if matches!(
                 name,

@@ -13,6 +13,11 @@
 //! search's are.
 //!
 //! Each event is read and parsed once and offered to every subsearch, which holds nothing.
+//!
+//! `| union [search …] [search …] …` with streaming subsearches is the same (Search Reference,
+//! union, "Optimized syntax for streaming datasets": such a union is processed as a
+//! multisearch; its `maxtime`/`maxout`/`timeout` "apply only when the subsearch is treated as a
+//! non-streaming search").
 
 use crate::event::Event;
 use crate::exec::{feed_shared, ExecError, Flow, Operator, Pipeline, Runtime};
@@ -20,21 +25,23 @@ use crate::packed::Packed;
 use crate::prefilter::{Req, Verbatim};
 
 pub struct MultisearchOp {
+    /// `multisearch`, or `union` of streaming subsearches (which Splunk runs as a multisearch).
+    command: &'static str,
     subs: Vec<Pipeline>,
 }
 
 impl MultisearchOp {
-    pub fn new(subs: Vec<Pipeline>) -> MultisearchOp {
-        MultisearchOp { subs }
+    pub fn new(command: &'static str, subs: Vec<Pipeline>) -> MultisearchOp {
+        MultisearchOp { command, subs }
     }
 }
 
 impl Operator for MultisearchOp {
     fn name(&self) -> &str {
-        "multisearch"
+        self.command
     }
     fn describe(&self) -> String {
-        format!("multisearch ({} event searches, each event offered to each)", self.subs.len())
+        format!("{} ({} event searches, each event offered to each)", self.command, self.subs.len())
     }
     fn prepare(&mut self, rt: &Runtime<'_>) -> Result<(), ExecError> {
         for op in self.subs.iter_mut().flat_map(|p| p.ops.iter_mut()) {
