@@ -149,7 +149,9 @@ pub struct TabularWriter<W: Write> {
     pub out: W,
     pub vis: Visibility,
     pub csv: bool,
-    /// The columns of the rows held, in first-seen order.
+    /// The columns of the rows held: a column first seen in a later row goes before the known
+    /// column that follows it there (`fieldsummary`'s `max` before `numeric_count`), else
+    /// last.
     cols: indexmap::IndexSet<String>,
     /// CSV: every row.
     spool: spl_engine::spill::RowSpool,
@@ -164,10 +166,20 @@ impl<W: Write> TabularWriter<W> {
     }
 
     fn note_columns(&mut self, ev: &Event) {
-        for k in ev.fields.keys() {
-            if self.vis.shows(k) && !self.cols.contains(k.as_str()) {
-                self.cols.insert(k.to_string());
+        let shown: Vec<&str> = ev.fields.keys().map(|k| k.as_str()).filter(|k| self.vis.shows(k)).collect();
+        for (i, k) in shown.iter().enumerate() {
+            if self.cols.contains(*k) {
+                continue;
             }
+            // Before the known column that follows it in the row, else last: the columns seen
+            // before stay first, and the row's order is kept.
+            let at = shown
+                .get(i + 1..)
+                .unwrap_or_default()
+                .iter()
+                .find_map(|n| self.cols.get_index_of(*n))
+                .unwrap_or(self.cols.len());
+            self.cols.shift_insert(at, k.to_string());
         }
     }
 
@@ -338,11 +350,34 @@ mod tests {
         let held = write(false);
         assert_eq!(held, write(true));
         let mut r = csv::ReaderBuilder::new().flexible(true).from_reader(held.as_bytes());
-        assert_eq!(r.headers().unwrap().iter().collect::<Vec<_>>(), ["i", "even", "mv", "odd", "late"]);
+        assert_eq!(r.headers().unwrap().iter().collect::<Vec<_>>(), ["i", "even", "odd", "late", "mv"]);
         let records: Vec<csv::StringRecord> = r.records().map(Result::unwrap).collect();
         assert_eq!(records.len(), 3_000);
-        assert_eq!(records[0].iter().collect::<Vec<_>>(), ["0", "x,\"y\"", "a\n0", "", ""]);
-        assert_eq!(records[2_999].iter().collect::<Vec<_>>(), ["2999", "", "a\n2999", "x,\"y\"", "z"]);
+        assert_eq!(records[0].iter().collect::<Vec<_>>(), ["0", "x,\"y\"", "", "", "a\n0"]);
+        assert_eq!(records[2_999].iter().collect::<Vec<_>>(), ["2999", "", "x,\"y\"", "z", "a\n2999"]);
+    }
+
+    /// A column a later row brings goes where that row has it: before the known column after
+    /// it (a `fieldsummary` row of a numeric field has `max`…`stdev` the first row lacked).
+    #[test]
+    fn columns_first_seen_in_a_later_row_keep_that_rows_order() {
+        let row = |names: &[&str]| {
+            let mut ev = Event::new();
+            for n in names {
+                ev.set(*n, "1");
+            }
+            ev
+        };
+        let mut out = Vec::new();
+        let mut w = TabularWriter::new(&mut out, Visibility::default(), true);
+        w.row(&row(&["field", "count", "is_exact", "numeric_count", "values"])).unwrap();
+        w.row(&row(&["field", "count", "is_exact", "max", "mean", "numeric_count", "stdev", "values"])).unwrap();
+        w.row(&row(&["extra", "field"])).unwrap();
+        w.row(&row(&["field", "last"])).unwrap();
+        w.finish().unwrap();
+        drop(w);
+        let header = String::from_utf8(out).unwrap().lines().next().unwrap().to_string();
+        assert_eq!(header, "extra,field,count,is_exact,max,mean,numeric_count,stdev,values,last");
     }
 
     /// A table is printed a page at a time, each under the columns its rows have.
