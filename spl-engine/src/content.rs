@@ -72,7 +72,8 @@ pub struct Eventtype {
 pub struct DataModel {
     pub name: String,
     pub file: String,
-    pub datasets: Vec<Dataset>,
+    /// Shared by the `tstats` views that read them (a pack plans hundreds).
+    pub datasets: Vec<std::sync::Arc<Dataset>>,
 }
 
 #[derive(Clone, Debug)]
@@ -88,19 +89,19 @@ pub struct Dataset {
 
 impl DataModel {
     pub fn dataset(&self, name: &str) -> Option<&Dataset> {
-        self.datasets.iter().find(|d| d.name == name)
+        self.datasets.iter().find(|d| d.name == name).map(|d| &**d)
     }
 
     /// The dataset and its ancestors, root first.
-    pub fn lineage(&self, name: &str) -> Vec<&Dataset> {
-        let mut chain = Vec::new();
-        let mut cur = self.dataset(name);
+    pub fn lineage(&self, name: &str) -> Vec<std::sync::Arc<Dataset>> {
+        let mut chain: Vec<std::sync::Arc<Dataset>> = Vec::new();
+        let mut cur = self.datasets.iter().find(|d| d.name == name);
         while let Some(d) = cur {
-            if chain.iter().any(|c: &&Dataset| c.name == d.name) {
+            if chain.iter().any(|c| c.name == d.name) {
                 break; // a cycle in content; stop rather than loop
             }
-            chain.push(d);
-            cur = d.parent.as_deref().and_then(|p| self.dataset(p));
+            chain.push(d.clone());
+            cur = d.parent.as_deref().and_then(|p| self.datasets.iter().find(|d| d.name == p));
         }
         chain.reverse();
         chain
@@ -471,14 +472,14 @@ impl Content {
                         }
                     }
                 }
-                datasets.push(Dataset {
+                datasets.push(std::sync::Arc::new(Dataset {
                     name: dname,
                     parent: str_of(d, "parent").filter(|p| !p.is_empty() && p != "null"),
                     constraint,
                     constraint_text,
                     fields,
                     eval: eval_map(file, d.get("eval"))?,
-                });
+                }));
             }
         }
         self.datamodels.retain(|m| m.name != name);

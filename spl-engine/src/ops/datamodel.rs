@@ -88,7 +88,7 @@ mod tests {
         let dm = DataModel {
             name: "Web".into(),
             file: String::new(),
-            datasets: vec![ds("Web", None, &["url"]), ds("Proxy", Some("Web"), &["status"])],
+            datasets: vec![ds("Web", None, &["url"]).into(), ds("Proxy", Some("Web"), &["status"]).into()],
         };
         let views = DatasetView::resolve(&dm, Some("Proxy")).unwrap();
         let mut op =

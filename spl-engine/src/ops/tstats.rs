@@ -97,7 +97,7 @@ pub struct DatasetView {
     /// Its slot in the per-event row cache.
     slot: usize,
     /// Lineage root first; the last is the dataset itself.
-    pub lineage: Vec<Dataset>,
+    pub lineage: Vec<std::sync::Arc<Dataset>>,
     /// Per lineage dataset, how its part of a row is made.
     parts: std::sync::Arc<Vec<RowPart>>,
     /// The event's metadata fields its rows copy (all of `META` unless `restricted`).
@@ -142,7 +142,7 @@ impl DatasetView {
                     dm.datasets.iter().map(|d| d.name.as_str()).collect::<Vec<_>>().join(", ")
                 ));
             }
-            let lineage: Vec<Dataset> = dm.lineage(&n).into_iter().cloned().collect();
+            let lineage = dm.lineage(&n);
             let key = format!("{}:{}", dm.name, lineage.iter().map(|d| d.name.as_str()).collect::<Vec<_>>().join("."));
             let mut prefix = String::new();
             let parts = lineage
@@ -512,7 +512,8 @@ mod tests {
                 constraint_text: None,
                 fields: fields.iter().map(|f| f.to_string()).collect(),
                 eval: evals.iter().map(|(f, e)| (f.to_string(), expr(e), String::new())).collect(),
-            }],
+            }
+            .into()],
         }
     }
 
