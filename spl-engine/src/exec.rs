@@ -1693,6 +1693,30 @@ pub(crate) fn run_op(op: &mut dyn Operator, rows: Vec<Event>) -> Vec<Event> {
     out
 }
 
+/// Plan `spl` and run it over `events`: what tests of a command's planned form run.
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+pub(crate) fn run_spl(spl: &str, events: Vec<Event>) -> Vec<Event> {
+    let ctx = Context::new(Default::default(), 0.0);
+    let mut p = crate::plan::plan(&spl_parser::parse_pipeline(spl).unwrap(), spl, &ctx).unwrap();
+    let src = VecSource(events);
+    Runtime { source: &src, ctx: &ctx }.collect(&mut p).unwrap()
+}
+
+/// The planner's error for `spl` and the text its span points at; `None` when it plans.
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+pub(crate) fn plan_error_at(spl: &str) -> Option<(String, String)> {
+    let ctx = Context::new(Default::default(), 0.0);
+    match crate::plan::plan(&spl_parser::parse_pipeline(spl).unwrap(), spl, &ctx) {
+        Ok(_) => None,
+        Err(crate::plan::PlanError::Invalid { message, span }) => {
+            Some((message, spl.get(span.start..span.end).unwrap_or("").to_string()))
+        }
+        Err(e) => Some((e.to_string(), String::new())),
+    }
+}
+
 /// An in-memory source (tests, subsearch results, `map`).
 pub struct VecSource(pub Vec<Event>);
 

@@ -1226,8 +1226,8 @@ impl Planner<'_> {
             let Arg::Subsearch(p) = a else {
                 return invalid("multisearch takes only subsearches: `[search …]`", arg_span(a));
             };
-            if let Some(why) = not_streaming_search(p) {
-                return invalid(format!("multisearch subsearches {why}"), not_streaming_at(p));
+            if let Some((why, at)) = not_streaming_search(p) {
+                return invalid(format!("multisearch subsearches {why}"), at);
             }
             subs.push(self.pipeline(p)?);
         }
@@ -1254,22 +1254,22 @@ impl Planner<'_> {
                 Arg::Comma(_) => {}
                 Arg::Subsearch(p) => match not_streaming_search(p) {
                     None => subs.push(p),
-                    Some(_) => other = other.or(Some(not_streaming_at(p))),
+                    Some((_, at)) => other = other.or(Some(at)),
                 },
                 _ => other = other.or(Some(arg_span(a))),
             }
-        }
-        if let Some(at) = other.filter(|_| first) {
-            self.unsupported(
-                "union of a named dataset or a non-streaming subsearch (only `| union` of streaming `[search …]` subsearches runs)",
-                at,
-            );
-            return Ok(None);
         }
         if !first {
             self.unsupported(
                 "union after other commands (only `| union [search …] [search …]` of streaming subsearches runs)",
                 cmd.name_span,
+            );
+            return Ok(None);
+        }
+        if let Some(at) = other {
+            self.unsupported(
+                "union of a named dataset or a non-streaming subsearch (only `| union` of streaming `[search …]` subsearches runs)",
+                at,
             );
             return Ok(None);
         }
@@ -1894,23 +1894,35 @@ fn sort_key(k: &ast::SortKey, flip: bool) -> ops::sort::SortKey {
     }
 }
 
-/// Why a subsearch is not a streaming event search (a multisearch's, a streaming union's):
-/// `None` when it is.
-fn not_streaming_search(p: &ast::Pipeline) -> Option<String> {
+/// Why a subsearch is not a streaming event search (a multisearch's, a streaming union's),
+/// and where: `None` when it is.
+fn not_streaming_search(p: &ast::Pipeline) -> Option<(String, Span)> {
     if !p.commands.first().is_some_and(|c| matches!(c.body, CommandBody::Search(_))) {
-        return Some("must be event searches (`[search …]`)".to_string());
+        return Some(("must be event searches (`[search …]`)".to_string(), p.span));
     }
     let c = p.commands.iter().skip(1).find(|c| !multisearch_streams(c))?;
-    Some(format!("may contain only streaming commands (search, where, eval, fields, rex …); `{}` is not one", c.name))
+    let why =
+        format!("may contain only streaming commands (search, where, eval, fields, rex …); `{}` is not one", c.name);
+    Some((why, c.name_span))
 }
 
-/// Where `not_streaming_search` found what it reports.
-fn not_streaming_at(p: &ast::Pipeline) -> Span {
-    match p.commands.iter().skip(1).find(|c| !multisearch_streams(c)) {
-        Some(c) if p.commands.first().is_some_and(|c| matches!(c.body, CommandBody::Search(_))) => c.name_span,
-        _ => p.span,
-    }
-}
+/// Commands without a typed body that Splunk lists as distributable streaming: each row
+/// changed on its own, in the order rows come.
+const STREAMING_GENERIC: &[&str] = &[
+    "spath",
+    "xmlkv",
+    "kv",
+    "extract",
+    "makemv",
+    "nomv",
+    "mvexpand",
+    "replace",
+    "strcat",
+    "rangemap",
+    "addinfo",
+    "tojson",
+    "iplocation",
+];
 
 /// Commands a multisearch subsearch may hold: Splunk's distributable streaming commands (Search
 /// Reference, "Command types") that the engine runs.
@@ -1928,22 +1940,7 @@ fn multisearch_streams(cmd: &ast::Command) -> bool {
         | CommandBody::Bin { .. } => true,
         // Without a field list it is a dataset processing command.
         CommandBody::Fillnull { fields, .. } => !fields.is_empty(),
-        CommandBody::Generic(_) => matches!(
-            cmd.name.as_str(),
-            "spath"
-                | "xmlkv"
-                | "kv"
-                | "extract"
-                | "makemv"
-                | "nomv"
-                | "mvexpand"
-                | "replace"
-                | "strcat"
-                | "rangemap"
-                | "addinfo"
-                | "tojson"
-                | "iplocation"
-        ),
+        CommandBody::Generic(_) => STREAMING_GENERIC.contains(&cmd.name.as_str()),
         _ => false,
     }
 }
@@ -2007,26 +2004,8 @@ fn order_use(cmd: &ast::Command) -> OrderUse {
         // Its subsearches only stream: its rows come as the events are read.
         CommandBody::Generic(_) if matches!(name, "multisearch" | "union") => OrderUse::Keeps,
         CommandBody::Generic(_)
-            if matches!(
-                name,
-                "spath"
-                    | "fromjson"
-                    | "xmlkv"
-                    | "kv"
-                    | "extract"
-                    | "makemv"
-                    | "nomv"
-                    | "mvexpand"
-                    | "replace"
-                    | "strcat"
-                    | "rangemap"
-                    | "addinfo"
-                    | "tojson"
-                    | "iplocation"
-                    | "addtotals"
-                    | "outlier"
-                    | "untable"
-            ) =>
+            if STREAMING_GENERIC.contains(&name)
+                || matches!(name, "fromjson" | "addtotals" | "outlier" | "untable") =>
         {
             OrderUse::Keeps
         }
@@ -2176,7 +2155,6 @@ mod tests {
         assert_eq!(newest_first_at("search a=1 | rename a as b | dedup b"), Some(2));
     }
 
-    /// The error planning `spl` gives, and the text its span points at.
     /// The error a search gets, parsed then planned, and the text it points at.
     fn plan_error(spl: &str) -> (String, String) {
         let ctx = Context::new(Default::default(), 0.0);

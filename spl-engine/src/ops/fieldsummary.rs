@@ -490,7 +490,7 @@ pub fn parse_maxvals(s: &str) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::exec::{run_op as run, Context};
+    use crate::exec::run_op as run;
 
     fn text(ev: &Event, field: &str) -> Option<String> {
         ev.get(field).map(|v| v.as_str().into_owned())
@@ -683,18 +683,6 @@ mod tests {
         }
     }
 
-    /// The planner's error for `spl` and the text its span points at; `None` when it plans.
-    fn plan_error(spl: &str) -> Option<(String, String)> {
-        let ctx = Context::new(Default::default(), 0.0);
-        match crate::plan::plan(&spl_parser::parse_pipeline(spl).unwrap(), spl, &ctx) {
-            Ok(_) => None,
-            Err(crate::plan::PlanError::Invalid { message, span }) => {
-                Some((message, spl.get(span.start..span.end).unwrap_or("").to_string()))
-            }
-            Err(e) => Some((e.to_string(), String::new())),
-        }
-    }
-
     #[test]
     fn fieldsummary_checks_its_arguments_where_written() {
         for ok in [
@@ -703,7 +691,7 @@ mod tests {
             "| makeresults | fieldsummary maxvals=10 *size* *count*",
             "| makeresults | fieldsummary a, b",
         ] {
-            assert_eq!(plan_error(ok), None, "{ok}");
+            assert_eq!(crate::exec::plan_error_at(ok), None, "{ok}");
         }
         for (bad, what, at) in [
             ("| makeresults | fieldsummary maxvals=-1", "fieldsummary maxvals `-1`", "maxvals=-1"),
@@ -711,7 +699,7 @@ mod tests {
             ("| makeresults | fieldsummary limit=3", "fieldsummary option `limit=3`", "limit=3"),
             ("| makeresults | fieldsummary count(x)", "fieldsummary argument `count(x)`", "count(x)"),
         ] {
-            let got = plan_error(bad);
+            let got = crate::exec::plan_error_at(bad);
             assert!(got.as_ref().is_some_and(|(m, t)| m.contains(what) && t == at), "{bad}: {got:?}");
         }
     }

@@ -471,18 +471,6 @@ mod tests {
         assert_eq!(keys, ["field", "row 1", "h2", "row 3"]);
     }
 
-    /// The planner's error for `spl` and the text its span points at; `None` when it plans.
-    fn plan_error(spl: &str) -> Option<(String, String)> {
-        let ctx = Context::new(Default::default(), 0.0);
-        match crate::plan::plan(&spl_parser::parse_pipeline(spl).unwrap(), spl, &ctx) {
-            Ok(_) => None,
-            Err(crate::plan::PlanError::Invalid { message, span }) => {
-                Some((message, spl.get(span.start..span.end).unwrap_or("").to_string()))
-            }
-            Err(e) => Some((e.to_string(), String::new())),
-        }
-    }
-
     #[test]
     fn simple_commands_check_their_arguments_where_written() {
         for ok in [
@@ -496,7 +484,7 @@ mod tests {
             "| makeresults | transpose",
             "| makeresults | transpose 0 column_name=f header_field=h include_empty=false",
         ] {
-            assert_eq!(plan_error(ok), None, "{ok}");
+            assert_eq!(crate::exec::plan_error_at(ok), None, "{ok}");
         }
         for (bad, what, at) in [
             ("| makeresults | strcat c", "strcat takes", "strcat c"),
@@ -517,7 +505,7 @@ mod tests {
             ("| makeresults | transpose include_empty=nah", "transpose include_empty `nah`", "include_empty=nah"),
             ("| makeresults | transpose column_name=\"\"", "transpose column_name", "column_name=\"\""),
         ] {
-            let got = plan_error(bad);
+            let got = crate::exec::plan_error_at(bad);
             assert!(got.as_ref().is_some_and(|(m, t)| m.contains(what) && t == at), "{bad}: {got:?}");
         }
     }

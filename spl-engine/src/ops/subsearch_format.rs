@@ -351,13 +351,7 @@ mod tests {
     use super::*;
     use crate::exec::{Context, Runtime, VecSource};
 
-    fn rows_of(spl: &str, events: Vec<Event>) -> Vec<Event> {
-        let ctx = Context::new(Default::default(), 0.0);
-        let ast = spl_parser::parse_pipeline(spl).unwrap();
-        let mut p = crate::plan::plan(&ast, spl, &ctx).unwrap();
-        let src = VecSource(events);
-        Runtime { source: &src, ctx: &ctx }.collect(&mut p).unwrap()
-    }
+    use crate::exec::run_spl as rows_of;
 
     /// The `search` field of the one row `spl` gives.
     fn search_of(spl: &str) -> String {

@@ -384,13 +384,7 @@ mod tests {
         assert_eq!(default_span(7.0 * 86400.0, 100, 0.0), 86400.0);
     }
 
-    fn planned(spl: &str, events: Vec<Event>) -> Vec<Event> {
-        let ctx = ctx();
-        let ast = spl_parser::parse_pipeline(spl).unwrap();
-        let mut p = crate::plan::plan(&ast, spl, &ctx).unwrap();
-        let src = crate::exec::VecSource(events);
-        crate::exec::Runtime { source: &src, ctx: &ctx }.collect(&mut p).unwrap()
-    }
+    use crate::exec::run_spl as planned;
 
     fn hosts() -> Vec<Event> {
         let mut evs = vec![ev(0.0, Some("a")), ev(30.0, Some("b")), ev(250.0, Some("a")), ev(260.0, None)];

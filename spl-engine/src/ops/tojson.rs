@@ -401,18 +401,6 @@ mod tests {
         assert_eq!(json_of(&o, &ev), r#"{"path":"C:\\x \"y\"\n"}"#);
     }
 
-    /// The planner's error for `spl` and the text its span points at; `None` when it plans.
-    fn plan_error(spl: &str) -> Option<(String, String)> {
-        let ctx = Context::new(Default::default(), 0.0);
-        match crate::plan::plan(&spl_parser::parse_pipeline(spl).unwrap(), spl, &ctx) {
-            Ok(_) => None,
-            Err(crate::plan::PlanError::Invalid { message, span }) => {
-                Some((message, spl.get(span.start..span.end).unwrap_or("").to_string()))
-            }
-            Err(e) => Some((e.to_string(), String::new())),
-        }
-    }
-
     #[test]
     fn tojson_checks_its_arguments_where_written() {
         for ok in [
@@ -424,7 +412,7 @@ mod tests {
             "| makeresults | tojson age height weight str(name) default_type=num output_field=my_JSON_field",
             "| makeresults | tojson bool(isInternal), json(\"my field\") NONE(x)",
         ] {
-            assert_eq!(plan_error(ok), None, "{ok}");
+            assert_eq!(crate::exec::plan_error_at(ok), None, "{ok}");
         }
         for (bad, what, at) in [
             ("| makeresults | tojson default_type=text", "tojson default_type `text`", "default_type=text"),
@@ -436,7 +424,7 @@ mod tests {
             ("| makeresults | tojson str()", "tojson `str()`", "str()"),
             ("| makeresults | tojson str(a, b)", "tojson `str(a, b)`", "str(a, b)"),
         ] {
-            let got = plan_error(bad);
+            let got = crate::exec::plan_error_at(bad);
             assert!(got.as_ref().is_some_and(|(m, t)| m.contains(what) && t == at), "{bad}: {got:?}");
         }
     }
