@@ -89,7 +89,7 @@ impl<'a> Reader<'a> {
 
     pub(crate) fn string(&mut self) -> Option<String> {
         let n = self.len()?;
-        Some(String::from_utf8_lossy(self.take(n)?).into_owned())
+        Some(crate::value::lossy(self.take(n)?).into_owned())
     }
 
     pub(crate) fn atom(&mut self) -> Option<Atom> {
@@ -101,7 +101,7 @@ impl<'a> Reader<'a> {
         match tag {
             STR => {
                 let n = self.len()?;
-                Some(Atom::from(String::from_utf8_lossy(self.take(n)?).into_owned()))
+                Some(Atom::Str(crate::value::Text::from(crate::value::lossy(self.take(n)?))))
             }
             NUM => Some(Atom::Num(f64::from_le_bytes(self.take(8)?.try_into().ok()?))),
             _ => None,

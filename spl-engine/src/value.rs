@@ -77,6 +77,16 @@ impl From<f64> for Atom {
 
 /// Parse a string as a number the way eval and stats do: decimal, optional sign, fraction and
 /// exponent, surrounding whitespace allowed. `inf`/`nan` words are not numbers.
+/// Bytes as text, invalid UTF-8 replaced: `String::from_utf8_lossy` walks valid text a byte at a
+/// time, where `str::from_utf8` checks a word of ASCII at once (spilled rows are read back
+/// through this, hundreds of megabytes for a pack).
+pub fn lossy(bytes: &[u8]) -> Cow<'_, str> {
+    match std::str::from_utf8(bytes) {
+        Ok(s) => Cow::Borrowed(s),
+        Err(_) => String::from_utf8_lossy(bytes),
+    }
+}
+
 pub fn parse_num(s: &str) -> Option<f64> {
     let t = s.trim();
     let bytes = t.as_bytes();

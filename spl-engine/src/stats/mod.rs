@@ -583,7 +583,7 @@ fn key_part_bounds(key: &[u8]) -> impl Iterator<Item = (usize, usize)> + '_ {
 /// One by-value of an encoded key, from its escaped bytes: borrowed unless it held a 0 byte.
 pub(crate) fn decode_key_part(part: &[u8]) -> Cow<'_, str> {
     if memchr::memchr(0, part).is_none() {
-        return String::from_utf8_lossy(part);
+        return crate::value::lossy(part);
     }
     let mut s = Vec::with_capacity(part.len());
     let mut rest = part;
