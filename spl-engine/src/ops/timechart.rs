@@ -234,8 +234,10 @@ impl Operator for TimechartOp {
             Some(c) => c,
             None if self.rows.is_empty() => return Ok(()),
             None => {
-                let span =
-                    Span { count: default_span(self.range.1 - self.range.0, self.bins, self.minspan), unit: None };
+                // In seconds, so that it aligns to local time as `span=1d` does (a bare number
+                // would align to UTC).
+                let secs = default_span(self.range.1 - self.range.0, self.bins, self.minspan);
+                let span = Span { count: secs, unit: Some(crate::timefmt::TimeUnit::Second) };
                 self.span = Some(span);
                 let mut chart = self.chart(span);
                 let mut sink = Vec::new();
@@ -431,6 +433,24 @@ mod tests {
         assert_eq!(span("search * | timechart bins=10 count"), ["0", "30"]);
         assert_eq!(span("search * | timechart minspan=2m count"), ["0"]);
         assert_eq!(default_span(250.0, 100, 120.0), 300.0);
+    }
+
+    #[test]
+    fn timechart_default_span_aligns_to_the_runs_local_time_as_a_given_span_does() {
+        // UTC+2, events over 8 days: the default is 1 day, whose buckets start at local
+        // midnight (22:00 UTC), as `span=1d` does.
+        let mut ctx = Context::new(Default::default(), 0.0);
+        ctx.fns.tz.offset_seconds = 7200;
+        let evs: Vec<Event> = (0..9).map(|d| ev(f64::from(d) * 86_400.0 + 43_200.0, Some("a"))).collect();
+        let times = |spl: &str| -> Vec<String> {
+            let mut p = crate::plan::plan(&spl_parser::parse_pipeline(spl).unwrap(), spl, &ctx).unwrap();
+            let src = crate::exec::VecSource(evs.clone());
+            let rows = crate::exec::Runtime { source: &src, ctx: &ctx }.collect(&mut p).unwrap();
+            rows.iter().map(|r| s(r, "_time").unwrap()).collect()
+        };
+        let auto = times("search * | timechart count");
+        assert_eq!(auto.first().map(String::as_str), Some("-7200"));
+        assert_eq!(auto, times("search * | timechart span=1d count"));
     }
 
     #[test]
