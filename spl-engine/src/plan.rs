@@ -228,9 +228,19 @@ impl Planner<'_> {
         Ok(())
     }
 
-    fn aggs(&mut self, aggs: &[ast::Aggregation]) -> Vec<AggSpec> {
+    /// The aggregations of `cmd` (`stats`, `chart`, `tstats`, ...).
+    fn aggs(&mut self, aggs: &[ast::Aggregation], cmd: &str) -> PResult<Vec<AggSpec>> {
         let mut out = Vec::new();
         for a in aggs {
+            if a.func == "sparkline" {
+                if !matches!(cmd, "stats" | "chart") {
+                    return invalid(format!("`sparkline` is an aggregation of stats and chart, not of {cmd}"), a.span);
+                }
+                if let Some(spec) = self.sparkline(a)? {
+                    out.push(spec);
+                }
+                continue;
+            }
             let Some(func) = AggFunc::parse(&a.func) else {
                 self.unsupported(format!("aggregation `{}`", a.func), a.span);
                 continue;
@@ -243,6 +253,9 @@ impl Planner<'_> {
                     self.check_expr(e);
                     AggInput::Eval(e.clone())
                 }
+                Some(ast::AggArg::Sparkline { inner, .. }) => {
+                    return invalid(format!("`{}` takes a field, not an aggregation", a.func), inner.span)
+                }
             };
             if matches!(input, AggInput::Events) && func != AggFunc::Count {
                 self.unsupported(format!("aggregation `{}` without a field", a.func), a.span);
@@ -251,7 +264,71 @@ impl Planner<'_> {
             let out_name = a.alias.as_ref().map(|x| x.name.clone()).unwrap_or_else(|| a.default_name.clone());
             out.push(AggSpec { func, input, out: out_name });
         }
-        out
+        Ok(out)
+    }
+
+    /// `sparkline`, `sparkline(count)`, `sparkline(<func>(<field>) [, <span>])` (Search
+    /// Reference, stats: sparkline-agg); `None` when unsupported (reported).
+    fn sparkline(&mut self, a: &ast::Aggregation) -> PResult<Option<AggSpec>> {
+        /// The functions a sparkline draws.
+        const FUNCS: [&str; 14] = [
+            "c", "count", "dc", "mean", "avg", "stdev", "stdevp", "var", "varp", "sum", "sumsq", "min", "max", "range",
+        ];
+        let (inner, span) = match &a.arg {
+            None => (None, None),
+            Some(ast::AggArg::Sparkline { inner, span }) => (Some(inner), span.as_ref()),
+            Some(_) => return invalid("sparkline takes an aggregation, such as `sparkline(count)`", a.span),
+        };
+        let (func, input) = match inner {
+            None => (AggFunc::Count, AggInput::Events),
+            Some(i) => {
+                let func = Some(i.func.as_str()).filter(|f| FUNCS.contains(f)).and_then(AggFunc::parse);
+                let Some(func) = func else {
+                    return invalid(
+                        format!("sparkline cannot draw `{}` (it draws {})", i.func, FUNCS.join(", ")),
+                        i.span,
+                    );
+                };
+                let input = match &i.arg {
+                    None if func == AggFunc::Count => AggInput::Events,
+                    // "If the sparkline is not scoped to a field, only the count aggregator is permitted."
+                    None => {
+                        return invalid(format!("sparkline({}) needs a field: only count goes without", i.func), i.span)
+                    }
+                    Some(ast::AggArg::Field(f)) if f.name.contains('*') => {
+                        return invalid(format!("sparkline takes a field, not the pattern `{}`", f.name), f.span)
+                    }
+                    Some(ast::AggArg::Field(f)) => AggInput::Field(f.name.clone()),
+                    Some(ast::AggArg::Eval(_)) => {
+                        self.unsupported("sparkline over `eval(...)` (the reference gives it a field)", i.span);
+                        return Ok(None);
+                    }
+                    Some(ast::AggArg::Sparkline { .. }) => {
+                        return invalid("sparkline cannot draw a sparkline", i.span);
+                    }
+                };
+                (func, input)
+            }
+        };
+        let span = match span {
+            None => None,
+            Some(s) => match crate::timefmt::parse_span(&s.value) {
+                // A plain number is seconds, aligned to local time as `1s` is.
+                Some(sp) if sp.unit.is_none() => {
+                    Some(crate::timefmt::Span { count: sp.count, unit: Some(crate::timefmt::TimeUnit::Second) })
+                }
+                Some(sp) => Some(sp),
+                None => {
+                    return invalid(
+                        format!("cannot read sparkline span `{}` (a time span, such as 1h or 30m)", s.value),
+                        s.span,
+                    )
+                }
+            },
+        };
+        let spec = crate::stats::sparkline::SparkFunc { func, span, tz: self.ctx.fns.tz.offset_seconds };
+        let out = a.alias.as_ref().map_or_else(|| a.default_name.clone(), |x| x.name.clone());
+        Ok(Some(AggSpec { func: AggFunc::Sparkline(Box::new(spec)), input, out }))
     }
 
     fn command(&mut self, cmd: &ast::Command, first: bool) -> PResult<Option<Box<dyn Operator>>> {
@@ -279,7 +356,7 @@ impl Planner<'_> {
                 Box::new(ops::fields::EvalOp { assignments: v, ctx })
             }
             CommandBody::Stats(s) => {
-                let aggs = self.aggs(&s.aggs);
+                let aggs = self.aggs(&s.aggs, name)?;
                 if name != "stats" && aggs.iter().any(|a| matches!(a.input, AggInput::Wild(_))) {
                     self.unsupported(format!("wildcard aggregation in `{name}`"), cmd.span);
                 }
@@ -559,7 +636,7 @@ impl Planner<'_> {
             self.search_subsearches(w, &mut subs)?;
         }
         let matcher = ops::filter::DeferredMatcher::new(where_expr, subs, &ctx).map_err(Self::exec_err)?;
-        let aggs = self.aggs(&t.aggs);
+        let aggs = self.aggs(&t.aggs, &cmd.name)?;
         let fill = opt(&t.options, "fillnull_value").map(|o| o.value.clone());
         let span = match &t.span {
             Some(o) => Some(

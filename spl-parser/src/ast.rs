@@ -167,6 +167,12 @@ pub enum AggArg {
     Field(FieldName),
     /// `count(eval(x>1))`.
     Eval(Expr),
+    /// `sparkline(avg(x), 1h)`: the aggregation drawn per time bucket (its own `arg`, no
+    /// alias) and the bucket span as written. Bare `sparkline` has no `arg` at all.
+    Sparkline {
+        inner: Box<Aggregation>,
+        span: Option<StrLit>,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq)]

@@ -18,7 +18,13 @@ pub fn describe_aggs(aggs: &[AggSpec], by: &[String]) -> String {
                 crate::stats::AggInput::Eval(_) => "eval(..)".into(),
                 crate::stats::AggInput::Wild(p) => p.text.clone(),
             };
-            format!("{}({input}) AS {}", format!("{:?}", s.func).to_lowercase(), s.out)
+            match &s.func {
+                crate::stats::AggFunc::Sparkline(f) => {
+                    let inner = format!("{:?}", f.func).to_lowercase();
+                    format!("sparkline({inner}({input}), {}) AS {}", f.describe_span(), s.out)
+                }
+                func => format!("{}({input}) AS {}", format!("{func:?}").to_lowercase(), s.out),
+            }
         })
         .collect();
     if by.is_empty() {

@@ -8,6 +8,7 @@
 use std::collections::BTreeSet;
 
 use crate::packed::{put_atom, put_len, Reader};
+use crate::stats::sparkline::{Axis, Spark, SparkFunc};
 use crate::value::{Atom, Value};
 
 /// The function of an aggregation, after name normalisation (`c` → count, `distinct_count` →
@@ -38,6 +39,8 @@ pub enum AggFunc {
     First,
     Last,
     Rate,
+    /// `sparkline(...)`: never from `parse`, the planner builds it.
+    Sparkline(Box<SparkFunc>),
 }
 
 impl AggFunc {
@@ -96,6 +99,7 @@ pub enum Acc {
     Mode(indexmap::IndexMap<String, u64>),
     Timed { best: Option<(f64, Vec<Atom>)>, latest: bool, time_only: bool },
     FirstLast(Option<Vec<Atom>>, bool),
+    Sparkline(Box<Spark>),
 }
 
 const LIST_MAX: usize = 100;
@@ -209,6 +213,7 @@ impl Acc {
             AggFunc::LatestTime => Acc::Timed { best: None, latest: true, time_only: true },
             AggFunc::First => Acc::FirstLast(None, false),
             AggFunc::Last => Acc::FirstLast(None, true),
+            AggFunc::Sparkline(spec) => Acc::Sparkline(Box::new(Spark::new(spec))),
         }
     }
 
@@ -306,6 +311,7 @@ impl Acc {
                     *best = Some((t, value.atoms().to_vec()));
                 }
             }
+            Acc::Sparkline(s) => grew += s.add(Some(value), time),
             Acc::FirstLast(slot, last) => {
                 if slot.is_none() || *last {
                     if slot.is_none() {
@@ -375,13 +381,20 @@ impl Acc {
                 }
             }
             (Acc::FirstLast(a, last), Acc::FirstLast(b, _)) if b.is_some() && (a.is_none() || *last) => *a = b,
+            (Acc::Sparkline(a), Acc::Sparkline(b)) => a.merge(*b),
             _ => {}
         }
     }
 
     /// The aggregate's value; `None` when nothing was aggregated (except counts, which are 0).
     pub fn finish(&self) -> Option<Value> {
+        self.finish_on(None)
+    }
+
+    /// `finish`, a sparkline drawn on the command's time axis (`None`: its marker alone).
+    pub fn finish_on(&self, axis: Option<&Axis>) -> Option<Value> {
         match self {
+            Acc::Sparkline(s) => s.finish(axis),
             Acc::Count(n) => Some(Value::num(*n as f64)),
             Acc::Distinct(set, true) => Some(Value::num(set.len() as f64)),
             // In byte order: Splunk's lexicographic values() order.
@@ -516,6 +529,7 @@ impl Acc {
                     atoms(out, v);
                 }
             },
+            Acc::Sparkline(s) => s.encode(out),
         }
     }
 
@@ -582,6 +596,7 @@ impl Acc {
                     *slot = Some(atoms(r)?);
                 }
             }
+            Acc::Sparkline(s) => s.decode(r)?,
         }
         Some(acc)
     }

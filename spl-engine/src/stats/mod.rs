@@ -6,6 +6,7 @@
 //! (count=0).
 
 pub mod aggs;
+pub mod sparkline;
 
 use std::borrow::Cow;
 
@@ -113,6 +114,11 @@ pub struct Grouper {
     /// a group that exists, and need no allocation).
     key_buf: Vec<u8>,
     key_ends: Vec<(usize, usize)>,
+    /// `None` without a sparkline; else the earliest and latest `_time` of the events grouped
+    /// so far, its time axis (kept here, not in the groups: spilled runs need no share of it).
+    times: Option<Option<(f64, f64)>>,
+    /// Each aggregation's sparkline axis, made when the rows are.
+    axes: Vec<Option<sparkline::Axis>>,
 }
 
 /// What a group costs besides its key and accumulators: its map entry and state vectors.
@@ -123,7 +129,10 @@ const FAN_IN: usize = 8;
 
 impl Grouper {
     pub fn new(by: Vec<String>, fill: Option<String>, aggs: Vec<AggSpec>) -> Self {
+        let sparkline = aggs.iter().any(|a| matches!(a.func, AggFunc::Sparkline(_)));
         Grouper {
+            times: sparkline.then_some(None),
+            axes: Vec::new(),
             by_refs: by.iter().map(|b| b.as_str().into()).collect(),
             by,
             fill,
@@ -160,6 +169,12 @@ impl Grouper {
         keys.clear();
         ends.clear();
         encode_event_keys(&self.by_refs, self.fill.as_deref(), ev, &mut keys, &mut ends);
+        // Before the bound and the gate: what later commands keep must not move the axis.
+        if let (Some(times), false) = (&mut self.times, ends.is_empty()) {
+            if let Some(t) = ev.time().filter(|t| t.is_finite()) {
+                *times = Some(times.map_or((t, t), |(lo, hi)| (lo.min(t), hi.max(t))));
+            }
+        }
         // The bound first: a byte comparison, where the gate may run its probe.
         if let Some(bound) = self.bound.as_deref() {
             ends.retain(|&(from, to)| keys.get(from..to).is_some_and(|key| key < bound));
@@ -307,7 +322,7 @@ impl Grouper {
                     out.extend(m.iter().map(|(name, acc)| (name.clone(), acc.finish())));
                 }
             } else {
-                out.push((a.out.clone(), acc.finish()));
+                out.push((a.out.clone(), acc.finish_on(self.axes.get(i).and_then(Option::as_ref))));
             }
         }
         out
@@ -348,6 +363,16 @@ impl Grouper {
     /// `rows`, handed out one at a time: each is built when taken and its group freed, and
     /// `emit` may stop them.
     pub fn rows_each(&mut self, emit: &mut dyn FnMut(Event) -> Result<Flow, ExecError>) -> Result<(), ExecError> {
+        if let Some(times) = self.times {
+            self.axes = self
+                .aggs
+                .iter()
+                .map(|a| match (&a.func, times) {
+                    (AggFunc::Sparkline(spec), Some(range)) => Some(sparkline::Axis::new(spec, range)),
+                    _ => None,
+                })
+                .collect();
+        }
         if self.by.is_empty() && self.groups.is_empty() && self.runs.is_empty() {
             let fresh = GroupState {
                 fixed: self.aggs.iter().map(|a| Acc::new(&a.func)).collect(),

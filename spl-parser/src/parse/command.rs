@@ -205,7 +205,11 @@ fn aggregation<'a>(cx: &Cx<'a>, i: &'a str) -> PResult<'a, Aggregation> {
     };
     let (rest, arg) = if rest.starts_with('(') {
         let (r, inner) = lex::balanced(rest, '(', ')')?;
-        (r, agg_arg(cx, inner)?)
+        if func.eq_ignore_ascii_case("sparkline") {
+            (r, sparkline_arg(cx, inner)?)
+        } else {
+            (r, agg_arg(cx, inner)?)
+        }
     } else {
         (rest, None)
     };
@@ -232,6 +236,48 @@ fn agg_arg<'a>(cx: &Cx<'a>, inner: &'a str) -> Res<'a, Option<AggArg>> {
         return Err(lex::err(rest, 1, format!("expected `)` after the field name, found {}", lex::shown(rest))));
     }
     Ok(Some(AggArg::Field(f)))
+}
+
+/// Inside `sparkline(...)`: `<aggregation> [, <span>]`; the span is checked by the planner.
+fn sparkline_arg<'a>(cx: &Cx<'a>, inner: &'a str) -> Res<'a, Option<AggArg>> {
+    let t = sp(inner);
+    if t.trim_end().is_empty() {
+        return Ok(None);
+    }
+    // `sparkline(sparkline(...))` recurses.
+    let _guard = cx.enter(t)?;
+    let (rest, agg) = aggregation(cx, t)?;
+    if let Some(a) = &agg.alias {
+        let at = cx.text.get(a.span.start..).unwrap_or_default();
+        return Err(lex::err(
+            at,
+            a.span.end.saturating_sub(a.span.start),
+            "`AS` goes after `sparkline(...)`, not inside it",
+        ));
+    }
+    let rest = sp(rest);
+    let (rest, span) = match rest.strip_prefix(',') {
+        Some(after) => {
+            let v = sp(after);
+            let (_, raw) = lex::bare_value(v, true);
+            // Not bare_value's rest: at the end it is a fresh "" that has no place in the text.
+            let r = v.get(raw.len()..).unwrap_or_default();
+            if raw.is_empty() {
+                return Err(lex::err(v, 1, format!("expected a span such as `1h` after `,`, found {}", lex::shown(v))));
+            }
+            (r, Some(StrLit { value: raw.to_string(), span: cx.span(v, r) }))
+        }
+        None => (rest, None),
+    };
+    let rest = sp(rest);
+    if !rest.is_empty() {
+        return Err(lex::err(
+            rest,
+            1,
+            format!("expected `,` and a span or `)` in `sparkline(...)`, found {}", lex::shown(rest)),
+        ));
+    }
+    Ok(Some(AggArg::Sparkline { inner: Box::new(agg), span }))
 }
 
 /// `tstats`/`mstats`: options and aggregations, then `FROM`, `WHERE`, `BY` clauses in any order.

@@ -312,6 +312,44 @@ fn chart_over_field_goes_first_in_by_and_agg_option_is_an_aggregation() {
 }
 
 #[test]
+fn sparkline_takes_an_inner_aggregation_and_a_span_and_is_named_as_written() {
+    // Search Reference, stats: `sparkline`, `sparkline(count)`, `sparkline(<func>(<field>), <span>)`.
+    let text = "| stats sparkline, sparkline(count), sparkline(avg(x), 1h) AS s, sparkline(count , 5m) by host";
+    let CommandBody::Stats(s) = body(text, 0) else { panic!() };
+    let names: Vec<_> = s.aggs.iter().map(|a| a.default_name.as_str()).collect();
+    assert_eq!(names, ["sparkline", "sparkline(count)", "sparkline(avg(x), 1h)", "sparkline(count , 5m)"]);
+    assert!(s.aggs.iter().all(|a| a.func == "sparkline"));
+    assert_eq!(s.aggs[0].arg, None);
+    let Some(AggArg::Sparkline { inner, span: None }) = &s.aggs[1].arg else { panic!("{:?}", s.aggs[1].arg) };
+    assert_eq!((inner.func.as_str(), &inner.arg), ("count", &None));
+    let Some(AggArg::Sparkline { inner, span: Some(span) }) = &s.aggs[2].arg else { panic!("{:?}", s.aggs[2].arg) };
+    assert_eq!(inner.func, "avg");
+    assert!(matches!(&inner.arg, Some(AggArg::Field(f)) if f.name == "x" && &text[f.span.start..f.span.end] == "x"));
+    assert_eq!((span.value.as_str(), &text[span.span.start..span.span.end]), ("1h", "1h"));
+    assert_eq!(&text[inner.span.start..inner.span.end], "avg(x)");
+    assert_eq!(s.aggs[2].alias.as_ref().unwrap().name, "s");
+    let Some(AggArg::Sparkline { span: Some(span), .. }) = &s.aggs[3].arg else { panic!() };
+    assert_eq!(span.value, "5m");
+    // What the planner judges still parses: an unknown inner function, a span it cannot read.
+    let CommandBody::Stats(s) = body("| stats sparkline(values(x), nonsense)", 0) else { panic!() };
+    assert!(matches!(&s.aggs[0].arg, Some(AggArg::Sparkline { inner, span: Some(sp) })
+        if inner.func == "values" && sp.value == "nonsense"));
+    // Syntax errors point at what is wrong.
+    let e = err("| stats sparkline(count AS c)");
+    assert!(e.message.contains("`AS` goes after"), "{}", e.message);
+    assert_eq!(e.span.start, "| stats sparkline(count AS ".len());
+    let e = err("| stats sparkline(count(x), )");
+    assert!(e.message.contains("a span such as `1h`"), "{}", e.message);
+    let e = err("| stats sparkline(count(x) 1h)");
+    assert!(e.message.contains("expected `,` and a span"), "{}", e.message);
+    assert_eq!(e.span.start, "| stats sparkline(count(x) ".len());
+    let e = err("| stats sparkline(count(x), 1h, 2h)");
+    assert_eq!(e.span.start, "| stats sparkline(count(x), 1h".len());
+    let deep = format!("| stats {}count{}", "sparkline(".repeat(200), ")".repeat(200));
+    assert!(err(&deep).message.contains("nested"));
+}
+
+#[test]
 fn tstats_from_where_by_span() {
     let text = "| tstats summariesonly=false count FROM datamodel=Endpoint.Processes WHERE Processes.process_name=a OR x=y nodename=P BY _time span=1h Processes.dest";
     let CommandBody::Tstats(t) = body(text, 0) else { panic!() };
