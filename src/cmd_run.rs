@@ -89,8 +89,12 @@ fn run_detections(dets: &[Detection], common: &Common, input: &Input, out: &Outp
             eprintln!("warning: {w}");
         }
     }
-    let ctx = match session::context(content.clone(), common) {
+    let mut ctx = match session::context(content.clone(), common) {
         Ok(c) => c,
+        Err(e) => return fail(e, exit::USAGE),
+    };
+    ctx.range = match session::time_range(input.earliest.as_deref(), input.latest.as_deref(), &ctx) {
+        Ok(r) => r,
         Err(e) => return fail(e, exit::USAGE),
     };
     if let Some(dir) = &input.temp_dir {

@@ -164,6 +164,14 @@ pub struct Input {
     /// Folder for the spill file (default: TMPDIR, else the system's temporary folder).
     #[arg(long, value_name = "DIR")]
     pub temp_dir: Option<PathBuf>,
+    /// Start of the search time range, as Splunk's time picker sets it: only events at or after
+    /// it are read (subsearches included). A time modifier (`-24h`, `-7d@d`, `@w1`), `now`, an
+    /// epoch, or `%m/%d/%Y:%H:%M:%S`; relative to --now, in --tz.
+    #[arg(long, value_name = "TIME", allow_hyphen_values = true)]
+    pub earliest: Option<String>,
+    /// End of the search time range: only events before it are read. Same forms as --earliest.
+    #[arg(long, value_name = "TIME", allow_hyphen_values = true)]
+    pub latest: Option<String>,
 }
 
 #[derive(Args, Clone, Default)]

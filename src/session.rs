@@ -135,6 +135,35 @@ pub fn context(content: Arc<Content>, common: &Common) -> Result<Context, String
     Ok(ctx)
 }
 
+/// The search time range of `--earliest`/`--latest`, read as Splunk reads time modifiers,
+/// relative to the run's now and in its time zone.
+pub fn time_range(
+    earliest: Option<&str>,
+    latest: Option<&str>,
+    ctx: &Context,
+) -> Result<spl_engine::exec::TimeRange, String> {
+    let read = |opt: &str, spec: Option<&str>| -> Result<Option<f64>, String> {
+        let Some(spec) = spec else { return Ok(None) };
+        spl_engine::timefmt::relative_time(ctx.fns.now, spec, ctx.fns.tz.offset_seconds).map(Some).ok_or_else(|| {
+            format!(
+                "--{opt} `{spec}`: not a time (a time modifier such as -24h or -7d@d, now, an epoch, \
+                 or %m/%d/%Y:%H:%M:%S)"
+            )
+        })
+    };
+    let range = spl_engine::exec::TimeRange { earliest: read("earliest", earliest)?, latest: read("latest", latest)? };
+    if let (Some(e), Some(l)) = (range.earliest, range.latest) {
+        if e >= l {
+            return Err(format!(
+                "--earliest ({}) is not before --latest ({}): the time range holds no event",
+                crate::output::iso_time(e, ctx.fns.tz.offset_seconds),
+                crate::output::iso_time(l, ctx.fns.tz.offset_seconds)
+            ));
+        }
+    }
+    Ok(range)
+}
+
 /// Content layers and the run context, or the message to print (a usage error).
 pub fn content_and_context(common: &Common) -> Result<(Arc<Content>, Context), String> {
     let content = Arc::new(load_content(common)?);

@@ -20,6 +20,8 @@ pub struct Counters {
     /// Events parsed: those read less those the prefilter skipped unparsed.
     pub parsed: AtomicU64,
     pub malformed: AtomicU64,
+    /// Events parsed but outside the run's time range (`--earliest`/`--latest`).
+    pub outside: AtomicU64,
     pub issues: Mutex<Vec<String>>,
 }
 
@@ -105,6 +107,9 @@ impl FileSource {
             c.parsed.load(Ordering::Relaxed),
             c.malformed.load(Ordering::Relaxed)
         );
+        if !self.ctx.range.is_all_time() {
+            s.push_str(&format!(", {} outside --earliest/--latest", c.outside.load(Ordering::Relaxed)));
+        }
         if let Ok(issues) = c.issues.lock() {
             for i in issues.iter() {
                 s.push_str("\n  malformed: ");
@@ -638,6 +643,13 @@ impl FileSource {
                             if let Some(p) = &self.progress {
                                 p.tick(n);
                             }
+                        }
+                        // Every search of the run, subsearches included, sees only its range.
+                        if !self.ctx.range.is_all_time() && !self.ctx.range.admits(ev.time()) {
+                            if count {
+                                self.counters.outside.fetch_add(1, Ordering::Relaxed);
+                            }
+                            continue;
                         }
                         if f(ev, routed)? == Flow::Stop {
                             return Ok(Flow::Stop);

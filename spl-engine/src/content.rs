@@ -198,9 +198,8 @@ fn compile_search(file: &str, text: &str, now: f64) -> Result<Matcher, ContentEr
     let err = |m: String| ContentError { file: file.into(), message: m };
     match spl_parser::parse_search_expr(text).map_err(|e| err(format!("search `{text}`: {}", e.message)))? {
         None => Ok(Matcher::True),
-        Some(expr) => {
-            Matcher::compile(&expr, &CompileCtx { now }).map_err(|e| err(format!("search `{text}`: {}", e.message)))
-        }
+        Some(expr) => Matcher::compile(&expr, &CompileCtx { now, tz: 0 })
+            .map_err(|e| err(format!("search `{text}`: {}", e.message))),
     }
 }
 

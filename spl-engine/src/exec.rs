@@ -195,6 +195,33 @@ pub struct Context {
     pub output_dir: Option<std::path::PathBuf>,
     /// MaxMind GeoIP2/GeoLite2 City database for `iplocation`; `None`: running it is an error.
     pub geoip: Option<std::path::PathBuf>,
+    /// The run's search time range (`--earliest`/`--latest`); all time by default.
+    pub range: TimeRange,
+}
+
+/// A search's time range, as Splunk's time picker sets it: events with `earliest <= _time <
+/// latest` (an unset bound is open). Every search of the run, subsearches included, sees only
+/// those events, as subsearches inherit the time range of their search.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct TimeRange {
+    pub earliest: Option<f64>,
+    pub latest: Option<f64>,
+}
+
+impl TimeRange {
+    /// No bound: every event, with or without a time.
+    pub fn is_all_time(&self) -> bool {
+        self.earliest.is_none() && self.latest.is_none()
+    }
+
+    /// Whether an event of this time is in the range. With a bound, an event without a time is
+    /// not: nothing places it inside.
+    pub fn admits(&self, time: Option<f64>) -> bool {
+        if self.is_all_time() {
+            return true;
+        }
+        time.is_some_and(|t| self.earliest.is_none_or(|e| t >= e) && self.latest.is_none_or(|l| t < l))
+    }
 }
 
 impl Context {
@@ -205,6 +232,7 @@ impl Context {
             limits: Limits::default(),
             output_dir: None,
             geoip: None,
+            range: TimeRange::default(),
         }
     }
 }

@@ -715,7 +715,7 @@ impl Planner<'_> {
                 if !subs.is_empty() {
                     self.unsupported("subsearch inside inputlookup where", cmd.span);
                 }
-                let cc = crate::search::CompileCtx { now: self.ctx.fns.now };
+                let cc = crate::search::CompileCtx { now: self.ctx.fns.now, tz: self.ctx.fns.tz.offset_seconds };
                 let m = crate::search::Matcher::compile(w, &cc)
                     .map_err(|e| PlanError::Invalid { message: e.message, span: e.span })?;
                 (Some(m), self.text(search_span(w)))
@@ -840,7 +840,7 @@ impl Planner<'_> {
     fn transaction(&mut self, cmd: &ast::Command, args: &[Arg]) -> PResult<Option<Box<dyn Operator>>> {
         let mut fields = Vec::new();
         let (mut starts, mut ends, mut maxspan, mut maxpause, mut maxevents) = (None, None, None, None, None);
-        let cc = crate::search::CompileCtx { now: self.ctx.fns.now };
+        let cc = crate::search::CompileCtx { now: self.ctx.fns.now, tz: self.ctx.fns.tz.offset_seconds };
         for a in args {
             match a {
                 Arg::Word { text, quoted: false, .. } => fields.push(text.clone()),
@@ -1170,7 +1170,7 @@ impl Planner<'_> {
     /// `addinfo`, which takes no arguments.
     fn addinfo(&self, args: &[Arg]) -> PResult<Box<dyn Operator>> {
         self.no_args("addinfo", args)?;
-        Ok(Box::new(ops::simple::AddinfoOp::new(self.src, self.ctx.fns.now)))
+        Ok(Box::new(ops::simple::AddinfoOp::new(self.src, self.ctx.fns.now, self.ctx.range)))
     }
 
     /// `transpose [<int>] [column_name=<string>] [header_field=<field>] [include_empty=<bool>]`.

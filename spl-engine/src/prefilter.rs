@@ -908,7 +908,7 @@ mod tests {
 
     fn matcher(spl: &str) -> Matcher {
         let e = spl_parser::parse_search_expr(spl).expect("parses").expect("non-empty");
-        Matcher::compile(&e, &CompileCtx { now: 0.0 }).expect("compiles")
+        Matcher::compile(&e, &CompileCtx { now: 0.0, tz: 0 }).expect("compiles")
     }
 
     fn req(spl: &str) -> Req {

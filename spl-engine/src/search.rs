@@ -411,6 +411,8 @@ pub struct CompileError {
 #[derive(Clone, Copy, Debug)]
 pub struct CompileCtx {
     pub now: f64,
+    /// The run's time zone offset: `earliest=-1d@d` snaps to local midnight.
+    pub tz: i32,
 }
 
 impl Matcher {
@@ -529,7 +531,7 @@ fn compile_compare(
     // earliest/latest are time-range modifiers, not fields.
     let lower = field.to_ascii_lowercase();
     if (lower == "earliest" || lower == "latest") && op == CmpOp::Eq {
-        let t = crate::timefmt::relative_time(ctx.now, &value.text, 0).ok_or_else(|| CompileError {
+        let t = crate::timefmt::relative_time(ctx.now, &value.text, ctx.tz).ok_or_else(|| CompileError {
             message: format!("cannot read time modifier `{}={}`", field, value.text),
             span,
         })?;
@@ -682,11 +684,27 @@ mod tests {
         assert!(RawTerm::new("*", false).matches(&Event::new()));
     }
 
+    #[test]
+    fn time_modifiers_snap_in_the_runs_time_zone() {
+        // now = 1970-01-03 12:00 UTC; in UTC+2 the local day began at 1970-01-02 22:00 UTC.
+        let bound = |text: &str, tz: i32| {
+            let expr = spl_parser::parse_search_expr(text).unwrap().unwrap();
+            match Matcher::compile(&expr, &CompileCtx { now: 216_000.0, tz }).unwrap() {
+                Matcher::TimeGe(t) | Matcher::TimeLt(t) => t,
+                m => panic!("{m:?}"),
+            }
+        };
+        assert_eq!(bound("earliest=@d", 0), 172_800.0);
+        assert_eq!(bound("earliest=@d", 7200), 172_800.0 - 7200.0);
+        assert_eq!(bound("latest=-1d@d", 7200), 86_400.0 - 7200.0);
+        assert_eq!(bound("earliest=86400", 7200), 86_400.0, "an epoch is not moved");
+    }
+
     /// A search expression compiled as the engine compiles it, and as a plain `Or` of its
     /// alternatives (what `AnyOf` must mean).
     fn compiled_and_plain(text: &str) -> (Matcher, Matcher) {
         let expr = spl_parser::parse_search_expr(text).unwrap().unwrap();
-        let m = Matcher::compile(&expr, &CompileCtx { now: 0.0 }).unwrap();
+        let m = Matcher::compile(&expr, &CompileCtx { now: 0.0, tz: 0 }).unwrap();
         fn plain(m: &Matcher) -> Matcher {
             match m {
                 Matcher::AnyOf(set) => Matcher::Or(set.alts.iter().map(plain).collect()),

@@ -220,8 +220,11 @@ impl Interp<'_> {
                     spl_parser::parse_search_expr(&text).map_err(|e| err(format!("searchmatch: {}", e.message)))?;
                 let matcher = match parsed {
                     None => Matcher::True,
-                    Some(expr) => Matcher::compile(&expr, &crate::search::CompileCtx { now: self.ctx.now })
-                        .map_err(|e| err(format!("searchmatch: {}", e.message)))?,
+                    Some(expr) => Matcher::compile(
+                        &expr,
+                        &crate::search::CompileCtx { now: self.ctx.now, tz: self.ctx.tz.offset_seconds },
+                    )
+                    .map_err(|e| err(format!("searchmatch: {}", e.message)))?,
                 };
                 return Ok(EvalValue::Bool(matcher.matches(ev)));
             }

@@ -26,7 +26,7 @@ impl DeferredMatcher {
         for s in &mut subs {
             s.max_rows = Some(maxout);
         }
-        let cc = CompileCtx { now: ctx.fns.now };
+        let cc = CompileCtx { now: ctx.fns.now, tz: ctx.fns.tz.offset_seconds };
         let matcher = match (&expr, subs.is_empty()) {
             (None, _) => Some(Matcher::True),
             (Some(e), true) => Some(Matcher::compile(e, &cc).map_err(|e| ExecError::at(e.message, e.span))?),

@@ -953,7 +953,7 @@ mod tests {
         let o = op(def(&[], true, 0, None), "a,b\n1,\n2,y\n", &[("a", "a")], None, false);
         let m = crate::search::Matcher::compile(
             &spl_parser::parse_search_expr("a=2").unwrap().unwrap(),
-            &crate::search::CompileCtx { now: 0.0 },
+            &crate::search::CompileCtx { now: 0.0, tz: 0 },
         )
         .unwrap();
         let mut il = InputlookupOp { def: o.def.clone(), append: true, where_: None, where_text: String::new() };

@@ -18,9 +18,9 @@
 //!   drops a result that is an exact duplicate of the previous one: every field, `_raw` and
 //!   `_time` included, the same values (fields in another order are the same result).
 //! - `addinfo` (https://help.splunk.com/splunk-cloud-platform/spl-search-reference/9.3.2411/search-commands/addinfo):
-//!   adds `info_min_time`, `info_max_time`, `info_sid`, `info_search_time`. An offline run has
-//!   no search time range (inline `earliest=`/`latest=` only filter events here), so every run
-//!   reports an all-time search as Splunk does: `info_min_time` 0 and `info_max_time`
+//!   adds `info_min_time`, `info_max_time`, `info_sid`, `info_search_time`: the run's time
+//!   range (`--earliest`/`--latest`; inline `earliest=`/`latest=` only filter events), and
+//!   without one an all-time search as Splunk reports it: `info_min_time` 0 and `info_max_time`
 //!   `+Infinity` (the reference: with "all time" info_max_time "would be set to +infinity").
 //!   `info_search_time` is the run's now (`--now`); `info_sid` is derived from the search text
 //!   and that now, so a rerun gives the same id.
@@ -179,12 +179,22 @@ impl Operator for UniqOp {
 pub struct AddinfoOp {
     sid: String,
     now: f64,
+    range: crate::exec::TimeRange,
 }
 
 impl AddinfoOp {
     /// `search`: the search's text, which (with `now`) the id is derived from.
-    pub fn new(search: &str, now: f64) -> Self {
-        AddinfoOp { sid: search_id(search, now), now }
+    pub fn new(search: &str, now: f64, range: crate::exec::TimeRange) -> Self {
+        AddinfoOp { sid: search_id(search, now), now, range }
+    }
+
+    fn min_time(&self) -> f64 {
+        self.range.earliest.unwrap_or(0.0)
+    }
+
+    /// `+Infinity` when the range has no end.
+    fn max_time(&self) -> Value {
+        self.range.latest.map_or_else(|| Value::str("+Infinity"), Value::num)
     }
 }
 
@@ -205,15 +215,17 @@ impl Operator for AddinfoOp {
 
     fn describe(&self) -> String {
         format!(
-            "addinfo info_min_time=0 info_max_time=+Infinity info_sid={} info_search_time={}",
+            "addinfo info_min_time={} info_max_time={} info_sid={} info_search_time={}",
+            format_num(self.min_time()),
+            self.max_time(),
             self.sid,
             format_num(self.now)
         )
     }
 
     fn push(&mut self, mut ev: Event, out: &mut Vec<Event>) -> Result<(), ExecError> {
-        ev.set("info_min_time", 0.0);
-        ev.set("info_max_time", "+Infinity");
+        ev.set("info_min_time", self.min_time());
+        ev.set("info_max_time", self.max_time());
         ev.set("info_sid", self.sid.as_str());
         ev.set("info_search_time", self.now);
         out.push(ev);
@@ -398,8 +410,9 @@ mod tests {
 
     #[test]
     fn addinfo_adds_an_all_time_range_the_search_time_and_a_stable_sid() {
+        let all = crate::exec::TimeRange::default();
         let out =
-            run(&mut AddinfoOp::new("| makeresults | addinfo", 1_700_000_000.0), vec![Event::new(), Event::new()]);
+            run(&mut AddinfoOp::new("| makeresults | addinfo", 1_700_000_000.0, all), vec![Event::new(), Event::new()]);
         let row = out.first().unwrap();
         assert_eq!(text(row, "info_min_time").as_deref(), Some("0"));
         assert_eq!(text(row, "info_max_time").as_deref(), Some("+Infinity"));
@@ -407,8 +420,24 @@ mod tests {
         let sid = text(row, "info_sid").unwrap();
         assert!(sid.starts_with("spelunk_") && sid.len() == 24, "{sid}");
         assert_eq!(column(&out, "info_sid"), [Some(sid.clone()), Some(sid.clone())]);
-        assert_eq!(AddinfoOp::new("| makeresults | addinfo", 1_700_000_000.0).sid, sid, "a rerun repeats it");
-        assert_ne!(AddinfoOp::new("| makeresults | addinfo", 1_700_000_001.0).sid, sid);
+        assert_eq!(AddinfoOp::new("| makeresults | addinfo", 1_700_000_000.0, all).sid, sid, "a rerun repeats it");
+        assert_ne!(AddinfoOp::new("| makeresults | addinfo", 1_700_000_001.0, all).sid, sid);
+    }
+
+    #[test]
+    fn addinfo_gives_the_runs_time_range_and_an_open_end_as_infinity() {
+        let range = |earliest, latest| crate::exec::TimeRange { earliest, latest };
+        let info = |r| {
+            let out = run(&mut AddinfoOp::new("| makeresults | addinfo", 1_700_000_000.0, r), vec![Event::new()]);
+            let row = out.first().unwrap();
+            (text(row, "info_min_time").unwrap(), text(row, "info_max_time").unwrap())
+        };
+        assert_eq!(
+            info(range(Some(1_600_000_000.0), Some(1_600_086_400.0))),
+            ("1600000000".into(), "1600086400".into())
+        );
+        assert_eq!(info(range(Some(1_600_000_000.0), None)), ("1600000000".into(), "+Infinity".into()));
+        assert_eq!(info(range(None, Some(5.5))), ("0".into(), "5.5".into()));
     }
 
     fn numbered(n: usize) -> Vec<Event> {

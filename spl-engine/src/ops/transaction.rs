@@ -194,7 +194,7 @@ mod tests {
     use crate::search::CompileCtx;
 
     fn m(s: &str) -> Matcher {
-        Matcher::compile(&spl_parser::parse_search_expr(s).unwrap().unwrap(), &CompileCtx { now: 0.0 }).unwrap()
+        Matcher::compile(&spl_parser::parse_search_expr(s).unwrap().unwrap(), &CompileCtx { now: 0.0, tz: 0 }).unwrap()
     }
 
     fn ev(t: f64, user: &str, code: &str) -> Event {
