@@ -201,6 +201,9 @@ enum Item {
     Malformed(spl_engine::read::Malformed),
     /// Records the prefilter skipped unparsed (they count as read).
     Skipped(u64),
+    /// Records left unparsed because their raw time is outside the run's time range (they
+    /// count as read and outside).
+    Outside(u64),
     /// Reading could not go on.
     Failed(String),
     /// A file of this many bytes was read to its end (for the progress bar).
@@ -259,7 +262,33 @@ struct Judge<'a> {
     scratch: spl_engine::prefilter::Scratch,
     /// Records left out since the last item.
     skipped: u64,
+    /// The run's time range, when records may be judged on their raw time (no content rule
+    /// sets `_time`), and the records it left out since the last item.
+    range: Option<spl_engine::exec::TimeRange>,
+    outside: u64,
     items: Vec<Item>,
+}
+
+/// Whether some rule of the content that may apply to XmlWinEventLog records of `sourcetype`
+/// (and of `source`, when forced) assigns `_time`: then a record's raw time may not be its
+/// event's. A mapping cannot apply when its `sourcetype` pattern does not match, or its
+/// `source` pattern matches no `XmlWinEventLog:<channel>` (the reader's source).
+fn content_sets_time(content: &spl_engine::content::Content, sourcetype: &str, source: Option<&str>) -> bool {
+    let st = spl_engine::value::Value::str(sourcetype);
+    let may_apply = |m: &&spl_engine::content::SourcetypeMapping| {
+        m.matchers.iter().all(|(f, pat)| match (f.as_str(), source) {
+            ("sourcetype", _) => pat.matches_value(&st),
+            ("source", Some(s)) => pat.matches_value(&spl_engine::value::Value::str(s)),
+            ("source", None) => pat.may_match_starting_with("XmlWinEventLog:"),
+            _ => true,
+        })
+    };
+    content
+        .sourcetypes
+        .iter()
+        .filter(may_apply)
+        .flat_map(|m| &m.rules)
+        .any(|r| r.eval.iter().any(|(t, _, _)| t == "_time") || r.alias.iter().any(|(t, _)| t == "_time"))
 }
 
 impl<'a> Judge<'a> {
@@ -280,6 +309,9 @@ impl<'a> Judge<'a> {
             sourcetype,
             scratch: Default::default(),
             skipped: 0,
+            range: Some(ctx.range)
+                .filter(|r| !r.is_all_time() && !content_sets_time(&ctx.content, sourcetype, opts.source.as_deref())),
+            outside: 0,
             items: Vec::new(),
         }
     }
@@ -293,6 +325,14 @@ impl<'a> Judge<'a> {
     fn record<R>(&mut self, rec: R, raw: impl Fn(&R) -> &[u8], parse: impl FnOnce(R) -> Record) {
         let source = self.opts.source.as_deref();
         let raw = raw(&rec);
+        // Outside the time range by its raw time: never parsed (a time not read off the raw
+        // text is judged once parsed).
+        if let Some(range) = &self.range {
+            if spl_engine::read::xml::peek_system_time(raw).is_some_and(|t| !range.admits(Some(t))) {
+                self.outside += 1;
+                return;
+            }
+        }
         // With a router, its one pass over the record says whether any pipeline may want it.
         let wanted = self.router.and_then(|r| r.wanted_xml(raw, self.sourcetype, source, &mut self.scratch));
         if !may_be_wanted(wanted.as_deref(), self.filter, |f| f.admits(raw, self.sourcetype, source)) {
@@ -312,16 +352,22 @@ impl<'a> Judge<'a> {
     }
 
     fn push(&mut self, item: Item) {
-        if self.skipped > 0 {
-            self.items.push(Item::Skipped(std::mem::take(&mut self.skipped)));
-        }
+        self.flush_left_out();
         self.items.push(item);
     }
 
-    fn finish(mut self) -> Vec<Item> {
+    /// The records left out since the last item, as items (they count as read).
+    fn flush_left_out(&mut self) {
         if self.skipped > 0 {
-            self.items.push(Item::Skipped(self.skipped));
+            self.items.push(Item::Skipped(std::mem::take(&mut self.skipped)));
         }
+        if self.outside > 0 {
+            self.items.push(Item::Outside(std::mem::take(&mut self.outside)));
+        }
+    }
+
+    fn finish(mut self) -> Vec<Item> {
+        self.flush_left_out();
         self.items
     }
 }
@@ -634,6 +680,12 @@ impl FileSource {
                     Item::Skipped(n) => {
                         if count {
                             self.counters.events.fetch_add(n, Ordering::Relaxed);
+                        }
+                    }
+                    Item::Outside(n) => {
+                        if count {
+                            self.counters.events.fetch_add(n, Ordering::Relaxed);
+                            self.counters.outside.fetch_add(n, Ordering::Relaxed);
                         }
                     }
                     Item::Event(ev, routed) => {

@@ -215,6 +215,16 @@ impl Pattern {
         }
     }
 
+    /// Whether some value starting with `prefix` may match (`false` is sure): a CIDR range
+    /// matches no text that does not read as an address.
+    pub fn may_match_starting_with(&self, prefix: &str) -> bool {
+        match self {
+            Pattern::Any => true,
+            Pattern::Glob(g) => g.may_match_starting_with(prefix),
+            Pattern::Cidr(_) => prefix.trim().parse::<IpAddr>().is_ok(),
+        }
+    }
+
     /// Any value of a (possibly multivalue) field matches.
     pub fn matches_value(&self, value: &Value) -> bool {
         value.atoms().iter().any(|a| self.matches(&a.as_str()))
@@ -263,6 +273,18 @@ impl Glob {
         match self.parts.as_slice() {
             [one] if !self.has_star && !self.case_sensitive => Some(one),
             _ => None,
+        }
+    }
+
+    /// Whether some value starting with `prefix` may match: the piece before the first `*`
+    /// (the whole text without one) must agree with it as far as both go. `false` is sure.
+    pub fn may_match_starting_with(&self, prefix: &str) -> bool {
+        let prefix = if self.case_sensitive { prefix.to_string() } else { fold(prefix) };
+        let first = self.parts.first().map_or("", String::as_str);
+        if self.has_star {
+            first.starts_with(&prefix) || prefix.starts_with(first)
+        } else {
+            first.starts_with(&prefix)
         }
     }
 
@@ -682,6 +704,26 @@ mod tests {
         assert!(RawTerm::new("errors.dll", false).matches(&e));
         assert!(!RawTerm::new("x", false).matches(&Event::new()), "no _raw, no match");
         assert!(RawTerm::new("*", false).matches(&Event::new()));
+    }
+
+    #[test]
+    fn a_glob_may_match_values_of_a_prefix_only_when_its_first_piece_agrees() {
+        let may = |glob: &str| Pattern::new(glob).may_match_starting_with("XmlWinEventLog:");
+        for yes in ["*", "xmlwineventlog:*", "XmlWin*", "*Security", "XmlWinEventLog:Security", "x*y"] {
+            assert!(may(yes), "{yes}");
+        }
+        for no in ["PINGID", "linux_secure", "WinEventLog:*", "xmlwin", "10.0.0.0/8"] {
+            assert!(!may(no), "{no}");
+        }
+        // What it says is sure: no value of the prefix matches a glob it rules out.
+        for glob in ["PINGID", "WinEventLog:*", "xmlwin", "XmlWin*", "*Security"] {
+            let p = Pattern::new(glob);
+            for v in
+                ["XmlWinEventLog:Security", "XmlWinEventLog:", "XmlWinEventLog:Microsoft-Windows-Sysmon/Operational"]
+            {
+                assert!(!p.matches(v) || p.may_match_starting_with("XmlWinEventLog:"), "{glob} {v}");
+            }
+        }
     }
 
     #[test]

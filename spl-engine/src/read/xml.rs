@@ -747,6 +747,30 @@ fn finish_windows_event(ev: &mut Event, raw: String) {
     ev.set("_raw", Value::str(raw));
 }
 
+/// A record's `_time` as the reader gives it (its `SystemTime` attribute), read off the raw
+/// bytes without parsing: a run's time range judges records on it. `None` unless `SystemTime`
+/// occurs exactly once in the record, as an attribute (`SystemTime='…'` or `"…"`) of plain
+/// text: then no `Data Name='SystemTime'`, other attribute or text makes it multivalue.
+pub fn peek_system_time(raw: &[u8]) -> Option<f64> {
+    const NAME: &[u8] = b"SystemTime";
+    let mut at = memchr::memmem::find_iter(raw, NAME);
+    let found = at.next()?;
+    if at.next().is_some() || !raw.get(found.checked_sub(1)?)?.is_ascii_whitespace() {
+        return None;
+    }
+    let rest = raw.get(found + NAME.len()..)?;
+    let (&eq, rest) = rest.split_first()?;
+    let (&quote, rest) = rest.split_first()?;
+    if eq != b'=' || !matches!(quote, b'\'' | b'"') {
+        return None;
+    }
+    let value = rest.get(..memchr::memchr(quote, rest)?)?;
+    if value.iter().any(|&c| c == b'<' || c == b'&') {
+        return None;
+    }
+    super::parse_time(std::str::from_utf8(value).ok()?)
+}
+
 /// A record's `EventID` as [`parse_xml_event`] gives it, read off the raw bytes without
 /// parsing: the prefilter routes on it. `None` unless `EventID` occurs exactly twice in the
 /// record, as the start and end tags of one element whose content is plain text (no CDATA,
@@ -1180,6 +1204,33 @@ mod tests {
                 // Where it tells, the reader agrees (an empty element makes no field).
                 assert_eq!(parsed(&raw).unwrap_or_default(), w, "{raw}");
             }
+        }
+    }
+
+    #[test]
+    fn the_raw_system_time_is_the_time_the_reader_gives_or_none() {
+        let time_of = |raw: &str| match parse_xml_text(raw.to_string()) {
+            Ok(ev) => ev.time(),
+            Err(e) => panic!("{e}"),
+        };
+        for raw in
+            [SYSMON, ONE, &SYSMON.replace("SystemTime='2024-01-01T00:00:00Z'", "SystemTime=\"2024-01-01T00:00:00.5Z\"")]
+        {
+            assert_eq!(peek_system_time(raw.as_bytes()), time_of(raw), "{raw}");
+            assert!(peek_system_time(raw.as_bytes()).is_some());
+        }
+        // Twice (a Data field of that name, text), or not an attribute: not judged.
+        for raw in [
+            SYSMON.replace(
+                "<Data Name='Image'>",
+                "<Data Name='SystemTime'>2020-01-01T00:00:00Z</Data><Data Name='Image'>",
+            ),
+            SYSMON.replace("a.exe \"x\"", "a.exe SystemTime='2020-01-01T00:00:00Z'"),
+            SYSMON.replace("SystemTime='", "xSystemTime='"),
+            SYSMON.replace("SystemTime='", "SystemTime ='"),
+            SYSMON.replace("<TimeCreated SystemTime='2024-01-01T00:00:00Z'/>", ""),
+        ] {
+            assert_eq!(peek_system_time(raw.as_bytes()), None, "{raw}");
         }
     }
 }
