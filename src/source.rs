@@ -20,7 +20,8 @@ pub struct Counters {
     /// Events parsed: those read less those the prefilter skipped unparsed.
     pub parsed: AtomicU64,
     pub malformed: AtomicU64,
-    /// Events parsed but outside the run's time range (`--earliest`/`--latest`).
+    /// Events outside the run's time range (`--earliest`/`--latest`): parsed, or judged on
+    /// their raw time unparsed.
     pub outside: AtomicU64,
     pub issues: Mutex<Vec<String>>,
 }

@@ -314,9 +314,7 @@ impl Planner<'_> {
             None => None,
             Some(s) => match crate::timefmt::parse_span(&s.value) {
                 // A plain number is seconds, aligned to local time as `1s` is.
-                Some(sp) if sp.unit.is_none() => {
-                    Some(crate::timefmt::Span { count: sp.count, unit: Some(crate::timefmt::TimeUnit::Second) })
-                }
+                Some(sp) if sp.unit.is_none() => Some(crate::timefmt::Span::of_seconds(sp.count)),
                 Some(sp) => Some(sp),
                 None => {
                     return invalid(

@@ -573,6 +573,12 @@ pub struct Span {
 }
 
 impl Span {
+    /// `secs` seconds as a time span: aligned to local time, where a plain number (`unit:
+    /// None`, numeric `bin`) is not.
+    pub fn of_seconds(secs: f64) -> Span {
+        Span { count: secs, unit: Some(TimeUnit::Second) }
+    }
+
     /// Fixed length in seconds (plain numbers count as seconds); `None` for calendar units.
     pub fn seconds(&self) -> Option<f64> {
         match self.unit {

@@ -237,7 +237,7 @@ impl Operator for TimechartOp {
                 // In seconds, so that it aligns to local time as `span=1d` does (a bare number
                 // would align to UTC).
                 let secs = default_span(self.range.1 - self.range.0, self.bins, self.minspan);
-                let span = Span { count: secs, unit: Some(crate::timefmt::TimeUnit::Second) };
+                let span = Span::of_seconds(secs);
                 self.span = Some(span);
                 let mut chart = self.chart(span);
                 let mut sink = Vec::new();

@@ -19,7 +19,7 @@
 use crate::ops::timechart::default_span;
 use crate::packed::Reader;
 use crate::stats::aggs::{Acc, AggFunc};
-use crate::timefmt::{bucket_time_tz, Span, TimeUnit};
+use crate::timefmt::{bucket_time_tz, Span};
 use crate::value::{Atom, Value};
 
 /// The first value of a sparkline, which tells Splunk Web to draw the rest.
@@ -53,11 +53,6 @@ impl SparkFunc {
     }
 }
 
-/// A span of `secs` seconds aligned to local time (a plain number span is not).
-fn seconds(secs: f64) -> Span {
-    Span { count: secs, unit: Some(TimeUnit::Second) }
-}
-
 /// One group's sparkline: the inner aggregation per time key, keys ascending.
 ///
 /// With a span the keys are its buckets; a group keeps its latest 100, as the axis ends at or
@@ -79,7 +74,7 @@ impl Spark {
 
     /// The bucket span keys are made with.
     fn key_span(&self) -> Span {
-        self.spec.span.unwrap_or(seconds(self.step))
+        self.spec.span.unwrap_or(Span::of_seconds(self.step))
     }
 
     /// Whether the keys are the axis's buckets (the span is given, or the default can grow no
@@ -126,7 +121,7 @@ impl Spark {
             };
             let Some((mut key, acc)) = next else { break };
             if self.spec.span.is_none() {
-                key = bucket_time_tz(key, &seconds(step), self.spec.tz);
+                key = bucket_time_tz(key, &Span::of_seconds(step), self.spec.tz);
             }
             push_merged(&mut merged, key, acc);
         }
@@ -154,7 +149,7 @@ impl Spark {
     /// Re-bucket the keys by a coarser `step`, merging those that fall together (in order).
     fn rekey(&mut self, step: f64) {
         self.step = step;
-        let span = seconds(step);
+        let span = Span::of_seconds(step);
         let mut merged: Vec<(f64, Acc)> = Vec::with_capacity(self.keys.len());
         for (key, acc) in std::mem::take(&mut self.keys) {
             push_merged(&mut merged, bucket_time_tz(key, &span, self.spec.tz), acc);
@@ -224,7 +219,7 @@ impl Axis {
     /// The axis over the events' time range `(earliest, latest)`: the latest `MAX_BUCKETS`
     /// buckets from that of `earliest` to that of `latest`.
     pub fn new(spec: &SparkFunc, (lo, hi): (f64, f64)) -> Axis {
-        let span = spec.span.unwrap_or_else(|| seconds(default_span(hi - lo, MAX_BUCKETS, 0.0)));
+        let span = spec.span.unwrap_or_else(|| Span::of_seconds(default_span(hi - lo, MAX_BUCKETS, 0.0)));
         let first = bucket_time_tz(lo, &span, spec.tz);
         let mut at = bucket_time_tz(hi, &span, spec.tz);
         // Back one bucket: from inside the one before (calendar buckets are 28 days or more).
@@ -240,15 +235,6 @@ impl Axis {
         }
         starts.reverse();
         Axis { span, starts }
-    }
-
-    /// How many buckets are drawn.
-    pub fn len(&self) -> usize {
-        self.starts.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.starts.is_empty()
     }
 }
 
@@ -268,7 +254,7 @@ mod tests {
     fn sparkline_buckets_are_at_most_100_and_the_latest() {
         let s = spec(AggFunc::Count, Some("1s"));
         let axis = Axis::new(&s, (0.0, 1000.0));
-        assert_eq!(axis.len(), 100);
+        assert_eq!(axis.starts.len(), 100);
         let mut g = Spark::new(&s);
         for t in 0..=1000 {
             g.add(Some(&Value::num(1.0)), Some(f64::from(t)));
@@ -483,8 +469,13 @@ mod tests {
         assert_eq!(buckets(&rows[0], "k"), ["1", "0", "0"]);
         assert_eq!(buckets(&rows[0], "j"), ["0", "1", "0"]);
         assert_eq!(buckets(&rows[1], "k"), ["0", "0", "1"]);
-        let rows = run_spl("search * | chart sparkline(count, 1m) count over host", events);
+        // A cell without events is empty, not a line of zeros (our choice; the reference is silent).
+        assert!(rows[1].get("j").is_none(), "{:?}", rows[1]);
+        let rows = run_spl("search * | chart sparkline(count, 1m) count over host", events.clone());
         assert_eq!(buckets(&rows[1], "sparkline(count, 1m)"), ["0", "0", "1"]);
+        // A plain number span is seconds (our choice): `60` draws as `1m` does.
+        let rows = run_spl("search * | chart sparkline(count, 60) AS s over host", events);
+        assert_eq!(buckets(&rows[1], "s"), ["0", "0", "1"]);
     }
 
     #[test]
