@@ -76,3 +76,31 @@ fn the_time_range_is_the_inline_modifiers_for_every_search_and_addinfo_reports_i
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("is not before --latest"), "{}", stderr(&o));
 }
+
+#[test]
+fn records_are_judged_on_their_raw_time_only_when_no_content_rule_moves_time() {
+    // A content layer whose rule moves XmlWinEventLog times an hour on: every record of the
+    // example (09:00-09:32 raw) is then at 10:00 or later, so a range from 09:10 keeps all of
+    // them; judging the raw SystemTime would have dropped the 14 before 09:10.
+    let tmp = tempfile::Builder::new().prefix("spelunk-time-").tempdir().unwrap();
+    std::fs::create_dir_all(tmp.path().join("sourcetypes")).unwrap();
+    std::fs::write(
+        tmp.path().join("sourcetypes/shift.yml"),
+        "name: shift\nmatch:\n  sourcetype: XmlWinEventLog\nrules:\n  - eval:\n      _time: '_time + 3600'\n",
+    )
+    .unwrap();
+    let content = tmp.path().to_str().unwrap();
+    let count = |extra: &[&str]| {
+        let mut args = vec!["search", "* | stats count", "--events", EVENTS, "--format", "json"];
+        args.extend_from_slice(extra);
+        let o = run(&args);
+        assert!(o.status.success(), "{}", stderr(&o));
+        rows(&o)[0]["count"].as_u64().unwrap()
+    };
+    assert_eq!(count(&["--earliest", "03/12/2024:09:10:00"]), 39, "judged on the raw time");
+    assert_eq!(count(&["--earliest", "03/12/2024:09:10:00", "--content", content]), 53);
+    // A rule for another sourcetype or source leaves raw judging on: the built-in content
+    // moves `_time` for linux_secure, pan:traffic and source PINGID.
+    let o = run(&["search", "* | stats count", "--events", EVENTS, "--earliest", "03/12/2024:09:10:00"]);
+    assert!(stderr(&o).contains("53 events read, 39 parsed, 0 skipped as malformed, 14 outside"), "{}", stderr(&o));
+}

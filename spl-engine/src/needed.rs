@@ -278,7 +278,10 @@ pub fn skip_for(content: &Content, texts: &[&str], unnamed: bool, data_models: b
         .iter()
         .flat_map(|m| m.rules.iter().flat_map(|r| r.eval.iter().map(|(t, _, _)| t.clone())))
         .collect();
-    let mut kept: HashSet<String> = names.iter().filter(|n| hay.contains(&n.to_ascii_lowercase())).cloned().collect();
+    // `_time` is read without being named: by `earliest=`/`latest=`, the run's time range and
+    // the newest-first order of events.
+    let mut kept: HashSet<String> =
+        names.iter().filter(|n| *n == "_time" || hay.contains(&n.to_ascii_lowercase())).cloned().collect();
     // What kept fields are computed from is kept too, to a fixpoint: the fields an expression
     // names, and the source of an alias whose name is read.
     loop {
@@ -393,6 +396,9 @@ mod tests {
         assert!(skip.eventtypes, "no tag or eventtype read");
         let all = skip_for(&c, &["search proc=cmd.exe"], true, false);
         assert!(all.evals.is_empty() && !all.eventtypes, "a search reading unnamed fields skips nothing");
+        // A rule computing `_time` always runs: time modifiers read it without naming it.
+        let c = content("name: t\nmatch:\n  source: x\nrules:\n  - eval:\n      _time: '_time + 1'\n");
+        assert!(!skip_for(&c, &["search earliest=-1d | stats count"], false, false).evals.contains("_time"));
         let dm = skip_for(&c, &["| tstats count from datamodel=X by Y.user"], false, true);
         assert!(!dm.eventtypes, "data models select on tags");
     }
