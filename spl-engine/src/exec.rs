@@ -1785,6 +1785,20 @@ mod tests {
     }
 
     #[test]
+    fn a_time_range_keeps_earliest_and_drops_latest_and_timeless_events_when_bounded() {
+        // Splunk's time picker: earliest <= _time < latest.
+        let r = TimeRange { earliest: Some(10.0), latest: Some(20.0) };
+        assert!(r.admits(Some(10.0)) && r.admits(Some(19.999)));
+        assert!(!r.admits(Some(9.999)) && !r.admits(Some(20.0)));
+        // Our choice: nothing places an event without a time inside a bounded range.
+        assert!(!r.admits(None));
+        assert!(!TimeRange { earliest: None, latest: Some(20.0) }.admits(None));
+        assert!(TimeRange { earliest: Some(10.0), latest: None }.admits(Some(1e12)));
+        // All time keeps every event.
+        assert!(TimeRange::default().admits(None) && TimeRange::default().is_all_time());
+    }
+
+    #[test]
     fn an_event_made_current_again_does_not_make_the_next_serial_an_old_one() {
         next_event_serial();
         let first = event_serial();
