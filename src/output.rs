@@ -223,6 +223,11 @@ impl<W: Write> RowWriter for TabularWriter<W> {
         Ok(())
     }
     fn finish(&mut self) -> io::Result<()> {
+        if self.csv && self.cols.is_empty() {
+            // No rows (or none with a shown field): an empty file, as Splunk exports no results;
+            // the `csv` writer would quote one empty header cell (`""`).
+            return self.out.flush();
+        }
         if self.csv {
             let mut w = csv::Writer::from_writer(&mut self.out);
             w.write_record(self.cols.iter()).map_err(csv_io)?;
@@ -329,6 +334,15 @@ mod tests {
                 ev
             })
             .collect()
+    }
+
+    #[test]
+    fn csv_of_no_rows_is_empty() {
+        let mut out = Vec::new();
+        let mut w = TabularWriter::new(&mut out, Visibility::default(), true);
+        w.finish().unwrap();
+        drop(w);
+        assert!(out.is_empty(), "{:?}", String::from_utf8_lossy(&out));
     }
 
     /// CSV gives every row under the union of all rows' columns, whether its rows were held in
