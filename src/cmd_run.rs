@@ -81,7 +81,10 @@ pub fn run(paths: &[PathBuf], common: &Common, input: &Input, out: &OutputArgs, 
 
 fn run_detections(dets: &[Detection], common: &Common, input: &Input, out: &OutputArgs, risk: bool, adhoc: bool) -> u8 {
     let content = match session::load_content(common) {
-        Ok(c) => Arc::new(c),
+        Ok(mut c) => {
+            c.index_forced = input.index.is_some();
+            Arc::new(c)
+        }
         Err(e) => return fail(e, exit::USAGE),
     };
     for w in &content.warnings {
@@ -104,7 +107,12 @@ fn run_detections(dets: &[Detection], common: &Common, input: &Input, out: &Outp
     }
     spl_engine::spill::set_dir(input.temp_dir.clone());
     spl_engine::spill::set_budget(input.memory_budget);
-    let opts = ReadOptions { sourcetype: input.sourcetype.clone(), source: input.source.clone(), host: None };
+    let opts = ReadOptions {
+        sourcetype: input.sourcetype.clone(),
+        source: input.source.clone(),
+        host: None,
+        index: input.index.clone(),
+    };
     // Without --events only a search that reads no events can run (checked once planned).
     let no_input = input.events.is_empty();
     if no_input && !adhoc {

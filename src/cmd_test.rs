@@ -118,7 +118,8 @@ pub fn run_one(det: &Detection, content: &Content, ctx: &Context, index: &DataIn
     for t in &det.tests {
         for ad in &t.attack_data {
             let path = index.resolve(&ad.data);
-            let opts = ReadOptions { sourcetype: ad.sourcetype.clone(), source: ad.source.clone(), host: None };
+            let opts =
+                ReadOptions { sourcetype: ad.sourcetype.clone(), source: ad.source.clone(), host: None, index: None };
             match read_events(&path, &opts, ctx) {
                 Ok((evs, _)) => events.extend(evs),
                 Err(e) => {

@@ -146,6 +146,10 @@ pub struct Input {
     /// Force the `source` field of the inputs.
     #[arg(long)]
     pub source: Option<String>,
+    /// Put the inputs in this index (Splunk's inputs.conf `index`), e.g. `kubernetes_metrics`
+    /// for ESCU's `kubernetes_metrics` macro. Default: an event's own `index` field, else `main`
+    #[arg(long)]
+    pub index: Option<String>,
     /// Stop at the first malformed event instead of skipping it.
     #[arg(long)]
     pub strict: bool,

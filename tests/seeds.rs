@@ -665,3 +665,31 @@ fn format_and_return_subsearches_filter_like_the_written_search() {
         assert!(err.contains(what) && err.contains('^'), "{err}");
     }
 }
+
+/// `--index` puts every input in one index, as inputs.conf's `index` does: a data-source macro
+/// naming an index then finds the events, over XML records judged before parsing and in a pack
+/// (the router must not read the index off the record's text), and `index=main` no longer does.
+#[test]
+fn index_flag_puts_the_inputs_in_that_index_for_searches_and_packs() {
+    let pack = |extra: &[&str]| {
+        let mut args = vec!["run", "content/detections/endpoint/", "--events", "examples/", "--format", "json", "-q"];
+        args.extend_from_slice(extra);
+        let o = run(&args);
+        assert!(o.status.success(), "{}", stderr(&o));
+        rows(&o).iter().map(flat).collect::<Vec<_>>()
+    };
+    let plain = pack(&[]);
+    assert_eq!(plain.len(), 14, "{plain:#?}");
+    assert_eq!(pack(&["--macro", "sysmon=index=acme"]), Vec::<String>::new());
+    assert_eq!(pack(&["--macro", "sysmon=index=acme", "--index", "acme"]), plain);
+    let count = |q: &str, extra: &[&str]| {
+        let mut args = vec!["search", q, "--events", EVENTS, "--format", "json", "-q"];
+        args.extend_from_slice(extra);
+        let o = run(&args);
+        assert!(o.status.success(), "{}", stderr(&o));
+        rows(&o).iter().map(flat).collect::<Vec<_>>().join(" ")
+    };
+    assert_eq!(count("index=acme EventCode=3 | stats count", &["--index", "acme"]), "count=44");
+    assert_eq!(count("index=main EventCode=3 | stats count", &["--index", "acme"]), "count=0");
+    assert_eq!(count("index=main EventCode=3 | stats count", &[]), "count=44");
+}

@@ -148,6 +148,9 @@ pub struct Content {
     pub inline_files: HashMap<PathBuf, std::sync::Arc<str>>,
     /// Problems found while loading that do not stop a run (file, message).
     pub warnings: Vec<ContentError>,
+    /// The run forces every input's index (`--index`): a record's index is then not what its
+    /// text says, and no requirement on `index` is judged on the raw record.
+    pub index_forced: bool,
 }
 
 /// Refuse YAML that leans on aliases (a "billion laughs" document expands exponentially).

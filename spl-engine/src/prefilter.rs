@@ -254,13 +254,13 @@ impl Verbatim {
             }
         }
         v.eid_fields = eid_fields(content);
-        v.heads_kept = Header::ALL.map(|h| {
-            content
-                .sourcetypes
-                .iter()
-                .flat_map(|m| &m.rules)
-                .all(|r| r.alias.iter().all(|(t, _)| t != h.name()) && r.eval.iter().all(|(t, _, _)| t != h.name()))
-        });
+        v.heads_kept =
+            Header::ALL.map(|h| {
+                !(h == Header::Index && content.index_forced)
+                    && content.sourcetypes.iter().flat_map(|m| &m.rules).all(|r| {
+                        r.alias.iter().all(|(t, _)| t != h.name()) && r.eval.iter().all(|(t, _, _)| t != h.name())
+                    })
+            });
         // Within eventtypes (`tag=process` requires what one of a dozen does, in every search
         // reading the tag) only the sourcetype is routed on: their EventIDs already tell
         // records apart, and their sources doubled the requirements the pack's router evaluates.

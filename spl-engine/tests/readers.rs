@@ -258,13 +258,18 @@ fn overrides_and_gzip() {
     let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
     gz.write_all(&bytes).unwrap();
     let tmp = temp_bytes(&gz.finish().unwrap(), "log.gz");
-    let opts =
-        ReadOptions { sourcetype: Some("XmlWinEventLog".into()), source: Some("src".into()), host: Some("h".into()) };
+    let opts = ReadOptions {
+        sourcetype: Some("XmlWinEventLog".into()),
+        source: Some("src".into()),
+        host: Some("h".into()),
+        index: Some("winevents".into()),
+    };
     let (events, bad) = read_all(tmp.path(), &opts);
     assert!(bad.is_empty() && !events.is_empty());
     assert_eq!(s(&events[0], "source"), "src");
     assert_eq!(s(&events[0], "host"), "h");
     assert_eq!(s(&events[0], "sourcetype"), "XmlWinEventLog");
+    assert_eq!(s(&events[0], "index"), "winevents");
 }
 
 #[test]

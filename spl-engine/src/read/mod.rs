@@ -39,6 +39,8 @@ pub struct ReadOptions {
     pub sourcetype: Option<String>,
     pub source: Option<String>,
     pub host: Option<String>,
+    /// The index every event is in (`--index`; Splunk's inputs.conf `index`).
+    pub index: Option<String>,
 }
 
 /// One item of a reader's output.
@@ -348,7 +350,7 @@ fn peek(mut raw: Box<dyn Read + Send>, n: u64) -> io::Result<(Vec<u8>, Box<dyn R
 }
 
 fn with_overrides(records: Records, opts: &ReadOptions) -> Records {
-    if opts.sourcetype.is_none() && opts.source.is_none() && opts.host.is_none() {
+    if opts.sourcetype.is_none() && opts.source.is_none() && opts.host.is_none() && opts.index.is_none() {
         return records;
     }
     let opts = opts.clone();
@@ -356,7 +358,9 @@ fn with_overrides(records: Records, opts: &ReadOptions) -> Records {
 }
 
 fn apply_overrides(ev: &mut Event, opts: &ReadOptions) {
-    for (field, value) in [("source", &opts.source), ("sourcetype", &opts.sourcetype), ("host", &opts.host)] {
+    for (field, value) in
+        [("source", &opts.source), ("sourcetype", &opts.sourcetype), ("host", &opts.host), ("index", &opts.index)]
+    {
         if let Some(v) = value {
             ev.set(field, Value::str(v.as_str()));
         }
