@@ -330,3 +330,36 @@ table("Detect InstallUtil with Network Connection",
        and public(r["dest_ip"], ["127.0.0.0/8"])])
 print("\nsysmon_network.log: %d events (%d EventID 3); security_4688.log: %d events"
       % (len(events), len(net_rows), len(sec)))
+
+
+# k8s_metrics.json: OpenTelemetry Collector metrics as its splunk_hec exporter sends them (one
+# HEC metric payload per line, `metric_name:<name>` fields and dimensions). Worker node
+# worker-1 runs `bash` with CPU activity, worker-2 an idle `sh`, and kubelet is not a shell.
+import json
+
+K8S_T0 = 1764979200  # 2025-12-06T00:00:00Z
+
+
+def k8s_process(t, node, pid, exe, path, cpu, mem):
+    return {"time": t, "host": node, "source": "otel-collector", "sourcetype": "otel:metrics",
+            "index": "kubernetes_metrics", "event": "metric",
+            "fields": {"host.name": node, "k8s.cluster.name": "prod-eks", "k8s.node.name": node,
+                       "process.pid": str(pid), "process.executable.name": exe,
+                       "process.executable.path": path,
+                       "metric_name:process.cpu.utilization": cpu,
+                       "metric_name:process.memory.utilization": mem}}
+
+
+k8s = []
+for i in range(6):
+    t = K8S_T0 + 5 * i
+    k8s.append(k8s_process(t, "worker-1", 4242, "bash", "/bin/bash", round(0.02 * i, 2), 0.01))
+    k8s.append(k8s_process(t, "worker-1", 77, "kubelet", "/usr/bin/kubelet", 0.3, 0.2))
+    k8s.append(k8s_process(t, "worker-2", 999, "sh", "/bin/sh", 0, 0))
+for i, (direction, io) in enumerate([("receive", 1200), ("transmit", 800), ("receive", 1800)]):
+    k8s.append({"time": K8S_T0 + 10 * i, "host": "worker-2", "index": "kubernetes_metrics", "event": "metric",
+                "fields": {"metric_name": "k8s.pod.network.io", "_value": io, "k8s.cluster.name": "prod-eks",
+                           "k8s.pod.name": "web-1", "k8s.node.name": "worker-2", "direction": direction}})
+with open(os.path.join(HERE, "k8s_metrics.json"), "w", newline="\n") as f:
+    f.write("".join(json.dumps(p, separators=(",", ":")) + "\n" for p in k8s))
+print("k8s_metrics.json: %d metric payloads" % len(k8s))

@@ -740,3 +740,66 @@ fn tar_members_read_as_the_files_themselves() {
         assert!(err.contains(&at), "{at} in {err}");
     }
 }
+
+/// Windows events sent through Splunk's HTTP Event Collector (`{"sourcetype":"XmlWinEventLog",
+/// "event":"<Event …>…</Event>"}`, as a WEF-to-HEC forwarder or Cribl writes them) read as the
+/// XML records themselves: the endpoint pack over every XmlWinEventLog file of attack_data,
+/// wrapped one record a payload, gives the rows it gives over the files.
+#[test]
+fn windows_events_in_hec_payloads_give_the_rows_of_the_xml_files() {
+    let mut files = Vec::new();
+    walk(&shared().join("attack_data"), &mut files);
+    let files: Vec<PathBuf> =
+        files.into_iter().filter(|p| std::fs::read(p).is_ok_and(|b| b.starts_with(b"<Event"))).collect();
+    assert!(files.len() >= 10, "{files:?}");
+    let mut hec = String::new();
+    let mut records = 0u64;
+    for f in &files {
+        let text = String::from_utf8_lossy(&std::fs::read(f).unwrap()).into_owned();
+        let mut rest = text.as_str();
+        while let Some(at) = rest.find("<Event") {
+            let Some(len) = rest[at..].find("</Event>") else { break };
+            let record = &rest[at..at + len + "</Event>".len()];
+            let payload = serde_json::json!({"sourcetype": "XmlWinEventLog", "index": "main", "event": record});
+            hec.push_str(&payload.to_string());
+            hec.push('\n');
+            records += 1;
+            rest = &rest[at + len..];
+        }
+    }
+    let dir = std::env::temp_dir().join(format!("spelunk-hec-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let wrapped = dir.join("windows.json");
+    std::fs::write(&wrapped, hec).unwrap();
+    let sc = shared().join("security_content");
+    let pack = |events: &[&Path]| {
+        let mut args = vec![
+            "run".to_string(),
+            sc.join("detections/endpoint").display().to_string(),
+            "--content".into(),
+            sc.display().to_string(),
+            "--format".into(),
+            "json".into(),
+        ];
+        for e in events {
+            args.push("--events".into());
+            args.push(e.display().to_string());
+        }
+        let o = bin().args(args).current_dir(root()).output().unwrap();
+        let (_, read, skipped) = summary(&stderr(&o)).unwrap();
+        assert_eq!((read, skipped), (records, 0), "{}", stderr(&o));
+        // Fields compared by name: a row of whole events has `index` where its reader put it
+        // (a payload's own, before extraction's fields; `main`, after them).
+        let mut lines: Vec<String> = rows(&o)
+            .into_iter()
+            .map(|r| serde_json::to_string(&r.into_iter().collect::<std::collections::BTreeMap<_, _>>()).unwrap())
+            .collect();
+        lines.sort();
+        lines
+    };
+    let from_files = pack(&files.iter().map(PathBuf::as_path).collect::<Vec<_>>());
+    let from_hec = pack(&[wrapped.as_path()]);
+    assert!(from_files.len() > 100, "{}", from_files.len());
+    assert_eq!(from_files, from_hec);
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -601,8 +601,7 @@ impl Planner<'_> {
 
     fn tstats(&mut self, cmd: &ast::Command, t: &ast::TstatsCmd, ctx: Context) -> PResult<Box<dyn Operator>> {
         if cmd.name == "mstats" {
-            self.unsupported("command `mstats` (metrics indexes are not available offline)", cmd.name_span);
-            return Ok(Box::new(ops::rows::HeadOp { limit: 0, seen: 0 }));
+            return self.mstats(cmd, t, ctx);
         }
         for o in &t.options {
             match o.key.as_str() {
@@ -652,6 +651,68 @@ impl Planner<'_> {
             span,
             ctx,
         )))
+    }
+
+    /// `mstats` over the metric data points of the input (`ops::mstats`). A metric is named in
+    /// its aggregation (`avg(cpu.idle)`, `avg(cpu.*) AS cpu_*`) or by `metric_name` in `where`
+    /// with `_value` aggregated; Splunk refuses a search that blends the two.
+    fn mstats(&mut self, cmd: &ast::Command, t: &ast::TstatsCmd, ctx: Context) -> PResult<Box<dyn Operator>> {
+        for o in &t.options {
+            match o.key.as_str() {
+                // Real-time and chunking knobs: nothing to do over files.
+                "fillnull_value" | "chunk_size" | "backfill" | "update_period" => {}
+                "prestats" | "chart" | "append" if !truthy(&o.value) => {}
+                _ => self.unsupported(format!("mstats option `{}={}`", o.key, o.value), o.span),
+            }
+        }
+        if let Some(from) = &t.from {
+            return invalid("mstats reads metric indexes: name them in WHERE (`index=…`), not with FROM", from.span);
+        }
+        let mut aggs = self.aggs(&t.aggs, &cmd.name)?;
+        let on_value = |a: &crate::stats::AggSpec| matches!(&a.input, AggInput::Field(f) if f == "_value");
+        if aggs.iter().any(on_value) && aggs.iter().any(|a| !on_value(a) && !matches!(a.input, AggInput::Events)) {
+            return invalid(
+                "mstats cannot blend aggregations of `_value` with aggregations of named metrics",
+                t.aggs.first().map_or(cmd.span, |a| a.span),
+            );
+        }
+        for a in &mut aggs {
+            // A named metric is read from its data points' `metric_name:<name>` field.
+            a.input = match std::mem::replace(&mut a.input, AggInput::Events) {
+                AggInput::Field(f) if f != "_value" => AggInput::Field(format!("{}{f}", ops::mstats::METRIC_PREFIX)),
+                AggInput::Wild(p) => {
+                    AggInput::Wild(NamePattern::new(&format!("{}{}", ops::mstats::METRIC_PREFIX, p.text)))
+                }
+                other => other,
+            };
+        }
+        let mut where_text = String::from("*");
+        let mut subs = Vec::new();
+        if let Some(w) = &t.where_ {
+            where_text = self.text(search_span(w));
+            self.search_subsearches(w, &mut subs)?;
+        }
+        let matcher = ops::filter::DeferredMatcher::new(t.where_.clone(), subs, &ctx).map_err(Self::exec_err)?;
+        let span = match &t.span {
+            Some(o) => Some(
+                crate::timefmt::parse_span(&o.value)
+                    .ok_or(PlanError::Invalid { message: format!("cannot read span `{}`", o.value), span: o.span })?,
+            ),
+            None => None,
+        };
+        let mut by: Vec<String> = t.by.iter().map(|f| f.name.clone()).collect();
+        // A span splits the results by time even when `_time` is not in the by list.
+        if span.is_some() && !by.iter().any(|b| b == "_time") {
+            by.insert(0, "_time".to_string());
+        }
+        let fill = opt(&t.options, "fillnull_value").map(|o| o.value.clone());
+        Ok(Box::new(ops::mstats::MstatsOp {
+            where_: matcher,
+            where_text,
+            grouper: Grouper::new(by, fill, aggs).spilling(),
+            span,
+            ctx,
+        }))
     }
 
     /// A lookup definition by name (or CSV file name): CSV, KV store (empty offline unless a layer

@@ -12,6 +12,7 @@ pub mod kv;
 pub mod lookup;
 pub mod map;
 pub mod misc;
+pub mod mstats;
 pub mod multisearch;
 pub mod outlier;
 pub mod reshape;

@@ -398,6 +398,7 @@ impl<'j> JsonRecords<'j> {
                 Some(Json::Object(result)) => export_event(result, &raw),
                 _ => return,
             },
+            Json::Object(map) if is_hec(&map) => hec_event(&map, &raw, &self.file),
             Json::Object(_) => json_event(&value, &raw, &self.file),
             // A bare scalar line: keep it as a raw event rather than dropping it.
             other => {
@@ -618,6 +619,85 @@ fn export_event(result: &serde_json::Map<String, Json>, line: &str) -> Event {
     reorder(ev, &["source", "sourcetype", "host", "_raw"])
 }
 
+/// Splunk HTTP Event Collector's payload, as an OpenTelemetry Collector's `splunk_hec`
+/// exporter or a HEC client writes it: `{"time":…, "host":…, "source":…, "sourcetype":…,
+/// "index":…, "event":…, "fields":{…}}`, and nothing else.
+fn is_hec(map: &serde_json::Map<String, Json>) -> bool {
+    map.contains_key("event")
+        && matches!(map.get("fields"), None | Some(Json::Object(_)))
+        && ["fields", "sourcetype", "index", "host", "source"].iter().any(|k| map.contains_key(*k))
+        && map
+            .keys()
+            .all(|k| matches!(k.as_str(), "time" | "host" | "source" | "sourcetype" | "index" | "event" | "fields"))
+}
+
+/// A HEC payload as Splunk indexes it: the envelope's metadata, its `fields` as indexed fields
+/// (an array is a multivalue field of that name), its `event` as `_raw` (an object's fields
+/// extracted as JSON, a Windows `<Event>` record's as the XML reader extracts them; the
+/// envelope's `time`, `host`, `source`, `sourcetype` and `index` win over the record's). `"event":"metric"` is a metric data point: `metric_name:<name>` fields
+/// (or `metric_name` and `_value`) and dimensions, read by `mstats`; its `_raw` is the line.
+fn hec_event(map: &serde_json::Map<String, Json>, line: &str, file: &str) -> Event {
+    let event = map.get("event");
+    let metric = matches!(event, Some(Json::String(s)) if s == "metric");
+    // A Windows event forwarded as its XML text reads as the XML reader reads it.
+    let xml = match event {
+        Some(Json::String(s)) if s.trim_start().starts_with("<Event") => super::xml::parse_xml_event(s).ok(),
+        _ => None,
+    };
+    let from_xml = xml.is_some();
+    let mut ev = xml.unwrap_or_default();
+    if let Some(t) = map.get("time").and_then(scalar).and_then(|a| super::parse_time(&a.as_str())) {
+        ev.set("_time", Value::num(t));
+    }
+    match event {
+        Some(Json::Object(_)) if !metric => {
+            if let Some(obj) = event {
+                flatten_json("", obj, &mut ev);
+            }
+        }
+        _ => {}
+    }
+    if let Some(Json::Object(fields)) = map.get("fields") {
+        for (k, v) in fields {
+            match v {
+                Json::Array(items) => {
+                    ev.remove(k);
+                    items.iter().filter_map(scalar).for_each(|a| ev.push(k, a));
+                }
+                other => {
+                    if let Some(a) = scalar(other) {
+                        ev.set(k.as_str(), Value::One(a));
+                    }
+                }
+            }
+        }
+    }
+    let raw = match event {
+        _ if from_xml => None,
+        Some(Json::String(s)) if !metric => Some(s.clone()),
+        Some(other) if !metric => Some(other.to_string()),
+        _ => Some(line.to_string()),
+    };
+    for key in ["host", "source", "sourcetype", "index"] {
+        if let Some(a) = map.get(key).and_then(scalar) {
+            ev.set(key, Value::One(a));
+        }
+    }
+    if !ev.fields.contains_key("source") {
+        ev.set("source", Value::str(file));
+    }
+    if !ev.fields.contains_key("sourcetype") {
+        // HEC's own default; an object event reads as JSON would.
+        let st = if matches!(event, Some(Json::Object(_))) { "_json" } else { "httpevent" };
+        ev.set("sourcetype", Value::str(st));
+    }
+    if let Some(raw) = raw {
+        ev.set("_raw", Value::str(raw));
+    }
+    // `index` last, where extraction puts the index of events that name none.
+    reorder(ev, &["source", "sourcetype", "host", "_raw", "index"])
+}
+
 fn json_event(value: &Json, line: &str, file: &str) -> Event {
     let mut ev = Event::new();
     flatten_json("", value, &mut ev);
@@ -695,6 +775,46 @@ mod tests {
 
     fn events(recs: &[Record]) -> Vec<&Event> {
         recs.iter().filter_map(|r| if let Record::Event(e) = r { Some(e) } else { None }).collect()
+    }
+
+    #[test]
+    fn hec_payloads_read_as_splunk_indexes_them() {
+        let recs = read(concat!(
+            r#"{"time":1764979200.5,"host":"w1","index":"k8s","event":"metric","fields":{"k8s.node.name":"w1","metric_name:cpu.idle":95.5,"metric_name:cpu.usr":1}}"#,
+            "\n",
+            r#"{"time":"1764979201","event":"metric","fields":{"metric_name":"io","_value":7,"region":"eu"}}"#,
+            "\n",
+            r#"{"time":1764979202,"sourcetype":"app","event":"user bob logged in","fields":{"tags":["a","b"]}}"#,
+            "\n",
+            r#"{"time":1764979203,"index":"main","event":{"user":"bob","n":[1,2]}}"#,
+            "\n",
+            // An `event` key among others: a JSON log, not a HEC payload.
+            r#"{"time":1764979204,"event":"login","user":"bob"}"#,
+            "\n",
+        ));
+        let evs = events(&recs);
+        let get = |i: usize, f: &str| evs[i].get(f).map(|v| v.to_string());
+        assert_eq!(get(0, "_time").as_deref(), Some("1764979200.5"));
+        assert_eq!(get(0, "metric_name:cpu.idle").as_deref(), Some("95.5"));
+        assert_eq!(get(0, "metric_name:cpu.usr").as_deref(), Some("1"));
+        assert_eq!(
+            (get(0, "index"), get(0, "host"), get(0, "k8s.node.name")),
+            (Some("k8s".into()), Some("w1".into()), Some("w1".into()))
+        );
+        assert_eq!(get(0, "sourcetype").as_deref(), Some("httpevent"));
+        assert!(evs[0].get("event").is_none() && evs[0].get("fields.k8s.node.name").is_none());
+        assert_eq!(
+            (get(1, "metric_name"), get(1, "_value"), get(1, "region")),
+            (Some("io".into()), Some("7".into()), Some("eu".into()))
+        );
+        assert_eq!(get(2, "_raw").as_deref(), Some("user bob logged in"));
+        assert_eq!(evs[2].get("tags").map(|v| v.atoms().len()), Some(2), "an array field is multivalue");
+        assert_eq!(get(2, "sourcetype").as_deref(), Some("app"));
+        assert_eq!(get(3, "_raw").as_deref(), Some(r#"{"user":"bob","n":[1,2]}"#));
+        assert_eq!((get(3, "user"), get(3, "sourcetype")), (Some("bob".into()), Some("_json".into())));
+        assert_eq!(evs[3].get("n{}").map(|v| v.atoms().len()), Some(2));
+        assert_eq!(get(4, "event").as_deref(), Some("login"));
+        assert_eq!(get(4, "_raw").as_deref(), Some(r#"{"time":1764979204,"event":"login","user":"bob"}"#));
     }
 
     #[test]
