@@ -10,27 +10,21 @@ const METRICS: &str = "examples/k8s_metrics.json";
 /// 100 s after the example's first data point: all of it is in the last hour.
 const NOW: &str = "1764979300";
 
-fn content() -> String {
-    shared().join("security_content").to_str().unwrap().to_string()
-}
-
 fn detection(name: &str) -> String {
     shared().join("security_content/detections/cloud").join(name).to_str().unwrap().to_string()
 }
 
+/// `spelunk run TARGET --content security_content -e EVENTS --format json -q EXTRA…`.
+fn run_over(target: &str, events: &str, extra: &[&str]) -> std::process::Output {
+    let content = shared().join("security_content");
+    let mut args = vec!["run", target, "--content", content.to_str().unwrap(), "-e", events, "--format", "json", "-q"];
+    args.extend_from_slice(extra);
+    run(&args)
+}
+
 #[test]
 fn shell_on_worker_node_averages_ten_second_buckets_of_cpu_and_keeps_only_active_shells() {
-    let o = run(&[
-        "run",
-        &detection("kubernetes_shell_running_on_worker_node.yml"),
-        "--content",
-        &content(),
-        "-e",
-        METRICS,
-        "--format",
-        "json",
-        "-q",
-    ]);
+    let o = run_over(&detection("kubernetes_shell_running_on_worker_node.yml"), METRICS, &[]);
     assert!(o.status.success(), "{}", stderr(&o));
     let got = rows(&o);
     // bash's CPU 0, .02 | .04, .06 | .08, .1 by 10 s: bucket averages .01, .05, .09, their mean .05.
@@ -48,20 +42,8 @@ fn shell_on_worker_node_averages_ten_second_buckets_of_cpu_and_keeps_only_active
 #[test]
 fn a_pack_run_gives_each_metrics_detection_the_rows_it_gives_alone() {
     let dir = shared().join("security_content/detections/cloud");
-    let pack = run(&[
-        "run",
-        dir.to_str().unwrap(),
-        "--content",
-        &content(),
-        "-e",
-        METRICS,
-        "--now",
-        NOW,
-        "--format",
-        "json",
-        "-q",
-    ]);
     // The folder also holds MLTK detections, reported unsupported (the exit status says so).
+    let pack = run_over(dir.to_str().unwrap(), METRICS, &["--now", NOW]);
     let mut pack_rows: Vec<String> = rows(&pack)
         .into_iter()
         .map(|mut r| {
@@ -76,19 +58,7 @@ fn a_pack_run_gives_each_metrics_detection_the_rows_it_gives_alone() {
         "kubernetes_shell_running_on_worker_node.yml",
         "kubernetes_shell_running_on_worker_node_with_cpu_activity.yml",
     ] {
-        let o = run(&[
-            "run",
-            &detection(name),
-            "--content",
-            &content(),
-            "-e",
-            METRICS,
-            "--now",
-            NOW,
-            "--format",
-            "json",
-            "-q",
-        ]);
+        let o = run_over(&detection(name), METRICS, &["--now", NOW]);
         assert!(o.status.success(), "{name}: {}", stderr(&o));
         let got = rows(&o);
         assert!(!got.is_empty(), "{name} returns rows");
@@ -104,19 +74,7 @@ fn a_pack_run_gives_each_metrics_detection_the_rows_it_gives_alone() {
 #[test]
 fn metrics_of_another_hour_are_not_newly_seen_and_earliest_latest_bound_the_points() {
     // Two hours later the data is history (-30d to -1h), nothing is current.
-    let o = run(&[
-        "run",
-        &detection("kubernetes_previously_unseen_process.yml"),
-        "--content",
-        &content(),
-        "-e",
-        METRICS,
-        "--now",
-        "1764986400",
-        "--format",
-        "json",
-        "-q",
-    ]);
+    let o = run_over(&detection("kubernetes_previously_unseen_process.yml"), METRICS, &["--now", "1764986400"]);
     assert!(o.status.success(), "{}", stderr(&o));
     assert_eq!(rows(&o).len(), 0);
     // Single-metric points (`metric_name`, `_value`): a sum per direction, in the time bounds.
@@ -142,19 +100,7 @@ fn payloads_naming_no_index_are_in_main_unless_index_is_given() {
     let text = std::fs::read_to_string(root().join(METRICS)).unwrap().replace(r#""index":"kubernetes_metrics","#, "");
     std::fs::write(&file, text).unwrap();
     let shell = |extra: &[&str]| {
-        let mut args = vec![
-            "run".to_string(),
-            detection("kubernetes_shell_running_on_worker_node.yml"),
-            "--content".into(),
-            content(),
-            "-e".into(),
-            file.to_str().unwrap().into(),
-            "--format".into(),
-            "json".into(),
-            "-q".into(),
-        ];
-        args.extend(extra.iter().map(|s| s.to_string()));
-        let o = bin().args(&args).current_dir(root()).output().unwrap();
+        let o = run_over(&detection("kubernetes_shell_running_on_worker_node.yml"), file.to_str().unwrap(), extra);
         assert!(o.status.success(), "{}", stderr(&o));
         rows(&o).len()
     };

@@ -47,6 +47,15 @@ pub struct Planner<'a> {
 
 type PResult<T> = Result<T, PlanError>;
 
+/// A `tstats`/`mstats` `span=` as a time span.
+fn span_of(o: Option<&Opt>) -> PResult<Option<crate::timefmt::Span>> {
+    o.map(|o| {
+        crate::timefmt::parse_span(&o.value)
+            .ok_or(PlanError::Invalid { message: format!("cannot read span `{}`", o.value), span: o.span })
+    })
+    .transpose()
+}
+
 fn invalid<T>(message: impl Into<String>, span: Span) -> PResult<T> {
     Err(PlanError::Invalid { message: message.into(), span })
 }
@@ -635,13 +644,7 @@ impl Planner<'_> {
         let matcher = ops::filter::DeferredMatcher::new(where_expr, subs, &ctx).map_err(Self::exec_err)?;
         let aggs = self.aggs(&t.aggs, &cmd.name)?;
         let fill = opt(&t.options, "fillnull_value").map(|o| o.value.clone());
-        let span = match &t.span {
-            Some(o) => Some(
-                crate::timefmt::parse_span(&o.value)
-                    .ok_or(PlanError::Invalid { message: format!("cannot read span `{}`", o.value), span: o.span })?,
-            ),
-            None => None,
-        };
+        let span = span_of(t.span.as_ref())?;
         let by = t.by.iter().map(|f| f.name.clone()).collect();
         Ok(Box::new(ops::tstats::TstatsOp::new(
             views,
@@ -693,13 +696,7 @@ impl Planner<'_> {
             self.search_subsearches(w, &mut subs)?;
         }
         let matcher = ops::filter::DeferredMatcher::new(t.where_.clone(), subs, &ctx).map_err(Self::exec_err)?;
-        let span = match &t.span {
-            Some(o) => Some(
-                crate::timefmt::parse_span(&o.value)
-                    .ok_or(PlanError::Invalid { message: format!("cannot read span `{}`", o.value), span: o.span })?,
-            ),
-            None => None,
-        };
+        let span = span_of(t.span.as_ref())?;
         let mut by: Vec<String> = t.by.iter().map(|f| f.name.clone()).collect();
         // A span splits the results by time even when `_time` is not in the by list.
         if span.is_some() && !by.iter().any(|b| b == "_time") {
