@@ -689,14 +689,20 @@ impl Planner<'_> {
                 other => other,
             };
         }
+        // `WHERE … span=30s` with no BY (the mstats reference's own examples) is the span.
+        let (where_expr, span_term) = match &t.where_ {
+            Some(w) if t.span.is_none() => take_term(w, "span"),
+            other => (other.clone(), None),
+        };
+        let span_term = span_term.map(|v| Opt { key: "span".into(), value: v.text, quoted: v.quoted, span: v.span });
         let mut where_text = String::from("*");
         let mut subs = Vec::new();
-        if let Some(w) = &t.where_ {
-            where_text = self.text(search_span(w));
+        if let (Some(w), Some(wt)) = (&where_expr, &t.where_) {
+            where_text = self.text(search_span(wt));
             self.search_subsearches(w, &mut subs)?;
         }
-        let matcher = ops::filter::DeferredMatcher::new(t.where_.clone(), subs, &ctx).map_err(Self::exec_err)?;
-        let span = span_of(t.span.as_ref())?;
+        let matcher = ops::filter::DeferredMatcher::new(where_expr, subs, &ctx).map_err(Self::exec_err)?;
+        let span = span_of(t.span.as_ref().or(span_term.as_ref()))?;
         let mut by: Vec<String> = t.by.iter().map(|f| f.name.clone()).collect();
         // A span splits the results by time even when `_time` is not in the by list.
         if span.is_some() && !by.iter().any(|b| b == "_time") {
@@ -2183,17 +2189,23 @@ fn search_span(e: &ast::SearchExpr) -> Span {
 
 /// Split `nodename=X` out of a tstats where clause (top-level conjunct).
 pub(crate) fn take_nodename(e: &ast::SearchExpr) -> (Option<ast::SearchExpr>, Option<String>) {
-    let is_node = |x: &ast::SearchExpr| matches!(x, ast::SearchExpr::Compare { field, op: ast::CmpOp::Eq, .. } if field.name == "nodename");
-    let node_of = |x: &ast::SearchExpr| match x {
-        ast::SearchExpr::Compare { value, .. } => Some(value.text.clone()),
+    let (rest, node) = take_term(e, "nodename");
+    (rest, node.map(|v| v.text))
+}
+
+/// A top-level `name=value` term of a where clause taken out of it (the last such term when
+/// several): tstats' `nodename=`, mstats' `span=`, which select rather than filter.
+fn take_term(e: &ast::SearchExpr, name: &str) -> (Option<ast::SearchExpr>, Option<ast::SearchValue>) {
+    let value_of = |x: &ast::SearchExpr| match x {
+        ast::SearchExpr::Compare { field, op: ast::CmpOp::Eq, value, .. } if field.name == name => Some(value.clone()),
         _ => None,
     };
     match e {
-        x if is_node(x) => (None, node_of(x)),
+        x if value_of(x).is_some() => (None, value_of(x)),
         ast::SearchExpr::And(v) => {
-            let node = v.iter().find(|x| is_node(x)).and_then(node_of);
-            let rest: Vec<ast::SearchExpr> = v.iter().filter(|x| !is_node(x)).cloned().collect();
-            (if rest.is_empty() { None } else { Some(ast::SearchExpr::And(rest)) }, node)
+            let taken = v.iter().rev().find_map(value_of);
+            let rest: Vec<ast::SearchExpr> = v.iter().filter(|x| value_of(x).is_none()).cloned().collect();
+            (if rest.is_empty() { None } else { Some(ast::SearchExpr::And(rest)) }, taken)
         }
         other => (Some(other.clone()), None),
     }

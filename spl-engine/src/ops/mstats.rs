@@ -227,6 +227,17 @@ mod tests {
     }
 
     #[test]
+    fn a_span_in_where_without_by_is_the_span() {
+        // The reference's `| mstats avg(_value) WHERE index=… metric_name=… span=30s`.
+        let rows =
+            run_spl("| mstats count(_value) AS n where index=k8s metric_name=process.cpu.utilization span=10s", data());
+        assert_eq!(cells(&rows), ["_time=100 n=2", "_time=110 n=1"]);
+        let (msg, at) = plan_error_at("| mstats avg(cpu) where index=m span=abc").unwrap();
+        assert!(msg.contains("cannot read span"), "{msg}");
+        assert_eq!(at, "abc");
+    }
+
+    #[test]
     fn where_time_bounds_test_the_points_own_time_not_its_bucket() {
         // latest=105 excludes the point at 105 though its 1m bucket starts at 60.
         let rows = run_spl(
