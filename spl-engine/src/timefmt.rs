@@ -588,6 +588,24 @@ impl Span {
     }
 }
 
+/// As written in SPL (`10s`, `1mon`, a plain number), for `explain`.
+impl std::fmt::Display for Span {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let unit = match self.unit {
+            None => "",
+            Some(TimeUnit::Second) => "s",
+            Some(TimeUnit::Minute) => "m",
+            Some(TimeUnit::Hour) => "h",
+            Some(TimeUnit::Day) => "d",
+            Some(TimeUnit::Week) => "w",
+            Some(TimeUnit::Month) => "mon",
+            Some(TimeUnit::Quarter) => "q",
+            Some(TimeUnit::Year) => "y",
+        };
+        write!(f, "{}{unit}", crate::value::format_num(self.count))
+    }
+}
+
 /// Parse `5m`, `1h`, `30s`, `1d`, `2w`, `1mon`, `1q`, `1y`, `100ms`, or a plain number `10`/`0.5`.
 /// Sub-second units (`ms`, `us`, `cs`, `ds`) become fractional seconds.
 pub fn parse_span(s: &str) -> Option<Span> {
@@ -820,6 +838,12 @@ mod tests {
         assert_eq!(parse_span("0m"), None);
         assert_eq!(parse_span("5x"), None);
         assert_eq!(parse_span(""), None);
+        // Shown as written back: 100ms is 0.1 s.
+        let shown = |t: &str| parse_span(t).unwrap().to_string();
+        assert_eq!(
+            [shown("10s"), shown("2hours"), shown("1mon"), shown("10"), shown("100ms")],
+            ["10s", "2h", "1mon", "10", "0.1s"]
+        );
     }
 
     #[test]

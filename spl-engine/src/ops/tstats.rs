@@ -405,7 +405,7 @@ impl Operator for TstatsOp {
                 .matcher()
                 .map_or_else(|| format!("{} (with subsearch)", self.where_text.trim()), describe_matcher),
             self.grouper.fill.as_ref().map(|f| format!(" fillnull_value={f:?}")).unwrap_or_default(),
-            self.span.as_ref().map(|s| format!(" span={s:?}")).unwrap_or_default(),
+            self.span.as_ref().map(|s| format!(" span={s}")).unwrap_or_default(),
             self.grouper.describe_gate()
         )
     }
