@@ -363,3 +363,38 @@ for i, (direction, io) in enumerate([("receive", 1200), ("transmit", 800), ("rec
 with open(os.path.join(HERE, "k8s_metrics.json"), "w", newline="\n") as f:
     f.write("".join(json.dumps(p, separators=(",", ":")) + "\n" for p in k8s))
 print("k8s_metrics.json: %d metric payloads" % len(k8s))
+
+
+# k8s_metrics.otlp.json: the same points as OTLP JSON, one batch per time a line, as an
+# OpenTelemetry Collector's `file` exporter writes them; ESCU's detections give the same rows
+# over either file (tests/metrics.rs).
+def attrs(d):
+    return [{"key": k, "value": {"stringValue": str(v)}} for k, v in d.items()]
+
+
+SPLUNK_META = {"com.splunk.index": "kubernetes_metrics", "com.splunk.source": "otel-collector",
+               "com.splunk.sourcetype": "otel:metrics"}
+batches = {}
+for p in k8s:
+    f = p["fields"]
+    ns = str(p["time"] * 10**9)
+    if "metric_name" in f:
+        res = {k: v for k, v in f.items() if k.startswith("k8s.")}
+        res.update({"host.name": p["host"], "com.splunk.index": "kubernetes_metrics"})
+        metrics = [{"name": f["metric_name"], "unit": "By", "sum": {
+            "aggregationTemporality": 2, "isMonotonic": True,
+            "dataPoints": [{"attributes": attrs({"direction": f["direction"]}), "timeUnixNano": ns,
+                            "asInt": str(f["_value"])}]}}]
+    else:
+        res = {k: v for k, v in f.items() if not k.startswith("metric_name:")}
+        res.update(SPLUNK_META)
+        metrics = [{"name": k.split(":", 1)[1], "unit": "1", "gauge": {
+            "dataPoints": [{"timeUnixNano": ns, "asDouble": v}]}}
+            for k, v in f.items() if k.startswith("metric_name:")]
+    batches.setdefault(p["time"], []).append(
+        {"resource": {"attributes": attrs(res)},
+         "scopeMetrics": [{"scope": {"name": "otelcol/hostmetricsreceiver/process"}, "metrics": metrics}]})
+with open(os.path.join(HERE, "k8s_metrics.otlp.json"), "w", newline="\n") as f:
+    f.write("".join(json.dumps({"resourceMetrics": b}, separators=(",", ":")) + "\n"
+                    for _, b in sorted(batches.items())))
+print("k8s_metrics.otlp.json: %d batches" % len(batches))

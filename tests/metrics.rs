@@ -109,3 +109,19 @@ fn payloads_naming_no_index_are_in_main_unless_index_is_given() {
     assert_eq!(shell(&["--macro", "kubernetes_metrics=index=*"]), 1);
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// The same points captured as OTLP JSON (an OpenTelemetry Collector's `file` exporter) give
+/// the Kubernetes detections the rows the HEC payloads give them.
+#[test]
+fn otlp_json_of_the_same_points_gives_the_rows_of_the_hec_payloads() {
+    let dir = shared().join("security_content/detections/cloud");
+    let pack = |events: &str| {
+        let mut lines: Vec<String> =
+            stdout(&run_over(dir.to_str().unwrap(), events, &["--now", NOW])).lines().map(str::to_string).collect();
+        lines.sort();
+        lines
+    };
+    let hec = pack(METRICS);
+    assert_eq!(hec.len(), 8, "{hec:#?}");
+    assert_eq!(pack("examples/k8s_metrics.otlp.json"), hec);
+}

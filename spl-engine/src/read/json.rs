@@ -399,6 +399,11 @@ impl<'j> JsonRecords<'j> {
                 _ => return,
             },
             Json::Object(map) if is_hec(&map) => hec_event(&map, &raw, &self.file),
+            Json::Object(map) if super::otlp::is_metrics(&map) => {
+                let events = super::otlp::metric_events(&map, &self.file);
+                self.out.extend(events.into_iter().map(Record::Event));
+                return;
+            }
             Json::Object(_) => json_event(&value, &raw, &self.file),
             // A bare scalar line: keep it as a raw event rather than dropping it.
             other => {
@@ -622,7 +627,7 @@ fn export_event(result: &serde_json::Map<String, Json>, line: &str) -> Event {
 /// Splunk HTTP Event Collector's payload, as an OpenTelemetry Collector's `splunk_hec`
 /// exporter or a HEC client writes it: `{"time":…, "host":…, "source":…, "sourcetype":…,
 /// "index":…, "event":…, "fields":{…}}`, and nothing else.
-fn is_hec(map: &serde_json::Map<String, Json>) -> bool {
+pub(super) fn is_hec(map: &serde_json::Map<String, Json>) -> bool {
     map.contains_key("event")
         && matches!(map.get("fields"), None | Some(Json::Object(_)))
         && ["fields", "sourcetype", "index", "host", "source"].iter().any(|k| map.contains_key(*k))
@@ -636,7 +641,7 @@ fn is_hec(map: &serde_json::Map<String, Json>) -> bool {
 /// extracted as JSON, a Windows `<Event>` record's as the XML reader extracts them; the
 /// envelope's `time`, `host`, `source`, `sourcetype` and `index` win over the record's). `"event":"metric"` is a metric data point: `metric_name:<name>` fields
 /// (or `metric_name` and `_value`) and dimensions, read by `mstats`; its `_raw` is the line.
-fn hec_event(map: &serde_json::Map<String, Json>, line: &str, file: &str) -> Event {
+pub(super) fn hec_event(map: &serde_json::Map<String, Json>, line: &str, file: &str) -> Event {
     let event = map.get("event");
     let metric = matches!(event, Some(Json::String(s)) if s == "metric");
     // A Windows event forwarded as its XML text reads as the XML reader reads it.

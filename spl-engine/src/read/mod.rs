@@ -12,6 +12,7 @@ mod detect;
 pub mod evtx;
 mod json;
 mod lines;
+mod otlp;
 mod split;
 mod text;
 mod time;
