@@ -400,8 +400,15 @@ impl<'j> JsonRecords<'j> {
             },
             Json::Object(map) if is_hec(&map) => hec_event(&map, &raw, &self.file),
             Json::Object(map) if super::otlp::is_metrics(&map) => {
-                let events = super::otlp::metric_events(&map, &self.file);
+                let (events, cut) = super::otlp::metric_events(&map, &self.file);
                 self.out.extend(events.into_iter().map(Record::Event));
+                if cut {
+                    let message = format!(
+                        "an OTLP metrics batch of more than {} data points: the rest of it is not read",
+                        super::otlp::MAX_POINTS
+                    );
+                    self.out.push_back(Record::Malformed(Malformed { location: Location::file(&self.file), message }));
+                }
                 return;
             }
             Json::Object(_) => json_event(&value, &raw, &self.file),

@@ -72,8 +72,13 @@ fn num(v: Option<&Json>) -> Option<f64> {
     number(v).and_then(|a| a.to_num())
 }
 
-/// The events of one OTLP metrics batch, in its order.
-pub(crate) fn metric_events(map: &Map<String, Json>, file: &str) -> Vec<Event> {
+/// Events one batch may give: a line is at most 16 MiB, but one histogram of millions of
+/// buckets would give an event (all its dimensions) per bucket.
+pub(crate) const MAX_POINTS: usize = 100_000;
+
+/// The events of one OTLP metrics batch, in its order, and whether it held more than
+/// `MAX_POINTS` (the rest are not read).
+pub(crate) fn metric_events(map: &Map<String, Json>, file: &str) -> (Vec<Event>, bool) {
     let mut out = Vec::new();
     for rm in map.get("resourceMetrics").and_then(Json::as_array).into_iter().flatten() {
         let resource = Dims::default().with(rm.get("resource").and_then(|r| r.get("attributes")));
@@ -81,10 +86,14 @@ pub(crate) fn metric_events(map: &Map<String, Json>, file: &str) -> Vec<Event> {
             for metric in sm.get("metrics").and_then(Json::as_array).into_iter().flatten() {
                 let Some(name) = metric.get("name").and_then(Json::as_str) else { continue };
                 metric_points(name, metric, &resource, file, &mut out);
+                if out.len() > MAX_POINTS {
+                    out.truncate(MAX_POINTS);
+                    return (out, true);
+                }
             }
         }
     }
-    out
+    (out, false)
 }
 
 /// A histogram's or summary's `<name>_count` and `<name>_sum` points.
@@ -103,7 +112,7 @@ fn metric_points(name: &str, metric: &Json, resource: &Dims, file: &str, out: &m
         let dims = resource.with(dp.get("attributes"));
         let time = num(dp.get("timeUnixNano")).map(|ns| ns / 1e9);
         let mut emit = |extra: Option<(&str, Atom)>, points: Vec<(String, Atom)>| {
-            if !points.is_empty() {
+            if !points.is_empty() && out.len() <= MAX_POINTS {
                 out.push(point_event(&dims, extra, kind, time, points, file));
             }
         };
@@ -234,7 +243,9 @@ mod tests {
     fn events(batch: &str) -> Vec<Event> {
         let Json::Object(map) = serde_json::from_str::<Json>(batch).unwrap() else { panic!("an object") };
         assert!(is_metrics(&map));
-        metric_events(&map, "f.json")
+        let (events, cut) = metric_events(&map, "f.json");
+        assert!(!cut);
+        events
     }
 
     fn shown(ev: &Event) -> Vec<String> {
@@ -270,6 +281,17 @@ mod tests {
             format!("_time=1700000002 {dims} qt=0.5 metric_type=Summary metric_name:q=1.5 source=f.json sourcetype=httpevent host=n1 index=k8s"),
         ];
         assert_eq!(got, want);
+    }
+
+    #[test]
+    fn a_batch_of_more_points_than_the_bound_gives_the_bound_and_says_so() {
+        let counts = vec!["1"; MAX_POINTS + 10];
+        let batch = serde_json::json!({"resourceMetrics": [{"scopeMetrics": [{"metrics": [
+            {"name": "h", "histogram": {"dataPoints": [{"bucketCounts": counts}]}}]}]}]});
+        let Json::Object(map) = batch else { panic!("an object") };
+        let (events, cut) = metric_events(&map, "f.json");
+        assert!(cut);
+        assert_eq!(events.len(), MAX_POINTS);
     }
 
     #[test]
