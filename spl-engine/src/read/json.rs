@@ -662,9 +662,11 @@ pub(super) fn hec_event(map: &serde_json::Map<String, Json>, line: &str, file: &
         ev.set("_time", Value::num(t));
     }
     match event {
-        Some(Json::Object(_)) if !metric => {
-            if let Some(obj) = event {
-                flatten_json("", obj, &mut ev);
+        Some(obj @ Json::Object(_)) => flatten_json("", obj, &mut ev),
+        // A JSON object sent as text (a log line that is JSON) is extracted as the object is.
+        Some(Json::String(s)) if !from_xml && s.trim_start().starts_with('{') => {
+            if let Ok(obj @ Json::Object(_)) = serde_json::from_str::<Json>(s) {
+                flatten_json("", &obj, &mut ev);
             }
         }
         _ => {}
@@ -800,6 +802,8 @@ mod tests {
             "\n",
             r#"{"time":1764979203,"index":"main","event":{"user":"bob","n":[1,2]}}"#,
             "\n",
+            r#"{"time":1764979205,"sourcetype":"_json","event":"{\"user\":\"eve\",\"ok\":true}"}"#,
+            "\n",
             // An `event` key among others: a JSON log, not a HEC payload.
             r#"{"time":1764979204,"event":"login","user":"bob"}"#,
             "\n",
@@ -825,8 +829,10 @@ mod tests {
         assert_eq!(get(3, "_raw").as_deref(), Some(r#"{"user":"bob","n":[1,2]}"#));
         assert_eq!((get(3, "user"), get(3, "sourcetype")), (Some("bob".into()), Some("_json".into())));
         assert_eq!(evs[3].get("n{}").map(|v| v.atoms().len()), Some(2));
-        assert_eq!(get(4, "event").as_deref(), Some("login"));
-        assert_eq!(get(4, "_raw").as_deref(), Some(r#"{"time":1764979204,"event":"login","user":"bob"}"#));
+        assert_eq!((get(4, "user"), get(4, "ok")), (Some("eve".into()), Some("true".into())));
+        assert_eq!(get(4, "_raw").as_deref(), Some(r#"{"user":"eve","ok":true}"#));
+        assert_eq!(get(5, "event").as_deref(), Some("login"));
+        assert_eq!(get(5, "_raw").as_deref(), Some(r#"{"time":1764979204,"event":"login","user":"bob"}"#));
     }
 
     #[test]
