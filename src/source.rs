@@ -698,7 +698,7 @@ impl FileSource {
                             }
                         }
                         // Every search of the run, subsearches included, sees only its range.
-                        if !self.ctx.range.is_all_time() && !self.ctx.range.admits(ev.time()) {
+                        if !self.ctx.range.admits(ev.time()) {
                             if count {
                                 self.counters.outside.fetch_add(1, Ordering::Relaxed);
                             }

@@ -635,13 +635,7 @@ impl Planner<'_> {
         let dataset = nodename.or_else(|| from.dataset.clone());
         let views = ops::tstats::DatasetView::resolve(dm, dataset.as_deref())
             .map_err(|m| PlanError::Invalid { message: m, span: from.span })?;
-        let mut where_text = String::from("*");
-        let mut subs = Vec::new();
-        if let (Some(w), Some(wt)) = (&where_expr, &t.where_) {
-            where_text = self.text(search_span(wt));
-            self.search_subsearches(w, &mut subs)?;
-        }
-        let matcher = ops::filter::DeferredMatcher::new(where_expr, subs, &ctx).map_err(Self::exec_err)?;
+        let (matcher, where_text) = self.where_matcher(where_expr, t.where_.as_ref(), &ctx)?;
         let aggs = self.aggs(&t.aggs, &cmd.name)?;
         let fill = opt(&t.options, "fillnull_value").map(|o| o.value.clone());
         let span = span_of(t.span.as_ref())?;
@@ -654,6 +648,24 @@ impl Planner<'_> {
             span,
             ctx,
         )))
+    }
+
+    /// A `tstats`/`mstats` `WHERE`: `expr` (what is left of the clause as `written` once terms
+    /// that select rather than filter are taken out) as a matcher, and the clause's text.
+    fn where_matcher(
+        &mut self,
+        expr: Option<ast::SearchExpr>,
+        written: Option<&ast::SearchExpr>,
+        ctx: &Context,
+    ) -> PResult<(ops::filter::DeferredMatcher, String)> {
+        let mut text = String::from("*");
+        let mut subs = Vec::new();
+        if let (Some(e), Some(w)) = (&expr, written) {
+            text = self.text(search_span(w));
+            self.search_subsearches(e, &mut subs)?;
+        }
+        let matcher = ops::filter::DeferredMatcher::new(expr, subs, ctx).map_err(Self::exec_err)?;
+        Ok((matcher, text))
     }
 
     /// `mstats` over the metric data points of the input (`ops::mstats`). A metric is named in
@@ -695,13 +707,7 @@ impl Planner<'_> {
             other => (other.clone(), None),
         };
         let span_term = span_term.map(|v| Opt { key: "span".into(), value: v.text, quoted: v.quoted, span: v.span });
-        let mut where_text = String::from("*");
-        let mut subs = Vec::new();
-        if let (Some(w), Some(wt)) = (&where_expr, &t.where_) {
-            where_text = self.text(search_span(wt));
-            self.search_subsearches(w, &mut subs)?;
-        }
-        let matcher = ops::filter::DeferredMatcher::new(where_expr, subs, &ctx).map_err(Self::exec_err)?;
+        let (matcher, where_text) = self.where_matcher(where_expr, t.where_.as_ref(), &ctx)?;
         let span = span_of(t.span.as_ref().or(span_term.as_ref()))?;
         let mut by: Vec<String> = t.by.iter().map(|f| f.name.clone()).collect();
         // A span splits the results by time even when `_time` is not in the by list.
@@ -2193,17 +2199,19 @@ pub(crate) fn take_nodename(e: &ast::SearchExpr) -> (Option<ast::SearchExpr>, Op
     (rest, node.map(|v| v.text))
 }
 
-/// A top-level `name=value` term of a where clause taken out of it (the last such term when
+/// A top-level `name=value` term of a where clause taken out of it (the first such term when
 /// several): tstats' `nodename=`, mstats' `span=`, which select rather than filter.
 fn take_term(e: &ast::SearchExpr, name: &str) -> (Option<ast::SearchExpr>, Option<ast::SearchValue>) {
     let value_of = |x: &ast::SearchExpr| match x {
         ast::SearchExpr::Compare { field, op: ast::CmpOp::Eq, value, .. } if field.name == name => Some(value.clone()),
         _ => None,
     };
+    if let Some(v) = value_of(e) {
+        return (None, Some(v));
+    }
     match e {
-        x if value_of(x).is_some() => (None, value_of(x)),
         ast::SearchExpr::And(v) => {
-            let taken = v.iter().rev().find_map(value_of);
+            let taken = v.iter().find_map(value_of);
             let rest: Vec<ast::SearchExpr> = v.iter().filter(|x| value_of(x).is_none()).cloned().collect();
             (if rest.is_empty() { None } else { Some(ast::SearchExpr::And(rest)) }, taken)
         }

@@ -646,8 +646,9 @@ pub(super) fn is_hec(map: &serde_json::Map<String, Json>) -> bool {
 /// A HEC payload as Splunk indexes it: the envelope's metadata, its `fields` as indexed fields
 /// (an array is a multivalue field of that name), its `event` as `_raw` (an object's fields
 /// extracted as JSON, a Windows `<Event>` record's as the XML reader extracts them; the
-/// envelope's `time`, `host`, `source`, `sourcetype` and `index` win over the record's). `"event":"metric"` is a metric data point: `metric_name:<name>` fields
-/// (or `metric_name` and `_value`) and dimensions, read by `mstats`; its `_raw` is the line.
+/// envelope's `time`, `host`, `source`, `sourcetype` and `index` win over the record's).
+/// `"event":"metric"` is a metric data point: `metric_name:<name>` fields (or `metric_name` and
+/// `_value`) and dimensions, read by `mstats`; its `_raw` is the line.
 pub(super) fn hec_event(map: &serde_json::Map<String, Json>, line: &str, file: &str) -> Event {
     let event = map.get("event");
     let metric = matches!(event, Some(Json::String(s)) if s == "metric");
