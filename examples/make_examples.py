@@ -388,8 +388,10 @@ for p in k8s:
     else:
         res = {k: v for k, v in f.items() if not k.startswith("metric_name:")}
         res.update(SPLUNK_META)
+        # The exporter makes a resource's host.name the event's host, not a dimension; these
+        # detections group by host.name, so the points carry it too.
         metrics = [{"name": k.split(":", 1)[1], "unit": "1", "gauge": {
-            "dataPoints": [{"timeUnixNano": ns, "asDouble": v}]}}
+            "dataPoints": [{"attributes": attrs({"host.name": p["host"]}), "timeUnixNano": ns, "asDouble": v}]}}
             for k, v in f.items() if k.startswith("metric_name:")]
     batches.setdefault(p["time"], []).append(
         {"resource": {"attributes": attrs(res)},
